@@ -1,0 +1,103 @@
+// The network spec: one training run's full design. Flat on purpose, so sweep files can vary any field by name.
+import { z } from 'zod';
+
+export const ACTIVATIONS = ['bernstein', 'relu', 'leaky_relu', 'selu', 'gelu'] as const;
+export type ActivationKind = (typeof ACTIVATIONS)[number];
+
+export const OPTIMIZERS = ['adam', 'sgd'] as const;
+export const BOUNDS_MODES = ['fixed', 'adaptive'] as const;
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be an integer between ${min} and ${max}` })
+    .min(min, { error: `${name} must be an integer between ${min} and ${max}` })
+    .max(max, { error: `${name} must be an integer between ${min} and ${max}` });
+
+const num = (name: string, min: number, max: number, exclusiveMin = false) => {
+  const range = `${exclusiveMin ? '>' : '≥'} ${min} and ≤ ${max}`;
+  const base = z.number({ error: `${name} must be a number ${range}` }).max(max, { error: `${name} must be ${range}` });
+  return exclusiveMin ? base.gt(min, { error: `${name} must be ${range}` }) : base.min(min, { error: `${name} must be ${range}` });
+};
+
+export const NetworkSpecSchema = z
+  .object({
+    /** Dataset id: `synthetic-higgs`, `mnist`, `higgs`, `susy`, `fn:<name>`, or an imported dataset's id. */
+    dataset: z.string({ error: 'dataset must be a dataset id, e.g. synthetic-higgs or mnist' }).min(1, { error: 'dataset must not be empty' }),
+    /** Rows to use (train + test); generated/sampled sets honour it, imported sets take their first rows. */
+    rows: int('rows', 10, 20_000_000).optional(),
+    testFraction: num('testFraction', 0, 0.9, true).default(0.2),
+    depth: int('depth', 1, 1000),
+    width: int('width', 1, 8192),
+    activation: z.enum(ACTIVATIONS, { error: `activation must be one of ${ACTIVATIONS.join(', ')}` }),
+    degree: int('degree', 1, 64).default(9),
+    eps: num('eps', 0, 10).default(0.01),
+    bounds: z
+      .tuple([z.number({ error: 'bounds must be two numbers l,u' }), z.number({ error: 'bounds must be two numbers l,u' })], {
+        error: 'bounds must be two numbers [l, u] with l < u',
+      })
+      .default([-5, 5]),
+    boundsMode: z.enum(BOUNDS_MODES, { error: 'boundsMode must be fixed or adaptive' }).default('fixed'),
+    /** Adaptive bounds: running min/max momentum (ours; DESIGN §1.2). */
+    boundsMomentum: num('boundsMomentum', 0, 1).default(0.9),
+    alpha: num('alpha', 0, 1).default(0.01),
+    /** Batch norm before each activation. Default: on for Bernstein, off for the plain baselines (DESIGN §1.3). */
+    batchNorm: z.boolean({ error: 'batchNorm must be true or false' }).optional(),
+    residual: z.boolean({ error: 'residual must be true or false' }).default(false),
+    optimizer: z.enum(OPTIMIZERS, { error: `optimizer must be one of ${OPTIMIZERS.join(', ')}` }).default('adam'),
+    lr: num('lr', 0, 10, true).default(1e-3),
+    batchSize: int('batchSize', 1, 65_536).default(256),
+    epochs: int('epochs', 1, 100_000).default(10),
+    seed: int('seed', 0, 2 ** 31 - 1).default(0),
+    /** Dead-unit threshold τ on |σ'| (ours; DESIGN §1.4). */
+    tau: num('tau', 0, 1).default(1e-6),
+    /** Samples in the fixed evaluation batch the probes use. */
+    evalBatch: int('evalBatch', 1, 65_536).default(512),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!(s.bounds[0] < s.bounds[1])) {
+      ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds must satisfy l < u (got l=${s.bounds[0]}, u=${s.bounds[1]})` });
+    }
+    if (![s.bounds[0], s.bounds[1]].every(Number.isFinite)) {
+      ctx.addIssue({ code: 'custom', path: ['bounds'], message: 'bounds must be finite numbers' });
+    }
+  });
+
+export type NetworkSpecInput = z.input<typeof NetworkSpecSchema>;
+type ParsedSpec = z.output<typeof NetworkSpecSchema>;
+/** A validated spec with every default filled in (batchNorm resolved). */
+export type NetworkSpec = Omit<ParsedSpec, 'batchNorm'> & { batchNorm: boolean };
+
+export class SpecError extends Error {
+  constructor(readonly issues: string[]) {
+    super(issues.join('; '));
+    this.name = 'SpecError';
+  }
+}
+
+/** One readable line per problem: `field: what is wrong and what is allowed`. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.join('.');
+    if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
+    if (i.code === 'invalid_type' && i.input === undefined) return `${path}: is required`;
+    return path && !i.message.startsWith(path) ? `${path}: ${i.message}` : i.message;
+  });
+}
+
+export function parseSpec(input: unknown): NetworkSpec {
+  const r = NetworkSpecSchema.safeParse(input);
+  if (!r.success) throw new SpecError(formatIssues(r.error));
+  return { ...r.data, batchNorm: r.data.batchNorm ?? r.data.activation === 'bernstein' };
+}
+
+/** Paper-style label, e.g. `Bern_{9,0.01}[-5,5]`, `LReLU_0.01`, `ReLU_res`, `SELU_BN`. */
+export function activationLabel(s: NetworkSpec): string {
+  if (s.activation === 'bernstein') {
+    const b = s.boundsMode === 'adaptive' ? 'adaptive' : `[${s.bounds[0]},${s.bounds[1]}]`;
+    return `Bern_{${s.degree},${s.eps}}${b}`;
+  }
+  const base = { relu: 'ReLU', leaky_relu: `LReLU_${s.alpha}`, selu: 'SELU', gelu: 'GELU' }[s.activation];
+  return base + (s.batchNorm ? '_BN' : '') + (s.residual ? '_res' : '');
+}
