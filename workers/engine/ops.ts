@@ -1,0 +1,38 @@
+// The seam between the model and its arithmetic. The model calls only these ops; `referenceOps` composes
+// plain tfjs ops (autodiff does the gradients), fast implementations (workers/engine/kernels/) register
+// fused kernels with custom gradients and must match the reference (forward ≤ 1e-4 rel., gradients ≤ 1e-3).
+import * as tf from '@tensorflow/tfjs-core';
+import { bernsteinReference, type Bound } from './bernstein-reference.js';
+
+export type { Bound };
+
+export interface BatchNormOut {
+  /** (h − mean)/sqrt(variance + eps), no affine part. */
+  y: tf.Tensor2D;
+  /** Batch statistics [W], for the running averages (not differentiated). */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+export interface EngineOps {
+  readonly name: string;
+  /** x·W + b. x [B, I], W [I, O], b [O]. Differentiable in all three. */
+  dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
+  /** Training-mode batch norm over the batch axis (biased variance, as PyTorch uses for normalising). */
+  batchNormTrain(h: tf.Tensor2D, eps: number): BatchNormOut;
+  /** σ(z) with effective coefficients [W, n+1]; bounds scalar or per unit. Differentiable in z and coeffs. */
+  bernstein(z: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound): tf.Tensor2D;
+  /** Optional fused batchNormTrain → bernstein, same semantics as calling the two in turn. */
+  bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number): BatchNormOut;
+}
+
+export const referenceOps: EngineOps = {
+  name: 'reference',
+  dense: (x, w, b) => tf.add(tf.matMul(x, w), b),
+  batchNormTrain(h, eps) {
+    const { mean, variance } = tf.moments(h, 0);
+    const y = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, eps))) as tf.Tensor2D;
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
+  bernstein: bernsteinReference,
+};
