@@ -20,7 +20,7 @@ const num = (name: string, min: number, max: number, exclusiveMin = false) => {
   return exclusiveMin ? base.gt(min, { error: `${name} must be ${range}` }) : base.min(min, { error: `${name} must be ${range}` });
 };
 
-export const NetworkSpecSchema = z
+const NetworkSpecObject = z
   .object({
     /** Dataset id: `synthetic-higgs`, `mnist`, `higgs`, `susy`, `fn:<name>`, or an imported dataset's id. */
     dataset: z.string({ error: 'dataset must be a dataset id, e.g. synthetic-higgs or mnist' }).min(1, { error: 'dataset must not be empty' }),
@@ -54,8 +54,12 @@ export const NetworkSpecSchema = z
     /** Samples in the fixed evaluation batch the probes use. */
     evalBatch: int('evalBatch', 1, 65_536).default(512),
   })
-  .strict()
-  .superRefine((s, ctx) => {
+  .strict();
+
+/** Every field name of a network spec (what sweeps may vary). */
+export const SPEC_FIELDS = Object.keys(NetworkSpecObject.shape) as (keyof z.output<typeof NetworkSpecObject>)[];
+
+export const NetworkSpecSchema = NetworkSpecObject.superRefine((s, ctx) => {
     if (!(s.bounds[0] < s.bounds[1])) {
       ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds must satisfy l < u (got l=${s.bounds[0]}, u=${s.bounds[1]})` });
     }

@@ -1,0 +1,211 @@
+// Sweep files (docs/sweep-file.md): W&B-style method/parameters/metric/early_terminate over NetworkSpec fields.
+// Parsing keeps YAML positions so every error names the line and the field.
+import { z } from 'zod';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { EPOCH_METRICS } from './metrics.js';
+import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
+
+/** Spec fields a sweep may vary (every NetworkSpec field), plus snake_case aliases W&B users type. */
+export const SWEEPABLE_FIELDS = SPEC_FIELDS as (keyof NetworkSpec)[];
+const ALIASES: Record<string, keyof NetworkSpec> = {
+  batch_size: 'batchSize',
+  batch_norm: 'batchNorm',
+  bounds_mode: 'boundsMode',
+  bounds_momentum: 'boundsMomentum',
+  test_fraction: 'testFraction',
+  eval_batch: 'evalBatch',
+  learning_rate: 'lr',
+};
+export function canonicalField(name: string): keyof NetworkSpec | undefined {
+  if ((SWEEPABLE_FIELDS as string[]).includes(name)) return name as keyof NetworkSpec;
+  return ALIASES[name];
+}
+
+const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
+export type ParamValue = z.infer<typeof Scalar>;
+
+const ParamSchema = z.union([
+  z.object({ value: Scalar }).strict(),
+  z.object({ values: z.array(Scalar).min(1, { error: 'values must list at least one value' }) }).strict(),
+  z
+    .object({
+      min: z.number({ error: 'min must be a number' }),
+      max: z.number({ error: 'max must be a number' }),
+      distribution: z.enum(['uniform', 'log_uniform', 'int'], { error: 'distribution must be uniform, log_uniform or int' }).default('uniform'),
+    })
+    .strict()
+    .refine((p) => p.min <= p.max, { error: 'min must be ≤ max' })
+    .refine((p) => p.distribution !== 'log_uniform' || p.min > 0, { error: 'log_uniform needs min > 0' }),
+], { error: 'a parameter is {value: v}, {values: [..]} or {min, max, distribution}' });
+export type ParamDef = z.infer<typeof ParamSchema>;
+
+export const SweepFileSchema = z
+  .object({
+    name: z.string({ error: 'name must be a string' }).min(1, { error: 'name must not be empty' }),
+    description: z.string().optional(),
+    dataset: z.string({ error: 'dataset must be a dataset id' }).optional(),
+    rows: z.number().int().positive().optional(),
+    base: z.record(z.string(), z.unknown(), { error: 'base must be a mapping of network spec fields' }).default({}),
+    method: z.enum(['grid', 'random'], { error: 'method must be grid or random' }).default('grid'),
+    parameters: z.record(z.string(), ParamSchema, { error: 'parameters must be a mapping of field: {values|value|min/max}' }).default({}),
+    seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], { error: 'seeds must be a count (1–1000) or a list of seeds' }).default(1),
+    run_cap: z.number().int({ error: 'run_cap must be an integer ≥ 1' }).min(1, { error: 'run_cap must be an integer ≥ 1' }).optional(),
+    random_seed: z.number().int().default(0),
+    metric: z
+      .object({
+        name: z.enum(EPOCH_METRICS, { error: `metric.name must be one of ${EPOCH_METRICS.join(', ')}` }),
+        goal: z.enum(['minimize', 'maximize'], { error: 'metric.goal must be minimize or maximize' }),
+      })
+      .strict()
+      .default({ name: 'test_loss', goal: 'minimize' }),
+    early_terminate: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('median'), min_epochs: z.number().int().min(1).default(2), warmup_runs: z.number().int().min(1).default(3) }).strict(),
+        z.object({ type: z.literal('asha'), min_epochs: z.number().int().min(1).default(1), eta: z.number().min(2).default(3) }).strict(),
+      ], { error: 'early_terminate.type must be median or asha' })
+      .optional(),
+  })
+  .strict();
+export type SweepFile = z.output<typeof SweepFileSchema>;
+
+export const GRID_LIMIT_WITHOUT_CAP = 10_000;
+
+export class SweepError extends Error {
+  constructor(readonly issues: string[]) {
+    super(issues.join('; '));
+    this.name = 'SweepError';
+  }
+}
+
+export interface PlannedRun {
+  index: number;
+  /** The values this run takes for the swept parameters (after aliasing), plus its seed. */
+  params: Record<string, ParamValue>;
+  spec: NetworkSpec;
+}
+
+export interface SweepPlan {
+  file: SweepFile;
+  runs: PlannedRun[];
+  /** Grid size before run_cap (grid) or the number sampled (random). */
+  total: number;
+}
+
+/** Parse YAML or JSON text into a validated sweep file; errors carry `line N: field: message`. */
+export function parseSweepText(text: string): SweepFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    throw new SweepError(doc.errors.map((e) => `line ${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`));
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SweepError(['the sweep file must be a mapping (name:, base:, parameters:, …)']);
+  const lineOf = (path: PropertyKey[]): string => {
+    for (let p = path.length; p > 0; p--) {
+      const node = doc.getIn(path.slice(0, p) as (string | number)[], true);
+      if (isNode(node) && node.range) return `line ${lc.linePos(node.range[0]).line}: `;
+    }
+    return '';
+  };
+  const r = SweepFileSchema.safeParse(data);
+  if (!r.success) {
+    throw new SweepError(r.error.issues.map((i) => lineOf(i.path) + formatIssues(new z.ZodError([i]))[0]));
+  }
+  const file = r.data;
+  const issues: string[] = [];
+  for (const name of Object.keys(file.parameters)) {
+    if (!canonicalField(name)) issues.push(`${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+    if (file.method === 'grid' && !('value' in file.parameters[name]) && !('values' in file.parameters[name])) {
+      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random)`);
+    }
+  }
+  for (const name of Object.keys(file.base)) {
+    if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+  }
+  if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');
+  if (issues.length) throw new SweepError(issues);
+  return file;
+}
+
+/** mulberry32: tiny seeded PRNG so plans are reproducible in any runtime. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sample(def: ParamDef, next: () => number): ParamValue {
+  if ('value' in def) return def.value;
+  if ('values' in def) return def.values[Math.floor(next() * def.values.length)];
+  const u = next();
+  if (def.distribution === 'int') return Math.floor(def.min + u * (def.max - def.min + 1));
+  if (def.distribution === 'log_uniform') return Math.exp(Math.log(def.min) + u * (Math.log(def.max) - Math.log(def.min)));
+  return def.min + u * (def.max - def.min);
+}
+
+function seedList(seeds: SweepFile['seeds']): number[] {
+  return typeof seeds === 'number' ? Array.from({ length: seeds }, (_, i) => i) : seeds;
+}
+
+/** Expand a sweep file into validated run specs. Nothing runs; bad points are errors, not silent drops. */
+export function planSweep(file: SweepFile): SweepPlan {
+  const names = Object.keys(file.parameters);
+  const fields = names.map((n) => canonicalField(n) as string);
+  const points: ParamValue[][] = [];
+  let total: number;
+  if (file.method === 'grid') {
+    const lists = names.map((n) => {
+      const d = file.parameters[n];
+      return 'value' in d ? [d.value] : 'values' in d ? d.values : [];
+    });
+    total = lists.reduce((a, l) => a * l.length, 1) * seedList(file.seeds).length;
+    if (total > GRID_LIMIT_WITHOUT_CAP && file.run_cap === undefined) {
+      throw new SweepError([`the grid has ${total} runs (more than ${GRID_LIMIT_WITHOUT_CAP}): set run_cap or use method: random`]);
+    }
+    const limit = Math.min(total, file.run_cap ?? Infinity);
+    const perSeed = total / seedList(file.seeds).length;
+    const outCount = Math.ceil(limit / seedList(file.seeds).length);
+    for (let i = 0; i < Math.min(perSeed, outCount); i++) {
+      let rest = i;
+      const pt: ParamValue[] = new Array(lists.length);
+      for (let j = lists.length - 1; j >= 0; j--) {
+        pt[j] = lists[j][rest % lists[j].length];
+        rest = Math.floor(rest / lists[j].length);
+      }
+      points.push(pt);
+    }
+  } else {
+    const next = rng(file.random_seed);
+    for (let i = 0; i < (file.run_cap ?? 0); i++) points.push(names.map((n) => sample(file.parameters[n], next)));
+    total = points.length * seedList(file.seeds).length;
+  }
+  const runs: PlannedRun[] = [];
+  const issues: string[] = [];
+  outer: for (const pt of points) {
+    for (const seed of seedList(file.seeds)) {
+      if (file.run_cap !== undefined && runs.length >= file.run_cap) break outer;
+      const params: Record<string, ParamValue> = {};
+      fields.forEach((f, j) => (params[f] = pt[j]));
+      const base: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
+      const input = { dataset: file.dataset, rows: file.rows, ...base, ...params, seed };
+      if (input.dataset === undefined) delete input.dataset;
+      if (input.rows === undefined) delete input.rows;
+      try {
+        runs.push({ index: runs.length, params: { ...params, seed }, spec: parseSpec(input) });
+      } catch (e) {
+        if (!(e instanceof SpecError)) throw e;
+        issues.push(`run ${runs.length + issues.length + 1} (${JSON.stringify(params)}): ${e.issues.join('; ')}`);
+        if (issues.length >= 5) break outer;
+      }
+    }
+  }
+  if (issues.length) throw new SweepError(issues);
+  if (runs.length === 0) throw new SweepError(['the sweep expands to no runs']);
+  return { file, runs, total };
+}

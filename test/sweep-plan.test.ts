@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseSweepText, planSweep, SweepError } from '../shared/sweep.js';
+
+function errorOf(text: string): string {
+  try {
+    planSweep(parseSweepText(text));
+  } catch (e) {
+    if (e instanceof SweepError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a SweepError');
+}
+
+const head = 'name: t\ndataset: synthetic-higgs\nbase: {depth: 2, width: 8, activation: relu, epochs: 1}\n';
+
+describe('sweep plan', () => {
+  it('grid expands to the product of value lists times seeds', () => {
+    const plan = planSweep(parseSweepText(head + 'parameters:\n  activation: {values: [bernstein, relu, gelu]}\n  depth: {values: [2, 4]}\nseeds: 2\n'));
+    expect(plan.total).toBe(12);
+    expect(plan.runs).toHaveLength(12);
+    expect(new Set(plan.runs.map((r) => JSON.stringify(r.params))).size).toBe(12);
+    expect(plan.runs[0].spec.batchNorm).toBe(true); // bernstein default
+  });
+
+  it('run_cap caps the grid; snake_case aliases work', () => {
+    const plan = planSweep(parseSweepText(head + 'run_cap: 3\nparameters:\n  batch_size: {values: [16, 32, 64, 128]}\n'));
+    expect(plan.runs.map((r) => r.spec.batchSize)).toEqual([16, 32, 64]);
+  });
+
+  it('random sampling is reproducible with random_seed and respects ranges', () => {
+    const text = head + 'method: random\nrun_cap: 20\nrandom_seed: 7\nparameters:\n  lr: {min: 0.0001, max: 0.1, distribution: log_uniform}\n  width: {min: 4, max: 9, distribution: int}\n';
+    const a = planSweep(parseSweepText(text));
+    const b = planSweep(parseSweepText(text));
+    expect(a.runs.map((r) => r.spec.lr)).toEqual(b.runs.map((r) => r.spec.lr));
+    expect(a.runs).toHaveLength(20);
+    for (const r of a.runs) {
+      expect(r.spec.lr).toBeGreaterThanOrEqual(1e-4);
+      expect(r.spec.lr).toBeLessThanOrEqual(0.1);
+      expect(Number.isInteger(r.spec.width) && r.spec.width >= 4 && r.spec.width <= 9).toBe(true);
+    }
+    const c = planSweep(parseSweepText(text.replace('random_seed: 7', 'random_seed: 8')));
+    expect(c.runs.map((r) => r.spec.lr)).not.toEqual(a.runs.map((r) => r.spec.lr));
+  });
+
+  it.each([
+    ['parameters:\n  colour: {values: [1]}\n', /line 5: parameters.colour: unknown parameter/],
+    ['parameters:\n  depth: {values: []}\n', /line 5: .*values must list at least one value/],
+    ['method: random\nrun_cap: 2\nparameters:\n  lr: {min: 2, max: 1}\n', /line 7: parameters.lr: min must be ≤ max/],
+    ['parameters:\n  depth: {values: [0, 2]}\n', /depth must be an integer between 1 and 1000/],
+    ['parameters:\n  lr: {min: 0.1, max: 1}\n', /a grid needs value or values/],
+    ['parameters:\n  width: {values: [' + Array.from({ length: 200 }, (_, i) => i + 1).join(',') + ']}\n  depth: {values: [' + Array.from({ length: 60 }, (_, i) => i + 1).join(',') + ']}\n', /12000 runs .*set run_cap/],
+    ['name: [\n', /line \d+:/],
+  ])('rejects bad files clearly: %#', (tail, re) => {
+    expect(errorOf(head + tail)).toMatch(re);
+  });
+});
