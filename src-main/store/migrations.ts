@@ -1,0 +1,143 @@
+// Versioned schema migrations, tracked in PRAGMA user_version. Each migration runs in its own transaction
+// together with the version bump, so a crash leaves the database at the previous version, never between.
+// Policy (docs/db-schema.md): append new migrations, never edit a released one.
+import type { Db } from './db.js';
+import { StoreError } from './errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+const V1 = `
+CREATE TABLE sweeps (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  file_text   TEXT,
+  status      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE runs (
+  id               TEXT PRIMARY KEY,
+  name             TEXT NOT NULL,
+  sweep_id         TEXT REFERENCES sweeps(id) ON DELETE SET NULL,
+  spec_json        TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  seed             INTEGER NOT NULL,
+  dataset          TEXT NOT NULL,
+  activation       TEXT NOT NULL,
+  activation_label TEXT NOT NULL,
+  depth            INTEGER NOT NULL,
+  width            INTEGER NOT NULL,
+  degree           INTEGER NOT NULL,
+  eps              REAL NOT NULL,
+  lr               REAL NOT NULL,
+  batch_size       INTEGER NOT NULL,
+  batch_norm       INTEGER NOT NULL,
+  residual         INTEGER NOT NULL,
+  backend          TEXT,
+  param_count      INTEGER,
+  epochs_total     INTEGER NOT NULL,
+  epochs_done      INTEGER NOT NULL DEFAULT 0,
+  created_at       INTEGER NOT NULL,
+  started_at       INTEGER,
+  finished_at      INTEGER,
+  error            TEXT,
+  tags_json        TEXT NOT NULL DEFAULT '[]',
+  final_train_loss REAL,
+  final_test_loss  REAL,
+  final_test_acc   REAL
+) STRICT;
+CREATE INDEX runs_by_created ON runs(created_at);
+CREATE INDEX runs_by_status ON runs(status, created_at);
+CREATE INDEX runs_by_sweep ON runs(sweep_id, created_at) WHERE sweep_id IS NOT NULL;
+
+CREATE TABLE epoch_metrics (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  metric TEXT NOT NULL,
+  epoch  INTEGER NOT NULL,
+  value  REAL,
+  PRIMARY KEY (run_id, metric, epoch)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE layer_metrics (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  metric TEXT NOT NULL,
+  layer  INTEGER NOT NULL,
+  epoch  INTEGER NOT NULL,
+  value  REAL,
+  PRIMARY KEY (run_id, metric, layer, epoch)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE checkpoints (
+  run_id     TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  epoch      INTEGER NOT NULL,
+  state      BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE models (
+  run_id     TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  state      BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE datasets (
+  id          TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  source_path TEXT,
+  file_path   TEXT,
+  rows        INTEGER,
+  input_dim   INTEGER,
+  output_dim  INTEGER,
+  task        TEXT,
+  meta_json   TEXT NOT NULL DEFAULT '{}',
+  created_at  INTEGER NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 }];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export async function schemaVersion(db: Db): Promise<number> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  return row?.user_version ?? 0;
+}
+
+/** Refuses a database written by a newer app; reads only, so the file stays as it was. */
+export async function assertNotNewer(db: Db, known = SCHEMA_VERSION): Promise<number> {
+  const v = await schemaVersion(db);
+  if (v > known) {
+    throw new StoreError(
+      `the database ${db.path} has schema version ${v}, newer than this version of DeepBern Workbench knows (${known}); ` +
+        'update the app, or open a different database',
+      'too_new',
+    );
+  }
+  return v;
+}
+
+/** Brings the database up to the newest version. Returns the versions applied (empty when current). */
+export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const known = migrations.length ? migrations[migrations.length - 1]!.version : 0;
+  const applied: number[] = [];
+  for (const m of migrations) {
+    const done = await db.transaction(async () => {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      const v = await assertNotNewer(db, known);
+      if (v >= m.version) return false;
+      if (v !== m.version - 1) throw new StoreError(`cannot migrate ${db.path} from version ${v} to ${m.version}`, 'sqlite');
+      await db.exec(m.sql);
+      await db.exec(`PRAGMA user_version = ${m.version}`);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
