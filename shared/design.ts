@@ -305,7 +305,7 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
   if (first.activation === 'leaky_relu') spec.alpha = first.alpha;
 
   // Training settings: validate the whole spec; a missing dataset is allowed here (the sweep builder picks one).
-  const probe = NetworkSpecSchema.safeParse({ dataset: 'x', ...spec });
+  const probe = NetworkSpecSchema.safeParse({ ...spec, dataset: spec.dataset ?? 'x' });
   if (!probe.success) {
     return {
       ok: false,
