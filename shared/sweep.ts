@@ -21,7 +21,10 @@ export function canonicalField(name: string): keyof NetworkSpec | undefined {
   return ALIASES[name];
 }
 
-const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
+/** A `variant` value is a mapping of spec fields applied together (e.g. {activation: relu, residual: true}). */
+const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number()), z.record(z.string(), z.unknown())]);
+/** The parameter whose values are bundles of spec fields: lists of designs that are not a product grid. */
+export const VARIANT_PARAM = 'variant';
 export type ParamValue = z.infer<typeof Scalar>;
 
 const ParamSchema = z.union([
@@ -114,12 +117,32 @@ export function parseSweepText(text: string): SweepFile {
   const file = r.data;
   const issues: string[] = [];
   for (const name of Object.keys(file.parameters)) {
+    if (name === VARIANT_PARAM) {
+      const def = file.parameters[name];
+      const values = 'values' in def ? def.values : 'value' in def ? [def.value] : [];
+      if (values.length === 0) issues.push(`${lineOf(['parameters', name])}parameters.variant: needs values, each a mapping of spec fields`);
+      values.forEach((v, i) => {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.push(`${lineOf(['parameters', name, 'values', i])}parameters.variant.values.${i}: must be a mapping of spec fields`);
+        else for (const k of Object.keys(v)) if (!canonicalField(k)) issues.push(`${lineOf(['parameters', name, 'values', i, k])}parameters.variant.values.${i}.${k}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+      });
+      continue;
+    }
     if (!canonicalField(name)) issues.push(`${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
     if (file.method === 'grid' && !('value' in file.parameters[name]) && !('values' in file.parameters[name])) {
       issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random)`);
     }
   }
   for (const name of Object.keys(file.base)) {
+    if (name === VARIANT_PARAM) {
+      const def = file.parameters[name];
+      const values = 'values' in def ? def.values : 'value' in def ? [def.value] : [];
+      if (values.length === 0) issues.push(`${lineOf(['parameters', name])}parameters.variant: needs values, each a mapping of spec fields`);
+      values.forEach((v, i) => {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.push(`${lineOf(['parameters', name, 'values', i])}parameters.variant.values.${i}: must be a mapping of spec fields`);
+        else for (const k of Object.keys(v)) if (!canonicalField(k)) issues.push(`${lineOf(['parameters', name, 'values', i, k])}parameters.variant.values.${i}.${k}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+      });
+      continue;
+    }
     if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
   }
   if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');
@@ -155,7 +178,7 @@ function seedList(seeds: SweepFile['seeds']): number[] {
 /** Expand a sweep file into validated run specs. Nothing runs; bad points are errors, not silent drops. */
 export function planSweep(file: SweepFile): SweepPlan {
   const names = Object.keys(file.parameters);
-  const fields = names.map((n) => canonicalField(n) as string);
+  const fields = names.map((n) => (n === VARIANT_PARAM ? n : (canonicalField(n) as string)));
   const points: ParamValue[][] = [];
   let total: number;
   if (file.method === 'grid') {
@@ -193,7 +216,13 @@ export function planSweep(file: SweepFile): SweepPlan {
       fields.forEach((f, j) => (params[f] = pt[j]));
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
-      const input = { dataset: file.dataset, rows: file.rows, ...base, ...params, seed };
+      const variant: Record<string, unknown> = {};
+      const swept: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(params)) {
+        if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
+        else swept[k] = v;
+      }
+      const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
       if (input.dataset === undefined) delete input.dataset;
       if (input.rows === undefined) delete input.rows;
       try {

@@ -54,3 +54,24 @@ describe('sweep plan', () => {
     expect(errorOf(head + tail)).toMatch(re);
   });
 });
+
+describe('sweep variants', () => {
+  it('a variant parameter applies bundles of fields (designs that are not a product grid)', () => {
+    const plan = planSweep(
+      parseSweepText(
+        head +
+          'parameters:\n  variant:\n    values:\n      - {activation: bernstein, degree: 15}\n      - {activation: relu, residual: true}\n      - {activation: selu, batch_norm: true}\n  lr: {values: [0.001, 0.01]}\n',
+      ),
+    );
+    expect(plan.runs).toHaveLength(6);
+    expect(plan.runs.map((r) => `${r.spec.activation}/${r.spec.degree}/${r.spec.residual}/${r.spec.batchNorm}`).filter((_, i) => i % 2 === 0)).toEqual([
+      'bernstein/15/false/true',
+      'relu/9/true/false',
+      'selu/9/false/true',
+    ]);
+  });
+
+  it('rejects unknown fields inside a variant with the line', () => {
+    expect(errorOf(head + 'parameters:\n  variant:\n    values:\n      - {activation: relu, colour: red}\n')).toMatch(/line 7: parameters.variant.values.0.colour: unknown field/);
+  });
+});
