@@ -32,7 +32,7 @@ export interface Queryable {
 
 export interface DbOpenOptions {
   /** Open read-only (readers beside the single writer; WAL lets them read during its transactions). */
-  readonly?: boolean;
+  readOnly?: boolean;
   /** How long a statement waits for another connection's lock before SQLITE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number;
   /**
@@ -61,12 +61,12 @@ export class Db implements Queryable {
   private constructor(
     private readonly conn: sqlite3.Database,
     readonly path: string,
-    readonly readonly: boolean,
+    readonly readOnly: boolean,
   ) {}
 
   static async open(path: string, opts: DbOpenOptions = {}): Promise<Db> {
     const file = resolve(path);
-    const readonly = opts.readonly ?? false;
+    const readonly = opts.readOnly ?? false;
     await prepareLocation(file, readonly);
     const conn = await connect(file, readonly);
     const db = new Db(conn, file, readonly);
@@ -137,7 +137,7 @@ export class Db implements Queryable {
       const frame: Frame = { lock: new Mutex(), depth: parent.depth + 1, open: true, parent };
       const top = frame.depth === 1;
       const savepoint = `sp_${frame.depth}`;
-      await this.rawExec(top ? (this.readonly ? 'BEGIN' : 'BEGIN IMMEDIATE') : `SAVEPOINT ${savepoint}`);
+      await this.rawExec(top ? (this.readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE') : `SAVEPOINT ${savepoint}`);
       let value: T;
       try {
         value = await this.frames.run(frame, () => fn(this));

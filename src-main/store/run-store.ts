@@ -1,0 +1,442 @@
+// The run store: every run, its per-epoch and per-layer metrics, its latest checkpoint and final model, plus
+// sweeps and imported datasets. The main process is the only writer; others may open it read-only.
+import type { LayerGrid, RunDetail, RunSummary, SeriesBucket } from '../../shared/api.js';
+import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type EpochReport, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
+import { activationLabel, parseSpec, type NetworkSpec } from '../../shared/spec.js';
+import type { SweepFile } from '../../shared/sweep.js';
+import { insertRows } from './batch.js';
+import * as datasets from './datasets.js';
+import { Db, type SqlValue } from './db.js';
+import { StoreError } from './errors.js';
+import { newId } from './ids.js';
+import { assertNotNewer, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
+import * as series from './series.js';
+import { DEFAULT_VACUUM_POLICY, diskBytes, reclaim, type VacuumPolicy } from './space.js';
+import * as sweeps from './sweeps.js';
+
+export type { DatasetRecord, NewDataset } from './datasets.js';
+export type { EpochSeries, LayerMetricPoint } from './series.js';
+export type { SweepRecord, SweepStatus } from './sweeps.js';
+export { StoreError } from './errors.js';
+
+export interface RunStoreOptions {
+  readOnly?: boolean;
+  busyTimeoutMs?: number;
+  vacuum?: Partial<VacuumPolicy>;
+}
+
+export interface CreateRunInput {
+  spec: NetworkSpec;
+  name?: string;
+  sweepId?: string | null;
+  epochsTotal: number;
+  tags?: string[];
+}
+
+export interface ListRunsOptions {
+  status?: RunStatus | readonly RunStatus[];
+  sweepId?: string;
+  /** Words matched (all of them, case-insensitive) against id, name, label, dataset and tags. */
+  search?: string;
+  /** A RunSummary field or runs column, e.g. 'createdAt', 'final_test_acc' (whitelisted). Default created_at. */
+  orderBy?: string;
+  desc?: boolean;
+  /** Default 100. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface DeleteRunsResult {
+  deleted: number;
+  /** Bytes the database (file + WAL) shrank by; 0 when it was not worth a VACUUM. */
+  freedBytes: number;
+  vacuumed: boolean;
+}
+
+const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
+  train_loss: 'final_train_loss',
+  test_loss: 'final_test_loss',
+  test_acc: 'final_test_acc',
+};
+const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned'];
+const MAX_LIST = 1_000_000;
+
+export class RunStore {
+  private readonly vacuumPolicy: VacuumPolicy;
+
+  private constructor(
+    /** The connection, for callers that need a query the store does not offer (read-only use, please). */
+    readonly db: Db,
+    opts: RunStoreOptions,
+  ) {
+    this.vacuumPolicy = { ...DEFAULT_VACUUM_POLICY, ...opts.vacuum };
+  }
+
+  /** Opens (creating folders and file when writable) and migrates to the current schema. */
+  static async open(path: string, opts: RunStoreOptions = {}): Promise<RunStore> {
+    const db = await Db.open(path, {
+      readOnly: opts.readOnly,
+      busyTimeoutMs: opts.busyTimeoutMs,
+      verify: async (d) => {
+        await assertNotNewer(d);
+      },
+    });
+    try {
+      if (opts.readOnly) {
+        const v = await schemaVersion(db);
+        if (v !== SCHEMA_VERSION) {
+          throw new StoreError(`the database ${db.path} is at schema version ${v}, not ${SCHEMA_VERSION}; open it once read-write to migrate`, 'needs_migration');
+        }
+      } else {
+        await migrate(db);
+      }
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return new RunStore(db, opts);
+  }
+
+  get path(): string {
+    return this.db.path;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  /** Runs `fn` as one transaction; store calls made inside it join it (e.g. many appendEpoch → one commit). */
+  writeBatch<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  // ── runs ────────────────────────────────────────────────────────────────────────────────────────────
+
+  async createRun(input: CreateRunInput): Promise<string> {
+    const spec = parseSpec(input.spec); // the stored spec is always complete and valid
+    const label = activationLabel(spec);
+    if (!Number.isInteger(input.epochsTotal) || input.epochsTotal < 1) {
+      throw new StoreError(`epochsTotal must be a positive integer (got ${input.epochsTotal})`, 'invalid');
+    }
+    const cols = {
+      name: input.name ?? label,
+      sweep_id: input.sweepId ?? null,
+      spec_json: JSON.stringify(spec),
+      status: 'queued',
+      ...specColumns(spec, label),
+      epochs_total: input.epochsTotal,
+      created_at: Date.now(),
+      tags_json: JSON.stringify(cleanTags(input.tags ?? [])),
+    };
+    const names = Object.keys(cols);
+    for (let attempt = 0; ; attempt++) {
+      const id = newId('r');
+      try {
+        await this.db.run(`INSERT INTO runs (id, ${names.join(', ')}) VALUES (?${', ?'.repeat(names.length)})`, [id, ...(Object.values(cols) as SqlValue[])]);
+        return id;
+      } catch (e) {
+        if (!(e instanceof StoreError) || e.sqlite !== 'SQLITE_CONSTRAINT') throw e;
+        if (cols.sweep_id !== null && !(await this.db.get('SELECT 1 FROM sweeps WHERE id = ?', [cols.sweep_id]))) {
+          throw new StoreError(`no sweep with id ${cols.sweep_id}`, 'not_found');
+        }
+        if (attempt >= 5) throw e; // not an id collision after all
+      }
+    }
+  }
+
+  async getRun(id: string): Promise<RunDetail> {
+    const row = await this.db.get<RunRow & { spec_json: string }>('SELECT * FROM runs WHERE id = ?', [id]);
+    if (!row) throw notFound(id);
+    return toDetail(row);
+  }
+
+  async listRuns(opts: ListRunsOptions = {}): Promise<{ rows: RunSummary[]; total: number }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (opts.status !== undefined) {
+      const statuses = (typeof opts.status === 'string' ? [opts.status] : [...opts.status]).map(checkStatus);
+      where.push(`status IN (${statuses.map(() => '?').join(',')})`);
+      params.push(...statuses);
+    }
+    if (opts.sweepId !== undefined) {
+      where.push('sweep_id = ?');
+      params.push(opts.sweepId);
+    }
+    for (const word of (opts.search ?? '').split(/\s+/).filter(Boolean)) {
+      const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      params.push(like, like, like, like, like);
+    }
+    const col = orderColumn(opts.orderBy);
+    const dir = opts.desc ? 'DESC' : 'ASC';
+    const limit = opts.limit ?? 100;
+    const offset = opts.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new StoreError(`limit must be an integer in 1..${MAX_LIST} (got ${limit})`, 'invalid');
+    if (!Number.isInteger(offset) || offset < 0) throw new StoreError(`offset must be a non-negative integer (got ${offset})`, 'invalid');
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return this.db.transaction(async () => {
+      // NULLs (e.g. no test accuracy yet) sort last either way; id breaks ties so pages never overlap.
+      const rows = await this.db.all<RunRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM runs ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+        [...params, limit, offset],
+      );
+      const total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
+      return { rows: rows.map(toSummary), total };
+    });
+  }
+
+  /** Back to queued (resume) or a plain status change; terminal statuses go through finishRun. */
+  async setRunStatus(id: string, status: RunStatus): Promise<void> {
+    checkStatus(status);
+    const sql =
+      status === 'queued'
+        ? 'UPDATE runs SET status = ?, finished_at = NULL, error = NULL WHERE id = ?'
+        : status === 'running'
+          ? 'UPDATE runs SET status = ?, started_at = coalesce(started_at, ?) WHERE id = ?'
+          : 'UPDATE runs SET status = ?, finished_at = ? WHERE id = ?';
+    const params = status === 'queued' ? [status, id] : [status, Date.now(), id];
+    if ((await this.db.run(sql, params)).changes === 0) throw notFound(id);
+  }
+
+  async markRunning(id: string, backend: string, paramCount: number): Promise<void> {
+    const r = await this.db.run('UPDATE runs SET status = ?, backend = ?, param_count = ?, started_at = coalesce(started_at, ?), error = NULL WHERE id = ?', [
+      'running',
+      backend,
+      paramCount,
+      Date.now(),
+      id,
+    ]);
+    if (r.changes === 0) throw notFound(id);
+  }
+
+  async finishRun(id: string, status: RunStatus, error?: string): Promise<void> {
+    if (!TERMINAL.includes(checkStatus(status))) {
+      throw new StoreError(`finishRun needs a final status (${TERMINAL.join(', ')}), got "${status}"`, 'invalid');
+    }
+    const r = await this.db.run('UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?', [status, Date.now(), error ?? null, id]);
+    if (r.changes === 0) throw notFound(id);
+  }
+
+  async setTags(id: string, tags: readonly string[]): Promise<void> {
+    const r = await this.db.run('UPDATE runs SET tags_json = ? WHERE id = ?', [JSON.stringify(cleanTags(tags)), id]);
+    if (r.changes === 0) throw notFound(id);
+  }
+
+  /**
+   * Stores one finished epoch in ONE transaction: its metrics, its layer metrics, epochs_done, the final-metric
+   * columns and (when given) the checkpoint that replaces the previous one. A crash therefore never leaves an
+   * epoch without its checkpoint or the reverse. Epochs only move forward: an epoch ≤ epochs_done is refused.
+   */
+  async appendEpoch(runId: string, report: EpochReport, checkpoint?: Uint8Array): Promise<void> {
+    const { epoch } = report;
+    if (!Number.isInteger(epoch) || epoch < 1) throw new StoreError(`epoch must be a positive integer (got ${epoch})`, 'invalid');
+    const metricRows = Object.entries(report.metrics)
+      .filter((e): e is [string, number] => e[1] !== undefined)
+      .map(([metric, value]) => {
+        if (!(EPOCH_METRICS as readonly string[]).includes(metric)) throw new StoreError(`unknown epoch metric "${metric}"`, 'invalid');
+        return [runId, metric, epoch, checkValue(value, metric)] as SqlValue[];
+      });
+    const seen = new Set<string>();
+    const layerRows = report.layers.map(({ layer, metric, value }) => {
+      if (!(LAYER_METRICS as readonly string[]).includes(metric)) throw new StoreError(`unknown layer metric "${metric}"`, 'invalid');
+      const key = `${metric}@${layer}`;
+      if (seen.has(key)) throw new StoreError(`epoch ${epoch} reports ${metric} of layer ${layer} twice`, 'invalid');
+      seen.add(key);
+      return [runId, metric, layer, epoch, checkValue(value, metric)] as SqlValue[];
+    });
+
+    await this.db.transaction(async () => {
+      const run = await this.db.get<{ epochs_done: number; depth: number }>('SELECT epochs_done, depth FROM runs WHERE id = ?', [runId]);
+      if (!run) throw notFound(runId);
+      if (epoch <= run.epochs_done) {
+        throw new StoreError(`run ${runId} already has epoch ${epoch} (epochs done: ${run.epochs_done}); an epoch is stored once`, 'conflict');
+      }
+      for (const { layer } of report.layers) {
+        if (!Number.isInteger(layer) || layer < 1 || layer > run.depth) {
+          throw new StoreError(`layer ${layer} is outside 1..${run.depth} (the run's depth)`, 'invalid');
+        }
+      }
+      await insertRows(this.db, 'epoch_metrics', ['run_id', 'metric', 'epoch', 'value'], metricRows);
+      await insertRows(this.db, 'layer_metrics', ['run_id', 'metric', 'layer', 'epoch', 'value'], layerRows);
+      const sets = ['epochs_done = ?'];
+      const params: SqlValue[] = [epoch];
+      for (const [metric, column] of Object.entries(FINAL_COLUMNS)) {
+        const v = report.metrics[metric as EpochMetric];
+        if (v !== undefined) {
+          sets.push(`${column} = ?`);
+          params.push(Number.isNaN(v) ? null : v);
+        }
+      }
+      await this.db.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...params, runId]);
+      if (checkpoint) {
+        await this.db.run(
+          `INSERT INTO checkpoints (run_id, epoch, state, created_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (run_id) DO UPDATE SET epoch = excluded.epoch, state = excluded.state, created_at = excluded.created_at`,
+          [runId, epoch, checkpoint, Date.now()],
+        );
+      }
+    });
+  }
+
+  /** The latest checkpoint, or null when the run has none yet. */
+  async loadCheckpoint(runId: string): Promise<{ epoch: number; state: Uint8Array } | null> {
+    const row = await this.db.get<{ epoch: number; state: Buffer }>('SELECT epoch, state FROM checkpoints WHERE run_id = ?', [runId]);
+    if (row) return { epoch: row.epoch, state: row.state };
+    await this.assertRun(runId);
+    return null;
+  }
+
+  async saveModel(runId: string, state: Uint8Array): Promise<void> {
+    await this.assertRun(runId);
+    await this.db.run(
+      `INSERT INTO models (run_id, state, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`,
+      [runId, state, Date.now()],
+    );
+  }
+
+  /** The final weights, or null when the run has none. */
+  async loadModel(runId: string): Promise<Uint8Array | null> {
+    const row = await this.db.get<{ state: Buffer }>('SELECT state FROM models WHERE run_id = ?', [runId]);
+    if (row) return row.state;
+    await this.assertRun(runId);
+    return null;
+  }
+
+  /**
+   * Deletes runs with everything they own (metrics, checkpoint, model: ON DELETE CASCADE), then VACUUMs when
+   * enough pages are free ('auto', per the vacuum policy) so the disk space really comes back.
+   */
+  async deleteRuns(ids: readonly string[], opts: { vacuum?: 'auto' | 'always' | 'never' } = {}): Promise<DeleteRunsResult> {
+    const before = await diskBytes(this.path);
+    const deleted = await this.db.transaction(async () => {
+      const r = await this.db.run('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+      return r.changes;
+    });
+    const vacuumed = deleted > 0 ? await reclaim(this.db, opts.vacuum ?? 'auto', this.vacuumPolicy) : false;
+    const after = await diskBytes(this.path);
+    return { deleted, freedBytes: Math.max(0, before - after), vacuumed };
+  }
+
+  // ── metrics ─────────────────────────────────────────────────────────────────────────────────────────
+
+  epochSeries(runId: string, metrics: readonly EpochMetric[]): Promise<series.EpochSeries[]> {
+    return series.epochSeries(this.db, runId, metrics);
+  }
+
+  /** Every epoch metric of a run, one entry per epoch (the CLI's show/export). */
+  async epochMetrics(runId: string): Promise<{ epoch: number; metrics: Partial<Record<EpochMetric, number>> }[]> {
+    await this.assertRun(runId);
+    const rows = await this.db.all<{ epoch: number; metric: EpochMetric; value: number | null }>(
+      'SELECT epoch, metric, value FROM epoch_metrics WHERE run_id = ? ORDER BY epoch, metric',
+      [runId],
+    );
+    const out: { epoch: number; metrics: Partial<Record<EpochMetric, number>> }[] = [];
+    for (const r of rows) {
+      if (out[out.length - 1]?.epoch !== r.epoch) out.push({ epoch: r.epoch, metrics: {} });
+      out[out.length - 1]!.metrics[r.metric] = r.value ?? Number.NaN;
+    }
+    return out;
+  }
+
+  /** The metric at the run's last stored epoch; null when missing or NaN. */
+  async finalMetric(runId: string, metric: EpochMetric): Promise<number | null> {
+    const row = await this.db.get<{ epochs_done: number; value: number | null }>(
+      `SELECT r.epochs_done, m.value FROM runs r LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = r.epochs_done WHERE r.id = ?`,
+      [metric, runId],
+    );
+    if (!row) throw notFound(runId);
+    return row.value;
+  }
+
+  /** Per run, at most `maxPoints` buckets of {epoch (bucket's last), min, max, last}; see series.ts. */
+  epochSeriesBucketed(runIds: readonly string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>> {
+    return series.epochSeriesBucketed(this.db, runIds, metric, maxPoints);
+  }
+
+  async layerMetrics(runId: string, filter: { epoch?: number; metric?: LayerMetric } = {}): Promise<series.LayerMetricPoint[]> {
+    const run = await this.db.get<{ depth: number }>('SELECT depth FROM runs WHERE id = ?', [runId]);
+    if (!run) throw notFound(runId);
+    return series.layerMetrics(this.db, runId, run.depth, filter, LAYER_METRICS);
+  }
+
+  layerGrid(runId: string, metric: LayerMetric): Promise<LayerGrid> {
+    return series.layerGrid(this.db, runId, metric);
+  }
+
+  /** One value per layer at `epoch` (default: each run's last epoch). */
+  layerProfile(runIds: readonly string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>> {
+    return series.layerProfile(this.db, runIds, metric, epoch);
+  }
+
+  /** The metric's finite values at `epoch` for the runs of a sweep, except `excludeRunId`. */
+  metricAtEpoch(sweepId: string, metric: EpochMetric, epoch: number, excludeRunId?: string): Promise<number[]> {
+    return series.metricAtEpoch(this.db, sweepId, metric, epoch, excludeRunId);
+  }
+
+  // ── sweeps ──────────────────────────────────────────────────────────────────────────────────────────
+
+  createSweep(input: { name: string; config: SweepFile; fileText?: string; status?: sweeps.SweepStatus }): Promise<string> {
+    return sweeps.createSweep(this.db, input);
+  }
+
+  getSweep(id: string): Promise<sweeps.SweepRecord> {
+    return sweeps.getSweep(this.db, id);
+  }
+
+  listSweeps(): Promise<sweeps.SweepRecord[]> {
+    return sweeps.listSweeps(this.db);
+  }
+
+  setSweepStatus(id: string, status: sweeps.SweepStatus): Promise<void> {
+    return sweeps.setSweepStatus(this.db, id, status);
+  }
+
+  // ── datasets ────────────────────────────────────────────────────────────────────────────────────────
+
+  addDataset(d: datasets.NewDataset): Promise<datasets.DatasetRecord> {
+    return this.db.transaction(() => datasets.addDataset(this.db, d));
+  }
+
+  listDatasets(): Promise<datasets.DatasetRecord[]> {
+    return datasets.listDatasets(this.db);
+  }
+
+  getDataset(id: string): Promise<datasets.DatasetRecord> {
+    return datasets.getDataset(this.db, id);
+  }
+
+  /** Removes the record and returns it; deleting its file (filePath) is the caller's job. */
+  removeDataset(id: string): Promise<datasets.DatasetRecord> {
+    return this.db.transaction(() => datasets.removeDataset(this.db, id));
+  }
+
+  /** Imported dataset id → its converted file, for the trainer. */
+  async datasetFiles(): Promise<Record<string, string>> {
+    const rows = await this.db.all<{ id: string; file_path: string }>('SELECT id, file_path FROM datasets WHERE file_path IS NOT NULL');
+    return Object.fromEntries(rows.map((r) => [r.id, r.file_path]));
+  }
+
+  private async assertRun(id: string): Promise<void> {
+    if (!(await this.db.get('SELECT 1 FROM runs WHERE id = ?', [id]))) throw notFound(id);
+  }
+}
+
+function notFound(id: string): StoreError {
+  return new StoreError(`no run with id ${id}`, 'not_found');
+}
+
+function checkStatus(s: string): RunStatus {
+  if (!(RUN_STATUSES as readonly string[]).includes(s)) throw new StoreError(`run status must be one of ${RUN_STATUSES.join(', ')} (got "${s}")`, 'invalid');
+  return s as RunStatus;
+}
+
+function checkValue(v: unknown, metric: string): number {
+  if (typeof v !== 'number') throw new StoreError(`${metric} must be a number (got ${typeof v})`, 'invalid');
+  return v; // NaN and ±Infinity are legitimate (a diverging run); SQLite keeps ±Infinity and stores NaN as NULL
+}
+
+function cleanTags(tags: readonly string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+}

@@ -1,0 +1,89 @@
+// Sweeps: the parsed sweep file, its text as the user wrote it, and a status. Runs point at their sweep.
+import type { SweepSummary } from '../../shared/api.js';
+import type { RunStatus } from '../../shared/metrics.js';
+import type { SweepFile } from '../../shared/sweep.js';
+import type { Queryable } from './db.js';
+import { StoreError } from './errors.js';
+import { newId } from './ids.js';
+
+export type SweepStatus = SweepSummary['status'];
+export const SWEEP_STATUSES: readonly SweepStatus[] = ['queued', 'running', 'finished', 'cancelled', 'failed'];
+
+export interface SweepRecord {
+  id: string;
+  name: string;
+  config: SweepFile;
+  fileText: string | null;
+  status: SweepStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Runs of the sweep per status, and in all. */
+  counts: Partial<Record<RunStatus, number>>;
+  total: number;
+}
+
+interface SweepRow {
+  id: string;
+  name: string;
+  config_json: string;
+  file_text: string | null;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  counts_json: string | null;
+}
+
+const SELECT = `SELECT s.*, (SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM runs WHERE sweep_id = s.id GROUP BY status)) AS counts_json FROM sweeps s`;
+
+function toRecord(r: SweepRow): SweepRecord {
+  const counts = JSON.parse(r.counts_json ?? '{}') as Partial<Record<RunStatus, number>>;
+  return {
+    id: r.id,
+    name: r.name,
+    config: JSON.parse(r.config_json) as SweepFile,
+    fileText: r.file_text,
+    status: r.status as SweepStatus,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    counts,
+    total: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
+  };
+}
+
+export async function createSweep(q: Queryable, input: { name: string; config: SweepFile; fileText?: string; status?: SweepStatus }): Promise<string> {
+  const status = checkStatus(input.status ?? 'queued');
+  const now = Date.now();
+  const id = newId('s');
+  await q.run('INSERT INTO sweeps (id, name, config_json, file_text, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)', [
+    id,
+    input.name,
+    JSON.stringify(input.config),
+    input.fileText ?? null,
+    status,
+    now,
+    now,
+  ]);
+  return id;
+}
+
+export async function getSweep(q: Queryable, id: string): Promise<SweepRecord> {
+  const row = await q.get<SweepRow>(`${SELECT} WHERE s.id = ?`, [id]);
+  if (!row) throw new StoreError(`no sweep with id ${id}`, 'not_found');
+  return toRecord(row);
+}
+
+export async function listSweeps(q: Queryable): Promise<SweepRecord[]> {
+  return (await q.all<SweepRow>(`${SELECT} ORDER BY s.created_at DESC, s.id`)).map(toRecord);
+}
+
+export async function setSweepStatus(q: Queryable, id: string, status: SweepStatus): Promise<void> {
+  const r = await q.run('UPDATE sweeps SET status = ?, updated_at = ? WHERE id = ?', [checkStatus(status), Date.now(), id]);
+  if (r.changes === 0) throw new StoreError(`no sweep with id ${id}`, 'not_found');
+}
+
+function checkStatus(s: string): SweepStatus {
+  if (!(SWEEP_STATUSES as readonly string[]).includes(s)) {
+    throw new StoreError(`sweep status must be one of ${SWEEP_STATUSES.join(', ')} (got "${s}")`, 'invalid');
+  }
+  return s as SweepStatus;
+}
