@@ -1,0 +1,297 @@
+// The network: [Dense → (BatchNorm) → activation (+ identity skip)] × depth → Dense (DESIGN §1.3).
+// All dense / batch-norm / Bernstein arithmetic goes through an EngineOps object so fused kernels can replace it.
+import * as tf from '@tensorflow/tfjs-core';
+import type { NetworkSpec } from '../../shared/spec.js';
+import { applyActivation, type FixedActivation } from './activations.js';
+import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
+import { identityTheta, normalMatrix, normalStream, weightGain } from './init.js';
+import { referenceOps, type EngineOps } from './ops.js';
+import type { ModelDims, NamedArray } from './state.js';
+
+export const BN_EPS = 1e-5;
+/** PyTorch BatchNorm1d default: running ← (1 − 0.1)·running + 0.1·batch. */
+export const BN_MOMENTUM = 0.1;
+/** Adaptive bounds never get narrower than this (keeps 1/(u−l) finite). */
+export const MIN_BOUND_WIDTH = 1e-3;
+
+let modelCounter = 0;
+
+export interface HiddenLayer {
+  /** 1-based. */
+  index: number;
+  inDim: number;
+  w: tf.Variable<tf.Rank.R2>;
+  b: tf.Variable<tf.Rank.R1>;
+  a?: tf.Variable<tf.Rank.R1>;
+  theta?: tf.Variable<tf.Rank.R2>;
+  /** Buffers (not trained): running batch-norm stats, adaptive bounds. Replaced, never mutated, per update. */
+  bnMean?: tf.Tensor1D;
+  bnVar?: tf.Tensor1D;
+  lo?: tf.Tensor1D;
+  hi?: tf.Tensor1D;
+  /** Identity skip around this block (input width = output width and spec.residual). */
+  skip: boolean;
+}
+
+/** Batch statistics a training forward produces, applied to the buffers after the step. */
+export interface BufferStats {
+  bn: ({ mean: tf.Tensor1D; variance: tf.Tensor1D } | null)[];
+  range: ({ min: tf.Tensor1D; max: tf.Tensor1D } | null)[];
+  batchSize: number;
+}
+
+export interface EvalOptions {
+  /** Added to the first hidden block's output (a zero tensor whose gradient is ∂loss/∂a₁, for MAG). */
+  a1Offset?: tf.Tensor2D;
+  /** Receives each hidden layer's pre-activation z (after batch norm) — the caller owns them. */
+  record?: tf.Tensor2D[];
+}
+
+export class DeepBernModel {
+  readonly layers: HiddenLayer[] = [];
+  readonly outW: tf.Variable<tf.Rank.R2>;
+  readonly outB: tf.Variable<tf.Rank.R1>;
+  private readonly prefix = `deepbern${++modelCounter}`;
+
+  constructor(
+    readonly spec: NetworkSpec,
+    readonly dims: ModelDims,
+    readonly ops: EngineOps = referenceOps,
+  ) {
+    const next = normalStream(`deepbern-init:${spec.seed}`);
+    const W = spec.width;
+    const isBern = spec.activation === 'bernstein';
+    const [l, u] = spec.bounds;
+    for (let i = 1; i <= spec.depth; i++) {
+      const inDim = i === 1 ? dims.inputDim : W;
+      const layer: HiddenLayer = {
+        index: i,
+        inDim,
+        w: this.variable(`L${i}/w`, tf.tensor2d(normalMatrix(next, inDim, W, weightGain(spec.activation)), [inDim, W])),
+        b: this.variable(`L${i}/b`, tf.zeros([W]) as tf.Tensor1D),
+        skip: spec.residual && inDim === W,
+      };
+      if (isBern) {
+        layer.a = this.variable(`L${i}/a`, tf.fill([W], l) as tf.Tensor1D);
+        layer.theta = this.variable(`L${i}/theta`, tf.fill([W, spec.degree], identityTheta(l, u, spec.degree, spec.eps)) as tf.Tensor2D);
+        if (spec.boundsMode === 'adaptive') {
+          layer.lo = tf.keep(tf.fill([W], l) as tf.Tensor1D);
+          layer.hi = tf.keep(tf.fill([W], u) as tf.Tensor1D);
+        }
+      }
+      if (spec.batchNorm) {
+        layer.bnMean = tf.keep(tf.zeros([W]) as tf.Tensor1D);
+        layer.bnVar = tf.keep(tf.ones([W]) as tf.Tensor1D);
+      }
+      this.layers.push(layer);
+    }
+    this.outW = this.variable('out/w', tf.tensor2d(normalMatrix(next, W, dims.outputDim, weightGain('linear')), [W, dims.outputDim]));
+    this.outB = this.variable('out/b', tf.zeros([dims.outputDim]) as tf.Tensor1D);
+  }
+
+  private variable<R extends tf.Rank>(name: string, init: tf.Tensor<R>): tf.Variable<R> {
+    // Engine-wide variable names must be unique: several models can live in one thread (tests, predict).
+    const v = tf.variable(init, true, `${this.prefix}/${name}`);
+    init.dispose();
+    return v;
+  }
+
+  /** Trainable variables with their checkpoint names, in a fixed order (the optimizer's slot order). */
+  trainables(): { name: string; variable: tf.Variable }[] {
+    const out: { name: string; variable: tf.Variable }[] = [];
+    for (const L of this.layers) {
+      out.push({ name: `L${L.index}/w`, variable: L.w }, { name: `L${L.index}/b`, variable: L.b });
+      if (L.a && L.theta) out.push({ name: `L${L.index}/a`, variable: L.a }, { name: `L${L.index}/theta`, variable: L.theta });
+    }
+    out.push({ name: 'out/w', variable: this.outW }, { name: 'out/b', variable: this.outB });
+    return out;
+  }
+
+  /** Weights + biases + Bernstein a, θ (batch norm has no affine part, so no parameters). */
+  paramCount(): number {
+    return this.trainables().reduce((s, t) => s + t.variable.size, 0);
+  }
+
+  /** Effective Bernstein coefficients [W, n+1] of a layer (c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε). */
+  coefficients(L: HiddenLayer): tf.Tensor2D {
+    if (!L.a || !L.theta) throw new Error(`layer ${L.index} is not a Bernstein layer`);
+    return effectiveCoefficientsT(L.a, L.theta, this.spec.eps);
+  }
+
+  bounds(L: HiddenLayer): { l: Bound; u: Bound } {
+    return L.lo && L.hi ? { l: L.lo, u: L.hi } : { l: this.spec.bounds[0], u: this.spec.bounds[1] };
+  }
+
+  private activate(L: HiddenLayer, z: tf.Tensor2D): tf.Tensor2D {
+    if (this.spec.activation === 'bernstein') {
+      const { l, u } = this.bounds(L);
+      return this.ops.bernstein(z, this.coefficients(L), l, u);
+    }
+    return applyActivation(this.spec.activation as FixedActivation, z, this.spec.alpha);
+  }
+
+  /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
+  forwardTrain(x: tf.Tensor2D): { out: tf.Tensor2D; stats: BufferStats } {
+    const stats: BufferStats = { bn: [], range: [], batchSize: x.shape[0] };
+    const adaptive = this.spec.activation === 'bernstein' && this.spec.boundsMode === 'adaptive';
+    let h = x;
+    for (const L of this.layers) {
+      const pre = this.ops.dense(h, L.w, L.b);
+      let y: tf.Tensor2D;
+      if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
+        const { l, u } = this.bounds(L);
+        const r = this.ops.bnBernsteinTrain(pre, this.coefficients(L), l, u, BN_EPS);
+        stats.bn.push({ mean: r.mean, variance: r.variance });
+        stats.range.push(null);
+        y = r.y;
+      } else {
+        let z = pre;
+        if (this.spec.batchNorm) {
+          const r = this.ops.batchNormTrain(pre, BN_EPS);
+          stats.bn.push({ mean: r.mean, variance: r.variance });
+          z = r.y;
+        } else stats.bn.push(null);
+        stats.range.push(adaptive ? { min: tf.min(z, 0) as tf.Tensor1D, max: tf.max(z, 0) as tf.Tensor1D } : null);
+        y = this.activate(L, z);
+      }
+      h = L.skip ? tf.add(y, h) : y;
+    }
+    return { out: this.ops.dense(h, this.outW, this.outB), stats };
+  }
+
+  /**
+   * Running statistics after a training step. Batch norm: PyTorch's rule with the unbiased batch variance.
+   * Adaptive bounds (ours, docs/metrics.md): l ← μ·l + (1−μ)·min_batch z, u ← μ·u + (1−μ)·max_batch z per
+   * unit, μ = spec.boundsMomentum, z the post-batch-norm pre-activation of this step; widened symmetrically
+   * to at least MIN_BOUND_WIDTH.
+   */
+  applyStats(stats: BufferStats): void {
+    const mu = this.spec.boundsMomentum;
+    const B = stats.batchSize;
+    this.layers.forEach((L, i) => {
+      const bn = stats.bn[i];
+      if (bn && L.bnMean && L.bnVar) {
+        const oldMean = L.bnMean, oldVar = L.bnVar;
+        const unbiased = B > 1 ? B / (B - 1) : 1;
+        L.bnMean = tf.keep(tf.tidy(() => tf.add(tf.mul(oldMean, 1 - BN_MOMENTUM), tf.mul(bn.mean, BN_MOMENTUM)) as tf.Tensor1D));
+        L.bnVar = tf.keep(tf.tidy(() => tf.add(tf.mul(oldVar, 1 - BN_MOMENTUM), tf.mul(bn.variance, BN_MOMENTUM * unbiased)) as tf.Tensor1D));
+        oldMean.dispose();
+        oldVar.dispose();
+      }
+      const r = stats.range[i];
+      if (r && L.lo && L.hi) {
+        const oldLo = L.lo, oldHi = L.hi;
+        const [lo, hi] = tf.tidy(() => {
+          const lo1 = tf.add(tf.mul(oldLo, mu), tf.mul(r.min, 1 - mu));
+          const hi1 = tf.add(tf.mul(oldHi, mu), tf.mul(r.max, 1 - mu));
+          const mid = tf.mul(tf.add(lo1, hi1), 0.5);
+          const narrow = tf.less(tf.sub(hi1, lo1), MIN_BOUND_WIDTH);
+          return [
+            tf.where(narrow, tf.sub(mid, MIN_BOUND_WIDTH / 2), lo1) as tf.Tensor1D,
+            tf.where(narrow, tf.add(mid, MIN_BOUND_WIDTH / 2), hi1) as tf.Tensor1D,
+          ];
+        });
+        L.lo = tf.keep(lo);
+        L.hi = tf.keep(hi);
+        oldLo.dispose();
+        oldHi.dispose();
+      }
+    });
+  }
+
+  /** Eval-mode forward: running batch-norm stats, no buffer updates. Returns logits / regression outputs. */
+  forwardEval(x: tf.Tensor2D, opts: EvalOptions = {}): tf.Tensor2D {
+    let h = x;
+    for (const L of this.layers) {
+      let z = this.ops.dense(h, L.w, L.b);
+      if (L.bnMean && L.bnVar) z = tf.div(tf.sub(z, L.bnMean), tf.sqrt(tf.add(L.bnVar, BN_EPS))) as tf.Tensor2D;
+      if (opts.record) opts.record.push(tf.keep(z));
+      const y = this.activate(L, z);
+      h = L.skip ? tf.add(y, h) : y;
+      if (L.index === 1 && opts.a1Offset) h = tf.add(h, opts.a1Offset);
+    }
+    return this.ops.dense(h, this.outW, this.outB);
+  }
+
+  /** Mean loss over the batch: softmax cross-entropy (labels = class indices) or MSE. */
+  loss(out: tf.Tensor2D, y: BatchTargets): tf.Scalar {
+    if (this.dims.task === 'classification') {
+      return tf.neg(tf.mean(tf.sum(tf.mul(y.target, tf.logSoftmax(out)), 1))) as tf.Scalar;
+    }
+    return tf.mean(tf.squaredDifference(out, y.target)) as tf.Scalar;
+  }
+
+  /** Correctly classified rows in the batch (classification only). */
+  correct(out: tf.Tensor2D, y: BatchTargets): tf.Scalar {
+    return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), y.labels!), 'float32')));
+  }
+
+  /** Every value the checkpoint needs from the model (trainables, then buffers), in a fixed order. */
+  exportTensors(): NamedArray[] {
+    const out: NamedArray[] = this.trainables().map((t) => ({ name: t.name, shape: t.variable.shape.slice(), data: t.variable.dataSync() as Float32Array }));
+    for (const L of this.layers) {
+      const buffers: [string, tf.Tensor1D | undefined][] = [['bn_mean', L.bnMean], ['bn_var', L.bnVar], ['lo', L.lo], ['hi', L.hi]];
+      for (const [n, t] of buffers) if (t) out.push({ name: `L${L.index}/${n}`, shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+    }
+    return out.map((t) => ({ ...t, data: Float32Array.from(t.data) }));
+  }
+
+  /** Overwrite every model tensor from a checkpoint; shapes must match exactly. */
+  importTensors(byName: Map<string, NamedArray>): void {
+    const take = (name: string, shape: number[]): tf.Tensor => {
+      const t = byName.get(name);
+      if (!t) throw new Error(`checkpoint lacks ${name}`);
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        throw new Error(`checkpoint ${name} has shape [${t.shape}], the model expects [${shape}]`);
+      }
+      return tf.tensor(t.data, shape);
+    };
+    for (const { name, variable } of this.trainables()) {
+      const v = take(name, variable.shape);
+      variable.assign(v);
+      v.dispose();
+    }
+    for (const L of this.layers) {
+      const W = this.spec.width;
+      if (L.bnMean && L.bnVar) {
+        L.bnMean.dispose();
+        L.bnVar.dispose();
+        L.bnMean = tf.keep(take(`L${L.index}/bn_mean`, [W]) as tf.Tensor1D);
+        L.bnVar = tf.keep(take(`L${L.index}/bn_var`, [W]) as tf.Tensor1D);
+      }
+      if (L.lo && L.hi) {
+        L.lo.dispose();
+        L.hi.dispose();
+        L.lo = tf.keep(take(`L${L.index}/lo`, [W]) as tf.Tensor1D);
+        L.hi = tf.keep(take(`L${L.index}/hi`, [W]) as tf.Tensor1D);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const { variable } of this.trainables()) variable.dispose();
+    for (const L of this.layers) for (const t of [L.bnMean, L.bnVar, L.lo, L.hi]) t?.dispose();
+  }
+}
+
+/** A batch's targets as tensors: one-hot [B, C] + class indices (classification) or values [B, 1]. */
+export interface BatchTargets {
+  target: tf.Tensor2D;
+  labels?: tf.Tensor1D;
+}
+
+export function makeTargets(task: ModelDims['task'], outputDim: number, y: Float32Array): BatchTargets {
+  if (task === 'regression') return { target: tf.tensor2d(y, [y.length, 1]) };
+  const oneHot = new Float32Array(y.length * outputDim);
+  const labels = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    labels[i] = y[i];
+    oneHot[i * outputDim + labels[i]] = 1;
+  }
+  return { target: tf.tensor2d(oneHot, [y.length, outputDim]), labels: tf.tensor1d(labels, 'int32') };
+}
+
+export function disposeTargets(t: BatchTargets): void {
+  t.target.dispose();
+  t.labels?.dispose();
+}
