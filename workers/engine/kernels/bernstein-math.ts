@@ -1,0 +1,297 @@
+// The Bernstein activation (optionally behind training-mode batch norm) as plain loops over Float32Arrays:
+// the bodies of the fused kernels registered in register.ts. No tfjs here, so it is testable on its own.
+//
+// Layout: activations are [B, W] row-major; coefficients [W, n+1]; bounds arrays of length 1 (shared) or W.
+// Work is done one unit (column) at a time so per-unit constants and the n+1 coefficient-gradient sums stay
+// in locals. JS arithmetic is float64, so only storage is float32.
+//
+// Numerics (O(n) per element, no cancellation-prone power form): with s = 1 − t,
+//   t ≤ ½:  σ = sⁿ · Σ_k C(n,k)c_k r^k,  r = t/s ≤ 1  (Horner in r)
+//   t > ½:  σ = tⁿ · Σ_k C(n,k)c_k ρ^(n−k), ρ = s/t ≤ 1  (mirrored Horner)
+// and the basis values b_k for the coefficient gradient come from the ratio b_{k+1}/b_k = (n−k)/(k+1)·r,
+// walked from the end whose base power is largest. Both are as stable as de Casteljau (all ratios ≤ 1).
+
+/** Batch-norm statistics of one kernel call; mean/variance are [W] (biased variance). */
+export interface ColumnStats {
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+import { columnBackward, columnForward } from './bernstein-codegen.js';
+
+// Scratch reused across calls (one JS thread per worker, kernels do not re-enter).
+const scratchBufs = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+function scratch(size: number, which: 0 | 1 | 2): Float64Array {
+  if (scratchBufs[which].length < size) scratchBufs[which] = new Float64Array(size);
+  return scratchBufs[which];
+}
+
+const binomCache = new Map<number, Float64Array>();
+/** C(n,k), k = 0..n, in float64. */
+function binomials(n: number): Float64Array {
+  let b = binomCache.get(n);
+  if (!b) {
+    b = new Float64Array(n + 1);
+    b[0] = 1;
+    for (let k = 1; k <= n; k++) b[k] = (b[k - 1] * (n - k + 1)) / k;
+    binomCache.set(n, b);
+  }
+  return b;
+}
+
+/** Per-unit mean and biased variance of h [B, W] (two passes: stable for large means). */
+export function columnStats(h: Float32Array, B: number, W: number, mean: Float32Array, variance: Float32Array): void {
+  // One pass of Σh and Σh² in float64: float32 inputs leave ~29 spare bits, so the cancellation in
+  // E[h²] − E[h]² only matters for |mean|/std beyond ~10⁴, far outside what follows a dense layer.
+  const sum = scratch(2 * W, 0);
+  sum.fill(0, 0, 2 * W);
+  for (let b = 0; b < B; b++) {
+    const row = b * W;
+    for (let w = 0; w < W; w++) {
+      const v = h[row + w];
+      sum[w] += v;
+      sum[W + w] += v * v;
+    }
+  }
+  for (let w = 0; w < W; w++) {
+    const m = sum[w] / B;
+    mean[w] = m;
+    variance[w] = Math.max(sum[W + w] / B - m * m, 0);
+  }
+}
+
+/** y = (h − mean)/sqrt(var + eps), plain batch norm (used by non-Bernstein nets). */
+export function batchNormForward(
+  h: Float32Array, B: number, W: number, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array,
+): void {
+  columnStats(h, B, W, mean, variance);
+  const istd = scratch(W, 0);
+  for (let w = 0; w < W; w++) istd[w] = 1 / Math.sqrt(variance[w] + eps);
+  for (let b = 0; b < B; b++) {
+    const row = b * W;
+    for (let w = 0; w < W; w++) y[row + w] = (h[row + w] - mean[w]) * istd[w];
+  }
+}
+
+/** dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)), g = dy: the batch-norm backward (mean/var not differentiated). */
+export function batchNormBackward(
+  dy: Float32Array, h: Float32Array, B: number, W: number, eps: number,
+  mean: Float32Array, variance: Float32Array, dh: Float32Array,
+): void {
+  const sg = scratch(2 * W, 0);
+  sg.fill(0, 0, 2 * W);
+  const istd = scratch(W, 1);
+  for (let w = 0; w < W; w++) istd[w] = 1 / Math.sqrt(variance[w] + eps);
+  for (let b = 0; b < B; b++) {
+    const row = b * W;
+    for (let w = 0; w < W; w++) {
+      const g = dy[row + w];
+      sg[w] += g;
+      sg[W + w] += g * (h[row + w] - mean[w]) * istd[w];
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    const row = b * W;
+    for (let w = 0; w < W; w++) {
+      const xh = (h[row + w] - mean[w]) * istd[w];
+      dh[row + w] = istd[w] * (dy[row + w] - sg[w] / B - (xh * sg[W + w]) / B);
+    }
+  }
+}
+
+/**
+ * σ over [B, W]: y = σ_w((src − shift_w)·scale_w). Plain activation: shift = 0, scale = 1 (pass null);
+ * fused batch norm: shift = mean, scale = 1/sqrt(var + eps).
+ */
+export function bernsteinForward(
+  src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
+  lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, y: Float32Array,
+): void {
+  const n1 = n + 1;
+  const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
+  const gen = columnForward(n);
+  if (gen) {
+    for (let w = 0; w < W; w++) {
+      gen(src, y, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
+        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w]);
+    }
+    return;
+  }
+  const binom = binomials(n);
+  const cb = scratch(n1, 1);
+  for (let w = 0; w < W; w++) {
+    for (let k = 0; k < n1; k++) cb[k] = binom[k] * coeffs[w * n1 + k];
+    const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
+    const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
+    for (let idx = w; idx < B * W; idx += W) {
+      const x = (src[idx] - mu) * sc;
+      const t = x <= l ? 0 : x >= u ? 1 : (x - l) * inv;
+      const s = 1 - t;
+      let p: number, base: number;
+      if (t <= 0.5) {
+        const r = t / s;
+        p = cb[n];
+        for (let k = n - 1; k >= 0; k--) p = p * r + cb[k];
+        base = s;
+      } else {
+        const r = s / t;
+        p = cb[0];
+        for (let k = 1; k <= n; k++) p = p * r + cb[k];
+        base = t;
+      }
+      let pw = 1;
+      for (let k = 0; k < n; k++) pw *= base;
+      y[idx] = p * pw;
+    }
+  }
+}
+
+/** Where the per-element gradient g = ∂L/∂x (x the normalised input of σ) goes, and the bound gradients. */
+export interface BernsteinGrads {
+  /** ∂L/∂x per element [B, W] (for the fused op this holds g before the batch-norm backward). */
+  gx: Float32Array;
+  /** ∂L/∂c [W, n+1]. */
+  gc: Float32Array;
+  /** ∂L/∂lo, ∂L/∂hi ([W] or [1]); null when the bounds are constants. */
+  gl: Float32Array | null;
+  gh: Float32Array | null;
+  /** If given ([2W]), receives Σ_b gx and Σ_b gx·x per unit (saves the batch-norm backward a pass). */
+  sums?: Float64Array | null;
+}
+
+/**
+ * Backward of bernsteinForward w.r.t. its input x (0 outside [l,u], inclusive inside: the clamp's gradient),
+ * the coefficients, and optionally the bounds. dy [B, W].
+ */
+export function bernsteinBackward(
+  dy: Float32Array, src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
+  lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, out: BernsteinGrads,
+): void {
+  const n1 = n + 1;
+  const binom1 = binomials(Math.max(n - 1, 0));
+  const acc = scratch(n1, 0);
+  const db = scratch(n1, 1);
+  const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
+  const { gx, gc, gl, gh } = out;
+  if (gl) gl.fill(0);
+  if (gh) gh.fill(0);
+  const gen = columnBackward(n);
+  if (gen) {
+    const a = scratch(n + 5, 0);
+    const sums = out.sums ?? null;
+    for (let w = 0; w < W; w++) {
+      gen(dy, src, gx, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
+        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w], a);
+      for (let k = 0; k < n1; k++) gc[w * n1 + k] = a[k];
+      if (gl) gl[w * ls] += a[n1];
+      if (gh) gh[w * hs] += a[n1 + 1];
+      if (sums) {
+        sums[w] = a[n1 + 2];
+        sums[W + w] = a[n1 + 3];
+      }
+    }
+    return;
+  }
+  for (let w = 0; w < W; w++) {
+    // dσ/dt = Σ_k n·C(n−1,k)(c_{k+1} − c_k) t^k s^(n−1−k)
+    for (let k = 0; k < n; k++) db[k] = n * binom1[k] * (coeffs[w * n1 + k + 1] - coeffs[w * n1 + k]);
+    acc.fill(0, 0, n1);
+    const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
+    const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
+    let accL = 0, accH = 0;
+    for (let idx = w; idx < B * W; idx += W) {
+      const g = dy[idx];
+      const x = (src[idx] - mu) * sc;
+      const inside = x >= l && x <= u;
+      const t = x <= l ? 0 : x >= u ? 1 : (x - l) * inv;
+      const s = 1 - t;
+      let dsdt = 0;
+      if (t <= 0.5) {
+        const r = t / s;
+        let pw = 1; // s^(n−1)
+        for (let k = 1; k < n; k++) pw *= s;
+        // basis b_k = C(n,k) t^k s^(n−k), walked up from b_0 = sⁿ
+        let bk = g * pw * s;
+        for (let k = 0; k < n; k++) {
+          acc[k] += bk;
+          bk *= (r * (n - k)) / (k + 1);
+        }
+        acc[n] += bk;
+        if (inside && n > 0) {
+          let p = db[n - 1];
+          for (let k = n - 2; k >= 0; k--) p = p * r + db[k];
+          dsdt = p * pw;
+        }
+      } else {
+        const r = s / t;
+        let pw = 1; // t^(n−1)
+        for (let k = 1; k < n; k++) pw *= t;
+        let bk = g * pw * t; // b_n = tⁿ, walked down
+        for (let k = n; k > 0; k--) {
+          acc[k] += bk;
+          bk *= (r * k) / (n - k + 1);
+        }
+        acc[0] += bk;
+        if (inside && n > 0) {
+          let p = db[0];
+          for (let k = 1; k < n; k++) p = p * r + db[k];
+          dsdt = p * pw;
+        }
+      }
+      const gxv = g * dsdt * inv;
+      gx[idx] = gxv;
+      if (inside) {
+        // t = (x − l)/(u − l): ∂t/∂l = (t − 1)/(u − l), ∂t/∂u = −t/(u − l).
+        accL += gxv * (t - 1);
+        accH -= gxv * t;
+      }
+    }
+    for (let k = 0; k < n1; k++) gc[w * n1 + k] = acc[k];
+    if (gl) gl[w * ls] += accL;
+    if (gh) gh[w * hs] += accH;
+  }
+}
+
+/** Fused training batch norm → Bernstein forward. Fills y [B, W] and the batch statistics. */
+export function bnBernsteinForward(
+  h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number, lo: Float32Array, hi: Float32Array,
+  eps: number, y: Float32Array, stats: ColumnStats,
+): void {
+  columnStats(h, B, W, stats.mean, stats.variance);
+  const istd = inverseStd(stats.variance, eps);
+  bernsteinForward(h, B, W, coeffs, n, lo, hi, stats.mean, istd, y);
+}
+
+let istdBuf = new Float64Array(64);
+function inverseStd(variance: Float32Array, eps: number): Float64Array {
+  if (istdBuf.length < variance.length) istdBuf = new Float64Array(variance.length);
+  for (let w = 0; w < variance.length; w++) istdBuf[w] = 1 / Math.sqrt(variance[w] + eps);
+  return istdBuf;
+}
+
+/** Backward of bnBernsteinForward: out.gx receives ∂L/∂h (overwritten in place after the Bernstein pass). */
+export function bnBernsteinBackward(
+  dy: Float32Array, h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
+  lo: Float32Array, hi: Float32Array, eps: number, stats: ColumnStats, out: BernsteinGrads,
+): void {
+  const istd = inverseStd(stats.variance, eps);
+  const sums = scratch(2 * W, 2).fill(NaN, 0, 2 * W);
+  bernsteinBackward(dy, h, B, W, coeffs, n, lo, hi, stats.mean, istd, { ...out, sums });
+  const g = out.gx;
+  // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
+  for (let w = 0; w < W; w++) {
+    const mu = stats.mean[w], sc = istd[w];
+    let sg = sums[w], sgx = sums[W + w];
+    if (Number.isNaN(sg)) { // the generic path does not fill the sums
+      sg = 0;
+      sgx = 0;
+      for (let idx = w; idx < B * W; idx += W) {
+        const gv = g[idx];
+        sg += gv;
+        sgx += gv * (h[idx] - mu) * sc;
+      }
+    }
+    const mg = sg / B, mgx = sgx / B;
+    for (let idx = w; idx < B * W; idx += W) g[idx] = sc * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
+  }
+}
