@@ -1,0 +1,28 @@
+// How the CLI prints: tables for people, JSON for machines, one clear line for errors.
+import Table from 'cli-table3';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v), 2) + '\n');
+}
+
+export function fmt(v: unknown): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v)) return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4);
+  }
+  if (Array.isArray(v)) return v.map(fmt).join(',');
+  return String(v);
+}
+
+export function table(head: string[], rows: unknown[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  for (const r of rows) t.push(r.map(fmt));
+  return t.toString();
+}
+
+export function printTable(head: string[], rows: unknown[][]): void {
+  process.stdout.write(table(head, rows) + '\n');
+}

@@ -1,0 +1,247 @@
+// `deepbern sweep plan|run|list|show|cancel|resume`.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { WorkbenchEvent } from '../../shared/api.js';
+import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { activationLabel } from '../../shared/spec.js';
+import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import { LocalPoolExecutor } from '../scheduler/local-pool.js';
+import type { Executor } from '../scheduler/executor.js';
+import type { RunStore } from '../store/run-store.js';
+import { openStore } from './store.js';
+import { fmt, printJson, printTable } from './output.js';
+import { numberFlag, UserError } from './errors.js';
+
+interface Common {
+  db?: string;
+  json?: boolean;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read sweep file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** Remote executors plug in here (BullMQ); the local pool is the default. */
+export type ExecutorFactory = (opts: { workers?: number; backend?: string; redis?: string }) => Promise<Executor>;
+let executorFactory: ExecutorFactory = async (o) => new LocalPoolExecutor({ workers: o.workers, backend: o.backend as never });
+export function setExecutorFactory(f: ExecutorFactory): void {
+  executorFactory = f;
+}
+
+async function drive(store: RunStore, sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }, resume: boolean): Promise<void> {
+  const executor = await executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis });
+  const scheduler = new Scheduler(store, executor, { backend: f.backend });
+  const view = createSweepView(store, sweepId, f.json === true);
+  scheduler.on('event', (e: WorkbenchEvent) => view.event(e));
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ncancelling (finished epochs are kept; `deepbern sweep resume` continues)…\n');
+    void scheduler.cancelSweep(sweepId);
+  };
+  process.on('SIGINT', onSigint);
+  // Another process may cancel the sweep (`deepbern sweep cancel`, the app): watch its status.
+  const watch = setInterval(() => {
+    void store.getSweep(sweepId).then((s) => {
+      if (s.status === 'cancelled' && !interrupted) {
+        interrupted = true;
+        void scheduler.cancelSweep(sweepId);
+      }
+    }, () => undefined);
+  }, 1000);
+  try {
+    const queued = await scheduler.startSweep(sweepId);
+    view.start(queued, scheduler.capacity, resume);
+    await scheduler.waitForSweep(sweepId);
+  } finally {
+    clearInterval(watch);
+    process.off('SIGINT', onSigint);
+    view.stop();
+    await scheduler.close();
+  }
+  const sweep = await store.getSweep(sweepId);
+  const runs = (await store.listRuns({ sweepId, limit: 100_000 })).rows;
+  const counts: Record<string, number> = {};
+  for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
+  else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+  if (interrupted) process.exitCode = 130;
+}
+
+function createSweepView(store: RunStore, sweepId: string, json: boolean) {
+  const tty = process.stderr.isTTY === true && !json;
+  const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {value}/{total} {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  let overall: cliProgress.SingleBar | null = null;
+  let done = 0;
+  const names = new Map<string, string>();
+  const nameOf = async (runId: string) => {
+    if (!names.has(runId)) names.set(runId, (await store.getRun(runId)).name);
+    return names.get(runId) as string;
+  };
+  return {
+    start(total: number, workers: number, resume: boolean) {
+      if (json) process.stdout.write(JSON.stringify({ event: 'sweep-start', sweepId, runs: total, workers, resume }) + '\n');
+      else process.stderr.write(`sweep ${sweepId}: ${total} runs on ${workers} worker${workers > 1 ? 's' : ''}${resume ? ' (resumed)' : ''}\n`);
+      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28), info: 'ETA {eta_formatted}' });
+    },
+    event(e: WorkbenchEvent) {
+      if (json) {
+        process.stdout.write(JSON.stringify(e) + '\n');
+        return;
+      }
+      if (e.type === 'run-progress' && multi) {
+        void nameOf(e.runId).then((name) => {
+          let bar = bars.get(e.runId);
+          if (!bar) {
+            bar = multi.create(e.epochs, 0, { label: name.slice(0, 28).padEnd(28), info: '' });
+            bars.set(e.runId, bar);
+          }
+          bar.update(e.epoch - 1 + e.batch / e.batches, { info: `epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)}` });
+        });
+      } else if (e.type === 'run-epoch' && !multi) {
+        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${fmt(e.metrics.test_acc)}\n`));
+      } else if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') {
+        done++;
+        const bar = bars.get(e.runId);
+        if (bar && multi) {
+          multi.remove(bar);
+          bars.delete(e.runId);
+        }
+        if (overall) overall.update(done);
+        const line = `${e.runId} ${e.status}${e.error ? `: ${e.error}` : ''}`;
+        if (multi) multi.log(line + '\n');
+        else process.stderr.write(line + '\n');
+      }
+    },
+    stop() {
+      multi?.stop();
+    },
+  };
+}
+
+export function registerSweep(program: Command): void {
+  const sweep = program.command('sweep').description('plan, run and inspect sweeps (docs/sweep-file.md)');
+
+  sweep
+    .command('plan <file>')
+    .description('the runs a sweep file expands to; nothing runs')
+    .option('--json', 'machine-readable output')
+    .action((file: string, f: Common) => {
+      const plan = planSweep(parseSweepText(readText(file)));
+      if (f.json) return printJson({ name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })) });
+      const keys = [...new Set(plan.runs.flatMap((r) => Object.keys(r.params)))];
+      printTable(['#', 'label', ...keys], plan.runs.map((r) => [r.index + 1, activationLabel(r.spec), ...keys.map((k) => r.params[k])]));
+      process.stdout.write(`${plan.runs.length} runs${plan.total > plan.runs.length ? ` (of ${plan.total}; run_cap)` : ''}\n`);
+    });
+
+  sweep
+    .command('run <file>')
+    .description('create a sweep from a file and run it on the worker pool')
+    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .option('--redis <url>', 'dispatch runs to remote workers through Redis (docs/distributed.md)')
+    .option('--db <path>', 'SQLite store')
+    .option('--json', 'stream events as JSON lines')
+    .action(async (file: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+      if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
+      const text = readText(file);
+      planSweep(parseSweepText(text)); // validate before touching the DB
+      const store = await openStore(f.db);
+      try {
+        const { sweepId } = await createSweepFromText(store, text);
+        if (!f.json) process.stdout.write(`${sweepId}\n`);
+        await drive(store, sweepId, f, false);
+      } finally {
+        await store.close();
+      }
+    });
+
+  sweep
+    .command('resume <sweepId>')
+    .description('continue a sweep\'s unfinished runs from their last checkpoints')
+    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .option('--redis <url>', 'dispatch runs to remote workers through Redis')
+    .option('--db <path>', 'SQLite store')
+    .option('--json', 'stream events as JSON lines')
+    .action(async (sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+      const store = await openStore(f.db);
+      try {
+        const s = await store.getSweep(sweepId);
+        const unfinished = (await store.listRuns({ sweepId, limit: 100_000 })).rows.filter((r) => ['queued', 'running', 'cancelled'].includes(r.status));
+        if (unfinished.length === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
+        await drive(store, sweepId, f, true);
+      } finally {
+        await store.close();
+      }
+    });
+
+  sweep
+    .command('list')
+    .description('stored sweeps')
+    .option('--db <path>', 'SQLite store')
+    .option('--json', 'machine-readable output')
+    .action(async (f: Common) => {
+      const store = await openStore(f.db);
+      try {
+        const sweeps = await store.listSweeps();
+        const rows = [];
+        for (const s of sweeps) {
+          const runs = (await store.listRuns({ sweepId: s.id, limit: 100_000 })).rows;
+          const counts: Record<string, number> = {};
+          for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+          rows.push({ ...s, runs: runs.length, counts });
+        }
+        if (f.json) return printJson(rows.map(({ config: _c, ...r }) => r));
+        printTable(['id', 'name', 'status', 'runs', 'states', 'created'], rows.map((s) => [s.id, s.name, s.status, s.runs, Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', '), s.createdAt]));
+      } finally {
+        await store.close();
+      }
+    });
+
+  sweep
+    .command('show <sweepId>')
+    .description('a sweep\'s runs ranked by its metric')
+    .option('--db <path>', 'SQLite store')
+    .option('--json', 'machine-readable output')
+    .action(async (sweepId: string, f: Common) => {
+      const store = await openStore(f.db);
+      try {
+        const s = await store.getSweep(sweepId);
+        const { name: metric, goal } = s.config.metric;
+        const runs = (await store.listRuns({ sweepId, limit: 100_000 })).rows;
+        const ranked = [];
+        for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric) });
+        ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
+        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })) });
+        process.stdout.write(`sweep ${s.id}  ${s.name}  [${s.status}]  ranked by ${metric} (${goal})\n`);
+        printTable(['rank', 'run', 'name', 'status', 'epochs', metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, x.value]));
+      } finally {
+        await store.close();
+      }
+    });
+
+  sweep
+    .command('cancel <sweepId>')
+    .description('cancel a sweep: queued runs are cancelled, running ones stop after their current batch')
+    .option('--db <path>', 'SQLite store')
+    .action(async (sweepId: string, f: Common) => {
+      const store = await openStore(f.db);
+      try {
+        const s = await store.getSweep(sweepId);
+        if (s.status === 'finished') throw new UserError(`sweep ${sweepId} is already finished`);
+        await store.setSweepStatus(sweepId, 'cancelled');
+        for (const r of (await store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
+        process.stderr.write(`sweep ${sweepId} cancelled (a running \`sweep run\` stops its runs within a second)\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}

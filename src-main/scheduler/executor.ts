@@ -1,0 +1,21 @@
+// Where runs execute. The scheduler sees only this interface: the local Piscina pool and the remote BullMQ
+// executor both implement it.
+import type { EpochReport } from '../../shared/metrics.js';
+import type { RunJob, RunJobResult } from '../../workers/run-job.js';
+
+export interface ExecutionHooks {
+  signal: AbortSignal;
+  onStart(info: { backend: string; paramCount: number; dataSource: string }): void;
+  onBatch(p: { epoch: number; batch: number; batches: number; loss: number }): void;
+  /** Resolves once the epoch and checkpoint are stored; `prune: true` asks the run to stop (early termination). */
+  onEpoch(report: EpochReport, checkpoint: Uint8Array): Promise<{ prune: boolean }>;
+}
+
+export interface Executor {
+  /** How many runs may execute at once. */
+  readonly capacity: number;
+  /** Why capacity is what it is (shown in the UI), e.g. "native backend: one thread per process". */
+  readonly capacityReason?: string;
+  execute(job: RunJob, hooks: ExecutionHooks): Promise<RunJobResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+// Importing a dataset file into the store: parse once into our binary dataset file beside the DB, register it.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BUILTIN_DATASETS, DatasetError, importUciDataset } from '../../workers/data/registry.js';
+import type { RunStore } from '../store/run-store.js';
+import type { DatasetInfo } from '../../shared/api.js';
+
+export interface ImportOptions {
+  kind: 'higgs' | 'susy' | 'csv';
+  path: string;
+  rows?: number;
+  labelColumn?: string | number;
+  task?: 'classification' | 'regression';
+  title?: string;
+  onProgress?(p: { rows: number; fraction: number }): void;
+}
+
+export async function importDatasetFile(store: RunStore, o: ImportOptions): Promise<DatasetInfo> {
+  const dir = join(dirname(store.path), 'datasets');
+  mkdirSync(dir, { recursive: true });
+  const id = `${o.kind}-${randomBytes(3).toString('hex')}`;
+  const filePath = join(dir, `${id}.dbds`);
+  const meta = await importUciDataset(o.kind, o.path, filePath, {
+    id,
+    rows: o.rows,
+    labelColumn: o.labelColumn,
+    task: o.task,
+    onProgress: o.onProgress,
+  });
+  const info: DatasetInfo = {
+    id,
+    title: o.title ?? `${o.kind.toUpperCase()} (${meta.rows} rows)`,
+    kind: o.kind,
+    task: meta.task,
+    inputDim: meta.inputDim,
+    outputDim: meta.outputDim,
+    rows: meta.rows,
+  };
+  await store.addDataset({ ...info, sourcePath: o.path, filePath, meta });
+  return info;
+}
+
+/** Refuse a spec whose dataset is neither built in nor imported, before anything is written. */
+export async function assertDatasetsAvailable(store: RunStore, ids: Iterable<string>): Promise<void> {
+  const imported = await store.datasetFiles();
+  for (const id of new Set(ids)) {
+    if (BUILTIN_DATASETS.some((d) => d.id === id) || id in imported) continue;
+    const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)` : `unknown dataset "${id}"`;
+    throw new DatasetError(`${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`);
+  }
+}
