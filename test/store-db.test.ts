@@ -106,11 +106,15 @@ describe('Db transactions', () => {
     await db.exec('CREATE TABLE t (x)');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let begun!: () => void;
+    const inside = new Promise<void>((r) => (begun = r));
     const tx = db.transaction(async () => {
       await db.run('INSERT INTO t VALUES (1)');
+      begun();
       await gate;
       throw new Error('rollback');
     });
+    await inside; // the transaction is open on the connection now
     const outside = db.run('INSERT INTO t VALUES (2)');
     await new Promise((r) => setTimeout(r, 20));
     release();
