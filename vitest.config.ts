@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
+  // The Vue plugin lets component tests (test/ui-*.test.ts, happy-dom) mount real .vue files.
+  plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

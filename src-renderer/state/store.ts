@@ -1,0 +1,107 @@
+// App-wide state: system/workers status, connection, the run selection Compare shows, hand-offs between screens.
+import { reactive, ref, watch } from 'vue';
+import type { DatasetInfo, DesignBlock, SystemInfo, WorkbenchEvent } from '../../shared/api.js';
+import type { NetworkSpecInput } from '../../shared/spec.js';
+import { getApi, type ConnectionState } from '../api/client.js';
+
+export type View = 'designer' | 'datasets' | 'sweeps' | 'runs' | 'compare';
+export const VIEWS: View[] = ['designer', 'datasets', 'sweeps', 'runs', 'compare'];
+
+export interface DesignDraft {
+  id?: string;
+  name: string;
+  blocks: DesignBlock[];
+  training: Partial<NetworkSpecInput>;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: 'info' | 'ok' | 'error';
+}
+
+export const store = reactive({
+  system: null as SystemInfo | null,
+  systemError: '',
+  workers: { size: 0, busy: 0, reason: undefined as string | undefined },
+  connection: 'connecting' as ConnectionState,
+  /** Runs chosen in the Runs table for Compare (ordered, ids). */
+  compareIds: [] as string[],
+  /** The designer's current design (Train hands it to the sweep builder). */
+  designerDraft: null as DesignDraft | null,
+  /** A design to open in the designer (from a run or a saved design). */
+  openInDesigner: null as DesignDraft | null,
+  /** The design the sweep builder starts from. */
+  sweepFrom: null as DesignDraft | null,
+  /** A file dropped anywhere on the window, for the datasets screen. */
+  pendingFile: null as File | null,
+  datasets: [] as DatasetInfo[],
+  toasts: [] as Toast[],
+});
+
+let toastId = 0;
+export function notify(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 8000 : 3500): void {
+  const t = { id: ++toastId, text, kind };
+  store.toasts.push(t);
+  setTimeout(() => {
+    const i = store.toasts.findIndex((x) => x.id === t.id);
+    if (i >= 0) store.toasts.splice(i, 1);
+  }, ms);
+}
+
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// ── routing: #/designer, #/runs … ────────────────────────────────────────────────────────────────────────────
+function viewFromHash(): View {
+  const h = (typeof location !== 'undefined' ? location.hash : '').replace(/^#\/?/, '').split(/[/?]/)[0] as View;
+  return VIEWS.includes(h) ? h : 'designer';
+}
+export const view = ref<View>(viewFromHash());
+export function go(v: View): void {
+  view.value = v;
+}
+if (typeof window !== 'undefined') {
+  window.addEventListener('hashchange', () => (view.value = viewFromHash()));
+  watch(view, (v) => {
+    if (viewFromHash() !== v) history.replaceState(null, '', `#/${v}`);
+  });
+}
+
+// ── system status and events ─────────────────────────────────────────────────────────────────────────────────
+export async function refreshSystem(): Promise<void> {
+  try {
+    const info = await getApi().call('system.info');
+    store.system = info;
+    store.workers = { size: info.workers.size, busy: info.workers.busy, reason: info.workers.reason };
+    store.systemError = '';
+  } catch (e) {
+    store.systemError = errText(e);
+  }
+}
+
+export async function refreshDatasets(): Promise<DatasetInfo[]> {
+  try {
+    store.datasets = await getApi().call('datasets.list');
+  } catch (e) {
+    notify(`datasets: ${errText(e)}`, 'error');
+  }
+  return store.datasets;
+}
+
+let started = false;
+export function startSystem(): void {
+  if (started) return;
+  started = true;
+  const api = getApi();
+  api.onConnection((s) => {
+    const was = store.connection;
+    store.connection = s;
+    if (s === 'open' && was !== 'open') void refreshSystem();
+  });
+  api.on((e: WorkbenchEvent) => {
+    if (e.type === 'workers') store.workers = { ...store.workers, size: e.size, busy: e.busy };
+  });
+  void refreshSystem();
+}
