@@ -21,6 +21,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `deepbern runs | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 buildProgram()
   .parseAsync(process.argv)
   .catch(reportAndExit);

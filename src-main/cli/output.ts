@@ -14,6 +14,7 @@ export function fmt(v: unknown): string {
     return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4);
   }
   if (Array.isArray(v)) return v.map(fmt).join(',');
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(' ');
   return String(v);
 }
 
