@@ -8,6 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DatasetError } from './errors.js';
 
+/** Read size: large enough for throughput, small enough that a row limit stops after little extra I/O. */
+const READ_CHUNK = 256 << 10;
+
 export interface ImportProgress {
   /** Data rows accepted so far. */
   rows: number;
@@ -62,17 +65,25 @@ export async function streamFile(
     throw new DatasetError(`${name}: cannot read the file (${(e as Error).message})`);
   }
   if (totalBytes === 0) throw new DatasetError(`${name}: the file is empty (expected CSV rows)`);
-  const src: ReadStream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const src: ReadStream = createReadStream(path, { highWaterMark: READ_CHUNK });
   const info: SourceInfo = { gzip, totalBytes, bytesRead: () => src.bytesRead };
   let stopped = false;
+  let consumerError: unknown;
   const sink = async (chunks: AsyncIterable<Buffer>): Promise<void> => {
-    stopped = (await consume(chunks, info)) === 'stop';
+    try {
+      stopped = (await consume(chunks, info)) === 'stop';
+    } catch (e) {
+      // pipeline would report the abort of the upstream stages instead of this, the real cause.
+      consumerError = e;
+      throw e;
+    }
   };
   const stages: NodeJS.ReadWriteStream[] = [...(gzip ? [createGunzip()] : []), ...extraStages];
   try {
     // pipeline's typings cannot express a variable number of stages; the stage list is only streams.
     await (pipeline as (...s: unknown[]) => Promise<void>)(src, ...stages, sink);
   } catch (e) {
+    if (consumerError !== undefined) throw consumerError;
     if (e instanceof DatasetError) throw e;
     const err = e as NodeJS.ErrnoException;
     // Returning early from the sink aborts the pipeline: that is the row limit working, not a failure.
