@@ -101,7 +101,23 @@ CREATE TABLE datasets (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 }];
+// v2: designs saved from the designer (src-main/service/designs.ts is their only reader and writer).
+const V2 = `
+CREATE TABLE designs (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL,
+  blocks_json   TEXT NOT NULL,
+  training_json TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX designs_by_updated ON designs(updated_at);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 },
+  { version: 2, description: 'designs', sql: V2 },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
