@@ -1,0 +1,307 @@
+// The workbench service: the ONE implementation of the WorkbenchApi contract, over the RunStore and the
+// Scheduler. The Electron IPC bridge and the HTTP/WS server are thin adapters over an instance of this class
+// (DESIGN §2.1). It owns the scheduler (and through it the worker pool) for its whole lifetime.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type {
+  DatasetImportRequest,
+  DatasetInfo,
+  Design,
+  DesignBlock,
+  LayerGrid,
+  ListRunsQuery,
+  RunDetail,
+  RunSummary,
+  SeriesBucket,
+  SweepPlanView,
+  SweepSummary,
+  SystemInfo,
+  WorkbenchApi,
+  WorkbenchEvent,
+} from '../../shared/api.js';
+import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
+import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
+import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
+import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
+import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import type { Executor } from '../scheduler/executor.js';
+import { LocalPoolExecutor } from '../scheduler/local-pool.js';
+import { RunStore } from '../store/run-store.js';
+import type { SweepRecord } from '../store/sweeps.js';
+import { VERSION } from '../version.js';
+import { importDatasetFile } from './datasets.js';
+import * as designs from './designs.js';
+import { ServiceError } from './errors.js';
+import { runsToCsv } from './export-csv.js';
+import { FileGrants } from './file-grants.js';
+
+export interface WorkbenchServiceOptions {
+  /** The SQLite store file (created when missing). */
+  dbPath: string;
+  transport: SystemInfo['transport'];
+  /** Parallel runs (default: CPU cores; 1 with a native backend). */
+  workers?: number;
+  /** Backend preference; the main process initialises it once and the pool's threads use the same one. */
+  backend?: BackendPref;
+  /** Re-queue sweeps a crash left running. The app does; tests choose. */
+  resumeOnStart?: boolean;
+  /** Where runs execute (default: the local Piscina pool). */
+  executor?: (backend: BackendInfo) => Executor | Promise<Executor>;
+  /** Files the renderer may import (uploads, dialog picks); shared with the transport. */
+  grants?: FileGrants;
+}
+
+const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
+const PROGRESS_EVERY_MS = 200;
+
+export class WorkbenchService implements WorkbenchApi {
+  private readonly events = new EventEmitter();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly store: RunStore,
+    private readonly scheduler: Scheduler,
+    private readonly executor: Executor,
+    private readonly backend: BackendInfo,
+    readonly grants: FileGrants,
+    private readonly transport: SystemInfo['transport'],
+  ) {
+    // Many browser tabs and the bridge may listen; the emitter must not warn at 10.
+    this.events.setMaxListeners(0);
+    scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
+    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+  }
+
+  static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
+    // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
+    const backend = await initBackend(opts.backend);
+    const store = await RunStore.open(opts.dbPath);
+    let executor: Executor;
+    try {
+      executor = opts.executor ? await opts.executor(backend) : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    const scheduler = new Scheduler(store, executor, { backend: backend.name });
+    const service = new WorkbenchService(store, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
+    if (opts.resumeOnStart) await service.resumeInterrupted();
+    return service;
+  }
+
+  /** Subscribe to every WorkbenchEvent; returns the unsubscribe function. */
+  onEvent(cb: (e: WorkbenchEvent) => void): () => void {
+    this.events.on('event', cb);
+    return () => this.events.off('event', cb);
+  }
+
+  private emit(e: WorkbenchEvent): void {
+    this.events.emit('event', e);
+  }
+
+  /** Sweeps whose status is still `running` were interrupted (crash, kill): queue their unfinished runs. */
+  private async resumeInterrupted(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const s of await this.store.listSweeps()) {
+      if (s.status !== 'running') continue;
+      try {
+        await this.scheduler.startSweep(s.id);
+        resumed.push(s.id);
+      } catch {
+        // Nothing left to run: the crash came after its last run finished.
+        await this.store.setSweepStatus(s.id, 'finished');
+      }
+    }
+    return resumed;
+  }
+
+  /** Cancels what runs (finished epochs stay stored; sweeps can be resumed), stops the pool, closes the DB. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.scheduler.close();
+      await this.grants.releaseAll();
+      await this.store.close();
+      this.events.removeAllListeners();
+    })();
+    return this.closing;
+  }
+
+  // ── system ────────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'system.info'(): Promise<SystemInfo> {
+    return {
+      version: VERSION,
+      backend: { name: this.backend.name, tried: this.backend.tried.map((t) => ({ name: t.name, error: t.error })) },
+      workers: { size: this.scheduler.capacity, busy: this.scheduler.busy, ...(this.executor.capacityReason ? { reason: this.executor.capacityReason } : {}) },
+      dbPath: this.store.path,
+      transport: this.transport,
+    };
+  }
+
+  // ── datasets ──────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'datasets.list'(): Promise<DatasetInfo[]> {
+    const builtin: DatasetInfo[] = BUILTIN_DATASETS.map((d) => ({ ...d }));
+    const imported: DatasetInfo[] = (await this.store.listDatasets()).map((d) => ({
+      id: d.id,
+      title: d.title,
+      kind: (['higgs', 'susy', 'csv'].includes(d.kind) ? d.kind : 'csv') as DatasetInfo['kind'],
+      task: d.task ?? 'classification',
+      inputDim: d.inputDim ?? 0,
+      outputDim: d.outputDim ?? 0,
+      ...(d.rows !== null ? { rows: d.rows } : {}),
+      ...(d.sourcePath ? { description: `imported from ${d.sourcePath}` } : {}),
+      createdAt: d.createdAt,
+    }));
+    return [...builtin, ...imported];
+  }
+
+  async 'datasets.import'(req: DatasetImportRequest): Promise<DatasetInfo> {
+    const { path, upload } = this.grants.resolve(req);
+    const jobId = `i-${randomBytes(6).toString('hex')}`;
+    let last = 0;
+    const progress = (rows: number, fraction: number) => this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });
+    progress(0, 0);
+    try {
+      const info = await importDatasetFile(this.store, {
+        kind: req.kind,
+        path,
+        rows: req.rows,
+        labelColumn: req.labelColumn,
+        task: req.task,
+        title: req.title ?? (upload ? `${upload.name}` : undefined),
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - last < PROGRESS_EVERY_MS) return;
+          last = now;
+          progress(p.rows, p.fraction);
+        },
+      });
+      this.emit({ type: 'dataset-import', jobId, rows: info.rows ?? 0, fraction: 1, done: true, datasetId: info.id });
+      if (upload) await this.grants.release(upload.id); // converted: the raw upload is no longer needed
+      return info;
+    } catch (e) {
+      this.emit({ type: 'dataset-import', jobId, rows: 0, fraction: 0, done: true, error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+  }
+
+  async 'datasets.remove'(id: string): Promise<void> {
+    if (BUILTIN_DATASETS.some((d) => d.id === id)) throw new ServiceError('bad-request', `${id} is a built-in dataset and cannot be removed`);
+    const rec = await this.store.removeDataset(id);
+    if (rec.filePath) await rm(rec.filePath, { force: true });
+  }
+
+  // ── designs ───────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'designs.list'(): Promise<Design[]> {
+    return designs.listDesigns(this.store.db);
+  }
+
+  async 'designs.save'(d: { id?: string; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> }): Promise<Design> {
+    return designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
+  }
+
+  async 'designs.remove'(id: string): Promise<void> {
+    return designs.removeDesign(this.store.db, id);
+  }
+
+  // ── sweeps ────────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
+    const plan = planSweep(parseSweepText(text));
+    return { name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
+  }
+
+  async 'sweeps.launch'(text: string): Promise<SweepSummary> {
+    const { sweepId } = await createSweepFromText(this.store, text);
+    await this.scheduler.startSweep(sweepId);
+    return summary(await this.store.getSweep(sweepId));
+  }
+
+  async 'sweeps.list'(): Promise<SweepSummary[]> {
+    return (await this.store.listSweeps()).map(summary);
+  }
+
+  async 'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }> {
+    const s = await this.store.getSweep(id);
+    return { ...summary(s), fileText: s.fileText ?? '' };
+  }
+
+  async 'sweeps.cancel'(id: string): Promise<void> {
+    const s = await this.store.getSweep(id);
+    if (s.status === 'finished') throw new ServiceError('conflict', `sweep ${id} (${s.name}) is already finished`);
+    await this.scheduler.cancelSweep(id);
+  }
+
+  async 'sweeps.resume'(id: string): Promise<void> {
+    await this.scheduler.startSweep(id); // "nothing to resume" is a SweepError → bad-request
+  }
+
+  // ── runs ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }> {
+    return this.store.listRuns({ ...q, status: q.status as RunStatus | undefined });
+  }
+
+  async 'runs.get'(id: string): Promise<RunDetail> {
+    return this.store.getRun(id);
+  }
+
+  async 'runs.cancel'(id: string): Promise<void> {
+    const run = await this.store.getRun(id);
+    if (!ACTIVE.includes(run.status)) throw new ServiceError('conflict', `run ${id} is ${run.status}: only queued or running runs can be cancelled`);
+    await this.scheduler.cancelRun(id);
+    // A run queued by another process (or left queued by a crash) is not in our queue: cancel it in the store.
+    if ((await this.store.getRun(id)).status === 'queued') {
+      await this.store.finishRun(id, 'cancelled');
+      this.emit({ type: 'run-status', runId: id, status: 'cancelled' });
+    }
+  }
+
+  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }> {
+    const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
+    const busy = rows.filter((r) => ids.includes(r.id));
+    if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
+    const r = await this.store.deleteRuns(ids);
+    return { deleted: r.deleted, freedBytes: r.freedBytes };
+  }
+
+  async 'runs.setTags'(id: string, tags: string[]): Promise<void> {
+    await this.store.setTags(id, tags);
+  }
+
+  // ── metrics ───────────────────────────────────────────────────────────────────────────────────────────
+
+  async 'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>> {
+    return this.store.epochSeriesBucketed(runIds, epochMetric(metric), maxPoints);
+  }
+
+  async 'metrics.layerGrid'(runId: string, metric: LayerMetric): Promise<LayerGrid> {
+    return this.store.layerGrid(runId, layerMetric(metric));
+  }
+
+  async 'metrics.layerProfile'(runIds: string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>> {
+    return this.store.layerProfile(runIds, layerMetric(metric), epoch);
+  }
+
+  async 'metrics.exportCsv'(runIds: string[]): Promise<string> {
+    return runsToCsv(this.store, runIds);
+  }
+}
+
+function summary(s: SweepRecord): SweepSummary {
+  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric };
+}
+
+function epochMetric(m: string): EpochMetric {
+  if (!(EPOCH_METRICS as readonly string[]).includes(m)) throw new ServiceError('bad-request', `unknown epoch metric "${m}"; one of ${EPOCH_METRICS.join(', ')}`);
+  return m as EpochMetric;
+}
+
+function layerMetric(m: string): LayerMetric {
+  if (!(LAYER_METRICS as readonly string[]).includes(m)) throw new ServiceError('bad-request', `unknown layer metric "${m}"; one of ${LAYER_METRICS.join(', ')}`);
+  return m as LayerMetric;
+}

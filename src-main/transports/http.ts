@@ -1,0 +1,270 @@
+// Web mode: the contract over HTTP + WebSocket (shared/protocol.ts). A thin adapter: it authenticates,
+// validates with API_ARGS (via dispatch.ts) and calls the service; it knows nothing about runs or sweeps.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { ApiErrorBody, WorkbenchApi, WorkbenchEvent } from '../../shared/api.js';
+import { API_PREFIX, EVENTS_PATH, TOKEN_PARAM, UPLOAD_PATH } from '../../shared/protocol.js';
+import { invoke, parseCall } from '../service/dispatch.js';
+import { HTTP_STATUS, toApiError } from '../service/errors.js';
+import type { FileGrants } from '../service/file-grants.js';
+import { foreignRequest, isLoopbackHost, newToken, presentedToken, sessionCookie, setSecurityHeaders, tokenMatches } from './http-security.js';
+import { resolveStatic, sendFile } from './static-files.js';
+import { formatBytes, receiveUpload, safeFileName, TooLarge } from './uploads.js';
+
+/** What the web transport needs from the service. */
+export type ServedApi = WorkbenchApi & { onEvent(cb: (e: WorkbenchEvent) => void): () => void; readonly grants: FileGrants };
+
+export interface WebServerOptions {
+  service: ServedApi;
+  /** Default 127.0.0.1. Anything not loopback is reachable from the network (the CLI warns). */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Default: a fresh random token. */
+  token?: string;
+  /** The built renderer (dist/renderer). */
+  staticDir: string;
+  /** JSON API bodies (default 2 MiB: a sweep file may be 1 MB of text). */
+  maxBodyBytes?: number;
+  /** Uploads (default 16 GiB: HIGGS.csv.gz is 2.6 GB). */
+  maxUploadBytes?: number;
+  uploadDir?: string;
+  /** Origins besides the server's own that may call it (e.g. a vite dev server). */
+  extraOrigins?: string[];
+}
+
+export interface WebServer {
+  readonly url: string;
+  /** The page to open: url with ?token=. */
+  readonly openUrl: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+/** Slow WebSocket clients skip progress ticks rather than buffer them without bound. */
+const WS_PROGRESS_BACKLOG = 1 << 20;
+const WS_PING_MS = 30_000;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly kind: ApiErrorBody['kind'] = status === 404 ? 'not-found' : status >= 500 ? 'internal' : 'bad-request',
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, error: string, kind: ApiErrorBody['kind']): void {
+  sendJson(res, status, { error, kind } satisfies ApiErrorBody);
+}
+
+/** Reads a body up to `limit` bytes; past it, 413 (the rest is drained so the client reads the answer). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(new HttpError(413, `the request body is larger than the limit of ${formatBytes(limit)}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        chunks.length = 0;
+        reject(new HttpError(413, `the request body is larger than the limit of ${formatBytes(limit)}`));
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** After refusing a body, swallow what the client still sends (up to a cap) so it can read the response. */
+function drain(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  let left = 64 << 20;
+  req.on('data', (c: Buffer) => {
+    left -= c.length;
+    if (left < 0) req.destroy();
+  });
+  req.resume();
+}
+
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? newToken();
+  const maxBody = opts.maxBodyBytes ?? 2 << 20;
+  const maxUpload = opts.maxUploadBytes ?? 16 * 2 ** 30;
+  const uploadDir = opts.uploadDir ?? join(tmpdir(), `deepbern-uploads-${process.pid}`);
+  const loopbackOnly = isLoopbackHost(host);
+  const { service } = opts;
+  let port = 0;
+
+  const gate = (req: IncomingMessage, url: URL): HttpError | null => {
+    const foreign = foreignRequest(req, { port, loopbackOnly, extraOrigins: opts.extraOrigins });
+    if (foreign) return new HttpError(403, `refused: ${foreign}`);
+    if (!tokenMatches(presentedToken(req, url, port), token)) {
+      return new HttpError(401, 'not authorised: open the workbench with the link `deepbern serve` printed (it carries the session token)');
+    }
+    return null;
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      throw new HttpError(405, `${API_PREFIX}${method} takes POST`);
+    }
+    const raw = await readBody(req, maxBody);
+    let body: unknown;
+    try {
+      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch (e) {
+      throw new HttpError(400, `the request body is not JSON: ${(e as Error).message}`);
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be {"args": [...]}');
+    const call = parseCall(method, (body as { args?: unknown }).args);
+    sendJson(res, 200, { result: (await invoke(service, call)) ?? null });
+  };
+
+  const handleUpload = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'POST') throw new HttpError(405, `${UPLOAD_PATH} takes POST`);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > maxUpload) throw new HttpError(413, `the upload is larger than the limit of ${formatBytes(maxUpload)}`);
+    const name = safeFileName(url.searchParams.get('name'));
+    try {
+      const { path, bytes } = await receiveUpload(req, uploadDir, name, maxUpload);
+      const upload = service.grants.addUpload({ path, name, bytes });
+      sendJson(res, 200, { uploadId: upload.id, name, bytes });
+    } catch (e) {
+      if (e instanceof TooLarge) throw new HttpError(413, e.message);
+      throw e;
+    }
+  };
+
+  const handleStatic = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(404, 'not found');
+    const file = await resolveStatic(opts.staticDir, url.pathname);
+    if (!file) throw new HttpError(404, url.pathname === '/' ? `the renderer is not built (${opts.staticDir} has no index.html; run npx vite build)` : 'not found');
+    // The landing page carries the token in its address; a cookie lets the page's own assets load.
+    if (url.searchParams.has(TOKEN_PARAM)) res.setHeader('Set-Cookie', sessionCookie(port, token));
+    sendFile(res, file, req.method);
+  };
+
+  const server: Server = createServer((req, res) => {
+    setSecurityHeaders(req, res);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendError(res, 400, 'malformed request URL', 'bad-request');
+      return;
+    }
+    void (async () => {
+      const refused = gate(req, url);
+      if (refused) throw refused;
+      if (url.pathname.startsWith(API_PREFIX)) await handleApi(req, res, url.pathname.slice(API_PREFIX.length));
+      else if (url.pathname === UPLOAD_PATH) await handleUpload(req, res, url);
+      else await handleStatic(req, res, url);
+    })().catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof HttpError) {
+        if (e.status === 413 || e.status === 401 || e.status === 403) drain(req, res);
+        sendError(res, e.status, e.message, e.kind);
+        return;
+      }
+      const body = toApiError(e);
+      if (body.kind === 'internal') process.stderr.write(`deepbern: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      sendError(res, HTTP_STATUS[body.kind], body.error, body.kind);
+    });
+  });
+
+  // ── events over WebSocket ─────────────────────────────────────────────────────────────────────────────
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const alive = new WeakMap<WebSocket, boolean>();
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      refuse(400, 'Bad Request');
+      return;
+    }
+    const refused = gate(req, url);
+    if (refused) return refuse(refused.status, refused.status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (url.pathname !== EVENTS_PATH) return refuse(404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      ws.on('message', () => undefined); // the stream is one-way; calls go through POST
+      wss.emit('connection', ws, req);
+    });
+  });
+  const ping = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) ws.terminate();
+      else {
+        alive.set(ws, false);
+        ws.ping();
+      }
+    }
+  }, WS_PING_MS);
+  ping.unref();
+  const unsubscribe = service.onEvent((e) => {
+    const data = JSON.stringify(e);
+    for (const ws of wss.clients) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (e.type === 'run-progress' && ws.bufferedAmount > WS_PROGRESS_BACKLOG) continue;
+      ws.send(data);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shownHost}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: base,
+    openUrl: `${base}/?${TOKEN_PARAM}=${encodeURIComponent(token)}`,
+    port,
+    token,
+    close() {
+      closing ??= (async () => {
+        unsubscribe();
+        clearInterval(ping);
+        for (const ws of wss.clients) ws.terminate();
+        await new Promise<void>((r) => wss.close(() => r()));
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}
