@@ -1,0 +1,68 @@
+// The Electron preload: exposes `window.deepbern` = one function per API method + onEvent(cb) + pickFile().
+// Sandboxed preloads are CommonJS and may require only 'electron' (and a few Node built-ins), so this file
+// imports nothing else at runtime: the method list and channel names are repeated here, and
+// test/electron-preload.test.ts checks them against shared/api.ts and src-main/transports/ipc.ts.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { ApiErrorBody, WorkbenchApi, WorkbenchEvent } from '../../shared/api.js';
+
+const CALL = 'deepbern:call';
+const EVENT = 'deepbern:event';
+const PICK_FILE = 'deepbern:pick-file';
+
+export const METHODS = [
+  'system.info',
+  'datasets.list',
+  'datasets.import',
+  'datasets.remove',
+  'designs.list',
+  'designs.save',
+  'designs.remove',
+  'sweeps.plan',
+  'sweeps.launch',
+  'sweeps.list',
+  'sweeps.get',
+  'sweeps.cancel',
+  'sweeps.resume',
+  'runs.list',
+  'runs.get',
+  'runs.cancel',
+  'runs.delete',
+  'runs.setTags',
+  'metrics.series',
+  'metrics.layerGrid',
+  'metrics.layerProfile',
+  'metrics.exportCsv',
+] as const satisfies readonly (keyof WorkbenchApi)[];
+
+type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
+
+/** Unwraps the main process's envelope; errors keep the server's message and carry its kind. */
+async function unwrap(p: Promise<Reply>): Promise<unknown> {
+  const r = await p;
+  if (r.ok) return r.result;
+  const e = new Error(r.error.error) as Error & { kind?: string };
+  e.kind = r.error.kind;
+  throw e;
+}
+
+const calls = Object.fromEntries(METHODS.map((m) => [m, (...args: unknown[]) => unwrap(ipcRenderer.invoke(CALL, m, args) as Promise<Reply>)])) as unknown as {
+  [M in (typeof METHODS)[number]]: WorkbenchApi[M];
+};
+
+const api = {
+  ...calls,
+  /** Subscribe to WorkbenchEvents; returns the unsubscribe function. */
+  onEvent(cb: (e: WorkbenchEvent) => void): () => void {
+    const listener = (_: IpcRendererEvent, e: WorkbenchEvent) => cb(e);
+    ipcRenderer.on(EVENT, listener);
+    return () => void ipcRenderer.removeListener(EVENT, listener);
+  },
+  /** The native open-file dialog; the chosen path becomes importable. Null when cancelled. */
+  pickFile(): Promise<string | null> {
+    return unwrap(ipcRenderer.invoke(PICK_FILE) as Promise<Reply>) as Promise<string | null>;
+  },
+};
+
+export type Api = typeof api;
+
+contextBridge.exposeInMainWorld('deepbern', api);
