@@ -25,7 +25,7 @@ async function collect(spec = tinySpec(), ds = easyClassification(), extra: Para
 }
 
 describe('trainRun', () => {
-  it('a tiny Bernstein net learns an easy problem: loss falls over 2 epochs, all metrics present', async () => {
+  it('a tiny Bernstein net learns an easy problem: loss falls over 3 epochs, all metrics present', async () => {
     const { reports, result } = await collect(tinySpec({ epochs: 3 }));
     expect(result.status).toBe('finished');
     expect(result.epochsDone).toBe(3);
