@@ -15,16 +15,21 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const TABLES = ['checkpoints', 'datasets', 'epoch_metrics', 'layer_metrics', 'models', 'runs', 'sweeps'];
+const V1_TABLES = ['checkpoints', 'datasets', 'epoch_metrics', 'layer_metrics', 'models', 'runs', 'sweeps'];
+const tableNames = async (db: Db) => (await db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map((t) => t.name);
 const schema = (db: Db) => db.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_schema ORDER BY name");
 
 describe('migrations', () => {
-  it('migrate an empty database to v1: every table, integrity ok', async () => {
+  it('migrates an empty database step by step: v1 has every table; open() reaches the newest version', async () => {
+    const db = await Db.open(join(dir, 'v1.db'));
+    expect(await migrate(db, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(await db.get('PRAGMA user_version')).toEqual({ user_version: 1 });
+    expect(await tableNames(db)).toEqual(V1_TABLES);
+    await db.close();
+
     const store = await RunStore.open(join(dir, 'w.db'));
-    expect(SCHEMA_VERSION).toBe(1);
-    expect(await store.db.get('PRAGMA user_version')).toEqual({ user_version: 1 });
-    const tables = (await store.db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map((t) => t.name);
-    expect(tables).toEqual(TABLES);
+    expect(await store.db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
+    expect(await tableNames(store.db)).toEqual(expect.arrayContaining(V1_TABLES));
     expect(await store.db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
     expect(await store.db.all('PRAGMA foreign_key_check')).toEqual([]);
     await store.close();
@@ -38,14 +43,14 @@ describe('migrations', () => {
     const db = await Db.open(path);
     expect(await migrate(db)).toEqual([]);
     expect(await schema(db)).toEqual(before);
-    expect(await db.get('PRAGMA user_version')).toEqual({ user_version: 1 });
+    expect(await db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
     await db.close();
   });
 
   it('refuses a database from a newer version and leaves the file unchanged', async () => {
     const path = join(dir, 'future.db');
     const raw = await Db.open(path);
-    await raw.exec("CREATE TABLE future_stuff (x); INSERT INTO future_stuff VALUES ('keep'); PRAGMA user_version = 7; PRAGMA journal_mode = DELETE;");
+    await raw.exec("CREATE TABLE future_stuff (x); INSERT INTO future_stuff VALUES ('keep'); PRAGMA user_version = 999; PRAGMA journal_mode = DELETE;");
     await raw.close();
     const before = await readFile(path);
     for (const readOnly of [false, true]) {
@@ -55,7 +60,7 @@ describe('migrations', () => {
       );
       expect(e).toBeInstanceOf(StoreError);
       expect((e as StoreError).code).toBe('too_new');
-      expect((e as StoreError).message).toMatch(/schema version 7, newer than this version of DeepBern Workbench knows \(1\)/);
+      expect((e as StoreError).message).toMatch(new RegExp(`schema version 999, newer than this version of DeepBern Workbench knows \\(${SCHEMA_VERSION}\\)`));
       expect(await readFile(path)).toEqual(before);
     }
   });
@@ -64,9 +69,9 @@ describe('migrations', () => {
     const path = join(dir, 'w.db');
     await (await RunStore.open(path)).close();
     const db = await Db.open(path);
-    const broken = [...MIGRATIONS, { version: 2, description: 'broken', sql: 'CREATE TABLE half (x); THIS IS NOT SQL;' }];
+    const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x); THIS IS NOT SQL;' }];
     await expect(migrate(db, broken)).rejects.toThrow(StoreError);
-    expect(await db.get('PRAGMA user_version')).toEqual({ user_version: 1 });
+    expect(await db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
     expect(await db.get("SELECT name FROM sqlite_schema WHERE name = 'half'")).toBeUndefined();
     await db.close();
   });

@@ -159,7 +159,7 @@ describe('RunStore runs', () => {
     expect((await store.listRuns({ status: 'failed' })).rows.map((r) => r.id)).toEqual([ids[3]]);
     expect((await store.listRuns({ status: ['failed', 'queued'] })).total).toBe(25);
     expect((await store.listRuns({ search: 'keeper' })).rows.map((r) => r.id)).toEqual([ids[7]]);
-    expect((await store.listRuns({ search: 'ReLU run-1' })).rows.map((r) => r.name)).toEqual(['run-11', 'run-13', 'run-15', 'run-17', 'run-19']);
+    expect((await store.listRuns({ search: 'ReLU run-1', orderBy: 'name' })).rows.map((r) => r.name)).toEqual(['run-11', 'run-13', 'run-15', 'run-17', 'run-19']);
     expect((await store.listRuns({ search: '100%' })).total).toBe(0);
     await expect(store.listRuns({ orderBy: 'spec_json; DROP TABLE runs' })).rejects.toMatchObject({ code: 'invalid' });
 

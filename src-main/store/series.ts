@@ -52,20 +52,20 @@ export async function epochSeriesBucketed(
 ): Promise<Record<string, SeriesBucket[]>> {
   if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new StoreError(`maxPoints must be a positive integer (got ${maxPoints})`, 'invalid');
   const rows = await q.all<{ run_id: string; epoch: number; min: number | null; max: number | null; last: number | null }>(
-    `WITH pts AS (
+    // MATERIALIZED: otherwise SQLite re-evaluates the span aggregate for every point (quadratic). `last` is a
+    // primary-key lookup at the bucket's last epoch, cheaper than a window function over every point.
+    `WITH pts AS MATERIALIZED (
        SELECT run_id, epoch, value FROM epoch_metrics
        WHERE run_id IN (SELECT value FROM json_each(?1)) AND metric = ?2
      ),
-     span AS (SELECT min(epoch) AS lo, max(epoch) - min(epoch) + 1 AS n FROM pts),
-     bucketed AS (
-       SELECT run_id, epoch, value, ((epoch - span.lo) * ?3) / span.n AS bucket FROM pts, span
-     ),
-     ranked AS (
-       SELECT *, row_number() OVER (PARTITION BY run_id, bucket ORDER BY epoch DESC) AS from_end FROM bucketed
+     span AS MATERIALIZED (SELECT min(epoch) AS lo, max(epoch) - min(epoch) + 1 AS n FROM pts),
+     buckets AS (
+       SELECT run_id, max(epoch) AS epoch, min(value) AS min, max(value) AS max
+       FROM pts, span GROUP BY run_id, ((epoch - span.lo) * ?3) / span.n
      )
-     SELECT run_id, max(epoch) AS epoch, min(value) AS min, max(value) AS max,
-            max(CASE WHEN from_end = 1 THEN value END) AS last
-     FROM ranked GROUP BY run_id, bucket ORDER BY run_id, bucket`,
+     SELECT b.run_id, b.epoch, b.min, b.max, m.value AS last
+     FROM buckets b JOIN epoch_metrics m ON m.run_id = b.run_id AND m.metric = ?2 AND m.epoch = b.epoch
+     ORDER BY b.run_id, b.epoch`,
     [JSON.stringify(runIds), metric, maxPoints],
   );
   const out: Record<string, SeriesBucket[]> = {};
@@ -118,14 +118,14 @@ export async function layerProfile(
   metric: LayerMetric,
   epoch?: number,
 ): Promise<Record<string, { layer: number; value: number }[]>> {
+  const ids = JSON.stringify(runIds);
+  const depth = (await q.get<{ d: number | null }>('SELECT max(depth) AS d FROM runs WHERE id IN (SELECT value FROM json_each(?))', [ids]))?.d ?? 0;
   const rows = await q.all<{ run_id: string; layer: number; value: number | null }>(
-    `WITH layers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM layers WHERE n < (SELECT max(depth) FROM runs WHERE id IN (SELECT value FROM json_each(?1))))
-     SELECT r.id AS run_id, l.n AS layer, m.value AS value
-     FROM runs r JOIN layers l ON l.n <= r.depth
-     JOIN layer_metrics m ON m.run_id = r.id AND m.metric = ?2 AND m.layer = l.n AND m.epoch = coalesce(?3, r.epochs_done)
-     WHERE r.id IN (SELECT value FROM json_each(?1))
-     ORDER BY r.id, l.n`,
-    [JSON.stringify(runIds), metric, epoch ?? null],
+    `SELECT r.id AS run_id, m.layer, m.value
+     FROM runs r, json_each(?4) l
+     JOIN layer_metrics m ON m.run_id = r.id AND m.metric = ?2 AND m.layer = l.value AND m.epoch = coalesce(?3, r.epochs_done)
+     WHERE r.id IN (SELECT value FROM json_each(?1)) ORDER BY r.id, m.layer`,
+    [ids, metric, epoch ?? null, JSON.stringify(range(1, depth))],
   );
   const out: Record<string, { layer: number; value: number }[]> = {};
   for (const id of runIds) out[id] = [];
