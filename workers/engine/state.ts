@@ -89,8 +89,10 @@ export function loadState(bytes: Uint8Array): ModelState {
   const tensors: NamedArray[] = header.tensors.map(({ name, shape }) => {
     const len = size(shape) * 4;
     if (off + len > bytes.length) throw new Error(`checkpoint truncated in tensor ${name}`);
-    // Copy: the input may sit at any byte offset (e.g. a pooled Node Buffer), a Float32Array view cannot.
-    const data = new Float32Array(bytes.slice(off, off + len).buffer);
+    // Copy into a fresh buffer: the input may sit at any byte offset, and a Node Buffer's slice() is a view
+    // of its (pooled) memory, so `.slice().buffer` would be the whole pool.
+    const data = new Float32Array(len / 4);
+    new Uint8Array(data.buffer).set(bytes.subarray(off, off + len));
     off += len;
     return { name, shape, data };
   });
