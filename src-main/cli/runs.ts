@@ -115,6 +115,8 @@ export function registerRuns(program: Command): void {
       try {
         const state = await modelOf(store, runId);
         const { exportModelJson, predict } = await import('../../workers/engine/export.js');
+        const { initBackend } = await import('../../workers/engine/backend.js');
+        await initBackend();
         const model = exportModelJson(state);
         const { rows, n } = readFeatureRows(f.input, model.inputDim);
         const out = predict(state, rows, n);
@@ -152,7 +154,8 @@ export function readFeatureRows(path: string, dim: number): { rows: Float32Array
   } catch (e) {
     throw new UserError(`${path} is not valid CSV: ${(e as Error).message}`);
   }
-  const header = records.length > 0 && records[0].some((c) => c !== '' && !Number.isFinite(Number(c)));
+  // A header is a first row with no numbers at all; a row mixing numbers and text is a data error.
+  const header = records.length > 0 && records[0].every((c) => c === '' || !Number.isFinite(Number(c)));
   if (header) records = records.slice(1);
   const lineOf = (i: number) => i + (header ? 2 : 1);
   if (records.length === 0) throw new UserError(`${path} has no data rows`);
