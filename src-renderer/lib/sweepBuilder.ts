@@ -26,6 +26,8 @@ export interface SweepDraft {
   randomSeed: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
   earlyTerminate: 'none' | 'median' | 'asha';
+  /** With an activation axis, let batch norm follow each activation's default (default true). */
+  activationDefaultsBn?: boolean;
 }
 
 /** Axis presets W&B/Optuna users reach for, with example values. */
@@ -85,6 +87,9 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   delete base.dataset;
   delete base.seed;
   for (const f of Object.keys(parameters)) delete base[f];
+  // Sweeping the activation: batch norm follows each activation's default (on for Bernstein, off for the
+  // plain baselines, DESIGN §1.3) unless batch norm is itself an axis.
+  if ('activation' in parameters && !('batchNorm' in parameters) && d.activationDefaultsBn !== false) delete base.batchNorm;
   const obj: Record<string, unknown> = { name: d.name || 'sweep', dataset: d.dataset };
   if (d.rows) obj.rows = d.rows;
   obj.method = d.method;
