@@ -4,9 +4,46 @@
 // nobody needs, is never computed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { runOnViews } from './backend-io.js';
 import { FAST_BACKENDS } from './register.js';
 
 export const DENSE_KERNEL = 'DeepBernDense';
+// tfjs-wasm's Transpose (also behind Sum over axis 0) is a generic N-D permute costing ~10× a plain loop here.
+const TRANSPOSE_KERNEL = 'DeepBernTranspose2D';
+const COLSUM_KERNEL = 'DeepBernColumnSum';
+
+interface UnaryArgs {
+  inputs: { x: TensorInfo };
+  backend: KernelBackend;
+}
+
+/** [R, C] → [C, R], in row blocks so both sides stay in cache. */
+const transpose2d = ({ inputs: { x }, backend }: UnaryArgs): TensorInfo[] => {
+  const [R, C] = x.shape;
+  return runOnViews(backend, [x], [[C, R]], ([a], [o]) => {
+    const BS = 16;
+    for (let r0 = 0; r0 < R; r0 += BS) {
+      const r1 = Math.min(r0 + BS, R);
+      for (let c = 0; c < C; c++) for (let r = r0; r < r1; r++) o[c * R + r] = a[r * C + c];
+    }
+  });
+};
+
+/** Σ over rows: [R, C] → [C] (float64 accumulation). */
+const columnSum = ({ inputs: { x }, backend }: UnaryArgs): TensorInfo[] => {
+  const [R, C] = x.shape;
+  return runOnViews(backend, [x], [[C]], ([a], [o]) => {
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let i = c; i < R * C; i += C) s += a[i];
+      o[c] = s;
+    }
+  });
+};
+
+function unary(kernel: string, x: tf.Tensor): tf.Tensor {
+  return (tf.engine().runKernel(kernel, { x }) as tf.Tensor[])[0];
+}
 
 interface DenseArgs {
   inputs: { x: TensorInfo; w: TensorInfo; b: TensorInfo };
@@ -39,6 +76,10 @@ export function registerDenseKernel(): void {
     if (!tf.getKernel(DENSE_KERNEL, backendName)) {
       tf.registerKernel({ kernelName: DENSE_KERNEL, backendName, kernelFunc: denseKernel(backendName) });
     }
+    for (const [kernelName, f] of [[TRANSPOSE_KERNEL, transpose2d], [COLSUM_KERNEL, columnSum]] as const) {
+      // Our kernel args are always present; tfjs types them loosely.
+      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
+    }
   }
   tf.registerGradient({
     kernelName: DENSE_KERNEL,
@@ -47,9 +88,9 @@ export function registerDenseKernel(): void {
       const g = dy as tf.Tensor2D;
       const [x, w] = saved as tf.Tensor2D[];
       return {
-        x: () => tf.matMul(g, tf.transpose(w)),
-        w: () => tf.matMul(tf.transpose(x), g),
-        b: () => tf.sum(g, 0),
+        x: () => tf.matMul(g, unary(TRANSPOSE_KERNEL, w) as tf.Tensor2D),
+        w: () => tf.matMul(unary(TRANSPOSE_KERNEL, x) as tf.Tensor2D, g),
+        b: () => unary(COLSUM_KERNEL, g),
       };
     },
   });

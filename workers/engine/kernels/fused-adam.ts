@@ -80,7 +80,13 @@ export class FusedAdam {
         v[j] = vi;
         p[i] -= (stepSize * mi) / (Math.sqrt(vi) * rc2 + eps);
       }
-      if (!inPlace) variable.assign(tf.tensor(p, variable.shape, 'float32'));
+      if (!inPlace) {
+        // assign() shares the new tensor's storage; disposing our handle leaves the variable its sole owner,
+        // so the next step can update in place.
+        const next = tf.tensor(p, variable.shape, 'float32');
+        variable.assign(next);
+        next.dispose();
+      }
     }
   }
 

@@ -1,0 +1,75 @@
+// Effective coefficients c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε (DESIGN §1.2) as one kernel with one
+// backward kernel: the composed version is ~8 ops forward and ~15 backward per layer, for [W, n+1] numbers.
+//   ∂L/∂a = Σ_k ∂L/∂c_k,   ∂L/∂θ_j = sigmoid(θ_j) · Σ_{k ≥ j} ∂L/∂c_k   (θ_j feeds c_j … c_n; j = 1..n)
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { runOnViews } from './backend-io.js';
+import { FAST_BACKENDS } from './register.js';
+
+export const COEFFS_KERNEL = 'DeepBernCoefficients';
+const COEFFS_GRAD_KERNEL = 'DeepBernCoefficientsGrad';
+
+interface Args {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs: { eps: number };
+}
+
+function softplus(x: number): number {
+  return x > 20 ? x : Math.log1p(Math.exp(x));
+}
+
+const forward = ({ inputs: { a, theta }, backend, attrs: { eps } }: Args): TensorInfo[] => {
+  const [W, n] = theta.shape;
+  return runOnViews(backend, [a, theta], [[W, n + 1]], ([av, th], [c]) => {
+    for (let w = 0; w < W; w++) {
+      let acc = av[w];
+      c[w * (n + 1)] = acc;
+      for (let k = 0; k < n; k++) {
+        acc += softplus(th[w * n + k]) + eps;
+        c[w * (n + 1) + k + 1] = acc;
+      }
+    }
+  });
+};
+
+const backward = ({ inputs: { dc, theta }, backend }: Args): TensorInfo[] => {
+  const [W, n] = theta.shape;
+  return runOnViews(backend, [dc, theta], [[W], [W, n]], ([g, th], [ga, gt]) => {
+    for (let w = 0; w < W; w++) {
+      let tail = 0; // Σ_{k ≥ j} ∂L/∂c_k, built from the end
+      for (let k = n; k >= 1; k--) {
+        tail += g[w * (n + 1) + k];
+        gt[w * n + k - 1] = tail / (1 + Math.exp(-th[w * n + k - 1]));
+      }
+      ga[w] = tail + g[w * (n + 1)];
+    }
+  });
+};
+
+let registered = false;
+
+export function registerCoefficientKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const backendName of FAST_BACKENDS) {
+    for (const [kernelName, f] of [[COEFFS_KERNEL, forward], [COEFFS_GRAD_KERNEL, backward]] as const) {
+      // tfjs types kernel args loosely; ours are always present.
+      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
+    }
+  }
+  tf.registerGradient({
+    kernelName: COEFFS_KERNEL,
+    inputsToSave: ['theta'],
+    gradFunc: (dy, saved, attrs) => {
+      const g = tf.engine().runKernel(COEFFS_GRAD_KERNEL, { dc: dy as tf.Tensor, theta: saved[0] }, attrs) as tf.Tensor[];
+      return { a: () => g[0], theta: () => g[1] };
+    },
+  });
+}
+
+/** Same as effectiveCoefficientsT (bernstein-reference.ts): a [W], θ [W, n] → c [W, n+1]. */
+export function effectiveCoefficientsFast(a: tf.Tensor1D, theta: tf.Tensor2D, eps: number): tf.Tensor2D {
+  registerCoefficientKernels();
+  return (tf.engine().runKernel(COEFFS_KERNEL, { a, theta }, { eps }) as tf.Tensor[])[0] as tf.Tensor2D;
+}
