@@ -58,6 +58,7 @@ export function heatmapOption(grid: LayerGrid, log: boolean): Record<string, unk
     }),
   );
   if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
+  if (!log && grid.metric === 'dead_ratio') [lo, hi] = [0, Math.max(hi, 0.05)];
   if (lo === hi) hi = lo + 1;
   return {
     animation: false,
@@ -109,14 +110,15 @@ export function parallelOption(runs: ParRun[], metric: string): Record<string, u
   ];
   return {
     animation: false,
-    parallelAxis: dims.map((d, i) => ({ dim: i, ...d, nameTextStyle: { fontSize: 11, color: '#454c59' }, axisLabel: { fontSize: 10, color: '#69717f' } })),
+    parallelAxis: dims.map((d, i) => ({ dim: i, scale: true, ...d, nameTextStyle: { fontSize: 11, color: '#454c59' }, axisLabel: { fontSize: 10, color: '#69717f' } })),
     parallel: { left: 60, right: 70, top: 36, bottom: 24 },
     tooltip: { trigger: 'item', formatter: (p: { seriesName: string }) => p.seriesName },
     series: runs.map((r) => ({
       type: 'parallel',
       name: `${r.detail.name} · ${r.detail.label}`,
       lineStyle: { color: r.color, width: 2, opacity: 0.85 },
-      data: [[r.detail.label, r.detail.depth, r.detail.width, r.detail.degree ?? 0, r.detail.eps ?? 0, r.detail.lr, r.detail.batchSize, r.finalValue]],
+      // Non-Bernstein runs have no n/ε: ECharts leaves '-' off the axis.
+      data: [[r.detail.label, r.detail.depth, r.detail.width, r.detail.degree ?? '-', r.detail.eps ?? '-', r.detail.lr, r.detail.batchSize, r.finalValue ?? '-']],
     })),
   };
 }
