@@ -1,0 +1,160 @@
+// `npm run bench`: training steps/s of the four peer nets on tfjs-wasm (one thread) with the fast EngineOps,
+// beside the PyTorch peer run in the same command. Flags: --json, --no-torch, --repeats N, --steps N,
+// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../workers/engine/backend.js';
+import { pickOps } from '../../workers/engine/kernels/index.js';
+import { referenceOps } from '../../workers/engine/ops.js';
+import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
+import { runPeer, torchAvailable, type PeerResult } from './peer.js';
+
+interface Options {
+  json: boolean;
+  torch: boolean;
+  repeats: number;
+  steps: number | null;
+  torchThreads: number;
+  ops: 'fast' | 'reference';
+  only: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { json: false, torch: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--json') o.json = true;
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--repeats') o.repeats = Number(next());
+    else if (a === '--steps') o.steps = Number(next());
+    else if (a === '--torch-threads') o.torchThreads = Number(next());
+    else if (a === '--ops') o.ops = next() === 'reference' ? 'reference' : 'fast';
+    else if (a === '--only') o.only = next();
+    else throw new Error(`unknown flag ${a}`);
+  }
+  return o;
+}
+
+/** Target ratio ours/torch from the issue: Bernstein ≥ 2×, ReLU ≥ 0.5×. */
+const target = (s: NetSpec): number => (s.act === 'bern' ? 2 : 0.5);
+
+interface Row {
+  net: string;
+  params: number;
+  torchParams: number | null;
+  ours: number;
+  oursRuns: number[];
+  torch: number | null;
+  ratio: number | null;
+  target: number;
+  met: boolean | null;
+  tensorsBefore?: number;
+  tensorsAfter?: number;
+  peakRssMB?: number;
+}
+
+function randomBatch(spec: NetSpec): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const x = tf.randomNormal([spec.batch, spec.inputs]) as tf.Tensor2D;
+  const labels = tf.randomUniform([spec.batch], 0, spec.outputs, 'int32') as tf.Tensor1D;
+  const y = tf.cast(tf.oneHot(labels, spec.outputs), 'float32') as tf.Tensor2D;
+  labels.dispose();
+  return { x, y };
+}
+
+function timeNet(spec: NetSpec, o: Options, log: (s: string) => void): Row {
+  const ops = o.ops === 'fast' ? pickOps(tf.getBackend()) : referenceOps;
+  const net = buildNet(spec, ops);
+  const { x, y } = randomBatch(spec);
+  for (let i = 0; i < 5; i++) net.step(x, y); // warm-up: JIT, kernel code generation, heap growth
+  const estimate = (() => {
+    const t0 = performance.now();
+    net.step(x, y);
+    return 1000 / (performance.now() - t0);
+  })();
+  const steps = o.steps ?? Math.max(10, Math.round(estimate * 2.5)); // ~2.5 s per repeat
+  const runs: number[] = [];
+  for (let r = 0; r < o.repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) net.step(x, y);
+    tf.backend().readSync(x.dataId); // nothing is pending on wasm/cpu, but make the end explicit
+    runs.push((steps * 1000) / (performance.now() - t0));
+  }
+  const row: Row = {
+    net: spec.name, params: net.paramCount, torchParams: null, ours: Math.max(...runs), oursRuns: runs,
+    torch: null, ratio: null, target: target(spec), met: null,
+  };
+  if (spec.depth === 50 && spec.act === 'bern') {
+    row.tensorsBefore = tf.memory().numTensors;
+    for (let i = 0; i < 200; i++) net.step(x, y);
+    row.tensorsAfter = tf.memory().numTensors;
+    row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  }
+  log(`  ${spec.name}: ${runs.map((r) => r.toFixed(2)).join(', ')} steps/s (${steps} steps × ${o.repeats})`);
+  net.dispose();
+  tf.dispose([x, y]);
+  return row;
+}
+
+function fmt(v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined ? '—' : v.toFixed(digits);
+}
+
+function table(rows: Row[]): string {
+  const head = ['net', 'params (ours / torch)', 'ours steps/s', 'torch steps/s', 'ratio', 'target', 'met?'];
+  const body = rows.map((r) => [
+    r.net, `${r.params} / ${r.torchParams ?? '—'}`, fmt(r.ours), fmt(r.torch), fmt(r.ratio),
+    `≥ ${r.target}×`, r.met === null ? '—' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const log = (s: string): void => {
+    if (!o.json) console.log(s);
+  };
+  const info = await initBackend('wasm');
+  const nets = PEER_NETS.filter((n) => o.only === null || n.name.toLowerCase().includes(o.only.toLowerCase()));
+  log(`backend ${info.tfBackend} (one thread), ops ${o.ops}; best of ${o.repeats} repeats (the machine is shared: noisy)`);
+  const rows = nets.map((spec) => timeNet(spec, o, log));
+  let torchVersion: string | null = null;
+  if (o.torch && torchAvailable()) {
+    log('PyTorch peer (../shared/bench/peer_torch.py, same settings):');
+    nets.forEach((spec, i) => {
+      const runs: PeerResult[] = [];
+      for (let r = 0; r < Math.min(o.repeats, 2); r++) runs.push(runPeer(spec, spec.act === 'bern' ? 40 : 150, o.torchThreads));
+      const best = Math.max(...runs.map((p) => p.stepsPerSec));
+      torchVersion = runs[0].version;
+      const row = rows[i];
+      row.torch = best;
+      row.torchParams = runs[0].params;
+      row.ratio = row.ours / best;
+      row.met = row.ratio >= row.target;
+      log(`  ${spec.name}: ${runs.map((p) => p.stepsPerSec.toFixed(2)).join(', ')} steps/s`);
+    });
+  } else if (o.torch) {
+    log('PyTorch not available (/usr/bin/python3 -c "import torch" failed): no ratios.');
+  }
+  if (o.json) {
+    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, rows }, null, 2));
+    return;
+  }
+  console.log(`\n${table(rows)}`);
+  for (const r of rows) {
+    if (r.tensorsBefore !== undefined) {
+      console.log(`${r.net}: tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over 200 steps; ` +
+        `peak RSS ${r.peakRssMB} MB (process-wide, measured after this run)`);
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
