@@ -39,6 +39,21 @@ export const store = reactive({
   toasts: [] as Toast[],
 });
 
+// The comparison survives a reload (per tab).
+try {
+  const saved = sessionStorage.getItem('deepbern.compare');
+  if (saved) store.compareIds = JSON.parse(saved) as string[];
+} catch {
+  /* no storage */
+}
+watch(() => store.compareIds, (ids) => {
+  try {
+    sessionStorage.setItem('deepbern.compare', JSON.stringify(ids));
+  } catch {
+    /* no storage */
+  }
+});
+
 let toastId = 0;
 export function notify(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 8000 : 3500): void {
   const t = { id: ++toastId, text, kind };
