@@ -33,7 +33,7 @@ export async function createSweepFromText(store: RunStore, text: string): Promis
 }
 
 export class Scheduler extends EventEmitter {
-  private readonly queue: string[] = [];
+  private readonly queue: { runId: string; sweepId: string | null }[] = [];
   private readonly active = new Map<string, ActiveRun>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private closed = false;
@@ -62,13 +62,13 @@ export class Scheduler extends EventEmitter {
   async startSweep(sweepId: string): Promise<number> {
     const sweep = await this.store.getSweep(sweepId);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
-    const todo = runs.filter((r) => UNFINISHED.includes(r.status) && !this.active.has(r.id) && !this.queue.includes(r.id));
-    if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.queue.includes(r.id))) {
+    const todo = runs.filter((r) => UNFINISHED.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
+    if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
     }
     for (const r of todo) {
       if (r.status !== 'queued') await this.store.setRunStatus(r.id, 'queued');
-      this.queue.push(r.id);
+      this.queue.push({ runId: r.id, sweepId });
     }
     await this.store.setSweepStatus(sweepId, 'running');
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'running' });
@@ -78,8 +78,8 @@ export class Scheduler extends EventEmitter {
 
   /** Queue a single run (the CLI's `train`, or a resume of one run). */
   async startRun(runId: string): Promise<void> {
-    if (this.active.has(runId) || this.queue.includes(runId)) return;
-    this.queue.push(runId);
+    if (this.active.has(runId) || this.isQueued(runId)) return;
+    this.queue.push({ runId, sweepId: (await this.store.getRun(runId)).sweepId });
     this.pump();
   }
 
@@ -95,11 +95,7 @@ export class Scheduler extends EventEmitter {
 
   async cancelSweep(sweepId: string): Promise<void> {
     await this.store.getSweep(sweepId); // unknown id → StoreError
-    const queuedHere = (await this.store.listRuns({ sweepId, limit: 100_000 })).rows.map((r) => r.id);
-    for (const id of queuedHere) {
-      const i = this.queue.indexOf(id);
-      if (i >= 0) this.queue.splice(i, 1);
-    }
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].sweepId === sweepId) this.queue.splice(i, 1);
     for (const r of (await this.store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) {
       await this.store.finishRun(r.id, 'cancelled');
       this.emitEvent({ type: 'run-status', runId: r.id, status: 'cancelled' });
@@ -112,7 +108,7 @@ export class Scheduler extends EventEmitter {
 
   async cancelRun(runId: string): Promise<void> {
     const run = await this.store.getRun(runId);
-    const i = this.queue.indexOf(runId);
+    const i = this.queue.findIndex((q) => q.runId === runId);
     if (i >= 0) {
       this.queue.splice(i, 1);
       await this.store.finishRun(runId, 'cancelled');
@@ -124,7 +120,7 @@ export class Scheduler extends EventEmitter {
 
   /** Cancel everything running and queued (Ctrl-C, app quit). Finished epochs stay stored. */
   async cancelAll(): Promise<void> {
-    const queued = this.queue.splice(0);
+    const queued = this.queue.splice(0).map((q) => q.runId);
     for (const id of queued) {
       await this.store.finishRun(id, 'cancelled');
       this.emitEvent({ type: 'run-status', runId: id, status: 'cancelled' });
@@ -144,10 +140,14 @@ export class Scheduler extends EventEmitter {
     await this.executor.close();
   }
 
+  private isQueued(runId: string): boolean {
+    return this.queue.some((q) => q.runId === runId);
+  }
+
   private pump(): void {
     while (!this.closed && this.active.size < this.executor.capacity && this.queue.length > 0) {
-      const runId = this.queue.shift() as string;
-      const entry: ActiveRun = { runId, sweepId: null, abort: new AbortController() };
+      const { runId, sweepId } = this.queue.shift() as { runId: string; sweepId: string | null };
+      const entry: ActiveRun = { runId, sweepId, abort: new AbortController() };
       this.active.set(runId, entry);
       this.emitEvent({ type: 'workers', size: this.executor.capacity, busy: this.active.size });
       void this.execute(entry)
@@ -164,7 +164,6 @@ export class Scheduler extends EventEmitter {
   private async execute(entry: ActiveRun): Promise<void> {
     const { runId } = entry;
     const run = await this.store.getRun(runId);
-    entry.sweepId = run.sweepId;
     const spec: NetworkSpec = run.spec;
     const checkpoint = await this.store.loadCheckpoint(runId);
     if (checkpoint && checkpoint.epoch >= spec.epochs) {
@@ -210,9 +209,7 @@ export class Scheduler extends EventEmitter {
   }
 
   private async checkSweepDone(sweepId: string): Promise<void> {
-    const pending = [...this.active.values()].some((a) => a.sweepId === sweepId) ||
-      (await Promise.all(this.queue.map(async (id) => (await this.store.getRun(id)).sweepId === sweepId))).some(Boolean);
-    if (pending) return;
+    if ([...this.active.values(), ...this.queue].some((a) => a.sweepId === sweepId)) return;
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000 })).rows;
     if (runs.some((r) => r.status === 'running' && this.active.has(r.id))) return;
     const sweep = await this.store.getSweep(sweepId);
