@@ -15,8 +15,8 @@ export interface RunColumn {
 
 export const RUN_COLUMNS: RunColumn[] = [
   { key: 'status', label: 'status', width: 92, sort: 'status' },
-  { key: 'name', label: 'run', width: 200, sort: 'name', text: (r) => r.name },
-  { key: 'label', label: 'activation', width: 148, sort: 'label', text: (r) => r.label },
+  { key: 'name', label: 'run', width: 184, sort: 'name', text: (r) => r.name },
+  { key: 'label', label: 'activation', width: 166, sort: 'label', text: (r) => r.label },
   { key: 'progress', label: 'epochs', width: 124, sort: 'epochsDone' },
   { key: 'test_acc', label: 'test acc', width: 74, sort: 'final.test_acc', num: true, text: (r) => (r.final.test_acc === null ? '—' : (r.final.test_acc * 100).toFixed(2) + '%') },
   { key: 'test_loss', label: 'test loss', width: 78, sort: 'final.test_loss', num: true, text: (r) => fmtNum(r.final.test_loss) },
