@@ -83,9 +83,11 @@ export async function streamFile(
     // pipeline's typings cannot express a variable number of stages; the stage list is only streams.
     await (pipeline as (...s: unknown[]) => Promise<void>)(src, ...stages, sink);
   } catch (e) {
-    if (consumerError !== undefined) throw consumerError;
-    if (e instanceof DatasetError) throw e;
-    const err = e as NodeJS.ErrnoException;
+    // A zlib failure reaches the consumer first (through its chunk iterator): map it like a pipeline error.
+    const cause = consumerError ?? e;
+    if (cause instanceof DatasetError) throw cause;
+    const err = cause as NodeJS.ErrnoException;
+    if (consumerError !== undefined && !(typeof err.code === 'string' && err.code.startsWith('Z_'))) throw consumerError;
     // Returning early from the sink aborts the pipeline: that is the row limit working, not a failure.
     if (stopped && err.code === 'ABORT_ERR') return;
     if (err.code === 'Z_BUF_ERROR') {
@@ -97,6 +99,6 @@ export async function streamFile(
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
       throw new DatasetError(`${name}: cannot read the file (${err.message})`);
     }
-    throw e;
+    throw cause;
   }
 }
