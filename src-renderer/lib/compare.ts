@@ -110,7 +110,7 @@ export function parallelOption(runs: ParRun[], metric: string): Record<string, u
   ];
   return {
     animation: false,
-    parallelAxis: dims.map((d, i) => ({ dim: i, scale: true, ...d, nameTextStyle: { fontSize: 11, color: '#454c59' }, axisLabel: { fontSize: 10, color: '#69717f' } })),
+    parallelAxis: dims.map((d, i) => ({ dim: i, scale: i === dims.length - 1, ...d, nameTextStyle: { fontSize: 11, color: '#454c59' }, axisLabel: { fontSize: 10, color: '#69717f' } })),
     parallel: { left: 60, right: 70, top: 36, bottom: 24 },
     tooltip: { trigger: 'item', formatter: (p: { seriesName: string }) => p.seriesName },
     series: runs.map((r) => ({
