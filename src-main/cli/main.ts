@@ -4,6 +4,7 @@ import { registerTrain } from './train.js';
 import { registerRuns } from './runs.js';
 import { registerDatasets } from './datasets.js';
 import { registerSweep } from './sweep.js';
+import { registerServe } from './serve.js';
 import { reportAndExit } from './errors.js';
 import { VERSION } from '../version.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerDatasets(program);
   registerSweep(program);
+  registerServe(program);
   return program;
 }
 

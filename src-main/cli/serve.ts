@@ -1,0 +1,135 @@
+// `deepbern serve` (web mode: the workbench in a browser) and `deepbern start` (the Electron app, or web mode
+// where Electron cannot run). Both are thin: the service does the work, the transports carry it.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { BackendPref } from '../../workers/engine/backend.js';
+import { locateElectron } from '../electron/locate.js';
+import { defaultDbPath } from '../store/paths.js';
+import { isLoopbackHost } from '../transports/http-security.js';
+import { startWebServer } from '../transports/http.js';
+// Repeated from workers/engine/backend.ts: importing that module loads tfjs, which every other command pays for.
+const BACKEND_PREFS: readonly BackendPref[] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+import { numberFlag, UserError } from './errors.js';
+
+interface ServeFlags {
+  port?: number;
+  host: string;
+  db?: string;
+  workers?: number;
+  backend?: string;
+  open: boolean;
+  resume: boolean;
+}
+
+/** The renderer build: dist/renderer beside dist/src-main (compiled), or the repo's dist/ (run from source). */
+function rendererDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/renderer' : '../../renderer', import.meta.url));
+}
+
+function checkFlags(f: { port?: number; workers?: number; backend?: string }): void {
+  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 0 || f.port > 65535)) throw new UserError('--port must be an integer between 0 and 65535');
+  if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
+  if (f.backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(f.backend)) throw new UserError(`--backend must be one of ${BACKEND_PREFS.join(', ')}`);
+}
+
+function openBrowser(url: string): void {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined); // no browser launcher: the printed URL is enough
+    child.unref();
+  } catch {
+    // same: the URL is printed
+  }
+}
+
+export async function serve(f: ServeFlags): Promise<void> {
+  checkFlags(f);
+  const staticDir = rendererDir();
+  if (!existsSync(`${staticDir}/index.html`)) process.stderr.write(`deepbern: warning: the renderer is not built (${staticDir}); run \`npx vite build\`\n`);
+  const { WorkbenchService } = await import('../service/workbench-service.js'); // loads tfjs: only when serving
+  const service = await WorkbenchService.start({
+    dbPath: f.db ?? defaultDbPath(),
+    transport: 'web',
+    workers: f.workers,
+    backend: f.backend as BackendPref | undefined,
+    resumeOnStart: f.resume,
+  });
+  let server;
+  try {
+    server = await startWebServer({ service, host: f.host, port: f.port ?? 0, staticDir });
+  } catch (e) {
+    await service.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${f.host}:${f.port ?? 0} (${code})`);
+    throw e;
+  }
+  if (!isLoopbackHost(f.host)) {
+    process.stderr.write(`deepbern: warning: listening on ${f.host}: anyone who can reach this machine and has the link can use the workbench (and its files)\n`);
+  }
+  const info = await service['system.info']();
+  process.stderr.write(`deepbern: web mode, store ${info.dbPath}, backend ${info.backend.name}, ${info.workers.size} worker${info.workers.size > 1 ? 's' : ''}\n`);
+  process.stdout.write(`${server.openUrl}\n`);
+  if (f.open) openBrowser(server.openUrl);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write('deepbern: stopping (finished epochs are kept; sweeps resume on the next start)\n');
+    void server
+      .close()
+      .then(() => service.close())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function start(f: { db?: string; workers?: number; backend?: string }): Promise<void> {
+  checkFlags(f);
+  const electron = locateElectron();
+  const mainJs = fileURLToPath(new URL('../electron/main.js', import.meta.url));
+  if (!electron.ok || !existsSync(mainJs)) {
+    const reason = electron.ok ? `the compiled Electron main is missing (${mainJs}; run npm run build)` : electron.reason;
+    process.stderr.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
+    return serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: true, resume: true });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, DEEPBERN_DB: f.db ?? defaultDbPath() };
+  if (f.workers !== undefined) env.DEEPBERN_WORKERS = String(f.workers);
+  if (f.backend !== undefined) env.DEEPBERN_BACKEND = f.backend;
+  delete env.ELECTRON_RUN_AS_NODE; // set by some shells/IDEs: it would make the binary a plain Node
+  const child = spawn(electron.binary, [mainJs], { stdio: 'inherit', env });
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      process.exitCode = code ?? (signal ? 1 : 0);
+      resolve();
+    });
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('web mode: serve the workbench to a browser (prints the URL with its session token)')
+    .option('--port <n>', 'port (default: a free one)', numberFlag('--port'))
+    .option('--host <host>', 'interface to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
+    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .option('--no-open', 'do not open a browser')
+    .option('--no-resume', 'do not re-queue sweeps an earlier crash left running')
+    .action((f: ServeFlags) => serve(f));
+
+  program
+    .command('start')
+    .description('the desktop app (Electron); where Electron cannot start, web mode instead')
+    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .action((f: { db?: string; workers?: number; backend?: string }) => start(f));
+}
