@@ -1,5 +1,7 @@
-// `npm run bench`: training steps/s of the four peer nets on tfjs-wasm (one thread) with the fast EngineOps,
-// beside the PyTorch peer run in the same command. Flags: --json, --no-torch, --repeats N, --steps N,
+// `npm run bench`: training steps/s of the four peer nets on tfjs-wasm (one thread), beside the PyTorch peer run
+// in the same command. "ours" is the product's own trainer (train.ts trainRun with pickOps); "minimal" is a
+// bare step on the same EngineOps with the fused coefficient kernel and FusedAdam (nets.ts): the gap between
+// the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
 // --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
@@ -7,10 +9,12 @@ import { pickOps } from '../../workers/engine/kernels/index.js';
 import { referenceOps } from '../../workers/engine/ops.js';
 import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
 import { runPeer, torchAvailable, type PeerResult } from './peer.js';
+import { timeProduct } from './product.js';
 
 interface Options {
   json: boolean;
   torch: boolean;
+  product: boolean;
   repeats: number;
   steps: number | null;
   torchThreads: number;
@@ -19,7 +23,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, torch: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null };
+  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -29,6 +33,7 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--json') o.json = true;
     else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-product') o.product = false;
     else if (a === '--repeats') o.repeats = Number(next());
     else if (a === '--steps') o.steps = Number(next());
     else if (a === '--torch-threads') o.torchThreads = Number(next());
@@ -46,14 +51,18 @@ interface Row {
   net: string;
   params: number;
   torchParams: number | null;
-  ours: number;
+  /** The product trainer's steps/s (null with --no-product: then ratios use the minimal step). */
+  ours: number | null;
   oursRuns: number[];
+  minimal: number;
+  minimalRuns: number[];
   torch: number | null;
   ratio: number | null;
   target: number;
   met: boolean | null;
   tensorsBefore?: number;
   tensorsAfter?: number;
+  tensorSteps?: number;
   peakRssMB?: number;
 }
 
@@ -84,19 +93,31 @@ function timeNet(spec: NetSpec, o: Options, log: (s: string) => void): Row {
     runs.push((steps * 1000) / (performance.now() - t0));
   }
   const row: Row = {
-    net: spec.name, params: net.paramCount, torchParams: null, ours: Math.max(...runs), oursRuns: runs,
-    torch: null, ratio: null, target: target(spec), met: null,
+    net: spec.name, params: net.paramCount, torchParams: null, ours: null, oursRuns: [],
+    minimal: Math.max(...runs), minimalRuns: runs, torch: null, ratio: null, target: target(spec), met: null,
   };
-  if (spec.depth === 50 && spec.act === 'bern') {
-    row.tensorsBefore = tf.memory().numTensors;
-    for (let i = 0; i < 200; i++) net.step(x, y);
-    row.tensorsAfter = tf.memory().numTensors;
-    row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-  }
-  log(`  ${spec.name}: ${runs.map((r) => r.toFixed(2)).join(', ')} steps/s (${steps} steps × ${o.repeats})`);
+  log(`  ${spec.name}, minimal step: ${runs.map((r) => r.toFixed(2)).join(', ')} steps/s (${steps} steps × ${o.repeats})`);
   net.dispose();
   tf.dispose([x, y]);
   return row;
+}
+
+/** The product trainer: ~2.5 s epochs, epoch 1 is warm-up; the depth-50 Bernstein net runs ≥ 200 more steps. */
+async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: string) => void): Promise<void> {
+  const perEpoch = Math.max(8, Math.round(row.minimal * 2.5));
+  const leakRun = spec.depth === 50 && spec.act === 'bern';
+  const epochs = Math.max(1 + o.repeats, leakRun ? 1 + Math.ceil(200 / perEpoch) : 0);
+  const r = await timeProduct(spec, perEpoch, epochs);
+  row.ours = r.stepsPerSec;
+  row.oursRuns = r.epochRates;
+  if (r.params !== row.params) throw new Error(`product has ${r.params} parameters, the bench net ${row.params}`);
+  if (leakRun) {
+    row.tensorsBefore = r.tensorsBefore;
+    row.tensorsAfter = r.tensorsAfter;
+    row.tensorSteps = r.stepsBetween;
+    row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  }
+  log(`  ${spec.name}, product trainer: ${r.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch (${perEpoch} steps each; epoch 1 = warm-up)`);
 }
 
 function fmt(v: number | null | undefined, digits = 2): string {
@@ -104,9 +125,9 @@ function fmt(v: number | null | undefined, digits = 2): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['net', 'params (ours / torch)', 'ours steps/s', 'torch steps/s', 'ratio', 'target', 'met?'];
+  const head = ['net', 'params (ours / torch)', 'ours steps/s', 'minimal step', 'torch steps/s', 'ratio', 'target', 'met?'];
   const body = rows.map((r) => [
-    r.net, `${r.params} / ${r.torchParams ?? '—'}`, fmt(r.ours), fmt(r.torch), fmt(r.ratio),
+    r.net, `${r.params} / ${r.torchParams ?? '—'}`, fmt(r.ours), fmt(r.minimal), fmt(r.torch), fmt(r.ratio),
     `≥ ${r.target}×`, r.met === null ? '—' : r.met ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -122,7 +143,9 @@ async function main(): Promise<void> {
   const info = await initBackend('wasm');
   const nets = PEER_NETS.filter((n) => o.only === null || n.name.toLowerCase().includes(o.only.toLowerCase()));
   log(`backend ${info.tfBackend} (one thread), ops ${o.ops}; best of ${o.repeats} repeats (the machine is shared: noisy)`);
+  log('ratio = ours (product trainer) / torch; "minimal step" = the same ops without the trainer\'s overhead');
   const rows = nets.map((spec) => timeNet(spec, o, log));
+  if (o.product) for (const [i, spec] of nets.entries()) await timeProductNet(spec, rows[i], o, log);
   let torchVersion: string | null = null;
   if (o.torch && torchAvailable()) {
     log('PyTorch peer (../shared/bench/peer_torch.py, same settings):');
@@ -134,7 +157,7 @@ async function main(): Promise<void> {
       const row = rows[i];
       row.torch = best;
       row.torchParams = runs[0].params;
-      row.ratio = row.ours / best;
+      row.ratio = (row.ours ?? row.minimal) / best;
       row.met = row.ratio >= row.target;
       log(`  ${spec.name}: ${runs.map((p) => p.stepsPerSec.toFixed(2)).join(', ')} steps/s`);
     });
@@ -148,8 +171,9 @@ async function main(): Promise<void> {
   console.log(`\n${table(rows)}`);
   for (const r of rows) {
     if (r.tensorsBefore !== undefined) {
-      console.log(`${r.net}: tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over 200 steps; ` +
-        `peak RSS ${r.peakRssMB} MB (process-wide, measured after this run)`);
+      console.log(`${r.net} (product trainer): tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over ` +
+        `${r.tensorSteps} steps; peak RSS ${r.peakRssMB} MB ` +
+        '(process-wide, measured right after this run)');
     }
   }
 }

@@ -17,28 +17,35 @@ interface UnaryArgs {
   backend: KernelBackend;
 }
 
+// Loops live in top-level functions with explicit arguments: V8 optimises a loop over values captured by a
+// fresh closure (one per kernel call) about 2× worse.
+
 /** [R, C] → [C, R], in row blocks so both sides stay in cache. */
-const transpose2d = ({ inputs: { x }, backend }: UnaryArgs): TensorInfo[] => {
-  const [R, C] = x.shape;
-  return runOnViews(backend, [x], [[C, R]], ([a], [o]) => {
-    const BS = 16;
-    for (let r0 = 0; r0 < R; r0 += BS) {
-      const r1 = Math.min(r0 + BS, R);
-      for (let c = 0; c < C; c++) for (let r = r0; r < r1; r++) o[c * R + r] = a[r * C + c];
-    }
-  });
-};
+function transposeLoop(a: Float32Array, o: Float32Array, R: number, C: number): void {
+  const BS = 16;
+  for (let r0 = 0; r0 < R; r0 += BS) {
+    const r1 = Math.min(r0 + BS, R);
+    for (let c = 0; c < C; c++) for (let r = r0; r < r1; r++) o[c * R + r] = a[r * C + c];
+  }
+}
 
 /** Σ over rows: [R, C] → [C] (float64 accumulation). */
+function columnSumLoop(a: Float32Array, o: Float32Array, R: number, C: number): void {
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let i = c; i < R * C; i += C) s += a[i];
+    o[c] = s;
+  }
+}
+
+const transpose2d = ({ inputs: { x }, backend }: UnaryArgs): TensorInfo[] => {
+  const [R, C] = x.shape;
+  return runOnViews(backend, [x], [[C, R]], ([a], [o]) => transposeLoop(a, o, R, C));
+};
+
 const columnSum = ({ inputs: { x }, backend }: UnaryArgs): TensorInfo[] => {
   const [R, C] = x.shape;
-  return runOnViews(backend, [x], [[C]], ([a], [o]) => {
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let i = c; i < R * C; i += C) s += a[i];
-      o[c] = s;
-    }
-  });
+  return runOnViews(backend, [x], [[C]], ([a], [o]) => columnSumLoop(a, o, R, C));
 };
 
 function unary(kernel: string, x: tf.Tensor): tf.Tensor {
