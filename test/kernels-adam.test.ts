@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
-import { FusedAdam } from '../workers/engine/kernels/index.js';
+import { FusedAdam, fusedTrainerAdam } from '../workers/engine/kernels/index.js';
+import { Optimizer } from '../workers/engine/optimizer.js';
 
 const SHAPES = [[7, 5], [5], [3, 4]];
 let counter = 0;
@@ -76,6 +77,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
       a.forEach((v, i) => expect(Array.from(b[i].dataSync())).toEqual(Array.from(v.dataSync())));
       expect(() => optB.setState({ step: 1, m: {}, v: {} })).toThrow(/missing/);
+      tf.dispose([...a, ...b]);
+    });
+
+    it('fusedTrainerAdam stands in for the trainer Optimizer (same updates, same slot names)', () => {
+      const a = makeVars('t'), b = makeVars('t');
+      const named = (vs: tf.Variable[]) => vs.map((variable, i) => ({ name: `L${i}/w`, variable }));
+      const ours = fusedTrainerAdam(named(a), 0.01), theirs = new Optimizer('adam', 0.01, named(b));
+      for (let s = 1; s <= 4; s++) {
+        const g = gradsFor(a, s);
+        ours.apply(g);
+        theirs.apply(g);
+        tf.dispose(g);
+      }
+      a.forEach((v, i) => expect(maxRel(v, b[i])).toBeLessThan(1e-5));
+      expect(ours.step).toBe(theirs.step);
+      const so = ours.exportSlots(), st = theirs.exportSlots();
+      expect(so.map((x) => x.name)).toEqual(st.map((x) => x.name));
+      so.forEach((x, i) => expect(maxRel(tf.tensor(x.data), tf.tensor(st[i].data))).toBeLessThan(1e-4));
+      ours.importSlots(4, new Map(st.map((x) => [x.name, x])));
+      theirs.dispose();
       tf.dispose([...a, ...b]);
     });
 

@@ -3,6 +3,7 @@
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  p ← p − lr·(m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε).
 // Parameters are updated in place when their storage is unshared (wasm heap / cpu array), otherwise assigned.
 import * as tf from '@tensorflow/tfjs-core';
+import type { NamedArray } from '../state.js';
 import { exclusiveView, readView } from './backend-io.js';
 
 export interface AdamConfig {
@@ -108,4 +109,49 @@ export class FusedAdam {
     }
     this.stepCount = state.step;
   }
+}
+
+/** What the trainer's Optimizer (workers/engine/optimizer.ts) exposes, so FusedAdam can stand in for it. */
+export interface TrainerOptimizer {
+  readonly step: number;
+  apply(grads: tf.Tensor[]): void;
+  exportSlots(): NamedArray[];
+  importSlots(step: number, byName: Map<string, NamedArray>): void;
+  dispose(): void;
+}
+
+/**
+ * FusedAdam behind the trainer's Optimizer interface: params in the trainer's order, grads passed as an array
+ * in that order, slots named `adam/m/<name>`, `adam/v/<name>` like the composed Optimizer's checkpoints.
+ */
+export function fusedTrainerAdam(params: readonly { name: string; variable: tf.Variable }[], lr: number, epsilon = 1e-8): TrainerOptimizer {
+  const adam = new FusedAdam(params.map((p) => p.variable), { learningRate: lr, epsilon });
+  const vname = new Map(params.map((p) => [p.name, p.variable.name]));
+  return {
+    get step() {
+      return adam.step;
+    },
+    apply(grads) {
+      adam.applyGradients(Object.fromEntries(params.map((p, i) => [p.variable.name, grads[i]])));
+    },
+    exportSlots() {
+      const s = adam.getState();
+      const slot = (kind: 'm' | 'v') => params.map((p) =>
+        ({ name: `adam/${kind}/${p.name}`, shape: p.variable.shape.slice(), data: s[kind][p.variable.name] }));
+      return [...slot('m'), ...slot('v')];
+    },
+    importSlots(step, byName) {
+      const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+      for (const [name, varName] of vname) {
+        const a = byName.get(`adam/m/${name}`), b = byName.get(`adam/v/${name}`);
+        if (!a || !b) throw new Error(`checkpoint lacks optimizer slots for ${name}`);
+        m[varName] = a.data;
+        v[varName] = b.data;
+      }
+      adam.setState({ step, m, v });
+    },
+    dispose() {
+      // moments live in JS arrays: nothing to free in the tfjs engine
+    },
+  };
 }
