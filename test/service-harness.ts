@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ApiErrorBody, ApiMethod, WorkbenchApi, WorkbenchEvent } from '../shared/api.js';
 import { WorkbenchService, type WorkbenchServiceOptions } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { startWebServer, type WebServer, type WebServerOptions } from '../src-main/transports/http.js';
 import { IPC_CHANNELS, registerIpc, type InvokeEventLike, type IpcReply } from '../src-main/transports/ipc.js';
 
 export type Result<M extends ApiMethod> = Awaited<ReturnType<WorkbenchApi[M]>>;
@@ -35,7 +35,7 @@ export interface Harness {
   web?: WebServer;
 }
 
-type Opts = Partial<Omit<WorkbenchServiceOptions, 'transport'>> & { staticDir?: string };
+type Opts = Partial<Omit<WorkbenchServiceOptions, 'transport'>> & { staticDir?: string; web?: Partial<Omit<WebServerOptions, 'service'>> };
 
 async function startService(transport: 'web' | 'electron', opts: Opts): Promise<{ service: WorkbenchService; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'deepbern-svc-'));
@@ -72,7 +72,7 @@ function eventWaiter(events: WorkbenchEvent[]) {
 
 export async function httpHarness(opts: Opts = {}): Promise<Harness> {
   const { service, dir } = await startService('web', opts);
-  const web = await startWebServer({ service, staticDir: opts.staticDir ?? join(dir, 'no-renderer') });
+  const web = await startWebServer({ service, staticDir: opts.staticDir ?? join(dir, 'no-renderer'), ...opts.web });
   const events: WorkbenchEvent[] = [];
   const ev = eventWaiter(events);
   const ws = new WebSocket(`ws://127.0.0.1:${web.port}/events?token=${web.token}`);

@@ -1,7 +1,7 @@
 // The one place a transport turns (method name, raw args) into a validated contract call. Both adapters use
 // it, so HTTP and IPC accept and refuse exactly the same calls with the same messages.
 import { API_ARGS, type ApiMethod, type WorkbenchApi } from '../../shared/api.js';
-import { formatIssues } from '../../shared/spec.js';
+import type { z } from 'zod';
 import { ServiceError } from './errors.js';
 
 export function isApiMethod(name: unknown): name is ApiMethod {
@@ -13,7 +13,7 @@ export function parseCall(method: unknown, args: unknown): { method: ApiMethod; 
   if (!isApiMethod(method)) throw new ServiceError('not-found', `unknown API method ${JSON.stringify(String(method)).slice(0, 80)}`);
   const r = API_ARGS[method].safeParse(args ?? []);
   if (!r.success) {
-    const reasons = formatIssues(r.error).map((m) => (/^\d/.test(m) ? `argument ${m}` : m));
+    const reasons = r.error.issues.map(reason);
     throw new ServiceError('bad-request', `${method}: invalid arguments: ${reasons.join('; ')}`);
   }
   return { method, args: r.data as unknown[] };
@@ -24,4 +24,12 @@ export function invoke(api: WorkbenchApi, call: { method: ApiMethod; args: unkno
   // The tuple was validated against API_ARGS[method], the runtime twin of this method's parameter list.
   const fn = api[call.method] as (...a: unknown[]) => Promise<unknown>;
   return fn.apply(api, call.args);
+}
+
+/** `argument 0.limit: <zod's message>`. (shared/spec.ts formatIssues calls every type error "is required":
+ * zod 4 leaves `input` out of issues unless asked, so it cannot tell missing from mistyped.) */
+function reason(i: z.core.$ZodIssue): string {
+  const where = i.path.length ? `argument ${i.path.map(String).join('.')}: ` : '';
+  if (i.code === 'unrecognized_keys') return `${where}unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
+  return where + i.message;
 }
