@@ -65,6 +65,15 @@ describe('deepbern CLI', () => {
       const ours = evaluate(model, r);
       ours.forEach((v, k) => expect(Math.abs(v - p.outputs[i][k])).toBeLessThan(1e-4));
     });
+    // the shipped evaluator of model files (no DB, no tfjs) agrees too
+    const file = join(tmp.dir, 'model.json');
+    writeFileSync(file, exported.stdout);
+    const q = JSON.parse(cli(['predict', '--model', file, '--input', csv, '--json']).stdout);
+    q.outputs.forEach((o: number[], i: number) => o.forEach((v, k) => expect(Math.abs(v - p.outputs[i][k])).toBeLessThan(1e-4)));
+    const broken = JSON.parse(exported.stdout);
+    broken.layers[0].weights[3].pop();
+    writeFileSync(file, JSON.stringify(broken));
+    expect(cli(['predict', '--model', file, '--input', csv]).stderr).toMatch(/layers\.0 \(dense\): weights must be 28×8/);
   });
 
   const bad: [string, string[], RegExp][] = [

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { EPOCH_METRICS, LAYER_METRICS } from '../../shared/metrics.js';
+import { evaluateModel, parseModelFile } from '../../shared/model-file.js';
 import { openStore } from './store.js';
-import { printJson, printTable, fmt } from './output.js';
+import { printJson, printTable } from './output.js';
 import { UserError, numberFlag } from './errors.js';
 import { runsToCsv } from '../service/export-csv.js';
 
@@ -105,29 +106,42 @@ export function registerRuns(program: Command): void {
     });
 
   program
-    .command('predict <runId>')
+    .command('predict [runId]')
     .description('outputs of a trained model for raw feature rows (CSV; a header row is optional)')
     .requiredOption('--input <file>', 'CSV of raw feature rows (as in the dataset, before standardisation)')
+    .option('--model <file>', 'evaluate an exported model file (export-model) instead of a stored run')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
-    .action(async (runId: string, f: Common & { input: string }) => {
-      const store = await openStore(f.db, { readOnly: true });
-      try {
-        const state = await modelOf(store, runId);
-        const { exportModelJson, predict } = await import('../../workers/engine/export.js');
-        const { initBackend } = await import('../../workers/engine/backend.js');
-        await initBackend();
-        const model = exportModelJson(state);
+    .action(async (runId: string | undefined, f: Common & { input: string; model?: string }) => {
+      if ((runId === undefined) === (f.model === undefined)) throw new UserError('give either a run id or --model <file>');
+      let task: 'classification' | 'regression';
+      let result: number[][];
+      if (f.model !== undefined) {
+        const model = parseModelFile(readText(f.model), f.model);
         const { rows, n } = readFeatureRows(f.input, model.inputDim);
-        const out = predict(state, rows, n);
-        const k = out.length / n;
-        const result = Array.from({ length: n }, (_, i) => Array.from(out.subarray(i * k, (i + 1) * k)));
-        if (f.json) return printJson({ task: model.task, outputs: result });
-        const head = model.task === 'classification' ? ['row', 'class', ...Array.from({ length: k }, (_, c) => `p${c}`)] : ['row', 'value'];
-        printTable(head, result.map((o, i) => (model.task === 'classification' ? [i + 1, o.indexOf(Math.max(...o)), ...o.map(fmt)] : [i + 1, o[0]])));
-      } finally {
-        await store.close();
+        task = model.task;
+        result = Array.from({ length: n }, (_, i) => evaluateModel(model, rows.subarray(i * model.inputDim, (i + 1) * model.inputDim)));
+      } else {
+        const store = await openStore(f.db, { readOnly: true });
+        try {
+          const state = await modelOf(store, runId as string);
+          const { exportModelJson, predict } = await import('../../workers/engine/export.js');
+          const { initBackend } = await import('../../workers/engine/backend.js');
+          await initBackend();
+          const model = exportModelJson(state);
+          const { rows, n } = readFeatureRows(f.input, model.inputDim);
+          const out = predict(state, rows, n);
+          const k = out.length / n;
+          task = model.task;
+          result = Array.from({ length: n }, (_, i) => Array.from(out.subarray(i * k, (i + 1) * k)));
+        } finally {
+          await store.close();
+        }
       }
+      if (f.json) return printJson({ task, outputs: result });
+      const k = result[0].length;
+      const head = task === 'classification' ? ['row', 'class', ...Array.from({ length: k }, (_, c) => `p${c}`)] : ['row', 'value'];
+      printTable(head, result.map((o, i) => (task === 'classification' ? [i + 1, o.indexOf(Math.max(...o)), ...o] : [i + 1, o[0]])));
     });
 }
 
@@ -140,14 +154,17 @@ async function modelOf(store: Store, runId: string): Promise<Uint8Array> {
   return state;
 }
 
-/** Numeric CSV rows with exactly `dim` columns; a first row that is not numeric is taken as a header. */
-export function readFeatureRows(path: string, dim: number): { rows: Float32Array; n: number } {
-  let text: string;
+function readText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+}
+
+/** Numeric CSV rows with exactly `dim` columns; a first row that is not numeric is taken as a header. */
+export function readFeatureRows(path: string, dim: number): { rows: Float32Array; n: number } {
+  const text = readText(path);
   let records: string[][];
   try {
     records = parseCsv(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
