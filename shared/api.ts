@@ -18,7 +18,7 @@ export interface SystemInfo {
 export interface DatasetInfo {
   id: string;
   title: string;
-  kind: 'builtin' | 'higgs' | 'susy' | 'csv';
+  kind: 'builtin' | 'higgs' | 'susy' | 'csv' | 'idx';
   task: 'classification' | 'regression';
   inputDim: number;
   outputDim: number;

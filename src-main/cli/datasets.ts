@@ -7,7 +7,7 @@ import { openStore } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
-const KINDS = ['higgs', 'susy', 'csv'] as const;
+const KINDS = ['higgs', 'susy', 'csv', 'idx'] as const;
 
 export function registerDatasets(program: Command): void {
   const ds = program.command('datasets').description('built-in and imported datasets');
@@ -32,7 +32,7 @@ export function registerDatasets(program: Command): void {
     });
 
   ds.command('import <kind> <path>')
-    .description('import a UCI HIGGS/SUSY .csv(.gz) or a CSV with a header (kind: higgs | susy | csv)')
+    .description('import a UCI HIGGS/SUSY .csv(.gz), a CSV with a header, or a folder of MNIST-style IDX files (kind: higgs | susy | csv | idx)')
     .option('--rows <n>', 'read at most n rows (HIGGS has 11M)', numberFlag('--rows'))
     .option('--label-column <name|index>', 'csv: the label column (default: the last)')
     .option('--task <task>', 'csv: classification | regression (default classification)')

@@ -7,7 +7,7 @@ import type { RunStore } from '../store/run-store.js';
 import type { DatasetInfo } from '../../shared/api.js';
 
 export interface ImportOptions {
-  kind: 'higgs' | 'susy' | 'csv';
+  kind: 'higgs' | 'susy' | 'csv' | 'idx';
   path: string;
   rows?: number;
   labelColumn?: string | number;

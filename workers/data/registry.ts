@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readDatasetFile, writeDatasetFile, type DatasetFileHeader } from './dataset-file.js';
 import { DatasetError } from './errors.js';
-import { loadMnist, MNIST_PIXELS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS } from './mnist.js';
+import { loadMnist, MNIST_PIXELS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS, readMnistDir, type MnistRaw } from './mnist.js';
 import { assertTestFraction, splitTable } from './split.js';
 import { SYNTHETIC_HIGGS_DEFAULT_ROWS, SYNTHETIC_HIGGS_FEATURES, syntheticHiggsTable } from './synthetic.js';
 import { findTargetFunction, FN_DEFAULT_TRAIN_ROWS, TARGET_FUNCTIONS, targetFunctionDataset } from './target-functions.js';
@@ -60,7 +60,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
   ),
 ];
 
-const IMPORTABLE = ['higgs', 'susy', 'csv'] as const;
+const IMPORTABLE = ['higgs', 'susy', 'csv', 'idx'] as const;
 export type ImportKind = (typeof IMPORTABLE)[number];
 
 function unknownDataset(id: string): DatasetError {
@@ -106,6 +106,19 @@ export async function loadDataset(req: DatasetRequest, resolveImported?: (id: st
     source: `${header.source}${rows < header.rows ? `, first ${rows} of ${header.rows} rows` : ''}`,
     ...(header.labels ? { labels: header.labels } : {}),
   });
+}
+
+/** MNIST-style IDX files (MNIST, Fashion-MNIST, KMNIST…) as one raw table: pixels / 255, train rows then test. */
+function idxTable(raw: MnistRaw, rows?: number): RawTable {
+  const total = Math.min(raw.train.n + raw.test.n, rows ?? Infinity);
+  const x = new Float32Array(total * MNIST_PIXELS);
+  const y = new Float32Array(total);
+  for (let i = 0; i < total; i++) {
+    const [split, k] = i < raw.train.n ? [raw.train, i] : [raw.test, i - raw.train.n];
+    for (let j = 0; j < MNIST_PIXELS; j++) x[i * MNIST_PIXELS + j] = split.images[k * MNIST_PIXELS + j] / 255;
+    y[i] = split.labels[k];
+  }
+  return { task: 'classification', inputDim: MNIST_PIXELS, outputDim: 10, rows: total, x, y };
 }
 
 function firstRows(t: RawTable, rows: number): RawTable {
@@ -158,6 +171,9 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
     table = t;
     featureNames = t.featureNames;
     what = `label column "${t.labelName}", ${t.task}`;
+  } else if (kind === 'idx') {
+    table = idxTable(await readMnistDir(srcPath), opts.rows);
+    what = 'MNIST-style IDX files, train then test rows';
   } else {
     table = await readUciCsv(srcPath, kind, read);
     what = `${UCI_FORMATS[kind].title} format`;
