@@ -14,6 +14,8 @@ export const EPOCH_METRICS = [
   'epoch_time_s',
   'probe_time_s',
   'lr',
+  /** Regression on a 1-D target (approximation lab): max |N(x) − f(x)| on the dense test grid. */
+  'max_abs_err',
 ] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
