@@ -88,9 +88,13 @@ describe('registry', () => {
   });
 
   it('imports a user CSV with its label mapping', async () => {
-    await writeFile(p('Iris Data.csv'), 'a,b,species\n1,2,setosa\n3,4,virginica\n5,6,setosa\n7,8,virginica\n');
+    const rows = Array.from({ length: 12 }, (_, i) => `${i},${i * 2},${i % 2 ? 'virginica' : 'setosa'}`);
+    await writeFile(p('Iris Data.csv'), 'a,b,species\n' + rows.join('\n') + '\n');
     const meta = await importUciDataset('csv', p('Iris Data.csv'), p('iris.dbds'), { labelColumn: 'species' });
-    expect(meta).toMatchObject({ id: 'iris-data', kind: 'csv', labels: ['setosa', 'virginica'], featureNames: ['a', 'b'], rows: 4 });
+    expect(meta).toMatchObject({ id: 'iris-data', kind: 'csv', labels: ['setosa', 'virginica'], featureNames: ['a', 'b'], rows: 12 });
+    // too few rows to split is refused, and no file is written
+    await writeFile(p('tiny.csv'), 'a,b,species\n1,2,setosa\n');
+    await expect(importUciDataset('csv', p('tiny.csv'), p('tiny.dbds'))).rejects.toThrow(/tiny\.csv: 1 data row; a dataset needs at least 10/);
     const ds = await loadDataset({ id: 'iris-data', testFraction: 0.25, seed: 0 }, () => p('iris.dbds'));
     expect(ds.labels).toEqual(['setosa', 'virginica']);
   });

@@ -60,6 +60,9 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
   ),
 ];
 
+/** Fewer rows cannot make a train and a test split worth the name. */
+export const MIN_IMPORT_ROWS = 10;
+
 const IMPORTABLE = ['higgs', 'susy', 'csv', 'idx'] as const;
 export type ImportKind = (typeof IMPORTABLE)[number];
 
@@ -177,6 +180,9 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
   } else {
     table = await readUciCsv(srcPath, kind, read);
     what = `${UCI_FORMATS[kind].title} format`;
+  }
+  if (table.rows < MIN_IMPORT_ROWS) {
+    throw new DatasetError(`${basename(srcPath)}: ${table.rows} data row${table.rows === 1 ? '' : 's'}; a dataset needs at least ${MIN_IMPORT_ROWS} to split into train and test`);
   }
   const limited = opts.rows !== undefined && table.rows === opts.rows;
   const source = `${basename(srcPath)} ${limited ? `first ${table.rows}` : `all ${table.rows}`} rows (${what})`;
