@@ -93,8 +93,8 @@ describe('registry', () => {
     const meta = await importUciDataset('csv', p('Iris Data.csv'), p('iris.dbds'), { labelColumn: 'species' });
     expect(meta).toMatchObject({ id: 'iris-data', kind: 'csv', labels: ['setosa', 'virginica'], featureNames: ['a', 'b'], rows: 12 });
     // too few rows to split is refused, and no file is written
-    await writeFile(p('tiny.csv'), 'a,b,species\n1,2,setosa\n');
-    await expect(importUciDataset('csv', p('tiny.csv'), p('tiny.dbds'))).rejects.toThrow(/tiny\.csv: 1 data row; a dataset needs at least 10/);
+    await writeFile(p('tiny.csv'), 'a,b,species\n1,2,setosa\n3,4,virginica\n');
+    await expect(importUciDataset('csv', p('tiny.csv'), p('tiny.dbds'), { labelColumn: 'species' })).rejects.toThrow(/tiny\.csv: 2 data rows; a dataset needs at least 10/);
     const ds = await loadDataset({ id: 'iris-data', testFraction: 0.25, seed: 0 }, () => p('iris.dbds'));
     expect(ds.labels).toEqual(['setosa', 'virginica']);
   });
