@@ -1,0 +1,190 @@
+// `deepbern report | certificate | approx | paper run`: the paper pack (docs/paper.md).
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parseDocument } from 'yaml';
+import type { GradientCertificate } from '../../shared/paper.js';
+import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { APPROX_DEFAULTS, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import { renderApproxReport } from '../report/approx.js';
+import { buildCertificate } from '../report/certificate.js';
+import { buildPaperReport } from '../report/paper-report.js';
+import { LocalPoolExecutor } from '../scheduler/local-pool.js';
+import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import type { RunStore } from '../store/run-store.js';
+import { numberFlag, UserError } from './errors.js';
+import { fmt, printJson, printTable } from './output.js';
+import { openStore } from './store.js';
+
+async function withStore<T>(db: string | undefined, fn: (s: RunStore) => Promise<T>): Promise<T> {
+  const store = await openStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function writeOut(path: string, html: string): void {
+  try {
+    writeFileSync(path, html);
+  } catch (e) {
+    throw new UserError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** `1..6` or `1,2,4` → integers. */
+export function parseIntList(flag: string, v: string): number[] {
+  const range = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(v);
+  const out = range ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i) : v.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new UserError(`${flag} must be integers ≥ 1 as a list (3,5,9) or a range (1..6) (got "${v}")`);
+  return out;
+}
+
+function printCertificate(c: GradientCertificate): void {
+  const out = process.stdout;
+  out.write(`certificate for ${c.runId} ${c.label}  (n=${c.degree}, ε=${c.eps}, ${c.boundsMode === 'fixed' ? `[${c.bounds[0]},${c.bounds[1]}], δ̄ = ${fmt(c.deltaBar)}` : 'adaptive bounds: per-unit [l,u]'})\n`);
+  const last = c.cells.filter((x) => x.epoch === c.lastEpoch);
+  printTable(
+    ['layer', 'learned floor', "observed min |σ'|", 'clamped frac', 'status'],
+    last.map((x) => [x.layer, x.learnedFloor, x.minDsigma, x.clippedFrac, x.violation ? 'VIOLATION' : x.floorBelowDeltaBar ? 'floor < δ̄' : x.minDsigma === null ? 'none inside [l,u]' : 'ok']),
+  );
+  out.write(`epoch ${c.lastEpoch} shown; ${c.checked} (layer, epoch) cells checked over all epochs, max clamped fraction ${fmt(c.maxClippedFrac)}`);
+  if (c.deltaBar !== null) out.write(`; min |σ'| ≥ δ̄ in ${c.aboveDeltaBar} of ${c.cells.filter((x) => x.minDsigma !== null).length} cells`);
+  out.write('\n');
+  if (c.ok) {
+    out.write(`OK: observed min |σ'| ≥ proven floor at every layer and epoch (tolerance ${c.tolerance.abs} + ${c.tolerance.rel}·floor)\n`);
+    return;
+  }
+  for (const x of c.cells.filter((y) => y.violation || y.floorBelowDeltaBar)) {
+    process.stderr.write(
+      x.violation
+        ? `VIOLATION layer ${x.layer} epoch ${x.epoch}: observed min |σ'| ${fmt(x.minDsigma)} < proven floor ${fmt(x.learnedFloor)}\n`
+        : `FLOOR BELOW δ̄ layer ${x.layer} epoch ${x.epoch}: learned floor ${fmt(x.learnedFloor)} < δ̄ ${fmt(c.deltaBar)}\n`,
+    );
+  }
+  process.stderr.write(`CERTIFICATE VIOLATED: ${c.violations} violation(s), ${c.floorBelowDeltaBar} floor(s) below δ̄\n`);
+}
+
+/** The sweep text with `dataset:` pointed at an imported HIGGS when the file uses synthetic-higgs and one exists. */
+export async function resolvePaperDataset(store: RunStore, text: string): Promise<{ text: string; note: string }> {
+  const doc = parseDocument(text);
+  if (doc.get('dataset') !== 'synthetic-higgs') return { text, note: `dataset ${String(doc.get('dataset'))} as written` };
+  const higgs = (await store.listDatasets()).filter((d) => d.kind === 'higgs').sort((a, b) => (b.rows ?? 0) - (a.rows ?? 0));
+  if (higgs.length === 0) return { text, note: 'no imported HIGGS in the store: using synthetic-higgs (generated data)' };
+  doc.set('dataset', higgs[0]!.id);
+  return { text: doc.toString(), note: `using the imported HIGGS dataset ${higgs[0]!.id} (${higgs[0]!.rows ?? '?'} rows)` };
+}
+
+export function registerPaper(program: Command): void {
+  program
+    .command('report <sweepId>')
+    .description("a sweep's paper figures, final table and gradient certificates as one self-contained HTML file")
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .option('--db <path>', 'SQLite store')
+    .action(async (sweepId: string, f: { out: string; db?: string }) => {
+      await withStore(f.db, async (store) => {
+        const r = await buildPaperReport(store, sweepId);
+        writeOut(f.out, r.html);
+        const bad = r.certificates.filter((c) => !c.ok);
+        process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
+        if (bad.length) process.stderr.write(`CERTIFICATE VIOLATED in ${bad.map((c) => c.runId).join(', ')} (see the report's certificate section)\n`);
+      });
+    });
+
+  program
+    .command('certificate <runId>')
+    .description("a Bernstein run's gradient certificate: proven floor vs observed min |σ'| per layer (exit 3 on a violation)")
+    .option('--db <path>', 'SQLite store')
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, f: { db?: string; json?: boolean }) => {
+      const c = await withStore(f.db, (store) => buildCertificate(store, runId));
+      if (f.json) printJson(c);
+      else printCertificate(c);
+      if (!c.ok) process.exitCode = 3;
+    });
+
+  program
+    .command('approx')
+    .description('approximation-rate lab: max error vs depth per Bernstein degree, vs parameter-matched ReLU nets')
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .option('--targets <ids>', `comma-separated targets (default ${APPROX_DEFAULTS.targets.join(',')})`)
+    .option('--depths <list>', 'depths, e.g. 1..6 or 1,2,4 (default 1..6)')
+    .option('--degrees <list>', 'Bernstein degrees (default 3,5,9)')
+    .option('--width <n>', `hidden width of the Bernstein nets (default ${APPROX_DEFAULTS.width})`, numberFlag('--width'))
+    .option('--steps <n>', `full-batch Adam steps per fit (default ${APPROX_DEFAULTS.steps})`, numberFlag('--steps'))
+    .option('--lr <rate>', `initial learning rate (default ${APPROX_DEFAULTS.lr})`, numberFlag('--lr'))
+    .option('--lr-final <rate>', `final learning rate, geometric decay (default ${APPROX_DEFAULTS.lrFinal})`, numberFlag('--lr-final'))
+    .option('--grid <n>', `train grid points (default ${APPROX_DEFAULTS.gridPoints})`, numberFlag('--grid'))
+    .option('--no-relu', 'skip the parameter-matched ReLU nets')
+    .option('--backend <name>', 'auto | wasm | cpu | tfjs-node')
+    .option('--db <path>', 'SQLite store (the fits are stored as runs tagged approx-lab)')
+    .option('--json', 'print the results as JSON too')
+    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; relu: boolean; backend?: string; db?: string; json?: boolean }) => {
+      const o: ApproxLabOptions = {
+        ...APPROX_DEFAULTS,
+        ...(f.targets ? { targets: f.targets.split(',').map((s) => s.trim()) } : {}),
+        ...(f.depths ? { depths: parseIntList('--depths', f.depths) } : {}),
+        ...(f.degrees ? { degrees: parseIntList('--degrees', f.degrees) } : {}),
+        ...(f.width !== undefined ? { width: f.width } : {}),
+        ...(f.steps !== undefined ? { steps: f.steps } : {}),
+        ...(f.lr !== undefined ? { lr: f.lr } : {}),
+        ...(f.lrFinal !== undefined ? { lrFinal: f.lrFinal } : {}),
+        ...(f.grid !== undefined ? { gridPoints: f.grid } : {}),
+        relu: f.relu,
+        backend: f.backend,
+      };
+      for (const t of o.targets) if (!/^fn:/.test(t)) throw new UserError(`--targets: ${t} is not a 1-D target (fn:smooth, fn:osc, fn:kink, fn:runge)`);
+      if (!Number.isInteger(o.steps) || o.steps < o.reports) throw new UserError(`--steps must be an integer ≥ ${o.reports}`);
+      const r = await withStore(f.db, (store) =>
+        runApproxLab(store, o, (d) => process.stderr.write(`[${d.index}/${d.total}] ${d.point.target} ${d.point.family === 'bernstein' ? `Bern n=${d.point.degree}` : `ReLU w=${d.point.width}`} L=${d.point.depth}: max err ${fmt(d.point.maxErr)} (best ${fmt(d.point.bestMaxErr)}) ${d.point.seconds.toFixed(1)}s\n`),
+        ),
+      );
+      writeOut(f.out, renderApproxReport(r));
+      for (const v of r.verdicts) process.stderr.write(`${v.limitedBy}: ${v.text}\n`);
+      process.stderr.write(`wrote ${f.out} (lab ${r.tag})\n`);
+      if (f.json) printJson(r);
+    });
+
+  program
+    .command('paper')
+    .description('the paper pack (docs/paper.md)')
+    .command('run <file>')
+    .description('run a paper sweep file (an imported HIGGS replaces synthetic-higgs when present) and write its report')
+    .option('--out <file>', 'also write the HTML report here')
+    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--db <path>', 'SQLite store')
+    .action(async (file: string, f: { out?: string; workers?: number; db?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UserError(`cannot read sweep file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      await withStore(f.db, async (store) => {
+        const resolved = await resolvePaperDataset(store, text);
+        planSweep(parseSweepText(resolved.text));
+        process.stderr.write(`${resolved.note}\n`);
+        const { sweepId, runIds } = await createSweepFromText(store, resolved.text);
+        process.stdout.write(`${sweepId}\n`);
+        const executor = new LocalPoolExecutor({ workers: f.workers });
+        const scheduler = new Scheduler(store, executor);
+        const t0 = Date.now();
+        scheduler.on('event', (e: { type: string; runId?: string; status?: string; error?: string }) => {
+          if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') process.stderr.write(`${e.runId} ${e.status}${e.error ? `: ${e.error}` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        });
+        try {
+          process.stderr.write(`sweep ${sweepId}: ${runIds.length} runs on ${scheduler.capacity} worker(s)\n`);
+          await scheduler.startSweep(sweepId);
+          await scheduler.waitForSweep(sweepId);
+        } finally {
+          await scheduler.close();
+        }
+        process.stderr.write(`sweep ${sweepId} done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        if (f.out) {
+          const r = await buildPaperReport(store, sweepId);
+          writeOut(f.out, r.html);
+          process.stderr.write(`wrote ${f.out}\n`);
+        }
+      });
+    });
+}

@@ -1,0 +1,109 @@
+// Line charts rendered to inline SVG strings with ECharts' server-side renderer (no DOM, no external URLs).
+// Log axes cannot show zeros or negatives: values ≤ 0 are drawn at `floor` and the caption says so.
+import * as echarts from 'echarts';
+import type { FigureSeries, ReferenceLine } from '../../shared/paper.js';
+
+export interface LineChartOptions {
+  title: string;
+  xName: string;
+  yName: string;
+  series: FigureSeries[];
+  logY?: boolean;
+  /** Log axes: where values ≤ 0 are drawn (callers state it in the caption). */
+  floor?: number;
+  /** Dashed horizontal lines (δ̄ per label). */
+  refs?: ReferenceLine[];
+  /** Extra dashed curves (e.g. a theoretical slope), drawn without markers. */
+  dashed?: FigureSeries[];
+  xLog?: boolean;
+  xInteger?: boolean;
+  width?: number;
+  height?: number;
+}
+
+// Distinct colours: Bernstein labels get the blues/greens, baselines warm colours, so families read at a glance.
+const BERN = ['#1f4e9c', '#2f80ed', '#00a3a3', '#2e7d32', '#6a5acd', '#0b6e4f', '#4a90a4', '#7cb342'];
+const BASE = ['#d62728', '#ff7f0e', '#8c564b', '#e377c2', '#bcbd22', '#9467bd', '#7f7f7f', '#ad494a'];
+
+export interface ChartResult {
+  svg: string;
+  /** How many plotted points were at or below zero and drawn at the floor. */
+  clamped: number;
+}
+
+export function lineChart(o: LineChartOptions): ChartResult {
+  const width = o.width ?? 760;
+  const height = o.height ?? 380;
+  const floor = o.floor ?? 1e-12;
+  let clamped = 0;
+  const y = (v: number | null): number | null => {
+    if (v === null || !Number.isFinite(v)) return null;
+    if (o.logY && v <= floor) {
+      clamped++;
+      return floor;
+    }
+    return v;
+  };
+  let bi = 0, oi = 0;
+  const series: echarts.SeriesOption[] = o.series.map((s) => ({
+    type: 'line',
+    name: s.label,
+    showSymbol: s.points.length <= 60,
+    symbolSize: 4,
+    connectNulls: false,
+    lineStyle: { width: s.bernstein ? 2.2 : 1.4 },
+    itemStyle: { color: s.bernstein ? BERN[bi++ % BERN.length] : BASE[oi++ % BASE.length] },
+    data: s.points.map(([x, v]) => [x, y(v)]),
+  }));
+  for (const d of o.dashed ?? []) {
+    series.push({
+      type: 'line',
+      name: d.label,
+      showSymbol: false,
+      lineStyle: { type: 'dashed', width: 1.2 },
+      itemStyle: { color: '#555' },
+      data: d.points.map(([x, v]) => [x, y(v)]),
+    });
+  }
+  (o.refs ?? []).forEach((r, i) => {
+    const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    series.push({
+      type: 'line',
+      name: `δ̄ ${r.label} = ${r.value.toPrecision(3)}`,
+      showSymbol: false,
+      lineStyle: { type: 'dashed', width: 1.5 },
+      itemStyle: { color: ['#000', '#444', '#777', '#999'][i % 4] },
+      data: Number.isFinite(lo) ? [[lo, r.value], [hi, r.value]] : [],
+    });
+  });
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({
+      animation: false,
+      title: { text: o.title, left: 8, top: 4, textStyle: { fontSize: 13 } },
+      legend: { type: 'plain', right: 8, top: 28, orient: 'vertical', textStyle: { fontSize: 10 }, itemHeight: 8 },
+      grid: { left: 70, right: 230, top: 40, bottom: 48 },
+      xAxis: {
+        type: o.xLog ? 'log' : 'value',
+        name: o.xName,
+        nameLocation: 'middle',
+        nameGap: 28,
+        minInterval: o.xInteger ? 1 : undefined,
+        scale: true,
+      },
+      yAxis: {
+        type: o.logY ? 'log' : 'value',
+        name: o.yName,
+        nameLocation: 'middle',
+        nameGap: 54,
+        axisLabel: { formatter: (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4) || v === 0 ? String(Number(v.toPrecision(3))) : v.toExponential(0) },
+        scale: !o.logY,
+      },
+      series,
+    });
+    return { svg: chart.renderToSVGString(), clamped };
+  } finally {
+    chart.dispose();
+  }
+}

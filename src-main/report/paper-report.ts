@@ -1,0 +1,160 @@
+// `deepbern report`: one sweep's paper figures, final table, data source, metric definitions and the
+// gradient certificates, as ONE self-contained HTML file.
+import type { GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import type { RunStore } from '../store/run-store.js';
+import { buildCertificate } from './certificate.js';
+import { lineChart } from './charts.js';
+import { buildPaperFigures } from './figures.js';
+import { esc, figure, num, page, table } from './html.js';
+
+/** Log-axis floors: where zeros are drawn (each caption says so). */
+const MIN_DSIGMA_FLOOR = 1e-10;
+const MAG_FLOOR = 1e-14;
+
+export const METRIC_DEFINITIONS = `
+<dl>
+<dt>Dead-neuron ratio (per layer) <span class="ours">ours</span></dt>
+<dd>Fraction of a layer's units whose |σ'(z)| &lt; τ (default τ = 10⁻⁶, a spec parameter) for <em>every</em> sample of a
+fixed evaluation batch (the first <code>evalBatch</code> training rows, eval mode). ReLU: a unit is dead when its
+pre-activation is never positive. The network-wide ratio pools all hidden units.</dd>
+<dt>Minimum absolute derivative min |σ'| (per layer) <span class="ours">ours</span></dt>
+<dd>Min over units × evaluation samples of |σ'(z)|. For Bernstein layers only pre-activations <em>inside</em> [l,u]
+count (one clamped sample would make it 0); the clamped fraction is reported on its own.</dd>
+<dt>Learned floor (Bernstein, per layer) <span class="ours">ours</span></dt>
+<dd>n/(u−l) · min over units and k of (c<sub>k+1</sub> − c<sub>k</sub>) from the learned effective coefficients — a proven lower
+bound on σ' inside [l,u] (the degree-(n−1) Bernstein basis is ≥ 0 and sums to 1). With the ε
+re-parameterisation every step is ≥ ε, so the learned floor is ≥ δ̄ = n·ε/(u−l).</dd>
+<dt>Clamped fraction (Bernstein, per layer)</dt>
+<dd>Fraction of evaluation pre-activations outside [l,u], where σ' = 0 and no floor holds.</dd>
+<dt>MAG <span class="ours">ours</span></dt>
+<dd>Mean over first-hidden-layer units and evaluation samples of |∂loss/∂a₁| (a₁ = first hidden activations),
+eval mode.</dd>
+<dt>Loss and accuracy</dt>
+<dd>Train: mean over the epoch's mini-batches (training mode). Test: held-out split, eval mode.</dd>
+</dl>`;
+
+function certificateSection(certs: GradientCertificate[]): string {
+  if (certs.length === 0) return '<h2 id="certificate">Gradient certificate</h2><p>No Bernstein runs with stored epochs in this sweep.</p>';
+  const bad = certs.filter((c) => !c.ok);
+  const banner = bad.length
+    ? `<div class="banner bad">CERTIFICATE VIOLATED in ${bad.length} run(s): ${bad.map((c) => `${esc(c.label)} (${c.runId}: ${c.violations} cell(s) with observed min |σ'| below the proven floor, ${c.floorBelowDeltaBar} with the floor below δ̄)`).join('; ')}</div>`
+    : `<div class="banner ok">Certificate holds: in every Bernstein run, at every layer and epoch, the observed min |σ'| inside [l,u] is ≥ the floor proven from the learned coefficients (tolerance ${certs[0]!.tolerance.abs} + ${certs[0]!.tolerance.rel}·floor for float32 rounding).</div>`;
+  const summary = table(
+    ['run', 'label', 'δ̄ = nε/(u−l)', 'cells checked', 'violations', 'floor < δ̄', "min |σ'| ≥ δ̄ (cells)", "min observed |σ'|", 'min learned floor', 'max clamped frac'],
+    certs.map((c) => {
+      const minObs = Math.min(...c.cells.map((x) => x.minDsigma ?? Infinity));
+      const minFloor = Math.min(...c.cells.map((x) => x.learnedFloor ?? Infinity));
+      return [
+        esc(c.runId),
+        esc(c.label),
+        c.deltaBar === null ? 'per-unit (adaptive)' : num(c.deltaBar),
+        String(c.checked),
+        String(c.violations),
+        String(c.floorBelowDeltaBar),
+        c.deltaBar === null ? '–' : `${c.aboveDeltaBar}/${c.cells.filter((x) => x.minDsigma !== null).length}`,
+        num(Number.isFinite(minObs) ? minObs : null),
+        num(Number.isFinite(minFloor) ? minFloor : null),
+        num(c.maxClippedFrac),
+      ];
+    }),
+    (i) => (certs[i]!.ok ? '' : 'bad'),
+  );
+  const perRun = certs
+    .map((c) => {
+      const last = c.cells.filter((x) => x.epoch === c.lastEpoch);
+      const violations = c.cells.filter((x) => x.violation || x.floorBelowDeltaBar);
+      const rows = [...violations.filter((x) => x.epoch !== c.lastEpoch), ...last];
+      return `<details${c.ok ? '' : ' open'}><summary>${esc(c.label)} (${esc(c.runId)}) — per layer at epoch ${c.lastEpoch}${violations.length ? `, plus every violating cell` : ''}</summary>
+${table(
+  ['layer', 'epoch', 'learned floor', "observed min |σ'|", 'observed / floor', 'clamped frac', 'status'],
+  rows.map((x) => [
+    String(x.layer),
+    String(x.epoch),
+    num(x.learnedFloor),
+    num(x.minDsigma),
+    x.learnedFloor && x.minDsigma !== null ? num(x.minDsigma / x.learnedFloor, 3) : '–',
+    num(x.clippedFrac),
+    x.violation ? 'VIOLATION: observed < proven floor' : x.floorBelowDeltaBar ? 'floor below δ̄' : x.minDsigma === null ? 'no sample inside [l,u]' : 'ok',
+  ]),
+  (i) => (rows[i]!.violation ? 'bad' : rows[i]!.floorBelowDeltaBar ? 'warn' : ''),
+)}</details>`;
+    })
+    .join('\n');
+  return `<h2 id="certificate">Gradient certificate</h2>
+<p>Per layer: the floor proven from the learned coefficients (<code>learned_floor</code>) beside the observed minimum
+|σ'| inside [l,u] (<code>min_dsigma</code>) and the fraction of clamped pre-activations (<code>clipped_frac</code>, where the
+floor does not apply). A violation means observed &lt; proven floor beyond float tolerance — a bug in the engine
+or the probes, never a property of training. CLI: <code>deepbern certificate &lt;run-id&gt;</code>.</p>
+${banner}
+${summary}
+${perRun}`;
+}
+
+export interface PaperReport {
+  html: string;
+  figures: PaperFigures;
+  certificates: GradientCertificate[];
+}
+
+export async function buildPaperReport(store: RunStore, sweepId: string): Promise<PaperReport> {
+  const figs = await buildPaperFigures(store, sweepId);
+  const certificates: GradientCertificate[] = [];
+  for (const c of figs.certificates) certificates.push(await buildCertificate(store, c.runId));
+  return { html: renderPaperReport(figs, certificates), figures: figs, certificates };
+}
+
+export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[]): string {
+  const deltaText = f.deltaBars.length
+    ? `Dashed lines: δ̄ = n·ε/(u−l) per fixed-bounds Bernstein label (${f.deltaBars.map((d) => `${esc(d.label)}: ${num(d.value)}`).join(', ')}). Adaptive-bounds labels have a per-unit [l,u], hence no single δ̄ line: their certified floor is in the certificate section.`
+    : 'No fixed-bounds Bernstein run: no δ̄ line.';
+  const zeroNote = (n: number, floor: number, what: string) =>
+    n > 0 ? ` <b>${n} point(s) are exactly 0 (${what}) and are drawn at ${num(floor)}</b> — a log axis cannot show zero.` : '';
+
+  const fig1 = f.minDsigmaVsEpoch
+    .map((panel) => {
+      const c = lineChart({ title: `min |σ'| vs epoch — layer ${panel.layer}`, xName: 'epoch', yName: "min |σ'|", series: panel.series, logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
+      return figure(`fig1-l${panel.layer}`, c.svg, `Figure 1, layer ${panel.layer}. Minimum |σ'| over units × evaluation samples (Bernstein: inside [l,u]) at each epoch. ${deltaText}${zeroNote(c.clamped, MIN_DSIGMA_FLOOR, "e.g. ReLU units off on some sample: σ' = 0")}`);
+    })
+    .join('\n');
+  const c2 = lineChart({ title: "min |σ'| vs layer (last epoch)", xName: 'hidden layer', yName: "min |σ'|", series: f.minDsigmaVsLayer, logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
+  const deadFloor = 0.5 / f.maxWidth;
+  const c3 = lineChart({ title: 'dead-neuron ratio vs layer (last epoch)', xName: 'hidden layer', yName: 'dead ratio', series: f.deadVsLayer, logY: true, floor: deadFloor, xInteger: true });
+  const c4 = lineChart({ title: 'MAG (mean |∂loss/∂a₁|) vs epoch', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
+
+  let fig5 = '';
+  if (f.mnist) {
+    const c5a = lineChart({ title: 'MNIST: MAG vs epoch, Bernstein vs the others', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
+    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: f.deadVsEpoch, logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
+    fig5 = `<h2 id="fig5">Figure 5 — MNIST: MAG and dead ratios</h2>
+${figure('fig5-mag', c5a.svg, `MAG of the first hidden layer per epoch; Bernstein labels in blue/green, the baselines in warm colours.${zeroNote(c5a.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
+${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch.${zeroNote(c5b.clamped, 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), 'no dead unit')}`)}`;
+  }
+
+  const finalTable = table(
+    ['label', 'run', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss', 'dead ratio (all)', 'dead ratio (last layer)'],
+    f.finalTable.map((r) => [esc(r.label), esc(r.runId), String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss), num(r.deadRatio), num(r.deadLast)]),
+  );
+
+  const body = `
+<h1>Deep Bernstein Networks — paper figures for sweep ${esc(f.sweepName)}</h1>
+<p class="muted">Sweep <code>${esc(f.sweepId)}</code>; ${f.finalTable.length} runs; layers shown in figure 1: ${f.layersShown.join(', ')}.</p>
+<h2 id="data">Data source</h2>
+<p><b>${esc(f.source.kind === 'imported-higgs' ? 'Imported HIGGS' : f.source.kind === 'synthetic-higgs' ? 'Synthetic HIGGS-shaped data (no HIGGS import in the store)' : f.source.kind)}</b>: ${esc(f.source.description)}</p>
+<h2 id="fig1">Figure 1 — min |σ'| across epochs (first, middle, last layer)</h2>
+${fig1}
+<h2 id="fig2">Figure 2 — min |σ'| across depth at the final epoch</h2>
+${figure('fig2', c2.svg, `Each run's last stored epoch. ${deltaText}${zeroNote(c2.clamped, MIN_DSIGMA_FLOOR, "σ' = 0 on some sample")}`)}
+<h2 id="fig3">Figure 3 — dead-neuron ratio vs layer</h2>
+${figure('fig3', c3.svg, `Each run's last stored epoch, log y. The smallest non-zero ratio is 1/width = ${num(1 / f.maxWidth)};${c3.clamped > 0 ? ` <b>${c3.clamped} point(s) are exactly 0 (no dead unit in that layer) and are drawn at 0.5/width = ${num(deadFloor)}</b>, below every possible non-zero value.` : ' no point is zero.'}`)}
+<h2 id="fig4">Figure 4 — MAG of layer 1 vs epoch</h2>
+${figure('fig4', c4.svg, `Mean |∂loss/∂a₁| over first-layer units and evaluation samples, log y.${zeroNote(c4.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
+${fig5}
+<h2 id="final">Final test accuracy and loss per activation × depth</h2>
+${finalTable}
+${certificateSection(certs)}
+<h2 id="definitions">Metric definitions</h2>
+<p>The paper's full text is not available to us: where marked <span class="ours">ours</span> the definition is our choice
+(DESIGN §1.4, docs/metrics.md), kept a parameter where reasonable (τ, evalBatch).</p>
+${METRIC_DEFINITIONS}`;
+  return page(`DeepBern paper report — ${f.sweepName}`, body);
+}
