@@ -5,6 +5,7 @@ import { registerRuns } from './runs.js';
 import { registerDatasets } from './datasets.js';
 import { registerSweep } from './sweep.js';
 import { registerServe } from './serve.js';
+import { registerPaper } from './paper.js';
 import { registerRemote } from './worker.js';
 import { reportAndExit } from './errors.js';
 import { VERSION } from '../version.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDatasets(program);
   registerSweep(program);
   registerServe(program);
+  registerPaper(program);
   registerRemote(program);
   return program;
 }
