@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
+import type { ApproxResults, GradientCertificate, PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -167,6 +168,12 @@ export interface WorkbenchApi {
   /** One value per layer at an epoch (default: each run's last), e.g. min |σ'| vs layer with δ̄. */
   'metrics.layerProfile'(runIds: string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>>;
   'metrics.exportCsv'(runIds: string[]): Promise<string>;
+  /** The paper's figure data for a sweep: one series per activation label (docs/paper.md). */
+  'paper.figures'(sweepId: string): Promise<PaperFigures>;
+  /** A Bernstein run's gradient certificate: proven floor vs observed min |σ'| per layer and epoch. */
+  'paper.certificate'(runId: string): Promise<GradientCertificate>;
+  /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
+  'paper.approx'(tag?: string): Promise<ApproxResults>;
 }
 
 export type ApiMethod = keyof WorkbenchApi;
@@ -232,6 +239,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'metrics.layerGrid': z.tuple([id, metricName]),
   'metrics.layerProfile': z.tuple([ids, metricName, z.number().int().min(1).optional()]),
   'metrics.exportCsv': z.tuple([ids]),
+  'paper.figures': z.tuple([id]),
+  'paper.certificate': z.tuple([id]),
+  'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
 };
 
 export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];

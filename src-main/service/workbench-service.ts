@@ -36,6 +36,10 @@ import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
+import type { ApproxResults, GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import { loadApproxResults } from '../report/approx-lab.js';
+import { buildCertificate } from '../report/certificate.js';
+import { buildPaperFigures } from '../report/figures.js';
 
 export interface WorkbenchServiceOptions {
   /** The SQLite store file (created when missing). */
@@ -265,6 +269,7 @@ export class WorkbenchService implements WorkbenchApi {
     const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
     const busy = rows.filter((r) => ids.includes(r.id));
     if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
+    for (const id of ids) await this.store.getRun(id); // an unknown id is a 404 and nothing is deleted
     const r = await this.store.deleteRuns(ids);
     return { deleted: r.deleted, freedBytes: r.freedBytes };
   }
@@ -289,6 +294,20 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'metrics.exportCsv'(runIds: string[]): Promise<string> {
     return runsToCsv(this.store, runIds);
+  }
+
+  // ── paper pack (src-main/report/) ─────────────────────────────────────────────────────────────────────
+
+  async 'paper.figures'(sweepId: string): Promise<PaperFigures> {
+    return buildPaperFigures(this.store, sweepId);
+  }
+
+  async 'paper.certificate'(runId: string): Promise<GradientCertificate> {
+    return buildCertificate(this.store, runId);
+  }
+
+  async 'paper.approx'(tag?: string): Promise<ApproxResults> {
+    return loadApproxResults(this.store, tag);
   }
 }
 
