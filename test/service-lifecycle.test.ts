@@ -84,7 +84,7 @@ describe('resume on start', () => {
 });
 
 describe('close', () => {
-  it('cancels running work (finished epochs stay), then the store is released and calls fail', async () => {
+  it('pauses running work (finished epochs stay, the sweep stays running for the next start), then releases the store', async () => {
     const svc = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm' });
     const events: WorkbenchEvent[] = [];
     svc.onEvent((e) => events.push(e));
@@ -97,8 +97,22 @@ describe('close', () => {
     const runs = (await store.listRuns({ sweepId: sweep.id })).rows;
     expect(runs.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
     expect(runs.some((r) => r.epochsDone >= 1)).toBe(true);
-    expect((await store.getSweep(sweep.id)).status).toBe('cancelled');
+    expect((await store.getSweep(sweep.id)).status).toBe('running');
     await store.close();
     await expect(svc['runs.list']({})).rejects.toThrow();
+
+    // The next start with resumeOnStart continues from the checkpoint instead of starting over.
+    const done = runs.find((r) => r.epochsDone >= 1)!;
+    const again = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm', resumeOnStart: true });
+    const later: WorkbenchEvent[] = [];
+    again.onEvent((e) => later.push(e));
+    await waitFor(later, (e) => e.type === 'run-epoch' && e.runId === done.id);
+    const first = later.find((e): e is Extract<WorkbenchEvent, { type: 'run-epoch' }> => e.type === 'run-epoch' && e.runId === done.id)!;
+    expect(first.epoch).toBe(done.epochsDone + 1);
+    await again['sweeps.cancel'](sweep.id); // a user's cancel: this one stays cancelled
+    await again.close();
+    const check = await RunStore.open(db);
+    expect((await check.getSweep(sweep.id)).status).toBe('cancelled');
+    await check.close();
   });
 });

@@ -70,16 +70,12 @@ export async function serve(f: ServeFlags): Promise<void> {
   if (!isLoopbackHost(f.host)) {
     process.stderr.write(`deepbern: warning: listening on ${f.host}: anyone who can reach this machine and has the link can use the workbench (and its files)\n`);
   }
-  const info = await service['system.info']();
-  process.stderr.write(`deepbern: web mode, store ${info.dbPath}, backend ${info.backend.name}, ${info.workers.size} worker${info.workers.size > 1 ? 's' : ''}\n`);
-  process.stdout.write(`${server.openUrl}\n`);
-  if (f.open) openBrowser(server.openUrl);
-
+  // Handlers first: whoever reads the printed URL may signal us the moment it appears.
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write('deepbern: stopping (finished epochs are kept; sweeps resume on the next start)\n');
+    process.stderr.write('deepbern: stopping (finished epochs are kept; running sweeps continue on the next start)\n');
     void server
       .close()
       .then(() => service.close())
@@ -87,16 +83,20 @@ export async function serve(f: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const info = await service['system.info']();
+  process.stderr.write(`deepbern: web mode, store ${info.dbPath}, backend ${info.backend.name}, ${info.workers.size} worker${info.workers.size > 1 ? 's' : ''}\n`);
+  process.stdout.write(`${server.openUrl}\n`);
+  if (f.open) openBrowser(server.openUrl);
 }
 
-async function start(f: { db?: string; workers?: number; backend?: string }): Promise<void> {
+async function start(f: { db?: string; workers?: number; backend?: string; open: boolean }): Promise<void> {
   checkFlags(f);
   const electron = locateElectron();
   const mainJs = fileURLToPath(new URL('../electron/main.js', import.meta.url));
   if (!electron.ok || !existsSync(mainJs)) {
     const reason = electron.ok ? `the compiled Electron main is missing (${mainJs}; run npm run build)` : electron.reason;
     process.stderr.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
-    return serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: true, resume: true });
+    return serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true });
   }
   const env: NodeJS.ProcessEnv = { ...process.env, DEEPBERN_DB: f.db ?? defaultDbPath() };
   if (f.workers !== undefined) env.DEEPBERN_WORKERS = String(f.workers);
@@ -131,5 +131,6 @@ export function registerServe(program: Command): void {
     .option('--db <path>', 'SQLite store (default: per-user data dir)')
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
-    .action((f: { db?: string; workers?: number; backend?: string }) => start(f));
+    .option('--no-open', 'web-mode fallback: do not open a browser')
+    .action((f: { db?: string; workers?: number; backend?: string; open: boolean }) => start(f));
 }

@@ -121,10 +121,16 @@ export class WorkbenchService implements WorkbenchApi {
     return resumed;
   }
 
-  /** Cancels what runs (finished epochs stay stored; sweeps can be resumed), stops the pool, closes the DB. */
+  /**
+   * Stops what runs after its current batch (finished epochs and checkpoints stay), stops the pool, closes the
+   * DB. A shutdown is a pause, not a user's cancel: sweeps that were running are left `running`, exactly as a
+   * crash would leave them, so the next start with resumeOnStart continues them from their checkpoints.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      const running = (await this.store.listSweeps()).filter((s) => s.status === 'running').map((s) => s.id);
       await this.scheduler.close();
+      for (const id of running) await this.store.setSweepStatus(id, 'running');
       await this.grants.releaseAll();
       await this.store.close();
       this.events.removeAllListeners();
