@@ -81,18 +81,19 @@ export class SpecError extends Error {
 }
 
 /** One readable line per problem: `field: what is wrong and what is allowed`. */
-export function formatIssues(error: z.ZodError): string[] {
+export function formatIssues(error: z.ZodError, input?: unknown): string[] {
   return error.issues.map((i) => {
     const path = i.path.join('.');
     if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
-    if (i.code === 'invalid_type' && i.input === undefined) return `${path}: is required`;
+    const missing = i.path.length === 1 && input !== null && typeof input === 'object' && !(String(i.path[0]) in input);
+    if (missing) return `${path}: is required`;
     return path && !i.message.startsWith(path) ? `${path}: ${i.message}` : i.message;
   });
 }
 
 export function parseSpec(input: unknown): NetworkSpec {
   const r = NetworkSpecSchema.safeParse(input);
-  if (!r.success) throw new SpecError(formatIssues(r.error));
+  if (!r.success) throw new SpecError(formatIssues(r.error, input));
   return { ...r.data, batchNorm: r.data.batchNorm ?? r.data.activation === 'bernstein' };
 }
 
