@@ -74,7 +74,7 @@ ${table(
     num(x.minDsigma),
     x.learnedFloor && x.minDsigma !== null ? num(x.minDsigma / x.learnedFloor, 3) : '–',
     num(x.clippedFrac),
-    x.violation ? 'VIOLATION: observed < proven floor' : x.floorBelowDeltaBar ? 'floor below δ̄' : x.minDsigma === null ? 'no sample inside [l,u]' : 'ok',
+    esc(x.violation ? 'VIOLATION: observed < proven floor' : x.floorBelowDeltaBar ? 'floor below δ̄' : x.minDsigma === null ? 'no sample inside [l,u]' : 'ok'),
   ]),
   (i) => (rows[i]!.violation ? 'bad' : rows[i]!.floorBelowDeltaBar ? 'warn' : ''),
 )}</details>`;
