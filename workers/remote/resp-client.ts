@@ -197,7 +197,9 @@ export class RespClient extends EventEmitter {
     }
     if (code === 'ECONNREFUSED') return Object.assign(new RedisUnavailableError(`cannot reach ${where}: connection refused (is redis-server running and listening there?)`), { code });
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return Object.assign(new RedisUnavailableError(`cannot reach ${where}: unknown host`), { code });
-    if (code === 'ECONNRESET' && this.target.tls) return Object.assign(new RedisUnavailableError(`${where}: connection reset during TLS (does the server speak TLS on that port?)`), { code });
+    if ((code === 'ECONNRESET' || code === 'EPIPE') && this.target.tls) return Object.assign(new RedisUnavailableError(`cannot reach ${where}: connection reset during TLS (does the server speak TLS on that port?)`), { code });
+    if ((code === 'ECONNRESET' || code === 'EPIPE') && !this.target.tls) return Object.assign(new RedisUnavailableError(`cannot reach ${where}: connection reset (if the server uses TLS, use rediss://)`), { code });
+    if (/certificate|self.signed/i.test(e.message)) return Object.assign(new RedisUnavailableError(`cannot reach ${where}: ${e.message} (trust the server's CA with NODE_EXTRA_CA_CERTS=ca.pem; docs/distributed.md)`), { code });
     return Object.assign(new RedisUnavailableError(`cannot reach ${where}: ${e.message}`), { code });
   }
 }
