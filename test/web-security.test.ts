@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { startWebServer } from '../src-main/transports/http.js';
 import { httpHarness, rejection, type Harness } from './service-harness.js';
 
 interface Reply {
@@ -217,5 +218,27 @@ describe('uploads', () => {
     const r = await raw('POST', '/upload?name=big.csv', auth(), Buffer.alloc(300 * 1024, 0x31));
     expect(r.status).toBe(413);
     expect(JSON.parse(r.body).error).toMatch(/larger than the limit of 256 KiB|larger than the limit of 262144 bytes/);
+  });
+});
+
+describe('a dev server origin allowed explicitly (serve --allow-origin)', () => {
+  it('accepts its Origin and proxied Host, and nothing else', async () => {
+    const dev = await startWebServer({ service: h.service, staticDir: root, token, extraOrigins: ['http://localhost:5173'] });
+    const call = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: dev.port, method: 'POST', path: '/api/system.info', headers: { ...auth(), ...headers } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{"args":[]}');
+      });
+    try {
+      expect(await call({ host: 'localhost:5173', origin: 'http://localhost:5173' })).toBe(200);
+      expect(await call({ host: 'localhost:5174', origin: 'http://localhost:5174' })).toBe(403);
+      expect(await call({ host: `127.0.0.1:${dev.port}`, origin: 'http://localhost:5174' })).toBe(403);
+    } finally {
+      await dev.close();
+    }
   });
 });

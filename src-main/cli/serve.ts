@@ -21,6 +21,7 @@ interface ServeFlags {
   backend?: string;
   open: boolean;
   resume: boolean;
+  allowOrigin?: string[];
 }
 
 /** The renderer build: dist/renderer beside dist/src-main (compiled), or the repo's dist/ (run from source). */
@@ -60,7 +61,7 @@ export async function serve(f: ServeFlags): Promise<void> {
   });
   let server;
   try {
-    server = await startWebServer({ service, host: f.host, port: f.port ?? 0, staticDir });
+    server = await startWebServer({ service, host: f.host, port: f.port ?? 0, staticDir, extraOrigins: f.allowOrigin });
   } catch (e) {
     await service.close();
     const code = (e as NodeJS.ErrnoException).code;
@@ -123,6 +124,10 @@ export function registerServe(program: Command): void {
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'do not open a browser')
     .option('--no-resume', 'do not re-queue sweeps an earlier crash left running')
+    .option('--allow-origin <origin>', 'also accept calls from this origin, e.g. a vite dev server http://localhost:5173 (repeatable)', (v: string, prev: string[] = []) => {
+      if (!/^https?:\/\/[^/\s]+$/.test(v)) throw new UserError(`--allow-origin must be an origin like http://localhost:5173 (got "${v}")`);
+      return [...prev, v];
+    })
     .action((f: ServeFlags) => serve(f));
 
   program

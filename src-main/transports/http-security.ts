@@ -54,7 +54,9 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function foreignRequest(req: IncomingMessage, opts: { port: number; loopbackOnly: boolean; extraOrigins?: readonly string[] }): string | null {
   const host = req.headers.host ?? '';
-  if (opts.loopbackOnly) {
+  // A dev server proxying to us (vite, DEEPBERN_URL) forwards its own Host: allowed when its origin is.
+  const viaAllowedOrigin = opts.extraOrigins?.some((o) => o === `http://${host}`) ?? false;
+  if (opts.loopbackOnly && !viaAllowedOrigin) {
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
     if (!m || !LOOPBACK_NAMES.has(m[1]!.toLowerCase()) || Number(m[2] ?? 80) !== opts.port) return `foreign Host header "${host.slice(0, 100)}"`;
   }

@@ -1,7 +1,9 @@
 // Web mode: the contract over HTTP + WebSocket (shared/protocol.ts). A thin adapter: it authenticates,
 // validates with API_ARGS (via dispatch.ts) and calls the service; it knows nothing about runs or sweeps.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -107,7 +109,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const token = opts.token ?? newToken();
   const maxBody = opts.maxBodyBytes ?? 2 << 20;
   const maxUpload = opts.maxUploadBytes ?? 16 * 2 ** 30;
-  const uploadDir = opts.uploadDir ?? join(tmpdir(), `deepbern-uploads-${process.pid}`);
+  const uploadDir = opts.uploadDir ?? join(tmpdir(), `deepbern-uploads-${process.pid}-${randomBytes(4).toString('hex')}`);
   const loopbackOnly = isLoopbackHost(host);
   const { service } = opts;
   let port = 0;
@@ -256,6 +258,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     close() {
       closing ??= (async () => {
         unsubscribe();
+        // Our own temp folder only (uploads still registered are deleted by the service's grants).
+        if (!opts.uploadDir) await rm(uploadDir, { recursive: true, force: true });
         clearInterval(ping);
         for (const ws of wss.clients) ws.terminate();
         await new Promise<void>((r) => wss.close(() => r()));
