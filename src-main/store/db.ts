@@ -227,6 +227,11 @@ function wrap(err: Error, sql: string): StoreError {
   if (code === 'SQLITE_READONLY') {
     return new StoreError(`the database is read-only: ${err.message}`, 'read_only', { cause: err, sqlite: code });
   }
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR') {
+    // Disk full, a file-size limit, or a failing device: say what the user can act on. SQLite rolls the
+    // transaction back, so what was stored before stays intact.
+    return new StoreError(`could not write the database (disk full, file size limit, or I/O error: ${err.message}); nothing from this write was stored`, 'sqlite', { cause: err, sqlite: code });
+  }
   return new StoreError(`${err.message} (in: ${where.replace(/\s+/g, ' ').trim()})`, 'sqlite', { cause: err, sqlite: code });
 }
 
