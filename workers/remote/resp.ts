@@ -25,18 +25,29 @@ const INCOMPLETE = Symbol('incomplete');
 /** Feed socket chunks; complete replies come out in order. Bulk strings decode as UTF-8 (as ioredis does). */
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private queued = 0;
+  /** Bytes a partial reply needs at least (from a bulk length seen): big replies are not re-parsed per chunk. */
+  private need = 0;
 
   feed(chunk: Buffer): RespValue[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.chunks.push(chunk);
+    this.queued += chunk.length;
+    if (this.buf.length + this.queued < this.need) return [];
+    this.buf = Buffer.concat([this.buf, ...this.chunks]);
+    this.chunks = [];
+    this.queued = 0;
     const out: RespValue[] = [];
     let pos = 0;
     for (;;) {
+      this.need = 0;
       const r = this.parse(pos);
       if (r === INCOMPLETE) break;
       out.push(r.value);
       pos = r.next;
     }
     this.buf = this.buf.subarray(pos);
+    this.need = Math.max(0, this.need - pos);
     return out;
   }
 
@@ -56,7 +67,10 @@ export class RespParser {
       case '$': {
         const len = Number(line);
         if (len < 0) return { value: null, next: after };
-        if (this.buf.length < after + len + 2) return INCOMPLETE;
+        if (this.buf.length < after + len + 2) {
+          this.need = after + len + 2;
+          return INCOMPLETE;
+        }
         return { value: this.buf.toString('utf8', after, after + len), next: after + len + 2 };
       }
       case '*': {
