@@ -115,7 +115,7 @@ export class DeepBernModel {
   /** Effective Bernstein coefficients [W, n+1] of a layer (c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε). */
   coefficients(L: HiddenLayer): tf.Tensor2D {
     if (!L.a || !L.theta) throw new Error(`layer ${L.index} is not a Bernstein layer`);
-    return effectiveCoefficientsT(L.a, L.theta, this.spec.eps);
+    return this.ops.coefficients ? this.ops.coefficients(L.a, L.theta, this.spec.eps) : effectiveCoefficientsT(L.a, L.theta, this.spec.eps);
   }
 
   bounds(L: HiddenLayer): { l: Bound; u: Bound } {

@@ -3,6 +3,7 @@
 // fused kernels with custom gradients and must match the reference (forward ≤ 1e-4 rel., gradients ≤ 1e-3).
 import * as tf from '@tensorflow/tfjs-core';
 import { bernsteinReference, type Bound } from './bernstein-reference.js';
+import type { Param, TrainerOptimizer } from './optimizer.js';
 
 export type { Bound };
 
@@ -24,6 +25,10 @@ export interface EngineOps {
   bernstein(z: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound): tf.Tensor2D;
   /** Optional fused batchNormTrain → bernstein, same semantics as calling the two in turn. */
   bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number): BatchNormOut;
+  /** Optional fused effective coefficients (c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε); else composed ops. */
+  coefficients?(a: tf.Tensor1D, theta: tf.Tensor2D, eps: number): tf.Tensor2D;
+  /** Optional fused Adam over all parameters (same maths and checkpoint slots as the trainer's Optimizer). */
+  createAdam?(params: readonly Param[], lr: number): TrainerOptimizer;
 }
 
 export const referenceOps: EngineOps = {

@@ -14,7 +14,17 @@ export interface Param {
   variable: tf.Variable;
 }
 
-export class Optimizer {
+/** What the trainer needs of an optimiser; fast backends supply a fused one (EngineOps.createAdam). */
+export interface TrainerOptimizer {
+  readonly step: number;
+  /** One update; grads in the same order as the params. Does not dispose grads. */
+  apply(grads: tf.Tensor[]): void;
+  exportSlots(): NamedArray[];
+  importSlots(step: number, byName: Map<string, NamedArray>): void;
+  dispose(): void;
+}
+
+export class Optimizer implements TrainerOptimizer {
   step = 0;
   private m: tf.Tensor[] = [];
   private v: tf.Tensor[] = [];

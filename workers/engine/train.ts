@@ -7,7 +7,7 @@ import type { EpochMetric, EpochReport } from '../../shared/metrics.js';
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { Dataset } from '../data/types.js';
 import { DeepBernModel, disposeTargets, makeTargets, type BatchTargets } from './model.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type TrainerOptimizer } from './optimizer.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import { runProbes } from './probes.js';
 import { loadState, saveState, tensorMap, type ModelDims } from './state.js';
@@ -102,9 +102,10 @@ export function evaluateSplit(model: DeepBernModel, x: Float32Array, y: Float32A
 
 export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainOptions = {}): Promise<TrainResult> {
   const dims = checkDims(spec, dataset);
-  const model = new DeepBernModel(spec, dims, opts.ops ?? referenceOps);
+  const ops = opts.ops ?? referenceOps;
+  const model = new DeepBernModel(spec, dims, ops);
   const params = model.trainables();
-  const optimizer = new Optimizer(spec.optimizer, spec.lr, params);
+  const optimizer: TrainerOptimizer = spec.optimizer === 'adam' && ops.createAdam ? ops.createAdam(params, spec.lr) : new Optimizer(spec.optimizer, spec.lr, params);
   const paramCount = model.paramCount();
   let startEpoch = 0;
   const evalN = Math.min(spec.evalBatch, dataset.nTrain);
@@ -196,7 +197,7 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
 }
 
 /** Forward + backward + update on one batch; returns the batch's mean loss and correct count. */
-function trainStep(model: DeepBernModel, optimizer: Optimizer, x: tf.Tensor2D, y: BatchTargets): { loss: number; right: number } {
+function trainStep(model: DeepBernModel, optimizer: TrainerOptimizer, x: tf.Tensor2D, y: BatchTargets): { loss: number; right: number } {
   const params = model.trainables();
   let kept: tf.Tensor[] = [];
   let stats: ReturnType<DeepBernModel['forwardTrain']>['stats'] | undefined;

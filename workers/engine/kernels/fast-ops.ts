@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { referenceOps, type BatchNormOut, type Bound, type EngineOps } from '../ops.js';
 import { denseFast, registerDenseKernel } from './dense.js';
 import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel } from './register.js';
+import { effectiveCoefficientsFast } from './coeffs.js';
+import { fusedTrainerAdam } from './fused-adam.js';
 
 function ensureRegistered(): void {
   registerFastKernels();
@@ -35,6 +37,8 @@ export const fastOps: EngineOps = {
     const a = boundArgs(l, u);
     return asBnOut(runKernel(K.bnBern + a.suffix, { h, coeffs, ...a.inputs }, { ...a.attrs, eps }));
   },
+  coefficients: (a, theta, eps) => effectiveCoefficientsFast(a, theta, eps),
+  createAdam: (params, lr) => fusedTrainerAdam(params, lr),
 };
 
 /** fastOps where its kernels exist (wasm, cpu); the composed reference elsewhere (e.g. tfjs-node). */

@@ -3,6 +3,7 @@
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  p ← p − lr·(m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε).
 // Parameters are updated in place when their storage is unshared (wasm heap / cpu array), otherwise assigned.
 import * as tf from '@tensorflow/tfjs-core';
+import type { TrainerOptimizer } from '../optimizer.js';
 import type { NamedArray } from '../state.js';
 import { exclusiveView, readView } from './backend-io.js';
 
@@ -111,14 +112,6 @@ export class FusedAdam {
   }
 }
 
-/** What the trainer's Optimizer (workers/engine/optimizer.ts) exposes, so FusedAdam can stand in for it. */
-export interface TrainerOptimizer {
-  readonly step: number;
-  apply(grads: tf.Tensor[]): void;
-  exportSlots(): NamedArray[];
-  importSlots(step: number, byName: Map<string, NamedArray>): void;
-  dispose(): void;
-}
 
 /**
  * FusedAdam behind the trainer's Optimizer interface: params in the trainer's order, grads passed as an array
