@@ -3,7 +3,7 @@
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { EpochReport } from '../../shared/metrics.js';
 import type { BackendPref } from '../engine/backend.js';
-import type { RunJob, RunJobResult } from '../run-job.js';
+import type { RunJobResult } from '../run-job.js';
 
 /** BullMQ key prefix; our own keys live under `${PREFIX}:x:`. */
 export const PREFIX = 'deepbern';
@@ -82,4 +82,3 @@ export function toRemoteResult(r: RunJobResult): RemoteResult {
 export function fromRemoteResult(r: RemoteResult): RunJobResult {
   return { ...r, finalState: unb64(r.finalState) };
 }
-export type { RunJob };
