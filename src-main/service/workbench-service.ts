@@ -157,7 +157,7 @@ export class WorkbenchService implements WorkbenchApi {
     const imported: DatasetInfo[] = (await this.store.listDatasets()).map((d) => ({
       id: d.id,
       title: d.title,
-      kind: (['higgs', 'susy', 'csv'].includes(d.kind) ? d.kind : 'csv') as DatasetInfo['kind'],
+      kind: (['higgs', 'susy', 'csv', 'idx'].includes(d.kind) ? d.kind : 'csv') as DatasetInfo['kind'],
       task: d.task ?? 'classification',
       inputDim: d.inputDim ?? 0,
       outputDim: d.outputDim ?? 0,
