@@ -97,6 +97,10 @@ describe('authentication', () => {
     expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
     expect(asset.body).toBe('console.log("app")');
     expect((await raw('GET', '/assets/app.js', { cookie: `deepbern_token_${port}=forged` })).status).toBe(401);
+    // The cookie opens the page's files only: API calls and uploads need the token itself.
+    expect((await api('system.info', '{"args":[]}', { cookie: cookie.split(';')[0]! })).status).toBe(401);
+    expect((await raw('POST', '/upload?name=x.csv', { cookie: cookie.split(';')[0]! }, 'a,b\n1,2\n')).status).toBe(401);
+    expect(await wsStatus('/events', { cookie: cookie.split(';')[0]! })).toBe(401);
   });
 
   it('WebSocket upgrade: 401 without or with a wrong token, 403 from a foreign Origin, 404 elsewhere, open with the token', async () => {

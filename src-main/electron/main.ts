@@ -80,6 +80,10 @@ async function main(): Promise<void> {
   };
   createWindow();
 
+  app.on('second-instance', () => {
+    if (win?.isMinimized()) win.restore();
+    win?.focus();
+  });
   app.on('activate', () => {
     if (!win) createWindow();
   });

@@ -22,12 +22,17 @@ export function cookieName(port: number): string {
   return `deepbern_token_${port}`;
 }
 
-/** The token a request presents: `Authorization: Bearer`, `?token=`, or the session cookie set with the page. */
-export function presentedToken(req: IncomingMessage, url: URL, port: number): string | null {
+/**
+ * The token a request presents: `Authorization: Bearer` or `?token=`; and, only where `cookie` is allowed (the
+ * page's own static files), the session cookie set with the page. API calls, uploads and the event socket
+ * never ride on a cookie, so a cross-site request cannot borrow it (SameSite and the Origin check aside).
+ */
+export function presentedToken(req: IncomingMessage, url: URL, port: number, cookie = false): string | null {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
   const q = url.searchParams.get(TOKEN_PARAM);
   if (q) return q;
+  if (!cookie) return null;
   const name = cookieName(port);
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');

@@ -117,7 +117,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const gate = (req: IncomingMessage, url: URL): HttpError | null => {
     const foreign = foreignRequest(req, { port, loopbackOnly, extraOrigins: opts.extraOrigins });
     if (foreign) return new HttpError(403, `refused: ${foreign}`);
-    if (!tokenMatches(presentedToken(req, url, port), token)) {
+    const staticFile = !url.pathname.startsWith(API_PREFIX) && url.pathname !== UPLOAD_PATH && url.pathname !== EVENTS_PATH;
+    if (!tokenMatches(presentedToken(req, url, port, staticFile && (req.method === 'GET' || req.method === 'HEAD')), token)) {
       return new HttpError(401, 'not authorised: open the workbench with the link `deepbern serve` printed (it carries the session token)');
     }
     return null;
