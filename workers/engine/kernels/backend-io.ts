@@ -49,11 +49,14 @@ export function runOnViews(
 
 /**
  * A writable view of a tensor's storage when nothing else shares it (refCount 1), for in-place optimiser
- * updates; null when shared or on another backend, so the caller falls back to a copy + assign.
+ * updates (cpu only); null when shared or elsewhere, so the caller falls back to a copy + assign.
  */
 export function exclusiveView(backend: KernelBackend, dataId: DataId, shape: readonly number[]): Float32Array | null {
   if (backend.refCount(dataId) !== 1) return null;
-  if (isWasm(backend)) return backend.typedArrayFromHeap({ dataId, shape: shape.slice(), dtype: 'float32' });
+  // Never on wasm: its matMul caches XNNPACK operators with the weights packed, keyed by the weight tensor's
+  // id, assuming tensors are immutable. An in-place update would leave the forward pass on stale weights
+  // (measured: the loss never moved). A fresh tensor per step gets a fresh id and a fresh operator.
+  if (isWasm(backend)) return null;
   if (isCpu(backend)) {
     const v = backend.readSync(dataId);
     return v instanceof Float32Array ? v : null;
