@@ -12,6 +12,8 @@ import { LocalPoolExecutor } from '../src-main/scheduler/local-pool.js';
 import { createSweepFromText, Scheduler } from '../src-main/scheduler/scheduler.js';
 import { buildPaperReport } from '../src-main/report/paper-report.js';
 import { buildCertificate } from '../src-main/report/certificate.js';
+import { APPROX_DEFAULTS, loadApproxResults, runApproxLab } from '../src-main/report/approx-lab.js';
+import { renderApproxReport } from '../src-main/report/approx.js';
 import { cli, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-paper-');
@@ -121,5 +123,24 @@ describe('paper report', () => {
     const r = cli(['report', sweepId, '--db', db, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('<svg');
+  });
+
+  it('the approximation lab stores tagged runs and reads them back into its figure', async () => {
+    const store = await RunStore.open(db);
+    try {
+      const o = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, gridPoints: 64, reports: 2, backend: 'cpu' };
+      const r = await runApproxLab(store, o);
+      expect(r.points.map((p) => [p.family, p.depth])).toEqual([['bernstein', 1], ['relu', 1], ['bernstein', 2], ['relu', 2]]);
+      expect(r.points.every((p) => Number.isFinite(p.maxErr) && p.maxErr > 0)).toBe(true);
+      expect(r.verdicts).toHaveLength(1);
+      const back = await loadApproxResults(store, r.tag);
+      expect(back.points.map((p) => [p.runId, p.bestMaxErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.bestMaxErr, 5)]));
+      const html = renderApproxReport(back);
+      expect(html).toContain('Bern n=3');
+      expect(html).toContain('n^(−L) reference');
+      expect((await buildCertificate(store, r.points[0]!.runId)).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -30,7 +30,7 @@ export const APPROX_DEFAULTS: ApproxLabOptions = {
   depths: [1, 2, 3, 4, 5, 6],
   degrees: [3, 5, 9],
   width: 8,
-  steps: 1500,
+  steps: 2000,
   lr: 1e-2,
   lrFinal: 1e-4,
   gridPoints: 256,
@@ -41,7 +41,7 @@ export const APPROX_DEFAULTS: ApproxLabOptions = {
   relu: true,
 };
 
-const SCHEDULE = 'Adam, full batch, lr decays geometrically';
+const SCHEDULE = 'Adam, full batch, lr held for the first 25% of steps, then decayed geometrically';
 
 export interface FitDone {
   index: number;

@@ -72,8 +72,14 @@ export function fitSpec(o: Omit<FitOptions, 'ops'>): NetworkSpec {
   });
 }
 
+/** Fraction of the steps at the initial lr before the decay starts (a pure decay leaves too few fast steps). */
+export const LR_HOLD = 0.25;
+
+/** lr at a 1-based step: held for the first LR_HOLD of the steps, then geometric decay to lrFinal. */
 export function lrAt(o: Pick<FitOptions, 'lr' | 'lrFinal' | 'steps'>, step: number): number {
-  return o.steps <= 1 ? o.lr : o.lr * (o.lrFinal / o.lr) ** ((step - 1) / (o.steps - 1));
+  const hold = Math.floor(o.steps * LR_HOLD);
+  if (step <= hold || o.steps - hold <= 1) return o.lr;
+  return o.lr * (o.lrFinal / o.lr) ** ((step - hold - 1) / (o.steps - hold - 1));
 }
 
 function evalErrors(model: DeepBernModel, x: tf.Tensor2D, y: Float32Array): { maxErr: number; mse: number } {
