@@ -3,6 +3,7 @@
 // bare step on the same EngineOps with the fused coefficient kernel and FusedAdam (nets.ts): the gap between
 // the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
 // --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
+// `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
@@ -10,6 +11,7 @@ import { referenceOps } from '../../workers/engine/ops.js';
 import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
 import { runPeer, torchAvailable, type PeerResult } from './peer.js';
 import { timeProduct } from './product.js';
+import { sweepBench } from './sweep.js';
 
 interface Options {
   json: boolean;
@@ -136,7 +138,9 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
+  const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
   };
