@@ -133,16 +133,6 @@ export function parseSweepText(text: string): SweepFile {
     }
   }
   for (const name of Object.keys(file.base)) {
-    if (name === VARIANT_PARAM) {
-      const def = file.parameters[name];
-      const values = 'values' in def ? def.values : 'value' in def ? [def.value] : [];
-      if (values.length === 0) issues.push(`${lineOf(['parameters', name])}parameters.variant: needs values, each a mapping of spec fields`);
-      values.forEach((v, i) => {
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.push(`${lineOf(['parameters', name, 'values', i])}parameters.variant.values.${i}: must be a mapping of spec fields`);
-        else for (const k of Object.keys(v)) if (!canonicalField(k)) issues.push(`${lineOf(['parameters', name, 'values', i, k])}parameters.variant.values.${i}.${k}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
-      });
-      continue;
-    }
     if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
   }
   if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');

@@ -75,3 +75,9 @@ describe('sweep variants', () => {
     expect(errorOf(head + 'parameters:\n  variant:\n    values:\n      - {activation: relu, colour: red}\n')).toMatch(/line 7: parameters.variant.values.0.colour: unknown field/);
   });
 });
+
+describe('sweep base', () => {
+  it('a variant in base is an unknown field, not a crash', () => {
+    expect(errorOf('name: t\ndataset: synthetic-higgs\nbase: {depth: 2, width: 8, activation: relu, variant: {values: [{}]}}\n')).toMatch(/line 3: base\.variant: unknown field/);
+  });
+});
