@@ -1,6 +1,9 @@
 // The product's training path on the fast ops (fused kernels + fused Adam) learns exactly like the composed
 // reference: same losses epoch by epoch. (A stale-weights bug once kept the fast path's loss flat.)
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { DeepBernModel, disposeTargets, makeTargets } from '../workers/engine/model.js';
+import { runProbes } from '../workers/engine/probes.js';
 import { initBackend } from '../workers/engine/backend.js';
 import { trainRun } from '../workers/engine/train.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
@@ -27,3 +30,30 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
   });
 }
+
+describe('probes on the fast ops', () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it.each([['fixed'], ['adaptive']])(`${backend}: the same per-layer metrics as the reference (%s bounds)`, async (boundsMode) => {
+      await initBackend(backend);
+      const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 3, width: 8, activation: 'bernstein', degree: 5, bounds: [-1, 1], boundsMode, seed: 3 });
+      const dims = { inputDim: 6, outputDim: 2, task: 'classification' as const };
+      const x = tf.randomNormal([64, 6], 0, 2, 'float32', 7) as tf.Tensor2D; // wide: some pre-activations leave [-1,1]
+      const y = makeTargets('classification', 2, Float32Array.from({ length: 64 }, (_, i) => i % 2));
+      const results = [referenceOps, fastOps].map((ops) => {
+        const model = new DeepBernModel(spec, dims, ops);
+        try {
+          return runProbes(model, x, y);
+        } finally {
+          model.dispose();
+        }
+      });
+      const [ref, fast] = results;
+      expect(fast.layers.map((l) => `${l.layer}/${l.metric}`)).toEqual(ref.layers.map((l) => `${l.layer}/${l.metric}`));
+      fast.layers.forEach((l, i) => expect(Math.abs(l.value - ref.layers[i].value), `${l.layer}/${l.metric}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.layers[i].value))));
+      expect(Math.abs(fast.mag1 - ref.mag1)).toBeLessThan(1e-4 * Math.max(1e-6, ref.mag1) + 1e-9);
+      expect(ref.clipped_frac).toBeGreaterThan(0);
+      x.dispose();
+      disposeTargets(y);
+    });
+  }
+});
