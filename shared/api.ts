@@ -29,10 +29,13 @@ export interface DatasetInfo {
 }
 
 export interface DatasetImportRequest {
-  kind: 'higgs' | 'susy' | 'csv';
+  /** `idx`: an MNIST-style folder of four IDX files (a path picked as a folder, or four upload ids). */
+  kind: 'higgs' | 'susy' | 'csv' | 'idx';
   /** A path the user chose in the app (Electron file dialog), or an upload id from `POST /upload` (web mode). */
   path?: string;
   uploadId?: string;
+  /** `idx` in web mode: the four uploaded IDX files (train/t10k images/labels, optionally .gz). */
+  uploadIds?: string[];
   title?: string;
   rows?: number;
   labelColumn?: string | number;
@@ -140,7 +143,74 @@ export type WorkbenchEvent =
   | { type: 'run-status'; runId: string; status: RunStatus; error?: string }
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }
   | { type: 'dataset-import'; jobId: string; rows: number; fraction: number; done: boolean; error?: string; datasetId?: string }
-  | { type: 'workers'; size: number; busy: number };
+  | { type: 'workers'; size: number; busy: number }
+  | { type: 'approx-progress'; jobId: string; done: number; total: number; finished: boolean; tag?: string; error?: string; last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number } };
+
+/** A paper example sweep file shipped in examples/paper/ (the Paper screen's "Reproduce"). */
+export interface PaperExample {
+  /** File name, e.g. `higgs-laptop.yaml`. */
+  file: string;
+  /** The sweep's `name:`. */
+  name: string;
+  /** The file's leading comment, in one paragraph. */
+  description: string;
+  text: string;
+}
+
+/** A small approximation-rate lab run started from the app (defaults: docs/paper.md). */
+export interface ApproxLabRequest {
+  targets?: string[];
+  depths?: number[];
+  degrees?: number[];
+  width?: number;
+  steps?: number;
+  relu?: boolean;
+}
+
+export interface ApproxLabJob {
+  jobId: string;
+  /** Fits to do (Bernstein + matched ReLU). */
+  total: number;
+}
+
+/** App settings as the renderer sees them: the Redis password never leaves the main process. */
+export interface AppSettings {
+  /** The Redis URL with its password replaced by `***`; null when none is set. */
+  redisUrl: string | null;
+  redisPasswordSet: boolean;
+  /** Sweeps launched from the app run on remote workers (BullMQ on Redis) instead of the local pool. */
+  useRemote: boolean;
+}
+
+export interface SettingsPatch {
+  /** A new URL; null clears it. The redacted form (with `***`) keeps the stored password. */
+  redisUrl?: string | null;
+  useRemote?: boolean;
+}
+
+export interface RemoteWorkerView {
+  id: string;
+  host: string;
+  pid: number;
+  backend: string;
+  concurrency: number;
+  busy: number;
+  runs: string[];
+  version: string;
+  startedAt: number;
+  /** Last heartbeat (ms since epoch). */
+  seenAt: number;
+}
+
+export interface RemoteStatus {
+  redisUrl: string | null;
+  /** False when no URL is set or Redis did not answer. */
+  reachable: boolean;
+  /** Why Redis could not be reached (unreachable host, wrong password, TLS mismatch…). */
+  error?: string;
+  workers: RemoteWorkerView[];
+  checkedAt: string;
+}
 
 export interface WorkbenchApi {
   'system.info'(): Promise<SystemInfo>;
@@ -174,6 +244,16 @@ export interface WorkbenchApi {
   'paper.certificate'(runId: string): Promise<GradientCertificate>;
   /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
   'paper.approx'(tag?: string): Promise<ApproxResults>;
+  /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
+  'paper.reportHtml'(sweepId: string): Promise<string>;
+  /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
+  'paper.examples'(): Promise<PaperExample[]>;
+  /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
+  'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob>;
+  'settings.get'(): Promise<AppSettings>;
+  'settings.set'(patch: SettingsPatch): Promise<AppSettings>;
+  /** Workers connected to the configured Redis (heartbeats); `reachable: false` with the reason when it is down. */
+  'remote.workers'(): Promise<RemoteStatus>;
 }
 
 export type ApiMethod = keyof WorkbenchApi;
@@ -189,9 +269,10 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'datasets.import': z.tuple([
     z
       .object({
-        kind: z.enum(['higgs', 'susy', 'csv']),
+        kind: z.enum(['higgs', 'susy', 'csv', 'idx']),
         path: z.string().min(1).max(4096).optional(),
         uploadId: z.string().min(1).max(200).optional(),
+        uploadIds: z.array(z.string().min(1).max(200)).min(1).max(8).optional(),
         title: z.string().max(200).optional(),
         rows: z.number().int().min(10).optional(),
         labelColumn: z.union([z.string().max(200), z.number().int().min(0)]).optional(),
@@ -242,6 +323,30 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
+  'paper.reportHtml': z.tuple([id]),
+  'paper.examples': z.tuple([]),
+  'paper.approxRun': z.tuple([
+    z
+      .object({
+        targets: z.array(z.string().min(1).max(64)).min(1).max(10).optional(),
+        depths: z.array(z.number().int().min(1).max(20)).min(1).max(20).optional(),
+        degrees: z.array(z.number().int().min(1).max(30)).min(1).max(10).optional(),
+        width: z.number().int().min(1).max(256).optional(),
+        steps: z.number().int().min(10).max(100_000).optional(),
+        relu: z.boolean().optional(),
+      })
+      .strict(),
+  ]),
+  'settings.get': z.tuple([]),
+  'settings.set': z.tuple([
+    z
+      .object({
+        redisUrl: z.union([z.string().max(2048), z.null()]).optional(),
+        useRemote: z.boolean().optional(),
+      })
+      .strict(),
+  ]),
+  'remote.workers': z.tuple([]),
 };
 
 export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];

@@ -35,6 +35,12 @@ export const METHODS = [
   'paper.figures',
   'paper.certificate',
   'paper.approx',
+  'paper.reportHtml',
+  'paper.examples',
+  'paper.approxRun',
+  'settings.get',
+  'settings.set',
+  'remote.workers',
 ] as const satisfies readonly (keyof WorkbenchApi)[];
 
 type Missing = Exclude<keyof WorkbenchApi, (typeof METHODS)[number]>;

@@ -5,15 +5,21 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type {
+  AppSettings,
+  ApproxLabJob,
+  ApproxLabRequest,
   DatasetImportRequest,
   DatasetInfo,
   Design,
   DesignBlock,
   LayerGrid,
   ListRunsQuery,
+  PaperExample,
+  RemoteStatus,
   RunDetail,
   RunSummary,
   SeriesBucket,
+  SettingsPatch,
   SweepPlanView,
   SweepSummary,
   SystemInfo,
@@ -40,6 +46,11 @@ import type { ApproxResults, GradientCertificate, PaperFigures } from '../../sha
 import { loadApproxResults } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
+import { buildPaperReport } from '../report/paper-report.js';
+import { findTargetFunction, TARGET_FUNCTIONS } from '../../workers/data/target-functions.js';
+import { ApproxLabRunner, listPaperExamples } from './paper-app.js';
+import { SettingsFile, settingsPathFor } from './settings.js';
+import { connectRemoteExecutor, remoteStatus } from './remote.js';
 
 export interface WorkbenchServiceOptions {
   /** The SQLite store file (created when missing). */
@@ -55,6 +66,10 @@ export interface WorkbenchServiceOptions {
   executor?: (backend: BackendInfo) => Executor | Promise<Executor>;
   /** Files the renderer may import (uploads, dialog picks); shared with the transport. */
   grants?: FileGrants;
+  /** Settings file (Redis URL, remote toggle); default `settings.json` beside the DB. */
+  settingsPath?: string;
+  /** The executor for sweeps launched while "use remote workers" is on (default: BullMQ RemoteExecutor). */
+  remoteExecutor?: (redisUrl: string, backend: BackendInfo) => Promise<Executor>;
 }
 
 const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
@@ -63,6 +78,14 @@ const PROGRESS_EVERY_MS = 200;
 export class WorkbenchService implements WorkbenchApi {
   private readonly events = new EventEmitter();
   private closing: Promise<void> | null = null;
+  /** Sweeps launched on remote workers run on a second scheduler over the remote executor (made on first use). */
+  private remote: { url: string; scheduler: Scheduler; executor: Executor } | null = null;
+  private remoteConnecting: Promise<Scheduler> | null = null;
+  /** Which scheduler each sweep launched (or resumed) in this session runs on. */
+  private readonly sweepOn = new Map<string, Scheduler>();
+  private readonly lab: ApproxLabRunner;
+  settings!: SettingsFile;
+  private remoteFactory: (redisUrl: string, backend: BackendInfo) => Promise<Executor> = connectRemoteExecutor;
 
   private constructor(
     readonly store: RunStore,
@@ -76,6 +99,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
     scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e));
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
@@ -91,6 +115,8 @@ export class WorkbenchService implements WorkbenchApi {
     }
     const scheduler = new Scheduler(store, executor, { backend: backend.name });
     const service = new WorkbenchService(store, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
+    service.settings = new SettingsFile(opts.settingsPath ?? settingsPathFor(opts.dbPath));
+    if (opts.remoteExecutor) service.remoteFactory = opts.remoteExecutor;
     if (opts.resumeOnStart) await service.resumeInterrupted();
     return service;
   }
@@ -130,6 +156,9 @@ export class WorkbenchService implements WorkbenchApi {
     this.closing ??= (async () => {
       const running = (await this.store.listSweeps()).filter((s) => s.status === 'running').map((s) => s.id);
       await this.scheduler.close();
+      await this.remoteConnecting?.catch(() => undefined);
+      await this.remote?.scheduler.close();
+      await this.lab.idle().catch(() => undefined);
       for (const id of running) await this.store.setSweepStatus(id, 'running');
       await this.grants.releaseAll();
       await this.store.close();
@@ -226,9 +255,43 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
+    planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
+    const scheduler = await this.launchScheduler();
     const { sweepId } = await createSweepFromText(this.store, text);
-    await this.scheduler.startSweep(sweepId);
+    this.sweepOn.set(sweepId, scheduler);
+    await scheduler.startSweep(sweepId);
     return summary(await this.store.getSweep(sweepId));
+  }
+
+  /** The local pool, or (Settings → "use remote workers") the scheduler over the remote executor. */
+  private async launchScheduler(): Promise<Scheduler> {
+    const { useRemote, redisUrl } = this.settings.value;
+    if (!useRemote || !redisUrl) return this.scheduler;
+    if (this.remote?.url === redisUrl) return this.remote.scheduler;
+    this.remoteConnecting ??= (async () => {
+      try {
+        const executor = await this.remoteFactory(redisUrl, this.backend);
+        const scheduler = new Scheduler(this.store, executor, { backend: this.backend.name });
+        scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
+        scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: remote scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+        const old = this.remote;
+        this.remote = { url: redisUrl, scheduler, executor };
+        // A changed URL: the old connection's runs finish where they are; it closes when they are done.
+        if (old) void old.scheduler.idle().then(() => old.scheduler.close()).catch(() => undefined);
+        return scheduler;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new ServiceError('conflict', `remote workers are on (Settings) but ${msg}. Start Redis, fix the URL, or turn remote workers off.`);
+      } finally {
+        this.remoteConnecting = null;
+      }
+    })();
+    return this.remoteConnecting;
+  }
+
+  private schedulerOf(sweepId: string | null): Scheduler {
+    return (sweepId && this.sweepOn.get(sweepId)) || this.scheduler;
   }
 
   async 'sweeps.list'(): Promise<SweepSummary[]> {
@@ -243,11 +306,14 @@ export class WorkbenchService implements WorkbenchApi {
   async 'sweeps.cancel'(id: string): Promise<void> {
     const s = await this.store.getSweep(id);
     if (s.status === 'finished') throw new ServiceError('conflict', `sweep ${id} (${s.name}) is already finished`);
-    await this.scheduler.cancelSweep(id);
+    await this.schedulerOf(id).cancelSweep(id);
   }
 
   async 'sweeps.resume'(id: string): Promise<void> {
-    await this.scheduler.startSweep(id); // "nothing to resume" is a SweepError → bad-request
+    await this.store.getSweep(id); // unknown id → not-found before Redis is asked anything
+    const scheduler = await this.launchScheduler();
+    await scheduler.startSweep(id); // "nothing to resume" is a SweepError → bad-request
+    this.sweepOn.set(id, scheduler);
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -263,7 +329,7 @@ export class WorkbenchService implements WorkbenchApi {
   async 'runs.cancel'(id: string): Promise<void> {
     const run = await this.store.getRun(id);
     if (!ACTIVE.includes(run.status)) throw new ServiceError('conflict', `run ${id} is ${run.status}: only queued or running runs can be cancelled`);
-    await this.scheduler.cancelRun(id);
+    await this.schedulerOf(run.sweepId).cancelRun(id);
     // A run queued by another process (or left queued by a crash) is not in our queue: cancel it in the store.
     if ((await this.store.getRun(id)).status === 'queued') {
       await this.store.finishRun(id, 'cancelled');
@@ -314,6 +380,34 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'paper.approx'(tag?: string): Promise<ApproxResults> {
     return loadApproxResults(this.store, tag);
+  }
+
+  async 'paper.reportHtml'(sweepId: string): Promise<string> {
+    return (await buildPaperReport(this.store, sweepId)).html;
+  }
+
+  async 'paper.examples'(): Promise<PaperExample[]> {
+    return listPaperExamples();
+  }
+
+  async 'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob> {
+    const bad = (req.targets ?? []).filter((t) => !findTargetFunction(t));
+    if (bad.length) throw new ServiceError('bad-request', `unknown target function ${bad.join(', ')}; one of ${TARGET_FUNCTIONS.map((t) => t.id).join(', ')}`);
+    return this.lab.start(req);
+  }
+
+  // ── settings and remote workers ───────────────────────────────────────────────────────────────────────
+
+  async 'settings.get'(): Promise<AppSettings> {
+    return this.settings.view();
+  }
+
+  async 'settings.set'(patch: SettingsPatch): Promise<AppSettings> {
+    return this.settings.set(patch);
+  }
+
+  async 'remote.workers'(): Promise<RemoteStatus> {
+    return remoteStatus(this.settings.value.redisUrl);
   }
 }
 
