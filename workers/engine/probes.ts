@@ -39,7 +39,7 @@ export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets)
           const { l, u } = model.bounds(L);
           // σ acts elementwise, so ∂(Σσ(z))/∂z = σ'(z): the ops' own (fused, on wasm/cpu) backward kernel gives
           // the derivative at the cost of one kernel call (the composed reference took seconds at depth 50).
-          d = tf.abs(tf.grad((zz: tf.Tensor2D) => tf.sum(model.ops.bernstein(zz, c, l, u)))(z)) as tf.Tensor2D;
+          d = tf.abs(tf.grad((zz: tf.Tensor) => tf.sum(model.ops.bernstein(zz as tf.Tensor2D, c, l, u)))(z)) as tf.Tensor2D;
           const inside = tf.logicalAnd(tf.greaterEqual(z, l), tf.lessEqual(z, u));
           minInside = tf.min(tf.where(inside, d, tf.fill(d.shape, Infinity)));
           clipped = tf.sub(B * W, tf.sum(tf.cast(inside, 'float32')));

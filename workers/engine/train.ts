@@ -3,6 +3,7 @@
 // checkpoint holds everything else, so a resumed run continues bit-identically.
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { permutation } from '../data/rng.js';
 import type { EpochMetric, EpochReport } from '../../shared/metrics.js';
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { Dataset } from '../data/types.js';
@@ -49,16 +50,7 @@ const EVAL_CHUNK = 1024;
 
 /** Row order of an epoch, from (seed, epoch) alone so a resume needs no RNG state. */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
-  const rng = seedrandom(`deepbern-shuffle:${seed}:${epoch}`);
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
+  return permutation(n, seedrandom(`deepbern-shuffle:${seed}:${epoch}`));
 }
 
 function gatherRows(src: Float32Array, dim: number, idx: ArrayLike<number>, from: number, to: number): Float32Array {
