@@ -9,8 +9,8 @@ import { createSweepFromText, Scheduler } from '../../src-main/scheduler/schedul
 
 const SWEEP = `name: bench-sweep
 dataset: synthetic-higgs
-rows: 6000
-base: {depth: 8, width: 64, epochs: 3, batchSize: 128, lr: 0.003}
+rows: 20000
+base: {depth: 16, width: 100, epochs: 3, batchSize: 128, lr: 0.003}
 parameters:
   activation: {values: [bernstein, relu]}
   seed: {values: [0, 1]}
@@ -56,7 +56,7 @@ export async function sweepBench(json: boolean): Promise<void> {
     return;
   }
   const line = (w: string, r: { seconds: number }, rpm: number) => `${w.padEnd(10)} ${r.seconds.toFixed(1).padStart(7)} s   ${rpm.toFixed(2).padStart(6)} runs/min`;
-  process.stdout.write(`sweep bench: ${one.runs} runs (synthetic-higgs 6000 rows, depth 8, width 64, 3 epochs; Bernstein and ReLU × 2 seeds)\n`);
+  process.stdout.write(`sweep bench: ${one.runs} runs (synthetic-higgs 20000 rows, depth 16, width 100, 3 epochs; Bernstein and ReLU × 2 seeds)\n`);
   process.stdout.write(line('1 worker', one, perMin(one)) + '\n');
   process.stdout.write(line('2 workers', two, perMin(two)) + '\n');
   process.stdout.write(`ratio ${ratio.toFixed(2)} (target ≥ 1.8: ${result.met ? 'met' : 'NOT met'})\n`);
