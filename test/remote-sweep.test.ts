@@ -6,8 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import sqlite3 from 'sqlite3';
-import { RespClient } from '../workers/remote/resp-client.js';
 import { listRemoteWorkers } from '../workers/remote/registry.js';
 import { BIN, cli, cliAsync, tempDir, type CliResult } from './support/cli.js';
 
@@ -39,24 +39,23 @@ async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no', '--dir', tmp.dir], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const c = new RespClient({ host: '127.0.0.1', port, password: PASSWORD, db: 0 });
     try {
-      await c.connect();
+      await redisCall('PING');
       return;
     } catch (e) {
       if (Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      c.disconnect();
     }
   }
 }
 
-async function redisCall(...args: string[]): Promise<unknown> {
-  const c = new RespClient({ host: '127.0.0.1', port, password: PASSWORD, db: 0 });
+/** One command on a fresh connection (no retries: an error if redis-server is not up yet). */
+async function redisCall(command: string, ...args: string[]): Promise<unknown> {
+  const c = new Redis({ host: '127.0.0.1', port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  c.on('error', () => undefined);
   try {
     await c.connect();
-    return await c.call(...args);
+    return await c.call(command, ...args);
   } finally {
     c.disconnect();
   }
@@ -222,7 +221,8 @@ describe('remote workers over Redis', () => {
     let busy = 1;
     for (let i = 0; i < 50 && busy > 0; i++) {
       await new Promise((res) => setTimeout(res, 100));
-      busy = (await listRemoteWorkers(url))[0]?.busy ?? 0;
+      // this worker's record: a SIGKILLed worker of the previous test may still be listed until its heartbeat expires
+      busy = (await listRemoteWorkers(url)).find((x) => x.pid === w.proc.pid)?.busy ?? -1; // -1: not listed at all (fails below)
     }
     expect(busy).toBe(0);
     expect(w.log()).toMatch(/run \S+ cancelled/);

@@ -5,9 +5,10 @@
 // resume from the stored checkpoint", or "stop".
 import { hostname } from 'node:os';
 import { WaitingError, type SandboxedJob } from 'bullmq';
+import { Redis } from 'ioredis';
 import { executeRunJob } from './run-job.js';
 import type { BackendPref } from './engine/backend.js';
-import { RespClient } from './remote/resp-client.js';
+import { redisOptions } from './remote/redis.js';
 import { parseRedisUrl } from './remote/redis-url.js';
 import { b64, keys, toRemoteResult, unb64, type Ack, type RemoteJobData, type RemoteProgress, type RemoteResult, type StoredCheckpoint } from './remote/protocol.js';
 
@@ -19,13 +20,16 @@ const ACK_TIMEOUT_MS = 30 * 60_000;
 // The worker process owns this child: if it dies (SIGKILL), stop too instead of training for nobody.
 process.on('disconnect', () => process.exit(1));
 
-let redis: RespClient | null = null;
-function connection(): RespClient {
+let redis: Redis | null = null;
+function connection(): Redis {
   if (!redis) {
     const url = process.env.DEEPBERN_REDIS_URL;
     if (!url) throw new Error('DEEPBERN_REDIS_URL is not set (the remote worker sets it for its job processes)');
-    redis = new RespClient({ ...parseRedisUrl(url), reconnect: true, connectionName: 'deepbern-run' });
-    redis.on('error', () => undefined); // reconnects by itself; BullMQ's lock decides whether the job is still ours
+    // The worker process has just connected with this URL: retry with ioredis' backoff rather than fail fast.
+    // Commands wait through a reconnect (maxRetriesPerRequest: null); BullMQ's lock decides whether the job is
+    // still ours. lazyConnect: the first command connects.
+    redis = new Redis(redisOptions(parseRedisUrl(url), 'deepbern-run'));
+    redis.on('error', () => undefined);
   }
   return redis;
 }
@@ -53,7 +57,7 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
   signal?.addEventListener('abort', () => halt('shutdown'), { once: true });
   const checkStop = async () => {
     try {
-      const [cancelled, alive] = await Promise.all([r.call('EXISTS', keys.cancel(jobId)), r.call('EXISTS', keys.workbench(data.workbench))]);
+      const [cancelled, alive] = await Promise.all([r.exists(keys.cancel(jobId)), r.exists(keys.workbench(data.workbench))]);
       if (cancelled === 1) halt('cancel');
       else if (alive === 0) halt('orphan');
     } catch {
@@ -66,15 +70,15 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
     const deadline = Date.now() + ACK_TIMEOUT_MS;
     while (!stop.signal.aborted) {
       if (Date.now() > deadline) throw new Error(`the workbench did not acknowledge epoch ${epoch} within ${ACK_TIMEOUT_MS / 60_000} min`);
-      let reply: unknown;
+      let reply: [key: string, value: string] | null;
       try {
-        reply = await r.call('BLPOP', keys.ack(jobId, attempt), 1);
+        reply = await r.blpop(keys.ack(jobId, attempt), 1);
       } catch {
         await new Promise((res) => setTimeout(res, 500));
         continue;
       }
-      if (!Array.isArray(reply)) continue;
-      const ack = JSON.parse(String(reply[1])) as Ack;
+      if (!reply) continue;
+      const ack = JSON.parse(reply[1]) as Ack;
       if (ack.epoch === epoch) return ack; // older acks (a re-sent epoch's) are stale news
     }
     return null;
@@ -130,8 +134,8 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
 }
 
 /** The job's checkpoint, or the one the workbench stored since the job was queued, whichever is later. */
-async function newestCheckpoint(r: RespClient, data: RemoteJobData): Promise<Uint8Array | undefined> {
-  const raw = await r.call('GET', keys.checkpoint(data.runId));
+async function newestCheckpoint(r: Redis, data: RemoteJobData): Promise<Uint8Array | undefined> {
+  const raw = await r.get(keys.checkpoint(data.runId));
   if (typeof raw === 'string') {
     const stored = JSON.parse(raw) as StoredCheckpoint;
     if (stored.epoch > data.resumeEpoch) return unb64(stored.state);

@@ -5,8 +5,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type Job } from 'bullmq';
 import type { BackendPref } from './engine/backend.js';
-import { installBullRedisClient } from './remote/bullmq-client.js';
-import { checkRedis, RespClient } from './remote/resp-client.js';
+import { closeRedis, connectRedis } from './remote/redis.js';
 import { parseRedisUrl } from './remote/redis-url.js';
 import { publishWorker, unpublishWorker } from './remote/registry.js';
 import { HEARTBEAT_MS, PREFIX, QUEUE, type RemoteJobData, type RemoteWorkerInfo } from './remote/protocol.js';
@@ -42,8 +41,9 @@ export function processorFile(): string {
 
 export async function startRemoteWorker(opts: RemoteWorkerOptions): Promise<RemoteWorkerHandle> {
   const target = parseRedisUrl(opts.redisUrl);
-  await checkRedis(target); // one clear error (refused, wrong password…) instead of endless reconnects
-  installBullRedisClient();
+  const processor = processorFile();
+  // One clear error (refused, wrong password…) instead of endless reconnects; once up, it reconnects by itself.
+  const redis = await connectRedis(target, { name: 'deepbern-worker' });
   const log = opts.log ?? (() => undefined);
   const concurrency = opts.concurrency ?? 1;
   const info: RemoteWorkerInfo = {
@@ -58,13 +58,12 @@ export async function startRemoteWorker(opts: RemoteWorkerOptions): Promise<Remo
     startedAt: Date.now(),
     seenAt: Date.now(),
   };
-  const registry = new RespClient({ ...target, reconnect: true, connectionName: 'deepbern-worker-registry' });
-  registry.on('error', () => undefined); // the BullMQ worker reports connection trouble
-  await registry.connect();
-  const publish = () => void publishWorker(registry, info).catch(() => undefined);
+  const publish = () => void publishWorker(redis, info).catch(() => undefined);
 
-  const worker = new Worker<RemoteJobData>(QUEUE, processorFile(), {
-    connection: { ...target },
+  // BullMQ uses our client (heartbeats share it) for its regular commands and makes a duplicate for its blocking
+  // fetch (BullMQ closes that one, we close ours). maxRetriesPerRequest is null on both, as BullMQ requires.
+  const worker = new Worker<RemoteJobData>(QUEUE, processor, {
+    connection: redis,
     prefix: PREFIX,
     concurrency,
     // Child processes, not threads: each holds its own wasm heap and dataset, and a crash takes down one run.
@@ -110,10 +109,10 @@ export async function startRemoteWorker(opts: RemoteWorkerOptions): Promise<Remo
     close() {
       closing ??= (async () => {
         clearInterval(beat);
-        await unpublishWorker(registry, info.id).catch(() => undefined);
+        await unpublishWorker(redis, info.id).catch(() => undefined);
         worker.cancelAllJobs('shutdown'); // running jobs stop after their batch and return to the queue
         await worker.close();
-        await registry.quit();
+        await closeRedis(redis);
       })();
       return closing;
     },

@@ -4,11 +4,11 @@
 // is re-queued by BullMQ; it resumes from the checkpoint the workbench last stored, so no epoch lands twice.
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { RunJob, RunJobResult } from '../../workers/run-job.js';
 import { loadState } from '../../workers/engine/state.js';
-import { installBullRedisClient } from '../../workers/remote/bullmq-client.js';
-import { checkRedis, RespClient } from '../../workers/remote/resp-client.js';
-import { parseRedisUrl, type RedisTarget } from '../../workers/remote/redis-url.js';
+import { closeRedis, connectRedis } from '../../workers/remote/redis.js';
+import { parseRedisUrl } from '../../workers/remote/redis-url.js';
 import { readWorkers } from '../../workers/remote/registry.js';
 import {
   b64,
@@ -55,29 +55,32 @@ export class RemoteExecutor implements Executor {
 
   private constructor(
     private readonly opts: RemoteExecutorOptions,
-    private readonly redis: RespClient,
+    private readonly redis: Redis,
     private readonly queue: Queue,
     private readonly events: QueueEvents,
   ) {}
 
   /** Connects (a clear error if Redis is unreachable or refuses the password) and starts listening. */
   static async connect(opts: RemoteExecutorOptions): Promise<RemoteExecutor> {
-    const target: RedisTarget = parseRedisUrl(opts.redisUrl);
-    await checkRedis(target);
-    installBullRedisClient();
-    const redis = new RespClient({ ...target, reconnect: true, connectionName: 'deepbern-workbench' });
-    redis.on('error', () => undefined); // reconnects by itself; commands wait meanwhile
-    await redis.connect();
-    const connection = { ...target };
+    // Fails fast with one line (refused, wrong password, TLS mismatch…); once up, reconnects with backoff and
+    // commands wait meanwhile.
+    const redis = await connectRedis(parseRedisUrl(opts.redisUrl), { name: 'deepbern-workbench' });
+    // The Queue shares our client; QueueEvents blocks on XREAD, so BullMQ gives it a duplicate (and closes that).
     // Progress events carry checkpoints: keep the stream short (QueueEvents reads it live).
-    const queue = new Queue(QUEUE, { connection, prefix: PREFIX, streams: { events: { maxLen: 1000 } } });
-    const events = new QueueEvents(QUEUE, { connection, prefix: PREFIX });
+    const queue = new Queue(QUEUE, { connection: redis, prefix: PREFIX, streams: { events: { maxLen: 1000 } } });
+    const events = new QueueEvents(QUEUE, { connection: redis, prefix: PREFIX });
     queue.on('error', () => undefined);
     events.on('error', () => undefined);
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const ex = new RemoteExecutor(opts, redis, queue, events);
-    await ex.start();
-    return ex;
+    try {
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      const ex = new RemoteExecutor(opts, redis, queue, events);
+      await ex.start();
+      return ex;
+    } catch (e) {
+      await Promise.allSettled([events.close(), queue.close()]);
+      redis.disconnect();
+      throw e;
+    }
   }
 
   get capacity(): number {
@@ -90,7 +93,7 @@ export class RemoteExecutor implements Executor {
   }
 
   private async start(): Promise<void> {
-    const beat = () => this.redis.call('SET', keys.workbench(this.id), String(process.pid), 'PX', HEARTBEAT_TTL_MS);
+    const beat = () => this.redis.set(keys.workbench(this.id), String(process.pid), 'PX', HEARTBEAT_TTL_MS);
     await beat();
     this.timers.push(setInterval(() => void beat().catch(() => undefined), HEARTBEAT_MS));
     const refresh = async () => {
@@ -115,19 +118,19 @@ export class RemoteExecutor implements Executor {
 
   async execute(job: RunJob, hooks: ExecutionHooks): Promise<RunJobResult> {
     const { runId } = job;
-    const attempt = Number(await this.redis.call('INCR', keys.attempts(runId)));
-    await this.redis.call('EXPIRE', keys.attempts(runId), KEY_TTL_S);
+    const attempt = await this.redis.incr(keys.attempts(runId));
+    await this.redis.expire(keys.attempts(runId), KEY_TTL_S);
     const jobId = `${runId}-a${attempt}`;
     // Earlier executions of this run (a workbench that was killed) must not train on: stop and drop them.
     for (let k = 1; k < attempt; k++) {
       const old = `${runId}-a${k}`;
-      await this.redis.call('SET', keys.cancel(old), '1', 'EX', KEY_TTL_S);
+      await this.redis.set(keys.cancel(old), '1', 'EX', KEY_TTL_S);
       await this.queue.remove(old).catch(() => 0);
     }
     const resumeEpoch = job.resumeFrom ? loadState(job.resumeFrom).epoch : 0;
     // The stored checkpoint, as workers see it: a re-queued job resumes from here, not from its job data.
-    if (job.resumeFrom) await this.redis.call('SET', keys.checkpoint(runId), JSON.stringify({ epoch: resumeEpoch, state: b64(job.resumeFrom) }), 'EX', KEY_TTL_S);
-    else await this.redis.call('DEL', keys.checkpoint(runId));
+    if (job.resumeFrom) await this.redis.set(keys.checkpoint(runId), JSON.stringify({ epoch: resumeEpoch, state: b64(job.resumeFrom) }), 'EX', KEY_TTL_S);
+    else await this.redis.del(keys.checkpoint(runId));
 
     const result = new Promise<RunJobResult>((resolve, reject) => {
       let done = false;
@@ -162,7 +165,7 @@ export class RemoteExecutor implements Executor {
       return await result;
     } finally {
       hooks.signal.removeEventListener('abort', onAbort);
-      await this.redis.call('DEL', keys.cancel(jobId), keys.checkpoint(runId)).catch(() => undefined);
+      await this.redis.del(keys.cancel(jobId), keys.checkpoint(runId)).catch(() => undefined);
     }
   }
 
@@ -175,7 +178,7 @@ export class RemoteExecutor implements Executor {
       paramCount: 0,
       backend: job.backend === 'auto' || !job.backend ? 'wasm' : job.backend,
     });
-    await this.redis.call('SET', keys.cancel(jobId), '1', 'EX', KEY_TTL_S).catch(() => undefined);
+    await this.redis.set(keys.cancel(jobId), '1', 'EX', KEY_TTL_S).catch(() => undefined);
     const removed = await this.queue.remove(jobId).catch(() => 0);
     if (removed === 1) return void this.finish(jobId, cancelled);
     // Active on a worker (or on a dead one with no live worker to re-queue it): don't wait forever.
@@ -199,7 +202,7 @@ export class RemoteExecutor implements Executor {
     let ack: Ack;
     try {
       const { prune } = await entry.hooks.onEpoch(p.report, new Uint8Array(Buffer.from(p.checkpoint, 'base64')));
-      await this.redis.call('SET', keys.checkpoint(entry.runId), JSON.stringify({ epoch, state: p.checkpoint }), 'EX', KEY_TTL_S);
+      await this.redis.set(keys.checkpoint(entry.runId), JSON.stringify({ epoch, state: p.checkpoint }), 'EX', KEY_TTL_S);
       ack = { epoch, prune };
     } catch (e) {
       if (isAlreadyStored(e)) ack = { epoch, stale: true }; // a re-run re-sent it: the worker resumes from the stored one
@@ -209,8 +212,8 @@ export class RemoteExecutor implements Executor {
       }
     }
     const key = keys.ack(jobId, p.attempt);
-    await this.redis.call('RPUSH', key, JSON.stringify(ack));
-    await this.redis.call('EXPIRE', key, KEY_TTL_S);
+    await this.redis.rpush(key, JSON.stringify(ack));
+    await this.redis.expire(key, KEY_TTL_S);
   }
 
   private async finish(jobId: string, outcome: () => RunJobResult | Error): Promise<void> {
@@ -226,9 +229,9 @@ export class RemoteExecutor implements Executor {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     for (const [jobId, p] of this.pending) p.settle(new Error(`remote executor closed while job ${jobId} was running`));
-    await this.redis.call('DEL', keys.workbench(this.id)).catch(() => undefined);
+    await this.redis.del(keys.workbench(this.id)).catch(() => undefined);
     await Promise.allSettled([this.events.close(), this.queue.close()]);
-    await this.redis.quit();
+    await closeRedis(this.redis);
   }
 }
 
