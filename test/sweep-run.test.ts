@@ -55,6 +55,10 @@ describe('sweep scheduler on a worker pool', () => {
       const runs = (await store.listRuns({ sweepId })).rows;
       expect(runs.map((r) => r.status)).toEqual(['finished', 'finished', 'finished', 'finished']);
       expect((await store.getSweep(sweepId)).status).toBe('finished');
+      // live progress reaches listeners as run-progress events with the run's epoch count
+      const progress = events.filter((e) => e.type === 'run-progress');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress[0]).toMatchObject({ type: 'run-progress', epochs: 2, batches: expect.any(Number) });
       // both workers were busy at once
       expect(Math.max(...events.filter((e) => e.type === 'workers').map((e) => (e as { busy: number }).busy))).toBe(2);
     });

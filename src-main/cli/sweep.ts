@@ -76,7 +76,7 @@ async function drive(store: RunStore, sweepId: string, f: Common & { workers?: n
 
 function createSweepView(store: RunStore, sweepId: string, json: boolean) {
   const tty = process.stderr.isTTY === true && !json;
-  const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {value}/{total} {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
+  const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
   const bars = new Map<string, cliProgress.SingleBar>();
   let overall: cliProgress.SingleBar | null = null;
   let done = 0;
@@ -89,7 +89,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
     start(total: number, workers: number, resume: boolean) {
       if (json) process.stdout.write(JSON.stringify({ event: 'sweep-start', sweepId, runs: total, workers, resume }) + '\n');
       else process.stderr.write(`sweep ${sweepId}: ${total} runs on ${workers} worker${workers > 1 ? 's' : ''}${resume ? ' (resumed)' : ''}\n`);
-      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28), info: 'ETA {eta_formatted}' });
+      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28) }, { format: '{label} |{bar}| {value}/{total} runs  ETA {eta_formatted}' });
     },
     event(e: WorkbenchEvent) {
       if (json) {
@@ -100,7 +100,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
         void nameOf(e.runId).then((name) => {
           let bar = bars.get(e.runId);
           if (!bar) {
-            bar = multi.create(e.epochs, 0, { label: name.slice(0, 28).padEnd(28), info: '' });
+            bar = multi.create(e.epochs, 0, { label: name.slice(0, 28).padEnd(28), info: '' }, { format: '{label} |{bar}| {info}' });
             bars.set(e.runId, bar);
           }
           bar.update(e.epoch - 1 + e.batch / e.batches, { info: `epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)}` });
@@ -121,6 +121,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
       }
     },
     stop() {
+      multi?.update(); // flush lines logged since the last redraw
       multi?.stop();
     },
   };

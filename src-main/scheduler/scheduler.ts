@@ -179,7 +179,7 @@ export class Scheduler extends EventEmitter {
         {
           signal: entry.abort.signal,
           onStart: (info) => void this.store.markRunning(runId, info.backend, info.paramCount),
-          onBatch: (p) => this.emitEvent({ type: 'run-progress', runId, epochs: spec.epochs, ...p }),
+          onBatch: ({ epoch, batch, batches, loss }) => this.emitEvent({ type: 'run-progress', runId, epochs: spec.epochs, epoch, batch, batches, loss }),
           onEpoch: async (report, state) => {
             await this.store.appendEpoch(runId, report, state);
             this.emitEvent({ type: 'run-epoch', runId, epoch: report.epoch, metrics: report.metrics });
