@@ -4,8 +4,8 @@ import type { DatasetInfo, DesignBlock, SystemInfo, WorkbenchEvent } from '../..
 import type { NetworkSpecInput } from '../../shared/spec.js';
 import { getApi, type ConnectionState } from '../api/client.js';
 
-export type View = 'designer' | 'datasets' | 'sweeps' | 'runs' | 'compare';
-export const VIEWS: View[] = ['designer', 'datasets', 'sweeps', 'runs', 'compare'];
+export type View = 'designer' | 'datasets' | 'sweeps' | 'runs' | 'compare' | 'paper' | 'approx' | 'settings';
+export const VIEWS: View[] = ['designer', 'datasets', 'sweeps', 'runs', 'compare', 'paper', 'approx', 'settings'];
 
 export interface DesignDraft {
   id?: string;
@@ -35,6 +35,8 @@ export const store = reactive({
   sweepFrom: null as DesignDraft | null,
   /** A file dropped anywhere on the window, for the datasets screen. */
   pendingFile: null as File | null,
+  /** A sweep for the Paper screen to open (from the Runs screen's sweep list). */
+  paperSweepId: null as string | null,
   datasets: [] as DatasetInfo[],
   toasts: [] as Toast[],
 });

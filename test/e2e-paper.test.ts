@@ -1,0 +1,182 @@
+// End to end in Chromium (web mode, real service, real worker pool): a small paper-style sweep finishes, the
+// Paper screen shows its figures, final table and certificates; a run's drawer shows the gradient certificate;
+// the report HTML downloads; a tiny approximation lab runs from the Approximation lab form; Settings shows a
+// clear error for an unreachable Redis. Screenshots go to test-results/e2e-paper-*.png.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkbenchEvent } from '../shared/api.js';
+import { WorkbenchService } from '../src-main/service/workbench-service.js';
+import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = join(ROOT, 'test-results');
+const CHROMIUM = '/usr/bin/chromium';
+
+const LABELS = ['Bern_{9,0.01}[-5,5]', 'Bern_{9,0.01}adaptive', 'ReLU', 'ReLU_res', 'SELU', 'SELU_BN', 'GELU', 'LReLU_0.01'];
+const SWEEP = `name: paper-e2e
+dataset: synthetic-higgs
+rows: 768
+base: {depth: 8, width: 16, epochs: 5, batchSize: 128, evalBatch: 128, lr: 0.003}
+parameters:
+  variant:
+    values:
+      - {activation: bernstein, degree: 9, eps: 0.01, bounds: [-5, 5]}
+      - {activation: bernstein, degree: 9, eps: 0.01, boundsMode: adaptive}
+      - {activation: relu}
+      - {activation: relu, residual: true}
+      - {activation: selu}
+      - {activation: selu, batchNorm: true}
+      - {activation: gelu}
+      - {activation: leaky_relu, alpha: 0.01}
+metric: {name: test_acc, goal: maximize}
+`;
+
+let dir: string;
+let service: WorkbenchService;
+let web: WebServer;
+let context: BrowserContext;
+let page: Page;
+let sweepId = '';
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-paper-'));
+  const site = join(dir, 'renderer');
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
+  web = await startWebServer({ service, staticDir: site });
+  // The sweep runs to the end before the browser opens: the Paper screen is judged on a finished sweep.
+  const done = new Promise<void>((resolve) => {
+    const off = service.onEvent((e: WorkbenchEvent) => {
+      if (e.type === 'sweep-status' && e.sweepId === sweepId && e.status !== 'running') {
+        off();
+        resolve();
+      }
+    });
+  });
+  sweepId = (await service['sweeps.launch'](SWEEP)).id;
+  await done;
+  await mkdir(SHOTS, { recursive: true });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
+  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    viewport: { width: 1440, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+}, 600_000);
+
+afterAll(async () => {
+  await context?.close();
+  await web?.close();
+  await service?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const tid = (id: string) => page.getByTestId(id);
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-paper-${name}.png`), fullPage: false });
+
+describe('the Paper screen in Chromium (web mode)', () => {
+  it('the sweep finished', async () => {
+    const s = await service['sweeps.get'](sweepId);
+    expect(s.status).toBe('finished');
+    expect(s.counts.finished).toBe(LABELS.length);
+  });
+
+  it('shows the finished sweep: data source, legend, every figure drawn, the final table and certificates', async () => {
+    await page.goto(web.openUrl);
+    await expect.poll(() => tid('nav-paper').isVisible(), { timeout: 30_000 }).toBe(true);
+    await tid('nav-paper').click();
+    await expect.poll(() => tid('paper-source').isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await tid('paper-source').textContent()).toMatch(/synthetic-higgs/);
+    expect(await page.locator('[data-testid="paper-legend"] .chip').allTextContents()).toEqual(expect.arrayContaining(LABELS));
+    // figure 1 (three layers), 2, 3, 4: each a uPlot canvas, no "no values" overlay
+    for (const f of ['1·L1', '1·L4', '1·L8', '2', '3', '4']) {
+      const fig = tid(`figure-${f}`);
+      await expect.poll(() => fig.locator('canvas').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(await fig.locator('.overlay').count()).toBe(0);
+    }
+    expect(await tid('figure-3').getByTestId('series-count').textContent()).toBe(`${LABELS.length} series`);
+    expect(await page.locator('[data-testid="final-row"]').count()).toBe(LABELS.length);
+    expect(await page.locator('[data-testid="paper-certs"] tbody tr').count()).toBe(2);
+    expect(await tid('paper-cert-violation').count()).toBe(0);
+    expect(await page.locator('.ours').count()).toBeGreaterThan(5);
+    await page.mouse.move(0, 0);
+    await shot('1-figures');
+    await page.locator('.page.paper .page-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await shot('2-table');
+  });
+
+  it('opens a Bernstein run from the final table: spec, final metrics and the gradient certificate', async () => {
+    await page.locator('[data-testid="final-row"]', { hasText: 'Bern_{9,0.01}[-5,5]' }).click();
+    await expect.poll(() => tid('run-drawer').isVisible()).toBe(true);
+    await expect.poll(() => tid('certificate').isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await tid('cert-ok').textContent()).toMatch(/Certificate holds/);
+    expect(await page.locator('[data-testid="cert-table"] tbody tr').count()).toBe(8);
+    expect(await tid('drawer-spec').textContent()).toMatch(/degree\s*9/);
+    await shot('3-run-drawer');
+    await tid('drawer-close').click();
+    await expect.poll(() => tid('run-drawer').count()).toBe(0);
+  });
+
+  it('downloads the self-contained report HTML', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), tid('paper-download').click()]);
+    expect(download.suggestedFilename()).toBe('paper-e2e-report.html');
+    const html = await readFile((await download.path())!, 'utf8');
+    expect(html).toMatch(/<svg/);
+    expect(html).toContain('Gradient certificate');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  });
+
+  it('offers the examples/paper files to reproduce, with their planned run count', async () => {
+    await tid('paper-reproduce').click();
+    await expect.poll(() => tid('reproduce-plan').isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await tid('reproduce-modal').textContent()).toMatch(/higgs-laptop\.yaml[\s\S]*mnist-laptop\.yaml/);
+    expect(await tid('reproduce-plan').textContent()).toMatch(/^16 runs/);
+    await shot('4-reproduce');
+    await page.keyboard.press('Escape');
+    await page.locator('.modal-veil').click({ position: { x: 5, y: 5 } });
+  });
+
+  it('runs a tiny approximation lab from the form and charts it with its verdict', async () => {
+    await tid('nav-approx').click();
+    await expect.poll(() => tid('approx-empty').isVisible(), { timeout: 15_000 }).toBe(true);
+    await tid('lab-depths').fill('1..3');
+    await tid('lab-degrees').fill('3');
+    await tid('lab-steps').fill('150');
+    await tid('lab-launch').click();
+    await expect.poll(() => tid('approx-panel-fn:smooth').isVisible(), { timeout: 240_000, interval: 1000 }).toBe(true);
+    await expect.poll(() => tid('approx-panel-fn:smooth').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="approx-verdict"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="approx-verdict"]').textContent()).toMatch(/limited by (optimisation|theoretical rate|float32 precision)/);
+    await page.mouse.move(0, 0);
+    await shot('5-approx-lab');
+  });
+
+  it('Settings → Remote workers: an unreachable Redis is a clear error, the password is never shown', async () => {
+    await tid('nav-settings').click();
+    await tid('settings-redis-url').fill('redis://:s3cret-pw@127.0.0.1:1');
+    await tid('settings-save').click();
+    await expect.poll(() => tid('remote-error').isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await tid('remote-error').textContent()).toMatch(/Redis unreachable[\s\S]*127\.0\.0\.1:1[\s\S]*connection refused/);
+    expect(await tid('settings-redis-url').inputValue()).toBe('redis://:***@127.0.0.1:1');
+    expect(await page.content()).not.toContain('s3cret-pw');
+    await shot('6-settings');
+  });
+
+  it('no console errors along the way', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
