@@ -46,7 +46,11 @@ async function main(): Promise<void> {
   const unregister = registerIpc(ipcMain, service, {
     isTrustedSender: (e) => !!e.senderFrame && isAppPage(e.senderFrame.url, INDEX_HTML),
     targets: () => (win && !win.isDestroyed() ? [win.webContents] : []),
-    pickFile: async () => {
+    pickFile: async (o) => {
+      if (o?.directory) {
+        const d = await dialog.showOpenDialog({ title: 'Import an MNIST-style IDX folder (train/t10k images and labels)', properties: ['openDirectory'] });
+        return d.canceled ? null : (d.filePaths[0] ?? null);
+      }
       const r = await dialog.showOpenDialog({
         title: 'Import a dataset',
         properties: ['openFile'],

@@ -70,9 +70,9 @@ const api = {
     ipcRenderer.on(EVENT, listener);
     return () => void ipcRenderer.removeListener(EVENT, listener);
   },
-  /** The native open-file dialog; the chosen path becomes importable. Null when cancelled. */
-  pickFile(): Promise<string | null> {
-    return unwrap(ipcRenderer.invoke(PICK_FILE) as Promise<Reply>) as Promise<string | null>;
+  /** The native open-file dialog (`directory: true`: a folder); the chosen path becomes importable. Null when cancelled. */
+  pickFile(opts?: { directory?: boolean }): Promise<string | null> {
+    return unwrap((opts?.directory ? ipcRenderer.invoke(PICK_FILE, { directory: true }) : ipcRenderer.invoke(PICK_FILE)) as Promise<Reply>) as Promise<string | null>;
   },
 };
 

@@ -50,6 +50,8 @@ import { buildPaperReport } from '../report/paper-report.js';
 import { findTargetFunction, TARGET_FUNCTIONS } from '../../workers/data/target-functions.js';
 import { ApproxLabRunner, listPaperExamples } from './paper-app.js';
 import { SettingsFile, settingsPathFor } from './settings.js';
+import { assembleIdxDir } from './idx-upload.js';
+import type { Upload } from './file-grants.js';
 import { connectRemoteExecutor, remoteStatus } from './remote.js';
 
 export interface WorkbenchServiceOptions {
@@ -198,7 +200,25 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'datasets.import'(req: DatasetImportRequest): Promise<DatasetInfo> {
+    if (req.uploadIds !== undefined) {
+      // Web mode's IDX import: four uploads become one folder.
+      if (req.kind !== 'idx') throw new ServiceError('bad-request', 'uploadIds is for kind idx (the four IDX files); other kinds upload one file');
+      if (req.path !== undefined || req.uploadId !== undefined) throw new ServiceError('bad-request', 'an import needs exactly one of path, uploadId or uploadIds');
+      const uploads = req.uploadIds.map((id) => this.grants.resolve({ uploadId: id }).upload as Upload);
+      const { dir, cleanup } = await assembleIdxDir(uploads);
+      try {
+        const info = await this.importFrom(req, dir, undefined);
+        for (const u of uploads) await this.grants.release(u.id);
+        return info;
+      } finally {
+        await cleanup();
+      }
+    }
     const { path, upload } = this.grants.resolve(req);
+    return this.importFrom(req, path, upload);
+  }
+
+  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined): Promise<DatasetInfo> {
     const jobId = `i-${randomBytes(6).toString('hex')}`;
     let last = 0;
     const progress = (rows: number, fraction: number) => this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });

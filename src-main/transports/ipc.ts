@@ -39,7 +39,7 @@ export interface IpcOptions {
   /** Only our own page may call (e.g. its URL is the app's index.html); default: any sender. */
   isTrustedSender?(event: InvokeEventLike): boolean;
   /** Native "open file" dialog; the chosen path is granted for import. Null when cancelled. */
-  pickFile?(): Promise<string | null>;
+  pickFile?(opts?: { directory?: boolean }): Promise<string | null>;
   /** Where events go (the app's windows). */
   targets(): WebContentsLike[];
 }
@@ -65,11 +65,13 @@ export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOpti
     return handleCall(service, method, args);
   });
 
-  ipc.handle(IPC_CHANNELS.pickFile, async (event): Promise<IpcReply> => {
+  ipc.handle(IPC_CHANNELS.pickFile, async (event, raw?: unknown): Promise<IpcReply> => {
     if (!trusted(event)) return untrusted();
     try {
       if (!opts.pickFile) throw new ServiceError('bad-request', 'no file dialog in this mode');
-      const path = await opts.pickFile();
+      // The only option: a folder instead of a file (an MNIST-style IDX folder).
+      const directory = typeof raw === 'object' && raw !== null && (raw as { directory?: unknown }).directory === true;
+      const path = await opts.pickFile(directory ? { directory: true } : undefined);
       if (path) service.grants.grantPath(path);
       return { ok: true, result: path };
     } catch (e) {

@@ -218,10 +218,10 @@ export class WorkbenchClient {
     });
   }
 
-  /** Electron: the native file dialog; resolves with a path or null when cancelled. */
-  async pickFile(): Promise<string | null> {
+  /** Electron: the native file dialog (`directory: true`: a folder); resolves with a path or null when cancelled. */
+  async pickFile(opts?: { directory?: boolean }): Promise<string | null> {
     if (!this.env.bridge) return null;
-    const r = await this.env.bridge.pickFile();
+    const r = await this.env.bridge.pickFile(opts);
     if (!r) return null;
     if (typeof r === 'string') return r;
     return r.canceled ? null : (r.path ?? null);
