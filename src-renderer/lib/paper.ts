@@ -19,7 +19,7 @@ export interface PlotData {
 }
 
 const BERN = ['#1f5fd6', '#15a3b8', '#2a9d3a', '#6a4fd0', '#0b7a75', '#5b8ff0', '#7aa83a', '#9b6fd8', '#2f7fb0', '#47b39d'];
-const BASE = ['#d62728', '#e8600c', '#b8860b', '#8c564b', '#d45fb0', '#a0522d', '#f0a020', '#6b6b6b', '#c0392b', '#e377c2'];
+const BASE = ['#d62728', '#e8600c', '#b8860b', '#8c564b', '#d45fb0', '#6b6b6b', '#f0a020', '#9c1f5e', '#c0392b', '#e377c2'];
 
 export interface LabelStyle {
   label: string;
