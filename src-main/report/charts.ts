@@ -77,6 +77,12 @@ export function lineChart(o: LineChartOptions): ChartResult {
       data: Number.isFinite(lo) ? [[lo, r.value], [hi, r.value]] : [],
     });
   });
+  // Log axes span whole decades around the data (ECharts' own log extent pads to absurd ranges like 1e±10).
+  let yRange: { min?: number; max?: number } = {};
+  if (o.logY) {
+    const vals = series.flatMap((s) => ((s as { data: [number, number | null][] }).data ?? []).map((p) => p[1])).filter((v): v is number => v !== null && v > 0);
+    if (vals.length) yRange = { min: 10 ** Math.floor(Math.log10(Math.min(...vals))), max: 10 ** Math.ceil(Math.log10(Math.max(...vals)) + 1e-9) };
+  }
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
@@ -99,6 +105,7 @@ export function lineChart(o: LineChartOptions): ChartResult {
         nameGap: 54,
         axisLabel: { formatter: (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4) || v === 0 ? String(Number(v.toPrecision(3))) : v.toExponential(0) },
         scale: !o.logY,
+        ...yRange,
       },
       series,
     });
