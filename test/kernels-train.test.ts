@@ -11,8 +11,8 @@ import { referenceOps, type EngineOps } from '../workers/engine/ops.js';
 import { parseSpec } from '../shared/spec.js';
 import { loadDataset } from '../workers/data/registry.js';
 
-async function losses(activation: string, ops: EngineOps): Promise<number[]> {
-  const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 400, depth: 3, width: 8, epochs: 3, batchSize: 32, activation, lr: 0.01 });
+async function losses(activation: string, ops: EngineOps, batchNorm?: boolean): Promise<number[]> {
+  const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 400, depth: 3, width: 8, epochs: 3, batchSize: 32, activation, lr: 0.01, batchNorm });
   const ds = await loadDataset({ id: spec.dataset, rows: spec.rows, testFraction: 0.2, seed: 0 });
   const out: number[] = [];
   await trainRun(spec, ds, { ops, onEpoch: (r) => void out.push(r.metrics.train_loss as number) });
@@ -21,10 +21,14 @@ async function losses(activation: string, ops: EngineOps): Promise<number[]> {
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`fast training path on ${backend}`, () => {
-    it.each(['bernstein', 'relu'])('%s: same losses as the reference, and they fall', async (activation) => {
+    // Batch norm off by default for the fixed activations (activation kernel); on for the fused bnAct kernel.
+    it.each([
+      ['bernstein', undefined], ['relu', undefined], ['selu', undefined], ['gelu', undefined],
+      ['relu', true], ['leaky_relu', true], ['selu', true], ['gelu', true],
+    ] as const)('%s (batchNorm %s): same losses as the reference, and they fall', async (activation, batchNorm) => {
       await initBackend(backend);
-      const ref = await losses(activation, referenceOps);
-      const fast = await losses(activation, fastOps);
+      const ref = await losses(activation, referenceOps, batchNorm);
+      const fast = await losses(activation, fastOps, batchNorm);
       expect(fast[2]).toBeLessThan(fast[0]);
       fast.forEach((l, i) => expect(Math.abs(l - ref[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]))));
     });

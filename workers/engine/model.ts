@@ -127,7 +127,8 @@ export class DeepBernModel {
       const { l, u } = this.bounds(L);
       return this.ops.bernstein(z, this.coefficients(L), l, u);
     }
-    return applyActivation(this.spec.activation as FixedActivation, z, this.spec.alpha);
+    const kind = this.spec.activation as FixedActivation;
+    return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
   }
 
   /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
@@ -141,6 +142,11 @@ export class DeepBernModel {
       if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
         const { l, u } = this.bounds(L);
         const r = this.ops.bnBernsteinTrain(pre, this.coefficients(L), l, u, BN_EPS);
+        stats.bn.push({ mean: r.mean, variance: r.variance });
+        stats.range.push(null);
+        y = r.y;
+      } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
+        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS);
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         y = r.y;
@@ -168,11 +174,30 @@ export class DeepBernModel {
   applyStats(stats: BufferStats): void {
     const mu = this.spec.boundsMomentum;
     const B = stats.batchSize;
+    const unbiased = B > 1 ? B / (B - 1) : 1;
+    const fused = this.ops.runningStats;
+    if (fused) {
+      const idx: number[] = [];
+      const updates = [];
+      for (const [i, L] of this.layers.entries()) {
+        const bn = stats.bn[i];
+        if (bn && L.bnMean && L.bnVar) {
+          idx.push(i);
+          updates.push({ mean: L.bnMean, variance: L.bnVar, batchMean: bn.mean, batchVar: bn.variance });
+        }
+      }
+      fused(updates, BN_MOMENTUM, unbiased).forEach(([m, v], k) => {
+        const L = this.layers[idx[k]];
+        L.bnMean!.dispose();
+        L.bnVar!.dispose();
+        L.bnMean = tf.keep(m);
+        L.bnVar = tf.keep(v);
+      });
+    }
     this.layers.forEach((L, i) => {
       const bn = stats.bn[i];
-      if (bn && L.bnMean && L.bnVar) {
+      if (bn && L.bnMean && L.bnVar && !fused) {
         const oldMean = L.bnMean, oldVar = L.bnVar;
-        const unbiased = B > 1 ? B / (B - 1) : 1;
         L.bnMean = tf.keep(tf.tidy(() => tf.add(tf.mul(oldMean, 1 - BN_MOMENTUM), tf.mul(bn.mean, BN_MOMENTUM)) as tf.Tensor1D));
         L.bnVar = tf.keep(tf.tidy(() => tf.add(tf.mul(oldVar, 1 - BN_MOMENTUM), tf.mul(bn.variance, BN_MOMENTUM * unbiased)) as tf.Tensor1D));
         oldMean.dispose();
@@ -219,6 +244,15 @@ export class DeepBernModel {
       return tf.neg(tf.mean(tf.sum(tf.mul(y.target, tf.logSoftmax(out)), 1))) as tf.Scalar;
     }
     return tf.mean(tf.squaredDifference(out, y.target)) as tf.Scalar;
+  }
+
+  /** The loss and, for classification, the correct count (as correct()): one fused kernel when the ops have it. */
+  lossAndCorrect(out: tf.Tensor2D, y: BatchTargets): { loss: tf.Scalar; correct?: tf.Scalar } {
+    if (this.dims.task === 'classification') {
+      if (this.ops.softmaxCrossEntropy) return this.ops.softmaxCrossEntropy(out, y.target);
+      return { loss: this.loss(out, y), correct: this.correct(out, y) };
+    }
+    return { loss: this.loss(out, y) };
   }
 
   /** Correctly classified rows in the batch (classification only). */

@@ -4,8 +4,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bernsteinReference, type Bound } from './bernstein-reference.js';
 import type { Param, TrainerOptimizer } from './optimizer.js';
+import type { FixedActivation } from './activations.js';
 
 export type { Bound };
+
+export interface RunningUpdate {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  batchMean: tf.Tensor1D;
+  batchVar: tf.Tensor1D;
+}
 
 export interface BatchNormOut {
   /** (h − mean)/sqrt(variance + eps), no affine part. */
@@ -25,6 +33,20 @@ export interface EngineOps {
   bernstein(z: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound): tf.Tensor2D;
   /** Optional fused batchNormTrain → bernstein, same semantics as calling the two in turn. */
   bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number): BatchNormOut;
+  /** Optional fused batchNormTrain → fixed activation (α for leaky_relu), same semantics as the two in turn. */
+  bnActTrain?(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number): BatchNormOut;
+  /** Optional fused fixed activation (same values and autodiff subgradients as activations.ts applyActivation). */
+  activation?(z: tf.Tensor2D, kind: FixedActivation, alpha: number): tf.Tensor2D;
+  /**
+   * Optional fused mean softmax cross-entropy −mean_b Σ_c target·log softmax(logits), differentiable in the
+   * logits, and the count of rows whose first arg-max class has target 1 (not differentiated).
+   */
+  softmaxCrossEntropy?(logits: tf.Tensor2D, target: tf.Tensor2D): { loss: tf.Scalar; correct: tf.Scalar };
+  /**
+   * Optional running batch-norm averages for many layers at once: per update, new mean = (1 − m)·mean + m·batch
+   * mean and new variance = (1 − m)·variance + m·unbiased·batch variance (float32 like the composed ops).
+   */
+  runningStats?(updates: readonly RunningUpdate[], momentum: number, unbiased: number): [tf.Tensor1D, tf.Tensor1D][];
   /** Optional fused effective coefficients (c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε); else composed ops. */
   coefficients?(a: tf.Tensor1D, theta: tf.Tensor2D, eps: number): tf.Tensor2D;
   /** Optional fused Adam over all parameters (same maths and checkpoint slots as the trainer's Optimizer). */

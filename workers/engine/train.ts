@@ -200,8 +200,9 @@ function trainStep(model: DeepBernModel, optimizer: TrainerOptimizer, x: tf.Tens
     // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
     for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
     for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-    if (model.dims.task === 'classification') kept.push((correctT = tf.keep(model.correct(r.out, y))));
-    return model.loss(r.out, y);
+    const lc = model.lossAndCorrect(r.out, y);
+    if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
+    return lc.loss;
   }, params.map((p) => p.variable));
   const loss = value.dataSync()[0];
   const right = correctT ? correctT.dataSync()[0] : 0;

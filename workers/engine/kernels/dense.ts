@@ -20,13 +20,25 @@ interface UnaryArgs {
 // Loops live in top-level functions with explicit arguments: V8 optimises a loop over values captured by a
 // fresh closure (one per kernel call) about 2× worse.
 
-/** [R, C] → [C, R], in row blocks so both sides stay in cache. */
+/**
+ * [R, C] → [C, R], eight rows at a time: each step reads one value from eight rows and writes eight adjacent
+ * outputs (measured ~2× faster than 16-row blocks with an inner row loop on [256, 100] and [256, 784]).
+ */
 function transposeLoop(a: Float32Array, o: Float32Array, R: number, C: number): void {
-  const BS = 16;
-  for (let r0 = 0; r0 < R; r0 += BS) {
-    const r1 = Math.min(r0 + BS, R);
-    for (let c = 0; c < C; c++) for (let r = r0; r < r1; r++) o[c * R + r] = a[r * C + c];
+  let r0 = 0;
+  for (; r0 + 8 <= R; r0 += 8) {
+    for (let c = 0, ai = r0 * C, oi = r0; c < C; c++, ai++, oi += R) {
+      o[oi] = a[ai];
+      o[oi + 1] = a[ai + C];
+      o[oi + 2] = a[ai + 2 * C];
+      o[oi + 3] = a[ai + 3 * C];
+      o[oi + 4] = a[ai + 4 * C];
+      o[oi + 5] = a[ai + 5 * C];
+      o[oi + 6] = a[ai + 6 * C];
+      o[oi + 7] = a[ai + 7 * C];
+    }
   }
+  for (; r0 < R; r0++) for (let c = 0; c < C; c++) o[c * R + r0] = a[r0 * C + c];
 }
 
 /** Σ over rows: [R, C] → [C] (float64 accumulation). */

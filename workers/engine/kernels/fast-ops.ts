@@ -6,6 +6,9 @@ import { denseFast, registerDenseKernel } from './dense.js';
 import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel } from './register.js';
 import { effectiveCoefficientsFast } from './coeffs.js';
 import { fusedTrainerAdam } from './fused-adam.js';
+import { activationFast, bnActTrainFast } from './act.js';
+import { softmaxCrossEntropyFast } from './loss.js';
+import { runningStatsFast } from './running-stats.js';
 
 function ensureRegistered(): void {
   registerFastKernels();
@@ -37,6 +40,10 @@ export const fastOps: EngineOps = {
     const a = boundArgs(l, u);
     return asBnOut(runKernel(K.bnBern + a.suffix, { h, coeffs, ...a.inputs }, { ...a.attrs, eps }));
   },
+  bnActTrain: (h, kind, alpha, eps) => bnActTrainFast(h, kind, alpha, eps),
+  activation: (z, kind, alpha) => activationFast(z, kind, alpha),
+  softmaxCrossEntropy: (logits, target) => softmaxCrossEntropyFast(logits, target),
+  runningStats: (updates, momentum, unbiased) => runningStatsFast(updates, momentum, unbiased),
   coefficients: (a, theta, eps) => effectiveCoefficientsFast(a, theta, eps),
   createAdam: (params, lr) => fusedTrainerAdam(params, lr),
 };

@@ -72,7 +72,10 @@ export class FusedAdam {
       if (g.size !== size) throw new Error(`FusedAdam: gradient for ${name} has ${g.size} elements, not ${size}`);
       const gv = readView(backend, g);
       const inPlace = exclusiveView(backend, variable.dataId, variable.shape);
-      const p = inPlace ?? (variable.dataSync().slice() as Float32Array);
+      // Not in place: read the old values through a view (no copy; nothing allocates on the backend until the
+      // loop is done) and write a fresh array.
+      const src = inPlace ?? readView(backend, variable);
+      const p = inPlace ?? new Float32Array(size);
       const m = this.m, v = this.v;
       for (let i = 0; i < size; i++) {
         const gi = gv[i], j = offset + i;
@@ -80,7 +83,7 @@ export class FusedAdam {
         const vi = b2 * v[j] + (1 - b2) * gi * gi;
         m[j] = mi;
         v[j] = vi;
-        p[i] -= (stepSize * mi) / (Math.sqrt(vi) * rc2 + eps);
+        p[i] = src[i] - (stepSize * mi) / (Math.sqrt(vi) * rc2 + eps);
       }
       if (!inPlace) {
         // assign() shares the new tensor's storage; disposing our handle leaves the variable its sole owner,
