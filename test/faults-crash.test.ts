@@ -11,12 +11,21 @@ const tmp = tempDir('deepbern-faults-');
 afterAll(() => tmp.cleanup());
 
 type Row = { run_id: string; epoch: number; metric: string; value: number | null };
-const EPOCHS = 4;
+const EPOCHS = 6;
 
-/** Deterministic per trial, so a failure can be replayed with the same kill delay. */
-function killDelayMs(trial: number): number {
+/** Deterministic per trial (replayable): kill once this many epochs are stored, then this many ms later. */
+function killPoint(trial: number): { epochs: number; extraMs: number } {
   const x = Math.sin(trial * 12.9898 + 78.233) * 43758.5453;
-  return 400 + Math.floor((x - Math.floor(x)) * 5000);
+  const r = x - Math.floor(x);
+  return { epochs: 1 + Math.floor(r * (2 * EPOCHS - 2)), extraMs: Math.floor(((r * 7919) % 1) * 400) };
+}
+
+async function storedEpochs(db: string): Promise<number> {
+  try {
+    return (await query<{ n: number }>(db, "SELECT COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss'"))[0].n;
+  } catch {
+    return 0; // not created yet
+  }
 }
 
 describe(`crash trials (${TRIALS})`, () => {
@@ -27,16 +36,20 @@ describe(`crash trials (${TRIALS})`, () => {
     const file = join(tmp.dir, 'sweep.yaml');
     writeFileSync(file, `name: crash
 dataset: synthetic-higgs
-rows: 800
-base: {depth: 3, width: 8, epochs: ${EPOCHS}, batchSize: 32}
+rows: 1600
+base: {depth: 4, width: 16, epochs: ${EPOCHS}, batchSize: 32}
 parameters:
   activation: {values: [bernstein, relu]}
 `);
     for (let trial = 1; trial <= TRIALS; trial++) {
       const db = join(tmp.dir, `trial-${trial}.db`);
       const child = cliAsync(['sweep', 'run', file, '--workers', '2', '--db', db]);
-      const delay = killDelayMs(trial);
-      await new Promise((r) => setTimeout(r, delay));
+      // Kill at a random moment of a random epoch: mid-batch, mid-checkpoint write or mid-insert.
+      const at = killPoint(trial);
+      const deadline = Date.now() + 120_000;
+      while ((await storedEpochs(db)) < at.epochs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, at.extraMs));
+      const delay = `${at.epochs} epochs + ${at.extraMs} ms`;
       child.child.kill('SIGKILL');
       await child.done;
       let before: Row[] = [];
@@ -51,7 +64,7 @@ parameters:
       const resumed = cli(['sweep', 'resume', sweepId, '--workers', '2', '--db', db]);
       const finishedBeforeKill = /nothing to resume/.test(resumed.stderr);
       if (!finishedBeforeKill) midRun++;
-      if (!finishedBeforeKill) expect(resumed.code, `trial ${trial} (kill at ${delay} ms): ${resumed.stderr}`).toBe(0);
+      if (!finishedBeforeKill) expect(resumed.code, `trial ${trial} (kill after ${delay}): ${resumed.stderr}`).toBe(0);
       const integrity = await query<{ integrity_check: string }>(db, 'PRAGMA integrity_check');
       if (integrity[0]?.integrity_check !== 'ok') corrupt++;
       const after = await query<Row>(db, 'SELECT run_id, epoch, metric, value FROM epoch_metrics');
