@@ -51,7 +51,7 @@ export function runOnViews(
  * A writable view of a tensor's storage when nothing else shares it (refCount 1), for in-place optimiser
  * updates (cpu only); null when shared or elsewhere, so the caller falls back to a copy + assign.
  */
-export function exclusiveView(backend: KernelBackend, dataId: DataId, shape: readonly number[]): Float32Array | null {
+export function exclusiveView(backend: KernelBackend, dataId: DataId): Float32Array | null {
   if (backend.refCount(dataId) !== 1) return null;
   // Never on wasm: its matMul caches XNNPACK operators with the weights packed, keyed by the weight tensor's
   // id, assuming tensors are immutable. An in-place update would leave the forward pass on stale weights

@@ -4,7 +4,6 @@
 // Parameters are updated in place when their storage is unshared (wasm heap / cpu array), otherwise assigned.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainerOptimizer } from '../optimizer.js';
-import type { NamedArray } from '../state.js';
 import { exclusiveView, readView } from './backend-io.js';
 
 export interface AdamConfig {
@@ -71,7 +70,7 @@ export class FusedAdam {
       const { variable, offset, size } = slot;
       if (g.size !== size) throw new Error(`FusedAdam: gradient for ${name} has ${g.size} elements, not ${size}`);
       const gv = readView(backend, g);
-      const inPlace = exclusiveView(backend, variable.dataId, variable.shape);
+      const inPlace = exclusiveView(backend, variable.dataId);
       // Not in place: read the old values through a view (no copy; nothing allocates on the backend until the
       // loop is done) and write a fresh array.
       const src = inPlace ?? readView(backend, variable);
