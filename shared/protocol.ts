@@ -11,3 +11,8 @@ export const EVENTS_PATH = '/events';
 export const UPLOAD_PATH = '/upload';
 export const TOKEN_PARAM = 'token';
 export const BRIDGE_GLOBAL = 'deepbern';
+/**
+ * Electron's contextBridge keeps only an Error's message, so the preload writes the error body into it after
+ * this prefix (`deepbern-error:{"error":…,"kind":…}`) and the client reads the kind back.
+ */
+export const BRIDGE_ERROR_PREFIX = 'deepbern-error:';

@@ -1,6 +1,7 @@
 // The Electron shell without Electron: the window's security options and CSP, the navigation policy, the
 // compiled sandboxed preload (run in a VM with a recording `electron` stand-in), the IPC adapter's refusals,
 // file-dialog grants and event fan-out, and how `deepbern start` decides Electron cannot run.
+import { bridgeErrorBody } from '../src-renderer/api/client.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,7 +100,9 @@ describe('the compiled preload (sandboxed CommonJS)', () => {
     expect(invoked[0]).toEqual([IPC_CHANNELS.call, 'runs.list', [{ limit: 5 }]]);
     replies.push({ ok: false, error: { error: 'no run with id r1', kind: 'not-found' } });
     const e = (await (api['runs.get']!('r1') as Promise<unknown>).catch((x: unknown) => x)) as Error & { kind?: string };
-    expect(e.message).toBe('no run with id r1');
+    // contextBridge passes on only the message, so the body travels in it; the renderer's client reads it back
+    expect(e.message).toBe('deepbern-error:{"error":"no run with id r1","kind":"not-found"}');
+    expect(bridgeErrorBody(`Error invoking remote method 'x': Error: ${e.message}`)).toEqual({ error: 'no run with id r1', kind: 'not-found' });
     expect(e.kind).toBe('not-found');
     replies.push({ ok: true, result: '/home/u/HIGGS.csv.gz' });
     expect(await api.pickFile!()).toBe('/home/u/HIGGS.csv.gz');

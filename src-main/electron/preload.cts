@@ -8,6 +8,8 @@ import type { ApiErrorBody, WorkbenchApi, WorkbenchEvent } from '../../shared/ap
 const CALL = 'deepbern:call';
 const EVENT = 'deepbern:event';
 const PICK_FILE = 'deepbern:pick-file';
+// Typed by the shared constant's literal type, so the two cannot drift apart (type-only import: nothing loads).
+const BRIDGE_ERROR_PREFIX: typeof import('../../shared/protocol.js').BRIDGE_ERROR_PREFIX = 'deepbern-error:';
 
 export const METHODS = [
   'system.info',
@@ -53,7 +55,8 @@ type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
 async function unwrap(p: Promise<Reply>): Promise<unknown> {
   const r = await p;
   if (r.ok) return r.result;
-  const e = new Error(r.error.error) as Error & { kind?: string };
+  // contextBridge passes only the message on to the page: carry the whole error body in it.
+  const e = new Error(BRIDGE_ERROR_PREFIX + JSON.stringify(r.error)) as Error & { kind?: string };
   e.kind = r.error.kind;
   throw e;
 }

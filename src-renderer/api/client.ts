@@ -2,7 +2,7 @@
 // preload exposed it, else HTTP (POST /api/<method>) + a WebSocket for events, per shared/protocol.ts.
 // Views never know which transport they talk to.
 import type { ApiErrorBody, ApiMethod, WorkbenchApi, WorkbenchEvent } from '../../shared/api.js';
-import { API_PREFIX, BRIDGE_GLOBAL, EVENTS_PATH, TOKEN_PARAM, UPLOAD_PATH } from '../../shared/protocol.js';
+import { API_PREFIX, BRIDGE_ERROR_PREFIX, BRIDGE_GLOBAL, EVENTS_PATH, TOKEN_PARAM, UPLOAD_PATH } from '../../shared/protocol.js';
 
 export type Args<M extends ApiMethod> = Parameters<WorkbenchApi[M]>;
 export type Result<M extends ApiMethod> = Awaited<ReturnType<WorkbenchApi[M]>>;
@@ -57,6 +57,18 @@ export function cleanBridgeMessage(msg: string): string {
   return msg.replace(/^Error invoking remote method '[^']*':\s*/, '').replace(/^(\w*Error):\s*/, '');
 }
 
+/** The error body the preload wrote into a bridged Error's message (see BRIDGE_ERROR_PREFIX), if any. */
+export function bridgeErrorBody(msg: string): ApiErrorBody | null {
+  const at = msg.indexOf(BRIDGE_ERROR_PREFIX);
+  if (at < 0) return null;
+  try {
+    const b = JSON.parse(msg.slice(at + BRIDGE_ERROR_PREFIX.length)) as Partial<ApiErrorBody>;
+    return typeof b.error === 'string' && typeof b.kind === 'string' ? (b as ApiErrorBody) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class WorkbenchClient {
   readonly transport: 'electron' | 'web';
   private token: string | null = null;
@@ -82,8 +94,10 @@ export class WorkbenchClient {
         return await fn(...args);
       } catch (e) {
         if (e instanceof ApiError) throw e;
-        const raw = e instanceof Error ? e.message : String(e);
-        throw new ApiError(cleanBridgeMessage(raw), (e as { kind?: ApiErrorBody['kind'] }).kind ?? 'internal');
+        const raw = cleanBridgeMessage(e instanceof Error ? e.message : String(e));
+        const body = bridgeErrorBody(raw);
+        if (body) throw new ApiError(body.error, body.kind);
+        throw new ApiError(raw, (e as { kind?: ApiErrorBody['kind'] }).kind ?? 'internal');
       }
     }
     let res: Response;
