@@ -20,17 +20,24 @@ export function ema(ys: (number | null)[], weight: number): (number | null)[] {
 }
 
 /** Align several runs' buckets on the union of their epochs: [xs, ys per run] with nulls where missing. */
-export function alignSeries(byRun: Record<string, SeriesBucket[]>, runIds: string[]): { x: number[]; ys: (number | null)[][] } {
+export function alignSeries(
+  byRun: Record<string, SeriesBucket[]>,
+  runIds: string[],
+): { x: number[]; ys: (number | null)[][]; mins: (number | null)[][]; maxs: (number | null)[][]; bucketed: boolean } {
   const xs = new Set<number>();
   for (const id of runIds) for (const b of byRun[id] ?? []) xs.add(b.epoch);
   const x = [...xs].sort((a, b) => a - b);
   const pos = new Map(x.map((v, i) => [v, i]));
-  const ys = runIds.map((id) => {
-    const row: (number | null)[] = new Array(x.length).fill(null);
-    for (const b of byRun[id] ?? []) row[pos.get(b.epoch)!] = Number.isFinite(b.last) ? b.last : null;
-    return row;
-  });
-  return { x, ys };
+  const fin = (v: number) => (Number.isFinite(v) ? v : null);
+  const rows = (pick: (b: SeriesBucket) => number) =>
+    runIds.map((id) => {
+      const row: (number | null)[] = new Array(x.length).fill(null);
+      for (const b of byRun[id] ?? []) row[pos.get(b.epoch)!] = fin(pick(b));
+      return row;
+    });
+  // A bucket spanning several epochs has min < max: the chart then shades the spread (W&B-style min/max band).
+  const bucketed = runIds.some((id) => (byRun[id] ?? []).some((b) => b.min !== b.max));
+  return { x, ys: rows((b) => b.last), mins: rows((b) => b.min), maxs: rows((b) => b.max), bucketed };
 }
 
 /** For a log axis: non-positive values become null (uPlot cannot draw them). */
