@@ -1,5 +1,6 @@
 // What the workbench and remote workers say to each other through Redis: the BullMQ queue, our own keys,
 // and the shapes of job data, progress messages, acks and results. Binary data travels as base64.
+import type { RemoteWorkerView } from '../../shared/api.js';
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { EpochReport } from '../../shared/metrics.js';
 import type { BackendPref } from '../engine/backend.js';
@@ -60,18 +61,8 @@ export interface StoredCheckpoint {
   state: string;
 }
 
-export interface RemoteWorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  backend: string;
-  concurrency: number;
-  busy: number;
-  runs: string[];
-  version: string;
-  startedAt: number;
-  seenAt: number;
-}
+/** A worker's heartbeat record: exactly what the app shows (the contract's type). */
+export type RemoteWorkerInfo = RemoteWorkerView;
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 export const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
