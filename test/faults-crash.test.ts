@@ -17,7 +17,7 @@ const EPOCHS = 6;
 function killPoint(trial: number): { epochs: number; extraMs: number } {
   const x = Math.sin(trial * 12.9898 + 78.233) * 43758.5453;
   const r = x - Math.floor(x);
-  return { epochs: 1 + Math.floor(r * (2 * EPOCHS - 2)), extraMs: Math.floor(((r * 7919) % 1) * 400) };
+  return { epochs: 1 + Math.floor(r * (2 * EPOCHS - 3)), extraMs: Math.floor(((r * 7919) % 1) * 150) };
 }
 
 async function storedEpochs(db: string): Promise<number> {
@@ -36,7 +36,7 @@ describe(`crash trials (${TRIALS})`, () => {
     const file = join(tmp.dir, 'sweep.yaml');
     writeFileSync(file, `name: crash
 dataset: synthetic-higgs
-rows: 1600
+rows: 3200
 base: {depth: 4, width: 16, epochs: ${EPOCHS}, batchSize: 32}
 parameters:
   activation: {values: [bernstein, relu]}
