@@ -3,12 +3,12 @@
 // the report HTML downloads; a tiny approximation lab runs from the Approximation lab form; Settings shows a
 // clear error for an unreachable Redis. Screenshots go to test-results/e2e-paper-*.png.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkbenchEvent } from '../shared/api.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
@@ -16,7 +16,6 @@ import { startWebServer, type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
-const CHROMIUM = '/usr/bin/chromium';
 
 const LABELS = ['Bern_{9,0.01}[-5,5]', 'Bern_{9,0.01}adaptive', 'ReLU', 'ReLU_res', 'SELU', 'SELU_BN', 'GELU', 'LReLU_0.01'];
 const SWEEP = `name: paper-e2e
@@ -43,7 +42,7 @@ let web: WebServer;
 let context: BrowserContext;
 let page: Page;
 let sweepId = '';
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-paper-'));
@@ -63,19 +62,7 @@ beforeAll(async () => {
   sweepId = (await service['sweeps.launch'](SWEEP)).id;
   await done;
   await mkdir(SHOTS, { recursive: true });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    viewport: { width: 1440, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  ({ context, page, consoleErrors } = await launchBrowser(dir, { acceptDownloads: true }));
 }, 600_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // The run store: every run, its per-epoch and per-layer metrics, its latest checkpoint and final model, plus
 // sweeps and imported datasets. The main process is the only writer; others may open it read-only.
-import type { LayerGrid, RunDetail, RunSummary, SeriesBucket } from '../../shared/api.js';
+import type { LayerGrid, ListRunsQuery, RunDetail, RunSummary, SeriesBucket } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type EpochReport, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, parseSpec, type NetworkSpec } from '../../shared/spec.js';
 import type { SweepFile } from '../../shared/sweep.js';
@@ -34,17 +34,13 @@ export interface CreateRunInput {
   tags?: string[];
 }
 
-export interface ListRunsOptions {
+/**
+ * The contract's query (search: words matched, all of them, case-insensitive, against id, name, label,
+ * dataset and tags; orderBy: a whitelisted RunSummary field or runs column, default created_at; limit default
+ * 100), plus several statuses at once for internal callers.
+ */
+export interface ListRunsOptions extends Omit<ListRunsQuery, 'status'> {
   status?: RunStatus | readonly RunStatus[];
-  sweepId?: string;
-  /** Words matched (all of them, case-insensitive) against id, name, label, dataset and tags. */
-  search?: string;
-  /** A RunSummary field or runs column, e.g. 'createdAt', 'final_test_acc' (whitelisted). Default created_at. */
-  orderBy?: string;
-  desc?: boolean;
-  /** Default 100. */
-  limit?: number;
-  offset?: number;
 }
 
 export interface DeleteRunsResult {
