@@ -1,7 +1,7 @@
 // Sweeps on a real Piscina pool with a real SQLite file: every epoch lands once; cancel, divergence,
 // early termination; and a SIGKILLed sweep process resumes with nothing lost or duplicated.
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import sqlite3 from 'sqlite3';
 import type { WorkbenchEvent } from '../shared/api.js';
 import { RunStore } from '../src-main/store/run-store.js';
@@ -114,6 +114,23 @@ early_terminate: {type: median, min_epochs: 1, warmup_runs: 2}
       expect(bad.epochsDone).toBeLessThan(4);
       expect((await store.getRun(runIds[0])).status).toBe('finished');
     });
+  });
+});
+
+describe('plan order', () => {
+  it('runs created in the same millisecond still list (and so run) in plan order', async () => {
+    const store = await RunStore.open(join(tmp.dir, 'order.db'));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+    try {
+      const { sweepId } = await createSweepFromText(store, tiny('parameters:\n  width: {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}\n  activation: {value: relu}\n'));
+      const rows = (await store.listRuns({ sweepId, orderBy: 'created_at' })).rows;
+      expect(new Set(rows.map((r) => r.createdAt)).size).toBe(1);
+      expect(rows.map((r) => r.width)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    } finally {
+      vi.useRealTimers();
+      await store.close();
+    }
   });
 });
 

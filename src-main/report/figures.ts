@@ -49,10 +49,7 @@ export async function describeSource(store: RunStore, ids: string[]): Promise<Da
 export async function buildPaperFigures(store: RunStore, sweepId: string): Promise<PaperFigures> {
   const sweep = await store.getSweep(sweepId);
   // Creation order is plan order: series keep the sweep file's order of activations.
-  // Runs created in one millisecond tie on created_at; their names carry the zero-padded plan index.
-  const runs = (await store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows.sort(
-    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name),
-  );
+  const runs = (await store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
   const specs = new Map<string, Awaited<ReturnType<RunStore['getRun']>>['spec']>();
   for (const r of runs) specs.set(r.id, (await store.getRun(r.id)).spec);
   const seeds = new Map(runs.map((r) => [r.id, specs.get(r.id)!.seed]));

@@ -172,9 +172,10 @@ export class RunStore {
     if (!Number.isInteger(offset) || offset < 0) throw new StoreError(`offset must be a non-negative integer (got ${offset})`, 'invalid');
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     return this.db.transaction(async () => {
-      // NULLs (e.g. no test accuracy yet) sort last either way; id breaks ties so pages never overlap.
+      // NULLs (e.g. no test accuracy yet) sort last either way. Ties (runs a sweep created in one millisecond) fall
+      // back to the name, which carries the plan index, so plan order holds; id makes pages never overlap.
       const rows = await this.db.all<RunRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM runs ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+        `SELECT ${SUMMARY_COLUMNS} FROM runs ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, name ${dir}, id ${dir} LIMIT ? OFFSET ?`,
         [...params, limit, offset],
       );
       const total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
