@@ -8,6 +8,7 @@ import { applyActivation, type FixedActivation } from '../workers/engine/activat
 import { initBackend } from '../workers/engine/backend.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
 import { referenceOps } from '../workers/engine/ops.js';
+import { relErr } from './support/tensors.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 const KINDS: FixedActivation[] = ['relu', 'leaky_relu', 'selu', 'gelu'];
@@ -21,16 +22,6 @@ afterAll(async () => {
   await initBackend('wasm');
 });
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync(), bv = b.dataSync();
-  expect(av.length).toBe(bv.length);
-  let num = 0, den = 1e-6;
-  for (let i = 0; i < av.length; i++) {
-    num = Math.max(num, Math.abs(av[i] - bv[i]));
-    den = Math.max(den, Math.abs(bv[i]));
-  }
-  return num / den;
-}
 
 /** h [B, W]: random, plus columns whose batch mean is hit exactly (x̂ = 0) and plain zeros (z = 0). */
 function input(seed: string): Float32Array {

@@ -8,6 +8,7 @@ import { initBackend } from '../workers/engine/backend.js';
 import { effectiveCoefficientsT } from '../workers/engine/bernstein-reference.js';
 import { effectiveCoefficientsFast, fastOps, pickOps } from '../workers/engine/kernels/index.js';
 import { referenceOps, type EngineOps } from '../workers/engine/ops.js';
+import { relErr } from './support/tensors.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 const DEGREES = [1, 3, 9, 15];
@@ -21,17 +22,6 @@ afterAll(async () => {
   await initBackend('wasm');
 });
 
-/** max|a − b| / max|b| (floor 1e-6): one number per tensor, strict where values are small. */
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync(), bv = b.dataSync();
-  expect(av.length).toBe(bv.length);
-  let num = 0, den = 1e-6;
-  for (let i = 0; i < av.length; i++) {
-    num = Math.max(num, Math.abs(av[i] - bv[i]));
-    den = Math.max(den, Math.abs(bv[i]));
-  }
-  return num / den;
-}
 
 function rand(rng: () => number, shape: number[], lo: number, hi: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

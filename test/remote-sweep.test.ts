@@ -3,13 +3,13 @@
 // local-pool run; bad Redis URLs fail with one clear line and leave the sweep resumable; cancel empties the queue.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import sqlite3 from 'sqlite3';
 import { listRemoteWorkers } from '../workers/remote/registry.js';
 import { BIN, cli, cliAsync, tempDir, type CliResult } from './support/cli.js';
+import { startRedisServer } from './support/redis.js';
 
 const tmp = tempDir('deepbern-remote-');
 const PASSWORD = 'test-' + Math.random().toString(36).slice(2);
@@ -18,35 +18,16 @@ let port = 0;
 let url = '';
 const workers = new Set<ChildProcess>();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 
 async function startRedis(): Promise<void> {
-  port = await freePort();
-  url = `redis://:${PASSWORD}@127.0.0.1:${port}`;
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no', '--dir', tmp.dir], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await redisCall('PING');
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  ({ proc: redis, port } = await startRedisServer(tmp.dir, PASSWORD, async (p) => {
+    port = p;
+    url = `redis://:${PASSWORD}@127.0.0.1:${p}`;
+    await redisCall('PING');
+  }));
 }
 
 /** One command on a fresh connection (no retries: an error if redis-server is not up yet). */

@@ -3,9 +3,8 @@
 // progress events, settings (the Redis password never comes back), remote.workers against a real redis-server
 // (a live heartbeat; an unreachable port), and sweeps launched with "use remote workers" going to the remote
 // executor — or refused, with nothing stored, when Redis is down.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,22 +15,12 @@ import { connectRemoteExecutor } from '../src-main/service/remote.js';
 import { publishWorker } from '../workers/remote/registry.js';
 import { httpHarness, ipcHarness, rejection, TINY_SWEEP, type Harness } from './service-harness.js';
 import { tempDir } from './support/cli.js';
+import { startRedisServer } from './support/redis.js';
 
 const PASSWORD = 'paper-contract-pw';
 const tmp = tempDir('deepbern-redis-');
 let redis: ChildProcess | null = null;
 let port = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function client(): Promise<Redis> {
   const c = new Redis({ host: '127.0.0.1', port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -41,18 +30,10 @@ async function client(): Promise<Redis> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no', '--dir', tmp.dir], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      (await client()).disconnect();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  ({ proc: redis, port } = await startRedisServer(tmp.dir, PASSWORD, async (p) => {
+    port = p;
+    (await client()).disconnect();
+  }));
 });
 afterAll(async () => {
   if (redis && redis.exitCode === null) {

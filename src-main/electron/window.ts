@@ -1,21 +1,10 @@
 // The Electron window's security settings, kept free of any `electron` import so tests can assert them
 // without the Electron binary (test/electron-window.test.ts).
 import { fileURLToPath } from 'node:url';
+import { rendererCsp } from '../csp.js';
 
 /** The renderer's policy, also sent as a response header; the page's own <meta> CSP says the same. */
-export const APP_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+export const APP_CSP = rendererCsp();
 
 /** BrowserWindow options: an isolated, sandboxed renderer with no Node and the web security model on. */
 export function windowOptions(preload: string) {

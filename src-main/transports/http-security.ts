@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TOKEN_PARAM } from '../../shared/protocol.js';
+import { rendererCsp } from '../csp.js';
 
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
@@ -72,20 +73,7 @@ export function foreignRequest(req: IncomingMessage, opts: { port: number; loopb
 }
 
 export function contentSecurityPolicy(host: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // Vue and the chart libraries set inline styles; no inline script is ever allowed.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self' ws://${host}`,
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  return rendererCsp(["'self'", `ws://${host}`]);
 }
 
 export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse): void {
