@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import sqlite3 from 'sqlite3';
 import { listRemoteWorkers } from '../workers/remote/registry.js';
 import { BIN, cli, cliAsync, tempDir, type CliResult } from './support/cli.js';
-import { startRedisServer } from './support/redis.js';
+import { freePort, startRedisServer } from './support/redis.js';
 
 const tmp = tempDir('deepbern-remote-');
 const PASSWORD = 'test-' + Math.random().toString(36).slice(2);
