@@ -6,6 +6,7 @@
 //
 // Layout: [B, W] row-major, walked row by row with per-unit accumulators in float64 scratch (sequential
 // access; JS arithmetic is float64, only storage is float32).
+import { columnStats } from './bernstein-math.js';
 
 export const ACT_CODES = { relu: 0, leaky_relu: 1, selu: 2, gelu: 3 } as const;
 export type ActCode = (typeof ACT_CODES)[keyof typeof ACT_CODES];
@@ -71,17 +72,8 @@ export function bnActForward(
   y: Float32Array, mean: Float32Array, variance: Float32Array,
 ): void {
   const N = B * W;
+  columnStats(h, B, W, mean, variance);
   for (let w = 0; w < W; w++) {
-    // Σh, Σh² in float64 (as columnStats in bernstein-math.ts)
-    let s1 = 0, s2 = 0;
-    for (let idx = w; idx < N; idx += W) {
-      const v = h[idx];
-      s1 += v;
-      s2 += v * v;
-    }
-    const m0 = s1 / B;
-    mean[w] = m0;
-    variance[w] = Math.max(s2 / B - m0 * m0, 0);
     // Normalise with the stored (float32) statistics, exactly as the backward pass recomputes x̂ from them;
     // x̂ = 0 exactly iff h = mean, as in the reference, so the kinks (relu′(0) = 0, leaky′(0) = α) agree.
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
