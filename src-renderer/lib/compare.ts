@@ -26,7 +26,7 @@ export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }>
 };
 
 /** Spec fields shown in the parameter table, in order. */
-export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'residual', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
+export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
 
 export function paramValue(r: RunDetail, f: string): string {
   const v = (r.spec as unknown as Record<string, unknown>)[f];

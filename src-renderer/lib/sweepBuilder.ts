@@ -40,6 +40,8 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'activation', label: 'activation', values: 'bernstein, relu, selu, gelu, leaky_relu', min: 0, max: 0, distribution: 'uniform' },
   { field: 'batchNorm', label: 'batch norm', values: 'true, false', min: 0, max: 0, distribution: 'uniform' },
   { field: 'residual', label: 'residual', values: 'false, true', min: 0, max: 0, distribution: 'uniform' },
+  { field: 'init', label: 'init', values: 'torch, he_normal', min: 0, max: 0, distribution: 'uniform' },
+  { field: 'bnAffine', label: 'affine batch norm', values: 'false, true', min: 0, max: 0, distribution: 'uniform' },
   { field: 'alpha', label: 'LReLU α', values: '0.005, 0.01, 0.05', min: 0.001, max: 0.1, distribution: 'log_uniform' },
   { field: 'lr', label: 'learning rate', values: '0.001, 0.0003', min: 0.0001, max: 0.01, distribution: 'log_uniform' },
   { field: 'batchSize', label: 'batch size', values: '128, 256', min: 32, max: 512, distribution: 'int' },
@@ -49,7 +51,7 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'tau', label: 'τ (dead threshold, ours)', values: '1e-6, 1e-4', min: 1e-8, max: 1e-3, distribution: 'log_uniform' },
 ];
 
-export const CATEGORICAL = new Set(['bounds', 'activation', 'batchNorm', 'residual', 'optimizer', 'boundsMode']);
+export const CATEGORICAL = new Set(['bounds', 'activation', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'boundsMode']);
 
 export function newAxis(field: string): Axis {
   const p = AXIS_PRESETS.find((a) => a.field === field);
