@@ -38,6 +38,9 @@ export interface FinalRow {
   deadRatio: number | null;
   /** Dead ratio of the deepest layer at the last epoch. */
   deadLast: number | null;
+  /** The run's weight initialisation and whether its batch norm was affine (docs/init.md). */
+  init?: string;
+  bnAffine?: boolean;
 }
 
 export interface PaperFigures {

@@ -61,6 +61,11 @@ describe('paper report', () => {
       expect(f.source.kind).toBe('synthetic-higgs');
       expect(f.finalTable.map((r) => [r.label, r.status, r.epochsDone])).toEqual(LABELS.map((l) => [l, 'finished', 2]));
       expect(f.finalTable.every((r) => r.testAcc !== null && r.testLoss !== null)).toBe(true);
+      // each run's init (the activation's default here) and batch-norm mode, in the table and the HTML
+      expect(f.finalTable.map((r) => [r.init, r.bnAffine])).toEqual([['lecun_normal', false], ['he_normal', false], ['lecun_normal', false]]);
+      const final = html.slice(html.indexOf('id="final"'));
+      expect(final).toContain('<th>init</th>');
+      expect(final).toContain('he_normal');
       // the real Bernstein run's certificate holds (the floor is a theorem; only a bug breaks it)
       expect(certificates).toHaveLength(1);
       expect(certificates[0]!.ok).toBe(true);

@@ -100,6 +100,8 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
       trainLoss: r.final.train_loss,
       deadRatio: r.epochsDone > 0 ? await store.finalMetric(r.id, 'dead_ratio') : null,
       deadLast: dead.find((p) => p.layer === r.depth)?.value ?? null,
+      init: specs.get(r.id)!.init,
+      bnAffine: specs.get(r.id)!.batchNorm && specs.get(r.id)!.bnAffine,
     });
   }
 

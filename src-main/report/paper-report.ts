@@ -131,8 +131,8 @@ ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch.${zeroNote(c5b
   }
 
   const finalTable = table(
-    ['label', 'run', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss', 'dead ratio (all)', 'dead ratio (last layer)'],
-    f.finalTable.map((r) => [esc(r.label), esc(r.runId), String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss), num(r.deadRatio), num(r.deadLast)]),
+    ['label', 'run', 'depth', 'width', 'init', 'BN affine', 'status', 'epochs', 'test acc', 'test loss', 'train loss', 'dead ratio (all)', 'dead ratio (last layer)'],
+    f.finalTable.map((r) => [esc(r.label), esc(r.runId), String(r.depth), String(r.width), esc(r.init ?? '–'), r.bnAffine ? 'yes' : 'no', esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss), num(r.deadRatio), num(r.deadLast)]),
   );
 
   const body = `
