@@ -82,7 +82,16 @@ export function bnActForward(
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
     if (affine !== null) {
       const ga = affine.gamma[w], be = affine.beta[w];
-      for (let idx = w; idx < N; idx += W) y[idx] = act(code, alpha, (h[idx] - m) * sc * ga + be);
+      if (code === 0) {
+        for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc * ga + be; y[idx] = (x + Math.abs(x)) * 0.5; }
+      } else if (code === 1) {
+        for (let idx = w; idx < N; idx += W) {
+          const x = (h[idx] - m) * sc * ga + be, a = Math.abs(x);
+          y[idx] = (x + a) * 0.5 + alpha * ((x - a) * 0.5);
+        }
+      } else {
+        for (let idx = w; idx < N; idx += W) y[idx] = act(code, alpha, (h[idx] - m) * sc * ga + be);
+      }
     } else if (code === 0) {
       for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc; y[idx] = (x + Math.abs(x)) * 0.5; }
     } else if (code === 1) {
@@ -112,8 +121,9 @@ export function bnActBackward(
     if (affine !== null) {
       const ga = affine.gamma[w], be = affine.beta[w];
       for (let idx = w; idx < N; idx += W) {
-        const x = (h[idx] - m) * sc;
-        const g = dy[idx] * actGrad(code, alpha, x * ga + be);
+        const x = (h[idx] - m) * sc, z = x * ga + be;
+        // relu / leaky masks branch-free, as below
+        const g = code === 0 ? dy[idx] * +(z > 0) : code === 1 ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0))) : dy[idx] * actGrad(code, alpha, z);
         dh[idx] = g;
         sg += g;
         sgx += g * x;
