@@ -146,6 +146,12 @@ describe.each([
     expect(html).toContain('Gradient certificate');
     expect(html).toContain('Bern_{9,0.01}[-5,5]');
     expect((await rejection(h.call('paper.reportHtml', 's-nope'))).body.kind).toBe('not-found');
+    // the dead-ratio reading: the paper's epoch average by default, the eval-batch one on request, nothing else
+    expect(html).toMatch(/Dead ratio shown: <b>epoch average/);
+    expect(await h.call('paper.reportHtml', sweep.id, 'eval')).toMatch(/Dead ratio shown: <b>fixed evaluation batch/);
+    const bad = await rejection(h.call('paper.reportHtml', sweep.id, 'median' as never));
+    expect(bad.body.kind).toBe('bad-request');
+    expect(bad.body.error).toMatch(/epoch, eval/);
   });
 
   it('paper.approxRun: a tiny lab runs in the background with progress events; one at a time; bad targets refused', async () => {
