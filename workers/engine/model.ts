@@ -7,7 +7,7 @@ import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
 import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
 import { readView } from './kernels/backend-io.js';
-import { identityTheta, normalMatrix, normalStream, weightGain } from './init.js';
+import { drawLayer, identityTheta, initStream } from './init.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
 
@@ -71,17 +71,18 @@ export class DeepBernModel {
     readonly dims: ModelDims,
     readonly ops: EngineOps = referenceOps,
   ) {
-    const next = normalStream(`deepbern-init:${spec.seed}`);
+    const next = initStream(`deepbern-init:${spec.seed}`);
     const W = spec.width;
     const isBern = spec.activation === 'bernstein';
     const [l, u] = spec.bounds;
     for (let i = 1; i <= spec.depth; i++) {
       const inDim = i === 1 ? dims.inputDim : W;
+      const init = drawLayer(next, spec.init, inDim, W, false);
       const layer: HiddenLayer = {
         index: i,
         inDim,
-        w: this.variable(`L${i}/w`, tf.tensor2d(normalMatrix(next, inDim, W, weightGain(spec.activation)), [inDim, W])),
-        b: this.variable(`L${i}/b`, tf.zeros([W]) as tf.Tensor1D),
+        w: this.variable(`L${i}/w`, tf.tensor2d(init.w, [inDim, W])),
+        b: this.variable(`L${i}/b`, tf.tensor1d(init.b)),
         skip: spec.residual && inDim === W,
       };
       if (isBern) {
@@ -98,8 +99,9 @@ export class DeepBernModel {
       }
       this.layers.push(layer);
     }
-    this.outW = this.variable('out/w', tf.tensor2d(normalMatrix(next, W, dims.outputDim, weightGain('linear')), [W, dims.outputDim]));
-    this.outB = this.variable('out/b', tf.zeros([dims.outputDim]) as tf.Tensor1D);
+    const out = drawLayer(next, spec.init, W, dims.outputDim, true);
+    this.outW = this.variable('out/w', tf.tensor2d(out.w, [W, dims.outputDim]));
+    this.outB = this.variable('out/b', tf.tensor1d(out.b));
   }
 
   private variable<R extends tf.Rank>(name: string, init: tf.Tensor<R>): tf.Variable<R> {
