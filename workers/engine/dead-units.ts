@@ -30,15 +30,28 @@ export function deadUnitsFixed(
   src: Float32Array, B: number, W: number, norm: ColumnNorm | null, code: number, alpha: number, tau: number,
 ): number {
   const N = B * W;
+  // Leaky ReLU: σ' ∈ {α, 1}; with α ≥ τ no unit can die (τ ≤ 1), else it dies iff z ≤ 0 throughout, as ReLU.
+  if (code === 1 && alpha >= tau) return 0;
+  const rectifier = code === 0 || code === 1;
   let dead = 0;
   for (let w = 0; w < W; w++) {
     const { m, sc, g, b } = normalizer(norm, w);
     let alive = false;
-    for (let idx = w; idx < N; idx += W) {
-      const z = norm ? (src[idx] - m) * sc * g + b : src[idx];
-      if (Math.abs(actGrad(code, alpha, z)) >= tau) {
-        alive = true;
-        break;
+    if (rectifier && tau <= 1) {
+      // σ' = 1 ≥ τ iff z > 0 (the kernels' subgradient at 0 is the lower branch).
+      for (let idx = w; idx < N; idx += W) {
+        if ((norm ? (src[idx] - m) * sc * g + b : src[idx]) > 0) {
+          alive = true;
+          break;
+        }
+      }
+    } else {
+      for (let idx = w; idx < N; idx += W) {
+        const z = norm ? (src[idx] - m) * sc * g + b : src[idx];
+        if (Math.abs(actGrad(code, alpha, z)) >= tau) {
+          alive = true;
+          break;
+        }
       }
     }
     if (!alive) dead++;
