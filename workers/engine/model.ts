@@ -8,7 +8,7 @@ import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
 import { readView } from './kernels/backend-io.js';
 import { drawLayer, identityTheta, initStream } from './init.js';
-import { referenceOps, type EngineOps } from './ops.js';
+import { applyAffine, referenceOps, type BnAffine, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
 
 export const BN_EPS = 1e-5;
@@ -27,6 +27,9 @@ export interface HiddenLayer {
   b: tf.Variable<tf.Rank.R1>;
   a?: tf.Variable<tf.Rank.R1>;
   theta?: tf.Variable<tf.Rank.R2>;
+  /** Affine batch norm (spec.bnAffine): learnable scale γ (init 1) and shift β (init 0) per unit. */
+  gamma?: tf.Variable<tf.Rank.R1>;
+  beta?: tf.Variable<tf.Rank.R1>;
   /** Buffers (not trained): running batch-norm stats, adaptive bounds. Replaced, never mutated, per update. */
   bnMean?: tf.Tensor1D;
   bnVar?: tf.Tensor1D;
@@ -96,6 +99,10 @@ export class DeepBernModel {
       if (spec.batchNorm) {
         layer.bnMean = tf.keep(tf.zeros([W]) as tf.Tensor1D);
         layer.bnVar = tf.keep(tf.ones([W]) as tf.Tensor1D);
+        if (spec.bnAffine) {
+          layer.gamma = this.variable(`L${i}/bn_gamma`, tf.ones([W]) as tf.Tensor1D);
+          layer.beta = this.variable(`L${i}/bn_beta`, tf.zeros([W]) as tf.Tensor1D);
+        }
       }
       this.layers.push(layer);
     }
@@ -116,13 +123,14 @@ export class DeepBernModel {
     const out: { name: string; variable: tf.Variable }[] = [];
     for (const L of this.layers) {
       out.push({ name: `L${L.index}/w`, variable: L.w }, { name: `L${L.index}/b`, variable: L.b });
+      if (L.gamma && L.beta) out.push({ name: `L${L.index}/bn_gamma`, variable: L.gamma }, { name: `L${L.index}/bn_beta`, variable: L.beta });
       if (L.a && L.theta) out.push({ name: `L${L.index}/a`, variable: L.a }, { name: `L${L.index}/theta`, variable: L.theta });
     }
     out.push({ name: 'out/w', variable: this.outW }, { name: 'out/b', variable: this.outB });
     return out;
   }
 
-  /** Weights + biases + Bernstein a, θ (batch norm has no affine part, so no parameters). */
+  /** Weights + biases + affine batch norm γ, β (when on) + Bernstein a, θ. */
   paramCount(): number {
     return this.trainables().reduce((s, t) => s + t.variable.size, 0);
   }
@@ -135,6 +143,11 @@ export class DeepBernModel {
 
   bounds(L: HiddenLayer): { l: Bound; u: Bound } {
     return L.lo && L.hi ? { l: L.lo, u: L.hi } : { l: this.spec.bounds[0], u: this.spec.bounds[1] };
+  }
+
+  /** The layer's affine batch-norm parameters, or undefined (plain batch norm or none). */
+  affine(L: HiddenLayer): BnAffine | undefined {
+    return L.gamma && L.beta ? { gamma: L.gamma, beta: L.beta } : undefined;
   }
 
   private activate(L: HiddenLayer, z: tf.Tensor2D, coeffs?: tf.Tensor2D): tf.Tensor2D {
@@ -157,13 +170,13 @@ export class DeepBernModel {
       if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
         const { l, u } = this.bounds(L);
         const c = this.coefficients(L);
-        const r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS);
+        const r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r, c);
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
-        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS);
+        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r);
@@ -173,7 +186,8 @@ export class DeepBernModel {
         if (this.spec.batchNorm) {
           const r = this.ops.batchNormTrain(pre, BN_EPS);
           stats.bn.push({ mean: r.mean, variance: r.variance });
-          z = r.y;
+          const affine = this.affine(L);
+          z = affine ? applyAffine(r.y, affine) : r.y;
         } else stats.bn.push(null);
         stats.range.push(adaptive ? { min: tf.min(z, 0) as tf.Tensor1D, max: tf.max(z, 0) as tf.Tensor1D } : null);
         const c = this.spec.activation === 'bernstein' ? this.coefficients(L) : undefined;
@@ -187,7 +201,7 @@ export class DeepBernModel {
 
   /**
    * Pushes layer L's dead-unit count for this batch: src is z itself (norm null) or the fused kernels' input h
-   * with their batch statistics. Reads the tensors' storage in place (no kernel, no copy on wasm/cpu).
+   * with their batch statistics (and the layer's γ, β under affine batch norm). Reads the tensors' storage in place (no kernel, no copy on wasm/cpu).
    */
   private countDead(
     t: DeadTally, L: HiddenLayer, src: tf.Tensor2D, norm: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null, coeffs?: tf.Tensor2D,
@@ -196,7 +210,11 @@ export class DeepBernModel {
     const backend = tf.backend();
     const view = (v: tf.Tensor) => readView(backend, v);
     const [B, W] = src.shape;
-    const n = norm ? { mean: view(norm.mean), variance: view(norm.variance), eps: BN_EPS } : null;
+    // The fused kernels apply affine batch norm inside: fold γ, β in (the composed path hands z itself).
+    const affine = norm ? this.affine(L) : undefined;
+    const n = norm
+      ? { mean: view(norm.mean), variance: view(norm.variance), eps: BN_EPS, gamma: affine ? view(affine.gamma) : null, beta: affine ? view(affine.beta) : null }
+      : null;
     let count: number;
     if (coeffs) {
       const { l, u } = this.bounds(L);
@@ -275,7 +293,11 @@ export class DeepBernModel {
     let h = x;
     for (const L of this.layers) {
       let z = this.ops.dense(h, L.w, L.b);
-      if (L.bnMean && L.bnVar) z = tf.div(tf.sub(z, L.bnMean), tf.sqrt(tf.add(L.bnVar, BN_EPS))) as tf.Tensor2D;
+      if (L.bnMean && L.bnVar) {
+        z = tf.div(tf.sub(z, L.bnMean), tf.sqrt(tf.add(L.bnVar, BN_EPS))) as tf.Tensor2D;
+        const affine = this.affine(L);
+        if (affine) z = applyAffine(z, affine);
+      }
       if (opts.record) opts.record.push(tf.keep(z));
       const y = this.activate(L, z);
       h = L.skip ? tf.add(y, h) : y;
