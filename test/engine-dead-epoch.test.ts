@@ -35,7 +35,8 @@ function directDeadCounts(model: DeepBernModel, rows: number[][]): number[] {
     if (spec.batchNorm) {
       const mean = Array.from({ length: W }, (_, o) => z.reduce((s, r) => s + r[o], 0) / B);
       const vari = Array.from({ length: W }, (_, o) => z.reduce((s, r) => s + (r[o] - mean[o]) ** 2, 0) / B);
-      z = z.map((r) => r.map((v, o) => (v - mean[o]) / Math.sqrt(vari[o] + BN_EPS)));
+      const g = L.gamma ? L.gamma.dataSync() : null, be = L.beta ? L.beta.dataSync() : null;
+      z = z.map((r) => r.map((v, o) => ((v - mean[o]) / Math.sqrt(vari[o] + BN_EPS)) * (g ? g[o] : 1) + (be ? be[o] : 0)));
     }
     let dsig: (o: number, v: number) => number, sig: (o: number, v: number) => number;
     if (spec.activation === 'bernstein') {
@@ -106,6 +107,10 @@ describe('epoch-average dead ratio (dead_ratio_epoch)', () => {
     // Plain batch norm centres every unit, so a ReLU unit cannot be dead on a whole batch; GELU with τ = 0.99
     // (|σ'| < 0.99 iff z ≲ 0.75) is, on skewed batches: this exercises the fused kernel's normalisation.
     ['GELU + batch norm, τ = 0.99 (fused BN→activation kernel)', { activation: 'gelu', depth: 3, width: 6, batchNorm: true, tau: 0.99 }, fastOps],
+    // Affine batch norm: β can shift a unit off on a whole batch, so ReLU units behind it die (large steps: soon).
+    ['ReLU + affine batch norm (fused BN→activation kernel)', { activation: 'relu', depth: 4, width: 6, batchNorm: true, bnAffine: true, lr: 4 }, fastOps],
+    ['ReLU + affine batch norm, composed reference ops', { activation: 'relu', depth: 3, width: 6, batchNorm: true, bnAffine: true, lr: 4 }, referenceOps],
+    ['Bernstein + affine batch norm (fused BN→Bernstein kernel)', { depth: 3, width: 6, degree: 4, bounds: [-0.4, 0.4], bnAffine: true }, fastOps],
     ['ReLU + batch norm, composed reference ops', { activation: 'relu', depth: 3, width: 6, batchNorm: true }, referenceOps],
     ['Bernstein + batch norm, bounds [−0.4, 0.4] (fused BN→Bernstein kernel)', { depth: 3, width: 6, degree: 4, bounds: [-0.4, 0.4] }, fastOps],
     ['Bernstein adaptive bounds (per-unit l, u)', { depth: 3, width: 6, degree: 4, boundsMode: 'adaptive', bounds: [-0.4, 0.4] }, fastOps],
@@ -114,7 +119,7 @@ describe('epoch-average dead ratio (dead_ratio_epoch)', () => {
   let deadSeen = 0, aliveSeen = 0;
   for (const [name, over, ops] of cases) {
     it(`${name}: per layer and network-wide, equal to the direct computation`, async () => {
-      const specIn = { ...over, optimizer: 'sgd' as const, lr: 0.5, batchSize: 8, epochs: 1, evalBatch: 16 };
+      const specIn = { optimizer: 'sgd' as const, lr: 0.5, batchSize: 8, epochs: 1, evalBatch: 16, ...over };
       const r = await engineEpoch(specIn, ds, ops);
       const direct = replayEpoch(specIn, ds, ops);
       expect(direct.batches).toBe(6);
