@@ -15,8 +15,8 @@ const NETS: Partial<NetworkSpecInput>[] = [
   { activation: 'relu', init: 'torch' },
   { activation: 'relu', init: 'he_normal' },
   { activation: 'relu', residual: true, init: 'torch' },
-  { activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5] },
-  { activation: 'selu', batchNorm: true },
+  { activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], init: 'torch', bnAffine: true },
+  { activation: 'selu', batchNorm: true, init: 'torch', bnAffine: true },
 ];
 
 function higgsLike(n: number, dim = 28): Dataset {
@@ -56,7 +56,7 @@ export async function deadReadingBench(json: boolean, pairs = 3, rows = 5120): P
       deadS = a.dead_time_s!;
     }
     const row = {
-      net: `${activationLabel(spec)} init=${spec.init}`,
+      net: `${activationLabel(spec)} init=${spec.init}${spec.bnAffine ? ' affine' : ''}`,
       epochS: median(on),
       deadS,
       inRunPct: 100 * median(shares),
