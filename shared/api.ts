@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from './paper.js';
+import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -245,7 +245,7 @@ export interface WorkbenchApi {
   /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
   'paper.approx'(tag?: string): Promise<ApproxResults>;
   /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
-  'paper.reportHtml'(sweepId: string): Promise<string>;
+  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string>;
   /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
@@ -323,7 +323,7 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
-  'paper.reportHtml': z.tuple([id]),
+  'paper.reportHtml': z.tuple([id, z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional()]),
   'paper.examples': z.tuple([]),
   'paper.approxRun': z.tuple([
     z

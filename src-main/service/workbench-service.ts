@@ -42,7 +42,7 @@ import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
 import { loadApproxResults } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
@@ -402,8 +402,8 @@ export class WorkbenchService implements WorkbenchApi {
     return loadApproxResults(this.store, tag);
   }
 
-  async 'paper.reportHtml'(sweepId: string): Promise<string> {
-    return (await buildPaperReport(this.store, sweepId)).html;
+  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string> {
+    return (await buildPaperReport(this.store, sweepId, { dead: deadReading })).html;
   }
 
   async 'paper.examples'(): Promise<PaperExample[]> {

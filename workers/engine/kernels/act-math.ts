@@ -36,7 +36,7 @@ function act(code: number, alpha: number, x: number): number {
 }
 
 /** σ′(x), the subgradient tfjs' autodiff uses at the kinks. */
-function actGrad(code: number, alpha: number, x: number): number {
+export function actGrad(code: number, alpha: number, x: number): number {
   switch (code) {
     case 0: return x > 0 ? 1 : 0;
     case 1: return x > 0 ? 1 : alpha;
