@@ -10,7 +10,9 @@ import { labGrids, SealedTestGrid } from '../workers/data/target-functions.js';
 import { APPROX_DEFAULTS, approxCells, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../src-main/report/approx-lab.js';
 import { renderApproxReport } from '../src-main/report/approx.js';
 import { RunStore } from '../src-main/store/run-store.js';
-import { tempDir } from './support/cli.js';
+import { readFileSync } from 'node:fs';
+import { parseSpec } from '../shared/spec.js';
+import { cli, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-approx-');
 
@@ -152,5 +154,35 @@ describe('the lab never reads the test grid before its verdict', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('labs stored before validation selection', () => {
+  it('load as legacy: their test-grid "best" is not shown, the verdict uses the final fit; `approx --show` renders them', { timeout: 120_000 }, async () => {
+    const db = join(tmp.dir, 'legacy.db');
+    const store = await RunStore.open(db);
+    try {
+      // What the old lab stored: max_abs_err (test grid) at every report point, non-affine batch norm, no val_max_err.
+      const spec = parseSpec({ dataset: 'fn:smooth', rows: 64, depth: 1, width: 8, activation: 'bernstein', degree: 3, eps: 0.01, bounds: [-3, 3], batchSize: 64, epochs: 2, lr: 0.01, seed: 0, evalBatch: 64 });
+      const id = await store.createRun({ spec, name: 'approx old', epochsTotal: 2, tags: ['approx-lab', 'lab:old1', 'target:fn:smooth', 'family:bernstein', 'steps:20', 'lr:0.01->0.0001 geometric'] });
+      await store.markRunning(id, 'cpu', 57);
+      await store.appendEpoch(id, { epoch: 1, metrics: { train_loss: 0.3, test_loss: 0.2, max_abs_err: 0.5 }, layers: [] });
+      await store.appendEpoch(id, { epoch: 2, metrics: { train_loss: 0.3, test_loss: 0.25, max_abs_err: 0.7 }, layers: [] });
+      await store.finishRun(id, 'finished');
+      const back = await loadApproxResults(store, 'lab:old1');
+      expect(back.legacy).toBe(true);
+      expect(back.settings.select).toBe('final');
+      expect(back.points[0]).toMatchObject({ bn: 'non-affine', selected: null, verdictErr: 0.7, final: { maxErr: 0.7 } });
+    } finally {
+      await store.close();
+    }
+    const out = join(tmp.dir, 'legacy.html');
+    const r = cli(['approx', '--show', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/legacy: selected on the test grid/);
+    expect(readFileSync(out, 'utf8')).toContain('Stored before validation selection');
+    const none = cli(['approx', '--show', 'lab:nope', '--db', db, '--out', out]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/no stored approximation lab has the tag lab:nope/);
   });
 });

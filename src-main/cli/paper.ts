@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import type { GradientCertificate } from '../../shared/paper.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
-import { APPROX_DEFAULTS, checkApproxOptions, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
 import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
 import { renderApproxReport } from '../report/approx.js';
 import { buildCertificate } from '../report/certificate.js';
@@ -120,10 +120,21 @@ export function registerPaper(program: Command): void {
     .option('--bn <mode>', `batch norm in the Bernstein nets: affine | none (default ${APPROX_DEFAULTS.bn}; non-affine is not offered: on 1-D input it makes depth 1 a single degree-n polynomial)`)
     .option('--select <how>', `weights the verdict scores: validation (best report point on the validation grid) | final (default ${APPROX_DEFAULTS.select})`)
     .option('--no-relu', 'skip the parameter-matched ReLU nets')
+    .option('--show [tag]', 'train nothing: render a stored lab (its lab:<id> tag, default the latest) with today\'s verdicts')
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node')
     .option('--db <path>', 'SQLite store (the fits are stored as runs tagged approx-lab)')
     .option('--json', 'print the results as JSON too')
-    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; backend?: string; db?: string; json?: boolean }) => {
+    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; show?: string | boolean; backend?: string; db?: string; json?: boolean }) => {
+      if (f.show !== undefined) {
+        const tag = typeof f.show === 'string' ? f.show : undefined;
+        const stored = await withStore(f.db, (store) => loadApproxResults(store, tag));
+        if (stored.points.length === 0) throw new UserError(tag ? `no stored approximation lab has the tag ${tag}` : 'no approximation lab is stored in this database');
+        writeOut(f.out, renderApproxReport(stored));
+        for (const c of stored.cells) process.stderr.write(`${c.limitedBy}: ${c.text}\n`);
+        process.stderr.write(`wrote ${f.out} (stored lab ${stored.tag}${stored.legacy ? ', legacy: selected on the test grid, final fit shown' : ''})\n`);
+        if (f.json) printJson(stored);
+        return;
+      }
       const o: ApproxLabOptions = {
         ...APPROX_DEFAULTS,
         ...(f.targets ? { targets: f.targets.split(',').map((s) => s.trim()) } : {}),

@@ -72,8 +72,11 @@ export const FLOOR_METHOD =
   'E_N(f) for N = n^L, bracketed by the Chebyshev interpolant at N+1 first-kind Chebyshev points (upper; near-best within 1 + Λ_N, Λ_N ≤ 1 + (2/π)ln(N+1)) and max(upper/(1+Λ_N), de la Vallée Poussin) (lower); N > 1024 computed at 1024 (upper bound only)';
 /** Below this a float32 network's max error is arithmetic noise, not a limit of training or architecture. */
 const FLOAT32_LEVEL = 1e-5;
-/** Measured within this factor of the floor's upper bound: the floor limits. */
-const FLOOR_FACTOR = 2;
+/**
+ * Measured within this factor of the floor's upper bound (the near-best Chebyshev polynomial's error): the floor
+ * limits — no polynomial we can exhibit of the net's degree does clearly better. Above it, one does.
+ */
+export const FLOOR_FACTOR = 1.25;
 /** Two errors within this ratio are a tie. */
 const TIE = 1.1;
 
@@ -291,7 +294,7 @@ export function approxCells(points: ApproxPoint[]): ApproxCell[] {
       why = 'the fit diverged';
     } else if (!floor.capped && !floor.belowPrecision && eb <= FLOOR_FACTOR * floor.upper) {
       limitedBy = 'architecture floor';
-      why = `max error ${e3(eb)} is within ×${FLOOR_FACTOR} of the best degree-${floor.degree} polynomial (${floor.text}): the ARCHITECTURE'S FLOOR limits it (more depth or degree needed, not more training)`;
+      why = `max error ${e3(eb)} is within ×${FLOOR_FACTOR} of the near-best degree-${floor.degree} polynomial's (${floor.text}): the ARCHITECTURE'S FLOOR limits it (more depth or degree needed, not more training)`;
     } else if (eb < FLOAT32_LEVEL) {
       limitedBy = 'float32 precision';
       why = `max error ${e3(eb)} is at float32 arithmetic level`;

@@ -72,8 +72,8 @@ disjoint from the train and test grids, at each of ${s.reports} report points; t
 to score the final and the selected weights (both shown below).</p>
 <p>Theory (DESIGN §1.1): ‖N − f‖∞ ≤ C_d · ω_f(1/n^L). The floor: in eval mode and with no pre-activation clamped, a depth-L net of
 degree-n Bernstein activations is a polynomial of degree ≤ n^L in x, so its error is at least E_{n^L}(f), the best uniform error of such a polynomial.
-Floor method: ${esc(s.floorMethod)}. "Optimisation limits it" means the measured error is more than ×2 above that floor;
-"the architecture's floor limits it" means it is within ×2.</p>
+Floor method: ${esc(s.floorMethod)}. "Optimisation limits it" means the measured error is more than ×1.25 above the floor's upper bound (a polynomial of the net's degree does clearly better);
+"the architecture's floor limits it" means it is within ×1.25.</p>
 <p>Training: ${esc(s.schedule)} from ${s.lr} to ${s.lrFinal} over ${s.steps} steps on a ${s.gridPoints}-point uniform grid (full batch).
 Bernstein nets: width ${s.width}, batch norm <b>${esc(s.bn)}</b> before each Bernstein activation (affine or none: non-affine batch norm on a 1-D input
 maps every first-layer unit to ±x̂, so depth 1 is a single degree-n polynomial). ReLU nets: plain (no batch norm, no skips, the paper's baseline),
