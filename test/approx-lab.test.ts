@@ -9,6 +9,7 @@ import type { ApproxPoint } from '../shared/paper.js';
 import { labGrids, SealedTestGrid } from '../workers/data/target-functions.js';
 import { APPROX_DEFAULTS, approxCells, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../src-main/report/approx-lab.js';
 import { renderApproxReport } from '../src-main/report/approx.js';
+import { mlpParamCount } from '../workers/approx/fit.js';
 import { RunStore } from '../src-main/store/run-store.js';
 import { readFileSync } from 'node:fs';
 import { parseSpec } from '../shared/spec.js';
@@ -95,6 +96,20 @@ describe('per-cell verdicts', () => {
 
 describe('the lab never reads the test grid before its verdict', () => {
   const O: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: ['fn:sinexp'], depths: [1, 2], degrees: [3], steps: 24, gridPoints: 32, reports: 4, bn: 'none', backend: 'cpu' };
+
+  it('affine batch norm: the parameter count the ReLU match uses is the model count, and a tiny fit runs', { timeout: 120_000 }, async () => {
+    const store = await RunStore.open(join(tmp.dir, 'affine.db'));
+    try {
+      const r = await runApproxLab(store, { ...O, bn: 'affine', depths: [2], relu: false });
+      const [p] = r.points;
+      expect(p).toMatchObject({ bn: 'affine', paramCount: mlpParamCount({ activation: 'bernstein', depth: 2, width: 8, degree: 3, bnAffine: true }) });
+      expect(p!.paramCount - mlpParamCount({ activation: 'bernstein', depth: 2, width: 8, degree: 3 })).toBe(2 * 2 * 8); // γ, β per unit and layer
+      expect((await store.getRun(p!.runId)).spec).toMatchObject({ batchNorm: true, bnAffine: true });
+      expect(Number.isFinite(p!.verdictErr)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('refuses non-affine batch norm and unknown targets before storing anything', () => {
     expect(() => checkApproxOptions({ ...O, bn: 'non-affine' as never })).toThrow(/affine or none/);

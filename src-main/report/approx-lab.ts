@@ -62,7 +62,7 @@ export const APPROX_DEFAULTS: ApproxLabOptions = {
   eps: 0.01,
   bounds: [-3, 3],
   seed: 0,
-  bn: 'none',
+  bn: 'affine',
   select: 'validation',
   relu: true,
 };
