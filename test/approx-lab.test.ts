@@ -172,6 +172,31 @@ describe('the lab never reads the test grid before its verdict', () => {
   });
 });
 
+describe('the lab on the worker pool', () => {
+  it('trains on 2 threads, stores the same kind of results, reads each test grid once after that fit, reports in plan order', { timeout: 180_000 }, async () => {
+    const store = await RunStore.open(join(tmp.dir, 'pool.db'));
+    try {
+      const log: string[] = [];
+      const progress: number[] = [];
+      const O: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 24, gridPoints: 32, reports: 3, bn: 'affine', backend: 'cpu', workers: 2 };
+      const r = await runApproxLab(store, O, (f) => progress.push(f.index), {
+        onReport: (fit, i) => log.push(`report ${fit}.${i}`),
+        onTestRead: (fit) => log.push(`test ${fit}`),
+      });
+      expect(progress).toEqual([1, 2, 3, 4]);
+      expect(r.points.map((p) => [p.family, p.depth])).toEqual([['bernstein', 1], ['relu', 1], ['bernstein', 2], ['relu', 2]]);
+      for (const fit of [1, 2, 3, 4]) {
+        const mine = log.filter((l) => l.startsWith(`report ${fit}.`) || l === `test ${fit}`);
+        expect(mine).toEqual([`report ${fit}.1`, `report ${fit}.2`, `report ${fit}.3`, `test ${fit}`]);
+      }
+      expect(r.points.every((p) => Number.isFinite(p.final.maxErr) && Number.isFinite(p.selected!.maxErr))).toBe(true);
+      for (const p of r.points) expect((await store.getRun(p.runId)).status).toBe('finished');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('labs stored before validation selection', () => {
   it('load as legacy: their test-grid "best" is not shown, the verdict uses the final fit; `approx --show` renders them', { timeout: 120_000 }, async () => {
     const db = join(tmp.dir, 'legacy.db');

@@ -1,5 +1,6 @@
 // `deepbern report | certificate | approx | paper run`: the paper pack (docs/paper.md).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import type { GradientCertificate } from '../../shared/paper.js';
@@ -120,11 +121,12 @@ export function registerPaper(program: Command): void {
     .option('--bn <mode>', `batch norm in the Bernstein nets: affine | none (default ${APPROX_DEFAULTS.bn}; non-affine is not offered: on 1-D input it makes depth 1 a single degree-n polynomial)`)
     .option('--select <how>', `weights the verdict scores: validation (best report point on the validation grid) | final (default ${APPROX_DEFAULTS.select})`)
     .option('--no-relu', 'skip the parameter-matched ReLU nets')
+    .option('--workers <n>', 'worker threads to train on, one fit each at a time (default: CPU cores; 0 = this thread)', numberFlag('--workers'))
     .option('--show [tag]', 'train nothing: render a stored lab (its lab:<id> tag, default the latest) with today\'s verdicts')
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node')
     .option('--db <path>', 'SQLite store (the fits are stored as runs tagged approx-lab)')
     .option('--json', 'print the results as JSON too')
-    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; show?: string | boolean; backend?: string; db?: string; json?: boolean }) => {
+    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; workers?: number; show?: string | boolean; backend?: string; db?: string; json?: boolean }) => {
       if (f.show !== undefined) {
         const tag = typeof f.show === 'string' ? f.show : undefined;
         const stored = await withStore(f.db, (store) => loadApproxResults(store, tag));
@@ -150,7 +152,9 @@ export function registerPaper(program: Command): void {
         ...(f.select !== undefined ? { select: f.select as ApproxLabOptions['select'] } : {}),
         relu: f.relu,
         backend: f.backend,
+        workers: f.workers ?? cpus().length,
       };
+      if (!Number.isInteger(o.workers) || o.workers! < 0 || o.workers! > 64) throw new UserError(`--workers must be an integer 0..64 (got ${f.workers})`);
       try {
         checkApproxOptions(o);
       } catch (e) {

@@ -22,6 +22,11 @@ import { FloorCache, floorText } from '../../shared/approx-floor.js';
 import type { EpochReport } from '../../shared/metrics.js';
 import { SPEC_FIELDS } from '../../shared/spec.js';
 import type { SealedTestGrid } from '../../workers/data/target-functions.js';
+import type { FitOptions, FitOutcome, FitReport } from '../../workers/approx/fit.js';
+import type { ApproxFitJob } from '../../workers/approx/pool-fit.js';
+import type { Grid } from '../../shared/approx-targets.js';
+
+type FitJobOptions = Omit<FitOptions, 'ops'>;
 import type { RunStore } from '../store/run-store.js';
 import { randomBytes } from 'node:crypto';
 
@@ -47,6 +52,8 @@ export interface ApproxLabOptions {
   /** Fit parameter-matched ReLU nets too (default true). */
   relu: boolean;
   backend?: string;
+  /** Worker threads to train on (one fit per thread at a time); 0 or undefined: this thread. */
+  workers?: number;
 }
 
 export const APPROX_DEFAULTS: ApproxLabOptions = {
@@ -119,6 +126,7 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
   const { initBackend } = await import('../../workers/engine/backend.js');
   const { pickOps } = await import('../../workers/engine/kernels/index.js');
   const { fitTarget, fitSpec, matchedReluWidth, mlpParamCount, scoreOnTestGrid, checkpointState } = await import('../../workers/approx/fit.js');
+  const { ApproxFitPool } = await import('./approx-pool.js');
   const { labGrids, SealedTestGrid } = await import('../../workers/data/target-functions.js');
   const backend = await initBackend((o.backend ?? 'auto') as Parameters<typeof initBackend>[0]);
   const ops = pickOps(backend.name);
@@ -139,8 +147,14 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
   // Fail before any run is stored if a spec cannot be built (e.g. affine BN on an engine without it).
   for (const j of jobs) fitSpec({ ...j, eps: o.eps, bounds: o.bounds, bn: o.bn, gridPoints: o.gridPoints, steps: o.steps, lr: o.lr, lrFinal: o.lrFinal, reports: o.reports, seed: o.seed });
   const points: ApproxPoint[] = [];
-  let valPoints = 0;
-  for (const [i, j] of jobs.entries()) {
+  let valPoints = 0, done = 0;
+  // Trains one fit on the train and validation grids only: in this thread, or on the pool (o.workers > 0).
+  const train = async (fo: FitJobOptions, grids: { train: Grid; validation: Grid }, onReport: (r: FitReport) => Promise<void>): Promise<FitOutcome> => {
+    if (!pool) return fitTarget({ ...fo, ops }, grids, onReport);
+    return pool.fit({ options: fo, backend: (o.backend ?? 'auto') as ApproxFitJob['backend'], ...grids }, onReport);
+  };
+  const runOne = async (i: number): Promise<void> => {
+    const j = jobs[i]!;
     const fitNo = i + 1;
     const fo = { target: j.target, activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, eps: o.eps, bounds: o.bounds, bn: o.bn, gridPoints: o.gridPoints, steps: o.steps, lr: o.lr, lrFinal: o.lrFinal, reports: o.reports, seed: o.seed };
     const spec = fitSpec(fo);
@@ -167,7 +181,7 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
       let started = false;
       let held: EpochReport | null = null;
       // The fit sees the train and validation grids only.
-      const fit = await fitTarget({ ...fo, ops }, { train: grids.train, validation: grids.validation }, async (rep) => {
+      const fit = await train(fo, { train: grids.train, validation: grids.validation }, async (rep) => {
         if (!started) {
           started = true;
           await store.markRunning(runId, backend.name, mlpParamCount({ activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, bnAffine: bn === 'affine' }));
@@ -214,12 +228,37 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
         steps: o.steps,
         seconds: fit.seconds,
       };
-      points.push(point);
-      onFit?.({ index: fitNo, total: jobs.length, point });
+      points[i] = point;
+      // Progress in plan order, whichever parallel fit finished first.
+      while (points[done] !== undefined) {
+        done++;
+        onFit?.({ index: done, total: jobs.length, point: points[done - 1]! });
+      }
     } catch (e) {
       await store.finishRun(runId, 'failed', e instanceof Error ? e.message : String(e));
       throw e;
     }
+  };
+  const pool = o.workers && o.workers > 0 ? new ApproxFitPool(o.workers) : null;
+  try {
+    // As many fits at once as the pool has threads; after a failure no new fit starts, the running ones finish.
+    let next = 0, failed = false;
+    const lane = async () => {
+      while (!failed && next < jobs.length) {
+        const i = next++;
+        try {
+          await runOne(i);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: pool ? Math.min(pool.capacity, jobs.length) : 1 }, lane));
+    const bad = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (bad) throw bad.reason;
+  } finally {
+    await pool?.close();
   }
   return results(labTag, points, { ...o, valPoints, legacy: false, bnSetting: o.bn });
 }

@@ -10,6 +10,7 @@ import { APPROX_DEFAULTS, checkApproxOptions, runApproxLab, type ApproxLabOption
 import type { RunStore } from '../store/run-store.js';
 import { ServiceError } from './errors.js';
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 
 /** examples/paper, found upward from this module (src-main/service in the repo, dist/src-main/service built). */
 export function examplesDir(from = dirname(fileURLToPath(import.meta.url))): string | null {
@@ -76,7 +77,7 @@ export class ApproxLabRunner {
   start(req: ApproxLabRequest): ApproxLabJob {
     if (this.running) throw new ServiceError('conflict', `an approximation lab is already running (${this.running.jobId}); wait for it to finish`);
     const r = { ...APP_LAB_DEFAULTS, ...req };
-    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend };
+    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, cpus().length) };
     try {
       checkApproxOptions(o);
     } catch (e) {
