@@ -91,6 +91,12 @@ describe('per-cell verdicts', () => {
     // deeper but worse than the shallower net it can represent: optimisation for certain
     const worse = approxCells([pt('bernstein', 1, 0.2), pt('bernstein', 2, 0.3)]);
     expect(worse[1]!.text).toMatch(/depth 1 did better/);
+    expect(approxCells([pt('bernstein', 1, 0.2), pt('bernstein', 2, 0.21)])[1]!.text).not.toMatch(/did better/); // within ×1.1: noise
+    // below the polynomial floor (only through clamping): the floor does not bind, so no floor verdict
+    const lower = polynomialFloor(Math.abs, 3).lower!;
+    const [beat] = approxCells([{ ...pt('bernstein', 1, 0.5 * lower), clippedFrac: 0.1 }]);
+    expect(beat!.limitedBy).toBe('undetermined');
+    expect(beat!.text).toMatch(/beats the best degree-3 polynomial.*10 % of pre-activations were clamped/);
   });
 });
 

@@ -331,6 +331,10 @@ export function approxCells(points: ApproxPoint[]): ApproxCell[] {
     if (eb === null) {
       limitedBy = 'diverged';
       why = 'the fit diverged';
+    } else if (floor.lower !== null && eb < floor.lower) {
+      // Only possible where pre-activations are clamped (the net is then piecewise polynomial).
+      limitedBy = 'undetermined';
+      why = `max error ${e3(eb)} beats the best degree-${floor.degree} polynomial (${floor.text}), so the net is not a polynomial there (clamped pre-activations make it piecewise polynomial): the floor does not bind and cannot tell what limits it`;
     } else if (!floor.capped && !floor.belowPrecision && eb <= FLOOR_FACTOR * floor.upper) {
       limitedBy = 'architecture floor';
       why = `max error ${e3(eb)} is within ×${FLOOR_FACTOR} of the near-best degree-${floor.degree} polynomial's (${floor.text}): the ARCHITECTURE'S FLOOR limits it (more depth or degree needed, not more training)`;
@@ -344,12 +348,11 @@ export function approxCells(points: ApproxPoint[]): ApproxCell[] {
       limitedBy = 'optimisation';
       const gap = floor.belowPrecision ? 'far above a floor below float64 precision' : `×${e3(eb / floor.upper)} above the floor (${floor.text})`;
       const shallower = bern.find((q) => q.target === b.target && q.degree === n && q.depth === b.depth - 1);
-      const worse = shallower && fin(shallower.verdictErr) && shallower.verdictErr < eb ? `; depth ${shallower.depth} did better (${e3(shallower.verdictErr)}) although depth ${b.depth} can represent every depth-${shallower.depth} net` : '';
+      const worse = shallower && fin(shallower.verdictErr) && TIE * shallower.verdictErr < eb ? `; depth ${shallower.depth} did better (${e3(shallower.verdictErr)}) although depth ${b.depth} can represent every depth-${shallower.depth} net` : '';
       why = `max error ${e3(eb)} is ${gap}: OPTIMISATION limits it (training does not reach what a degree-${floor.degree} polynomial can do; the width-${b.width} net reaches only some of those polynomials)${worse}`;
     }
     if (fin(b.clippedFrac) && b.clippedFrac > 0) {
       why += `; ${(100 * b.clippedFrac).toPrecision(2)} % of pre-activations were clamped to [l,u], making the net piecewise polynomial, so the floor is indicative there`;
-      if (floor.lower !== null && eb !== null && eb < floor.lower) why += ' (it beats the polynomial floor that way)';
     }
     const won =
       winner === 'none' ? 'no finite error'
