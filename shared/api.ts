@@ -165,6 +165,10 @@ export interface ApproxLabRequest {
   width?: number;
   steps?: number;
   relu?: boolean;
+  /** Batch norm in the Bernstein nets: affine or none (non-affine is not offered; docs/paper.md). */
+  bn?: 'affine' | 'none';
+  /** Weights the verdict scores: the validation-selected report point, or the final fit. */
+  select?: 'validation' | 'final';
 }
 
 export interface ApproxLabJob {
@@ -334,6 +338,8 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
         width: z.number().int().min(1).max(256).optional(),
         steps: z.number().int().min(10).max(100_000).optional(),
         relu: z.boolean().optional(),
+        bn: z.enum(['affine', 'none'], { error: 'bn must be affine or none' }).optional(),
+        select: z.enum(['validation', 'final'], { error: 'select must be validation or final' }).optional(),
       })
       .strict(),
   ]),

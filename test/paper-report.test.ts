@@ -208,13 +208,15 @@ describe('paper report', () => {
       const o = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, gridPoints: 64, reports: 2, backend: 'cpu' };
       const r = await runApproxLab(store, o);
       expect(r.points.map((p) => [p.family, p.depth])).toEqual([['bernstein', 1], ['relu', 1], ['bernstein', 2], ['relu', 2]]);
-      expect(r.points.every((p) => Number.isFinite(p.maxErr) && p.maxErr > 0)).toBe(true);
+      expect(r.points.every((p) => Number.isFinite(p.final.maxErr) && p.final.maxErr > 0 && Number.isFinite(p.selected!.maxErr))).toBe(true);
       expect(r.verdicts).toHaveLength(1);
+      expect(r.cells).toHaveLength(2);
       const back = await loadApproxResults(store, r.tag);
-      expect(back.points.map((p) => [p.runId, p.bestMaxErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.bestMaxErr, 5)]));
+      expect(back.points.map((p) => [p.runId, p.verdictErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.verdictErr, 5)]));
       const html = renderApproxReport(back);
       expect(html).toContain('Bern n=3');
       expect(html).toContain('n^(−L) reference');
+      expect(html).toContain('exp(sin(πx))');
       expect((await buildCertificate(store, r.points[0]!.runId)).ok).toBe(true);
     } finally {
       await store.close();

@@ -17,6 +17,7 @@ export const EPOCH_TITLES: Record<EpochMetric, { title: string; ours?: boolean; 
   dead_time_s: { title: 'epoch-average dead reading time per epoch (s)' },
   lr: { title: 'learning rate' },
   max_abs_err: { title: 'max |N − f| on the test grid (approximation lab)', log: true },
+  val_max_err: { title: 'max |N − f| on the validation grid (approximation lab)', log: true },
 };
 
 export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }> = {
