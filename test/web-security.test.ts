@@ -70,6 +70,22 @@ afterAll(async () => {
 });
 
 describe('authentication', () => {
+  it('issue 15 #9: opening the app without its token shows a page saying how to open it, not raw JSON naming a command', async () => {
+    for (const path of ['/', '/index.html', '/?token=wrong']) {
+      const r = await raw('GET', path, { accept: 'text/html,application/xhtml+xml' });
+      expect(r.status).toBe(401);
+      expect(String(r.headers['content-type'])).toMatch(/^text\/html/);
+      expect(r.body).toMatch(/link that was printed when the workbench started/);
+      expect(r.body).toMatch(/Desktop app/);
+      expect(r.body).not.toMatch(/deepbern serve|"error"/);
+      expect(r.body).not.toContain(token);
+    }
+    // The app's own calls still get the JSON error, without a command the user may never have run.
+    const j = await api('system.info', '{"args":[]}', {});
+    expect(JSON.parse(j.body).error).not.toMatch(/deepbern serve/);
+    expect((await raw('GET', '/assets/app.js')).headers['content-type']).toMatch(/json/);
+  });
+
   it('401 without a token, with a wrong one, and with a prefix of the right one', async () => {
     for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }]) {
       const r = await api('system.info', '{"args":[]}', headers);
