@@ -226,12 +226,23 @@ describe('uploads', () => {
     const info = await h.call('datasets.import', { kind: 'csv', uploadId, labelColumn: 'label', title: 'tiny csv' });
     expect(info).toMatchObject({ kind: 'csv', title: 'tiny csv', inputDim: 2, rows: 40 });
     expect((await h.call('datasets.list')).map((d) => d.id)).toContain(info.id);
+    // Issue 15 #6: what the user reads names their file, never the server's temp folder or the hashed name.
+    const listed = (await h.call('datasets.list')).find((d) => d.id === info.id)!;
+    expect(listed.description).toBe('imported from my_data.csv');
     await h.waitForEvent((e) => e.type === 'dataset-import' && e.done && e.datasetId === info.id, 10_000);
     const again = await rejection(h.call('datasets.import', { kind: 'csv', uploadId }));
     expect(again.body.kind).toBe('not-found');
     await h.call('datasets.remove', info.id);
     expect((await h.call('datasets.list')).map((d) => d.id)).not.toContain(info.id);
     expect((await rejection(h.call('datasets.remove', 'synthetic-higgs'))).body.kind).toBe('bad-request');
+  });
+
+  it('issue 15 #6: an import error names the uploaded file by its own name, not the temp path', async () => {
+    const up = await raw('POST', '/upload?name=tiny.csv', auth(), 'label,a\n1,2\n0,3\n');
+    const { uploadId } = JSON.parse(up.body) as { uploadId: string };
+    const err = await rejection(h.call('datasets.import', { kind: 'csv', uploadId, labelColumn: 'label' }));
+    expect(err.body.error).toMatch(/^tiny\.csv: 2 data rows/);
+    expect(err.body.error).not.toMatch(/deepbern-uploads|[0-9a-f]{16}-tiny/);
   });
 
   it('413 for an upload over its limit', async () => {

@@ -193,7 +193,7 @@ export class WorkbenchService implements WorkbenchApi {
       inputDim: d.inputDim ?? 0,
       outputDim: d.outputDim ?? 0,
       ...(d.rows !== null ? { rows: d.rows } : {}),
-      ...(d.sourcePath ? { description: `imported from ${d.sourcePath}` } : {}),
+      ...(d.sourcePath ? { description: `imported from ${userFileName(d.sourcePath)}` } : {}),
       createdAt: d.createdAt,
     }));
     return [...builtin, ...imported];
@@ -207,7 +207,7 @@ export class WorkbenchService implements WorkbenchApi {
       const uploads = req.uploadIds.map((id) => this.grants.resolve({ uploadId: id }).upload as Upload);
       const { dir, cleanup } = await assembleIdxDir(uploads);
       try {
-        const info = await this.importFrom(req, dir, undefined);
+        const info = await this.importFrom(req, dir, undefined, `uploaded IDX files ${uploads.map((u) => u.name).join(', ')}`);
         for (const u of uploads) await this.grants.release(u.id);
         return info;
       } finally {
@@ -218,7 +218,7 @@ export class WorkbenchService implements WorkbenchApi {
     return this.importFrom(req, path, upload);
   }
 
-  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined): Promise<DatasetInfo> {
+  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined, displayName = upload?.name): Promise<DatasetInfo> {
     const jobId = `i-${randomBytes(6).toString('hex')}`;
     let last = 0;
     const progress = (rows: number, fraction: number) => this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });
@@ -231,6 +231,7 @@ export class WorkbenchService implements WorkbenchApi {
         labelColumn: req.labelColumn,
         task: req.task,
         title: req.title ?? (upload ? `${upload.name}` : undefined),
+        ...(displayName ? { displayName } : {}),
         onProgress: (p) => {
           const now = Date.now();
           if (now - last < PROGRESS_EVERY_MS) return;
@@ -429,6 +430,12 @@ export class WorkbenchService implements WorkbenchApi {
   async 'remote.workers'(): Promise<RemoteStatus> {
     return remoteStatus(this.settings.value.redisUrl);
   }
+}
+
+/** Stores made before uploads kept their own names hold the server's temp path: show only what is the user's. */
+function userFileName(p: string): string {
+  const m = /deepbern-(?:uploads|idx)-[^/\\]*[/\\](?:[0-9a-f]{16}-)?(.*)$/.exec(p);
+  return m ? `an upload (${m[1] || 'file'})` : p;
 }
 
 function summary(s: SweepRecord): SweepSummary {
