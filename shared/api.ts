@@ -144,6 +144,8 @@ export type WorkbenchEvent =
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }
   | { type: 'dataset-import'; jobId: string; rows: number; fraction: number; done: boolean; error?: string; datasetId?: string }
   | { type: 'workers'; size: number; busy: number }
+  /** Stored data changed outside a run's own events (saved designs, datasets, deleted runs): lists refetch. */
+  | { type: 'data-changed'; what: 'designs' | 'datasets' | 'runs' | 'sweeps' }
   | { type: 'approx-progress'; jobId: string; done: number; total: number; finished: boolean; tag?: string; error?: string; last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number } };
 
 /** A paper example sweep file shipped in examples/paper/ (the Paper screen's "Reproduce"). */

@@ -240,6 +240,7 @@ export class WorkbenchService implements WorkbenchApi {
         },
       });
       this.emit({ type: 'dataset-import', jobId, rows: info.rows ?? 0, fraction: 1, done: true, datasetId: info.id });
+      this.emit({ type: 'data-changed', what: 'datasets' });
       if (upload) await this.grants.release(upload.id); // converted: the raw upload is no longer needed
       return info;
     } catch (e) {
@@ -252,6 +253,7 @@ export class WorkbenchService implements WorkbenchApi {
     if (BUILTIN_DATASETS.some((d) => d.id === id)) throw new ServiceError('bad-request', `${id} is a built-in dataset and cannot be removed`);
     const rec = await this.store.removeDataset(id);
     if (rec.filePath) await rm(rec.filePath, { force: true });
+    this.emit({ type: 'data-changed', what: 'datasets' });
   }
 
   // ── designs ───────────────────────────────────────────────────────────────────────────────────────────
@@ -261,11 +263,14 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'designs.save'(d: { id?: string; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> }): Promise<Design> {
-    return designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
+    const saved = await designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
+    this.emit({ type: 'data-changed', what: 'designs' });
+    return saved;
   }
 
   async 'designs.remove'(id: string): Promise<void> {
-    return designs.removeDesign(this.store.db, id);
+    await designs.removeDesign(this.store.db, id);
+    this.emit({ type: 'data-changed', what: 'designs' });
   }
 
   // ── sweeps ────────────────────────────────────────────────────────────────────────────────────────────
@@ -364,6 +369,7 @@ export class WorkbenchService implements WorkbenchApi {
     if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
     for (const id of ids) await this.store.getRun(id); // an unknown id is a 404 and nothing is deleted
     const r = await this.store.deleteRuns(ids);
+    this.emit({ type: 'data-changed', what: 'runs' });
     return { deleted: r.deleted, freedBytes: r.freedBytes };
   }
 

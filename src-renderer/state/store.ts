@@ -119,6 +119,8 @@ export function startSystem(): void {
   });
   api.on((e: WorkbenchEvent) => {
     if (e.type === 'workers') store.workers = { ...store.workers, size: e.size, busy: e.busy };
+    // Every screen's dataset pickers read store.datasets: an import or removal anywhere shows up everywhere.
+    if (e.type === 'data-changed' && e.what === 'datasets') void refreshDatasets();
   });
   void refreshSystem();
 }
