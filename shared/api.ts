@@ -112,6 +112,10 @@ export interface SweepSummary {
   counts: Partial<Record<RunStatus, number>>;
   total: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** Epochs stored / planned over all runs, and still to train (queued + running runs). */
+  epochs?: { done: number; total: number; remaining: number };
+  /** When the sweep's first run started (null before). */
+  startedAt?: string | null;
 }
 
 export interface SweepPlanView {

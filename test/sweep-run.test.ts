@@ -99,6 +99,9 @@ parameters:
       const sweep = await store.getSweep(sweepId);
       expect(sweep.status).toBe('finished');
       expect(sweep.counts).toMatchObject({ diverged: 1, cancelled: 1 });
+      // Issue 15 #7: the sweep reports epochs stored / planned and what is left to train (nothing: no run waits).
+      expect(sweep.epochs).toEqual({ done: a.epochsDone + b.epochsDone, total: 60, remaining: 0 });
+      expect(sweep.startedAt).not.toBeNull();
     });
   });
 

@@ -445,7 +445,7 @@ function userFileName(p: string): string {
 }
 
 function summary(s: SweepRecord): SweepSummary {
-  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric };
+  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric, epochs: s.epochs, startedAt: s.startedAt };
 }
 
 function epochMetric(m: string): EpochMetric {
