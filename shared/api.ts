@@ -88,6 +88,9 @@ export interface RunSummary {
   error: string | null;
   tags: string[];
   final: { train_loss: number | null; test_loss: number | null; test_acc: number | null };
+  /** `approx`: a fit of the approximation lab (steps, not epochs), kept out of the training runs list. */
+  kind?: 'training' | 'approx';
+  seed?: number;
 }
 
 export interface RunDetail extends RunSummary {
@@ -98,6 +101,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   sweepId?: string;
   search?: string;
+  /** Default: every kind. The Runs screen lists `training` runs and the approximation fits apart. */
+  kind?: 'training' | 'approx' | 'all';
   orderBy?: string;
   desc?: boolean;
   limit?: number;
@@ -237,7 +242,17 @@ export interface WorkbenchApi {
   'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }>;
   'runs.get'(id: string): Promise<RunDetail>;
   'runs.cancel'(id: string): Promise<void>;
-  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }>;
+  /**
+   * Deletes in small steps (the app stays responsive). `freedBytes`: space the runs took; `reclaim` says how it
+   * reaches the disk: in small background steps, or (older database files) on request with `store.compact`.
+   */
+  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }>;
+  /** Many runs in one call (Compare, Paper): unknown ids are listed in `missing`, not an error. */
+  'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }>;
+  /** The database file's size and the free space inside it. */
+  'store.space'(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }>;
+  /** On request: rewrite the file without its free space (blocks other calls while it runs). */
+  'store.compact'(): Promise<{ freedBytes: number }>;
   'runs.setTags'(id: string, tags: string[]): Promise<void>;
   'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>>;
   'metrics.layerGrid'(runId: string, metric: LayerMetric): Promise<LayerGrid>;
@@ -311,6 +326,7 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
         status: z.string().max(32).optional(),
         sweepId: id.optional(),
         search: z.string().max(200).optional(),
+        kind: z.enum(['training', 'approx', 'all']).optional(),
         orderBy: z.string().max(64).optional(),
         desc: z.boolean().optional(),
         limit: z.number().int().min(1).max(10_000).optional(),
@@ -321,6 +337,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'runs.get': z.tuple([id]),
   'runs.cancel': z.tuple([id]),
   'runs.delete': z.tuple([ids]),
+  'runs.getMany': z.tuple([z.array(id).min(1).max(1000)]),
+  'store.space': z.tuple([]),
+  'store.compact': z.tuple([]),
   'runs.setTags': z.tuple([id, z.array(z.string().min(1).max(64)).max(50)]),
   'metrics.series': z.tuple([ids, metricName, z.number().int().min(2).max(10_000)]),
   'metrics.layerGrid': z.tuple([id, metricName]),

@@ -363,14 +363,26 @@ export class WorkbenchService implements WorkbenchApi {
     }
   }
 
-  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }> {
+  async 'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
+    return this.store.getRuns(ids);
+  }
+
+  async 'store.space'(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }> {
+    return this.store.space();
+  }
+
+  async 'store.compact'(): Promise<{ freedBytes: number }> {
+    return this.store.compact();
+  }
+
+  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }> {
     const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
     const busy = rows.filter((r) => ids.includes(r.id));
     if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
     for (const id of ids) await this.store.getRun(id); // an unknown id is a 404 and nothing is deleted
-    const r = await this.store.deleteRuns(ids);
+    const r = await this.store.deleteRuns(ids, { vacuum: 'background' });
     this.emit({ type: 'data-changed', what: 'runs' });
-    return { deleted: r.deleted, freedBytes: r.freedBytes };
+    return { deleted: r.deleted, freedBytes: r.freedBytes, ...(r.reclaim ? { reclaim: r.reclaim } : {}) };
   }
 
   async 'runs.setTags'(id: string, tags: string[]): Promise<void> {
