@@ -70,3 +70,26 @@ describe('sweep progress', () => {
     w.unmount();
   });
 });
+
+describe('issue 15 #8: approximation fits are kept apart from training runs', () => {
+  it('the Runs screen asks for training runs by default; the fits list shows steps, not epochs', async () => {
+    const kinds: (string | undefined)[] = [];
+    installFakeApi({
+      'runs.list': ((q: { kind?: string }) => {
+        kinds.push(q.kind);
+        return q.kind === 'approx'
+          ? { rows: [{ ...run(5), status: 'finished', kind: 'approx', epochsDone: 5, epochsTotal: 5, tags: ['approx-lab', 'steps:2000'] }], total: 1 }
+          : { rows: [run(1)], total: 1 };
+      }) as never,
+      'sweeps.list': (() => []) as never,
+    });
+    const w = mount(RunsView, { attachTo: document.body });
+    await until(() => w.findAll('[data-testid="run-row"]').length === 1);
+    expect(kinds[0]).toBe('training');
+    await w.find('[data-testid="runs-kind"]').setValue('approx');
+    await until(() => kinds.includes('approx') && w.find('[data-testid="run-row"]').text().includes('steps'));
+    expect(w.find('[data-testid="run-row"]').text()).toMatch(/2,000\/2,000 steps/);
+    expect(w.find('[data-testid="run-row"]').text()).not.toMatch(/5\/5/);
+    w.unmount();
+  });
+});
