@@ -223,6 +223,14 @@ export interface RemoteStatus {
   checkedAt: string;
 }
 
+/** A named screen state (Compare: runs, grouping, chart settings), reopened from the list or its link. */
+export interface SavedView {
+  name: string;
+  screen: 'compare';
+  state: Record<string, unknown>;
+  updatedAt: string;
+}
+
 export interface WorkbenchApi {
   'system.info'(): Promise<SystemInfo>;
   'datasets.list'(): Promise<DatasetInfo[]>;
@@ -271,6 +279,10 @@ export interface WorkbenchApi {
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
   'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob>;
+  'views.list'(): Promise<SavedView[]>;
+  /** Saves (or replaces) the view of that name. */
+  'views.save'(view: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView>;
+  'views.remove'(name: string): Promise<void>;
   'settings.get'(): Promise<AppSettings>;
   'settings.set'(patch: SettingsPatch): Promise<AppSettings>;
   /** Workers connected to the configured Redis (heartbeats); `reachable: false` with the reason when it is down. */
@@ -362,6 +374,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       })
       .strict(),
   ]),
+  'views.list': z.tuple([]),
+  'views.save': z.tuple([z.object({ name: z.string().trim().min(1).max(120), screen: z.literal('compare'), state: z.record(z.string(), z.unknown()) }).strict()]),
+  'views.remove': z.tuple([z.string().min(1).max(120)]),
   'settings.get': z.tuple([]),
   'settings.set': z.tuple([
     z

@@ -18,6 +18,7 @@ import type {
   RemoteStatus,
   RunDetail,
   RunSummary,
+  SavedView,
   SeriesBucket,
   SettingsPatch,
   SweepPlanView,
@@ -433,6 +434,30 @@ export class WorkbenchService implements WorkbenchApi {
     const bad = (req.targets ?? []).filter((t) => !findTargetFunction(t));
     if (bad.length) throw new ServiceError('bad-request', `unknown target function ${bad.join(', ')}; one of ${TARGET_FUNCTIONS.map((t) => t.id).join(', ')}`);
     return this.lab.start(req);
+  }
+
+  // ── saved views ───────────────────────────────────────────────────────────────────────────────────────
+
+  async 'views.list'(): Promise<SavedView[]> {
+    const rows = await this.store.db.all<{ name: string; screen: string; state_json: string; updated_at: number }>('SELECT * FROM saved_views ORDER BY updated_at DESC, name');
+    return rows.map((r) => ({ name: r.name, screen: 'compare', state: JSON.parse(r.state_json) as Record<string, unknown>, updatedAt: new Date(r.updated_at).toISOString() }));
+  }
+
+  async 'views.save'(v: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView> {
+    const name = v.name.trim();
+    const text = JSON.stringify(v.state);
+    if (text.length > 200_000) throw new ServiceError('bad-request', `view "${name}" is too large to save (${text.length} characters of state)`);
+    const now = Date.now();
+    await this.store.db.run(
+      'INSERT INTO saved_views (name, screen, state_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET screen = excluded.screen, state_json = excluded.state_json, updated_at = excluded.updated_at',
+      [name, v.screen, text, now],
+    );
+    return { name, screen: v.screen, state: v.state, updatedAt: new Date(now).toISOString() };
+  }
+
+  async 'views.remove'(name: string): Promise<void> {
+    const r = await this.store.db.run('DELETE FROM saved_views WHERE name = ?', [name]);
+    if (r.changes === 0) throw new ServiceError('not-found', `no saved view named "${name}"`);
   }
 
   // ── settings and remote workers ───────────────────────────────────────────────────────────────────────

@@ -133,6 +133,12 @@ END;
 CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
   INSERT INTO runs_fts(runs_fts, rowid, id, name, activation_label, dataset, tags_json) VALUES ('delete', old.rowid, old.id, old.name, old.activation_label, old.dataset, old.tags_json);
 END;
+CREATE TABLE saved_views (
+  name       TEXT PRIMARY KEY,
+  screen     TEXT NOT NULL,
+  state_json TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
 CREATE TRIGGER runs_fts_update AFTER UPDATE OF id, name, activation_label, dataset, tags_json ON runs BEGIN
   INSERT INTO runs_fts(runs_fts, rowid, id, name, activation_label, dataset, tags_json) VALUES ('delete', old.rowid, old.id, old.name, old.activation_label, old.dataset, old.tags_json);
   INSERT INTO runs_fts(rowid, id, name, activation_label, dataset, tags_json) VALUES (new.rowid, new.id, new.name, new.activation_label, new.dataset, new.tags_json);
@@ -142,7 +148,7 @@ END;
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 },
   { version: 2, description: 'designs', sql: V2 },
-  { version: 3, description: 'run kinds, list-order indexes, full-text run search', sql: V3 },
+  { version: 3, description: 'run kinds, list-order indexes, full-text run search, saved views', sql: V3 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

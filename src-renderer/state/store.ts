@@ -27,6 +27,8 @@ export const store = reactive({
   connection: 'connecting' as ConnectionState,
   /** Runs chosen in the Runs table for Compare (ordered, ids). */
   compareIds: [] as string[],
+  /** Runs hidden from every chart (a legend click); they stay in the comparison. */
+  hiddenRuns: [] as string[],
   /** The designer's current design (Train hands it to the sweep builder). */
   designerDraft: null as DesignDraft | null,
   /** A design to open in the designer (from a run or a saved design). */
