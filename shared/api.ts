@@ -88,6 +88,9 @@ export interface RunSummary {
   error: string | null;
   tags: string[];
   final: { train_loss: number | null; test_loss: number | null; test_acc: number | null };
+  /** `approx`: a fit of the approximation lab (steps, not epochs), kept out of the training runs list. */
+  kind?: 'training' | 'approx';
+  seed?: number;
 }
 
 export interface RunDetail extends RunSummary {
@@ -98,6 +101,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   sweepId?: string;
   search?: string;
+  /** Default: every kind. The Runs screen lists `training` runs and the approximation fits apart. */
+  kind?: 'training' | 'approx' | 'all';
   orderBy?: string;
   desc?: boolean;
   limit?: number;
@@ -112,6 +117,10 @@ export interface SweepSummary {
   counts: Partial<Record<RunStatus, number>>;
   total: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** Epochs stored / planned over all runs, and still to train (queued + running runs). */
+  epochs?: { done: number; total: number; remaining: number };
+  /** When the sweep's first run started (null before). */
+  startedAt?: string | null;
 }
 
 export interface SweepPlanView {
@@ -144,6 +153,8 @@ export type WorkbenchEvent =
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }
   | { type: 'dataset-import'; jobId: string; rows: number; fraction: number; done: boolean; error?: string; datasetId?: string }
   | { type: 'workers'; size: number; busy: number }
+  /** Stored data changed outside a run's own events (saved designs, datasets, deleted runs): lists refetch. */
+  | { type: 'data-changed'; what: 'designs' | 'datasets' | 'runs' | 'sweeps' }
   | { type: 'approx-progress'; jobId: string; done: number; total: number; finished: boolean; tag?: string; error?: string; last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number } };
 
 /** A paper example sweep file shipped in examples/paper/ (the Paper screen's "Reproduce"). */
@@ -216,6 +227,14 @@ export interface RemoteStatus {
   checkedAt: string;
 }
 
+/** A named screen state (Compare: runs, grouping, chart settings), reopened from the list or its link. */
+export interface SavedView {
+  name: string;
+  screen: 'compare';
+  state: Record<string, unknown>;
+  updatedAt: string;
+}
+
 export interface WorkbenchApi {
   'system.info'(): Promise<SystemInfo>;
   'datasets.list'(): Promise<DatasetInfo[]>;
@@ -235,7 +254,17 @@ export interface WorkbenchApi {
   'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }>;
   'runs.get'(id: string): Promise<RunDetail>;
   'runs.cancel'(id: string): Promise<void>;
-  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }>;
+  /**
+   * Deletes in small steps (the app stays responsive). `freedBytes`: space the runs took; `reclaim` says how it
+   * reaches the disk: in small background steps, or (older database files) on request with `store.compact`.
+   */
+  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }>;
+  /** Many runs in one call (Compare, Paper): unknown ids are listed in `missing`, not an error. */
+  'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }>;
+  /** The database file's size and the free space inside it. */
+  'store.space'(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }>;
+  /** On request: rewrite the file without its free space (blocks other calls while it runs). */
+  'store.compact'(): Promise<{ freedBytes: number }>;
   'runs.setTags'(id: string, tags: string[]): Promise<void>;
   'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>>;
   'metrics.layerGrid'(runId: string, metric: LayerMetric): Promise<LayerGrid>;
@@ -254,6 +283,10 @@ export interface WorkbenchApi {
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
   'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob>;
+  'views.list'(): Promise<SavedView[]>;
+  /** Saves (or replaces) the view of that name. */
+  'views.save'(view: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView>;
+  'views.remove'(name: string): Promise<void>;
   'settings.get'(): Promise<AppSettings>;
   'settings.set'(patch: SettingsPatch): Promise<AppSettings>;
   /** Workers connected to the configured Redis (heartbeats); `reachable: false` with the reason when it is down. */
@@ -309,6 +342,7 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
         status: z.string().max(32).optional(),
         sweepId: id.optional(),
         search: z.string().max(200).optional(),
+        kind: z.enum(['training', 'approx', 'all']).optional(),
         orderBy: z.string().max(64).optional(),
         desc: z.boolean().optional(),
         limit: z.number().int().min(1).max(10_000).optional(),
@@ -319,6 +353,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'runs.get': z.tuple([id]),
   'runs.cancel': z.tuple([id]),
   'runs.delete': z.tuple([ids]),
+  'runs.getMany': z.tuple([z.array(id).min(1).max(1000)]),
+  'store.space': z.tuple([]),
+  'store.compact': z.tuple([]),
   'runs.setTags': z.tuple([id, z.array(z.string().min(1).max(64)).max(50)]),
   'metrics.series': z.tuple([ids, metricName, z.number().int().min(2).max(10_000)]),
   'metrics.layerGrid': z.tuple([id, metricName]),
@@ -343,6 +380,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       })
       .strict(),
   ]),
+  'views.list': z.tuple([]),
+  'views.save': z.tuple([z.object({ name: z.string().trim().min(1).max(120), screen: z.literal('compare'), state: z.record(z.string(), z.unknown()) }).strict()]),
+  'views.remove': z.tuple([z.string().min(1).max(120)]),
   'settings.get': z.tuple([]),
   'settings.set': z.tuple([
     z

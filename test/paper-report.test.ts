@@ -14,6 +14,7 @@ import { buildPaperReport, renderPaperReport } from '../src-main/report/paper-re
 import { buildCertificate } from '../src-main/report/certificate.js';
 import { APPROX_DEFAULTS, loadApproxResults, runApproxLab } from '../src-main/report/approx-lab.js';
 import { renderApproxReport } from '../src-main/report/approx.js';
+import { lineChart } from '../src-main/report/charts.js';
 import { cli, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-paper-');
@@ -112,9 +113,25 @@ describe('paper report', () => {
       const stripped = html.replace(/xmlns(:\w+)?="[^"]*"/g, '');
       expect(stripped).not.toMatch(/https?:\/\//);
       expect(stripped).not.toMatch(/<script|<link /i);
+      // Issue 15 #10: the definitions are written for readers (no notes about our sources or design docs), and
+      // every log figure labels each decade between its ends, so δ̄ can be placed.
+      const defs = html.slice(html.indexOf('id="definitions"'));
+      expect(defs).not.toMatch(/not available to us|DESIGN §|docs\//);
+      expect(defs).toMatch(/threshold τ/);
+      const fig2 = html.slice(html.indexOf('id="fig2"'), html.indexOf('</figure>', html.indexOf('id="fig2"')));
+      const ticks = [...fig2.matchAll(/<text[^>]*>(1e-\d+|0\.0*1|1)<\/text>/g)].map((m) => Math.round(Math.log10(Number(m[1]))));
+      const decades = [...new Set(ticks)].sort((a, b) => a - b);
+      expect(decades.length).toBeGreaterThanOrEqual(2);
+      expect(decades).toEqual(Array.from({ length: decades.at(-1)! - decades[0]! + 1 }, (_, i) => decades[0]! + i));
     } finally {
       await store.close();
     }
+  });
+
+  it('issue 15 #10: a log chart spanning 14 decades labels every decade (ECharts alone skips most of them)', () => {
+    const c = lineChart({ title: 't', xName: 'x', yName: 'y', logY: true, floor: 1e-14, series: [{ label: 'a', bernstein: true, points: [[1, 1e-14], [2, 0.3], [3, 1e-3]] }] });
+    const labels = [...c.svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    for (let k = -14; k <= 0; k++) expect(labels).toContain(k >= -3 ? String(10 ** k) : `1e${k}`);
   });
 
   it('the certificate flags a hand-made violation: in the check, the report and the CLI (exit 3)', async () => {

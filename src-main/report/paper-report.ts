@@ -195,8 +195,10 @@ ${initSection(f, dead, deadFloor)}
 ${finalTable}
 ${certificateSection(certs)}
 <h2 id="definitions">Metric definitions</h2>
-<p>The paper's full text is not available to us: where marked <span class="ours">ours</span> the definition is our choice
-(DESIGN §1.4, docs/metrics.md), kept a parameter where reasonable (τ, evalBatch).</p>
+<p>How each quantity in this report is measured. Where a definition is marked <span class="ours">ours</span>, the paper
+names the quantity without fixing every detail (threshold, which samples, which layer), and the workbench makes the
+choice stated here; its parameters (the threshold τ and the size of the evaluation batch) are stored with every run,
+so the figures can be recomputed with other values.</p>
 ${METRIC_DEFINITIONS}`;
   return page(`DeepBern paper report — ${f.sweepName}`, body);
 }

@@ -214,7 +214,10 @@ export class Scheduler extends EventEmitter {
     if (runs.some((r) => r.status === 'running' && this.active.has(r.id))) return;
     const sweep = await this.store.getSweep(sweepId);
     if (sweep.status === 'running') {
-      const status = runs.every((r) => r.status !== 'queued' && r.status !== 'cancelled') ? 'finished' : 'cancelled';
+      // Runs that still wait mean the sweep was stopped; one run cancelled by hand while the rest ran to the end
+      // leaves a finished sweep (its counts say which run did not finish), unless nothing finished at all.
+      const stopped = runs.some((r) => r.status === 'queued') || runs.every((r) => r.status === 'cancelled');
+      const status = stopped ? 'cancelled' : 'finished';
       await this.store.setSweepStatus(sweepId, status);
       this.emitEvent({ type: 'sweep-status', sweepId, status });
     }
