@@ -2,7 +2,7 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
+import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
 import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
@@ -297,10 +297,18 @@ export type ApiMethod = keyof WorkbenchApi;
 
 const id = z.string().min(1).max(200);
 const ids = z.array(id).min(1).max(10_000);
-const metricName = z.string().min(1).max(64);
+const epochMetric = z.enum(EPOCH_METRICS, { error: (i) => `unknown epoch metric ${JSON.stringify(i.input)}; one of ${EPOCH_METRICS.join(', ')}` });
+const layerMetric = z.enum(LAYER_METRICS, { error: (i) => `unknown layer metric ${JSON.stringify(i.input)}; one of ${LAYER_METRICS.join(', ')}` });
+/** A value the transport only checks for shape: the service validates its fields with messages that name them
+ * (design blocks: parseBlocks; training settings: the spec schema when a run is made). */
+const objectCheckedByService = <T>() =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object' });
+
+/** Each method's argument schema: its output must be exactly the method's parameter list (checked below). */
+type ArgSchemas = { [M in ApiMethod]: z.ZodType<Parameters<WorkbenchApi[M]>> };
 
 /** Runtime argument schemas, one tuple per method: the adapters reject anything else with a 400. */
-export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
+export const API_ARGS = {
   'system.info': z.tuple([]),
   'datasets.list': z.tuple([]),
   'datasets.import': z.tuple([
@@ -324,8 +332,8 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .object({
         id: id.optional(),
         name: z.string().min(1).max(200),
-        blocks: z.array(z.unknown()).max(1000),
-        training: z.record(z.string(), z.unknown()),
+        blocks: z.array(objectCheckedByService<DesignBlock>()).max(1000),
+        training: objectCheckedByService<Partial<NetworkSpecInput>>(),
       })
       .strict(),
   ]),
@@ -339,7 +347,7 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'runs.list': z.tuple([
     z
       .object({
-        status: z.string().max(32).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
         sweepId: id.optional(),
         search: z.string().max(200).optional(),
         kind: z.enum(['training', 'approx', 'all']).optional(),
@@ -357,9 +365,9 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'store.space': z.tuple([]),
   'store.compact': z.tuple([]),
   'runs.setTags': z.tuple([id, z.array(z.string().min(1).max(64)).max(50)]),
-  'metrics.series': z.tuple([ids, metricName, z.number().int().min(2).max(10_000)]),
-  'metrics.layerGrid': z.tuple([id, metricName]),
-  'metrics.layerProfile': z.tuple([ids, metricName, z.number().int().min(1).optional()]),
+  'metrics.series': z.tuple([ids, epochMetric, z.number().int().min(2).max(10_000)]),
+  'metrics.layerGrid': z.tuple([id, layerMetric]),
+  'metrics.layerProfile': z.tuple([ids, layerMetric, z.number().int().min(1).optional()]),
   'metrics.exportCsv': z.tuple([ids]),
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
@@ -393,7 +401,16 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .strict(),
   ]),
   'remote.workers': z.tuple([]),
-};
+} satisfies ArgSchemas;
+
+/** Same<A, B>: true only when A and B are the same type (not merely assignable: a field one side lacks counts). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The methods whose schema's parsed output differs from their parameter list; must stay empty. */
+type Disagreeing = { [M in ApiMethod]: Same<z.output<(typeof API_ARGS)[M]>, Parameters<WorkbenchApi[M]>> extends true ? never : M }[ApiMethod];
+type MustBeNone<T extends never> = T;
+// A compile error here ("'…' does not satisfy the constraint 'never'") names the method whose API_ARGS entry
+// disagrees with its WorkbenchApi signature.
+export type ApiArgsAgree = MustBeNone<Disagreeing>;
 
 export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];
 

@@ -136,7 +136,7 @@ describe('paper report', () => {
 
   it('the certificate flags a hand-made violation: in the check, the report and the CLI (exit 3)', async () => {
     const store = await RunStore.open(db);
-    let runId = '';
+    let runId: string;
     try {
       const badSweep = await store.createSweep({ name: 'bad', config: parseSweepText('name: bad\ndataset: synthetic-higgs\n') });
       const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 4, activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], epochs: 2 });
