@@ -137,7 +137,8 @@ export async function startDesktop(f: { db?: string; workers?: number; backend?:
   checkFlags(f);
   const env = deps.env ?? process.env;
   const err = deps.stderr ?? process.stderr;
-  const appDir = deps.appDir ?? fileURLToPath(new URL('../../../', import.meta.url));
+  // The package root: beside dist/ (compiled: dist/src-main/cli/serve.js; from source: src-main/cli/serve.ts).
+  const appDir = deps.appDir ?? fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
   const fallback = async (reason: string): Promise<StartOutcome> => {
     err.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
     await (deps.webMode ?? (() => serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true })))();
@@ -193,9 +194,9 @@ export function registerServe(program: Command): void {
 
   program
     .command('start')
-    .description('the desktop app (Electron); where Electron cannot start, web mode instead')
+    .description('the desktop app (Electron; its binary is fetched on first start); where Electron cannot start, web mode instead')
     .option('--db <path>', 'SQLite store (default: per-user data dir)')
-    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--workers <n>', 'parallel runs (default: CPU cores − 1, one stays with the window)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'web-mode fallback: do not open a browser')
     .action((f: { db?: string; workers?: number; backend?: string; open: boolean }) => start(f));

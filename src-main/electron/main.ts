@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     quitting = true;
     e.preventDefault();
     const s = service;
-    if (!s) return app.exit(0); // still starting: nothing is running yet
+    if (!s) return app.exit(0); // still starting: nothing runs yet, and SQLite keeps whatever was committed
     unregister?.();
     win?.setTitle('DeepBern Workbench — stopping runs…');
     // Stop training cleanly (finished epochs are stored; sweeps resume next start), but never hang invisibly.
@@ -155,8 +155,11 @@ async function main(): Promise<void> {
     });
   });
 
-  // One writer per database (issue 12 item 9, the run-leases work): the exclusive lock beside the DB belongs
-  // here, before the store opens: acquireDbLock(dbPath) → on failure, fatal(...) with its one-line reason.
+  // CALL POINT — one writer per database (issue 12 item 9, owned by the run-leases work): the exclusive lock
+  // beside workbench.db is taken here, before the store opens; when it is held (another app, `deepbern serve`,
+  // a CLI sweep), fatal() shows its one-line reason in a dialog and the app exits 1. If the lock is taken
+  // inside WorkbenchService.start / RunStore.open instead, nothing is needed here: the catch below shows it.
+  // Until then the single-instance lock above (per user-data folder) is the only guard.
   const dbPath = process.env.DEEPBERN_DB || defaultDbPath();
   try {
     service = await WorkbenchService.start({
@@ -170,10 +173,6 @@ async function main(): Promise<void> {
     });
   } catch (e) {
     return fatal('DeepBern Workbench could not start', e);
-  }
-  if (quitting) {
-    await closeWithin(() => service!.close()).then((r) => app.exit(exitCodeFor(r)));
-    return;
   }
   const running = service;
   unregister = registerIpc(ipcMain, running, {
