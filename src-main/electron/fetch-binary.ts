@@ -3,6 +3,7 @@
 // the same `dist/` + `path.txt` layout, so `npx electron` and `require('electron')` find it afterwards. Unlike
 // install.js it reports progress from the first byte and ends with one line instead of a stack trace, and it
 // extracts into a temporary folder first, so a broken archive never leaves a half-installed `dist/`.
+import { execSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -56,10 +57,21 @@ export function fetchFailureReason(e: unknown): string {
   return msg;
 }
 
+/** As install.js: an x64 Node under Rosetta on Apple silicon still gets the arm64 Electron. */
+function nativeArch(platform: string): string {
+  const a = hostArch();
+  if (platform !== 'darwin' || process.platform !== 'darwin' || a !== 'x64') return a;
+  try {
+    return execSync('sysctl -in sysctl.proc_translated', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === '1' ? 'arm64' : a;
+  } catch {
+    return a;
+  }
+}
+
 export async function fetchElectronBinary(pkg: ElectronPackage, o: FetchOptions = {}): Promise<FetchResult> {
   const env = o.env ?? process.env;
   const platform = o.platform ?? env.ELECTRON_INSTALL_PLATFORM ?? env.npm_config_platform ?? process.platform;
-  const arch = o.arch ?? env.ELECTRON_INSTALL_ARCH ?? env.npm_config_arch ?? hostArch();
+  const arch = o.arch ?? env.ELECTRON_INSTALL_ARCH ?? env.npm_config_arch ?? nativeArch(platform);
   const remoteChecksums = !!(env.electron_use_remote_checksums || env.npm_config_electron_use_remote_checksums);
   let zip: string;
   let fromCache = true;

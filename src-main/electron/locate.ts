@@ -67,7 +67,12 @@ export function locateElectron(
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     return { ok: false, reason: 'no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
   }
-  const pkg = electronPackage(pkgDir, platform);
+  let pkg: ElectronPackage | null;
+  try {
+    pkg = electronPackage(pkgDir, platform);
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
   if (!pkg) return { ok: false, reason: 'the electron package is not installed (npm install --include=dev)' };
   const relative = readTrimmed(join(pkg.dir, 'path.txt'));
   // Electron's own override (a binary built or unpacked elsewhere): used as is, never downloaded.
