@@ -63,6 +63,8 @@ export interface WorkbenchServiceOptions {
   workers?: number;
   /** Backend preference; the main process initialises it once and the pool's threads use the same one. */
   backend?: BackendPref;
+  /** How the backend is detected (default: in this thread). The desktop app asks a worker thread instead. */
+  probeBackend?: (pref?: BackendPref) => Promise<BackendInfo>;
   /** Re-queue sweeps a crash left running. The app does; tests choose. */
   resumeOnStart?: boolean;
   /** Where runs execute (default: the local Piscina pool). */
@@ -107,7 +109,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
-    const backend = await initBackend(opts.backend);
+    const backend = await (opts.probeBackend ?? initBackend)(opts.backend);
     const store = await RunStore.open(opts.dbPath);
     let executor: Executor;
     try {
