@@ -21,6 +21,9 @@ export function canonicalField(name: string): keyof NetworkSpec | undefined {
   return ALIASES[name];
 }
 
+/** `bayes` proposes each next run from the finished ones (TPE, shared/tpe.ts); W&B's spelling. */
+export const SWEEP_METHODS = ['grid', 'random', 'bayes'] as const;
+
 /** A `variant` value is a mapping of spec fields applied together (e.g. {activation: relu, residual: true}). */
 const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number()), z.record(z.string(), z.unknown())]);
 /** The parameter whose values are bundles of spec fields: lists of designs that are not a product grid. */
@@ -49,7 +52,7 @@ export const SweepFileSchema = z
     dataset: z.string({ error: 'dataset must be a dataset id' }).optional(),
     rows: z.number().int().positive().optional(),
     base: z.record(z.string(), z.unknown(), { error: 'base must be a mapping of network spec fields' }).default({}),
-    method: z.enum(['grid', 'random'], { error: 'method must be grid or random' }).default('grid'),
+    method: z.enum(SWEEP_METHODS, { error: `method must be one of ${SWEEP_METHODS.join(', ')}` }).default('grid'),
     parameters: z.record(z.string(), ParamSchema, { error: 'parameters must be a mapping of field: {values|value|min/max}' }).default({}),
     seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], { error: 'seeds must be a count (1–1000) or a list of seeds' }).default(1),
     run_cap: z.number().int({ error: 'run_cap must be an integer ≥ 1' }).min(1, { error: 'run_cap must be an integer ≥ 1' }).optional(),
@@ -65,7 +68,17 @@ export const SweepFileSchema = z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('median'), min_epochs: z.number().int().min(1).default(2), warmup_runs: z.number().int().min(1).default(3) }).strict(),
         z.object({ type: z.literal('asha'), min_epochs: z.number().int().min(1).default(1), eta: z.number().min(2).default(3) }).strict(),
-      ], { error: 'early_terminate.type must be median or asha' })
+        z
+          .object({
+            type: z.literal('hyperband'),
+            min_epochs: z.number().int().min(1).default(1),
+            eta: z.number().int({ error: 'eta must be an integer ≥ 2' }).min(2, { error: 'eta must be an integer ≥ 2' }).default(3),
+            /** The most epochs a run trains; default: the runs' own `epochs`. */
+            max_epochs: z.number().int().min(1).optional(),
+          })
+          .strict()
+          .refine((r) => r.max_epochs === undefined || r.max_epochs > r.min_epochs, { error: 'hyperband needs max_epochs > min_epochs' }),
+      ], { error: 'early_terminate.type must be median, asha or hyperband' })
       .optional(),
   })
   .strict();
