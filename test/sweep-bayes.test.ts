@@ -132,19 +132,19 @@ describe('hyperband', () => {
   it('prunes only at its bracket rungs, keeping the top 1/eta', () => {
     const peers = [0.1, 0.2, 0.3, 0.4, 0.5];
     // Bracket 0 judges at epochs 1, 3, 9: worst of six is pruned there, never between rungs.
-    expect(shouldStop(rule, 'minimize', 1, 0.9, peers, 0)).toBe(true);
-    expect(shouldStop(rule, 'minimize', 2, 0.9, peers, 0)).toBe(false);
-    expect(shouldStop(rule, 'minimize', 3, 0.9, peers, 0)).toBe(true);
-    expect(shouldStop(rule, 'minimize', 4, 0.9, peers, 0)).toBe(false);
+    expect(shouldStop(rule, 'minimize', 1, 0.9, peers, { bracket: 0, epochs: 27 })).toBe(true);
+    expect(shouldStop(rule, 'minimize', 2, 0.9, peers, { bracket: 0, epochs: 27 })).toBe(false);
+    expect(shouldStop(rule, 'minimize', 3, 0.9, peers, { bracket: 0, epochs: 27 })).toBe(true);
+    expect(shouldStop(rule, 'minimize', 4, 0.9, peers, { bracket: 0, epochs: 27 })).toBe(false);
     // Bracket 1 starts at 3.
-    expect(shouldStop(rule, 'minimize', 1, 0.9, peers, 1)).toBe(false);
-    expect(shouldStop(rule, 'minimize', 3, 0.9, peers, 1)).toBe(true);
+    expect(shouldStop(rule, 'minimize', 1, 0.9, peers, { bracket: 1, epochs: 27 })).toBe(false);
+    expect(shouldStop(rule, 'minimize', 3, 0.9, peers, { bracket: 1, epochs: 27 })).toBe(true);
     // Top 1/eta survive: of six, the best two.
-    expect(shouldStop(rule, 'minimize', 1, 0.15, peers, 0)).toBe(false);
-    expect(shouldStop(rule, 'minimize', 1, 0.25, peers, 0)).toBe(true);
-    expect(shouldStop(rule, 'maximize', 1, 0.45, peers, 0)).toBe(false);
+    expect(shouldStop(rule, 'minimize', 1, 0.15, peers, { bracket: 0, epochs: 27 })).toBe(false);
+    expect(shouldStop(rule, 'minimize', 1, 0.25, peers, { bracket: 0, epochs: 27 })).toBe(true);
+    expect(shouldStop(rule, 'maximize', 1, 0.45, peers, { bracket: 0, epochs: 27 })).toBe(false);
     // The first run to reach a rung is promoted.
-    expect(shouldStop(rule, 'minimize', 1, 99, [], 0)).toBe(false);
+    expect(shouldStop(rule, 'minimize', 1, 99, [], { bracket: 0, epochs: 27 })).toBe(false);
   });
 });
 

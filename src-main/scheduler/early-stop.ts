@@ -62,7 +62,8 @@ export function shouldStop(
   epoch: number,
   value: number,
   peers: PeerValues,
-  bracket?: number,
+  /** Hyperband: the run's bracket and its epoch budget (max_epochs defaults to the run's epochs). */
+  hyperband?: { bracket: number; epochs: number },
 ): boolean {
   if (!Number.isFinite(value)) return false; // divergence has its own status
   const worse = (a: number, b: number) => (goal === 'minimize' ? a > b : a < b);
@@ -72,7 +73,8 @@ export function shouldStop(
   }
   if (rule.type === 'hyperband') {
     // `peers` are the runs of this run's bracket (the scheduler filters them with hyperbandBracket).
-    if (!hyperbandRungs(rule, bracket ?? 0).includes(epoch)) return false;
+    const hb = { ...rule, max_epochs: rule.max_epochs ?? hyperband?.epochs ?? epoch + 1 };
+    if (!hyperbandRungs(hb, hyperband?.bracket ?? 0).includes(epoch)) return false;
     return halvingPrunes(goal, value, peers, rule.eta);
   }
   let rung = rule.min_epochs;
