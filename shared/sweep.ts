@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
+import { proposeTpe } from './tpe.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
 /** Spec fields a sweep may vary (every NetworkSpec field), plus snake_case aliases W&B users type. */
@@ -103,8 +104,10 @@ export interface PlannedRun {
 export interface SweepPlan {
   file: SweepFile;
   runs: PlannedRun[];
-  /** Grid size before run_cap (grid) or the number sampled (random). */
+  /** Grid size before run_cap (grid), the number sampled (random), or the run budget (bayes). */
   total: number;
+  /** bayes: `runs` holds only the first trial; the rest are proposed as runs finish. */
+  sequential?: boolean;
 }
 
 /** Parse YAML or JSON text into a validated sweep file; errors carry `line N: field: message`. */
@@ -142,13 +145,14 @@ export function parseSweepText(text: string): SweepFile {
     }
     if (!canonicalField(name)) issues.push(`${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
     if (file.method === 'grid' && !('value' in file.parameters[name]) && !('values' in file.parameters[name])) {
-      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random)`);
+      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random or bayes)`);
     }
   }
   for (const name of Object.keys(file.base)) {
     if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
   }
   if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');
+  if (file.method === 'bayes' && file.run_cap === undefined) issues.push('run_cap: method bayes needs run_cap (how many runs to propose)');
   if (issues.length) throw new SweepError(issues);
   return file;
 }
@@ -178,6 +182,28 @@ function seedList(seeds: SweepFile['seeds']): number[] {
   return typeof seeds === 'number' ? Array.from({ length: seeds }, (_, i) => i) : seeds;
 }
 
+/** The spec of one run: the file's dataset/rows, then base, then the variant bundle, then swept values. */
+export function runSpec(file: SweepFile, params: Record<string, ParamValue>, seed: number): NetworkSpec {
+  const base: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
+  const variant: Record<string, unknown> = {};
+  const swept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
+    else swept[canonicalField(k) ?? k] = v;
+  }
+  const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
+  if (input.dataset === undefined) delete input.dataset;
+  if (input.rows === undefined) delete input.rows;
+  return parseSpec(input);
+}
+
+/** The seed of a `bayes` trial: trials cycle through the file's seeds (one run per proposal). */
+export function bayesSeed(file: SweepFile, index: number): number {
+  const seeds = seedList(file.seeds);
+  return seeds[index % seeds.length];
+}
+
 /** Expand a sweep file into validated run specs. Nothing runs; bad points are errors, not silent drops. */
 export function planSweep(file: SweepFile): SweepPlan {
   const names = Object.keys(file.parameters);
@@ -205,6 +231,19 @@ export function planSweep(file: SweepFile): SweepPlan {
       }
       points.push(pt);
     }
+  } else if (file.method === 'bayes') {
+    // Sequential: only the first trial is known before any run finishes; the scheduler proposes the rest
+    // (src-main/scheduler/bayes.ts). `total` is the budget.
+    const params = proposeTpe(file.parameters, [], { seed: file.random_seed, index: 0, goal: file.metric.goal });
+    const seed = bayesSeed(file, 0);
+    const canonical: Record<string, ParamValue> = {};
+    for (const [k, v] of Object.entries(params)) canonical[k === VARIANT_PARAM ? k : (canonicalField(k) as string)] = v;
+    try {
+      return { file, runs: [{ index: 0, params: { ...canonical, seed }, spec: runSpec(file, params, seed) }], total: file.run_cap ?? 0, sequential: true };
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      throw new SweepError([`run 1 (${JSON.stringify(params)}): ${e.issues.join('; ')}`]);
+    }
   } else {
     const next = rng(file.random_seed);
     for (let i = 0; i < (file.run_cap ?? 0); i++) points.push(names.map((n) => sample(file.parameters[n], next)));
@@ -217,19 +256,8 @@ export function planSweep(file: SweepFile): SweepPlan {
       if (file.run_cap !== undefined && runs.length >= file.run_cap) break outer;
       const params: Record<string, ParamValue> = {};
       fields.forEach((f, j) => (params[f] = pt[j]));
-      const base: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
-      const variant: Record<string, unknown> = {};
-      const swept: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(params)) {
-        if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
-        else swept[k] = v;
-      }
-      const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
-      if (input.dataset === undefined) delete input.dataset;
-      if (input.rows === undefined) delete input.rows;
       try {
-        runs.push({ index: runs.length, params: { ...params, seed }, spec: parseSpec(input) });
+        runs.push({ index: runs.length, params: { ...params, seed }, spec: runSpec(file, params, seed) });
       } catch (e) {
         if (!(e instanceof SpecError)) throw e;
         issues.push(`run ${runs.length + issues.length + 1} (${JSON.stringify(params)}): ${e.issues.join('; ')}`);
