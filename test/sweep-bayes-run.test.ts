@@ -1,5 +1,6 @@
 // `method: bayes` and hyperband on a real Piscina pool with a real SQLite file: proposals arrive as workers
 // free up, the budget holds, and a sweep stopped mid-way resumes and proposes the same next runs.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NetworkSpec } from '../shared/spec.js';
@@ -8,7 +9,8 @@ import { RunStore } from '../src-main/store/run-store.js';
 import { LocalPoolExecutor } from '../src-main/scheduler/local-pool.js';
 import { createSweepFromText, Scheduler } from '../src-main/scheduler/scheduler.js';
 import { paramsOfSpec } from '../src-main/scheduler/bayes.js';
-import { tempDir } from './support/cli.js';
+import { sweepInsights } from '../src-main/report/sweep-insights.js';
+import { cli, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-bayes-');
 afterAll(() => tmp.cleanup());
@@ -57,7 +59,35 @@ describe('bayes sweeps on a worker pool', () => {
       expect((await store.getSweep(sweepId)).status).toBe('finished');
       const ps = await proposals(store, sweepId);
       expect(new Set(ps.map((p) => JSON.stringify(p))).size).toBe(5);
+      // Insights: best-so-far never gets worse; importance covers the swept parameters.
+      const ins = await sweepInsights(store, sweepId);
+      expect(ins.history).toHaveLength(5);
+      const bests = ins.history.map((h) => h.best as number);
+      for (let i = 1; i < bests.length; i++) expect(bests[i]).toBeLessThanOrEqual(bests[i - 1]);
+      expect(bests[4]).toBe(Math.min(...ins.history.map((h) => h.value as number)));
+      expect(ins.importance.runs).toBe(5);
+      expect(ins.importance.params.map((p) => p.param).sort()).toEqual(expect.arrayContaining(['lr']));
+      return sweepId;
     });
+  });
+
+  it('the CLI plans a bayes sweep as a budget and shows importance', () => {
+    const file = join(tmp.dir, 'b.yaml');
+    writeFileSync(file, BAYES);
+    const plan = cli(['sweep', 'plan', file]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/method bayes: up to 5 runs/);
+    const db = join(tmp.dir, 'b2.db');
+    const list = JSON.parse(cli(['sweep', 'list', '--db', db, '--json']).stdout) as { id: string }[];
+    const show = cli(['sweep', 'show', list[0].id, '--db', db, '--importance']);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/parameter importance for test_loss/);
+    expect(show.stdout).toMatch(/lr/);
+    const noCap = join(tmp.dir, 'nocap.yaml');
+    writeFileSync(noCap, BAYES.replace('run_cap: 5\n', ''));
+    const r = cli(['sweep', 'plan', noCap]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/method bayes needs run_cap/);
   });
 
   it('a sweep stopped mid-way resumes and proposes the same next runs as an uninterrupted one', async () => {
