@@ -123,9 +123,28 @@ export interface SweepSummary {
   startedAt?: string | null;
 }
 
+/** What a sweep has learnt so far: best-so-far per run index, and which parameters matter (optuna-dashboard style). */
+export interface SweepInsights {
+  sweepId: string;
+  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** One point per run in plan order; `value` is the run's last stored metric, `best` the best up to it. */
+  history: { index: number; runId: string; name: string; status: RunStatus; value: number | null; best: number | null }[];
+  importance: {
+    /** Finished (or pruned) runs the model was fitted to. */
+    runs: number;
+    /** Share of the metric's explained variation per swept parameter (sums to 1), most important first. */
+    params: { param: string; importance: number }[];
+    /** Why nothing could be computed, when nothing could. */
+    reason?: string;
+    method: string;
+  };
+}
+
 export interface SweepPlanView {
   name: string;
   total: number;
+  /** bayes: `runs` holds the first run only; the rest are proposed as runs finish. */
+  sequential?: boolean;
   runs: { index: number; params: Record<string, unknown>; label: string }[];
 }
 
@@ -251,6 +270,8 @@ export interface WorkbenchApi {
   'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }>;
   'sweeps.cancel'(id: string): Promise<void>;
   'sweeps.resume'(id: string): Promise<void>;
+  /** Best-so-far curve and parameter importance for the sweep's metric. */
+  'sweeps.insights'(id: string): Promise<SweepInsights>;
   'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }>;
   'runs.get'(id: string): Promise<RunDetail>;
   'runs.cancel'(id: string): Promise<void>;
@@ -344,6 +365,7 @@ export const API_ARGS = {
   'sweeps.get': z.tuple([id]),
   'sweeps.cancel': z.tuple([id]),
   'sweeps.resume': z.tuple([id]),
+  'sweeps.insights': z.tuple([id]),
   'runs.list': z.tuple([
     z
       .object({

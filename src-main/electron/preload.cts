@@ -26,6 +26,7 @@ export const METHODS = [
   'sweeps.get',
   'sweeps.cancel',
   'sweeps.resume',
+  'sweeps.insights',
   'runs.list',
   'runs.get',
   'runs.cancel',

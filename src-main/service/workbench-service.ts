@@ -22,6 +22,7 @@ import type {
   SeriesBucket,
   SettingsPatch,
   SweepPlanView,
+  SweepInsights,
   SweepSummary,
   SystemInfo,
   WorkbenchApi,
@@ -30,6 +31,7 @@ import type {
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
@@ -280,7 +282,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
     const plan = planSweep(parseSweepText(text));
-    return { name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
+    return { name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
@@ -325,6 +327,10 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'sweeps.list'(): Promise<SweepSummary[]> {
     return (await this.store.listSweeps()).map(summary);
+  }
+
+  'sweeps.insights'(id: string): Promise<SweepInsights> {
+    return sweepInsights(this.store, id);
   }
 
   async 'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }> {
