@@ -15,6 +15,7 @@ beforeAll(() => {
   const r = cli(['train', '--dataset', 'synthetic-higgs', '--rows', '600', '--depth', '3', '--width', '8', '--activation', 'bernstein',
     '--degree', '5', '--eps', '0.01', '--bounds', '-5,5', '--epochs', '2', '--batch-size', '64', '--db', db]);
   expect(r.stderr).toContain('epoch 2/2');
+  expect(r.stderr).toMatch(/dead_epoch \S+\s+dead_eval \S+/); // both dead readings on every epoch line
   expect(r.code).toBe(0);
   runId = r.stdout.trim().split('\n').pop() as string;
   expect(runId).toMatch(/^r[a-z0-9]+$/);
@@ -33,7 +34,7 @@ describe('deepbern CLI', () => {
   it('shows per-epoch and per-layer metrics', () => {
     const s = cli(['show', runId, '--db', db]);
     expect(s.code).toBe(0);
-    for (const m of ['train_loss', 'test_acc', 'mag1', 'dead_ratio', 'min_dsigma', 'learned_floor', 'clipped_frac']) expect(s.stdout).toContain(m);
+    for (const m of ['train_loss', 'test_acc', 'mag1', 'dead_ratio', 'dead_ratio_epoch', 'dead_time_s', 'min_dsigma', 'learned_floor', 'clipped_frac']) expect(s.stdout).toContain(m);
     const j = JSON.parse(cli(['show', runId, '--db', db, '--json']).stdout);
     expect(j.epochs).toHaveLength(2);
     const floors = j.layers.filter((l: { metric: string }) => l.metric === 'learned_floor');

@@ -19,13 +19,13 @@ export interface SweepDraft {
   dataset: string;
   rows?: number;
   base: Partial<NetworkSpecInput>;
-  method: 'grid' | 'random';
+  method: 'grid' | 'random' | 'bayes';
   axes: Axis[];
   seeds: number;
   runCap?: number;
   randomSeed: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
-  earlyTerminate: 'none' | 'median' | 'asha';
+  earlyTerminate: 'none' | 'median' | 'asha' | 'hyperband';
   /** With an activation axis, let batch norm follow each activation's default (default true). */
   activationDefaultsBn?: boolean;
 }
@@ -72,7 +72,7 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   const parameters: Record<string, unknown> = {};
   for (const a of d.axes) {
     if (!a.field) continue;
-    if (a.mode === 'range' && d.method === 'random' && !CATEGORICAL.has(a.field)) {
+    if (a.mode === 'range' && d.method !== 'grid' && !CATEGORICAL.has(a.field)) {
       parameters[a.field] = { min: a.min, max: a.max, distribution: a.distribution };
     } else {
       let values: ParamValue[];
@@ -100,7 +100,7 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   obj.parameters = parameters;
   obj.seeds = d.seeds;
   if (d.runCap) obj.run_cap = d.runCap;
-  if (d.method === 'random') obj.random_seed = d.randomSeed;
+  if (d.method !== 'grid') obj.random_seed = d.randomSeed;
   if (d.earlyTerminate !== 'none') obj.early_terminate = { type: d.earlyTerminate };
   return obj;
 }
@@ -130,7 +130,8 @@ export function liveCount(d: SweepDraft): LiveCount {
   try {
     yaml = toYaml(buildSweepObject(d));
     const plan = planSweep(parseSweepText(yaml));
-    return { ok: true, runs: plan.runs.length, total: plan.total, yaml };
+    // bayes: only the first run is known up front; the budget is what the count means.
+    return { ok: true, runs: plan.sequential ? plan.total : plan.runs.length, total: plan.total, yaml };
   } catch (e) {
     const msg = e instanceof SweepError ? e.issues.slice(0, 3).join('\n') : e instanceof Error ? e.message : String(e);
     return { ok: false, runs: 0, total: 0, error: msg, yaml };
