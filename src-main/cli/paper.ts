@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import type { GradientCertificate } from '../../shared/paper.js';
+import { DEAD_READINGS, type DeadReading, type GradientCertificate } from '../../shared/paper.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
 import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
 import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
@@ -77,15 +77,23 @@ export async function resolvePaperDataset(store: RunStore, text: string): Promis
   return { text: doc.toString(), note: `using the imported HIGGS dataset ${higgs[0]!.id} (${higgs[0]!.rows ?? '?'} rows)` };
 }
 
+function deadReadingFlag(v: string | undefined): DeadReading | undefined {
+  if (v === undefined) return undefined;
+  if (!(DEAD_READINGS as readonly string[]).includes(v)) throw new UserError(`--dead-reading must be one of ${DEAD_READINGS.join(', ')} (got "${v}")`);
+  return v as DeadReading;
+}
+
 export function registerPaper(program: Command): void {
   program
     .command('report <sweepId>')
     .description("a sweep's paper figures, final table and gradient certificates as one self-contained HTML file")
     .requiredOption('--out <file>', 'the HTML file to write')
     .option('--db <path>', 'SQLite store')
-    .action(async (sweepId: string, f: { out: string; db?: string }) => {
+    .option('--dead-reading <which>', `dead-neuron ratio in the figures: epoch (average over the training batches, the paper's) or eval (fixed evaluation batch); default epoch`)
+    .action(async (sweepId: string, f: { out: string; db?: string; deadReading?: string }) => {
+      const dead = deadReadingFlag(f.deadReading);
       await withStore(f.db, async (store) => {
-        const r = await buildPaperReport(store, sweepId);
+        const r = await buildPaperReport(store, sweepId, { dead });
         writeOut(f.out, r.html);
         const bad = r.certificates.filter((c) => !c.ok);
         process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
