@@ -94,7 +94,11 @@ async function main(): Promise<void> {
 
   const load = (url: string) => {
     // A failed load must be seen: the window would stay on its background colour otherwise.
-    win?.loadURL(url).catch((e: unknown) => fatal(`DeepBern Workbench could not load ${url}`, e));
+    win?.loadURL(url).catch((e: unknown) => {
+      // Superseded by the next load (the app page replacing the loading page): not a failure.
+      if ((e as { code?: string }).code === 'ERR_ABORTED') return;
+      fatal(`DeepBern Workbench could not load ${url}`, e);
+    });
   };
 
   const createWindow = (url: string) => {
