@@ -89,7 +89,11 @@ async function main(): Promise<void> {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`DeepBern Workbench: ${title}: ${msg}\n`);
     dialog.showErrorBox(title, msg);
-    app.exit(1);
+    quitting = true;
+    const s = service;
+    if (!s) return app.exit(1);
+    unregister?.();
+    void closeWithin(() => s.close()).finally(() => app.exit(1)); // the store closes cleanly even so
   };
 
   const load = (url: string) => {
