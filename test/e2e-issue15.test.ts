@@ -113,7 +113,10 @@ describe('issue 15 in Chromium (web mode)', () => {
     await tid('nav-compare').click();
     await tid('group-seeds').check();
     await expect.poll(() => tid('group-count').textContent(), { timeout: 15_000 }).toMatch(/2 groups of 4 runs/);
-    await expect.poll(async () => (await page.locator('[data-testid="legend-train_loss"] button').allTextContents()).sort(), { timeout: 20_000 }).toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
+    await expect.poll(async () => (await page.locator('[data-testid="legend-train_loss"] button .lbltext').evaluateAll((els) => els.map((e) => e.getAttribute('data-label')))).sort(), { timeout: 20_000 }).toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
+    // read with real subscripts: Bern, "9,0.01" lowered, a real minus
+    expect((await page.locator('[data-testid="legend-train_loss"] button').allTextContents()).sort()).toEqual(['Bern9,0.01[−5,5] (2 runs)', 'ReLU (2 runs)']);
+    expect(await page.locator('[data-testid="legend-train_loss"] sub').first().textContent()).toBe('9,0.01');
     await tid('group-band').selectOption('minmax');
     await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, { timeout: 30_000 });
     expect(page.url()).toMatch(/#\/compare\?runs=.*&group=1&by=.*&band=minmax/);
