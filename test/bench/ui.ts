@@ -54,7 +54,7 @@ const SPECS = [
 ];
 
 /** Runs straight into the table (createRun would parse 50,000 specs): the same columns createRun writes. */
-async function addRuns(store: RunStore, n: number, sweepIds: string[], epochs: number): Promise<string[]> {
+export async function addRuns(store: RunStore, n: number, sweepIds: string[], epochs: number): Promise<string[]> {
   const t0 = Date.now() - n * 1000;
   const rows: SqlValue[][] = [];
   const ids: string[] = [];
