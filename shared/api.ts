@@ -2,9 +2,9 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
+import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from './paper.js';
+import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -123,9 +123,28 @@ export interface SweepSummary {
   startedAt?: string | null;
 }
 
+/** What a sweep has learnt so far: best-so-far per run index, and which parameters matter (optuna-dashboard style). */
+export interface SweepInsights {
+  sweepId: string;
+  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** One point per run in plan order; `value` is the run's last stored metric, `best` the best up to it. */
+  history: { index: number; runId: string; name: string; status: RunStatus; value: number | null; best: number | null }[];
+  importance: {
+    /** Finished (or pruned) runs the model was fitted to. */
+    runs: number;
+    /** Share of the metric's explained variation per swept parameter (sums to 1), most important first. */
+    params: { param: string; importance: number }[];
+    /** Why nothing could be computed, when nothing could. */
+    reason?: string;
+    method: string;
+  };
+}
+
 export interface SweepPlanView {
   name: string;
   total: number;
+  /** bayes: `runs` holds the first run only; the rest are proposed as runs finish. */
+  sequential?: boolean;
   runs: { index: number; params: Record<string, unknown>; label: string }[];
 }
 
@@ -176,6 +195,10 @@ export interface ApproxLabRequest {
   width?: number;
   steps?: number;
   relu?: boolean;
+  /** Batch norm in the Bernstein nets: affine or none (non-affine is not offered; docs/paper.md). */
+  bn?: 'affine' | 'none';
+  /** Weights the verdict scores: the validation-selected report point, or the final fit. */
+  select?: 'validation' | 'final';
 }
 
 export interface ApproxLabJob {
@@ -247,6 +270,8 @@ export interface WorkbenchApi {
   'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }>;
   'sweeps.cancel'(id: string): Promise<void>;
   'sweeps.resume'(id: string): Promise<void>;
+  /** Best-so-far curve and parameter importance for the sweep's metric. */
+  'sweeps.insights'(id: string): Promise<SweepInsights>;
   'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }>;
   'runs.get'(id: string): Promise<RunDetail>;
   'runs.cancel'(id: string): Promise<void>;
@@ -274,7 +299,7 @@ export interface WorkbenchApi {
   /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
   'paper.approx'(tag?: string): Promise<ApproxResults>;
   /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
-  'paper.reportHtml'(sweepId: string): Promise<string>;
+  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string>;
   /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
@@ -293,10 +318,18 @@ export type ApiMethod = keyof WorkbenchApi;
 
 const id = z.string().min(1).max(200);
 const ids = z.array(id).min(1).max(10_000);
-const metricName = z.string().min(1).max(64);
+const epochMetric = z.enum(EPOCH_METRICS, { error: (i) => `unknown epoch metric ${JSON.stringify(i.input)}; one of ${EPOCH_METRICS.join(', ')}` });
+const layerMetric = z.enum(LAYER_METRICS, { error: (i) => `unknown layer metric ${JSON.stringify(i.input)}; one of ${LAYER_METRICS.join(', ')}` });
+/** A value the transport only checks for shape: the service validates its fields with messages that name them
+ * (design blocks: parseBlocks; training settings: the spec schema when a run is made). */
+const objectCheckedByService = <T>() =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object' });
+
+/** Each method's argument schema: its output must be exactly the method's parameter list (checked below). */
+type ArgSchemas = { [M in ApiMethod]: z.ZodType<Parameters<WorkbenchApi[M]>> };
 
 /** Runtime argument schemas, one tuple per method: the adapters reject anything else with a 400. */
-export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
+export const API_ARGS = {
   'system.info': z.tuple([]),
   'datasets.list': z.tuple([]),
   'datasets.import': z.tuple([
@@ -320,8 +353,8 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .object({
         id: id.optional(),
         name: z.string().min(1).max(200),
-        blocks: z.array(z.unknown()).max(1000),
-        training: z.record(z.string(), z.unknown()),
+        blocks: z.array(objectCheckedByService<DesignBlock>()).max(1000),
+        training: objectCheckedByService<Partial<NetworkSpecInput>>(),
       })
       .strict(),
   ]),
@@ -332,10 +365,11 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'sweeps.get': z.tuple([id]),
   'sweeps.cancel': z.tuple([id]),
   'sweeps.resume': z.tuple([id]),
+  'sweeps.insights': z.tuple([id]),
   'runs.list': z.tuple([
     z
       .object({
-        status: z.string().max(32).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
         sweepId: id.optional(),
         search: z.string().max(200).optional(),
         kind: z.enum(['training', 'approx', 'all']).optional(),
@@ -353,14 +387,14 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'store.space': z.tuple([]),
   'store.compact': z.tuple([]),
   'runs.setTags': z.tuple([id, z.array(z.string().min(1).max(64)).max(50)]),
-  'metrics.series': z.tuple([ids, metricName, z.number().int().min(2).max(10_000)]),
-  'metrics.layerGrid': z.tuple([id, metricName]),
-  'metrics.layerProfile': z.tuple([ids, metricName, z.number().int().min(1).optional()]),
+  'metrics.series': z.tuple([ids, epochMetric, z.number().int().min(2).max(10_000)]),
+  'metrics.layerGrid': z.tuple([id, layerMetric]),
+  'metrics.layerProfile': z.tuple([ids, layerMetric, z.number().int().min(1).optional()]),
   'metrics.exportCsv': z.tuple([ids]),
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
-  'paper.reportHtml': z.tuple([id]),
+  'paper.reportHtml': z.tuple([id, z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional()]),
   'paper.examples': z.tuple([]),
   'paper.approxRun': z.tuple([
     z
@@ -371,6 +405,8 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
         width: z.number().int().min(1).max(256).optional(),
         steps: z.number().int().min(10).max(100_000).optional(),
         relu: z.boolean().optional(),
+        bn: z.enum(['affine', 'none'], { error: 'bn must be affine or none' }).optional(),
+        select: z.enum(['validation', 'final'], { error: 'select must be validation or final' }).optional(),
       })
       .strict(),
   ]),
@@ -387,7 +423,16 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .strict(),
   ]),
   'remote.workers': z.tuple([]),
-};
+} satisfies ArgSchemas;
+
+/** Same<A, B>: true only when A and B are the same type (not merely assignable: a field one side lacks counts). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The methods whose schema's parsed output differs from their parameter list; must stay empty. */
+type Disagreeing = { [M in ApiMethod]: Same<z.output<(typeof API_ARGS)[M]>, Parameters<WorkbenchApi[M]>> extends true ? never : M }[ApiMethod];
+type MustBeNone<T extends never> = T;
+// A compile error here ("'…' does not satisfy the constraint 'never'") names the method whose API_ARGS entry
+// disagrees with its WorkbenchApi signature.
+export type ApiArgsAgree = MustBeNone<Disagreeing>;
 
 export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];
 

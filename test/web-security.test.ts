@@ -87,7 +87,8 @@ describe('authentication', () => {
   });
 
   it('401 without a token, with a wrong one, and with a prefix of the right one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }];
+    for (const headers of cases) {
       const r = await api('system.info', '{"args":[]}', headers);
       expect(r.status).toBe(401);
       expect(JSON.parse(r.body).error).toMatch(/not authorised/);

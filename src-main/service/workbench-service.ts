@@ -22,6 +22,7 @@ import type {
   SeriesBucket,
   SettingsPatch,
   SweepPlanView,
+  SweepInsights,
   SweepSummary,
   SystemInfo,
   WorkbenchApi,
@@ -30,6 +31,7 @@ import type {
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
@@ -43,7 +45,7 @@ import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
 import { loadApproxResults } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
@@ -63,6 +65,8 @@ export interface WorkbenchServiceOptions {
   workers?: number;
   /** Backend preference; the main process initialises it once and the pool's threads use the same one. */
   backend?: BackendPref;
+  /** How the backend is detected (default: in this thread). The desktop app asks a worker thread instead. */
+  probeBackend?: (pref?: BackendPref) => Promise<BackendInfo>;
   /** Re-queue sweeps a crash left running. The app does; tests choose. */
   resumeOnStart?: boolean;
   /** Where runs execute (default: the local Piscina pool). */
@@ -107,7 +111,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
-    const backend = await initBackend(opts.backend);
+    const backend = await (opts.probeBackend ?? initBackend)(opts.backend);
     const store = await RunStore.open(opts.dbPath);
     let executor: Executor;
     try {
@@ -278,7 +282,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
     const plan = planSweep(parseSweepText(text));
-    return { name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
+    return { name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
@@ -323,6 +327,10 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'sweeps.list'(): Promise<SweepSummary[]> {
     return (await this.store.listSweeps()).map(summary);
+  }
+
+  'sweeps.insights'(id: string): Promise<SweepInsights> {
+    return sweepInsights(this.store, id);
   }
 
   async 'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }> {
@@ -422,8 +430,8 @@ export class WorkbenchService implements WorkbenchApi {
     return loadApproxResults(this.store, tag);
   }
 
-  async 'paper.reportHtml'(sweepId: string): Promise<string> {
-    return (await buildPaperReport(this.store, sweepId)).html;
+  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string> {
+    return (await buildPaperReport(this.store, sweepId, { dead: deadReading })).html;
   }
 
   async 'paper.examples'(): Promise<PaperExample[]> {

@@ -1,7 +1,7 @@
 // The runs table as rows, and their mapping to the API contract's RunSummary / RunDetail.
 import type { RunDetail, RunSummary } from '../../shared/api.js';
 import type { RunStatus } from '../../shared/metrics.js';
-import type { NetworkSpec } from '../../shared/spec.js';
+import { withLegacyDefaults, type NetworkSpec } from '../../shared/spec.js';
 import { StoreError } from './errors.js';
 
 export interface RunRow {
@@ -120,7 +120,8 @@ export function toSummary(r: RunRow): RunSummary {
 }
 
 export function toDetail(r: RunRow & { spec_json: string }): RunDetail {
-  return { ...toSummary(r), spec: JSON.parse(r.spec_json) as NetworkSpec };
+  // Runs stored before init / bnAffine existed: show (and resume with) what they actually used.
+  return { ...toSummary(r), spec: withLegacyDefaults(JSON.parse(r.spec_json) as NetworkSpec) };
 }
 
 /** The searchable/sortable copies of spec fields. degree/eps are Bernstein-only, NULL otherwise. */

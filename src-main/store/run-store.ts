@@ -463,6 +463,15 @@ export class RunStore {
     return row.value;
   }
 
+  /** The runs of a sweep in plan order with their spec, status and last value of `metric`. */
+  sweepTrials(sweepId: string, metric: EpochMetric): Promise<series.SweepTrialRow[]> {
+    return series.sweepTrials(this.db, sweepId, metric);
+  }
+
+  metricAtEpochByRun(sweepId: string, metric: EpochMetric, epoch: number): Promise<{ runId: string; value: number }[]> {
+    return series.metricAtEpochByRun(this.db, sweepId, metric, epoch);
+  }
+
   /** Per run, at most `maxPoints` buckets of {epoch (bucket's last), min, max, last}; see series.ts. */
   epochSeriesBucketed(runIds: readonly string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>> {
     return series.epochSeriesBucketed(this.db, runIds, metric, maxPoints);

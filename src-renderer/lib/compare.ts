@@ -9,16 +9,20 @@ export const EPOCH_TITLES: Record<EpochMetric, { title: string; ours?: boolean; 
   train_acc: { title: 'train accuracy' },
   test_acc: { title: 'test accuracy' },
   mag1: { title: 'MAG: mean |∂loss/∂a₁| (first layer)', ours: true, log: true },
-  dead_ratio: { title: 'dead-neuron ratio (network, |σ′| < τ)', ours: true },
+  dead_ratio: { title: 'dead-neuron ratio (network, eval batch, |σ′| < τ)', ours: true },
+  dead_ratio_epoch: { title: 'dead-neuron ratio (network, epoch average of training batches)', ours: true },
   clipped_frac: { title: 'clipped pre-activations (outside [l,u])', ours: true },
   epoch_time_s: { title: 'time per epoch (s)' },
   probe_time_s: { title: 'probe time per epoch (s)' },
+  dead_time_s: { title: 'epoch-average dead reading time per epoch (s)' },
   lr: { title: 'learning rate' },
   max_abs_err: { title: 'max |N − f| on the test grid (approximation lab)', log: true },
+  val_max_err: { title: 'max |N − f| on the validation grid (approximation lab)', log: true },
 };
 
 export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }> = {
-  dead_ratio: { title: 'dead-neuron ratio' },
+  dead_ratio: { title: 'dead-neuron ratio (eval batch)' },
+  dead_ratio_epoch: { title: 'dead-neuron ratio (epoch average)' },
   min_dsigma: { title: 'min |σ′| (inside [l,u])', log: true },
   learned_floor: { title: 'learned floor n/(u−l)·min Δc', log: true },
   clipped_frac: { title: 'clipped fraction' },
@@ -26,7 +30,7 @@ export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }>
 };
 
 /** Spec fields shown in the parameter table, in order. */
-export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'residual', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
+export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
 
 export function paramValue(r: RunDetail, f: string): string {
   const v = (r.spec as unknown as Record<string, unknown>)[f];
