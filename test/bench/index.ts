@@ -142,7 +142,7 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
-  if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'));
+  if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
   const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
