@@ -3,7 +3,7 @@
 // Plain loops over Float32Arrays (no tfjs), run on views of tensors the step already has (z, or the fused
 // kernels' input h with their batch statistics), so the reading costs no extra kernel and no device sync.
 // A unit is decided alive at its first sample with |σ′| ≥ τ, so a healthy layer costs ~W derivative
-// evaluations, a dead unit B (all of them: B·W, still ≪ the layer's matmul, B·W·W).
+// evaluations, a dead one B (a fully dead layer B·W, still ≪ the layer's matmul, B·W·W).
 import { actGrad } from './kernels/act-math.js';
 
 /** Training-mode batch norm folded into the reading: z = ((h − mean)·1/√(var + eps))·gamma + beta. */
@@ -32,64 +32,33 @@ export function deadUnitsFixed(
   const N = B * W;
   // Leaky ReLU: σ' ∈ {α, 1}; with α ≥ τ no unit can die (τ ≤ 1), else it dies iff z ≤ 0 throughout, as ReLU.
   if (code === 1 && alpha >= tau) return 0;
-  if ((code === 0 || code === 1) && tau <= 1) return deadRectifierUnits(src, B, W, norm);
+  // ReLU-type: σ' = 1 ≥ τ iff z > 0 (the kernels' subgradient at 0 is the lower branch): no σ' call needed.
+  const rectifier = (code === 0 || code === 1) && tau <= 1;
   let dead = 0;
   for (let w = 0; w < W; w++) {
     const { m, sc, g, b } = normalizer(norm, w);
     let alive = false;
-    for (let idx = w; idx < N; idx += W) {
-      const z = norm ? (src[idx] - m) * sc * g + b : src[idx];
-      if (Math.abs(actGrad(code, alpha, z)) >= tau) {
-        alive = true;
-        break;
+    // Column by column, so a unit stops at its first live sample (measured: cheaper than a memory-order
+    // walk over the whole batch, which every partly dead layer would need).
+    if (rectifier) {
+      for (let idx = w; idx < N; idx += W) {
+        if ((norm ? (src[idx] - m) * sc * g + b : src[idx]) > 0) {
+          alive = true;
+          break;
+        }
+      }
+    } else {
+      for (let idx = w; idx < N; idx += W) {
+        const z = norm ? (src[idx] - m) * sc * g + b : src[idx];
+        if (Math.abs(actGrad(code, alpha, z)) >= tau) {
+          alive = true;
+          break;
+        }
       }
     }
     if (!alive) dead++;
   }
   return dead;
-}
-
-let aliveBuf = new Uint8Array(64);
-let normBuf = new Float64Array(256);
-
-/**
- * ReLU-type units (σ' = 1 ≥ τ iff z > 0; the kernels' subgradient at 0 is the lower branch): row by row, in
- * memory order, until every unit has had a positive z. Dead units cost a full pass over the batch, so the
- * sequential walk (not the column-wise one) is what keeps deep dying nets cheap.
- */
-function deadRectifierUnits(src: Float32Array, B: number, W: number, norm: ColumnNorm | null): number {
-  if (aliveBuf.length < W) aliveBuf = new Uint8Array(W);
-  const alive = aliveBuf.fill(0, 0, W);
-  let nAlive = 0;
-  if (!norm) {
-    for (let row = 0, base = 0; row < B && nAlive < W; row++, base += W) {
-      for (let w = 0; w < W; w++) {
-        if (alive[w] === 0 && src[base + w] > 0) {
-          alive[w] = 1;
-          nAlive++;
-        }
-      }
-    }
-    return W - nAlive;
-  }
-  if (normBuf.length < 4 * W) normBuf = new Float64Array(4 * W);
-  const p = normBuf;
-  for (let w = 0; w < W; w++) {
-    const n = normalizer(norm, w);
-    p[w] = n.m;
-    p[W + w] = n.sc;
-    p[2 * W + w] = n.g;
-    p[3 * W + w] = n.b;
-  }
-  for (let row = 0, base = 0; row < B && nAlive < W; row++, base += W) {
-    for (let w = 0; w < W; w++) {
-      if (alive[w] === 0 && (src[base + w] - p[w]) * p[W + w] * p[2 * W + w] + p[3 * W + w] > 0) {
-        alive[w] = 1;
-        nAlive++;
-      }
-    }
-  }
-  return W - nAlive;
 }
 
 /** C(n−1,k)·n, k = 0..n−1: the derivative's basis weights (cached per degree). */
