@@ -23,6 +23,8 @@ export const EPOCH_METRICS = [
   'lr',
   /** Regression on a 1-D target (approximation lab): max |N(x) − f(x)| on the dense test grid. */
   'max_abs_err',
+  /** Approximation lab: max |N(x) − f(x)| on the validation grid (disjoint from the test grid; selection reads it). */
+  'val_max_err',
 ] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 

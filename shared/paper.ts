@@ -58,6 +58,8 @@ export interface FinalRow {
   deadRatio: Record<DeadReading, number | null>;
   /** Dead ratio of the deepest layer at the last epoch, per reading. */
   deadLast: Record<DeadReading, number | null>;
+  /** Whether the run's batch norm was affine (learnable γ/β; docs/init.md). */
+  bnAffine?: boolean;
 }
 
 /**
@@ -258,6 +260,22 @@ export function summarizeCertificate(c: GradientCertificate): CertificateSummary
 
 // ── approximation-rate lab ──────────────────────────────────────────────────────────────────────────────
 
+/** How the lab picks the weights its verdict scores: the validation-selected report point, or the final fit. */
+export type ApproxSelect = 'validation' | 'final';
+/** Batch norm in the lab's Bernstein nets; `non-affine` only appears on labs stored before the choice existed. */
+export type ApproxBatchNorm = 'affine' | 'none' | 'non-affine';
+
+/** The weights at one report point, scored on the test grid after training. */
+export interface ApproxCheckpoint {
+  /** 1-based report index (the stored epoch). */
+  index: number;
+  /** max |N − f| on the validation grid (what the selection compared). */
+  valMaxErr: number;
+  /** max |N − f| on the dense test grid (read once, after training). */
+  maxErr: number;
+  rmse: number;
+}
+
 export interface ApproxPoint {
   runId: string;
   target: string;
@@ -269,32 +287,89 @@ export interface ApproxPoint {
   depth: number;
   width: number;
   paramCount: number;
-  /** max |N(x) − f(x)| on the dense test grid, at the end of training. */
-  maxErr: number;
-  /** The smallest max error seen at any report point (training is not monotone). */
-  bestMaxErr: number;
-  rmse: number;
+  /** Bernstein nets: the batch norm used; ReLU nets: always 'none' (the paper's plain baseline). */
+  bn: ApproxBatchNorm;
+  /** The weights at the end of training. */
+  final: ApproxCheckpoint;
+  /** The report point with the smallest validation max error; null on labs stored before validation existed. */
+  selected: ApproxCheckpoint | null;
+  /** The test max error the verdict uses (selected or final, per the lab's `select`). */
+  verdictErr: number;
+  /** Fraction of Bernstein pre-activations outside [l,u] at the verdict's report point (the floor needs 0). */
+  clippedFrac: number | null;
   finalTrainMse: number;
   steps: number;
   seconds: number;
 }
 
+/** A bracket on E_N(f), the best uniform error of a polynomial of degree N = n^L (shared/approx-floor.ts). */
+export interface ApproxFloor {
+  degree: number;
+  computedDegree: number;
+  upper: number;
+  lower: number | null;
+  belowPrecision: boolean;
+  capped: boolean;
+  text: string;
+}
+
+export type ApproxLimit = 'optimisation' | 'architecture floor' | 'float32 precision' | 'diverged' | 'undetermined';
+
+/** One (target, depth, degree): Bernstein vs its parameter-matched ReLU, and what limits the Bernstein fit. */
+export interface ApproxCell {
+  target: string;
+  depth: number;
+  degree: number;
+  bern: number | null;
+  relu: number | null;
+  /** 'tie' when within 10 % of each other; 'none' when neither has a finite error. */
+  winner: 'bernstein' | 'relu' | 'tie' | 'none';
+  floor: ApproxFloor;
+  limitedBy: ApproxLimit;
+  /** The sentence the summary prints. */
+  text: string;
+}
+
 export interface ApproxVerdict {
   target: string;
   degree: number;
-  /** Fitted decay of ln(maxErr) per layer (negative = error falls with depth). */
+  /** Fitted decay of ln(verdict error) per layer (negative = error falls with depth). */
   measuredSlope: number;
   /** −ln n: the n^(−L) rate's slope. */
   theoreticalSlope: number;
-  /** Which one bounds the measured curve, in words. */
-  limitedBy: 'optimisation' | 'theoretical rate' | 'float32 precision';
+  /** What limits the Bernstein fits of this degree over the depths (the cells' limits; 'mixed' when they differ). */
+  limitedBy: ApproxLimit | 'mixed';
   text: string;
+}
+
+export interface ApproxTargetInfo {
+  id: string;
+  title: string;
+  formula: string;
+  smooth: boolean;
 }
 
 export interface ApproxResults {
   /** Tag shared by the lab's stored runs. */
   tag: string;
   points: ApproxPoint[];
+  cells: ApproxCell[];
   verdicts: ApproxVerdict[];
-  settings: { steps: number; lr: number; lrFinal: number; schedule: string; gridPoints: number; testPoints: number; width: number };
+  targets: ApproxTargetInfo[];
+  /** Stored before validation selection existed: its old "best" was picked on the test grid and is not shown. */
+  legacy: boolean;
+  settings: {
+    steps: number;
+    lr: number;
+    lrFinal: number;
+    schedule: string;
+    gridPoints: number;
+    valPoints: number;
+    testPoints: number;
+    width: number;
+    reports: number;
+    bn: ApproxBatchNorm | 'mixed';
+    select: ApproxSelect;
+    floorMethod: string;
+  };
 }

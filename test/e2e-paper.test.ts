@@ -201,7 +201,12 @@ describe('the Paper screen in Chromium (web mode)', () => {
     await expect.poll(() => tid('approx-panel-fn:smooth').isVisible(), { timeout: 240_000, interval: 1000 }).toBe(true);
     await expect.poll(() => tid('approx-panel-fn:smooth').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="approx-verdict"]').count()).toBe(1);
-    expect(await page.locator('[data-testid="approx-verdict"]').textContent()).toMatch(/limited by (optimisation|theoretical rate|float32 precision)/);
+    expect(await page.locator('[data-testid="approx-verdict"]').textContent()).toMatch(/limited by (optimisation|architecture floor|float32 precision|mixed)/);
+    // one sentence per (target, depth, degree): who won, and whether optimisation or the floor limits it
+    expect(await page.locator('[data-testid="approx-cell"]').count()).toBe(3);
+    expect(await page.locator('[data-testid="approx-cell"]').first().textContent()).toMatch(/(Bernstein won|ReLU won|tie).*(limits it|precision)/);
+    expect(await tid('approx-formula').first().textContent()).toContain('exp(sin(πx))');
+    expect(await tid('approx-summary').textContent()).toMatch(/Verdict uses the validation-selected report point/);
     await page.mouse.move(0, 0);
     await shot('5-approx-lab');
   });

@@ -50,8 +50,8 @@ describe('trainRun', () => {
     expect(c.reports[0].metrics.train_loss).not.toEqual(a.reports[0].metrics.train_loss);
   });
 
-  it('resuming from the epoch-1 checkpoint reproduces epoch 2 exactly (Adam slots, BN stats, adaptive bounds)', async () => {
-    for (const over of [{}, { boundsMode: 'adaptive' as const }, { activation: 'relu' as const, residual: true, optimizer: 'sgd' as const }]) {
+  it('resuming from the epoch-1 checkpoint reproduces epoch 2 exactly (Adam slots, BN stats and γ/β, adaptive bounds, any init)', async () => {
+    for (const over of [{}, { boundsMode: 'adaptive' as const }, { activation: 'relu' as const, residual: true, optimizer: 'sgd' as const }, { init: 'torch' as const, bnAffine: true }, { activation: 'gelu' as const, batchNorm: true, bnAffine: true, init: 'xavier_uniform' as const }]) {
       const spec = tinySpec(over);
       const full = await collect(spec);
       const resumed = await collect(spec, easyClassification(), { resumeFrom: full.checkpoints[0] });

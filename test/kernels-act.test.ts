@@ -53,8 +53,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const r = fastOps.bnActTrain!(h, kind, ALPHA, EPS), rr = referenceOps.batchNormTrain(h, EPS);
       expect(relErr(r.mean, rr.mean)).toBeLessThan(1e-4);
       expect(relErr(r.variance, rr.variance)).toBeLessThan(1e-4);
-      const gFast = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(fast(x), dy)))(h);
-      const gRef = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(ref(x), dy)))(h);
+      const gFast = tf.grad((x) => tf.sum(tf.mul(fast(x as tf.Tensor2D), dy)))(h);
+      const gRef = tf.grad((x) => tf.sum(tf.mul(ref(x as tf.Tensor2D), dy)))(h);
       expect(relErr(gFast, gRef)).toBeLessThan(1e-3);
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -89,8 +89,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const ref = (x: tf.Tensor2D): tf.Tensor2D => applyActivation(kind, x, ALPHA);
       const fast = (x: tf.Tensor2D): tf.Tensor2D => fastOps.activation!(x, kind, ALPHA);
       expect(relErr(fast(z), ref(z))).toBeLessThan(1e-4);
-      const gFast = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(fast(x), dy)))(z);
-      const gRef = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(ref(x), dy)))(z);
+      const gFast = tf.grad((x) => tf.sum(tf.mul(fast(x as tf.Tensor2D), dy)))(z);
+      const gRef = tf.grad((x) => tf.sum(tf.mul(ref(x as tf.Tensor2D), dy)))(z);
       expect(relErr(gFast, gRef)).toBeLessThan(1e-3);
       // at z = 0 exactly: relu′ = 0, leaky′ = α (tfjs' subgradients)
       const g = gFast.dataSync(), d = dy.dataSync();
@@ -121,7 +121,7 @@ describe.each(BACKENDS)('fused loss and running statistics on %s', (backend) => 
       expect(relErr(fast(logits), ref(logits))).toBeLessThan(1e-4);
       const refCorrect = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
       expect(fastOps.softmaxCrossEntropy!(logits, target).correct.dataSync()[0]).toBe(refCorrect.dataSync()[0]);
-      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor => tf.grad((o: tf.Tensor2D) => tf.mul(f(o), 2.5))(logits);
+      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor => tf.grad((o) => tf.mul(f(o as tf.Tensor2D), 2.5))(logits);
       expect(relErr(g(fast), g(ref))).toBeLessThan(1e-3);
     });
     expect(tf.memory().numTensors).toBe(before);

@@ -14,6 +14,7 @@ import { buildPaperReport, renderPaperReport } from '../src-main/report/paper-re
 import { buildCertificate } from '../src-main/report/certificate.js';
 import { APPROX_DEFAULTS, loadApproxResults, runApproxLab } from '../src-main/report/approx-lab.js';
 import { renderApproxReport } from '../src-main/report/approx.js';
+import { lineChart } from '../src-main/report/charts.js';
 import { cli, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-paper-');
@@ -83,6 +84,11 @@ describe('paper report', () => {
       expect(f.source.kind).toBe('synthetic-higgs');
       expect(f.finalTable.map((r) => [r.label, r.status, r.epochsDone])).toEqual(LABELS.map((l) => [l, 'finished', 2]));
       expect(f.finalTable.every((r) => r.testAcc !== null && r.testLoss !== null)).toBe(true);
+      // each run's init (the activation's default here) and batch-norm mode, in the table and the HTML
+      expect(f.finalTable.map((r) => [r.init, r.bnAffine])).toEqual([['lecun_normal', false], ['he_normal', false], ['lecun_normal', false]]);
+      const final = html.slice(html.indexOf('id="final"'));
+      expect(final).toContain('<th>init</th>');
+      expect(final).toContain('he_normal');
       // the real Bernstein run's certificate holds (the floor is a theorem; only a bug breaks it)
       expect(certificates).toHaveLength(1);
       expect(certificates[0]!.ok).toBe(true);
@@ -107,14 +113,30 @@ describe('paper report', () => {
       const stripped = html.replace(/xmlns(:\w+)?="[^"]*"/g, '');
       expect(stripped).not.toMatch(/https?:\/\//);
       expect(stripped).not.toMatch(/<script|<link /i);
+      // Issue 15 #10: the definitions are written for readers (no notes about our sources or design docs), and
+      // every log figure labels each decade between its ends, so δ̄ can be placed.
+      const defs = html.slice(html.indexOf('id="definitions"'));
+      expect(defs).not.toMatch(/not available to us|DESIGN §|docs\//);
+      expect(defs).toMatch(/threshold τ/);
+      const fig2 = html.slice(html.indexOf('id="fig2"'), html.indexOf('</figure>', html.indexOf('id="fig2"')));
+      const ticks = [...fig2.matchAll(/<text[^>]*>(1e-\d+|0\.0*1|1)<\/text>/g)].map((m) => Math.round(Math.log10(Number(m[1]))));
+      const decades = [...new Set(ticks)].sort((a, b) => a - b);
+      expect(decades.length).toBeGreaterThanOrEqual(2);
+      expect(decades).toEqual(Array.from({ length: decades.at(-1)! - decades[0]! + 1 }, (_, i) => decades[0]! + i));
     } finally {
       await store.close();
     }
   });
 
+  it('issue 15 #10: a log chart spanning 14 decades labels every decade (ECharts alone skips most of them)', () => {
+    const c = lineChart({ title: 't', xName: 'x', yName: 'y', logY: true, floor: 1e-14, series: [{ label: 'a', bernstein: true, points: [[1, 1e-14], [2, 0.3], [3, 1e-3]] }] });
+    const labels = [...c.svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    for (let k = -14; k <= 0; k++) expect(labels).toContain(k >= -3 ? String(10 ** k) : `1e${k}`);
+  });
+
   it('the certificate flags a hand-made violation: in the check, the report and the CLI (exit 3)', async () => {
     const store = await RunStore.open(db);
-    let runId = '';
+    let runId: string;
     try {
       const badSweep = await store.createSweep({ name: 'bad', config: parseSweepText('name: bad\ndataset: synthetic-higgs\n') });
       const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 4, activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], epochs: 2 });
@@ -203,13 +225,15 @@ describe('paper report', () => {
       const o = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, gridPoints: 64, reports: 2, backend: 'cpu' };
       const r = await runApproxLab(store, o);
       expect(r.points.map((p) => [p.family, p.depth])).toEqual([['bernstein', 1], ['relu', 1], ['bernstein', 2], ['relu', 2]]);
-      expect(r.points.every((p) => Number.isFinite(p.maxErr) && p.maxErr > 0)).toBe(true);
+      expect(r.points.every((p) => Number.isFinite(p.final.maxErr) && p.final.maxErr > 0 && Number.isFinite(p.selected!.maxErr))).toBe(true);
       expect(r.verdicts).toHaveLength(1);
+      expect(r.cells).toHaveLength(2);
       const back = await loadApproxResults(store, r.tag);
-      expect(back.points.map((p) => [p.runId, p.bestMaxErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.bestMaxErr, 5)]));
+      expect(back.points.map((p) => [p.runId, p.verdictErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.verdictErr, 5)]));
       const html = renderApproxReport(back);
       expect(html).toContain('Bern n=3');
       expect(html).toContain('n^(−L) reference');
+      expect(html).toContain('exp(sin(πx))');
       expect((await buildCertificate(store, r.points[0]!.runId)).ok).toBe(true);
     } finally {
       await store.close();

@@ -159,6 +159,8 @@ describe.each([
   it('paper.approxRun: a tiny lab runs in the background with progress events; one at a time; bad targets refused', async () => {
     expect((await rejection(h.call('paper.approxRun', { targets: ['fn:nope'] }))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/unknown target function fn:nope; one of fn:smooth/) });
     expect((await rejection(h.raw('paper.approxRun', [{ depths: [0] }]))).body.kind).toBe('bad-request');
+    // non-affine batch norm is not a lab choice (on 1-D input it makes depth 1 one degree-n polynomial)
+    expect((await rejection(h.raw('paper.approxRun', [{ bn: 'non-affine' }]))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/bn must be affine or none/) });
     const job = await h.call('paper.approxRun', { targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, relu: false });
     expect(job).toMatchObject({ jobId: expect.stringMatching(/^lab-/), total: 2 });
     // answered while it runs: the service is not blocked, and a second lab is refused

@@ -130,15 +130,24 @@ describe('figure helpers', () => {
     expect(hidden.series.map((s) => s.label)).toEqual(['ReLU', 'SELU']); // its δ̄ goes with it
   });
 
-  it('approximation panels: Bernstein per degree, the matched ReLU, and the n^(−L) slope from the first depth', () => {
+  it('approximation panels: Bernstein per degree, its floor, the n^(−L) slope from the first depth, the matched ReLU; final vs selected', () => {
     const pt = (family: 'bernstein' | 'relu', depth: number, err: number) => ({
       runId: `${family}${depth}`, target: 'fn:smooth', family, degree: family === 'bernstein' ? 3 : null, matchedDegree: family === 'relu' ? 3 : null,
-      depth, width: 8, paramCount: 10, maxErr: err, bestMaxErr: err, rmse: err, finalTrainMse: err, steps: 10, seconds: 1,
+      depth, width: 8, paramCount: 10, bn: 'none' as const, final: { index: 4, valMaxErr: err, maxErr: 2 * err, rmse: err }, selected: { index: 2, valMaxErr: err, maxErr: err, rmse: err },
+      verdictErr: err, clippedFrac: 0, finalTrainMse: err, steps: 10, seconds: 1,
     });
-    const [panel] = approxPanels([pt('bernstein', 1, 0.3), pt('bernstein', 2, 0.1), pt('relu', 1, 0.5), pt('relu', 2, 0.4)]);
+    const floor = (depth: number, upper: number, belowPrecision = false) => ({
+      target: 'fn:smooth', depth, degree: 3, bern: 0.1, relu: 0.1, winner: 'tie' as const, limitedBy: 'optimisation' as const, text: '',
+      floor: { degree: 3 ** depth, computedDegree: 3 ** depth, upper, lower: upper / 2, belowPrecision, capped: false, text: '' },
+    });
+    const points = [pt('bernstein', 1, 0.3), pt('bernstein', 2, 0.1), pt('relu', 1, 0.5), pt('relu', 2, 0.4)];
+    const [panel] = approxPanels(points, [floor(1, 0.05), floor(2, 1e-15, true)]);
     expect(panel.x).toEqual([1, 2]);
-    expect(panel.series.map((s) => s.label)).toEqual(['Bern n=3', 'n^(−L) slope, n=3', 'ReLU ≈ params of n=3']);
-    expect(panel.series[1].values[1]).toBeCloseTo(0.1, 12); // 0.3 · 3^(−1)
+    expect(panel.series.map((s) => s.label)).toEqual(['Bern n=3', 'floor E_{n^L}, n=3', 'n^(−L) slope, n=3', 'ReLU ≈ params of n=3']);
+    expect(panel.series[1].values).toEqual([0.05, null]); // below float64 precision: a gap, not a number
+    expect(panel.series[2].values[1]).toBeCloseTo(0.1, 12); // 0.3 · 3^(−1)
+    expect(approxPanels(points, [], 'final')[0].series[0].values).toEqual([0.6, 0.2]);
+    expect(approxPanels(points, [], 'selected')[0].series[0].values).toEqual([0.3, 0.1]);
   });
 });
 

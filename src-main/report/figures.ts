@@ -127,6 +127,7 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
       trainLoss: r.final.train_loss,
       deadRatio: final,
       deadLast: byReading((k) => (deadProfile[k][r.id] ?? []).find((p) => p.layer === r.depth)?.value ?? null),
+      bnAffine: specs.get(r.id)!.batchNorm && specs.get(r.id)!.bnAffine,
     });
   }
 

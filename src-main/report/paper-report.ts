@@ -170,9 +170,9 @@ ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${
   }
 
   const finalTable = table(
-    ['label', 'run', 'init', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss',
+    ['label', 'run', 'init', 'BN affine', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss',
       'dead (all) · epoch avg', 'dead (last layer) · epoch avg', 'dead (all) · eval batch', 'dead (last layer) · eval batch'],
-    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss),
+    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), r.bnAffine ? 'yes' : 'no', String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss),
       num(r.deadRatio.epoch), num(r.deadLast.epoch), num(r.deadRatio.eval), num(r.deadLast.eval)]),
   );
 
@@ -195,8 +195,10 @@ ${initSection(f, dead, deadFloor)}
 ${finalTable}
 ${certificateSection(certs)}
 <h2 id="definitions">Metric definitions</h2>
-<p>The paper's full text is not available to us: where marked <span class="ours">ours</span> the definition is our choice
-(DESIGN §1.4, docs/metrics.md), kept a parameter where reasonable (τ, evalBatch).</p>
+<p>How each quantity in this report is measured. Where a definition is marked <span class="ours">ours</span>, the paper
+names the quantity without fixing every detail (threshold, which samples, which layer), and the workbench makes the
+choice stated here; its parameters (the threshold τ and the size of the evaluation batch) are stored with every run,
+so the figures can be recomputed with other values.</p>
 ${METRIC_DEFINITIONS}`;
   return page(`DeepBern paper report — ${f.sweepName}`, body);
 }

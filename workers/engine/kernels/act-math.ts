@@ -11,9 +11,10 @@ import { columnStats, type Affine } from './bernstein-math.js';
 export const ACT_CODES = { relu: 0, leaky_relu: 1, selu: 2, gelu: 3 } as const;
 export type ActCode = (typeof ACT_CODES)[keyof typeof ACT_CODES];
 
-// tfjs-core selu_util / erf_util constants (the reference runs on these).
-const SELU_SCALEALPHA = 1.7580993408473768599402175208123;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+// tfjs-core selu_util / erf_util constants (the reference runs on these), written as the doubles they are
+// (tfjs spells them 1.7580993408473768599402175208123 and 1.0507009873554804934193349852946).
+const SELU_SCALEALPHA = 1.7580993408473768;
+const SELU_SCALE = 1.0507009873554805;
 const ERF_P = 0.3275911, ERF_A1 = 0.254829592, ERF_A2 = -0.284496736, ERF_A3 = 1.421413741, ERF_A4 = -1.453152027, ERF_A5 = 1.061405429;
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
