@@ -19,7 +19,10 @@ const until = async (cond: () => boolean, ms = 5000) => {
 };
 
 const SWEEP: SweepSummary = { id: 's1', name: 'first-sweep', status: 'running', createdAt: new Date().toISOString(), counts: { running: 2 }, total: 2, metric: { name: 'test_acc', goal: 'maximize' } };
-const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({ runId, label: 'ReLU', depth: 2, width: 8, status, epochsDone, testAcc, testLoss: 0.6, trainLoss: 0.6, deadRatio: 0, deadLast: 0 });
+const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({
+  runId, label: 'ReLU', init: 'he_normal', bnAffine: false, depth: 2, width: 8, status, epochsDone, testAcc, testLoss: 0.6, trainLoss: 0.6,
+  deadRatio: { epoch: 0, eval: 0 }, deadLast: { epoch: 0, eval: 0 },
+});
 const figs = (rows: ReturnType<typeof row>[]): PaperFigures => ({
   sweepId: 's1',
   sweepName: 'first-sweep',
@@ -28,9 +31,11 @@ const figs = (rows: ReturnType<typeof row>[]): PaperFigures => ({
   layersShown: [1],
   minDsigmaVsEpoch: [{ layer: 1, series: [{ label: 'ReLU', runId: 'a', bernstein: false, points: [[1, 0.1]] }] }],
   minDsigmaVsLayer: [],
-  deadVsLayer: [],
+  deadReadings: ['epoch', 'eval'],
+  deadVsLayer: { epoch: [], eval: [] },
   mag1VsEpoch: [],
-  deadVsEpoch: [],
+  deadVsEpoch: { epoch: [], eval: [] },
+  initFigure: null,
   deltaBars: [],
   finalTable: rows,
   certificates: [],
