@@ -86,7 +86,7 @@ describe('the Electron main process, against a stand-in electron module', () => 
     expect(log.find((e) => e.call === 'permission-check')).toMatchObject({ granted: true });
     expect(log.find((e) => e.call === 'window.open')).toMatchObject({ result: { action: 'deny' } });
     expect(log.find((e) => e.call === 'will-navigate')).toMatchObject({ prevented: true });
-    const [fromApp, fromLoading] = log.filter((e) => e.call === 'ipc') as { reply: { ok: boolean; result?: { workers: { size: number }; backend: { name: string }; transport: string } } }[];
+    const [fromApp, fromLoading] = log.filter((e) => e.call === 'ipc') as unknown as { reply: { ok: boolean; result?: { workers: { size: number }; backend: { name: string }; transport: string } } }[];
     expect(fromApp!.reply).toMatchObject({ ok: true, result: { transport: 'electron', workers: { size: 1 }, backend: { name: 'wasm' } } });
     expect(fromLoading!.reply.ok).toBe(false);
 

@@ -129,7 +129,7 @@ describe('paper report', () => {
   });
 
   it('issue 15 #10: a log chart spanning 14 decades labels every decade (ECharts alone skips most of them)', () => {
-    const c = lineChart({ title: 't', xName: 'x', yName: 'y', logY: true, floor: 1e-14, series: [{ label: 'a', runId: 'r-a', bernstein: true, points: [[1, 1e-14], [2, 0.3], [3, 1e-3]] }] });
+    const c = lineChart({ title: 't', xName: 'x', yName: 'y', logY: true, floor: 1e-14, series: [{ label: 'a', runId: 'a', bernstein: true, points: [[1, 1e-14], [2, 0.3], [3, 1e-3]] }] });
     const labels = [...c.svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     for (let k = -14; k <= 0; k++) expect(labels).toContain(k >= -3 ? String(10 ** k) : `1e${k}`);
   });

@@ -31,6 +31,10 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
+
+/** The stubbed charts with their props (the .vue shim types no props). */
+type Stubbed = { props(k: string): unknown };
+const stubs = (w: { findAllComponents(c: unknown): unknown[] }) => w.findAllComponents(UPlotChart) as unknown as Stubbed[];
 describe('grouping', () => {
   it('default: everything but the seed; mean with a min–max or ±1 sd band', () => {
     const g = groupRuns(RUNS, DEFAULT_GROUP_BY, (r) => r.label);
@@ -65,7 +69,7 @@ describe('CompareView grouped', () => {
     store.hiddenRuns = [];
     view.value = 'compare';
     const w = mount(CompareView, { attachTo: document.body, global: { stubs: { LazyPanel: { template: '<div><slot /></div>' }, EChart: true, UPlotChart: true } } });
-    const charts = () => w.findAllComponents(UPlotChart).filter((c) => c.props('title') === 'train loss');
+    const charts = () => stubs(w).filter((c) => c.props('title') === 'train loss');
     await until(() => w.findAllComponents(UPlotChart).length >= 6);
     for (const c of w.findAllComponents(UPlotChart)) c.vm.$emit('width', 600); // the stub has no box to measure
     await until(() => charts().length === 1 && (charts()[0]!.props('series') as unknown[]).length === 4);
@@ -83,7 +87,7 @@ describe('CompareView grouped', () => {
     // the legend of one chart hides the ReLU group in every chart
     const legend = w.find('[data-testid="legend-train_loss"]');
     await legend.findAll('button')[1]!.trigger('click');
-    await until(() => w.findAllComponents(UPlotChart).every((c) => !(c.props('series') as { label: string }[]).some((x) => x.label.startsWith('ReLU'))));
+    await until(() => stubs(w).every((c) => !(c.props('series') as { label: string }[]).some((x) => x.label.startsWith('ReLU'))));
     expect(store.hiddenRuns).toEqual(['r0', 'r1']);
     expect(legend.findAll('button')[1]!.attributes('title')).toMatch(/ReLU \(2 runs\)/);
     await legend.findAll('button')[1]!.trigger('click');
@@ -91,7 +95,7 @@ describe('CompareView grouped', () => {
     // per-chart log y: only this chart switches; ReLU's zero at epoch 3 is marked on the floor
     await w.find('[data-testid="log-train_loss"]').setValue(true);
     await until(() => charts()[0]!.props('logY') === true);
-    expect(w.findAllComponents(UPlotChart).find((c) => c.props('title') === 'test loss')!.props('logY')).toBe(false);
+    expect(stubs(w).find((c) => c.props('title') === 'test loss')!.props('logY')).toBe(false);
     await w.find('[data-testid="group-seeds"]').setValue(false);
     await until(() => (charts()[0]!.props('series') as unknown[]).length === 4);
     const relu0 = (charts()[0]!.props('series') as { label: string; values: (number | null)[] }[]).find((x) => x.label === 'r0 · ReLU')!;

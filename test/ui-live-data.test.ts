@@ -19,10 +19,7 @@ const until = async (cond: () => boolean, ms = 5000) => {
 };
 
 const SWEEP: SweepSummary = { id: 's1', name: 'first-sweep', status: 'running', createdAt: new Date().toISOString(), counts: { running: 2 }, total: 2, metric: { name: 'test_acc', goal: 'maximize' } };
-const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({
-  runId, label: 'ReLU', init: 'he_normal', bnAffine: false, depth: 2, width: 8, status, epochsDone, testAcc, testLoss: 0.6, trainLoss: 0.6,
-  deadRatio: { epoch: 0, eval: 0 }, deadLast: { epoch: 0, eval: 0 },
-});
+const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({ runId, label: 'ReLU', depth: 2, width: 8, status, epochsDone, testAcc, testLoss: 0.6, trainLoss: 0.6, init: 'he_normal', deadRatio: { epoch: 0, eval: 0 }, deadLast: { epoch: 0, eval: 0 } });
 const figs = (rows: ReturnType<typeof row>[]): PaperFigures => ({
   sweepId: 's1',
   sweepName: 'first-sweep',

@@ -25,6 +25,7 @@ export interface LaunchOptions {
 // Escape sequences and Chromium's "[pid:...:ERROR:...]" prefixes make poor one-line reasons.
 function cleanLine(s: string): string {
   return s
+    // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ … m) from Electron's output
     .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
     .replace(/^\[[^\]]*\]\s*/, '')
     .trim();

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   let win: BrowserWindow | null = null;
   let service: WorkbenchService | null = null;
   let quitting = false;
+  // eslint-disable-next-line prefer-const -- set once the IPC bridge is registered; the quit handler reads it before that
   let unregister: (() => void) | undefined;
 
   const parentOf = () => (win && !win.isDestroyed() ? win : null);
