@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
   if (argv[0] === 'ui') return uiBench();
-  if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'));
+  if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
   if (argv[0] === 'bayes') return bayesBench(argv.includes('--json'));
   const o = parseArgs(argv);
   const log = (s: string): void => {
