@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
+import { GOALS } from './vocab.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
 /** Spec fields a sweep may vary (every NetworkSpec field), plus snake_case aliases W&B users type. */
@@ -57,7 +58,7 @@ export const SweepFileSchema = z
     metric: z
       .object({
         name: z.enum(EPOCH_METRICS, { error: `metric.name must be one of ${EPOCH_METRICS.join(', ')}` }),
-        goal: z.enum(['minimize', 'maximize'], { error: 'metric.goal must be minimize or maximize' }),
+        goal: z.enum(GOALS, { error: `metric.goal must be ${GOALS.join(' or ')}` }),
       })
       .strict()
       .default({ name: 'test_loss', goal: 'minimize' }),

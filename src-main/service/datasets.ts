@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { BUILTIN_DATASETS, DatasetError, importUciDataset } from '../../workers/data/registry.js';
 import type { RunStore } from '../store/run-store.js';
 import type { DatasetInfo } from '../../shared/api.js';
+import type { ImportKind, TaskKind } from '../../shared/vocab.js';
 
 export interface ImportOptions {
-  kind: 'higgs' | 'susy' | 'csv' | 'idx';
+  kind: ImportKind;
   path: string;
   rows?: number;
   labelColumn?: string | number;
-  task?: 'classification' | 'regression';
+  task?: TaskKind;
   title?: string;
   onProgress?(p: { rows: number; fraction: number }): void;
 }

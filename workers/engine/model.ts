@@ -2,7 +2,7 @@
 // All dense / batch-norm / Bernstein arithmetic goes through an EngineOps object so fused kernels can replace it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
-import { applyActivation, type FixedActivation } from './activations.js';
+import { applyActivation } from './activations.js';
 import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
 import { drawLayer, identityTheta, initStream } from './init.js';
 import { applyAffine, referenceOps, type BnAffine, type EngineOps } from './ops.js';
@@ -142,7 +142,7 @@ export class DeepBernModel {
       const { l, u } = this.bounds(L);
       return this.ops.bernstein(z, this.coefficients(L), l, u);
     }
-    const kind = this.spec.activation as FixedActivation;
+    const kind = this.spec.activation;
     return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
   }
 
@@ -161,7 +161,7 @@ export class DeepBernModel {
         stats.range.push(null);
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
-        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, this.affine(L));
+        const r = this.ops.bnActTrain(pre, this.spec.activation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         y = r.y;
