@@ -8,7 +8,7 @@ import { numberFlag, UserError } from './errors.js';
 export function addSpecOptions(cmd: Command): Command {
   return cmd
     .option('--spec <file>', 'a JSON/YAML network spec file; flags override its fields')
-    .option('--dataset <id>', 'synthetic-higgs | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | an imported dataset id')
+    .option('--dataset <id>', 'synthetic-higgs | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id')
     .option('--rows <n>', 'rows to use (train + test)', numberFlag('--rows'))
     .option('--test-fraction <f>', 'fraction held out for test (default 0.2)', numberFlag('--test-fraction'))
     .option('--depth <n>', 'hidden layers', numberFlag('--depth'))

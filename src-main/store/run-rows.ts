@@ -33,13 +33,14 @@ export interface RunRow {
   final_train_loss: number | null;
   final_test_loss: number | null;
   final_test_acc: number | null;
+  kind?: string;
 }
 
 /** Every column but spec_json: listing thousands of runs should not parse thousands of specs. */
 export const SUMMARY_COLUMNS =
   'id, name, sweep_id, status, seed, dataset, activation, activation_label, depth, width, degree, eps, lr, ' +
   'batch_size, batch_norm, residual, backend, param_count, epochs_total, epochs_done, created_at, started_at, ' +
-  'finished_at, error, tags_json, final_train_loss, final_test_loss, final_test_acc';
+  'finished_at, error, tags_json, final_train_loss, final_test_loss, final_test_acc, kind';
 
 /**
  * Sort keys the list accepts → column. Both the column name and the RunSummary field name are accepted;
@@ -76,6 +77,9 @@ for (const [field, column] of [
   if (column.startsWith('final_')) ORDERABLE[`final.${column.slice(6)}`] = column;
 }
 
+/** Columns that are never NULL: their ORDER BY needs no "NULLs last" term, so an index serves it directly. */
+export const NOT_NULL_ORDER = new Set(['id', 'name', 'status', 'dataset', 'activation_label', 'activation', 'depth', 'width', 'lr', 'batch_size', 'seed', 'epochs_total', 'epochs_done', 'created_at']);
+
 export function orderColumn(key: string | undefined): string {
   if (key === undefined) return 'created_at';
   const col = ORDERABLE[key];
@@ -110,6 +114,8 @@ export function toSummary(r: RunRow): RunSummary {
     error: r.error,
     tags: JSON.parse(r.tags_json) as string[],
     final: { train_loss: r.final_train_loss, test_loss: r.final_test_loss, test_acc: r.final_test_acc },
+    kind: r.kind === 'approx' ? 'approx' : 'training',
+    seed: r.seed,
   };
 }
 

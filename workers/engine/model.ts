@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
 import { applyActivation } from './activations.js';
 import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
+import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
+import { ACT_CODES } from './kernels/act-math.js';
+import { readView } from './kernels/backend-io.js';
 import { drawLayer, identityTheta, initStream } from './init.js';
 import { applyAffine, referenceOps, type BnAffine, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
@@ -41,6 +44,16 @@ export interface BufferStats {
   bn: ({ mean: tf.Tensor1D; variance: tf.Tensor1D } | null)[];
   range: ({ min: tf.Tensor1D; max: tf.Tensor1D } | null)[];
   batchSize: number;
+}
+
+/**
+ * The epoch-average dead reading's per-batch counts (docs/metrics.md `dead_ratio_epoch`): forwardTrain pushes
+ * each hidden layer's number of units with |σ′(z)| < τ on every sample of the batch, and the time it took.
+ */
+export interface DeadTally {
+  tau: number;
+  counts: number[];
+  seconds: number;
 }
 
 export interface EvalOptions {
@@ -137,17 +150,17 @@ export class DeepBernModel {
     return L.gamma && L.beta ? { gamma: L.gamma, beta: L.beta } : undefined;
   }
 
-  private activate(L: HiddenLayer, z: tf.Tensor2D): tf.Tensor2D {
+  private activate(L: HiddenLayer, z: tf.Tensor2D, coeffs?: tf.Tensor2D): tf.Tensor2D {
     if (this.spec.activation === 'bernstein') {
       const { l, u } = this.bounds(L);
-      return this.ops.bernstein(z, this.coefficients(L), l, u);
+      return this.ops.bernstein(z, coeffs ?? this.coefficients(L), l, u);
     }
     const kind = this.spec.activation;
     return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
   }
 
   /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
-  forwardTrain(x: tf.Tensor2D): { out: tf.Tensor2D; stats: BufferStats } {
+  forwardTrain(x: tf.Tensor2D, dead?: DeadTally): { out: tf.Tensor2D; stats: BufferStats } {
     const stats: BufferStats = { bn: [], range: [], batchSize: x.shape[0] };
     const adaptive = this.spec.activation === 'bernstein' && this.spec.boundsMode === 'adaptive';
     let h = x;
@@ -156,14 +169,17 @@ export class DeepBernModel {
       let y: tf.Tensor2D;
       if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
         const { l, u } = this.bounds(L);
-        const r = this.ops.bnBernsteinTrain(pre, this.coefficients(L), l, u, BN_EPS, this.affine(L));
+        const c = this.coefficients(L);
+        const r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
+        if (dead) this.countDead(dead, L, pre, r, c);
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
         const r = this.ops.bnActTrain(pre, this.spec.activation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
+        if (dead) this.countDead(dead, L, pre, r);
         y = r.y;
       } else {
         let z = pre;
@@ -174,11 +190,44 @@ export class DeepBernModel {
           z = affine ? applyAffine(r.y, affine) : r.y;
         } else stats.bn.push(null);
         stats.range.push(adaptive ? { min: tf.min(z, 0) as tf.Tensor1D, max: tf.max(z, 0) as tf.Tensor1D } : null);
-        y = this.activate(L, z);
+        const c = this.spec.activation === 'bernstein' ? this.coefficients(L) : undefined;
+        if (dead) this.countDead(dead, L, z, null, c);
+        y = this.activate(L, z, c);
       }
       h = L.skip ? tf.add(y, h) : y;
     }
     return { out: this.ops.dense(h, this.outW, this.outB), stats };
+  }
+
+  /**
+   * Pushes layer L's dead-unit count for this batch: src is z itself (norm null) or the fused kernels' input h
+   * with their batch statistics (and the layer's γ, β under affine batch norm). Reads the tensors' storage in place (no kernel, no copy on wasm/cpu).
+   */
+  private countDead(
+    t: DeadTally, L: HiddenLayer, src: tf.Tensor2D, norm: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null, coeffs?: tf.Tensor2D,
+  ): void {
+    const t0 = performance.now();
+    const backend = tf.backend();
+    const view = (v: tf.Tensor) => readView(backend, v);
+    const [B, W] = src.shape;
+    // The fused kernels apply affine batch norm inside: fold γ, β in (the composed path hands z itself).
+    const affine = norm ? this.affine(L) : undefined;
+    const n = norm
+      ? { mean: view(norm.mean), variance: view(norm.variance), eps: BN_EPS, gamma: affine ? view(affine.gamma) : null, beta: affine ? view(affine.beta) : null }
+      : null;
+    let count: number;
+    if (coeffs) {
+      const { l, u } = this.bounds(L);
+      const lo = typeof l === 'number' ? Float32Array.of(l) : view(l);
+      const hi = typeof u === 'number' ? Float32Array.of(u) : view(u);
+      count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau);
+    } else {
+      const kind = this.spec.activation;
+      if (kind === 'bernstein') throw new Error('dead units: a Bernstein layer without its coefficients');
+      count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau);
+    }
+    t.counts.push(count);
+    t.seconds += (performance.now() - t0) / 1000;
   }
 
   /**

@@ -23,6 +23,11 @@ function kernelOf(code: number): EngineActivation['kernel'] {
   return k;
 }
 
+/** σ′(x) of a kernel code, one element (dead-unit counting; the loops below hoist kernelOf instead). */
+export function actGrad(code: number, alpha: number, x: number): number {
+  return kernelOf(code).grad(x, alpha);
+}
+
 // relu and leaky_relu are written branch-free: max(x, 0) = (x + |x|)/2 and min(x, 0) = (x − |x|)/2 (both exact),
 // masks as +(x > 0). After batch norm about half the signs are random: a mispredicted branch per element, or
 // V8's Math.max (−0/NaN handling), made these loops 3–4× slower (measured).
