@@ -12,6 +12,7 @@ export const SWEEPABLE_FIELDS = SPEC_FIELDS as (keyof NetworkSpec)[];
 const ALIASES: Record<string, keyof NetworkSpec> = {
   batch_size: 'batchSize',
   batch_norm: 'batchNorm',
+  bn_affine: 'bnAffine',
   bounds_mode: 'boundsMode',
   bounds_momentum: 'boundsMomentum',
   test_fraction: 'testFraction',

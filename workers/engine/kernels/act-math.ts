@@ -67,7 +67,16 @@ export function bnActForward(
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
     if (affine !== null) {
       const ga = affine.gamma[w], be = affine.beta[w];
-      for (let idx = w; idx < N; idx += W) y[idx] = act((h[idx] - m) * sc * ga + be, alpha);
+      if (code === RELU) {
+        for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc * ga + be; y[idx] = (x + Math.abs(x)) * 0.5; }
+      } else if (code === LEAKY) {
+        for (let idx = w; idx < N; idx += W) {
+          const x = (h[idx] - m) * sc * ga + be, a = Math.abs(x);
+          y[idx] = (x + a) * 0.5 + alpha * ((x - a) * 0.5);
+        }
+      } else {
+        for (let idx = w; idx < N; idx += W) y[idx] = act((h[idx] - m) * sc * ga + be, alpha);
+      }
     } else if (code === RELU) {
       for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc; y[idx] = (x + Math.abs(x)) * 0.5; }
     } else if (code === LEAKY) {
@@ -98,8 +107,9 @@ export function bnActBackward(
     if (affine !== null) {
       const ga = affine.gamma[w], be = affine.beta[w];
       for (let idx = w; idx < N; idx += W) {
-        const x = (h[idx] - m) * sc;
-        const g = dy[idx] * grad(x * ga + be, alpha);
+        const x = (h[idx] - m) * sc, z = x * ga + be;
+        // relu / leaky masks branch-free, as below
+        const g = code === RELU ? dy[idx] * +(z > 0) : code === LEAKY ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0))) : dy[idx] * grad(z, alpha);
         dh[idx] = g;
         sg += g;
         sgx += g * x;
