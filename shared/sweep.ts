@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
+import { GOALS } from './vocab.js';
 import { proposeTpe } from './tpe.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
@@ -62,7 +63,7 @@ export const SweepFileSchema = z
     metric: z
       .object({
         name: z.enum(EPOCH_METRICS, { error: `metric.name must be one of ${EPOCH_METRICS.join(', ')}` }),
-        goal: z.enum(['minimize', 'maximize'], { error: 'metric.goal must be minimize or maximize' }),
+        goal: z.enum(GOALS, { error: `metric.goal must be ${GOALS.join(' or ')}` }),
       })
       .strict()
       .default({ name: 'test_loss', goal: 'minimize' }),
