@@ -2,7 +2,8 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
+import type { EpochMetric, LayerMetric, RunStatus, SweepStatus } from './metrics.js';
+import type { BatchProgress, RunStartInfo } from './run-events.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
 import type { ApproxResults, GradientCertificate, PaperFigures } from './paper.js';
 
@@ -13,7 +14,8 @@ export interface SystemInfo {
   backend: { name: BackendName; tried: { name: string; error: string }[] };
   workers: { size: number; busy: number; reason?: string };
   dbPath: string;
-  transport: 'electron' | 'web';
+  /** `cli`: a `deepbern` command drives the service in its own process (never seen by the renderer). */
+  transport: 'electron' | 'web' | 'cli';
 }
 
 export interface DatasetInfo {
@@ -107,7 +109,7 @@ export interface ListRunsQuery {
 export interface SweepSummary {
   id: string;
   name: string;
-  status: 'queued' | 'running' | 'finished' | 'cancelled' | 'failed';
+  status: SweepStatus;
   createdAt: string;
   counts: Partial<Record<RunStatus, number>>;
   total: number;
@@ -138,7 +140,8 @@ export interface LayerGrid {
 }
 
 export type WorkbenchEvent =
-  | { type: 'run-progress'; runId: string; epoch: number; epochs: number; batch: number; batches: number; loss: number }
+  | ({ type: 'run-start'; runId: string } & RunStartInfo)
+  | ({ type: 'run-progress'; runId: string; epochs: number } & BatchProgress)
   | { type: 'run-epoch'; runId: string; epoch: number; metrics: Partial<Record<EpochMetric, number>> }
   | { type: 'run-status'; runId: string; status: RunStatus; error?: string }
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }

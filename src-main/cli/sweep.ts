@@ -5,13 +5,15 @@ import cliProgress from 'cli-progress';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
 import { activationLabel } from '../../shared/spec.js';
-import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import { RESUMABLE_RUN_STATUSES, type RunStatus } from '../../shared/metrics.js';
+import type { BackendPref } from '../../workers/engine/backend.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import type { Executor } from '../scheduler/executor.js';
-import type { RunStore } from '../store/run-store.js';
+import type { WorkbenchService } from '../service/workbench-service.js';
+import { defaultDbPath } from '../store/paths.js';
 import { openStore } from './store.js';
 import { fmt, printJson, printTable } from './output.js';
-import { numberFlag, UserError } from './errors.js';
+import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
 
 interface Common {
   db?: string;
@@ -33,48 +35,83 @@ export function setExecutorFactory(f: ExecutorFactory): void {
   executorFactory = f;
 }
 
-async function drive(store: RunStore, sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }, resume: boolean): Promise<void> {
-  const executor = await executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis });
-  const scheduler = new Scheduler(store, executor, { backend: f.backend });
-  const view = createSweepView(store, sweepId, f.json === true);
-  scheduler.on('event', (e: WorkbenchEvent) => view.event(e));
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ncancelling (finished epochs are kept; `deepbern sweep resume` continues)…\n');
-    void scheduler.cancelSweep(sweepId);
-  };
-  process.on('SIGINT', onSigint);
-  // Another process may cancel the sweep (`deepbern sweep cancel`, the app): watch its status.
-  const watch = setInterval(() => {
-    void store.getSweep(sweepId).then((s) => {
-      if (s.status === 'cancelled' && !interrupted) {
-        interrupted = true;
-        void scheduler.cancelSweep(sweepId);
-      }
-    }, () => undefined);
-  }, 1000);
-  try {
-    const queued = await scheduler.startSweep(sweepId);
-    view.start(queued, scheduler.capacity, resume);
-    await scheduler.waitForSweep(sweepId);
-  } finally {
-    clearInterval(watch);
-    process.off('SIGINT', onSigint);
-    view.stop();
-    await scheduler.close();
-  }
-  const sweep = await store.getSweep(sweepId);
-  const runs = (await store.listRuns({ sweepId, limit: 100_000 })).rows;
-  const counts: Record<string, number> = {};
-  for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
-  else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-  if (interrupted) process.exitCode = 130;
+interface RunFlags extends Common {
+  workers?: number;
+  backend?: string;
+  redis?: string;
 }
 
-function createSweepView(store: RunStore, sweepId: string, json: boolean) {
+/** The service a sweep command drives: the local pool, or remote workers with --redis (never the app's Settings). */
+async function startService(f: RunFlags): Promise<WorkbenchService> {
+  const { WorkbenchService } = await import('../service/workbench-service.js'); // loads tfjs: only when training
+  return WorkbenchService.start({
+    dbPath: f.db ?? defaultDbPath(),
+    transport: 'cli',
+    workers: f.workers,
+    backend: f.backend as BackendPref | undefined,
+    remoteFromSettings: false,
+    // Remote workers pick their own backend unless --backend asks for one.
+    ...(f.redis ? { executor: () => executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis }), jobBackend: f.backend as BackendPref | undefined } : {}),
+  });
+}
+
+/** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
+async function drive(f: RunFlags, what: { text: string } | { resume: string }): Promise<void> {
+  const service = await startService(f);
+  try {
+    const views: ReturnType<typeof createSweepView>[] = [];
+    service.onEvent((e) => views.forEach((v) => v.event(e)));
+    let sweepId: string;
+    let queued: number;
+    if ('text' in what) {
+      const s = await service['sweeps.launch'](what.text);
+      sweepId = s.id;
+      queued = s.total;
+      if (!f.json) process.stdout.write(`${sweepId}\n`);
+    } else {
+      sweepId = what.resume;
+      const before = await service['sweeps.get'](sweepId);
+      await service['sweeps.resume'](sweepId);
+      queued = RESUMABLE_RUN_STATUSES.reduce((n, st) => n + (before.counts[st] ?? 0), 0);
+    }
+    const view = createSweepView(service, sweepId, f.json === true);
+    views.push(view);
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(EXIT.cancelled);
+      interrupted = true;
+      process.stderr.write('\ncancelling (finished epochs are kept; `deepbern sweep resume` continues)…\n');
+      void service['sweeps.cancel'](sweepId).catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    // Another process may cancel the sweep (`deepbern sweep cancel`, the app): watch its status.
+    const watch = setInterval(() => {
+      void service['sweeps.get'](sweepId).then((s) => {
+        if (s.status === 'cancelled' && !interrupted) {
+          interrupted = true;
+          void service['sweeps.cancel'](sweepId).catch(() => undefined);
+        }
+      }, () => undefined);
+    }, 1000);
+    try {
+      view.start(queued, service.capacityOf(sweepId), 'resume' in what);
+      await service.waitForSweep(sweepId);
+    } finally {
+      clearInterval(watch);
+      process.off('SIGINT', onSigint);
+      view.stop();
+    }
+    const sweep = await service['sweeps.get'](sweepId);
+    const counts = sweep.counts;
+    if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
+    else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+    process.exitCode = interrupted ? EXIT.cancelled : exitCodeFor([...(Object.keys(counts) as RunStatus[]), sweep.status]);
+  } finally {
+    await service.close();
+  }
+}
+
+function createSweepView(service: WorkbenchService, sweepId: string, json: boolean) {
   const tty = process.stderr.isTTY === true && !json;
   const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
   const bars = new Map<string, cliProgress.SingleBar>();
@@ -82,7 +119,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
   let done = 0;
   const names = new Map<string, string>();
   const nameOf = async (runId: string) => {
-    if (!names.has(runId)) names.set(runId, (await store.getRun(runId)).name);
+    if (!names.has(runId)) names.set(runId, (await service['runs.get'](runId)).name);
     return names.get(runId) as string;
   };
   return {
@@ -150,18 +187,11 @@ export function registerSweep(program: Command): void {
     .option('--redis <url>', 'dispatch runs to remote workers through Redis (docs/distributed.md)')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'stream events as JSON lines')
-    .action(async (file: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+    .action(async (file: string, f: RunFlags) => {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
-      planSweep(parseSweepText(text)); // validate before touching the DB
-      const store = await openStore(f.db);
-      try {
-        const { sweepId } = await createSweepFromText(store, text);
-        if (!f.json) process.stdout.write(`${sweepId}\n`);
-        await drive(store, sweepId, f, false);
-      } finally {
-        await store.close();
-      }
+      planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
+      await drive(f, { text });
     });
 
   sweep
@@ -172,16 +202,16 @@ export function registerSweep(program: Command): void {
     .option('--redis <url>', 'dispatch runs to remote workers through Redis')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'stream events as JSON lines')
-    .action(async (sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+    .action(async (sweepId: string, f: RunFlags) => {
       const store = await openStore(f.db);
       try {
         const s = await store.getSweep(sweepId);
-        const unfinished = (await store.listRuns({ sweepId, limit: 100_000 })).rows.filter((r) => ['queued', 'running', 'cancelled'].includes(r.status));
-        if (unfinished.length === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
-        await drive(store, sweepId, f, true);
+        const unfinished = (await store.listRuns({ sweepId, status: RESUMABLE_RUN_STATUSES, limit: 1 })).total;
+        if (unfinished === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
       } finally {
         await store.close();
       }
+      await drive(f, { resume: sweepId });
     });
 
   sweep

@@ -1,12 +1,14 @@
-// `deepbern train`: one run, in this process, stored like any sweep run (same job code as the worker pool).
+// `deepbern train`: one standalone run, through the workbench service like every other front end (the service
+// queues it on its scheduler, which stores it like any sweep run: same recorder, same pool task).
 import type { Command } from 'commander';
+import type { WorkbenchEvent } from '../../shared/api.js';
 import { activationLabel } from '../../shared/spec.js';
 import type { BackendPref } from '../../workers/engine/backend.js';
-import { openStore } from './store.js';
-import { assertDatasetsAvailable } from '../service/datasets.js';
+import { defaultDbPath } from '../store/paths.js';
 import { createProgress } from './progress.js';
 import { printJson } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
+import { exitCodeFor } from './errors.js';
 
 interface TrainFlags extends SpecFlags {
   db?: string;
@@ -23,54 +25,40 @@ export function registerTrain(program: Command): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action(async (flags: TrainFlags) => {
       const spec = specFromFlags(flags); // validate before touching the DB
-      const store = await openStore(flags.db);
+      const { WorkbenchService } = await import('../service/workbench-service.js'); // tfjs loads only for training
+      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', workers: 1, backend: flags.backend, remoteFromSettings: false });
+      let runId = '';
+      const onSigint = () => void service['runs.cancel'](runId).catch(() => undefined);
       try {
-        await assertDatasetsAvailable(store, [spec.dataset]);
-      } catch (e) {
-        await store.close();
-        throw e;
-      }
-      const datasetFiles = await store.datasetFiles();
-      const name = flags.name ?? activationLabel(spec);
-      const runId = await store.createRun({ spec, name, epochsTotal: spec.epochs });
-      const label = flags.json ? runId : `${runId}`;
-      if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
-      const progress = createProgress({ json: flags.json === true, label });
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await store.setRunStatus(runId, 'running');
-        const { executeRunJob } = await import('../../workers/run-job.js'); // tfjs loads only for training
-        const result = await executeRunJob(
-          { runId, spec, datasetFiles, backend: flags.backend },
-          {
-            signal: abort.signal,
-            onStart: async (info) => {
-              await store.markRunning(runId, info.backend, info.paramCount);
-              if (!flags.json) process.stderr.write(`backend ${info.backend}  params ${info.paramCount}  data ${info.dataSource}\n`);
-            },
-            onBatch: (p) => progress.batch({ ...p, epochs: spec.epochs }),
-            onEpoch: async (report, checkpoint) => {
-              await store.appendEpoch(runId, report, checkpoint);
-              progress.epoch(report, spec.epochs);
-            },
-          },
-        );
+        const name = flags.name ?? activationLabel(spec);
+        const progress = createProgress({ json: flags.json === true, label: '' });
+        const early: WorkbenchEvent[] = []; // events that arrive before trainRun returns the id
+        const onEvent = (e: WorkbenchEvent) => {
+          if (!runId) return void early.push(e);
+          if (!('runId' in e) || e.runId !== runId) return;
+          if (e.type === 'run-start' && !flags.json) process.stderr.write(`backend ${e.backend}  params ${e.paramCount}  data ${e.dataSource}\n`);
+          else if (e.type === 'run-progress') progress.batch(e);
+          else if (e.type === 'run-epoch') progress.epoch({ epoch: e.epoch, metrics: e.metrics, layers: [] }, spec.epochs);
+        };
+        service.onEvent(onEvent);
+        runId = await service.trainRun(spec, name);
+        progress.setLabel(runId);
+        if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
+        early.splice(0).forEach(onEvent);
+        process.once('SIGINT', onSigint);
+        await service.waitForRun(runId);
         progress.stop();
-        if (result.status === 'finished' || result.status === 'pruned') await store.saveModel(runId, result.finalState);
-        await store.finishRun(runId, result.status, result.error);
-        const run = await store.getRun(runId);
+        const run = await service['runs.get'](runId);
         if (flags.json) printJson({ event: 'done', run });
-        else process.stderr.write(`${result.status}: run ${runId} (${result.epochsDone} epochs)${result.error ? ` — ${result.error}` : ''}\n`);
-        process.stdout.write(flags.json ? '' : `${runId}\n`);
-      } catch (e) {
-        progress.stop();
-        await store.finishRun(runId, 'failed', e instanceof Error ? e.message : String(e));
-        throw e;
+        else {
+          process.stderr.write(`${run.status}: run ${runId} (${run.epochsDone} epochs)${run.error && run.status !== 'failed' ? ` — ${run.error}` : ''}\n`);
+          if (run.status === 'failed' && run.error) process.stderr.write(`deepbern: ${run.error}\n`);
+          process.stdout.write(`${runId}\n`);
+        }
+        process.exitCode = exitCodeFor([run.status]);
       } finally {
         process.off('SIGINT', onSigint);
-        await store.close();
+        await service.close();
       }
     });
 }

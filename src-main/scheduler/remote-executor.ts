@@ -192,12 +192,12 @@ export class RemoteExecutor implements Executor {
   private onProgress(jobId: string, p: RemoteProgress): void {
     const entry = this.pending.get(jobId);
     if (!entry) return; // another workbench's job, or one that already ended
-    if (p.t === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource });
-    else if (p.t === 'batch') entry.hooks.onBatch(p);
-    else if (p.t === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
+    if (p.type === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource });
+    else if (p.type === 'batch') entry.hooks.onBatch(p);
+    else if (p.type === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
   }
 
-  private async storeEpoch(jobId: string, entry: Pending, p: Extract<RemoteProgress, { t: 'epoch' }>): Promise<void> {
+  private async storeEpoch(jobId: string, entry: Pending, p: Extract<RemoteProgress, { type: 'epoch' }>): Promise<void> {
     const { epoch } = p.report;
     let ack: Ack;
     try {

@@ -1,16 +1,15 @@
 // The sweep scheduler: queues runs, hands them to an Executor (local pool or remote), and is the only writer
-// of their results: each epoch's metrics and its checkpoint land in one transaction before training goes on.
+// of their results: each run goes through a RunRecorder (run-recorder.ts), so each epoch's metrics and its
+// checkpoint land in one transaction before training goes on.
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
-import type { RunStatus } from '../../shared/metrics.js';
-import { parseSweepText, planSweep, SweepError, type SweepFile } from '../../shared/sweep.js';
-import { activationLabel, type NetworkSpec } from '../../shared/spec.js';
+import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
+import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
+import { activationLabel } from '../../shared/spec.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
-import { assertDatasetsAvailable } from '../service/datasets.js';
 import { shouldStop } from './early-stop.js';
-
-const UNFINISHED: RunStatus[] = ['queued', 'running', 'cancelled'];
+import { RunRecorder } from './run-recorder.js';
 
 interface ActiveRun {
   runId: string;
@@ -18,11 +17,9 @@ interface ActiveRun {
   abort: AbortController;
 }
 
-/** Create the sweep and its runs (all queued) from file text; nothing starts until `Scheduler.startSweep`. */
-export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
-  const file = parseSweepText(text);
-  const plan = planSweep(file);
-  await assertDatasetsAvailable(store, plan.runs.map((r) => r.spec.dataset));
+/** Create the sweep and its runs (all queued) from a plan; nothing starts until `Scheduler.startSweep`. */
+export async function createSweepFromPlan(store: RunStore, plan: SweepPlan, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+  const file = plan.file;
   const sweepId = await store.createSweep({ name: file.name, config: file, fileText: text });
   const runIds: string[] = [];
   for (const r of plan.runs) {
@@ -30,6 +27,13 @@ export async function createSweepFromText(store: RunStore, text: string): Promis
     runIds.push(await store.createRun({ spec: r.spec, name, sweepId, epochsTotal: r.spec.epochs }));
   }
   return { sweepId, runIds };
+}
+
+/** The same from file text (parsed and planned here), after checking its datasets exist. */
+export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+  const plan = planSweep(parseSweepText(text));
+  await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+  return createSweepFromPlan(store, plan, text);
 }
 
 export class Scheduler extends EventEmitter {
@@ -62,7 +66,7 @@ export class Scheduler extends EventEmitter {
   async startSweep(sweepId: string): Promise<number> {
     const sweep = await this.store.getSweep(sweepId);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
-    const todo = runs.filter((r) => UNFINISHED.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
+    const todo = runs.filter((r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
     if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
     }
@@ -81,6 +85,11 @@ export class Scheduler extends EventEmitter {
     if (this.active.has(runId) || this.isQueued(runId)) return;
     this.queue.push({ runId, sweepId: (await this.store.getRun(runId)).sweepId });
     this.pump();
+  }
+
+  /** Resolves when the run has left the queue and finished executing (at once when it is neither). */
+  async waitForRun(runId: string): Promise<void> {
+    while (this.active.has(runId) || this.isQueued(runId)) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Resolves when every run of the sweep has left the queue and finished executing. */
@@ -164,39 +173,27 @@ export class Scheduler extends EventEmitter {
   private async execute(entry: ActiveRun): Promise<void> {
     const { runId } = entry;
     const run = await this.store.getRun(runId);
-    const spec: NetworkSpec = run.spec;
-    const checkpoint = await this.store.loadCheckpoint(runId);
-    if (checkpoint && checkpoint.epoch >= spec.epochs) {
-      await this.finish(runId, 'finished');
-      return;
-    }
+    const recorder = new RunRecorder(this.store, runId, run.spec, (e) => this.emitEvent(e));
+    const start = await recorder.begin();
+    if (!start) return;
     const sweepFile: SweepFile | undefined = run.sweepId ? (await this.store.getSweep(run.sweepId)).config : undefined;
-    await this.store.setRunStatus(runId, 'running');
-    this.emitEvent({ type: 'run-status', runId, status: 'running' });
     try {
       const result = await this.executor.execute(
-        { runId, spec, resumeFrom: checkpoint?.state, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never },
+        { runId, spec: start.spec, resumeFrom: start.resumeFrom, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never },
         {
           signal: entry.abort.signal,
-          onStart: (info) => void this.store.markRunning(runId, info.backend, info.paramCount),
-          onBatch: ({ epoch, batch, batches, loss }) => this.emitEvent({ type: 'run-progress', runId, epochs: spec.epochs, epoch, batch, batches, loss }),
+          onStart: (info) => void recorder.started(info).catch((e: unknown) => this.emit('error-log', e)),
+          onBatch: (p) => recorder.progress(p),
           onEpoch: async (report, state) => {
-            await this.store.appendEpoch(runId, report, state);
-            this.emitEvent({ type: 'run-epoch', runId, epoch: report.epoch, metrics: report.metrics });
+            await recorder.epoch(report, state);
             return { prune: await this.decidePrune(runId, sweepFile, report.epoch, report.metrics) };
           },
         },
       );
-      if (result.status === 'finished' || result.status === 'pruned') await this.store.saveModel(runId, result.finalState);
-      await this.finish(runId, result.status, result.error);
+      await recorder.end(result);
     } catch (e) {
-      await this.finish(runId, 'failed', e instanceof Error ? e.message : String(e));
+      await recorder.fail(e);
     }
-  }
-
-  private async finish(runId: string, status: RunStatus, error?: string): Promise<void> {
-    await this.store.finishRun(runId, status, error);
-    this.emitEvent({ type: 'run-status', runId, status, error });
   }
 
   private async decidePrune(runId: string, file: SweepFile | undefined, epoch: number, metrics: Record<string, number | undefined>): Promise<boolean> {

@@ -27,11 +27,11 @@ import type {
   WorkbenchEvent,
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
-import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
+import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
-import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import { createSweepFromPlan, Scheduler } from '../scheduler/scheduler.js';
 import type { Executor } from '../scheduler/executor.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import { RunStore } from '../store/run-store.js';
@@ -70,6 +70,10 @@ export interface WorkbenchServiceOptions {
   grants?: FileGrants;
   /** Settings file (Redis URL, remote toggle); default `settings.json` beside the DB. */
   settingsPath?: string;
+  /** The backend jobs ask executors for (default: the one detected here); undefined lets remote workers choose. */
+  jobBackend?: BackendPref;
+  /** Follow Settings → "use remote workers" when launching (default true; the CLI chooses with --redis instead). */
+  remoteFromSettings?: boolean;
   /** The executor for sweeps launched while "use remote workers" is on (default: BullMQ RemoteExecutor). */
   remoteExecutor?: (redisUrl: string, backend: BackendInfo) => Promise<Executor>;
 }
@@ -88,6 +92,7 @@ export class WorkbenchService implements WorkbenchApi {
   private readonly lab: ApproxLabRunner;
   settings!: SettingsFile;
   private remoteFactory: (redisUrl: string, backend: BackendInfo) => Promise<Executor> = connectRemoteExecutor;
+  private remoteFromSettings = true;
 
   private constructor(
     readonly store: RunStore,
@@ -100,7 +105,7 @@ export class WorkbenchService implements WorkbenchApi {
     // Many browser tabs and the bridge may listen; the emitter must not warn at 10.
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
-    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
     this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e));
   }
 
@@ -115,10 +120,11 @@ export class WorkbenchService implements WorkbenchApi {
       await store.close();
       throw e;
     }
-    const scheduler = new Scheduler(store, executor, { backend: backend.name });
+    const scheduler = new Scheduler(store, executor, { backend: 'jobBackend' in opts ? opts.jobBackend : backend.name });
     const service = new WorkbenchService(store, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
     service.settings = new SettingsFile(opts.settingsPath ?? settingsPathFor(opts.dbPath));
     if (opts.remoteExecutor) service.remoteFactory = opts.remoteExecutor;
+    if (opts.remoteFromSettings === false) service.remoteFromSettings = false;
     if (opts.resumeOnStart) await service.resumeInterrupted();
     return service;
   }
@@ -275,19 +281,45 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    const plan = planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    await this.store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();
-    const { sweepId } = await createSweepFromText(this.store, text);
+    const { sweepId } = await createSweepFromPlan(this.store, plan, text);
     this.sweepOn.set(sweepId, scheduler);
     await scheduler.startSweep(sweepId);
     return summary(await this.store.getSweep(sweepId));
   }
 
+  // ── for the CLI (not in the contract: a terminal waits for its work; the app watches events) ────────────
+
+  /** Stores a standalone run (`deepbern train`) and queues it on the local scheduler; returns its id. */
+  async trainRun(spec: NetworkSpec, name?: string): Promise<string> {
+    await this.store.assertDatasetsAvailable([spec.dataset]);
+    const runId = await this.store.createRun({ spec, name: name ?? activationLabel(spec), epochsTotal: spec.epochs });
+    await this.scheduler.startRun(runId);
+    return runId;
+  }
+
+  /** Resolves when the run has stopped executing here. */
+  waitForRun(runId: string): Promise<void> {
+    return this.scheduler.waitForRun(runId);
+  }
+
+  /** Resolves when none of the sweep's runs is queued or executing here any more. */
+  waitForSweep(sweepId: string): Promise<void> {
+    return this.schedulerOf(sweepId).waitForSweep(sweepId);
+  }
+
+  /** Parallel runs of the scheduler a sweep runs on (the CLI's start line). */
+  capacityOf(sweepId: string): number {
+    return this.schedulerOf(sweepId).capacity;
+  }
+
   /** The local pool, or (Settings → "use remote workers") the scheduler over the remote executor. */
   private async launchScheduler(): Promise<Scheduler> {
     const { useRemote, redisUrl } = this.settings.value;
-    if (!useRemote || !redisUrl) return this.scheduler;
+    if (!this.remoteFromSettings || !useRemote || !redisUrl) return this.scheduler;
     if (this.remote?.url === redisUrl) return this.remote.scheduler;
     this.remoteConnecting ??= (async () => {
       try {

@@ -14,6 +14,7 @@ import { SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type Ru
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, reclaim, type VacuumPolicy } from './space.js';
 import * as sweeps from './sweeps.js';
+import { BUILTIN_DATASETS, DatasetError } from '../../workers/data/registry.js';
 
 export type { DatasetRecord, NewDataset } from './datasets.js';
 export type { EpochSeries, LayerMetricPoint } from './series.js';
@@ -55,7 +56,7 @@ const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
   test_loss: 'final_test_loss',
   test_acc: 'final_test_acc',
 };
-const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned'];
+const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'];
 const MAX_LIST = 1_000_000;
 
 export class RunStore {
@@ -413,6 +414,16 @@ export class RunStore {
   async datasetFiles(): Promise<Record<string, string>> {
     const rows = await this.db.all<{ id: string; file_path: string }>('SELECT id, file_path FROM datasets WHERE file_path IS NOT NULL');
     return Object.fromEntries(rows.map((r) => [r.id, r.file_path]));
+  }
+
+  /** Refuses a dataset id that is neither built in nor imported, before anything is written. */
+  async assertDatasetsAvailable(ids: Iterable<string>): Promise<void> {
+    const imported = await this.datasetFiles();
+    for (const id of new Set(ids)) {
+      if (BUILTIN_DATASETS.some((d) => d.id === id) || id in imported) continue;
+      const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)` : `unknown dataset "${id}"`;
+      throw new DatasetError(`${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`);
+    }
   }
 
   private async assertRun(id: string): Promise<void> {
