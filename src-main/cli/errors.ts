@@ -43,7 +43,8 @@ export function reportAndExit(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`deepbern: ${msg}\n`);
   if (!isUserError(e) && process.env.DEEPBERN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  process.exit(isUserError(e) ? 2 : 1);
+  const owned = e instanceof Error && (e as { code?: unknown }).code === 'owned';
+  process.exit(owned ? EXIT.owned : isUserError(e) ? EXIT.usage : EXIT.internal);
 }
 
 /** Parse a number-valued flag, naming the flag when it is not a number. */

@@ -12,6 +12,7 @@ import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { openStore } from './store.js';
+import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable } from './output.js';
 import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
 
@@ -36,6 +37,7 @@ export function setExecutorFactory(f: ExecutorFactory): void {
 }
 
 interface RunFlags extends Common {
+  wait?: boolean;
   workers?: number;
   backend?: string;
   redis?: string;
@@ -55,6 +57,21 @@ async function startService(f: RunFlags): Promise<WorkbenchService> {
   });
 }
 
+/** Resume; when a live process owns the sweep: exit 4 naming it, or (--wait) wait until it lets go. */
+async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: boolean): Promise<void> {
+  let said = false;
+  for (;;) {
+    try {
+      return await service['sweeps.resume'](sweepId);
+    } catch (e) {
+      if (!(e instanceof OwnedError) || !wait) throw e;
+      if (!said) process.stderr.write(`deepbern: ${e.message}; waiting (--wait) until it stops…\n`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
 async function drive(f: RunFlags, what: { text: string } | { resume: string }): Promise<void> {
   const service = await startService(f);
@@ -71,7 +88,7 @@ async function drive(f: RunFlags, what: { text: string } | { resume: string }): 
     } else {
       sweepId = what.resume;
       const before = await service['sweeps.get'](sweepId);
-      await service['sweeps.resume'](sweepId);
+      await resumeOrWait(service, sweepId, f.wait === true);
       queued = RESUMABLE_RUN_STATUSES.reduce((n, st) => n + (before.counts[st] ?? 0), 0);
     }
     const view = createSweepView(service, sweepId, f.json === true);
@@ -84,20 +101,12 @@ async function drive(f: RunFlags, what: { text: string } | { resume: string }): 
       void service['sweeps.cancel'](sweepId).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
-    // Another process may cancel the sweep (`deepbern sweep cancel`, the app): watch its status.
-    const watch = setInterval(() => {
-      void service['sweeps.get'](sweepId).then((s) => {
-        if (s.status === 'cancelled' && !interrupted) {
-          interrupted = true;
-          void service['sweeps.cancel'](sweepId).catch(() => undefined);
-        }
-      }, () => undefined);
-    }, 1000);
+    // Another process may cancel the sweep (`deepbern sweep cancel`, the app): this process's lease heartbeat
+    // sees it and stops the runs; the exit code then says cancelled.
     try {
       view.start(queued, service.capacityOf(sweepId), 'resume' in what);
       await service.waitForSweep(sweepId);
     } finally {
-      clearInterval(watch);
       process.off('SIGINT', onSigint);
       view.stop();
     }
@@ -200,6 +209,7 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--redis <url>', 'dispatch runs to remote workers through Redis')
+    .option('--wait', 'if another live process runs this sweep, wait until it stops instead of exiting 4')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'stream events as JSON lines')
     .action(async (sweepId: string, f: RunFlags) => {
@@ -269,8 +279,9 @@ export function registerSweep(program: Command): void {
         const s = await store.getSweep(sweepId);
         if (s.status === 'finished') throw new UserError(`sweep ${sweepId} is already finished`);
         await store.setSweepStatus(sweepId, 'cancelled');
-        for (const r of (await store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
-        process.stderr.write(`sweep ${sweepId} cancelled (a running \`sweep run\` stops its runs within a second)\n`);
+        for (const r of (await store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
+        const owner = await store.liveOwnerOf('sweeps', sweepId);
+        process.stderr.write(`sweep ${sweepId} cancelled${owner ? ` (${describeOwner(owner)} stops its runs within a few seconds)` : ''}\n`);
       } finally {
         await store.close();
       }

@@ -9,6 +9,7 @@ import { createProgress } from './progress.js';
 import { printJson } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
 import { exitCodeFor } from './errors.js';
+import type { WorkbenchService } from '../service/workbench-service.js';
 
 interface TrainFlags extends SpecFlags {
   db?: string;
@@ -17,7 +18,53 @@ interface TrainFlags extends SpecFlags {
   backend?: BackendPref;
 }
 
+/** Follows one run on the service to its end: progress lines, the final line, the exit code. */
+async function follow(service: WorkbenchService, runId: string, epochs: number, json: boolean, start: () => Promise<void>): Promise<void> {
+  const progress = createProgress({ json, label: runId });
+  service.onEvent((e: WorkbenchEvent) => {
+    if (!('runId' in e) || e.runId !== runId) return;
+    if (e.type === 'run-start' && !json) process.stderr.write(`backend ${e.backend}  params ${e.paramCount}  data ${e.dataSource}\n`);
+    else if (e.type === 'run-progress') progress.batch(e);
+    else if (e.type === 'run-epoch') progress.epoch({ epoch: e.epoch, metrics: e.metrics, layers: [] }, epochs);
+  });
+  const onSigint = () => void service['runs.cancel'](runId).catch(() => undefined);
+  process.once('SIGINT', onSigint);
+  try {
+    await start();
+    await service.waitForRun(runId);
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.stop();
+  }
+  const run = await service['runs.get'](runId);
+  if (json) printJson({ event: 'done', run });
+  else {
+    process.stderr.write(`${run.status}: run ${runId} (${run.epochsDone} epochs)${run.error && run.status !== 'failed' ? ` — ${run.error}` : ''}\n`);
+    if (run.status === 'failed' && run.error) process.stderr.write(`deepbern: ${run.error}\n`);
+    process.stdout.write(`${runId}\n`);
+  }
+  process.exitCode = exitCodeFor([run.status]);
+}
+
 export function registerTrain(program: Command): void {
+  program
+    .command('resume <runId>')
+    .description('continue an interrupted or cancelled standalone run from its last checkpoint (sweeps: sweep resume)')
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--json', 'machine-readable output (JSON lines)')
+    .action(async (runId: string, flags: { db?: string; json?: boolean; backend?: BackendPref }) => {
+      const { WorkbenchService } = await import('../service/workbench-service.js');
+      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', command: 'deepbern resume', workers: 1, backend: flags.backend, remoteFromSettings: false });
+      try {
+        const run = await service['runs.get'](runId);
+        if (!flags.json) process.stderr.write(`run ${runId}  ${run.name}  resuming after epoch ${run.epochsDone}/${run.epochsTotal}\n`);
+        await follow(service, runId, run.epochsTotal, flags.json === true, () => service.resumeRun(runId));
+      } finally {
+        await service.close();
+      }
+    });
+
   addSpecOptions(program.command('train').description('train one network and store the run'))
     .option('--name <name>', 'run name (default: the activation label)')
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto, or $DEEPBERN_BACKEND)')
@@ -26,38 +73,13 @@ export function registerTrain(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const spec = specFromFlags(flags); // validate before touching the DB
       const { WorkbenchService } = await import('../service/workbench-service.js'); // tfjs loads only for training
-      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', workers: 1, backend: flags.backend, remoteFromSettings: false });
-      let runId = '';
-      const onSigint = () => void service['runs.cancel'](runId).catch(() => undefined);
+      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', command: 'deepbern train', workers: 1, backend: flags.backend, remoteFromSettings: false });
       try {
         const name = flags.name ?? activationLabel(spec);
-        const progress = createProgress({ json: flags.json === true, label: '' });
-        const early: WorkbenchEvent[] = []; // events that arrive before trainRun returns the id
-        const onEvent = (e: WorkbenchEvent) => {
-          if (!runId) return void early.push(e);
-          if (!('runId' in e) || e.runId !== runId) return;
-          if (e.type === 'run-start' && !flags.json) process.stderr.write(`backend ${e.backend}  params ${e.paramCount}  data ${e.dataSource}\n`);
-          else if (e.type === 'run-progress') progress.batch(e);
-          else if (e.type === 'run-epoch') progress.epoch({ epoch: e.epoch, metrics: e.metrics, layers: [] }, spec.epochs);
-        };
-        service.onEvent(onEvent);
-        runId = await service.trainRun(spec, name);
-        progress.setLabel(runId);
+        const runId = await service.trainRun(spec, name, { start: false });
         if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
-        early.splice(0).forEach(onEvent);
-        process.once('SIGINT', onSigint);
-        await service.waitForRun(runId);
-        progress.stop();
-        const run = await service['runs.get'](runId);
-        if (flags.json) printJson({ event: 'done', run });
-        else {
-          process.stderr.write(`${run.status}: run ${runId} (${run.epochsDone} epochs)${run.error && run.status !== 'failed' ? ` — ${run.error}` : ''}\n`);
-          if (run.status === 'failed' && run.error) process.stderr.write(`deepbern: ${run.error}\n`);
-          process.stdout.write(`${runId}\n`);
-        }
-        process.exitCode = exitCodeFor([run.status]);
+        await follow(service, runId, spec.epochs, flags.json === true, () => service.startStoredRun(runId));
       } finally {
-        process.off('SIGINT', onSigint);
         await service.close();
       }
     });

@@ -5,7 +5,7 @@ import type { WorkbenchEvent } from '../../shared/api.js';
 import type { EpochReport, RunStatus } from '../../shared/metrics.js';
 import type { BatchProgress, RunStartInfo } from '../../shared/run-events.js';
 import type { NetworkSpec } from '../../shared/spec.js';
-import type { RunStore } from '../store/run-store.js';
+import { StoreError, type RunStore } from '../store/run-store.js';
 import type { RunJobResult } from '../../workers/run-job.js';
 
 /**
@@ -30,11 +30,22 @@ export class RunRecorder {
     readonly runId: string,
     readonly spec: NetworkSpec,
     private readonly emit: (e: WorkbenchEvent) => void,
-    /** Every write goes through this (the scheduler retries transient locks here). */
-    private readonly write: <T>(what: string, fn: () => Promise<T>) => Promise<T> = (_w, fn) => fn(),
+    opts: {
+      /** The lease this run is driven under: it is claimed at begin, and writes stop if another process took it over. */
+      owner?: string;
+      /** Every write goes through this (the scheduler waits out transient locks here). */
+      write?: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+    } = {},
   ) {
     this.epochs = spec.epochs;
+    this.owner = opts.owner;
+    this.write = opts.write ?? ((_w, fn) => fn());
   }
+
+  private readonly owner: string | undefined;
+  private readonly write: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  /** Another process holds the run now: this one writes nothing more. */
+  private lost = false;
 
   /** Loads the run's checkpoint and marks it running; null when the checkpoint already holds every epoch (then it is finished). */
   async begin(): Promise<RunStart | null> {
@@ -43,7 +54,9 @@ export class RunRecorder {
       await this.finish('finished');
       return null;
     }
-    await this.write('mark the run running', () => this.store.setRunStatus(this.runId, 'running'));
+    const owner = this.owner;
+    if (owner) await this.write('claim the run', () => this.store.claimRun(this.runId, owner));
+    else await this.write('mark the run running', () => this.store.setRunStatus(this.runId, 'running'));
     this.emit({ type: 'run-status', runId: this.runId, status: 'running' });
     return { spec: this.spec, resumeFrom: checkpoint?.state };
   }
@@ -61,12 +74,13 @@ export class RunRecorder {
 
   /** Stores the epoch with its checkpoint; resolves once both are durable. */
   async epoch(report: EpochReport, checkpoint: Uint8Array): Promise<void> {
-    await this.write(`store epoch ${report.epoch}`, () => this.store.appendEpoch(this.runId, report, checkpoint));
+    await this.write(`store epoch ${report.epoch}`, () => this.store.appendEpoch(this.runId, report, checkpoint, this.owner));
     this.emit({ type: 'run-epoch', runId: this.runId, epoch: report.epoch, metrics: report.metrics });
   }
 
   /** The executor's result: the final model (when the run finished or was pruned) and the final status. */
   async end(result: RunJobResult): Promise<RunStatus> {
+    if (this.lost) return 'interrupted';
     if (result.status === 'finished' || result.status === 'pruned') await this.write('store the model', () => this.store.saveModel(this.runId, result.finalState));
     await this.finish(result.status, result.error);
     return result.status;
@@ -74,13 +88,19 @@ export class RunRecorder {
 
   /** The executor threw: `interrupted` for RunInterruptedError (resumable), else `failed` with the message. */
   async fail(e: unknown): Promise<RunStatus> {
+    if (e instanceof StoreError && e.code === 'owned') {
+      this.lost = true; // our lease lapsed and another process resumed the run: it is theirs now
+      this.emit({ type: 'run-status', runId: this.runId, status: 'interrupted', error: e.message });
+      return 'interrupted';
+    }
     const status: RunStatus = e instanceof RunInterruptedError ? 'interrupted' : 'failed';
     await this.finish(status, e instanceof Error ? e.message : String(e));
     return status;
   }
 
   async finish(status: RunStatus, error?: string): Promise<void> {
-    await this.write(`mark the run ${status}`, () => this.store.finishRun(this.runId, status, error));
-    this.emit({ type: 'run-status', runId: this.runId, status, error });
+    if (this.lost) return;
+    const mine = await this.write(`mark the run ${status}`, () => this.store.finishRun(this.runId, status, error, this.owner));
+    if (mine) this.emit({ type: 'run-status', runId: this.runId, status, error });
   }
 }
