@@ -6,7 +6,7 @@ import type { WorkbenchEvent } from '../../shared/api.js';
 import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
 import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
 import { activationLabel } from '../../shared/spec.js';
-import type { RunStore } from '../store/run-store.js';
+import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
 import { shouldStop } from './early-stop.js';
 import { RunRecorder } from './run-recorder.js';
@@ -102,6 +102,8 @@ export class Scheduler extends EventEmitter {
   async startSweep(sweepId: string): Promise<number> {
     const own = await this.ownership();
     const sweep = await this.store.getSweep(sweepId);
+    const owner = this.sweeps.has(sweepId) ? null : await this.store.liveOwnerOf('sweeps', sweepId);
+    if (owner && owner.id !== own.id) throw new OwnedError(`sweep ${sweepId} (${sweep.name}) is being run by ${describeOwner(owner)}; it is not taken over`, owner);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
     const todo = runs.filter((r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
     if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
