@@ -12,6 +12,7 @@ import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { openStore } from './store.js';
+import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable } from './output.js';
 import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
@@ -73,7 +74,7 @@ async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: bo
 }
 
 /** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
-async function drive(f: RunFlags, what: { text: string } | { resume: string }): Promise<void> {
+async function drive(f: RunFlags, what: { text: string } | { resume: string; fresh?: boolean }): Promise<void> {
   const service = await startService(f);
   try {
     const views: ReturnType<typeof createSweepView>[] = [];
@@ -104,7 +105,7 @@ async function drive(f: RunFlags, what: { text: string } | { resume: string }): 
     // Another process may cancel the sweep (`deepbern sweep cancel`, the app): this process's lease heartbeat
     // sees it and stops the runs; the exit code then says cancelled.
     try {
-      view.start(queued, service.capacityOf(sweepId), 'resume' in what);
+      view.start(queued, service.capacityOf(sweepId), 'resume' in what && !what.fresh);
       await service.waitForSweep(sweepId);
     } finally {
       process.off('SIGINT', onSigint);
@@ -199,8 +200,20 @@ export function registerSweep(program: Command): void {
     .action(async (file: string, f: RunFlags) => {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
-      planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
-      await drive(f, { text });
+      const plan = planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
+      if (!f.redis) return drive(f, { text });
+      // Remote: the sweep is stored before Redis is asked anything, so an unreachable Redis leaves it queued
+      // and resumable (`sweep resume --redis` once Redis is up) rather than lost.
+      const store = await openStore(f.db);
+      let sweepId: string;
+      try {
+        await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+        sweepId = (await createSweepFromPlan(store, plan, text)).sweepId;
+      } finally {
+        await store.close();
+      }
+      if (!f.json) process.stdout.write(`${sweepId}\n`);
+      await drive(f, { resume: sweepId, fresh: true });
     });
 
   sweep
