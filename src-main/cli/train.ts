@@ -77,7 +77,7 @@ export function registerTrain(program: Command): void {
       try {
         const name = flags.name ?? activationLabel(spec);
         const runId = await service.trainRun(spec, name, { start: false });
-        if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
+        if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
         await follow(service, runId, spec.epochs, flags.json === true, () => service.startStoredRun(runId));
       } finally {
         await service.close();

@@ -8,7 +8,8 @@ import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan }
 import { activationLabel } from '../../shared/spec.js';
 import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
-import { shouldStop } from './early-stop.js';
+import { hyperbandBracket, shouldStop } from './early-stop.js';
+import { proposeNextRun } from './bayes.js';
 import { RunRecorder } from './run-recorder.js';
 import { Ownership } from './ownership.js';
 import { FINAL_RUN_STATUSES } from '../../shared/metrics.js';
@@ -54,6 +55,9 @@ export class Scheduler extends EventEmitter {
   private readonly waiters = new Map<string, (() => void)[]>();
   /** Sweeps this scheduler holds the lease of. */
   private readonly sweeps = new Set<string>();
+  /** Running `method: bayes` sweeps: their next runs are proposed as workers free up. */
+  private readonly sequential = new Map<string, SweepFile>();
+  private readonly proposing = new Set<string>();
   private closed = false;
   private own: Promise<Ownership> | null;
   private readonly ownsLease: boolean;
@@ -106,7 +110,8 @@ export class Scheduler extends EventEmitter {
     if (owner && owner.id !== own.id) throw new OwnedError(`sweep ${sweepId} (${sweep.name}) is being run by ${describeOwner(owner)}; it is not taken over`, owner);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
     const todo = runs.filter((r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
-    if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
+    const proposes = sweep.config.method === 'bayes' && runs.length < (sweep.config.run_cap ?? 0);
+    if (todo.length === 0 && !proposes && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
     }
     await own.write('claim the sweep', () => this.store.claimSweep(sweepId, own.id)); // never takes over a live owner's sweep
@@ -115,6 +120,7 @@ export class Scheduler extends EventEmitter {
       if (r.status !== 'queued') await own.write('queue a run', () => this.store.setRunStatus(r.id, 'queued'));
       this.queue.push({ runId: r.id, sweepId });
     }
+    if (sweep.config.method === 'bayes') this.sequential.set(sweepId, sweep.config);
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'running' });
     this.pump();
     return todo.length;
@@ -149,6 +155,7 @@ export class Scheduler extends EventEmitter {
   /** A user's cancel: queued and interrupted runs end cancelled, running ones stop after their batch. */
   async cancelSweep(sweepId: string): Promise<void> {
     await this.store.getSweep(sweepId); // unknown id → StoreError
+    this.sequential.delete(sweepId);
     const own = await this.ownership();
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].sweepId === sweepId) this.queue.splice(i, 1);
     for (const r of (await this.store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows) {
@@ -181,6 +188,7 @@ export class Scheduler extends EventEmitter {
 
   /** Cancel everything running and queued (a user's "stop all"). Finished epochs stay stored. */
   async cancelAll(): Promise<void> {
+    this.sequential.clear();
     for (const id of [...this.sweeps]) await this.cancelSweep(id);
     const queued = this.queue.splice(0).map((q) => q.runId);
     for (const id of queued) {
@@ -203,6 +211,7 @@ export class Scheduler extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sequential.clear();
     const own = this.own ? await this.own : null;
     const queued = this.queue.splice(0);
     for (const a of this.active.values()) {
@@ -241,6 +250,31 @@ export class Scheduler extends EventEmitter {
           if (entry.sweepId) void this.checkSweepDone(entry.sweepId).catch((e: unknown) => this.emit('error-log', e));
         });
     }
+    if (!this.closed && this.active.size + this.queue.length < this.executor.capacity) {
+      for (const [sweepId, file] of this.sequential) if (!this.proposing.has(sweepId)) void this.propose(sweepId, file);
+    }
+  }
+
+  /** Queue the next proposed run of a bayes sweep while a worker is free and the budget lasts. */
+  private async propose(sweepId: string, file: SweepFile): Promise<void> {
+    this.proposing.add(sweepId);
+    try {
+      while (!this.closed && this.sequential.has(sweepId) && this.active.size + this.queue.length < this.executor.capacity) {
+        const runId = await proposeNextRun(this.store, sweepId, file);
+        if (runId === undefined || !this.sequential.has(sweepId)) {
+          this.sequential.delete(sweepId);
+          break;
+        }
+        this.queue.push({ runId, sweepId });
+        this.pump();
+      }
+    } catch (e) {
+      this.sequential.delete(sweepId);
+      this.emit('error-log', e);
+    } finally {
+      this.proposing.delete(sweepId);
+      void this.checkSweepDone(sweepId);
+    }
   }
 
   private async execute(entry: ActiveRun): Promise<void> {
@@ -277,13 +311,30 @@ export class Scheduler extends EventEmitter {
     const value = metrics[file.metric.name];
     if (value === undefined) return false;
     const run = await this.store.getRun(runId);
+    const rule = file.early_terminate;
+    if (rule.type === 'hyperband') {
+      // Runs are compared within their bracket; a run's bracket follows from its place in the sweep.
+      const order = (await this.store.sweepTrials(run.sweepId as string, file.metric.name)).map((t) => t.runId);
+      const bracketOf = (id: string) => hyperbandBracket({ ...rule, max_epochs: rule.max_epochs ?? run.spec.epochs }, order.indexOf(id));
+      const mine = bracketOf(runId);
+      const peers = (await this.store.metricAtEpochByRun(run.sweepId as string, file.metric.name, epoch))
+        .filter((p) => p.runId !== runId && bracketOf(p.runId) === mine)
+        .map((p) => p.value);
+      return shouldStop(rule, file.metric.goal, epoch, value, peers, { bracket: mine, epochs: run.spec.epochs });
+    }
     const peers = await this.store.metricAtEpoch(run.sweepId as string, file.metric.name, epoch, runId);
-    return shouldStop(file.early_terminate, file.metric.goal, epoch, value, peers);
+    return shouldStop(rule, file.metric.goal, epoch, value, peers);
   }
 
   private async checkSweepDone(sweepId: string): Promise<void> {
     if ([...this.active.values(), ...this.queue].some((a) => a.sweepId === sweepId)) return;
     if (this.closed) return; // a pause: close() releases the sweep as interrupted
+    if (this.proposing.has(sweepId)) return;
+    if (this.sequential.has(sweepId)) {
+      // A bayes sweep with budget left is between runs, not done: propose (pump) instead.
+      this.pump();
+      return;
+    }
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000 })).rows;
     if (runs.some((r) => r.status === 'running' && this.active.has(r.id))) return;
     const sweep = await this.store.getSweep(sweepId);
@@ -291,7 +342,11 @@ export class Scheduler extends EventEmitter {
       const own = await this.ownership();
       let status: typeof sweep.status | undefined;
       if (sweep.status === 'running') {
-        status = runs.every((r) => FINAL_RUN_STATUSES.includes(r.status)) ? 'finished' : runs.some((r) => r.status === 'interrupted') ? 'interrupted' : 'cancelled';
+        // Interrupted runs (a dead remote process, lost jobs) leave it resumable; runs that still wait mean it was
+        // stopped; one run cancelled by hand while the rest ran to the end leaves a finished sweep (its counts say
+        // which run did not finish), unless nothing finished at all.
+        const stopped = runs.some((r) => r.status === 'queued') || runs.every((r) => r.status === 'cancelled');
+        status = runs.some((r) => r.status === 'interrupted') ? 'interrupted' : stopped ? 'cancelled' : 'finished';
       }
       await own.write('finish the sweep', () => this.store.releaseSweep(sweepId, own.id, status));
       this.sweeps.delete(sweepId);
