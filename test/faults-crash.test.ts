@@ -96,7 +96,7 @@ parameters:
     expect(midRun).toBeGreaterThan(0);
     expect(lost).toBe(0);
     expect(corrupt).toBe(0);
-  }, 60_000 + TRIALS * 60_000);
+  }, 60_000 + TRIALS * 90_000);
 });
 
 describe(`lease trials (${LEASE_TRIALS}) and two-owner trials (${OWNER_TRIALS})`, () => {
