@@ -2,7 +2,8 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus } from './metrics.js';
+import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus, type SweepStatus } from './metrics.js';
+import type { BatchProgress, RunStartInfo } from './run-events.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
 import type { ParamlessActivation } from './activations.js';
 import { IMPORT_KINDS, TASK_KINDS, type BoundsMode, type DatasetKind, type Goal, type ImportKind, type TaskKind } from './vocab.js';
@@ -15,7 +16,8 @@ export interface SystemInfo {
   backend: { name: BackendName; tried: { name: string; error: string }[] };
   workers: { size: number; busy: number; reason?: string };
   dbPath: string;
-  transport: 'electron' | 'web';
+  /** `cli`: a `deepbern` command drives the service in its own process (never seen by the renderer). */
+  transport: 'electron' | 'web' | 'cli';
 }
 
 export interface DatasetInfo {
@@ -113,7 +115,7 @@ export interface ListRunsQuery {
 export interface SweepSummary {
   id: string;
   name: string;
-  status: 'queued' | 'running' | 'finished' | 'cancelled' | 'failed';
+  status: SweepStatus;
   createdAt: string;
   counts: Partial<Record<RunStatus, number>>;
   total: number;
@@ -167,7 +169,8 @@ export interface LayerGrid {
 }
 
 export type WorkbenchEvent =
-  | { type: 'run-progress'; runId: string; epoch: number; epochs: number; batch: number; batches: number; loss: number }
+  | ({ type: 'run-start'; runId: string } & RunStartInfo)
+  | ({ type: 'run-progress'; runId: string; epochs: number } & BatchProgress)
   | { type: 'run-epoch'; runId: string; epoch: number; metrics: Partial<Record<EpochMetric, number>> }
   | { type: 'run-status'; runId: string; status: RunStatus; error?: string }
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }

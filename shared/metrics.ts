@@ -57,5 +57,16 @@ export interface EpochReport {
   layers: LayerMetricRow[];
 }
 
-export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'diverged', 'pruned'] as const;
+/**
+ * A run's states (docs/cli.md "Run states"). `interrupted`: its owner (the process that trained it) stopped
+ * without finishing it — killed, crashed, shut down, or lost its lease — so it resumes from its last checkpoint.
+ */
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+/** States a run ends in for good (a resume of its sweep skips them). */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'diverged', 'pruned'];
+/** States a sweep resume (or a run resume) queues again from the last checkpoint. */
+export const RESUMABLE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'cancelled', 'interrupted'];
+/** A sweep's states; `interrupted` as for runs: its owner stopped without finishing it. */
+export const SWEEP_STATUSES = ['queued', 'running', 'finished', 'cancelled', 'failed', 'interrupted'] as const;
+export type SweepStatus = (typeof SWEEP_STATUSES)[number];

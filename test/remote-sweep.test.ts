@@ -1,7 +1,7 @@
 // Sweeps on remote workers through a real redis-server (loopback, password) and real `deepbern worker`
 // processes: a SIGKILLed worker's run resumes elsewhere with every epoch stored once and metrics equal to a
 // local-pool run; bad Redis URLs fail with one clear line and leave the sweep resumable; cancel empties the queue.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,60 @@ describe('remote workers over Redis', () => {
     expect(await redisCall('LLEN', 'deepbern:runs:active')).toBe(0);
     await stopWorkers();
   });
+
+  it("SIGKILL of a worker's run process: that run ends interrupted (one line, exit 5) and `sweep resume` finishes it", async () => {
+    const w = await startWorker();
+    const db = join(tmp.dir, 'child.db');
+    const file = join(tmp.dir, 'child.yaml');
+    writeFileSync(file, SWEEP.replace('epochs: 4', 'epochs: 12').replace('lr: {values: [0.01, 0.003]}', 'lr: {value: 0.01}'));
+    const sweep = cliAsync(['sweep', 'run', file, '--redis', url, '--backend', 'wasm', '--db', db]);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = (await query<{ n: number }>(db, "SELECT COALESCE(MAX(epochs_done), 0) n FROM runs WHERE status = 'running'").catch(() => [{ n: 0 }]))[0].n;
+      if (n >= 1) break;
+    }
+    const kids = spawnSync('pgrep', ['-P', String(w.proc.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    expect(kids.length).toBeGreaterThan(0);
+    for (const k of kids) process.kill(Number(k), 'SIGKILL');
+    const r = await sweep.done;
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/interrupted: the remote worker's run process died \(Unexpected exit code: null signal: SIGKILL\); `deepbern sweep resume` continues/);
+    expect(r.stderr).toMatch(/sweep \S+ interrupted: /);
+    const statuses = (await query<{ status: string }>(db, 'SELECT status FROM runs')).map((x) => x.status);
+    expect(statuses).toContain('interrupted');
+    expect(statuses.filter((x) => x !== 'interrupted' && x !== 'finished')).toEqual([]);
+    const sweepId = r.stdout.trim();
+    const resumed = cli(['sweep', 'resume', sweepId, '--redis', url, '--backend', 'wasm', '--db', db]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await query(db, 'SELECT status, epochs_done FROM runs')).toEqual(Array(3).fill({ status: 'finished', epochs_done: 12 }));
+    await stopWorkers();
+  });
+
+  it('a Redis restart without persistence: `sweep run --redis` ends with interrupted runs and one clear line, not a hang', async () => {
+    await startWorker();
+    const db = join(tmp.dir, 'restart.db');
+    const file = join(tmp.dir, 'restart.yaml');
+    writeFileSync(file, SWEEP.replace('epochs: 4', 'epochs: 200'));
+    const sweep = cliAsync(['sweep', 'run', file, '--redis', url, '--backend', 'wasm', '--db', db]);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = (await query<{ n: number }>(db, 'SELECT COALESCE(MAX(epochs_done), 0) n FROM runs').catch(() => [{ n: 0 }]))[0].n;
+      if (n >= 1) break;
+    }
+    redis!.kill('SIGKILL');
+    await exited(redis!);
+    ({ proc: redis } = await startRedisServer(tmp.dir, PASSWORD, async () => void (await redisCall('PING')), port));
+    const r = await sweep.done;
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/Redis lost this run's job \(restarted without persistence\?\); `deepbern sweep resume` continues/);
+    const statuses = (await query<{ status: string }>(db, 'SELECT status FROM runs')).map((x) => x.status);
+    expect(statuses).toContain('interrupted');
+    expect(statuses.filter((x) => !['interrupted', 'queued', 'finished'].includes(x))).toEqual([]);
+    expect((await query<{ status: string }>(db, 'SELECT status FROM sweeps'))[0].status).toBe('interrupted');
+    await stopWorkers();
+  }, 180_000);
 
   it('Ctrl-C of a remote sweep cancels its runs and removes their jobs; the worker goes idle', async () => {
     const w = await startWorker();

@@ -1,5 +1,6 @@
-// The service's lifetime over a real store and pool: sweeps a crash left `running` are re-queued on start only
-// when asked (resumeOnStart), and closing the service cancels what runs and releases the store.
+// The service's lifetime over a real store and pool: sweeps a crash left `running` (their owner is gone, so they
+// are `interrupted`) are re-queued on start only when asked (resumeOnStart), and closing the service pauses what
+// runs (it ends `interrupted`, not `cancelled`: nobody cancelled it) and releases the store.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { createSweepFromText } from '../src-main/scheduler/scheduler.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
 import { RunStore } from '../src-main/store/run-store.js';
 import { TINY_SWEEP } from './service-harness.js';
+import { query } from './support/sqlite-query.js';
 
 let dir: string;
 let db: string;
@@ -51,7 +53,9 @@ describe('resume on start', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(events).toEqual([]);
     expect((await svc['system.info']()).workers.busy).toBe(0);
-    expect((await svc['runs.list']({ sweepId })).rows.map((r) => r.status).sort()).toEqual(['queued', 'running']);
+    // Its owner is gone (no lease): the running run and the sweep are interrupted, the queued run waits.
+    expect((await svc['runs.list']({ sweepId })).rows.map((r) => r.status).sort()).toEqual(['interrupted', 'queued']);
+    expect((await svc['sweeps.get'](sweepId)).status).toBe('interrupted');
     // …and the user can still resume it by hand.
     await svc['sweeps.resume'](sweepId);
     for (const id of runIds) await waitFor(events, (e) => e.type === 'run-status' && e.runId === id && e.status === 'finished');
@@ -84,7 +88,7 @@ describe('resume on start', () => {
 });
 
 describe('close', () => {
-  it('pauses running work (finished epochs stay, the sweep stays running for the next start), then releases the store', async () => {
+  it('pauses running work (finished epochs stay, run and sweep are interrupted for the next start), then releases the store', async () => {
     const svc = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm' });
     const events: WorkbenchEvent[] = [];
     svc.onEvent((e) => events.push(e));
@@ -95,9 +99,10 @@ describe('close', () => {
     await svc.close(); // idempotent
     const store = await RunStore.open(db);
     const runs = (await store.listRuns({ sweepId: sweep.id })).rows;
-    expect(runs.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    expect(runs.map((r) => r.status)).toEqual(['interrupted', 'queued']); // one worker: the second never started
     expect(runs.some((r) => r.epochsDone >= 1)).toBe(true);
-    expect((await store.getSweep(sweep.id)).status).toBe('running');
+    expect((await store.getSweep(sweep.id)).status).toBe('interrupted');
+    expect(await query(db, 'SELECT count(*) AS n FROM owners')).toEqual([{ n: 0 }]); // the lease ended with it
     await store.close();
     await expect(svc['runs.list']({})).rejects.toThrow();
 

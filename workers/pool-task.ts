@@ -2,12 +2,9 @@
 // `ack` (the epoch and its checkpoint are stored; maybe `prune`) and `cancel` in.
 import type { MessagePort } from 'node:worker_threads';
 import { executeRunJob, type RunJob, type RunJobResult } from './run-job.js';
-import type { EpochReport } from '../shared/metrics.js';
+import type { RunEvent } from '../shared/run-events.js';
 
-export type TaskToMain =
-  | { type: 'start'; backend: string; paramCount: number; dataSource: string }
-  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
-  | { type: 'epoch'; report: EpochReport; checkpoint: Uint8Array };
+export type TaskToMain = RunEvent;
 
 export type MainToTask = { type: 'cancel' } | { type: 'ack'; epoch: number; prune?: boolean };
 

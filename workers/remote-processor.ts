@@ -98,15 +98,15 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
         { runId: data.runId, spec: data.spec, backend, datasetFiles: data.datasetFiles, resumeFrom: resume },
         {
           signal: run.signal,
-          onStart: (info) => progress({ t: 'start', attempt, worker, ...info }),
+          onStart: (info) => progress({ type: 'start', attempt, worker, ...info }),
           onBatch: (p) => {
             const now = Date.now();
             if (now - lastBatch < BATCH_PROGRESS_MS) return;
             lastBatch = now;
-            void progress({ t: 'batch', attempt, ...p }).catch(() => undefined);
+            void progress({ type: 'batch', attempt, ...p }).catch(() => undefined);
           },
           onEpoch: async (report, checkpoint) => {
-            await progress({ t: 'epoch', attempt, report, checkpoint: b64(checkpoint) });
+            await progress({ type: 'epoch', attempt, report, checkpoint: b64(checkpoint) });
             const ack = await waitAck(report.epoch);
             if (!ack) return; // stopping: the run's signal is already aborted
             if (ack.cancel) halt('cancel');

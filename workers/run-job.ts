@@ -3,6 +3,7 @@
 import type { NetworkSpec } from '../shared/spec.js';
 import type { EpochReport } from '../shared/metrics.js';
 import type { BackendName } from '../shared/api.js';
+import type { BatchProgress, RunStartInfo } from '../shared/run-events.js';
 import { initBackend, type BackendPref } from './engine/backend.js';
 import { loadDataset } from './data/registry.js';
 import { trainRun, type TrainResult } from './engine/train.js';
@@ -19,8 +20,8 @@ export interface RunJob {
 
 export interface RunJobHooks {
   signal?: AbortSignal;
-  onStart?(info: { backend: BackendName; paramCount: number; dataSource: string }): void | Promise<void>;
-  onBatch?(p: { epoch: number; batch: number; batches: number; loss: number }): void;
+  onStart?(info: RunStartInfo & { backend: BackendName }): void | Promise<void>;
+  onBatch?(p: BatchProgress): void;
   /** Awaited: the caller persists the epoch and its checkpoint before training goes on. */
   onEpoch?(report: EpochReport, checkpoint: Uint8Array): void | Promise<void>;
   shouldPrune?(epoch: number, metrics: EpochReport['metrics']): boolean | Promise<boolean>;

@@ -2,6 +2,33 @@
 import { SpecError } from '../../shared/spec.js';
 import { SweepError } from '../../shared/sweep.js';
 
+import type { RunStatus, SweepStatus } from '../../shared/metrics.js';
+
+/** What a `deepbern` command's exit status says (docs/cli.md "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  /** A bug: an unexpected error (the message says what). */
+  internal: 1,
+  /** Bad input the user can fix (one line says what). */
+  usage: 2,
+  /** A run failed or diverged (the others are stored as usual). */
+  runFailed: 3,
+  /** Another live process owns the sweep or run (the line names it); `--wait` waits instead. */
+  owned: 4,
+  /** Stopped before the end but resumable (`deepbern sweep resume`): lost remote workers or Redis, a lost lease. */
+  interrupted: 5,
+  /** Cancelled: Ctrl-C, `deepbern sweep cancel`, or the app. */
+  cancelled: 130,
+} as const;
+
+/** The exit status for the runs a command drove (worst first: failed > interrupted > cancelled > ok). */
+export function exitCodeFor(statuses: readonly (RunStatus | SweepStatus)[]): number {
+  if (statuses.some((s) => s === 'failed' || s === 'diverged')) return EXIT.runFailed;
+  if (statuses.some((s) => s === 'interrupted' || s === 'running' || s === 'queued')) return EXIT.interrupted;
+  if (statuses.some((s) => s === 'cancelled')) return EXIT.cancelled;
+  return EXIT.ok;
+}
+
 export class UserError extends Error {
   override name = 'UserError';
 }
@@ -16,7 +43,8 @@ export function reportAndExit(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`deepbern: ${msg}\n`);
   if (!isUserError(e) && process.env.DEEPBERN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  process.exit(isUserError(e) ? 2 : 1);
+  const owned = e instanceof Error && (e as { code?: unknown }).code === 'owned';
+  process.exit(owned ? EXIT.owned : isUserError(e) ? EXIT.usage : EXIT.internal);
 }
 
 /** Parse a number-valued flag, naming the flag when it is not a number. */

@@ -1,12 +1,15 @@
 // Training progress: a live bar on a TTY (epoch, batch, loss, ETA), plain lines otherwise (logs, CI, pipes).
 import cliProgress from 'cli-progress';
 import type { EpochReport } from '../../shared/metrics.js';
+import type { BatchProgress } from '../../shared/run-events.js';
 import { fmt } from './output.js';
 
 export interface ProgressSink {
-  batch(p: { epoch: number; epochs: number; batch: number; batches: number; loss: number }): void;
+  batch(p: BatchProgress & { epochs: number }): void;
   epoch(report: EpochReport, epochs: number): void;
   stop(): void;
+  /** The line prefix (e.g. a run id known only once the run is stored). */
+  setLabel(label: string): void;
 }
 
 export function epochLine(r: EpochReport, epochs: number): string {
@@ -19,10 +22,13 @@ export function epochLine(r: EpochReport, epochs: number): string {
   return parts.join('  ');
 }
 
-export function createProgress(opts: { json: boolean; label: string }): ProgressSink {
+export function createProgress(init: { json: boolean; label: string }): ProgressSink {
+  const opts = { ...init };
+  const setLabel = (label: string) => void (opts.label = label);
   const tty = process.stderr.isTTY === true && !opts.json;
   if (!tty) {
     return {
+      setLabel,
       batch: () => undefined,
       epoch: (r, epochs) => {
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'epoch', ...r }) + '\n');
@@ -33,7 +39,7 @@ export function createProgress(opts: { json: boolean; label: string }): Progress
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: `${opts.label} epoch {epoch}/{epochs} |{bar}| batch {value}/{total}  loss {loss}  ETA {eta_formatted}`,
+      format: `{label} epoch {epoch}/{epochs} |{bar}| batch {value}/{total}  loss {loss}  ETA {eta_formatted}`,
       hideCursor: true,
       etaBuffer: 50,
       stream: process.stderr,
@@ -42,13 +48,14 @@ export function createProgress(opts: { json: boolean; label: string }): Progress
   );
   let started = false;
   return {
+    setLabel,
     batch(p) {
       if (!started) {
-        bar.start(p.batches, p.batch, { epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
+        bar.start(p.batches, p.batch, { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
         started = true;
       }
       if (bar.getTotal() !== p.batches) bar.setTotal(p.batches);
-      bar.update(p.batch, { epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
+      bar.update(p.batch, { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
     },
     epoch(r, epochs) {
       if (started) bar.stop();

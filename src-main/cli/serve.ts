@@ -10,6 +10,7 @@ import { downloadSource, fetchElectronBinary, type FetchProgress } from '../elec
 import { launchElectron } from '../electron/launch.js';
 import { locateElectron } from '../electron/locate.js';
 import { defaultDbPath } from '../store/paths.js';
+import { acquireFrontEndLock } from '../store/db-lock.js';
 import { isLoopbackHost } from '../transports/http-security.js';
 import { startWebServer } from '../transports/http.js';
 // Repeated from workers/engine/backend.ts: importing that module loads tfjs, which every other command pays for.
@@ -54,19 +55,29 @@ export async function serve(f: ServeFlags): Promise<void> {
   checkFlags(f);
   const staticDir = rendererDir();
   if (!existsSync(`${staticDir}/index.html`)) process.stderr.write(`deepbern: warning: the renderer is not built (${staticDir}); run \`npx vite build\`\n`);
+  const dbPath = f.db ?? defaultDbPath();
+  // One front end per DB (the app, another serve): refused with who has it (exit 4) before anything resumes.
+  const lock = await acquireFrontEndLock(dbPath, { command: 'deepbern serve' });
   const { WorkbenchService } = await import('../service/workbench-service.js'); // loads tfjs: only when serving
-  const service = await WorkbenchService.start({
-    dbPath: f.db ?? defaultDbPath(),
-    transport: 'web',
-    workers: f.workers,
-    backend: f.backend as BackendPref | undefined,
-    resumeOnStart: f.resume,
-  });
+  let service;
+  try {
+    service = await WorkbenchService.start({
+      dbPath,
+      transport: 'web',
+      workers: f.workers,
+      backend: f.backend as BackendPref | undefined,
+      resumeOnStart: f.resume,
+    });
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   let server;
   try {
     server = await startWebServer({ service, host: f.host, port: f.port ?? 0, staticDir, extraOrigins: f.allowOrigin });
   } catch (e) {
     await service.close();
+    await lock.release();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${f.host}:${f.port ?? 0} (${code})`);
     throw e;
@@ -83,7 +94,7 @@ export async function serve(f: ServeFlags): Promise<void> {
     void server
       .close()
       .then(() => service.close())
-      .finally(() => process.exit(0));
+      .finally(() => lock.release().finally(() => process.exit(0)));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

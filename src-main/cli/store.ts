@@ -2,6 +2,9 @@
 import { RunStore } from '../store/run-store.js';
 import { defaultDbPath } from '../store/paths.js';
 
+/** Opens the store; a writable open also turns what dead processes left `running` into `interrupted`. */
 export async function openStore(db?: string, opts: { readOnly?: boolean } = {}): Promise<RunStore> {
-  return RunStore.open(db ?? defaultDbPath(), opts);
+  const store = await RunStore.open(db ?? defaultDbPath(), opts);
+  if (!opts.readOnly) await store.reapExpired().catch(() => undefined); // a busy DB: shown as it is, reaped next time
+  return store;
 }

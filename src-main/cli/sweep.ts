@@ -6,13 +6,17 @@ import type { WorkbenchEvent } from '../../shared/api.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { activationLabel } from '../../shared/spec.js';
-import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import { RESUMABLE_RUN_STATUSES, type RunStatus } from '../../shared/metrics.js';
+import type { BackendPref } from '../../workers/engine/backend.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import type { Executor } from '../scheduler/executor.js';
-import type { RunStore } from '../store/run-store.js';
+import type { WorkbenchService } from '../service/workbench-service.js';
+import { defaultDbPath } from '../store/paths.js';
 import { openStore } from './store.js';
+import { createSweepFromPlan } from '../scheduler/scheduler.js';
+import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable } from './output.js';
-import { numberFlag, UserError } from './errors.js';
+import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
 
 interface Common {
   db?: string;
@@ -34,48 +38,91 @@ export function setExecutorFactory(f: ExecutorFactory): void {
   executorFactory = f;
 }
 
-async function drive(store: RunStore, sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }, resume: boolean): Promise<void> {
-  const executor = await executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis });
-  const scheduler = new Scheduler(store, executor, { backend: f.backend });
-  const view = createSweepView(store, sweepId, f.json === true);
-  scheduler.on('event', (e: WorkbenchEvent) => view.event(e));
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ncancelling (finished epochs are kept; `deepbern sweep resume` continues)…\n');
-    void scheduler.cancelSweep(sweepId);
-  };
-  process.on('SIGINT', onSigint);
-  // Another process may cancel the sweep (`deepbern sweep cancel`, the app): watch its status.
-  const watch = setInterval(() => {
-    void store.getSweep(sweepId).then((s) => {
-      if (s.status === 'cancelled' && !interrupted) {
-        interrupted = true;
-        void scheduler.cancelSweep(sweepId);
-      }
-    }, () => undefined);
-  }, 1000);
-  try {
-    const queued = await scheduler.startSweep(sweepId);
-    view.start(queued, scheduler.capacity, resume);
-    await scheduler.waitForSweep(sweepId);
-  } finally {
-    clearInterval(watch);
-    process.off('SIGINT', onSigint);
-    view.stop();
-    await scheduler.close();
-  }
-  const sweep = await store.getSweep(sweepId);
-  const runs = (await store.listRuns({ sweepId, limit: 100_000 })).rows;
-  const counts: Record<string, number> = {};
-  for (const r of runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
-  else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-  if (interrupted) process.exitCode = 130;
+interface RunFlags extends Common {
+  wait?: boolean;
+  workers?: number;
+  backend?: string;
+  redis?: string;
 }
 
-function createSweepView(store: RunStore, sweepId: string, json: boolean) {
+/** The service a sweep command drives: the local pool, or remote workers with --redis (never the app's Settings). */
+async function startService(f: RunFlags): Promise<WorkbenchService> {
+  const { WorkbenchService } = await import('../service/workbench-service.js'); // loads tfjs: only when training
+  return WorkbenchService.start({
+    dbPath: f.db ?? defaultDbPath(),
+    transport: 'cli',
+    workers: f.workers,
+    backend: f.backend as BackendPref | undefined,
+    remoteFromSettings: false,
+    // Remote workers pick their own backend unless --backend asks for one.
+    ...(f.redis ? { executor: () => executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis }), jobBackend: f.backend as BackendPref | undefined } : {}),
+  });
+}
+
+/** Resume; when a live process owns the sweep: exit 4 naming it, or (--wait) wait until it lets go. */
+async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: boolean): Promise<void> {
+  let said = false;
+  for (;;) {
+    try {
+      return await service['sweeps.resume'](sweepId);
+    } catch (e) {
+      if (!(e instanceof OwnedError) || !wait) throw e;
+      if (!said) process.stderr.write(`deepbern: ${e.message}; waiting (--wait) until it stops…\n`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
+async function drive(f: RunFlags, what: { text: string } | { resume: string; fresh?: boolean }): Promise<void> {
+  const service = await startService(f);
+  try {
+    const views: ReturnType<typeof createSweepView>[] = [];
+    service.onEvent((e) => views.forEach((v) => v.event(e)));
+    let sweepId: string;
+    let queued: number;
+    if ('text' in what) {
+      const s = await service['sweeps.launch'](what.text);
+      sweepId = s.id;
+      queued = s.total;
+      if (!f.json) process.stdout.write(`${sweepId}\n`);
+    } else {
+      sweepId = what.resume;
+      const before = await service['sweeps.get'](sweepId);
+      await resumeOrWait(service, sweepId, f.wait === true);
+      queued = RESUMABLE_RUN_STATUSES.reduce((n, st) => n + (before.counts[st] ?? 0), 0);
+    }
+    const view = createSweepView(service, sweepId, f.json === true);
+    views.push(view);
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(EXIT.cancelled);
+      interrupted = true;
+      process.stderr.write('\ncancelling (finished epochs are kept; `deepbern sweep resume` continues)…\n');
+      void service['sweeps.cancel'](sweepId).catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    // Another process may cancel the sweep (`deepbern sweep cancel`, the app): this process's lease heartbeat
+    // sees it and stops the runs; the exit code then says cancelled.
+    try {
+      view.start(queued, service.capacityOf(sweepId), 'resume' in what && !what.fresh);
+      await service.waitForSweep(sweepId);
+    } finally {
+      process.off('SIGINT', onSigint);
+      view.stop();
+    }
+    const sweep = await service['sweeps.get'](sweepId);
+    const counts = sweep.counts;
+    if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
+    else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+    process.exitCode = interrupted ? EXIT.cancelled : exitCodeFor([...(Object.keys(counts) as RunStatus[]), sweep.status]);
+  } finally {
+    await service.close();
+  }
+}
+
+function createSweepView(service: WorkbenchService, sweepId: string, json: boolean) {
   const tty = process.stderr.isTTY === true && !json;
   const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
   const bars = new Map<string, cliProgress.SingleBar>();
@@ -83,7 +130,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
   let done = 0;
   const names = new Map<string, string>();
   const nameOf = async (runId: string) => {
-    if (!names.has(runId)) names.set(runId, (await store.getRun(runId)).name);
+    if (!names.has(runId)) names.set(runId, (await service['runs.get'](runId)).name);
     return names.get(runId) as string;
   };
   return {
@@ -154,18 +201,23 @@ export function registerSweep(program: Command): void {
     .option('--redis <url>', 'dispatch runs to remote workers through Redis (docs/distributed.md)')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'stream events as JSON lines')
-    .action(async (file: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+    .action(async (file: string, f: RunFlags) => {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
-      planSweep(parseSweepText(text)); // validate before touching the DB
+      const plan = planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
+      if (!f.redis) return drive(f, { text });
+      // Remote: the sweep is stored before Redis is asked anything, so an unreachable Redis leaves it queued
+      // and resumable (`sweep resume --redis` once Redis is up) rather than lost.
       const store = await openStore(f.db);
+      let sweepId: string;
       try {
-        const { sweepId } = await createSweepFromText(store, text);
-        if (!f.json) process.stdout.write(`${sweepId}\n`);
-        await drive(store, sweepId, f, false);
+        await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+        sweepId = (await createSweepFromPlan(store, plan, text)).sweepId;
       } finally {
         await store.close();
       }
+      if (!f.json) process.stdout.write(`${sweepId}\n`);
+      await drive(f, { resume: sweepId, fresh: true });
     });
 
   sweep
@@ -174,18 +226,19 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--redis <url>', 'dispatch runs to remote workers through Redis')
+    .option('--wait', 'if another live process runs this sweep, wait until it stops instead of exiting 4')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'stream events as JSON lines')
-    .action(async (sweepId: string, f: Common & { workers?: number; backend?: string; redis?: string }) => {
+    .action(async (sweepId: string, f: RunFlags) => {
       const store = await openStore(f.db);
       try {
         const s = await store.getSweep(sweepId);
-        const unfinished = (await store.listRuns({ sweepId, limit: 100_000 })).rows.filter((r) => ['queued', 'running', 'cancelled'].includes(r.status));
-        if (unfinished.length === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
-        await drive(store, sweepId, f, true);
+        const unfinished = (await store.listRuns({ sweepId, status: RESUMABLE_RUN_STATUSES, limit: 1 })).total;
+        if (unfinished === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
       } finally {
         await store.close();
       }
+      await drive(f, { resume: sweepId });
     });
 
   sweep
@@ -250,8 +303,9 @@ export function registerSweep(program: Command): void {
         const s = await store.getSweep(sweepId);
         if (s.status === 'finished') throw new UserError(`sweep ${sweepId} is already finished`);
         await store.setSweepStatus(sweepId, 'cancelled');
-        for (const r of (await store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
-        process.stderr.write(`sweep ${sweepId} cancelled (a running \`sweep run\` stops its runs within a second)\n`);
+        for (const r of (await store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
+        const owner = await store.liveOwnerOf('sweeps', sweepId);
+        process.stderr.write(`sweep ${sweepId} cancelled${owner ? ` (${describeOwner(owner)} stops its runs within a few seconds)` : ''}\n`);
       } finally {
         await store.close();
       }

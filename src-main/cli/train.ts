@@ -1,12 +1,15 @@
-// `deepbern train`: one run, in this process, stored like any sweep run (same job code as the worker pool).
+// `deepbern train`: one standalone run, through the workbench service like every other front end (the service
+// queues it on its scheduler, which stores it like any sweep run: same recorder, same pool task).
 import type { Command } from 'commander';
+import type { WorkbenchEvent } from '../../shared/api.js';
 import { activationLabel } from '../../shared/spec.js';
 import type { BackendPref } from '../../workers/engine/backend.js';
-import { openStore } from './store.js';
-import { assertDatasetsAvailable } from '../service/datasets.js';
+import { defaultDbPath } from '../store/paths.js';
 import { createProgress } from './progress.js';
 import { printJson } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
+import { exitCodeFor } from './errors.js';
+import type { WorkbenchService } from '../service/workbench-service.js';
 
 interface TrainFlags extends SpecFlags {
   db?: string;
@@ -15,7 +18,53 @@ interface TrainFlags extends SpecFlags {
   backend?: BackendPref;
 }
 
+/** Follows one run on the service to its end: progress lines, the final line, the exit code. */
+async function follow(service: WorkbenchService, runId: string, epochs: number, json: boolean, start: () => Promise<void>): Promise<void> {
+  const progress = createProgress({ json, label: runId });
+  service.onEvent((e: WorkbenchEvent) => {
+    if (!('runId' in e) || e.runId !== runId) return;
+    if (e.type === 'run-start' && !json) process.stderr.write(`backend ${e.backend}  params ${e.paramCount}  data ${e.dataSource}\n`);
+    else if (e.type === 'run-progress') progress.batch(e);
+    else if (e.type === 'run-epoch') progress.epoch({ epoch: e.epoch, metrics: e.metrics, layers: [] }, epochs);
+  });
+  const onSigint = () => void service['runs.cancel'](runId).catch(() => undefined);
+  process.once('SIGINT', onSigint);
+  try {
+    await start();
+    await service.waitForRun(runId);
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.stop();
+  }
+  const run = await service['runs.get'](runId);
+  if (json) printJson({ event: 'done', run });
+  else {
+    process.stderr.write(`${run.status}: run ${runId} (${run.epochsDone} epochs)${run.error && run.status !== 'failed' ? ` — ${run.error}` : ''}\n`);
+    if (run.status === 'failed' && run.error) process.stderr.write(`deepbern: ${run.error}\n`);
+    process.stdout.write(`${runId}\n`);
+  }
+  process.exitCode = exitCodeFor([run.status]);
+}
+
 export function registerTrain(program: Command): void {
+  program
+    .command('resume <runId>')
+    .description('continue an interrupted or cancelled standalone run from its last checkpoint (sweeps: sweep resume)')
+    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
+    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--json', 'machine-readable output (JSON lines)')
+    .action(async (runId: string, flags: { db?: string; json?: boolean; backend?: BackendPref }) => {
+      const { WorkbenchService } = await import('../service/workbench-service.js');
+      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', command: 'deepbern resume', workers: 1, backend: flags.backend, remoteFromSettings: false });
+      try {
+        const run = await service['runs.get'](runId);
+        if (!flags.json) process.stderr.write(`run ${runId}  ${run.name}  resuming after epoch ${run.epochsDone}/${run.epochsTotal}\n`);
+        await follow(service, runId, run.epochsTotal, flags.json === true, () => service.resumeRun(runId));
+      } finally {
+        await service.close();
+      }
+    });
+
   addSpecOptions(program.command('train').description('train one network and store the run'))
     .option('--name <name>', 'run name (default: the activation label)')
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto, or $DEEPBERN_BACKEND)')
@@ -23,54 +72,15 @@ export function registerTrain(program: Command): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action(async (flags: TrainFlags) => {
       const spec = specFromFlags(flags); // validate before touching the DB
-      const store = await openStore(flags.db);
+      const { WorkbenchService } = await import('../service/workbench-service.js'); // tfjs loads only for training
+      const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', command: 'deepbern train', workers: 1, backend: flags.backend, remoteFromSettings: false });
       try {
-        await assertDatasetsAvailable(store, [spec.dataset]);
-      } catch (e) {
-        await store.close();
-        throw e;
-      }
-      const datasetFiles = await store.datasetFiles();
-      const name = flags.name ?? activationLabel(spec);
-      const runId = await store.createRun({ spec, name, epochsTotal: spec.epochs });
-      const label = flags.json ? runId : `${runId}`;
-      if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
-      const progress = createProgress({ json: flags.json === true, label });
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await store.setRunStatus(runId, 'running');
-        const { executeRunJob } = await import('../../workers/run-job.js'); // tfjs loads only for training
-        const result = await executeRunJob(
-          { runId, spec, datasetFiles, backend: flags.backend },
-          {
-            signal: abort.signal,
-            onStart: async (info) => {
-              await store.markRunning(runId, info.backend, info.paramCount);
-              if (!flags.json) process.stderr.write(`backend ${info.backend}  params ${info.paramCount}  data ${info.dataSource}\n`);
-            },
-            onBatch: (p) => progress.batch({ ...p, epochs: spec.epochs }),
-            onEpoch: async (report, checkpoint) => {
-              await store.appendEpoch(runId, report, checkpoint);
-              progress.epoch(report, spec.epochs);
-            },
-          },
-        );
-        progress.stop();
-        if (result.status === 'finished' || result.status === 'pruned') await store.saveModel(runId, result.finalState);
-        await store.finishRun(runId, result.status, result.error);
-        const run = await store.getRun(runId);
-        if (flags.json) printJson({ event: 'done', run });
-        else process.stderr.write(`${result.status}: run ${runId} (${result.epochsDone} epochs)${result.error ? ` — ${result.error}` : ''}\n`);
-        process.stdout.write(flags.json ? '' : `${runId}\n`);
-      } catch (e) {
-        progress.stop();
-        await store.finishRun(runId, 'failed', e instanceof Error ? e.message : String(e));
-        throw e;
+        const name = flags.name ?? activationLabel(spec);
+        const runId = await service.trainRun(spec, name, { start: false });
+        if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
+        await follow(service, runId, spec.epochs, flags.json === true, () => service.startStoredRun(runId));
       } finally {
-        process.off('SIGINT', onSigint);
-        await store.close();
+        await service.close();
       }
     });
 }

@@ -78,7 +78,7 @@ export function registerRemote(program: Command): void {
   setExecutorFactory(async (o) => {
     if (!o.redis) return new LocalPoolExecutor({ workers: o.workers, backend: o.backend as never });
     const { RemoteExecutor } = await import('../scheduler/remote-executor.js');
-    const ex = await RemoteExecutor.connect({ redisUrl: o.redis, workers: o.workers });
+    const ex = await RemoteExecutor.connect({ redisUrl: o.redis, workers: o.workers, log: (l) => process.stderr.write(`deepbern: ${l}\n`) });
     if (ex.capacityReason?.startsWith('no remote workers')) process.stderr.write(`deepbern: ${ex.capacityReason}\n`);
     return ex;
   });

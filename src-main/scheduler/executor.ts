@@ -1,12 +1,13 @@
 // Where runs execute. The scheduler sees only this interface: the local Piscina pool and the remote BullMQ
 // executor both implement it.
 import type { EpochReport } from '../../shared/metrics.js';
+import type { BatchProgress, RunStartInfo } from '../../shared/run-events.js';
 import type { RunJob, RunJobResult } from '../../workers/run-job.js';
 
 export interface ExecutionHooks {
   signal: AbortSignal;
-  onStart(info: { backend: string; paramCount: number; dataSource: string }): void;
-  onBatch(p: { epoch: number; batch: number; batches: number; loss: number }): void;
+  onStart(info: RunStartInfo): void;
+  onBatch(p: BatchProgress): void;
   /** Resolves once the epoch and checkpoint are stored; `prune: true` asks the run to stop (early termination). */
   onEpoch(report: EpochReport, checkpoint: Uint8Array): Promise<{ prune: boolean }>;
 }

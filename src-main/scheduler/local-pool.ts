@@ -49,19 +49,25 @@ export class LocalPoolExecutor implements Executor {
     const send = (m: MainToTask) => port1.postMessage(m);
     const onAbort = () => send({ type: 'cancel' });
     hooks.signal.addEventListener('abort', onAbort, { once: true });
+    let storeError: unknown;
     port1.on('message', (m: TaskToMain) => {
       if (m.type === 'start') hooks.onStart(m);
       else if (m.type === 'batch') hooks.onBatch(m);
       else if (m.type === 'epoch') {
         hooks.onEpoch(m.report, m.checkpoint).then(
           ({ prune }) => send({ type: 'ack', epoch: m.report.epoch, prune }),
-          () => send({ type: 'cancel' }), // storing failed: stop the run rather than train on unsaved epochs
+          (e: unknown) => {
+            storeError ??= e; // storing failed: stop the run rather than train on unsaved epochs, and say why
+            send({ type: 'cancel' });
+          },
         );
       }
     });
     try {
       if (hooks.signal.aborted) onAbort();
-      return (await this.pool.run({ job, port: port2 }, { transferList: [port2] })) as RunJobResult;
+      const result = (await this.pool.run({ job, port: port2 }, { transferList: [port2] })) as RunJobResult;
+      if (storeError !== undefined) throw storeError;
+      return result;
     } finally {
       hooks.signal.removeEventListener('abort', onAbort);
       port1.close();

@@ -25,6 +25,7 @@ import {
   type RemoteResult,
 } from '../../workers/remote/protocol.js';
 import type { Executor, ExecutionHooks } from './executor.js';
+import { RunInterruptedError } from './run-recorder.js';
 
 export interface RemoteExecutorOptions {
   redisUrl: string;
@@ -32,10 +33,14 @@ export interface RemoteExecutorOptions {
   workers?: number;
   /** How long a cancelled run whose job nobody picks up (no live worker) waits before counting as cancelled. */
   cancelGraceMs?: number;
+  /** One-line notices (Redis connection lost). */
+  log?(line: string): void;
 }
 
 interface Pending {
   runId: string;
+  /** Checks in a row that found the job missing from Redis (a Redis restart without persistence loses it). */
+  missing: number;
   hooks: ExecutionHooks;
   /** Epochs are stored one after another, in the order they arrive. */
   chain: Promise<void>;
@@ -44,6 +49,8 @@ interface Pending {
 }
 
 const WORKERS_REFRESH_MS = 3_000;
+/** After Redis lost our jobs, runs that would start within this long are interrupted as well. */
+const LOST_PAUSE_MS = 60_000;
 
 export class RemoteExecutor implements Executor {
   capacityReason?: string;
@@ -52,6 +59,8 @@ export class RemoteExecutor implements Executor {
   private connectedCapacity = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** When Redis last lost our jobs: runs queued right after are interrupted too, instead of trusting it at once. */
+  private lostAt = 0;
 
   private constructor(
     private readonly opts: RemoteExecutorOptions,
@@ -112,12 +121,29 @@ export class RemoteExecutor implements Executor {
       void this.finish(jobId, () => fromRemoteResult(returnvalue as RemoteResult));
     });
     this.events.on('failed', ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
-      void this.finish(jobId, () => new Error(`remote worker: ${failedReason}`));
+      // The worker's run process died (SIGKILL, OOM): not the run's fault; it resumes from its last checkpoint.
+      const died = /^Unexpected exit code|^Error initializing child/.test(failedReason);
+      void this.finish(jobId, () =>
+        died ? new RunInterruptedError(`the remote worker's run process died (${failedReason}); \`deepbern sweep resume\` continues from the last checkpoint`) : new Error(`remote worker: ${failedReason}`),
+      );
     });
+    // Jobs Redis no longer has (restarted without persistence, FLUSHALL): their runs end interrupted, not hang.
+    this.timers.push(setInterval(() => void this.checkLostJobs().catch(() => undefined), WORKERS_REFRESH_MS));
+    let down = false;
+    this.redis.on('close', () => {
+      if (down || this.closed) return;
+      down = true;
+      this.opts.log?.(`lost the connection to Redis; reconnecting (runs whose jobs Redis lost end interrupted and resumable)`);
+    });
+    this.redis.on('ready', () => void (down = false));
   }
 
   async execute(job: RunJob, hooks: ExecutionHooks): Promise<RunJobResult> {
     const { runId } = job;
+    if (Date.now() - this.lostAt < LOST_PAUSE_MS) {
+      // The sweep ends resumable (one line per run) rather than trickling on over a Redis that just lost its data.
+      throw new RunInterruptedError('not started: Redis lost its queued jobs (restarted without persistence?); `deepbern sweep resume` runs it');
+    }
     const attempt = await this.redis.incr(keys.attempts(runId));
     await this.redis.expire(keys.attempts(runId), KEY_TTL_S);
     const jobId = `${runId}-a${attempt}`;
@@ -137,6 +163,7 @@ export class RemoteExecutor implements Executor {
       this.pending.set(jobId, {
         runId,
         hooks,
+        missing: 0,
         chain: Promise.resolve(),
         settle: (r) => {
           if (done) return;
@@ -169,6 +196,18 @@ export class RemoteExecutor implements Executor {
     }
   }
 
+  private async checkLostJobs(): Promise<void> {
+    for (const [jobId, p] of [...this.pending]) {
+      const state = await this.queue.getJobState(jobId);
+      p.missing = state === 'unknown' ? p.missing + 1 : 0;
+      // Twice in a row: a job that just completed is removed too, but its 'completed' event settles it first.
+      if (p.missing >= 2) {
+        this.lostAt = Date.now();
+        void this.finish(jobId, () => new RunInterruptedError('Redis lost this run\'s job (restarted without persistence?); `deepbern sweep resume` continues from the last checkpoint'));
+      }
+    }
+  }
+
   /** Cancel: a waiting job is removed at once; a running one sees the mark within a second and ends cancelled. */
   private async cancel(jobId: string, job: RunJob, resumeEpoch: number): Promise<void> {
     const cancelled = (): RunJobResult => ({
@@ -192,12 +231,12 @@ export class RemoteExecutor implements Executor {
   private onProgress(jobId: string, p: RemoteProgress): void {
     const entry = this.pending.get(jobId);
     if (!entry) return; // another workbench's job, or one that already ended
-    if (p.t === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource });
-    else if (p.t === 'batch') entry.hooks.onBatch(p);
-    else if (p.t === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
+    if (p.type === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource });
+    else if (p.type === 'batch') entry.hooks.onBatch(p);
+    else if (p.type === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
   }
 
-  private async storeEpoch(jobId: string, entry: Pending, p: Extract<RemoteProgress, { t: 'epoch' }>): Promise<void> {
+  private async storeEpoch(jobId: string, entry: Pending, p: Extract<RemoteProgress, { type: 'epoch' }>): Promise<void> {
     const { epoch } = p.report;
     let ack: Ack;
     try {

@@ -1,29 +1,22 @@
 // The sweep scheduler: queues runs, hands them to an Executor (local pool or remote), and is the only writer
-// of their results: each epoch's metrics and its checkpoint land in one transaction before training goes on.
+// of their results: each run goes through a RunRecorder (run-recorder.ts), so each epoch's metrics and its
+// checkpoint land in one transaction before training goes on.
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
-import type { RunStatus } from '../../shared/metrics.js';
-import { parseSweepText, planSweep, SweepError, type SweepFile } from '../../shared/sweep.js';
-import { activationLabel, type NetworkSpec } from '../../shared/spec.js';
-import type { RunStore } from '../store/run-store.js';
+import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
+import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
+import { activationLabel } from '../../shared/spec.js';
+import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
-import { assertDatasetsAvailable } from '../service/datasets.js';
 import { hyperbandBracket, shouldStop } from './early-stop.js';
 import { proposeNextRun } from './bayes.js';
+import { RunRecorder } from './run-recorder.js';
+import { Ownership } from './ownership.js';
+import { FINAL_RUN_STATUSES } from '../../shared/metrics.js';
 
-const UNFINISHED: RunStatus[] = ['queued', 'running', 'cancelled'];
-
-interface ActiveRun {
-  runId: string;
-  sweepId: string | null;
-  abort: AbortController;
-}
-
-/** Create the sweep and its runs (all queued) from file text; nothing starts until `Scheduler.startSweep`. */
-export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
-  const file = parseSweepText(text);
-  const plan = planSweep(file);
-  await assertDatasetsAvailable(store, plan.runs.map((r) => r.spec.dataset));
+/** Create the sweep and its runs (all queued) from a plan; nothing starts until `Scheduler.startSweep`. */
+export async function createSweepFromPlan(store: RunStore, plan: SweepPlan, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+  const file = plan.file;
   const sweepId = await store.createSweep({ name: file.name, config: file, fileText: text });
   const runIds: string[] = [];
   for (const r of plan.runs) {
@@ -33,21 +26,51 @@ export async function createSweepFromText(store: RunStore, text: string): Promis
   return { sweepId, runIds };
 }
 
+/** The same from file text (parsed and planned here), after checking its datasets exist. */
+export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+  const plan = planSweep(parseSweepText(text));
+  await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+  return createSweepFromPlan(store, plan, text);
+}
+
+interface ActiveRun {
+  runId: string;
+  sweepId: string | null;
+  abort: AbortController;
+  /** Stopped by a shutdown (a pause: the run ends `interrupted`), not by a user's cancel. */
+  paused: boolean;
+}
+
+export interface SchedulerOptions {
+  backend?: string;
+  /** This process's lease (shared by the schedulers of one service); default: the scheduler registers its own. */
+  ownership?: Ownership;
+  /** What this process is, for the owner record when the scheduler registers its own lease. */
+  command?: string;
+}
+
 export class Scheduler extends EventEmitter {
   private readonly queue: { runId: string; sweepId: string | null }[] = [];
   private readonly active = new Map<string, ActiveRun>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Sweeps this scheduler holds the lease of. */
+  private readonly sweeps = new Set<string>();
   /** Running `method: bayes` sweeps: their next runs are proposed as workers free up. */
   private readonly sequential = new Map<string, SweepFile>();
   private readonly proposing = new Set<string>();
   private closed = false;
+  private own: Promise<Ownership> | null;
+  private readonly ownsLease: boolean;
 
   constructor(
     private readonly store: RunStore,
     private readonly executor: Executor,
-    private readonly opts: { backend?: string } = {},
+    private readonly opts: SchedulerOptions = {},
   ) {
     super();
+    this.ownsLease = !opts.ownership;
+    this.own = opts.ownership ? Promise.resolve(opts.ownership) : null;
+    if (opts.ownership) this.listen(opts.ownership);
   }
 
   get capacity(): number {
@@ -62,31 +85,61 @@ export class Scheduler extends EventEmitter {
     this.emit('event', e);
   }
 
-  /** Queue every unfinished run of a sweep (first launch, or resume after a crash or cancel). */
+  private ownership(): Promise<Ownership> {
+    this.own ??= Ownership.start(this.store, { command: this.opts.command ?? 'deepbern', log: (l) => this.emit('error-log', new Error(l)) }).then((o) => {
+      this.listen(o);
+      return o;
+    });
+    return this.own;
+  }
+
+  private listen(o: Ownership): void {
+    o.on('cancel-run', (id: string) => {
+      if (this.active.has(id)) void this.cancelRun(id).catch((e: unknown) => this.emit('error-log', e));
+    });
+    o.on('cancel-sweep', (id: string) => {
+      if (this.sweeps.has(id)) void this.cancelSweep(id).catch((e: unknown) => this.emit('error-log', e));
+    });
+  }
+
+  /** Queue every unfinished run of a sweep (first launch, or resume after a crash or cancel). OwnedError when a live process drives it. */
   async startSweep(sweepId: string): Promise<number> {
+    const own = await this.ownership();
     const sweep = await this.store.getSweep(sweepId);
+    const owner = this.sweeps.has(sweepId) ? null : await this.store.liveOwnerOf('sweeps', sweepId);
+    if (owner && owner.id !== own.id) throw new OwnedError(`sweep ${sweepId} (${sweep.name}) is being run by ${describeOwner(owner)}; it is not taken over`, owner);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
-    const todo = runs.filter((r) => UNFINISHED.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
+    const todo = runs.filter((r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
     const proposes = sweep.config.method === 'bayes' && runs.length < (sweep.config.run_cap ?? 0);
     if (todo.length === 0 && !proposes && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
     }
+    await own.write('claim the sweep', () => this.store.claimSweep(sweepId, own.id)); // never takes over a live owner's sweep
+    this.sweeps.add(sweepId);
     for (const r of todo) {
-      if (r.status !== 'queued') await this.store.setRunStatus(r.id, 'queued');
+      if (r.status !== 'queued') await own.write('queue a run', () => this.store.setRunStatus(r.id, 'queued'));
       this.queue.push({ runId: r.id, sweepId });
     }
     if (sweep.config.method === 'bayes') this.sequential.set(sweepId, sweep.config);
-    await this.store.setSweepStatus(sweepId, 'running');
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'running' });
     this.pump();
     return todo.length;
   }
 
-  /** Queue a single run (the CLI's `train`, or a resume of one run). */
+  /** Queue a single run (the CLI's `train`, or a resume of one run); it is claimed when it starts. */
   async startRun(runId: string): Promise<void> {
     if (this.active.has(runId) || this.isQueued(runId)) return;
-    this.queue.push({ runId, sweepId: (await this.store.getRun(runId)).sweepId });
+    const own = await this.ownership();
+    const run = await this.store.getRun(runId);
+    const owner = await this.store.liveOwnerOf('runs', runId);
+    if (owner && owner.id !== own.id) await own.write('claim the run', () => this.store.claimRun(runId, own.id)); // throws OwnedError, naming it
+    this.queue.push({ runId, sweepId: run.sweepId });
     this.pump();
+  }
+
+  /** Resolves when the run has left the queue and finished executing (at once when it is neither). */
+  async waitForRun(runId: string): Promise<void> {
+    while (this.active.has(runId) || this.isQueued(runId)) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Resolves when every run of the sweep has left the queue and finished executing. */
@@ -99,16 +152,18 @@ export class Scheduler extends EventEmitter {
     });
   }
 
+  /** A user's cancel: queued and interrupted runs end cancelled, running ones stop after their batch. */
   async cancelSweep(sweepId: string): Promise<void> {
     await this.store.getSweep(sweepId); // unknown id → StoreError
     this.sequential.delete(sweepId);
+    const own = await this.ownership();
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].sweepId === sweepId) this.queue.splice(i, 1);
-    for (const r of (await this.store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) {
-      await this.store.finishRun(r.id, 'cancelled');
+    for (const r of (await this.store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows) {
+      await own.write('cancel a run', () => this.store.finishRun(r.id, 'cancelled'));
       this.emitEvent({ type: 'run-status', runId: r.id, status: 'cancelled' });
     }
     for (const a of this.active.values()) if (a.sweepId === sweepId) a.abort.abort();
-    await this.store.setSweepStatus(sweepId, 'cancelled');
+    await own.write('cancel the sweep', () => this.store.setSweepStatus(sweepId, 'cancelled'));
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'cancelled' });
     await this.checkSweepDone(sweepId);
   }
@@ -118,16 +173,23 @@ export class Scheduler extends EventEmitter {
     const i = this.queue.findIndex((q) => q.runId === runId);
     if (i >= 0) {
       this.queue.splice(i, 1);
-      await this.store.finishRun(runId, 'cancelled');
+      const own = await this.ownership();
+      await own.write('cancel the run', () => this.store.finishRun(runId, 'cancelled'));
       this.emitEvent({ type: 'run-status', runId, status: 'cancelled' });
       if (run.sweepId) await this.checkSweepDone(run.sweepId);
     }
     this.active.get(runId)?.abort.abort();
   }
 
-  /** Cancel everything running and queued (Ctrl-C, app quit). Finished epochs stay stored. */
+  /** Whether this scheduler has the run queued or executing. */
+  has(runId: string): boolean {
+    return this.active.has(runId) || this.isQueued(runId);
+  }
+
+  /** Cancel everything running and queued (a user's "stop all"). Finished epochs stay stored. */
   async cancelAll(): Promise<void> {
     this.sequential.clear();
+    for (const id of [...this.sweeps]) await this.cancelSweep(id);
     const queued = this.queue.splice(0).map((q) => q.runId);
     for (const id of queued) {
       await this.store.finishRun(id, 'cancelled');
@@ -142,9 +204,30 @@ export class Scheduler extends EventEmitter {
     while (this.active.size > 0) await new Promise((r) => setTimeout(r, 50));
   }
 
+  /**
+   * A shutdown is a pause, not a cancel: running runs stop after their batch and end `interrupted` (resumable),
+   * queued sweep runs stay queued, this process's sweeps become `interrupted`, and its lease ends.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await this.cancelAll();
+    this.sequential.clear();
+    const own = this.own ? await this.own : null;
+    const queued = this.queue.splice(0);
+    for (const a of this.active.values()) {
+      a.paused = true;
+      a.abort.abort();
+    }
+    await this.idle();
+    if (own) {
+      for (const q of queued) if (!q.sweepId) await own.write('pause a run', () => this.store.finishRun(q.runId, 'interrupted', 'the process stopped before the run started; resume runs it'));
+      for (const id of this.sweeps) {
+        const s = await this.store.getSweep(id).catch(() => null);
+        if (s) await own.write('pause the sweep', () => this.store.releaseSweep(id, own.id, s.status === 'running' ? 'interrupted' : undefined));
+      }
+      if (this.ownsLease) await own.stop();
+    }
+    this.sweeps.clear();
     await this.executor.close();
   }
 
@@ -155,7 +238,7 @@ export class Scheduler extends EventEmitter {
   private pump(): void {
     while (!this.closed && this.active.size < this.executor.capacity && this.queue.length > 0) {
       const { runId, sweepId } = this.queue.shift() as { runId: string; sweepId: string | null };
-      const entry: ActiveRun = { runId, sweepId, abort: new AbortController() };
+      const entry: ActiveRun = { runId, sweepId, abort: new AbortController(), paused: false };
       this.active.set(runId, entry);
       this.emitEvent({ type: 'workers', size: this.executor.capacity, busy: this.active.size });
       void this.execute(entry)
@@ -164,7 +247,7 @@ export class Scheduler extends EventEmitter {
           this.active.delete(runId);
           this.emitEvent({ type: 'workers', size: this.executor.capacity, busy: this.active.size });
           this.pump();
-          if (entry.sweepId) void this.checkSweepDone(entry.sweepId);
+          if (entry.sweepId) void this.checkSweepDone(entry.sweepId).catch((e: unknown) => this.emit('error-log', e));
         });
     }
     if (!this.closed && this.active.size + this.queue.length < this.executor.capacity) {
@@ -196,40 +279,31 @@ export class Scheduler extends EventEmitter {
 
   private async execute(entry: ActiveRun): Promise<void> {
     const { runId } = entry;
+    const own = await this.ownership();
     const run = await this.store.getRun(runId);
-    const spec: NetworkSpec = run.spec;
-    const checkpoint = await this.store.loadCheckpoint(runId);
-    if (checkpoint && checkpoint.epoch >= spec.epochs) {
-      await this.finish(runId, 'finished');
-      return;
-    }
+    if (run.status === 'cancelled' || FINAL_RUN_STATUSES.includes(run.status)) return; // cancelled by another process while queued here
+    const recorder = new RunRecorder(this.store, runId, run.spec, (e) => this.emitEvent(e), { owner: own.id, write: (w, fn) => own.write(w, fn) });
+    const start = await recorder.begin();
+    if (!start) return;
     const sweepFile: SweepFile | undefined = run.sweepId ? (await this.store.getSweep(run.sweepId)).config : undefined;
-    await this.store.setRunStatus(runId, 'running');
-    this.emitEvent({ type: 'run-status', runId, status: 'running' });
     try {
       const result = await this.executor.execute(
-        { runId, spec, resumeFrom: checkpoint?.state, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never },
+        { runId, spec: start.spec, resumeFrom: start.resumeFrom, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never },
         {
           signal: entry.abort.signal,
-          onStart: (info) => void this.store.markRunning(runId, info.backend, info.paramCount),
-          onBatch: ({ epoch, batch, batches, loss }) => this.emitEvent({ type: 'run-progress', runId, epochs: spec.epochs, epoch, batch, batches, loss }),
+          onStart: (info) => void recorder.started(info).catch((e: unknown) => this.emit('error-log', e)),
+          onBatch: (p) => recorder.progress(p),
           onEpoch: async (report, state) => {
-            await this.store.appendEpoch(runId, report, state);
-            this.emitEvent({ type: 'run-epoch', runId, epoch: report.epoch, metrics: report.metrics });
+            await recorder.epoch(report, state);
             return { prune: await this.decidePrune(runId, sweepFile, report.epoch, report.metrics) };
           },
         },
       );
-      if (result.status === 'finished' || result.status === 'pruned') await this.store.saveModel(runId, result.finalState);
-      await this.finish(runId, result.status, result.error);
+      if (entry.paused && result.status === 'cancelled') await recorder.finish('interrupted', 'the process stopped (shut down) before the run finished; resume continues from its last checkpoint');
+      else await recorder.end(result);
     } catch (e) {
-      await this.finish(runId, 'failed', e instanceof Error ? e.message : String(e));
+      await recorder.fail(e);
     }
-  }
-
-  private async finish(runId: string, status: RunStatus, error?: string): Promise<void> {
-    await this.store.finishRun(runId, status, error);
-    this.emitEvent({ type: 'run-status', runId, status, error });
   }
 
   private async decidePrune(runId: string, file: SweepFile | undefined, epoch: number, metrics: Record<string, number | undefined>): Promise<boolean> {
@@ -254,6 +328,7 @@ export class Scheduler extends EventEmitter {
 
   private async checkSweepDone(sweepId: string): Promise<void> {
     if ([...this.active.values(), ...this.queue].some((a) => a.sweepId === sweepId)) return;
+    if (this.closed) return; // a pause: close() releases the sweep as interrupted
     if (this.proposing.has(sweepId)) return;
     if (this.sequential.has(sweepId)) {
       // A bayes sweep with budget left is between runs, not done: propose (pump) instead.
@@ -263,13 +338,19 @@ export class Scheduler extends EventEmitter {
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000 })).rows;
     if (runs.some((r) => r.status === 'running' && this.active.has(r.id))) return;
     const sweep = await this.store.getSweep(sweepId);
-    if (sweep.status === 'running') {
-      // Runs that still wait mean the sweep was stopped; one run cancelled by hand while the rest ran to the end
-      // leaves a finished sweep (its counts say which run did not finish), unless nothing finished at all.
-      const stopped = runs.some((r) => r.status === 'queued') || runs.every((r) => r.status === 'cancelled');
-      const status = stopped ? 'cancelled' : 'finished';
-      await this.store.setSweepStatus(sweepId, status);
-      this.emitEvent({ type: 'sweep-status', sweepId, status });
+    if (this.sweeps.has(sweepId)) {
+      const own = await this.ownership();
+      let status: typeof sweep.status | undefined;
+      if (sweep.status === 'running') {
+        // Interrupted runs (a dead remote process, lost jobs) leave it resumable; runs that still wait mean it was
+        // stopped; one run cancelled by hand while the rest ran to the end leaves a finished sweep (its counts say
+        // which run did not finish), unless nothing finished at all.
+        const stopped = runs.some((r) => r.status === 'queued') || runs.every((r) => r.status === 'cancelled');
+        status = runs.some((r) => r.status === 'interrupted') ? 'interrupted' : stopped ? 'cancelled' : 'finished';
+      }
+      await own.write('finish the sweep', () => this.store.releaseSweep(sweepId, own.id, status));
+      this.sweeps.delete(sweepId);
+      if (status) this.emitEvent({ type: 'sweep-status', sweepId, status });
     }
     const list = this.waiters.get(sweepId);
     this.waiters.delete(sweepId);

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BUILTIN_DATASETS, DatasetError, importUciDataset } from '../../workers/data/registry.js';
+import { importUciDataset } from '../../workers/data/registry.js';
 import type { RunStore } from '../store/run-store.js';
 import type { DatasetInfo } from '../../shared/api.js';
 import type { ImportKind, TaskKind } from '../../shared/vocab.js';
@@ -55,11 +55,6 @@ export async function importDatasetFile(store: RunStore, o: ImportOptions): Prom
 }
 
 /** Refuse a spec whose dataset is neither built in nor imported, before anything is written. */
-export async function assertDatasetsAvailable(store: RunStore, ids: Iterable<string>): Promise<void> {
-  const imported = await store.datasetFiles();
-  for (const id of new Set(ids)) {
-    if (BUILTIN_DATASETS.some((d) => d.id === id) || id in imported) continue;
-    const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)` : `unknown dataset "${id}"`;
-    throw new DatasetError(`${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`);
-  }
+export function assertDatasetsAvailable(store: RunStore, ids: Iterable<string>): Promise<void> {
+  return store.assertDatasetsAvailable(ids);
 }

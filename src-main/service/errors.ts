@@ -23,6 +23,7 @@ const STORE_KINDS: Partial<Record<StoreErrorCode, ApiErrorKind>> = {
   conflict: 'conflict',
   invalid: 'bad-request',
   read_only: 'conflict',
+  owned: 'conflict',
 };
 
 // Matched by name too: DatasetError and ModelFileError live in workers/ and may come from another realm.

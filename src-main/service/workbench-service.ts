@@ -29,14 +29,16 @@ import type {
   WorkbenchEvent,
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
-import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
-import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
+import { parseSweepText, planSweep, SweepError } from '../../shared/sweep.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
-import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import { createSweepFromPlan, Scheduler } from '../scheduler/scheduler.js';
 import type { Executor } from '../scheduler/executor.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
+import { Ownership } from '../scheduler/ownership.js';
+import { describeOwner, OwnedError, type LeaseTimings } from '../store/run-store.js';
 import { RunStore } from '../store/run-store.js';
 import type { SweepRecord } from '../store/sweeps.js';
 import { VERSION } from '../version.js';
@@ -76,11 +78,22 @@ export interface WorkbenchServiceOptions {
   grants?: FileGrants;
   /** Settings file (Redis URL, remote toggle); default `settings.json` beside the DB. */
   settingsPath?: string;
+  /** The backend jobs ask executors for (default: the one detected here); undefined lets remote workers choose. */
+  jobBackend?: BackendPref;
+  /** What this process is, as a second process names it ("sweep … is being run by pid … (deepbern sweep run)"). */
+  command?: string;
+  /** Lease timings (default: $DEEPBERN_LEASE_MS / $DEEPBERN_HEARTBEAT_MS, else 15 s / 3 s). */
+  leases?: Partial<LeaseTimings>;
+  /** Follow Settings → "use remote workers" when launching (default true; the CLI chooses with --redis instead). */
+  remoteFromSettings?: boolean;
   /** The executor for sweeps launched while "use remote workers" is on (default: BullMQ RemoteExecutor). */
   remoteExecutor?: (redisUrl: string, backend: BackendInfo) => Promise<Executor>;
 }
 
 const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
+/** Runs a user may cancel: active ones, and interrupted ones (their owner is gone; they would otherwise resume). */
+const CANCELLABLE: readonly RunStatus[] = ['queued', 'running', 'interrupted'];
+const COMMANDS: Record<SystemInfo['transport'], string> = { electron: 'the desktop app', web: 'deepbern serve', cli: 'deepbern' };
 const PROGRESS_EVERY_MS = 200;
 
 export class WorkbenchService implements WorkbenchApi {
@@ -94,9 +107,12 @@ export class WorkbenchService implements WorkbenchApi {
   private readonly lab: ApproxLabRunner;
   settings!: SettingsFile;
   private remoteFactory: (redisUrl: string, backend: BackendInfo) => Promise<Executor> = connectRemoteExecutor;
+  private remoteFromSettings = true;
+  private jobBackend: string | undefined;
 
   private constructor(
     readonly store: RunStore,
+    private readonly ownership: Ownership,
     private readonly scheduler: Scheduler,
     private readonly executor: Executor,
     private readonly backend: BackendInfo,
@@ -106,25 +122,37 @@ export class WorkbenchService implements WorkbenchApi {
     // Many browser tabs and the bridge may listen; the emitter must not warn at 10.
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
-    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
     this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e));
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
     const backend = await (opts.probeBackend ?? initBackend)(opts.backend);
-    const store = await RunStore.open(opts.dbPath);
+    const store = await RunStore.open(opts.dbPath, { busyTimeoutMs: busyTimeoutFromEnv() });
     let executor: Executor;
+    let ownership: Ownership;
+    const log = (line: string) => process.stderr.write(`deepbern: ${line}\n`);
     try {
-      executor = opts.executor ? await opts.executor(backend) : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });
+      ownership = await Ownership.start(store, { command: opts.command ?? COMMANDS[opts.transport], timings: opts.leases, log });
     } catch (e) {
       await store.close();
       throw e;
     }
-    const scheduler = new Scheduler(store, executor, { backend: backend.name });
-    const service = new WorkbenchService(store, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
+    try {
+      executor = opts.executor ? await opts.executor(backend) : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });
+    } catch (e) {
+      await ownership.stop();
+      await store.close();
+      throw e;
+    }
+    const jobBackend = 'jobBackend' in opts ? opts.jobBackend : backend.name;
+    const scheduler = new Scheduler(store, executor, { backend: jobBackend, ownership });
+    const service = new WorkbenchService(store, ownership, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
+    service.jobBackend = jobBackend;
     service.settings = new SettingsFile(opts.settingsPath ?? settingsPathFor(opts.dbPath));
     if (opts.remoteExecutor) service.remoteFactory = opts.remoteExecutor;
+    if (opts.remoteFromSettings === false) service.remoteFromSettings = false;
     if (opts.resumeOnStart) await service.resumeInterrupted();
     return service;
   }
@@ -139,35 +167,50 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.emit('event', e);
   }
 
-  /** Sweeps whose status is still `running` were interrupted (crash, kill): queue their unfinished runs. */
+  /**
+   * What dead owners left (sweeps and standalone runs now `interrupted`) is queued again from its checkpoints.
+   * A sweep a live process drives (a CLI `sweep run`, another app) is never taken over: it is skipped.
+   */
   private async resumeInterrupted(): Promise<string[]> {
+    await this.store.reapExpired();
     const resumed: string[] = [];
     for (const s of await this.store.listSweeps()) {
-      if (s.status !== 'running') continue;
+      if (s.status !== 'interrupted') continue;
       try {
         await this.scheduler.startSweep(s.id);
         resumed.push(s.id);
-      } catch {
+      } catch (e) {
+        if (e instanceof OwnedError) {
+          process.stderr.write(`deepbern: not resuming: ${e.message}\n`);
+          continue;
+        }
         // Nothing left to run: the crash came after its last run finished.
-        await this.store.setSweepStatus(s.id, 'finished');
+        if (e instanceof SweepError) await this.store.setSweepStatus(s.id, 'finished');
+        else throw e;
       }
+    }
+    for (const r of (await this.store.listRuns({ status: 'interrupted', limit: 100_000 })).rows) {
+      if (r.sweepId) continue;
+      await this.scheduler.startRun(r.id).catch((e: unknown) => {
+        if (!(e instanceof OwnedError)) throw e;
+      });
+      resumed.push(r.id);
     }
     return resumed;
   }
 
   /**
    * Stops what runs after its current batch (finished epochs and checkpoints stay), stops the pool, closes the
-   * DB. A shutdown is a pause, not a user's cancel: sweeps that were running are left `running`, exactly as a
-   * crash would leave them, so the next start with resumeOnStart continues them from their checkpoints.
+   * DB. A shutdown is a pause, not a user's cancel: what was running ends `interrupted` and this process's lease
+   * ends, so the next start with resumeOnStart (or `sweep resume`) continues it from its checkpoints.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const running = (await this.store.listSweeps()).filter((s) => s.status === 'running').map((s) => s.id);
       await this.scheduler.close();
       await this.remoteConnecting?.catch(() => undefined);
       await this.remote?.scheduler.close();
       await this.lab.idle().catch(() => undefined);
-      for (const id of running) await this.store.setSweepStatus(id, 'running');
+      await this.ownership.stop();
       await this.grants.releaseAll();
       await this.store.close();
       this.events.removeAllListeners();
@@ -287,24 +330,67 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    const plan = planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    await this.store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();
-    const { sweepId } = await createSweepFromText(this.store, text);
+    const { sweepId } = await createSweepFromPlan(this.store, plan, text);
     this.sweepOn.set(sweepId, scheduler);
     await scheduler.startSweep(sweepId);
     return summary(await this.store.getSweep(sweepId));
   }
 
+  // ── for the CLI (not in the contract: a terminal waits for its work; the app watches events) ────────────
+
+  /** Stores a standalone run (`deepbern train`) and queues it on the local scheduler; returns its id. */
+  async trainRun(spec: NetworkSpec, name?: string, opts: { start?: boolean } = {}): Promise<string> {
+    await this.store.assertDatasetsAvailable([spec.dataset]);
+    const runId = await this.store.createRun({ spec, name: name ?? activationLabel(spec), epochsTotal: spec.epochs });
+    if (opts.start !== false) await this.scheduler.startRun(runId);
+    return runId;
+  }
+
+  /** Queues a stored queued run (trainRun with start: false, once the caller listens). */
+  startStoredRun(runId: string): Promise<void> {
+    return this.scheduler.startRun(runId);
+  }
+
+  /** Queues a stored run again from its last checkpoint (an interrupted or cancelled standalone run). */
+  async resumeRun(runId: string): Promise<void> {
+    await this.store.reapExpired();
+    const run = await this.store.getRun(runId);
+    if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'queued') {
+      const owner = run.status === 'running' ? await this.store.liveOwnerOf('runs', runId) : null;
+      throw new ServiceError('conflict', owner ? `run ${runId} is being run by ${describeOwner(owner)}` : `run ${runId} is ${run.status}: only interrupted, cancelled or queued runs resume`);
+    }
+    if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
+    await this.scheduler.startRun(runId);
+  }
+
+  /** Resolves when the run has stopped executing here. */
+  waitForRun(runId: string): Promise<void> {
+    return this.scheduler.waitForRun(runId);
+  }
+
+  /** Resolves when none of the sweep's runs is queued or executing here any more. */
+  waitForSweep(sweepId: string): Promise<void> {
+    return this.schedulerOf(sweepId).waitForSweep(sweepId);
+  }
+
+  /** Parallel runs of the scheduler a sweep runs on (the CLI's start line). */
+  capacityOf(sweepId: string): number {
+    return this.schedulerOf(sweepId).capacity;
+  }
+
   /** The local pool, or (Settings → "use remote workers") the scheduler over the remote executor. */
   private async launchScheduler(): Promise<Scheduler> {
     const { useRemote, redisUrl } = this.settings.value;
-    if (!useRemote || !redisUrl) return this.scheduler;
+    if (!this.remoteFromSettings || !useRemote || !redisUrl) return this.scheduler;
     if (this.remote?.url === redisUrl) return this.remote.scheduler;
     this.remoteConnecting ??= (async () => {
       try {
         const executor = await this.remoteFactory(redisUrl, this.backend);
-        const scheduler = new Scheduler(this.store, executor, { backend: this.backend.name });
+        const scheduler = new Scheduler(this.store, executor, { backend: this.jobBackend, ownership: this.ownership });
         scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
         scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: remote scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
         const old = this.remote;
@@ -340,8 +426,10 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.cancel'(id: string): Promise<void> {
+    await this.store.reapExpired();
     const s = await this.store.getSweep(id);
     if (s.status === 'finished') throw new ServiceError('conflict', `sweep ${id} (${s.name}) is already finished`);
+    // Another live process drives it: its status says cancelled, and that owner stops its runs within a heartbeat.
     await this.schedulerOf(id).cancelSweep(id);
   }
 
@@ -363,14 +451,19 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'runs.cancel'(id: string): Promise<void> {
+    await this.store.reapExpired();
     const run = await this.store.getRun(id);
-    if (!ACTIVE.includes(run.status)) throw new ServiceError('conflict', `run ${id} is ${run.status}: only queued or running runs can be cancelled`);
-    await this.schedulerOf(run.sweepId).cancelRun(id);
-    // A run queued by another process (or left queued by a crash) is not in our queue: cancel it in the store.
-    if ((await this.store.getRun(id)).status === 'queued') {
-      await this.store.finishRun(id, 'cancelled');
-      this.emit({ type: 'run-status', runId: id, status: 'cancelled' });
+    if (!CANCELLABLE.includes(run.status)) throw new ServiceError('conflict', `run ${id} is ${run.status}: only queued, running or interrupted runs can be cancelled`);
+    const scheduler = [this.scheduler, this.remote?.scheduler].find((s) => s?.has(id));
+    if (scheduler) return scheduler.cancelRun(id);
+    if (run.status === 'running') {
+      // Another live process trains it: ask its owner, who stops it after the current batch.
+      await this.store.requestCancel(id);
+      return;
     }
+    // Queued by another process (or left queued or interrupted by one that is gone): cancel it in the store.
+    await this.store.finishRun(id, 'cancelled');
+    this.emit({ type: 'run-status', runId: id, status: 'cancelled' });
   }
 
   async 'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
@@ -386,6 +479,7 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }> {
+    await this.store.reapExpired(); // a run whose owner died is interrupted, and deletable
     const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
     const busy = rows.filter((r) => ids.includes(r.id));
     if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
@@ -502,4 +596,10 @@ function epochMetric(m: string): EpochMetric {
 function layerMetric(m: string): LayerMetric {
   if (!(LAYER_METRICS as readonly string[]).includes(m)) throw new ServiceError('bad-request', `unknown layer metric "${m}"; one of ${LAYER_METRICS.join(', ')}`);
   return m as LayerMetric;
+}
+
+/** $DEEPBERN_BUSY_TIMEOUT_MS: how long one statement waits for another program's lock before backing off (tests). */
+function busyTimeoutFromEnv(): number | undefined {
+  const v = process.env.DEEPBERN_BUSY_TIMEOUT_MS;
+  return v && /^\d+$/.test(v) ? Number(v) : undefined;
 }

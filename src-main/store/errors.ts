@@ -11,6 +11,7 @@ export type StoreErrorCode =
   | 'conflict' // a write that would store something twice (e.g. an epoch)
   | 'invalid' // arguments the store refuses (unknown metric, bad page size…)
   | 'closed' // the connection was closed
+  | 'owned' // another live process owns the run or sweep (leases.ts)
   | 'sqlite'; // anything else SQLite reported
 
 export class StoreError extends Error {

@@ -146,10 +146,29 @@ CREATE TRIGGER runs_fts_update AFTER UPDATE OF id, name, activation_label, datas
 END;
 `;
 
+// v4: leases (leases.ts). Owners are the processes driving runs and sweeps; a running run or sweep points at
+// its owner; another process asks an owner to cancel a run with cancel_requested.
+const V4_LEASES = `
+CREATE TABLE owners (
+  id           TEXT PRIMARY KEY,
+  pid          INTEGER NOT NULL,
+  host         TEXT NOT NULL,
+  command      TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) STRICT;
+ALTER TABLE runs ADD COLUMN owner_id TEXT;
+ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sweeps ADD COLUMN owner_id TEXT;
+CREATE INDEX runs_by_owner ON runs(owner_id) WHERE owner_id IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 },
   { version: 2, description: 'designs', sql: V2 },
   { version: 3, description: 'run kinds, list-order indexes, full-text run search, saved views', sql: V3 },
+  { version: 4, description: 'leases: run and sweep owners', sql: V4_LEASES },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

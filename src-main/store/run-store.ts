@@ -8,12 +8,15 @@ import { insertRows } from './batch.js';
 import * as datasets from './datasets.js';
 import { Db, type SqlValue } from './db.js';
 import { StoreError } from './errors.js';
+import type { LeaseTimings, OwnerInfo } from './leases.js';
 import { newId } from './ids.js';
 import { assertNotNewer, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { NOT_NULL_ORDER, SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, freePages, reclaim, type VacuumPolicy } from './space.js';
 import * as sweeps from './sweeps.js';
+import * as leases from './leases.js';
+import { BUILTIN_DATASETS, DatasetError } from '../../workers/data/registry.js';
 
 /** Tag of the approximation lab's fits (src-main/report/approx-lab.ts): such runs are of kind `approx`. */
 export const APPROX_RUN_TAG = 'approx-lab';
@@ -22,6 +25,7 @@ export type { DatasetRecord, NewDataset } from './datasets.js';
 export type { EpochSeries, LayerMetricPoint } from './series.js';
 export type { SweepRecord, SweepStatus } from './sweeps.js';
 export { StoreError } from './errors.js';
+export { OwnedError, describeOwner, leaseTimings, type LeaseTimings, type OwnerInfo } from './leases.js';
 
 export interface RunStoreOptions {
   readOnly?: boolean;
@@ -60,7 +64,7 @@ const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
   test_loss: 'final_test_loss',
   test_acc: 'final_test_acc',
 };
-const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned'];
+const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'];
 const MAX_LIST = 1_000_000;
 
 export class RunStore {
@@ -253,12 +257,85 @@ export class RunStore {
     if (r.changes === 0) throw notFound(id);
   }
 
-  async finishRun(id: string, status: RunStatus, error?: string): Promise<void> {
+  /**
+   * A final status; the run's lease ends with it. With `owner`, only while that owner still holds the run:
+   * false (nothing written) when another process took it over after this one's lease expired.
+   */
+  async finishRun(id: string, status: RunStatus, error?: string, owner?: string): Promise<boolean> {
     if (!TERMINAL.includes(checkStatus(status))) {
       throw new StoreError(`finishRun needs a final status (${TERMINAL.join(', ')}), got "${status}"`, 'invalid');
     }
-    const r = await this.db.run('UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?', [status, Date.now(), error ?? null, id]);
-    if (r.changes === 0) throw notFound(id);
+    const guard = owner === undefined ? '' : ' AND (owner_id IS NULL OR owner_id = ?)';
+    const r = await this.db.run(`UPDATE runs SET status = ?, finished_at = ?, error = ?, owner_id = NULL, cancel_requested = 0 WHERE id = ?${guard}`, [
+      status,
+      Date.now(),
+      error ?? null,
+      id,
+      ...(owner === undefined ? [] : [owner]),
+    ]);
+    if (r.changes === 0) {
+      await this.assertRun(id);
+      return false;
+    }
+    return true;
+  }
+
+  // ── leases (leases.ts) ───────────────────────────────────────────────────────────────────────────────
+
+  registerOwner(o: { id: string; command: string }, timings: LeaseTimings): Promise<void> {
+    return leases.registerOwner(this.db, o, timings);
+  }
+
+  renewOwner(id: string, timings: LeaseTimings): Promise<boolean> {
+    return leases.renewOwner(this.db, id, timings);
+  }
+
+  removeOwner(id: string): Promise<void> {
+    return leases.removeOwner(this.db, id);
+  }
+
+  /** Running runs and sweeps whose owner is dead become `interrupted`; nothing on a read-only store. */
+  async reapExpired(): Promise<{ runs: string[]; sweeps: string[] }> {
+    if (this.db.readOnly) return { runs: [], sweeps: [] };
+    return this.db.transaction(() => leases.reapExpired(this.db));
+  }
+
+  liveOwnerOf(table: 'runs' | 'sweeps', id: string): Promise<OwnerInfo | null> {
+    return leases.liveOwnerOf(this.db, table, id);
+  }
+
+  /** Takes the run for `owner` and marks it running (OwnedError when a live process has it). */
+  async claimRun(id: string, owner: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.assertRun(id);
+      await leases.claim(this.db, 'runs', id, owner, `run ${id}`);
+      await this.setRunStatus(id, 'running');
+    });
+  }
+
+  /** Takes the sweep for `owner` and marks it running (OwnedError when a live process has it). */
+  async claimSweep(id: string, owner: string): Promise<void> {
+    await this.db.transaction(async () => {
+      const s = await this.getSweep(id);
+      await leases.claim(this.db, 'sweeps', id, owner, `sweep ${id} (${s.name})`);
+      await this.setSweepStatus(id, 'running');
+    });
+  }
+
+  /** Sets the sweep's status and ends `owner`'s lease on it in one step. */
+  async releaseSweep(id: string, owner: string, status?: sweeps.SweepStatus): Promise<void> {
+    await this.db.transaction(async () => {
+      if (status) await this.setSweepStatus(id, status);
+      await leases.release(this.db, 'sweeps', id, owner);
+    });
+  }
+
+  cancelRequests(owner: string): Promise<{ runs: string[]; sweeps: string[] }> {
+    return leases.cancelRequests(this.db, owner);
+  }
+
+  requestCancel(runId: string): Promise<void> {
+    return leases.requestCancel(this.db, runId);
   }
 
   async setTags(id: string, tags: readonly string[]): Promise<void> {
@@ -271,7 +348,7 @@ export class RunStore {
    * columns and (when given) the checkpoint that replaces the previous one. A crash therefore never leaves an
    * epoch without its checkpoint or the reverse. Epochs only move forward: an epoch ≤ epochs_done is refused.
    */
-  async appendEpoch(runId: string, report: EpochReport, checkpoint?: Uint8Array): Promise<void> {
+  async appendEpoch(runId: string, report: EpochReport, checkpoint?: Uint8Array, owner?: string): Promise<void> {
     const { epoch } = report;
     if (!Number.isInteger(epoch) || epoch < 1) throw new StoreError(`epoch must be a positive integer (got ${epoch})`, 'invalid');
     const metricRows = Object.entries(report.metrics)
@@ -290,8 +367,11 @@ export class RunStore {
     });
 
     await this.db.transaction(async () => {
-      const run = await this.db.get<{ epochs_done: number; depth: number }>('SELECT epochs_done, depth FROM runs WHERE id = ?', [runId]);
+      const run = await this.db.get<{ epochs_done: number; depth: number; owner_id: string | null }>('SELECT epochs_done, depth, owner_id FROM runs WHERE id = ?', [runId]);
       if (!run) throw notFound(runId);
+      if (owner !== undefined && run.owner_id !== owner) {
+        throw new StoreError(`run ${runId} is no longer owned by this process (its lease expired and another process took it over); epoch ${epoch} is not stored`, 'owned');
+      }
       if (epoch <= run.epochs_done) {
         throw new StoreError(`run ${runId} already has epoch ${epoch} (epochs done: ${run.epochs_done}); an epoch is stored once`, 'conflict');
       }
@@ -538,6 +618,16 @@ export class RunStore {
   async datasetFiles(): Promise<Record<string, string>> {
     const rows = await this.db.all<{ id: string; file_path: string }>('SELECT id, file_path FROM datasets WHERE file_path IS NOT NULL');
     return Object.fromEntries(rows.map((r) => [r.id, r.file_path]));
+  }
+
+  /** Refuses a dataset id that is neither built in nor imported, before anything is written. */
+  async assertDatasetsAvailable(ids: Iterable<string>): Promise<void> {
+    const imported = await this.datasetFiles();
+    for (const id of new Set(ids)) {
+      if (BUILTIN_DATASETS.some((d) => d.id === id) || id in imported) continue;
+      const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)` : `unknown dataset "${id}"`;
+      throw new DatasetError(`${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`);
+    }
   }
 
   private async assertRun(id: string): Promise<void> {

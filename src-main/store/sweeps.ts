@@ -1,13 +1,13 @@
 // Sweeps: the parsed sweep file, its text as the user wrote it, and a status. Runs point at their sweep.
 import type { SweepSummary } from '../../shared/api.js';
-import type { RunStatus } from '../../shared/metrics.js';
+import { SWEEP_STATUSES, type RunStatus } from '../../shared/metrics.js';
 import type { SweepFile } from '../../shared/sweep.js';
 import type { Queryable } from './db.js';
 import { StoreError } from './errors.js';
 import { newId } from './ids.js';
 
 export type SweepStatus = SweepSummary['status'];
-export const SWEEP_STATUSES: readonly SweepStatus[] = ['queued', 'running', 'finished', 'cancelled', 'failed'];
+export { SWEEP_STATUSES };
 
 export interface SweepRecord {
   id: string;

@@ -21,8 +21,8 @@ export function cli(args: string[], opts: { env?: Record<string, string> } = {})
 }
 
 /** The same, without blocking the test's event loop (for runs that others interrupt). */
-export function cliAsync(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function cliAsync(args: string[], opts: { env?: Record<string, string> } = {}): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -6,6 +6,7 @@ import seedrandom from 'seedrandom';
 import { permutation } from '../data/rng.js';
 import type { EpochMetric, EpochReport } from '../../shared/metrics.js';
 import type { NetworkSpec } from '../../shared/spec.js';
+import type { BatchProgress } from '../../shared/run-events.js';
 import type { Dataset } from '../data/types.js';
 import { DeepBernModel, disposeTargets, makeTargets, type BatchTargets, type DeadTally } from './model.js';
 import { Optimizer, type TrainerOptimizer } from './optimizer.js';
@@ -13,12 +14,7 @@ import { referenceOps, type EngineOps } from './ops.js';
 import { runProbes } from './probes.js';
 import { loadState, saveState, tensorMap, type ModelDims } from './state.js';
 
-export interface BatchProgress {
-  epoch: number;
-  batch: number;
-  batches: number;
-  loss: number;
-}
+export type { BatchProgress } from '../../shared/run-events.js';
 
 export interface TrainOptions {
   ops?: EngineOps;

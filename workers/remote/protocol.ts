@@ -2,7 +2,7 @@
 // and the shapes of job data, progress messages, acks and results. Binary data travels as base64.
 import type { RemoteWorkerView } from '../../shared/api.js';
 import type { NetworkSpec } from '../../shared/spec.js';
-import type { EpochReport } from '../../shared/metrics.js';
+import type { RunEvent } from '../../shared/run-events.js';
 import type { BackendPref } from '../engine/backend.js';
 import type { RunJobResult } from '../run-job.js';
 
@@ -41,10 +41,12 @@ export interface RemoteJobData {
   workbench: string;
 }
 
-export type RemoteProgress =
-  | { t: 'start'; attempt: number; worker: string; backend: string; paramCount: number; dataSource: string }
-  | { t: 'batch'; attempt: number; epoch: number; batch: number; batches: number; loss: number }
-  | { t: 'epoch'; attempt: number; report: EpochReport; checkpoint: string };
+/** A run's events as job progress: the shared RunEvent, tagged with the BullMQ attempt; checkpoints as base64. */
+export type RemoteProgress = { attempt: number } & (
+  | (Extract<RunEvent, { type: 'start' }> & { worker: string })
+  | Extract<RunEvent, { type: 'batch' }>
+  | (Omit<Extract<RunEvent, { type: 'epoch' }>, 'checkpoint'> & { checkpoint: string })
+);
 
 /** The workbench's answer to one epoch: stored (maybe prune), already stored (resume from the stored one), or stop. */
 export interface Ack {
