@@ -129,9 +129,10 @@ base: {depth: 1, width: 4, epochs: 9, batchSize: 50, activation: relu}
 metric: {name: train_loss, goal: minimize}
 early_terminate: {type: hyperband, min_epochs: 1, eta: 3}
 parameters:
-  lr: {values: [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05]}
+  # Best first: later runs of a bracket arrive worse, so halving must prune some (one worker: a fixed order).
+  lr: {values: [0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001]}
 `;
-    await withScheduler(join(tmp.dir, 'hb.db'), 2, async (scheduler, store) => {
+    await withScheduler(join(tmp.dir, 'hb.db'), 1, async (scheduler, store) => {
       const { sweepId } = await createSweepFromText(store, text);
       await scheduler.startSweep(sweepId);
       await scheduler.waitForSweep(sweepId);
