@@ -5,7 +5,7 @@ import RunsView from '../src-renderer/views/RunsView.vue';
 import type { ListRunsQuery, RunSummary } from '../shared/api.js';
 import { visibleRange, pagesFor } from '../src-renderer/lib/virtual.js';
 import { store } from '../src-renderer/state/store.js';
-import { installFakeApi } from './ui-support.js';
+import { flush, installFakeApi } from './ui-support.js';
 
 const N = 5000;
 const run = (i: number): RunSummary => ({
@@ -64,3 +64,47 @@ describe('RunsView', () => {
     w.unmount();
   });
 });
+
+describe('RunsView live rows and selection actions', () => {
+  it('status, epoch and tag changes re-render the row in place (no reload, no hand-made tick)', async () => {
+    let lists = 0;
+    const tagged: unknown[][] = [];
+    const rows = [run(7), run(8), run(9)]; // r7 is running at epoch 3
+    const { emit } = installFakeApi({
+      'runs.list': (() => {
+        lists++;
+        return { rows: rows.map((r) => ({ ...r, tags: [...r.tags] })), total: rows.length };
+      }) as never,
+      'sweeps.list': (() => []) as never,
+      'runs.setTags': ((id: string, tags: string[]) => void tagged.push([id, tags])) as never,
+    });
+    const w = mount(RunsView, { attachTo: document.body });
+    await new Promise((r) => setTimeout(r, 300));
+    const row = () => w.findAll('[data-testid="run-row"]')[0];
+    expect(row().text()).toMatch(/running[\s\S]*3\/10/);
+    const before = lists;
+    emit({ type: 'run-epoch', runId: 'r7', epoch: 4, epochs: 10, metrics: { test_acc: 0.9, test_loss: 0.2 } } as never);
+    await flush();
+    expect(row().text()).toMatch(/4\/10[\s\S]*90\.00%[\s\S]*0\.2/);
+    emit({ type: 'run-status', runId: 'r7', status: 'failed', error: 'diverged at epoch 4' } as never);
+    await flush();
+    expect(row().find('.badge').text()).toBe('failed');
+    expect(row().find('.badge').attributes('title')).toBe('diverged at epoch 4');
+    expect(lists).toBe(before); // updated in place; the refresh comes later (debounced)
+
+    // tag two selected runs: the tags show at once
+    await w.findAll('[data-testid="run-row"]')[0].trigger('click');
+    await w.findAll('[data-testid="run-row"]')[1].trigger('click', { ctrlKey: true });
+    const tagBtn = w.findAll('.toolbar button').find((b) => b.text() === 'Tag…')!;
+    await tagBtn.trigger('click');
+    await w.find('.toolbar .tagin').setValue('keep');
+    await w.findAll('.toolbar button').find((b) => b.text() === 'Add')!.trigger('click');
+    await flush();
+    await flush();
+    expect(tagged.map((t) => t[0]).sort()).toEqual(['r7', 'r8']);
+    expect(w.findAll('[data-testid="run-row"]').slice(0, 2).every((r) => r.find('.tag').text() === 'keep')).toBe(true);
+    expect(w.find('.toolbar .tagin').exists()).toBe(false); // the tag field closes after success
+    w.unmount();
+  });
+});
+
