@@ -296,6 +296,8 @@ export interface WorkbenchApi {
   /** One value per layer at an epoch (default: each run's last), e.g. min |σ'| vs layer with δ̄. */
   'metrics.layerProfile'(runIds: string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>>;
   'metrics.exportCsv'(runIds: string[]): Promise<string>;
+  /** A finished run's trained model as the model file's JSON text (docs/model-format.md), as `export-model` writes it. */
+  'runs.exportModel'(id: string): Promise<string>;
   /** The paper's figure data for a sweep: one series per activation label (docs/paper.md). */
   'paper.figures'(sweepId: string): Promise<PaperFigures>;
   /** A Bernstein run's gradient certificate: proven floor vs observed min |σ'| per layer and epoch. */
@@ -395,6 +397,7 @@ export const API_ARGS = {
   'metrics.layerGrid': z.tuple([id, layerMetric]),
   'metrics.layerProfile': z.tuple([ids, layerMetric, z.number().int().min(1).optional()]),
   'metrics.exportCsv': z.tuple([ids]),
+  'runs.exportModel': z.tuple([id]),
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),

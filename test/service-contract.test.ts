@@ -113,6 +113,11 @@ describe.each([
     const csv = await h.call('metrics.exportCsv', [bern.id]);
     expect(csv.split('\n')[0]).toBe('run_id,epoch,layer,metric,value');
     expect(csv).toContain(`${bern.id},2,,test_loss,`);
+    // The drawer's model download: the model file (docs/model-format.md) of a finished run; unknown → not-found.
+    const model = JSON.parse(await h.call('runs.exportModel', bern.id)) as { format: string; inputDim: number; layers: { type: string }[] };
+    expect(model.format).toBe('deepbern-model');
+    expect(model.layers.some((l) => l.type === 'bernstein')).toBe(true);
+    expect((await rejection(h.call('runs.exportModel', 'r-nope'))).body.kind).toBe('not-found');
     const got = await h.call('sweeps.get', sweep.id);
     expect(got).toMatchObject({ status: 'finished', counts: { finished: 2 }, fileText: TINY_SWEEP });
 

@@ -67,10 +67,22 @@ describe('RunDrawer', () => {
         spec: { dataset: 'synthetic-higgs', depth: 3, width: 8, activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], boundsMode: 'fixed', alpha: 0.01, lr: 0.001 },
       })) as never,
       'paper.certificate': (() => checkCertificate(certInput(true))) as never,
+      'metrics.series': ((ids: string[]) => ({ [ids[0]!]: [1, 2].map((epoch) => ({ epoch, min: epoch / 10, max: epoch / 10, last: epoch / 10 })) })) as never,
+      'metrics.layerGrid': ((runId: string, metric: string) => ({ runId, metric, layers: [1, 2, 3], epochs: [1, 2], values: [[0, 0.1], [0.2, 0.3], [null, 0.5]] })) as never,
     });
-    const w = mount(RunDrawer, { props: { runId: 'r-bern' }, global: { stubs: { UPlotChart: true } } });
+    const w = mount(RunDrawer, { props: { runId: 'r-bern' }, global: { stubs: { UPlotChart: true, EChart: true } } });
     await wait();
-    expect(calls.map((c) => c.method)).toEqual(['runs.get', 'paper.certificate']);
+    const methods = calls.map((c) => c.method).filter((m) => m !== 'datasets.list');
+    expect(methods.filter((m) => m === 'runs.get' || m === 'paper.certificate')).toEqual(['runs.get', 'paper.certificate']);
+    // the run's own curves (loss and accuracy, train and test) and its per-layer heatmap (dead ratio first)
+    expect(calls.filter((c) => c.method === 'metrics.series').map((c) => [c.args[0], c.args[1]])).toEqual(
+      ['train_loss', 'test_loss', 'train_acc', 'test_acc'].map((m) => [['r-bern'], m]),
+    );
+    expect(calls.filter((c) => c.method === 'metrics.layerGrid').map((c) => c.args)).toEqual([['r-bern', 'dead_ratio']]);
+    expect(w.find('[data-testid="run-curve-loss"]').attributes('data-points')).toBe('2');
+    expect(w.find('[data-testid="run-heatmap"]').attributes('data-cells')).toBe('3x2');
+    expect(w.find('[data-testid="drawer-dataset"]').text()).toBe('Synthetic HIGGS');
+    expect((w.find('[data-testid="drawer-download-model"]').element as HTMLButtonElement).disabled).toBe(false);
     expect(w.find('[data-testid="drawer-metrics"]').text()).toMatch(/test acc58\.10%[\s\S]*test loss0\.66/);
     expect(w.find('[data-testid="drawer-spec"]').text()).toMatch(/bounds\s*\[-5, 5\]/);
     expect(w.find('[data-testid="drawer-spec"]').text()).not.toContain('alpha'); // only leaky ReLU has α

@@ -39,6 +39,7 @@ export const METHODS = [
   'metrics.layerGrid',
   'metrics.layerProfile',
   'metrics.exportCsv',
+  'runs.exportModel',
   'paper.figures',
   'paper.certificate',
   'paper.approx',

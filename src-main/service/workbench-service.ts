@@ -511,6 +511,14 @@ export class WorkbenchService implements WorkbenchApi {
     return runsToCsv(this.store, runIds);
   }
 
+  async 'runs.exportModel'(id: string): Promise<string> {
+    const run = await this.store.getRun(id); // not-found names the id
+    const state = await this.store.loadModel(id);
+    if (!state) throw new ServiceError('conflict', `run ${id} has no trained model: it is ${run.status}${run.status === 'finished' ? '' : ' (a model is stored when a run finishes)'}`);
+    const { exportModelJson } = await import('../../workers/engine/export.js'); // tfjs loads only when needed
+    return JSON.stringify(exportModelJson(state), null, 2);
+  }
+
   // ── paper pack (src-main/report/) ─────────────────────────────────────────────────────────────────────
 
   async 'paper.figures'(sweepId: string): Promise<PaperFigures> {

@@ -10,12 +10,15 @@ export interface RunColumn {
   sort?: string;
   num?: boolean;
   title?: string;
+  /** Always shown, and stays in view while the table scrolls right. */
+  pinned?: boolean;
   text?: (r: RunSummary) => string;
 }
 
 export const RUN_COLUMNS: RunColumn[] = [
+  // The run's name comes first and stays pinned while the table scrolls right (RunsTable).
+  { key: 'name', label: 'run', width: 184, sort: 'name', pinned: true, text: (r) => r.name },
   { key: 'status', label: 'status', width: 92, sort: 'status' },
-  { key: 'name', label: 'run', width: 184, sort: 'name', text: (r) => r.name },
   { key: 'label', label: 'activation', width: 166, sort: 'label', text: (r) => r.label },
   { key: 'progress', label: 'epochs', width: 124, sort: 'epochsDone' },
   { key: 'test_acc', label: 'test acc', width: 74, sort: 'final.test_acc', num: true, text: (r) => fmtMetric('test_acc', r.final.test_acc) },
@@ -35,4 +38,22 @@ export const RUN_COLUMNS: RunColumn[] = [
   { key: 'createdAt', label: 'created', width: 76, sort: 'createdAt', num: true, text: (r) => fmtAgo(r.createdAt) },
 ];
 
-export const gridTemplate = (cols: RunColumn[], lead = 34): string => `${lead}px ${cols.map((c) => `${c.width}px`).join(' ')}`;
+/** The checkbox column's width (px), left of the first column. */
+export const LEAD_WIDTH = 34;
+
+export const gridTemplate = (cols: RunColumn[], lead = LEAD_WIDTH): string => `${lead}px ${cols.map((c) => `${c.width}px`).join(' ')}`;
+
+/** Text width in px at the table's font; without a canvas (tests), an estimate of 7.2 px a character. */
+export type MeasureText = (text: string) => number;
+export const estimateText: MeasureText = (t) => t.length * 7.2;
+
+/**
+ * A name column wide enough for the longest loaded name (its cell's padding included), between the column's own
+ * width and `max`: names are not cut until they are very long, and then the tooltip has them.
+ */
+export function nameWidth(names: Iterable<string>, min: number, max = 480, measure: MeasureText = estimateText): number {
+  // Measure only the longest few by length: the widest text is among them, and measuring is not free.
+  const longest = [...names].sort((a, b) => b.length - a.length).slice(0, 12);
+  const widest = longest.reduce((w, n) => Math.max(w, measure(n)), 0);
+  return Math.max(min, Math.min(max, Math.ceil(widest + 24)));
+}
