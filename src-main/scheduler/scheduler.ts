@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import type { RunStatus } from '../../shared/metrics.js';
-import { parseSweepText, planSweep, SweepError, type SweepFile } from '../../shared/sweep.js';
+import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
 import { activationLabel, type NetworkSpec } from '../../shared/spec.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
@@ -19,9 +19,9 @@ interface ActiveRun {
 }
 
 /** Create the sweep and its runs (all queued) from file text; nothing starts until `Scheduler.startSweep`. */
-export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
-  const file = parseSweepText(text);
-  const plan = planSweep(file);
+export async function createSweepFromText(store: RunStore, text: string, planned?: SweepPlan): Promise<{ sweepId: string; runIds: string[] }> {
+  const plan = planned ?? planSweep(parseSweepText(text));
+  const { file } = plan;
   await assertDatasetsAvailable(store, plan.runs.map((r) => r.spec.dataset));
   const sweepId = await store.createSweep({ name: file.name, config: file, fileText: text });
   const runIds: string[] = [];

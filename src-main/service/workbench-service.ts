@@ -28,7 +28,7 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
-import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { planSweepOffThread } from './plan-thread.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
@@ -270,15 +270,15 @@ export class WorkbenchService implements WorkbenchApi {
   // ── sweeps ────────────────────────────────────────────────────────────────────────────────────────────
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
-    const plan = planSweep(parseSweepText(text));
+    const plan = await planSweepOffThread(text);
     return { name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    const plan = await planSweepOffThread(text); // a bad file fails before Redis is asked anything
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();
-    const { sweepId } = await createSweepFromText(this.store, text);
+    const { sweepId } = await createSweepFromText(this.store, text, plan);
     this.sweepOn.set(sweepId, scheduler);
     await scheduler.startSweep(sweepId);
     return summary(await this.store.getSweep(sweepId));
