@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
-import { importDatasetFile } from '../service/datasets.js';
+import { datasetsDirFor, importDatasetFile } from '../service/datasets.js';
+import { cleanStaleFiles, cleanupLine } from '../service/stale-files.js';
 import { openStore } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
@@ -44,6 +45,9 @@ export function registerDatasets(program: Command): void {
       if (f.task !== undefined && f.task !== 'classification' && f.task !== 'regression') throw new UserError('--task must be classification or regression');
       if (f.rows !== undefined && (!Number.isInteger(f.rows) || f.rows < 10)) throw new UserError('--rows must be an integer ≥ 10');
       const store = await openStore(f.db);
+      // An earlier import killed half-way left its temp file here: remove it before writing a new one.
+      const cleaned = cleanupLine(await cleanStaleFiles({ datasetsDir: datasetsDirFor(store.path), tempRoot: null }));
+      if (cleaned) process.stderr.write(`deepbern: ${cleaned}\n`);
       const bar = process.stderr.isTTY && !f.json ? new cliProgress.SingleBar({ format: 'import |{bar}| {percentage}% {rows} rows', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
       bar?.start(100, 0, { rows: 0 });
       try {

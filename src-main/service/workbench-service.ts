@@ -37,7 +37,8 @@ import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import { RunStore } from '../store/run-store.js';
 import type { SweepRecord } from '../store/sweeps.js';
 import { VERSION } from '../version.js';
-import { importDatasetFile } from './datasets.js';
+import { datasetsDirFor, importDatasetFile } from './datasets.js';
+import { cleanStaleFiles, cleanupLine } from './stale-files.js';
 import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
@@ -108,6 +109,9 @@ export class WorkbenchService implements WorkbenchApi {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
     const backend = await initBackend(opts.backend);
     const store = await RunStore.open(opts.dbPath);
+    // What a crash left behind (half-written dataset files, upload folders) goes before anything new starts.
+    const cleaned = cleanupLine(await cleanStaleFiles({ datasetsDir: datasetsDirFor(store.path) }));
+    if (cleaned) process.stderr.write(`deepbern: ${cleaned}\n`);
     let executor: Executor;
     try {
       executor = opts.executor ? await opts.executor(backend) : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });

@@ -4,6 +4,7 @@
 // the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
 // --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
 // `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
+// `npm run bench -- import`: full-size HIGGS import, wall time and peak RSS (test/bench/import.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
@@ -12,6 +13,7 @@ import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
 import { runPeer, torchAvailable, type PeerResult } from './peer.js';
 import { timeProduct } from './product.js';
 import { sweepBench } from './sweep.js';
+import { importBench } from './import.js';
 
 interface Options {
   json: boolean;
@@ -140,6 +142,7 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
+  if (argv[0] === 'import') return importBench(argv.slice(1));
   const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
