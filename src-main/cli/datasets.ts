@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { datasetsDirFor, importDatasetFile } from '../service/datasets.js';
 import { cleanStaleFiles, cleanupLine } from '../service/stale-files.js';
-import { openStore } from './store.js';
+import { openStore, openStoreIfExists } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
@@ -18,9 +18,9 @@ export function registerDatasets(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (f: { db?: string; json?: boolean }) => {
-      const store = await openStore(f.db);
+      const store = await openStoreIfExists(f.db);
       try {
-        const imported = await store.listDatasets();
+        const imported = store ? await store.listDatasets() : [];
         const rows = [
           ...BUILTIN_DATASETS.map((d) => ({ id: d.id, kind: 'builtin', task: d.task, inputDim: d.inputDim, outputDim: d.outputDim, rows: d.rows ?? null, title: d.title })),
           ...imported.map((d) => ({ id: d.id, kind: d.kind, task: d.task, inputDim: d.inputDim, outputDim: d.outputDim, rows: d.rows, title: d.title })),
@@ -28,7 +28,7 @@ export function registerDatasets(program: Command): void {
         if (f.json) return printJson(rows);
         printTable(['id', 'kind', 'task', 'inputs', 'outputs', 'rows', 'title'], rows.map((r) => [r.id, r.kind, r.task, r.inputDim, r.outputDim, r.rows, r.title]));
       } finally {
-        await store.close();
+        await store?.close();
       }
     });
 

@@ -1,6 +1,7 @@
 // Errors the user can fix print as one line and exit 2; anything else is a bug and exits 1 with the message.
 import { SpecError } from '../../shared/spec.js';
 import { SweepError } from '../../shared/sweep.js';
+import { termText } from './output.js';
 
 export class UserError extends Error {
   override name = 'UserError';
@@ -14,7 +15,7 @@ export function isUserError(e: unknown): e is Error {
 
 export function reportAndExit(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`deepbern: ${msg}\n`);
+  process.stderr.write(`deepbern: ${termText(msg)}\n`);
   if (!isUserError(e) && process.env.DEEPBERN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   process.exit(isUserError(e) ? 2 : 1);
 }

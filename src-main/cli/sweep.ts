@@ -9,8 +9,8 @@ import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import type { Executor } from '../scheduler/executor.js';
 import type { RunStore } from '../store/run-store.js';
-import { openStore } from './store.js';
-import { fmt, printJson, printTable } from './output.js';
+import { openStore, openStoreIfExists } from './store.js';
+import { fmt, printJson, printTable, termText } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
 interface Common {
@@ -82,7 +82,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
   let done = 0;
   const names = new Map<string, string>();
   const nameOf = async (runId: string) => {
-    if (!names.has(runId)) names.set(runId, (await store.getRun(runId)).name);
+    if (!names.has(runId)) names.set(runId, termText((await store.getRun(runId)).name));
     return names.get(runId) as string;
   };
   return {
@@ -115,7 +115,7 @@ function createSweepView(store: RunStore, sweepId: string, json: boolean) {
           bars.delete(e.runId);
         }
         if (overall) overall.update(done);
-        const line = `${e.runId} ${e.status}${e.error ? `: ${e.error}` : ''}`;
+        const line = `${e.runId} ${e.status}${e.error ? `: ${termText(e.error)}` : ''}`;
         if (multi) multi.log(line + '\n');
         else process.stderr.write(line + '\n');
       }
@@ -190,7 +190,8 @@ export function registerSweep(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (f: Common) => {
-      const store = await openStore(f.db);
+      const store = await openStoreIfExists(f.db);
+      if (!store) return f.json ? printJson([]) : printTable(['id', 'name', 'status', 'runs', 'states', 'created'], []);
       try {
         const sweeps = await store.listSweeps();
         const rows = [];
@@ -213,7 +214,7 @@ export function registerSweep(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (sweepId: string, f: Common) => {
-      const store = await openStore(f.db);
+      const store = await openStore(f.db, { readOnly: true });
       try {
         const s = await store.getSweep(sweepId);
         const { name: metric, goal } = s.config.metric;
@@ -222,7 +223,7 @@ export function registerSweep(program: Command): void {
         for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric) });
         ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
         if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })) });
-        process.stdout.write(`sweep ${s.id}  ${s.name}  [${s.status}]  ranked by ${metric} (${goal})\n`);
+        process.stdout.write(`sweep ${s.id}  ${termText(s.name)}  [${s.status}]  ranked by ${metric} (${goal})\n`);
         printTable(['rank', 'run', 'name', 'status', 'epochs', metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, x.value]));
       } finally {
         await store.close();

@@ -5,7 +5,7 @@ import type { BackendPref } from '../../workers/engine/backend.js';
 import { openStore } from './store.js';
 import { assertDatasetsAvailable } from '../service/datasets.js';
 import { createProgress } from './progress.js';
-import { printJson } from './output.js';
+import { printJson, termText } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
 
 interface TrainFlags extends SpecFlags {
@@ -34,7 +34,7 @@ export function registerTrain(program: Command): void {
       const name = flags.name ?? activationLabel(spec);
       const runId = await store.createRun({ spec, name, epochsTotal: spec.epochs });
       const label = flags.json ? runId : `${runId}`;
-      if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
+      if (!flags.json) process.stderr.write(`run ${runId}  ${termText(name)}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
       const progress = createProgress({ json: flags.json === true, label });
       const abort = new AbortController();
       const onSigint = () => abort.abort();

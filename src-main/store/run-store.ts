@@ -9,7 +9,7 @@ import * as datasets from './datasets.js';
 import { Db, type SqlValue } from './db.js';
 import { StoreError } from './errors.js';
 import { newId } from './ids.js';
-import { assertNotNewer, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { assertNotNewer, assertWorkbenchDb, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, reclaim, type VacuumPolicy } from './space.js';
@@ -75,6 +75,7 @@ export class RunStore {
       readOnly: opts.readOnly,
       busyTimeoutMs: opts.busyTimeoutMs,
       verify: async (d) => {
+        await assertWorkbenchDb(d);
         await assertNotNewer(d);
       },
     });
