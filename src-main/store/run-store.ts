@@ -75,8 +75,8 @@ export class RunStore {
       readOnly: opts.readOnly,
       busyTimeoutMs: opts.busyTimeoutMs,
       verify: async (d) => {
+        await assertNotNewer(d); // a newer app's store may look foreign: say "too new" first
         await assertWorkbenchDb(d);
-        await assertNotNewer(d);
       },
     });
     try {
