@@ -2,9 +2,9 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import type { EpochMetric, LayerMetric, RunStatus } from './metrics.js';
+import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from './paper.js';
+import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -88,6 +88,9 @@ export interface RunSummary {
   error: string | null;
   tags: string[];
   final: { train_loss: number | null; test_loss: number | null; test_acc: number | null };
+  /** `approx`: a fit of the approximation lab (steps, not epochs), kept out of the training runs list. */
+  kind?: 'training' | 'approx';
+  seed?: number;
 }
 
 export interface RunDetail extends RunSummary {
@@ -98,6 +101,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   sweepId?: string;
   search?: string;
+  /** Default: every kind. The Runs screen lists `training` runs and the approximation fits apart. */
+  kind?: 'training' | 'approx' | 'all';
   orderBy?: string;
   desc?: boolean;
   limit?: number;
@@ -112,11 +117,34 @@ export interface SweepSummary {
   counts: Partial<Record<RunStatus, number>>;
   total: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** Epochs stored / planned over all runs, and still to train (queued + running runs). */
+  epochs?: { done: number; total: number; remaining: number };
+  /** When the sweep's first run started (null before). */
+  startedAt?: string | null;
+}
+
+/** What a sweep has learnt so far: best-so-far per run index, and which parameters matter (optuna-dashboard style). */
+export interface SweepInsights {
+  sweepId: string;
+  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  /** One point per run in plan order; `value` is the run's last stored metric, `best` the best up to it. */
+  history: { index: number; runId: string; name: string; status: RunStatus; value: number | null; best: number | null }[];
+  importance: {
+    /** Finished (or pruned) runs the model was fitted to. */
+    runs: number;
+    /** Share of the metric's explained variation per swept parameter (sums to 1), most important first. */
+    params: { param: string; importance: number }[];
+    /** Why nothing could be computed, when nothing could. */
+    reason?: string;
+    method: string;
+  };
 }
 
 export interface SweepPlanView {
   name: string;
   total: number;
+  /** bayes: `runs` holds the first run only; the rest are proposed as runs finish. */
+  sequential?: boolean;
   runs: { index: number; params: Record<string, unknown>; label: string }[];
 }
 
@@ -144,6 +172,8 @@ export type WorkbenchEvent =
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }
   | { type: 'dataset-import'; jobId: string; rows: number; fraction: number; done: boolean; error?: string; datasetId?: string }
   | { type: 'workers'; size: number; busy: number }
+  /** Stored data changed outside a run's own events (saved designs, datasets, deleted runs): lists refetch. */
+  | { type: 'data-changed'; what: 'designs' | 'datasets' | 'runs' | 'sweeps' }
   | { type: 'approx-progress'; jobId: string; done: number; total: number; finished: boolean; tag?: string; error?: string; last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number } };
 
 /** A paper example sweep file shipped in examples/paper/ (the Paper screen's "Reproduce"). */
@@ -165,6 +195,10 @@ export interface ApproxLabRequest {
   width?: number;
   steps?: number;
   relu?: boolean;
+  /** Batch norm in the Bernstein nets: affine or none (non-affine is not offered; docs/paper.md). */
+  bn?: 'affine' | 'none';
+  /** Weights the verdict scores: the validation-selected report point, or the final fit. */
+  select?: 'validation' | 'final';
 }
 
 export interface ApproxLabJob {
@@ -212,6 +246,14 @@ export interface RemoteStatus {
   checkedAt: string;
 }
 
+/** A named screen state (Compare: runs, grouping, chart settings), reopened from the list or its link. */
+export interface SavedView {
+  name: string;
+  screen: 'compare';
+  state: Record<string, unknown>;
+  updatedAt: string;
+}
+
 export interface WorkbenchApi {
   'system.info'(): Promise<SystemInfo>;
   'datasets.list'(): Promise<DatasetInfo[]>;
@@ -228,10 +270,22 @@ export interface WorkbenchApi {
   'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }>;
   'sweeps.cancel'(id: string): Promise<void>;
   'sweeps.resume'(id: string): Promise<void>;
+  /** Best-so-far curve and parameter importance for the sweep's metric. */
+  'sweeps.insights'(id: string): Promise<SweepInsights>;
   'runs.list'(q: ListRunsQuery): Promise<{ rows: RunSummary[]; total: number }>;
   'runs.get'(id: string): Promise<RunDetail>;
   'runs.cancel'(id: string): Promise<void>;
-  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }>;
+  /**
+   * Deletes in small steps (the app stays responsive). `freedBytes`: space the runs took; `reclaim` says how it
+   * reaches the disk: in small background steps, or (older database files) on request with `store.compact`.
+   */
+  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }>;
+  /** Many runs in one call (Compare, Paper): unknown ids are listed in `missing`, not an error. */
+  'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }>;
+  /** The database file's size and the free space inside it. */
+  'store.space'(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }>;
+  /** On request: rewrite the file without its free space (blocks other calls while it runs). */
+  'store.compact'(): Promise<{ freedBytes: number }>;
   'runs.setTags'(id: string, tags: string[]): Promise<void>;
   'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>>;
   'metrics.layerGrid'(runId: string, metric: LayerMetric): Promise<LayerGrid>;
@@ -245,11 +299,15 @@ export interface WorkbenchApi {
   /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
   'paper.approx'(tag?: string): Promise<ApproxResults>;
   /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
-  'paper.reportHtml'(sweepId: string): Promise<string>;
+  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string>;
   /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
   'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob>;
+  'views.list'(): Promise<SavedView[]>;
+  /** Saves (or replaces) the view of that name. */
+  'views.save'(view: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView>;
+  'views.remove'(name: string): Promise<void>;
   'settings.get'(): Promise<AppSettings>;
   'settings.set'(patch: SettingsPatch): Promise<AppSettings>;
   /** Workers connected to the configured Redis (heartbeats); `reachable: false` with the reason when it is down. */
@@ -260,10 +318,18 @@ export type ApiMethod = keyof WorkbenchApi;
 
 const id = z.string().min(1).max(200);
 const ids = z.array(id).min(1).max(10_000);
-const metricName = z.string().min(1).max(64);
+const epochMetric = z.enum(EPOCH_METRICS, { error: (i) => `unknown epoch metric ${JSON.stringify(i.input)}; one of ${EPOCH_METRICS.join(', ')}` });
+const layerMetric = z.enum(LAYER_METRICS, { error: (i) => `unknown layer metric ${JSON.stringify(i.input)}; one of ${LAYER_METRICS.join(', ')}` });
+/** A value the transport only checks for shape: the service validates its fields with messages that name them
+ * (design blocks: parseBlocks; training settings: the spec schema when a run is made). */
+const objectCheckedByService = <T>() =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object' });
+
+/** Each method's argument schema: its output must be exactly the method's parameter list (checked below). */
+type ArgSchemas = { [M in ApiMethod]: z.ZodType<Parameters<WorkbenchApi[M]>> };
 
 /** Runtime argument schemas, one tuple per method: the adapters reject anything else with a 400. */
-export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
+export const API_ARGS = {
   'system.info': z.tuple([]),
   'datasets.list': z.tuple([]),
   'datasets.import': z.tuple([
@@ -287,8 +353,8 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .object({
         id: id.optional(),
         name: z.string().min(1).max(200),
-        blocks: z.array(z.unknown()).max(1000),
-        training: z.record(z.string(), z.unknown()),
+        blocks: z.array(objectCheckedByService<DesignBlock>()).max(1000),
+        training: objectCheckedByService<Partial<NetworkSpecInput>>(),
       })
       .strict(),
   ]),
@@ -299,12 +365,14 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'sweeps.get': z.tuple([id]),
   'sweeps.cancel': z.tuple([id]),
   'sweeps.resume': z.tuple([id]),
+  'sweeps.insights': z.tuple([id]),
   'runs.list': z.tuple([
     z
       .object({
-        status: z.string().max(32).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
         sweepId: id.optional(),
         search: z.string().max(200).optional(),
+        kind: z.enum(['training', 'approx', 'all']).optional(),
         orderBy: z.string().max(64).optional(),
         desc: z.boolean().optional(),
         limit: z.number().int().min(1).max(10_000).optional(),
@@ -315,15 +383,18 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
   'runs.get': z.tuple([id]),
   'runs.cancel': z.tuple([id]),
   'runs.delete': z.tuple([ids]),
+  'runs.getMany': z.tuple([z.array(id).min(1).max(1000)]),
+  'store.space': z.tuple([]),
+  'store.compact': z.tuple([]),
   'runs.setTags': z.tuple([id, z.array(z.string().min(1).max(64)).max(50)]),
-  'metrics.series': z.tuple([ids, metricName, z.number().int().min(2).max(10_000)]),
-  'metrics.layerGrid': z.tuple([id, metricName]),
-  'metrics.layerProfile': z.tuple([ids, metricName, z.number().int().min(1).optional()]),
+  'metrics.series': z.tuple([ids, epochMetric, z.number().int().min(2).max(10_000)]),
+  'metrics.layerGrid': z.tuple([id, layerMetric]),
+  'metrics.layerProfile': z.tuple([ids, layerMetric, z.number().int().min(1).optional()]),
   'metrics.exportCsv': z.tuple([ids]),
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
-  'paper.reportHtml': z.tuple([id]),
+  'paper.reportHtml': z.tuple([id, z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional()]),
   'paper.examples': z.tuple([]),
   'paper.approxRun': z.tuple([
     z
@@ -334,9 +405,14 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
         width: z.number().int().min(1).max(256).optional(),
         steps: z.number().int().min(10).max(100_000).optional(),
         relu: z.boolean().optional(),
+        bn: z.enum(['affine', 'none'], { error: 'bn must be affine or none' }).optional(),
+        select: z.enum(['validation', 'final'], { error: 'select must be validation or final' }).optional(),
       })
       .strict(),
   ]),
+  'views.list': z.tuple([]),
+  'views.save': z.tuple([z.object({ name: z.string().trim().min(1).max(120), screen: z.literal('compare'), state: z.record(z.string(), z.unknown()) }).strict()]),
+  'views.remove': z.tuple([z.string().min(1).max(120)]),
   'settings.get': z.tuple([]),
   'settings.set': z.tuple([
     z
@@ -347,7 +423,16 @@ export const API_ARGS: Record<ApiMethod, z.ZodTuple> = {
       .strict(),
   ]),
   'remote.workers': z.tuple([]),
-};
+} satisfies ArgSchemas;
+
+/** Same<A, B>: true only when A and B are the same type (not merely assignable: a field one side lacks counts). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The methods whose schema's parsed output differs from their parameter list; must stay empty. */
+type Disagreeing = { [M in ApiMethod]: Same<z.output<(typeof API_ARGS)[M]>, Parameters<WorkbenchApi[M]>> extends true ? never : M }[ApiMethod];
+type MustBeNone<T extends never> = T;
+// A compile error here ("'…' does not satisfy the constraint 'never'") names the method whose API_ARGS entry
+// disagrees with its WorkbenchApi signature.
+export type ApiArgsAgree = MustBeNone<Disagreeing>;
 
 export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];
 

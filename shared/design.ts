@@ -315,15 +315,16 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
   return { ok: true, spec, hidden: first, depth, outputWidth: last.width };
 }
 
-type ParamSpec = Pick<NetworkSpecInput, 'depth' | 'width' | 'activation' | 'degree'>;
+type ParamSpec = Pick<NetworkSpecInput, 'depth' | 'width' | 'activation' | 'degree' | 'batchNorm' | 'bnAffine'>;
 
-/** Trainable parameters, as the engine counts them: Dense W+b; BatchNorm (no affine) 0; Bernstein (n+1)/unit. */
+/** Trainable parameters, as the engine counts them: Dense W+b; BatchNorm 0, or γ+β with bnAffine; Bernstein (n+1)/unit. */
 export function paramCount(spec: ParamSpec, inputDim: number, outputDim: number): number {
   const { depth, width } = spec;
   const n = spec.degree ?? 9;
   let p = inputDim * width + width; // first hidden Dense
   p += (depth - 1) * (width * width + width); // the other hidden Dense layers
   if (spec.activation === 'bernstein') p += depth * width * (n + 1); // a and θ_1..θ_n per unit
+  if ((spec.batchNorm ?? spec.activation === 'bernstein') && spec.bnAffine) p += depth * 2 * width; // γ, β per unit
   p += width * outputDim + outputDim; // output Dense
   return p;
 }

@@ -7,20 +7,32 @@ export const EPOCH_METRICS = [
   'test_acc',
   /** Mean |∂loss/∂a₁| over first-layer units and evaluation samples. */
   'mag1',
-  /** Network-wide fraction of dead units (|σ'| < τ on every evaluation sample). */
+  /** Network-wide fraction of dead units (|σ'| < τ on every sample of the fixed evaluation batch, eval mode). */
   'dead_ratio',
+  /**
+   * The paper's reading: per training mini-batch, the fraction of hidden units with |σ'| < τ on every sample
+   * of that batch (training mode, inside the step), averaged over the epoch's batches.
+   */
+  'dead_ratio_epoch',
   /** Network-wide fraction of Bernstein pre-activations outside [l,u]. */
   'clipped_frac',
   'epoch_time_s',
   'probe_time_s',
+  /** Wall time the dead_ratio_epoch reading took inside the epoch's training steps (part of epoch_time_s). */
+  'dead_time_s',
   'lr',
   /** Regression on a 1-D target (approximation lab): max |N(x) − f(x)| on the dense test grid. */
   'max_abs_err',
+  /** Approximation lab: max |N(x) − f(x)| on the validation grid (disjoint from the test grid; selection reads it). */
+  'val_max_err',
 ] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
 export const LAYER_METRICS = [
+  /** Eval-batch reading: |σ'| < τ on every sample of the fixed evaluation batch (eval mode). */
   'dead_ratio',
+  /** The paper's reading per layer: the batch-wise dead fraction averaged over the epoch's training batches. */
+  'dead_ratio_epoch',
   /** min |σ'(z)| over units × samples (Bernstein: over pre-activations inside [l,u]). */
   'min_dsigma',
   /** Bernstein only: n/(u−l)·min_k(c_{k+1}−c_k) from the learned coefficients. */

@@ -24,9 +24,29 @@ export interface DataSourceInfo {
   kind: 'imported-higgs' | 'synthetic-higgs' | 'mnist' | 'target-function' | 'other';
 }
 
+/**
+ * The two dead-neuron readings (docs/metrics.md). `epoch`: per training mini-batch, units with |σ'| < τ on every
+ * sample of the batch, averaged over the epoch's batches — the paper's figure 3 ("average dead neuron
+ * percentage over the last epoch"). `eval`: |σ'| < τ on every sample of the fixed evaluation batch (eval mode);
+ * it depends on how many rows that batch has (more rows, fewer units dead on all of them).
+ */
+export const DEAD_READINGS = ['epoch', 'eval'] as const;
+export type DeadReading = (typeof DEAD_READINGS)[number];
+export const DEAD_READING_METRIC = { epoch: 'dead_ratio_epoch', eval: 'dead_ratio' } as const satisfies Record<DeadReading, string>;
+export const DEAD_READING_LABEL: Record<DeadReading, string> = {
+  epoch: 'epoch average over the training batches (the paper’s reading)',
+  eval: 'fixed evaluation batch, eval mode (depends on evalBatch)',
+};
+/** The reading figures and reports show unless the user picks the other: the paper's, where runs have it. */
+export function defaultDeadReading(available: readonly DeadReading[]): DeadReading {
+  return available.includes('epoch') || available.length === 0 ? 'epoch' : 'eval';
+}
+
 export interface FinalRow {
   runId: string;
   label: string;
+  /** Weight/bias initialisation the run used (docs/init.md). */
+  init: string;
   depth: number;
   width: number;
   status: string;
@@ -34,10 +54,26 @@ export interface FinalRow {
   testAcc: number | null;
   testLoss: number | null;
   trainLoss: number | null;
-  /** Network-wide dead ratio at the last epoch. */
-  deadRatio: number | null;
-  /** Dead ratio of the deepest layer at the last epoch. */
-  deadLast: number | null;
+  /** Network-wide dead ratio at the last epoch, per reading (null: the run has no such reading). */
+  deadRatio: Record<DeadReading, number | null>;
+  /** Dead ratio of the deepest layer at the last epoch, per reading. */
+  deadLast: Record<DeadReading, number | null>;
+  /** Whether the run's batch norm was affine (learnable γ/β; docs/init.md). */
+  bnAffine?: boolean;
+}
+
+/**
+ * The initialisation figure: dead ratio vs layer (last epoch) and final test accuracy per activation label,
+ * one panel per init scheme (e.g. ReLU, ReLU_res and Bern at depth 50 under `torch` vs `he_normal`).
+ * Present when the sweep varies `init`: some activation label runs under two or more schemes.
+ */
+export interface InitFigure {
+  /** The schemes in the sweep, in plan order. */
+  inits: string[];
+  /** Per scheme: dead vs layer, one series per label (labels without the init suffix: colours match across panels). */
+  panels: { init: string; deadVsLayer: Record<DeadReading, FigureSeries[]> }[];
+  /** One row per run: label, init, final test accuracy and dead ratios. */
+  rows: FinalRow[];
 }
 
 export interface PaperFigures {
@@ -51,12 +87,16 @@ export interface PaperFigures {
   minDsigmaVsEpoch: { layer: number; series: FigureSeries[] }[];
   /** Figure 2: min |σ'| vs layer at each run's last epoch. */
   minDsigmaVsLayer: FigureSeries[];
-  /** Figure 3: dead-neuron ratio vs layer at each run's last epoch. */
-  deadVsLayer: FigureSeries[];
+  /** Which dead readings the sweep's runs have (runs from before the epoch average have only `eval`). */
+  deadReadings: DeadReading[];
+  /** Figure 3: dead-neuron ratio vs layer at each run's last epoch, per reading. */
+  deadVsLayer: Record<DeadReading, FigureSeries[]>;
   /** Figure 4: MAG (mean |∂loss/∂a₁|) vs epoch. */
   mag1VsEpoch: FigureSeries[];
-  /** Figure 5 (MNIST): network-wide dead ratio vs epoch. */
-  deadVsEpoch: FigureSeries[];
+  /** Figure 5 (MNIST): network-wide dead ratio vs epoch, per reading. */
+  deadVsEpoch: Record<DeadReading, FigureSeries[]>;
+  /** The initialisation figure (null unless some activation label runs under two or more init schemes). */
+  initFigure: InitFigure | null;
   /** δ̄ per Bernstein label with fixed bounds (adaptive bounds have per-unit [l,u]: no single line). */
   deltaBars: ReferenceLine[];
   finalTable: FinalRow[];
@@ -220,6 +260,22 @@ export function summarizeCertificate(c: GradientCertificate): CertificateSummary
 
 // ── approximation-rate lab ──────────────────────────────────────────────────────────────────────────────
 
+/** How the lab picks the weights its verdict scores: the validation-selected report point, or the final fit. */
+export type ApproxSelect = 'validation' | 'final';
+/** Batch norm in the lab's Bernstein nets; `non-affine` only appears on labs stored before the choice existed. */
+export type ApproxBatchNorm = 'affine' | 'none' | 'non-affine';
+
+/** The weights at one report point, scored on the test grid after training. */
+export interface ApproxCheckpoint {
+  /** 1-based report index (the stored epoch). */
+  index: number;
+  /** max |N − f| on the validation grid (what the selection compared). */
+  valMaxErr: number;
+  /** max |N − f| on the dense test grid (read once, after training). */
+  maxErr: number;
+  rmse: number;
+}
+
 export interface ApproxPoint {
   runId: string;
   target: string;
@@ -231,32 +287,89 @@ export interface ApproxPoint {
   depth: number;
   width: number;
   paramCount: number;
-  /** max |N(x) − f(x)| on the dense test grid, at the end of training. */
-  maxErr: number;
-  /** The smallest max error seen at any report point (training is not monotone). */
-  bestMaxErr: number;
-  rmse: number;
+  /** Bernstein nets: the batch norm used; ReLU nets: always 'none' (the paper's plain baseline). */
+  bn: ApproxBatchNorm;
+  /** The weights at the end of training. */
+  final: ApproxCheckpoint;
+  /** The report point with the smallest validation max error; null on labs stored before validation existed. */
+  selected: ApproxCheckpoint | null;
+  /** The test max error the verdict uses (selected or final, per the lab's `select`). */
+  verdictErr: number;
+  /** Fraction of Bernstein pre-activations outside [l,u] at the verdict's report point (the floor needs 0). */
+  clippedFrac: number | null;
   finalTrainMse: number;
   steps: number;
   seconds: number;
 }
 
+/** A bracket on E_N(f), the best uniform error of a polynomial of degree N = n^L (shared/approx-floor.ts). */
+export interface ApproxFloor {
+  degree: number;
+  computedDegree: number;
+  upper: number;
+  lower: number | null;
+  belowPrecision: boolean;
+  capped: boolean;
+  text: string;
+}
+
+export type ApproxLimit = 'optimisation' | 'architecture floor' | 'float32 precision' | 'diverged' | 'undetermined';
+
+/** One (target, depth, degree): Bernstein vs its parameter-matched ReLU, and what limits the Bernstein fit. */
+export interface ApproxCell {
+  target: string;
+  depth: number;
+  degree: number;
+  bern: number | null;
+  relu: number | null;
+  /** 'tie' when within 10 % of each other; 'none' when neither has a finite error. */
+  winner: 'bernstein' | 'relu' | 'tie' | 'none';
+  floor: ApproxFloor;
+  limitedBy: ApproxLimit;
+  /** The sentence the summary prints. */
+  text: string;
+}
+
 export interface ApproxVerdict {
   target: string;
   degree: number;
-  /** Fitted decay of ln(maxErr) per layer (negative = error falls with depth). */
+  /** Fitted decay of ln(verdict error) per layer (negative = error falls with depth). */
   measuredSlope: number;
   /** −ln n: the n^(−L) rate's slope. */
   theoreticalSlope: number;
-  /** Which one bounds the measured curve, in words. */
-  limitedBy: 'optimisation' | 'theoretical rate' | 'float32 precision';
+  /** What limits the Bernstein fits of this degree over the depths (the cells' limits; 'mixed' when they differ). */
+  limitedBy: ApproxLimit | 'mixed';
   text: string;
+}
+
+export interface ApproxTargetInfo {
+  id: string;
+  title: string;
+  formula: string;
+  smooth: boolean;
 }
 
 export interface ApproxResults {
   /** Tag shared by the lab's stored runs. */
   tag: string;
   points: ApproxPoint[];
+  cells: ApproxCell[];
   verdicts: ApproxVerdict[];
-  settings: { steps: number; lr: number; lrFinal: number; schedule: string; gridPoints: number; testPoints: number; width: number };
+  targets: ApproxTargetInfo[];
+  /** Stored before validation selection existed: its old "best" was picked on the test grid and is not shown. */
+  legacy: boolean;
+  settings: {
+    steps: number;
+    lr: number;
+    lrFinal: number;
+    schedule: string;
+    gridPoints: number;
+    valPoints: number;
+    testPoints: number;
+    width: number;
+    reports: number;
+    bn: ApproxBatchNorm | 'mixed';
+    select: ApproxSelect;
+    floorMethod: string;
+  };
 }

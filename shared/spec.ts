@@ -7,6 +7,22 @@ export type ActivationKind = (typeof ACTIVATIONS)[number];
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const BOUNDS_MODES = ['fixed', 'adaptive'] as const;
 
+/**
+ * Weight/bias initialisation schemes (docs/init.md states each one's weight and bias rule). `torch` is PyTorch's
+ * nn.Linear default: W and b ~ U(−1/√fan_in, 1/√fan_in).
+ */
+export const INIT_SCHEMES = ['torch', 'he_normal', 'he_uniform', 'lecun_normal', 'xavier_uniform', 'xavier_normal'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+/**
+ * The scheme the engine used before `init` was a spec field (and still uses when a spec omits it): He-normal
+ * for the rectifier-like activations, LeCun-normal for SELU (its self-normalising fixed point assumes it) and
+ * Bernstein (identity at init, so linear). Old runs' specs lack the field; this names what they actually used.
+ */
+export function defaultInit(activation: ActivationKind): InitScheme {
+  return activation === 'relu' || activation === 'leaky_relu' || activation === 'gelu' ? 'he_normal' : 'lecun_normal';
+}
+
 const int = (name: string, min: number, max: number) =>
   z
     .number({ error: `${name} must be a number` })
@@ -43,7 +59,11 @@ const NetworkSpecObject = z
     alpha: num('alpha', 0, 1).default(0.01),
     /** Batch norm before each activation. Default: on for Bernstein, off for the plain baselines (DESIGN §1.3). */
     batchNorm: z.boolean({ error: 'batchNorm must be true or false' }).optional(),
+    /** Batch norm with learnable per-unit scale γ (init 1) and shift β (init 0), as PyTorch's affine=True. */
+    bnAffine: z.boolean({ error: 'bnAffine must be true or false' }).default(false),
     residual: z.boolean({ error: 'residual must be true or false' }).default(false),
+    /** Weight/bias initialisation (docs/init.md). Default: defaultInit(activation), what the engine always used. */
+    init: z.enum(INIT_SCHEMES, { error: `init must be one of ${INIT_SCHEMES.join(', ')}` }).optional(),
     optimizer: z.enum(OPTIMIZERS, { error: `optimizer must be one of ${OPTIMIZERS.join(', ')}` }).default('adam'),
     lr: num('lr', 0, 10, true).default(1e-3),
     batchSize: int('batchSize', 1, 65_536).default(256),
@@ -85,8 +105,8 @@ const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 export type NetworkSpecInput = z.input<typeof NetworkSpecSchema>;
 type ParsedSpec = z.output<typeof NetworkSpecSchema>;
-/** A validated spec with every default filled in (batchNorm resolved). */
-export type NetworkSpec = Omit<ParsedSpec, 'batchNorm'> & { batchNorm: boolean };
+/** A validated spec with every default filled in (batchNorm and init resolved). */
+export type NetworkSpec = Omit<ParsedSpec, 'batchNorm' | 'init'> & { batchNorm: boolean; init: InitScheme };
 
 export class SpecError extends Error {
   constructor(readonly issues: string[]) {
@@ -109,7 +129,19 @@ export function formatIssues(error: z.ZodError, input?: unknown): string[] {
 export function parseSpec(input: unknown): NetworkSpec {
   const r = NetworkSpecSchema.safeParse(input);
   if (!r.success) throw new SpecError(formatIssues(r.error, input));
-  return { ...r.data, batchNorm: r.data.batchNorm ?? r.data.activation === 'bernstein' };
+  return {
+    ...r.data,
+    batchNorm: r.data.batchNorm ?? r.data.activation === 'bernstein',
+    init: r.data.init ?? defaultInit(r.data.activation),
+  };
+}
+
+/**
+ * A stored spec from before `init` / `bnAffine` existed, completed with what that run actually used (the
+ * activation's default init, non-affine batch norm). Complete specs come back unchanged.
+ */
+export function withLegacyDefaults<T extends Partial<NetworkSpec> & { activation: ActivationKind }>(spec: T): T & Pick<NetworkSpec, 'init' | 'bnAffine'> {
+  return { ...spec, init: spec.init ?? defaultInit(spec.activation), bnAffine: spec.bnAffine ?? false };
 }
 
 /** Paper-style label, e.g. `Bern_{9,0.01}[-5,5]`, `LReLU_0.01`, `ReLU_res`, `SELU_BN`. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
+import { proposeTpe } from './tpe.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
 /** Spec fields a sweep may vary (every NetworkSpec field), plus snake_case aliases W&B users type. */
@@ -20,6 +21,9 @@ export function canonicalField(name: string): keyof NetworkSpec | undefined {
   if ((SWEEPABLE_FIELDS as string[]).includes(name)) return name as keyof NetworkSpec;
   return ALIASES[name];
 }
+
+/** `bayes` proposes each next run from the finished ones (TPE, shared/tpe.ts); W&B's spelling. */
+export const SWEEP_METHODS = ['grid', 'random', 'bayes'] as const;
 
 /** A `variant` value is a mapping of spec fields applied together (e.g. {activation: relu, residual: true}). */
 const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number()), z.record(z.string(), z.unknown())]);
@@ -49,7 +53,7 @@ export const SweepFileSchema = z
     dataset: z.string({ error: 'dataset must be a dataset id' }).optional(),
     rows: z.number().int().positive().optional(),
     base: z.record(z.string(), z.unknown(), { error: 'base must be a mapping of network spec fields' }).default({}),
-    method: z.enum(['grid', 'random'], { error: 'method must be grid or random' }).default('grid'),
+    method: z.enum(SWEEP_METHODS, { error: `method must be one of ${SWEEP_METHODS.join(', ')}` }).default('grid'),
     parameters: z.record(z.string(), ParamSchema, { error: 'parameters must be a mapping of field: {values|value|min/max}' }).default({}),
     seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], { error: 'seeds must be a count (1–1000) or a list of seeds' }).default(1),
     run_cap: z.number().int({ error: 'run_cap must be an integer ≥ 1' }).min(1, { error: 'run_cap must be an integer ≥ 1' }).optional(),
@@ -65,7 +69,17 @@ export const SweepFileSchema = z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('median'), min_epochs: z.number().int().min(1).default(2), warmup_runs: z.number().int().min(1).default(3) }).strict(),
         z.object({ type: z.literal('asha'), min_epochs: z.number().int().min(1).default(1), eta: z.number().min(2).default(3) }).strict(),
-      ], { error: 'early_terminate.type must be median or asha' })
+        z
+          .object({
+            type: z.literal('hyperband'),
+            min_epochs: z.number().int().min(1).default(1),
+            eta: z.number().int({ error: 'eta must be an integer ≥ 2' }).min(2, { error: 'eta must be an integer ≥ 2' }).default(3),
+            /** The most epochs a run trains; default: the runs' own `epochs`. */
+            max_epochs: z.number().int().min(1).optional(),
+          })
+          .strict()
+          .refine((r) => r.max_epochs === undefined || r.max_epochs > r.min_epochs, { error: 'hyperband needs max_epochs > min_epochs' }),
+      ], { error: 'early_terminate.type must be median, asha or hyperband' })
       .optional(),
   })
   .strict();
@@ -98,8 +112,10 @@ export interface PlannedRun {
 export interface SweepPlan {
   file: SweepFile;
   runs: PlannedRun[];
-  /** Grid size before run_cap (grid) or the number sampled (random). */
+  /** Grid size before run_cap (grid), the number sampled (random), or the run budget (bayes). */
   total: number;
+  /** bayes: `runs` holds only the first trial; the rest are proposed as runs finish. */
+  sequential?: boolean;
 }
 
 /** Parse YAML or JSON text into a validated sweep file; errors carry `line N: field: message`. */
@@ -144,13 +160,14 @@ export function parseSweepText(text: string): SweepFile {
     }
     if (!canonicalField(name)) issues.push(`${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
     if (file.method === 'grid' && !('value' in file.parameters[name]) && !('values' in file.parameters[name])) {
-      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random)`);
+      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random or bayes)`);
     }
   }
   for (const name of Object.keys(file.base)) {
     if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
   }
   if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');
+  if (file.method === 'bayes' && file.run_cap === undefined) issues.push('run_cap: method bayes needs run_cap (how many runs to propose)');
   if (issues.length) throw new SweepError(issues);
   return file;
 }
@@ -180,6 +197,28 @@ function seedList(seeds: SweepFile['seeds']): number[] {
   return typeof seeds === 'number' ? Array.from({ length: seeds }, (_, i) => i) : seeds;
 }
 
+/** The spec of one run: the file's dataset/rows, then base, then the variant bundle, then swept values. */
+export function runSpec(file: SweepFile, params: Record<string, ParamValue>, seed: number): NetworkSpec {
+  const base: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
+  const variant: Record<string, unknown> = {};
+  const swept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
+    else swept[canonicalField(k) ?? k] = v;
+  }
+  const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
+  if (input.dataset === undefined) delete input.dataset;
+  if (input.rows === undefined) delete input.rows;
+  return parseSpec(input);
+}
+
+/** The seed of a `bayes` trial: trials cycle through the file's seeds (one run per proposal). */
+export function bayesSeed(file: SweepFile, index: number): number {
+  const seeds = seedList(file.seeds);
+  return seeds[index % seeds.length];
+}
+
 /** How many runs a sweep file expands to (and the grid size / number sampled), without building any. */
 export function countSweepRuns(file: SweepFile): { runs: number; total: number } {
   const seeds = seedList(file.seeds).length;
@@ -188,7 +227,8 @@ export function countSweepRuns(file: SweepFile): { runs: number; total: number }
     return { runs: Math.min(total, file.run_cap ?? Infinity), total };
   }
   const cap = file.run_cap ?? 0;
-  return { runs: cap, total: cap * seeds };
+  // bayes proposes run_cap runs one after another; random samples run_cap points, each once per seed.
+  return { runs: cap, total: file.method === 'bayes' ? cap : cap * seeds };
 }
 
 function countText(n: number): string {
@@ -209,6 +249,20 @@ function assertPlannable(file: SweepFile): { runs: number; total: number } {
 /** Expand a sweep file into validated run specs. Nothing runs; bad points are errors, not silent drops. */
 export function planSweep(file: SweepFile): SweepPlan {
   const { total } = assertPlannable(file);
+  if (file.method === 'bayes') {
+    // Sequential: only the first trial is known before any run finishes; the scheduler proposes the rest
+    // (src-main/scheduler/bayes.ts). `total` is the budget.
+    const params = proposeTpe(file.parameters, [], { seed: file.random_seed, index: 0, goal: file.metric.goal });
+    const seed = bayesSeed(file, 0);
+    const canonical: Record<string, ParamValue> = {};
+    for (const [k, v] of Object.entries(params)) canonical[k === VARIANT_PARAM ? k : (canonicalField(k) as string)] = v;
+    try {
+      return { file, runs: [{ index: 0, params: { ...canonical, seed }, spec: runSpec(file, params, seed) }], total: file.run_cap ?? 0, sequential: true };
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      throw new SweepError([`run 1 (${JSON.stringify(params)}): ${e.issues.join('; ')}`]);
+    }
+  }
   const names = Object.keys(file.parameters);
   const fields = names.map((n) => (n === VARIANT_PARAM ? n : (canonicalField(n) as string)));
   const seeds = seedList(file.seeds);
@@ -239,19 +293,8 @@ export function planSweep(file: SweepFile): SweepPlan {
       if (runs.length >= limit) break outer;
       const params: Record<string, ParamValue> = {};
       fields.forEach((f, j) => (params[f] = pt[j]));
-      const base: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(file.base)) base[canonicalField(k) ?? k] = v;
-      const variant: Record<string, unknown> = {};
-      const swept: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(params)) {
-        if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
-        else swept[k] = v;
-      }
-      const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
-      if (input.dataset === undefined) delete input.dataset;
-      if (input.rows === undefined) delete input.rows;
       try {
-        runs.push({ index: runs.length, params: { ...params, seed }, spec: parseSpec(input) });
+        runs.push({ index: runs.length, params: { ...params, seed }, spec: runSpec(file, params, seed) });
       } catch (e) {
         if (!(e instanceof SpecError)) throw e;
         issues.push(`run ${runs.length + issues.length + 1} (${JSON.stringify(params)}): ${e.issues.join('; ')}`);

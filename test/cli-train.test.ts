@@ -15,6 +15,7 @@ beforeAll(() => {
   const r = cli(['train', '--dataset', 'synthetic-higgs', '--rows', '600', '--depth', '3', '--width', '8', '--activation', 'bernstein',
     '--degree', '5', '--eps', '0.01', '--bounds', '-5,5', '--epochs', '2', '--batch-size', '64', '--db', db]);
   expect(r.stderr).toContain('epoch 2/2');
+  expect(r.stderr).toMatch(/dead_epoch \S+\s+dead_eval \S+/); // both dead readings on every epoch line
   expect(r.code).toBe(0);
   runId = r.stdout.trim().split('\n').pop() as string;
   expect(runId).toMatch(/^r[a-z0-9]+$/);
@@ -33,7 +34,7 @@ describe('deepbern CLI', () => {
   it('shows per-epoch and per-layer metrics', () => {
     const s = cli(['show', runId, '--db', db]);
     expect(s.code).toBe(0);
-    for (const m of ['train_loss', 'test_acc', 'mag1', 'dead_ratio', 'min_dsigma', 'learned_floor', 'clipped_frac']) expect(s.stdout).toContain(m);
+    for (const m of ['train_loss', 'test_acc', 'mag1', 'dead_ratio', 'dead_ratio_epoch', 'dead_time_s', 'min_dsigma', 'learned_floor', 'clipped_frac']) expect(s.stdout).toContain(m);
     const j = JSON.parse(cli(['show', runId, '--db', db, '--json']).stdout);
     expect(j.epochs).toHaveLength(2);
     const floors = j.layers.filter((l: { metric: string }) => l.metric === 'learned_floor');
@@ -86,6 +87,7 @@ describe('deepbern CLI', () => {
     ['unknown dataset', ['--dataset', 'nope'], /unknown dataset "nope"; available: mnist, synthetic-higgs/],
     ['not a number', ['--lr', 'fast'], /--lr must be a number/],
     ['bad bounds', ['--bounds', '1'], /--bounds must be two numbers l,u/],
+    ['unknown init', ['--init', 'kaiming'], /Allowed choices are torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
   ];
   it.each(bad)('rejects %s with one clear line and leaves the DB unchanged', (_name, patch, re) => {
     const before = dbHash(db);
@@ -99,6 +101,24 @@ describe('deepbern CLI', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(re);
     expect(dbHash(db)).toBe(before);
+  });
+
+  it('train --init torch --bn-affine: stored, shown and exported; the γ of the export is trained', () => {
+    const r = cli(['train', '--dataset', 'synthetic-higgs', '--rows', '300', '--depth', '2', '--width', '6', '--activation', 'relu',
+      '--batch-norm', '--bn-affine', '--init', 'torch', '--epochs', '1', '--batch-size', '64', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('init torch bn affine');
+    const id = r.stdout.trim().split('\n').pop() as string;
+    const s = cli(['show', id, '--db', db]);
+    expect(s.stdout).toMatch(/init torch {2}batch norm affine/);
+    expect(JSON.parse(cli(['show', id, '--db', db, '--json']).stdout).run.spec).toMatchObject({ init: 'torch', bnAffine: true, batchNorm: true });
+    const m = JSON.parse(cli(['export-model', id, '--db', db]).stdout);
+    expect(m).toMatchObject({ init: 'torch', bnAffine: true });
+    const bn = m.layers.filter((l: { type: string }) => l.type === 'batchnorm');
+    expect(bn).toHaveLength(2);
+    expect(bn[0].gamma.some((g: number) => g !== 1)).toBe(true);
+    // the first run (no flags) shows the default its activation used
+    expect(cli(['show', runId, '--db', db]).stdout).toMatch(/init lecun_normal {2}batch norm on \(no affine\)/);
   });
 
   it('rejects an unknown run id, a missing file, malformed CSV rows and a non-SQLite DB', () => {

@@ -101,7 +101,7 @@ describe('registry', () => {
 
   it('unknown ids and taken ids are one-line errors listing what is allowed', async () => {
     await expect(loadDataset({ id: 'cifar', testFraction: 0.2, seed: 0 })).rejects.toThrow(
-      /^unknown dataset "cifar"; available: mnist, synthetic-higgs, fn:smooth, fn:osc, fn:kink, fn:runge, or the id of an imported dataset$/,
+      /^unknown dataset "cifar"; available: mnist, synthetic-higgs, fn:smooth, fn:osc, fn:kink, fn:runge, fn:sinexp, or the id of an imported dataset$/,
     );
     await expect(loadDataset({ id: 'higgs', testFraction: 0.2, seed: 0 }, () => undefined)).rejects.toThrow(/higgs is not imported yet/);
     await expect(loadDataset({ id: 'mnist', testFraction: 0, seed: 0 })).rejects.toThrow(/testFraction must be a number > 0 and < 1/);

@@ -101,7 +101,7 @@ describe('fn:* targets', () => {
     expect(kink.nTrain).toBe(1000);
     expect(kink.nTest).toBe(4001);
     for (let i = 0; i < kink.nTest; i++) expect(kink.yTest[i]).toBeCloseTo(Math.abs(kink.xTest[i]), 6);
-    expect(TARGET_FUNCTIONS.map((t) => t.id)).toEqual(['fn:smooth', 'fn:osc', 'fn:kink', 'fn:runge']);
+    expect(TARGET_FUNCTIONS.map((t) => t.id)).toEqual(['fn:smooth', 'fn:osc', 'fn:kink', 'fn:runge', 'fn:sinexp']);
     const smooth = TARGET_FUNCTIONS[0].f(0.5);
     expect(smooth).toBeCloseTo(Math.E, 10);
   });

@@ -1,6 +1,7 @@
 // Exported model JSON, evaluated by an independent float64 evaluator written here, against predict.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
+import { evaluateModel, parseModelFile } from '../shared/model-file.js';
 import { exportModelJson, predict, type ModelJson } from '../workers/engine/export.js';
 import { trainRun } from '../workers/engine/train.js';
 import { easyClassification, smallRegression, tinySpec } from './support/engine-fixtures.js';
@@ -66,6 +67,9 @@ describe('model export', () => {
     ['GELU regression', tinySpec({ activation: 'gelu', residual: true }), smallRegression()],
     ['SELU + BN', tinySpec({ activation: 'selu', batchNorm: true }), easyClassification()],
     ['Leaky ReLU', tinySpec({ activation: 'leaky_relu', alpha: 0.05 }), easyClassification()],
+    ['Bernstein + affine BN, init torch', tinySpec({ bnAffine: true, init: 'torch' }), easyClassification()],
+    ['Bernstein + affine BN, adaptive bounds', tinySpec({ bnAffine: true, boundsMode: 'adaptive' }), easyClassification()],
+    ['ReLU + affine BN + residual, regression', tinySpec({ activation: 'relu', batchNorm: true, bnAffine: true, residual: true }), smallRegression()],
   ] as const;
   for (const [name, spec, ds] of cases) {
     it(`independent float64 evaluation of the JSON equals predict within 1e-4: ${name}`, async () => {
@@ -84,6 +88,21 @@ describe('model export', () => {
       }
       if (json.task === 'classification') expect(got[0] + got[1]).toBeCloseTo(1, 5);
       if (spec.residual) expect(json.layers.filter((l) => l.type === 'residual_begin').length).toBe(spec.width === d ? 3 : 2);
+      expect(json.init).toBe(spec.init);
+      expect(json.bnAffine).toBe(spec.batchNorm && spec.bnAffine);
+      // the shipped evaluator (shared/model-file.ts, used by `predict --model`) agrees too
+      const file = parseModelFile(JSON.stringify(json));
+      for (let i = 0; i < n; i++) {
+        const want = evaluateModel(file, raw.subarray(i * d, (i + 1) * d));
+        want.forEach((w, k) => expect(Math.abs(got[i * ds.outputDim + k] - w)).toBeLessThan(1e-4 * Math.max(1, Math.abs(w))));
+      }
+      if (spec.bnAffine) {
+        // the trained γ, β are what is exported (not the non-affine 1 and 0)
+        const bn = json.layers.filter((l) => l.type === 'batchnorm');
+        expect(bn.length).toBe(spec.depth);
+        expect(bn.some((l) => l.type === 'batchnorm' && l.gamma.some((g) => g !== 1))).toBe(true);
+        expect(bn.some((l) => l.type === 'batchnorm' && l.beta.some((b) => b !== 0))).toBe(true);
+      }
     });
   }
 

@@ -80,7 +80,8 @@ describe('probes', () => {
       const m = Math.max(...o);
       return -(o[label] - m - Math.log(o.reduce((s, v) => s + Math.exp(v - m), 0)));
     };
-    let minD = [Infinity, Infinity], magSum = 0;
+    const minD = [Infinity, Infinity];
+    let magSum = 0;
     for (let s = 0; s < B; s++) {
       const z1 = dense(X.slice(2 * s, 2 * s + 2), P[0].w, P[0].b, 2, 3);
       const a1 = z1.map((z, j) => bernsteinValue(coeffs[0][j], l, u, z));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyActivation, type FixedActivation } from '../workers/engine/activations.js';
 import { initBackend } from '../workers/engine/backend.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
-import { referenceOps } from '../workers/engine/ops.js';
+import { applyAffine, referenceOps } from '../workers/engine/ops.js';
 import { relErr } from './support/tensors.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
@@ -53,9 +53,30 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const r = fastOps.bnActTrain!(h, kind, ALPHA, EPS), rr = referenceOps.batchNormTrain(h, EPS);
       expect(relErr(r.mean, rr.mean)).toBeLessThan(1e-4);
       expect(relErr(r.variance, rr.variance)).toBeLessThan(1e-4);
-      const gFast = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(fast(x), dy)))(h);
-      const gRef = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(ref(x), dy)))(h);
+      const gFast = tf.grad((x) => tf.sum(tf.mul(fast(x as tf.Tensor2D), dy)))(h);
+      const gRef = tf.grad((x) => tf.sum(tf.mul(ref(x as tf.Tensor2D), dy)))(h);
       expect(relErr(gFast, gRef)).toBeLessThan(1e-3);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(KINDS)('%s after affine batch norm: forward and ∂L/∂h, ∂L/∂γ, ∂L/∂β match γ·x̂+β composed', (kind) => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const h = tf.tensor2d(input(`bn-affine-${kind}`), [B, W]);
+      const rng = seedrandom(`affine-${kind}`);
+      const gamma = tf.tensor1d(Float32Array.from({ length: W }, () => 2.5 * rng() - 0.8));
+      const beta = tf.tensor1d(Float32Array.from({ length: W }, () => 2 * rng() - 1));
+      const dy = tf.randomNormal([B, W], 0, 1, 'float32', 13) as tf.Tensor2D;
+      const ref = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D =>
+        applyActivation(kind, applyAffine(referenceOps.batchNormTrain(x, EPS).y, { gamma: g, beta: b }), ALPHA);
+      const fast = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => fastOps.bnActTrain!(x, kind, ALPHA, EPS, { gamma: g, beta: b }).y;
+      expect(relErr(fast(h, gamma, beta), ref(h, gamma, beta))).toBeLessThan(1e-4);
+      const loss = (f: typeof fast) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D), dy));
+      const gFast = tf.grads(loss(fast))([h, gamma, beta]);
+      const gRef = tf.grads(loss(ref))([h, gamma, beta]);
+      gFast.forEach((g, i) => expect(relErr(g, gRef[i]), ['h', 'gamma', 'beta'][i]).toBeLessThan(1e-3));
     });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -68,8 +89,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const ref = (x: tf.Tensor2D): tf.Tensor2D => applyActivation(kind, x, ALPHA);
       const fast = (x: tf.Tensor2D): tf.Tensor2D => fastOps.activation!(x, kind, ALPHA);
       expect(relErr(fast(z), ref(z))).toBeLessThan(1e-4);
-      const gFast = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(fast(x), dy)))(z);
-      const gRef = tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(ref(x), dy)))(z);
+      const gFast = tf.grad((x) => tf.sum(tf.mul(fast(x as tf.Tensor2D), dy)))(z);
+      const gRef = tf.grad((x) => tf.sum(tf.mul(ref(x as tf.Tensor2D), dy)))(z);
       expect(relErr(gFast, gRef)).toBeLessThan(1e-3);
       // at z = 0 exactly: relu′ = 0, leaky′ = α (tfjs' subgradients)
       const g = gFast.dataSync(), d = dy.dataSync();
@@ -100,7 +121,7 @@ describe.each(BACKENDS)('fused loss and running statistics on %s', (backend) => 
       expect(relErr(fast(logits), ref(logits))).toBeLessThan(1e-4);
       const refCorrect = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
       expect(fastOps.softmaxCrossEntropy!(logits, target).correct.dataSync()[0]).toBe(refCorrect.dataSync()[0]);
-      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor => tf.grad((o: tf.Tensor2D) => tf.mul(f(o), 2.5))(logits);
+      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor => tf.grad((o) => tf.mul(f(o as tf.Tensor2D), 2.5))(logits);
       expect(relErr(g(fast), g(ref))).toBeLessThan(1e-3);
     });
     expect(tf.memory().numTensors).toBe(before);

@@ -48,7 +48,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       for (let step = 1; step <= 6; step++) {
         const g = gradsFor(ours, step);
         fused.applyGradients(Object.fromEntries(ours.map((v, i) => [v.name, g[i]])));
-        ref.applyGradients(Object.fromEntries(theirs.map((v, i) => [v.name, g[i]])));
+        ref.applyGradients(theirs.map((v, i) => ({ name: v.name, tensor: g[i] })));
         tf.dispose(g);
       }
       ours.forEach((v, i) => expect(maxRel(v, theirs[i])).toBeLessThan(1e-5));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
 import { effectiveCoefficientsT } from '../workers/engine/bernstein-reference.js';
 import { effectiveCoefficientsFast, fastOps, pickOps } from '../workers/engine/kernels/index.js';
-import { referenceOps, type EngineOps } from '../workers/engine/ops.js';
+import { applyAffine, referenceOps, type EngineOps } from '../workers/engine/ops.js';
 import { relErr } from './support/tensors.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
@@ -120,6 +120,37 @@ for (const backend of BACKENDS) {
           expect(relErr(f.mean, r.mean)).toBeLessThan(1e-5);
           expect(relErr(f.variance, r.variance)).toBeLessThan(1e-4);
           tf.dispose([h, c, R, fast.y, ref.y, ...fast.grads, ...ref.grads, f.y, f.mean, f.variance, r.y, r.mean, r.variance]);
+          if (mode === 'per-unit') tf.dispose([bd.l as tf.Tensor, bd.u as tf.Tensor]);
+        });
+      }
+    }
+
+    for (const n of [1, 9, 40]) { // 40: above the generated-code degrees, the generic loops
+      for (const mode of ['fixed', 'per-unit'] as const) {
+        it(`affine bnBernsteinTrain n=${n}, ${mode} bounds equals batchNormTrain → γ·x̂+β → bernstein (values, gradients in h, c, γ, β)`, () => {
+          const rng = seedrandom(`bnbern-affine-${backend}-${n}-${mode}`);
+          const bd = boundsFor(mode, rng);
+          const h = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([B, W], 0, 1, 'float32', 9), 3), 0.5)) as tf.Tensor2D;
+          const c = coeffs(rng, n), R = rand(rng, [B, W], -1, 1);
+          // γ away from 1 (some negative), β away from 0: every part of the affine map is exercised
+          const gamma = rand(rng, [W], -1.5, 2.5), beta = rand(rng, [W], -1, 1);
+          const eps = 1e-5;
+          const ll = mode === 'fixed' ? L : bd.l, uu = mode === 'fixed' ? U : bd.u;
+          const composed = (hh: tf.Tensor, cc: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const bn = referenceOps.batchNormTrain(hh as tf.Tensor2D, eps);
+            return referenceOps.bernstein(applyAffine(bn.y, { gamma: g as tf.Tensor1D, beta: b as tf.Tensor1D }), cc as tf.Tensor2D, ll, uu);
+          };
+          const fused = (hh: tf.Tensor, cc: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            fastOps.bnBernsteinTrain!(hh as tf.Tensor2D, cc as tf.Tensor2D, ll, uu, eps, { gamma: g as tf.Tensor1D, beta: b as tf.Tensor1D }).y;
+          const fast = valueAndGrads(fused, [h, c, gamma, beta], R), ref = valueAndGrads(composed, [h, c, gamma, beta], R);
+          expect(relErr(fast.y, ref.y)).toBeLessThan(1e-4);
+          expect(fast.grads).toHaveLength(4);
+          fast.grads.forEach((g, i) => expect(relErr(g, ref.grads[i]), `gradient ${['h', 'coeffs', 'gamma', 'beta'][i]}`).toBeLessThan(1e-3));
+          // and γ = 1, β = 0 is exactly the non-affine kernel
+          const one = tf.ones([W]) as tf.Tensor1D, zero = tf.zeros([W]) as tf.Tensor1D;
+          const plain = fastOps.bnBernsteinTrain!(h, c, ll, uu, eps), id = fastOps.bnBernsteinTrain!(h, c, ll, uu, eps, { gamma: one, beta: zero });
+          expect(id.y.dataSync()).toEqual(plain.y.dataSync());
+          tf.dispose([h, c, R, gamma, beta, one, zero, fast.y, ref.y, ...fast.grads, ...ref.grads, plain.y, plain.mean, plain.variance, id.y, id.mean, id.variance]);
           if (mode === 'per-unit') tf.dispose([bd.l as tf.Tensor, bd.u as tf.Tensor]);
         });
       }

@@ -11,8 +11,8 @@ import { referenceOps, type EngineOps } from '../workers/engine/ops.js';
 import { parseSpec } from '../shared/spec.js';
 import { loadDataset } from '../workers/data/registry.js';
 
-async function losses(activation: string, ops: EngineOps, batchNorm?: boolean): Promise<number[]> {
-  const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 400, depth: 3, width: 8, epochs: 3, batchSize: 32, activation, lr: 0.01, batchNorm });
+async function losses(activation: string, ops: EngineOps, batchNorm?: boolean, over: Record<string, unknown> = {}): Promise<number[]> {
+  const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 400, depth: 3, width: 8, epochs: 3, batchSize: 32, activation, lr: 0.01, batchNorm, ...over });
   const ds = await loadDataset({ id: spec.dataset, rows: spec.rows, testFraction: 0.2, seed: 0 });
   const out: number[] = [];
   await trainRun(spec, ds, { ops, onEpoch: (r) => void out.push(r.metrics.train_loss as number) });
@@ -32,8 +32,47 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(fast[2]).toBeLessThan(fast[0]);
       fast.forEach((l, i) => expect(Math.abs(l - ref[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]))));
     });
+
+    // Affine batch norm (γ, β trained by the fused Adam) under PyTorch's init, on each fused kernel and on the
+    // composed path the fast ops take for adaptive bounds.
+    it.each([
+      ['bernstein', {}], ['bernstein', { boundsMode: 'adaptive' }], ['relu', {}], ['leaky_relu', {}], ['selu', {}], ['gelu', {}],
+    ] as const)('%s %j with affine batch norm and init torch: same losses as the reference, and they fall', async (activation, over) => {
+      await initBackend(backend);
+      const extra = { ...over, bnAffine: true, init: 'torch' };
+      const ref = await losses(activation, referenceOps, true, extra);
+      const fast = await losses(activation, fastOps, true, extra);
+      expect(fast[2]).toBeLessThan(fast[0]);
+      fast.forEach((l, i) => expect(Math.abs(l - ref[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]))));
+    });
   });
 }
+
+describe('affine batch norm in the model', () => {
+  it('γ starts at 1 and β at 0, both train, and they are in the checkpoint and the parameter count', async () => {
+    await initBackend('wasm');
+    const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 300, depth: 2, width: 6, epochs: 1, batchSize: 32, activation: 'bernstein', degree: 3, bnAffine: true, lr: 0.01 });
+    const plain = new DeepBernModel({ ...spec, bnAffine: false }, { inputDim: 28, outputDim: 2, task: 'classification' });
+    const model = new DeepBernModel(spec, { inputDim: 28, outputDim: 2, task: 'classification' });
+    try {
+      expect(model.paramCount() - plain.paramCount()).toBe(2 * 2 * 6);
+      expect(Array.from(model.layers[0].gamma!.dataSync())).toEqual(Array(6).fill(1));
+      expect(Array.from(model.layers[0].beta!.dataSync())).toEqual(Array(6).fill(0));
+    } finally {
+      model.dispose();
+      plain.dispose();
+    }
+    const ds = await loadDataset({ id: spec.dataset, rows: spec.rows, testFraction: 0.2, seed: 0 });
+    const result = await trainRun(spec, ds, {});
+    const { loadState } = await import('../workers/engine/state.js');
+    const state = loadState(result.finalState);
+    const gamma = state.tensors.find((t) => t.name === 'L1/bn_gamma')!, beta = state.tensors.find((t) => t.name === 'L2/bn_beta')!;
+    expect(gamma.shape).toEqual([6]);
+    expect(Array.from(gamma.data).some((v) => v !== 1)).toBe(true);
+    expect(Array.from(beta.data).some((v) => v !== 0)).toBe(true);
+    expect(state.tensors.some((t) => t.name === 'adam/m/L1/bn_gamma')).toBe(true);
+  });
+});
 
 describe('probes on the fast ops', () => {
   for (const backend of ['wasm', 'cpu'] as const) {

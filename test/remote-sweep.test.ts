@@ -87,7 +87,7 @@ const sweepFile = join(tmp.dir, 'six.yaml');
 
 type MetricRow = { name: string; epoch: number; metric: string; value: number };
 const METRICS_SQL = `SELECT r.name, m.epoch, m.metric, m.value FROM epoch_metrics m JOIN runs r ON r.id = m.run_id
-  WHERE m.metric NOT IN ('epoch_time_s', 'probe_time_s') ORDER BY r.name, m.epoch, m.metric`;
+  WHERE m.metric NOT IN ('epoch_time_s', 'probe_time_s', 'dead_time_s') ORDER BY r.name, m.epoch, m.metric`;
 
 beforeAll(async () => {
   writeFileSync(sweepFile, SWEEP);

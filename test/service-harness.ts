@@ -129,7 +129,9 @@ export class FakeIpc {
     return structuredClone(await fn({ senderFrame: { url: frameUrl } }, ...structuredClone(args)));
   }
   readonly webContents = {
-    send: (channel: string, ...args: unknown[]) => this.sent.push({ channel, args: structuredClone(args) }),
+    send: (channel: string, ...args: unknown[]): void => {
+      this.sent.push({ channel, args: structuredClone(args) });
+    },
     isDestroyed: () => this.destroyed,
   };
 }

@@ -42,7 +42,7 @@ describe('IDX import', () => {
     const h = await httpHarness({ workers: 1 });
     try {
       const up = async (name: string, body: Buffer) => {
-        const r = await fetch(`${h.web!.url}/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { authorization: `Bearer ${h.web!.token}` }, body });
+        const r = await fetch(`${h.web!.url}/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { authorization: `Bearer ${h.web!.token}` }, body: new Uint8Array(body) });
         expect(r.status).toBe(200);
         return ((await r.json()) as { uploadId: string }).uploadId;
       };

@@ -77,9 +77,11 @@ describe.each([
 
   it('paper.examples: the examples/paper files, laptop-sized first, each a valid sweep', async () => {
     const ex = await h.call('paper.examples');
-    expect(ex.map((e) => e.file)).toEqual(['higgs-laptop.yaml', 'mnist-laptop.yaml', 'higgs-full.yaml', 'mnist-full.yaml']);
+    expect(ex.map((e) => e.file)).toEqual(['higgs-laptop.yaml', 'init-depth50-laptop.yaml', 'mnist-laptop.yaml', 'higgs-full.yaml', 'mnist-full.yaml']);
     expect(ex[0]).toMatchObject({ name: 'paper-higgs-laptop', description: expect.stringMatching(/^Paper figures 1–4 \(HIGGS/) });
     expect((await h.call('sweeps.plan', ex[0]!.text)).total).toBe(16);
+    expect(ex[1]).toMatchObject({ name: 'paper-init-depth50-laptop', description: expect.stringMatching(/^The initialisation figure/) });
+    expect((await h.call('sweeps.plan', ex[1]!.text)).total).toBe(6);
   });
 
   it('settings: default off; the Redis password is stored (file mode 0600) but never returned; bad input refused', async () => {
@@ -146,11 +148,19 @@ describe.each([
     expect(html).toContain('Gradient certificate');
     expect(html).toContain('Bern_{9,0.01}[-5,5]');
     expect((await rejection(h.call('paper.reportHtml', 's-nope'))).body.kind).toBe('not-found');
+    // the dead-ratio reading: the paper's epoch average by default, the eval-batch one on request, nothing else
+    expect(html).toMatch(/Dead ratio shown: <b>epoch average/);
+    expect(await h.call('paper.reportHtml', sweep.id, 'eval')).toMatch(/Dead ratio shown: <b>fixed evaluation batch/);
+    const bad = await rejection(h.call('paper.reportHtml', sweep.id, 'median' as never));
+    expect(bad.body.kind).toBe('bad-request');
+    expect(bad.body.error).toMatch(/epoch, eval/);
   });
 
   it('paper.approxRun: a tiny lab runs in the background with progress events; one at a time; bad targets refused', async () => {
     expect((await rejection(h.call('paper.approxRun', { targets: ['fn:nope'] }))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/unknown target function fn:nope; one of fn:smooth/) });
     expect((await rejection(h.raw('paper.approxRun', [{ depths: [0] }]))).body.kind).toBe('bad-request');
+    // non-affine batch norm is not a lab choice (on 1-D input it makes depth 1 one degree-n polynomial)
+    expect((await rejection(h.raw('paper.approxRun', [{ bn: 'non-affine' }]))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/bn must be affine or none/) });
     const job = await h.call('paper.approxRun', { targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, relu: false });
     expect(job).toMatchObject({ jobId: expect.stringMatching(/^lab-/), total: 2 });
     // answered while it runs: the service is not blocked, and a second lab is refused

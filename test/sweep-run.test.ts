@@ -94,6 +94,14 @@ parameters:
       expect(b.epochsDone).toBeLessThan(30);
       // the cancelled run's finished epochs are kept, and it resumes from its checkpoint
       expect((await store.loadCheckpoint(second))?.epoch).toBe(b.epochsDone);
+      // Issue 15 #5: one run cancelled by hand does not make the sweep "cancelled": every other run reached its
+      // end; the counts say which did not finish.
+      const sweep = await store.getSweep(sweepId);
+      expect(sweep.status).toBe('finished');
+      expect(sweep.counts).toMatchObject({ diverged: 1, cancelled: 1 });
+      // Issue 15 #7: the sweep reports epochs stored / planned and what is left to train (nothing: no run waits).
+      expect(sweep.epochs).toEqual({ done: a.epochsDone + b.epochsDone, total: 60, remaining: 0 });
+      expect(sweep.startedAt).not.toBeNull();
     });
   });
 

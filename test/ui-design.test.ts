@@ -100,6 +100,10 @@ describe('paramCount', () => {
     const out = 100 * 2 + 2;
     expect(paramCount({ depth: 50, width: 100, activation: 'bernstein', degree: 9 }, 28, 2)).toBe(first + rest + bern + out);
     expect(paramCount({ depth: 2, width: 3, activation: 'relu' }, 4, 1)).toBe(4 * 3 + 3 + 3 * 3 + 3 + 3 + 1);
+    // affine batch norm adds γ and β per unit and layer; without batch norm bnAffine adds nothing
+    expect(paramCount({ depth: 2, width: 3, activation: 'relu', batchNorm: true, bnAffine: true }, 4, 1)).toBe(4 * 3 + 3 + 3 * 3 + 3 + 3 + 1 + 2 * 2 * 3);
+    expect(paramCount({ depth: 2, width: 3, activation: 'relu', bnAffine: true }, 4, 1)).toBe(4 * 3 + 3 + 3 * 3 + 3 + 3 + 1);
+    expect(paramCount({ depth: 2, width: 3, activation: 'bernstein', degree: 2, bnAffine: true }, 4, 1) - paramCount({ depth: 2, width: 3, activation: 'bernstein', degree: 2 }, 4, 1)).toBe(12);
   });
 });
 

@@ -62,4 +62,30 @@ describe('DesignerView', () => {
     expect(saved).toHaveLength(1);
     w.unmount();
   });
+
+  it('init and affine batch norm: the default init is named, choosing them changes the summary, the count and the saved training', async () => {
+    const saved: { training: Record<string, unknown> }[] = [];
+    installFakeApi({
+      'designs.save': ((d: { name: string; training: Record<string, unknown> }) => {
+        saved.push(d);
+        return { id: 'd2', name: d.name, blocks: [], training: d.training, createdAt: '', updatedAt: '' };
+      }) as never,
+    });
+    const w = mount(DesignerView, { attachTo: document.body });
+    await flush();
+    // the starter stack is Bernstein: its default init is lecun_normal
+    expect(w.find('[data-testid="summary-init"]').text()).toBe('lecun_normal');
+    expect(w.find('[data-testid="train-init"] option').text()).toBe('default (lecun_normal)');
+    const before = w.find('[data-testid="param-count"]').text();
+    await w.find('[data-testid="train-init"]').setValue('torch');
+    await w.find('[data-testid="train-bn-affine"]').setValue(true);
+    expect(w.find('[data-testid="summary-init"]').text()).toBe('torch');
+    expect(w.find('[data-testid="design-summary"]').text()).toMatch(/affine · none/);
+    const count = (t: string) => Number(t.replace(/,/g, ''));
+    expect(count(w.find('[data-testid="param-count"]').text()) - count(before)).toBe(20 * 2 * 100); // γ, β per unit and layer
+    await w.find('[data-testid="design-save"]').trigger('click');
+    await flush();
+    expect(saved[0].training).toMatchObject({ init: 'torch', bnAffine: true });
+    w.unmount();
+  });
 });

@@ -92,14 +92,19 @@ const FIGS: PaperFigures = {
   layersShown: [1, 2, 4],
   minDsigmaVsEpoch: [1, 2, 4].map((layer) => ({ layer, series: [series(B, true, [[1, 0.5], [2, 0.6]]), series('ReLU', false, [[1, 0], [2, 0]])] })),
   minDsigmaVsLayer: [series(B, true, [[1, 0.5], [2, 0.4], [3, 0.45], [4, 0.5]]), series('ReLU', false, [[1, 0], [2, 0], [3, 0], [4, 0]]), series('SELU', false, [[1, 0.1], [2, 0.05], [3, 0.02], [4, 0.01]])],
-  deadVsLayer: [series(B, true, [[1, 0], [2, 0], [3, 0], [4, 0]]), series('ReLU', false, [[1, 0.25], [2, 0.5], [3, 0.75], [4, 0.875]]), series('SELU', false, [[1, 0], [2, 0], [3, 0], [4, 0.125]])],
+  deadReadings: ['epoch', 'eval'],
+  deadVsLayer: {
+    epoch: [series(B, true, [[1, 0], [2, 0], [3, 0], [4, 0]]), series('ReLU', false, [[1, 0.25], [2, 0.5], [3, 0.75], [4, 0.875]]), series('SELU', false, [[1, 0], [2, 0], [3, 0], [4, 0.125]])],
+    eval: [series(B, true, [[1, 0], [2, 0], [3, 0], [4, 0]]), series('ReLU', false, [[1, 0.125], [2, 0.25], [3, 0.375], [4, 0.5]]), series('SELU', false, [[1, 0], [2, 0], [3, 0], [4, 0]])],
+  },
   mag1VsEpoch: [series(B, true, [[1, 1e-3], [2, 2e-3]]), series('ReLU', false, [[1, 1e-6], [2, 1e-7]]), series('SELU', false, [[1, 1e-4], [2, 1e-4]])],
-  deadVsEpoch: [],
+  deadVsEpoch: { epoch: [], eval: [] },
+  initFigure: null,
   deltaBars: [{ label: B, value: 0.009 }],
   finalTable: [
-    { runId: `r-${B}`, label: B, depth: 4, width: 8, status: 'finished', epochsDone: 2, testAcc: 0.71, testLoss: 0.55, trainLoss: 0.5, deadRatio: 0, deadLast: 0 },
-    { runId: 'r-ReLU', label: 'ReLU', depth: 4, width: 8, status: 'finished', epochsDone: 2, testAcc: 0.52, testLoss: 0.69, trainLoss: 0.69, deadRatio: 0.6, deadLast: 0.875 },
-    { runId: 'r-SELU', label: 'SELU', depth: 4, width: 8, status: 'running', epochsDone: 1, testAcc: 0.6, testLoss: 0.66, trainLoss: 0.64, deadRatio: 0.03, deadLast: 0.125 },
+    { runId: `r-${B}`, label: B, init: 'lecun_normal', depth: 4, width: 8, status: 'finished', epochsDone: 2, testAcc: 0.71, testLoss: 0.55, trainLoss: 0.5, deadRatio: { epoch: 0, eval: 0 }, deadLast: { epoch: 0, eval: 0 } },
+    { runId: 'r-ReLU', label: 'ReLU', init: 'he_normal', depth: 4, width: 8, status: 'finished', epochsDone: 2, testAcc: 0.52, testLoss: 0.69, trainLoss: 0.69, deadRatio: { epoch: 0.6, eval: 0.31 }, deadLast: { epoch: 0.875, eval: 0.5 } },
+    { runId: 'r-SELU', label: 'SELU', init: 'lecun_normal', depth: 4, width: 8, status: 'running', epochsDone: 1, testAcc: 0.6, testLoss: 0.66, trainLoss: 0.64, deadRatio: { epoch: 0.03, eval: 0 }, deadLast: { epoch: 0.125, eval: 0 } },
   ],
   certificates: [{ runId: `r-${B}`, label: B, deltaBar: 0.009, checked: 8, violations: 1, floorBelowDeltaBar: 0, aboveDeltaBar: 8, minObserved: 0.004, minLearnedFloor: 0.02, maxClippedFrac: 0.001, ok: false }],
   maxWidth: 8,
@@ -107,7 +112,7 @@ const FIGS: PaperFigures = {
 
 describe('figure helpers', () => {
   it('colours Bernstein labels cool and baselines warm, stable across figures', () => {
-    const s = labelStyles([...FIGS.deadVsLayer, ...FIGS.mag1VsEpoch]);
+    const s = labelStyles([...FIGS.deadVsLayer.epoch, ...FIGS.mag1VsEpoch]);
     expect(s.map((x) => x.label)).toEqual([B, 'ReLU', 'SELU']);
     expect(s[0]).toMatchObject({ bernstein: true, color: '#1f5fd6' });
     expect(s[1]).toMatchObject({ bernstein: false, color: '#d62728' });
@@ -125,15 +130,24 @@ describe('figure helpers', () => {
     expect(hidden.series.map((s) => s.label)).toEqual(['ReLU', 'SELU']); // its δ̄ goes with it
   });
 
-  it('approximation panels: Bernstein per degree, the matched ReLU, and the n^(−L) slope from the first depth', () => {
+  it('approximation panels: Bernstein per degree, its floor, the n^(−L) slope from the first depth, the matched ReLU; final vs selected', () => {
     const pt = (family: 'bernstein' | 'relu', depth: number, err: number) => ({
       runId: `${family}${depth}`, target: 'fn:smooth', family, degree: family === 'bernstein' ? 3 : null, matchedDegree: family === 'relu' ? 3 : null,
-      depth, width: 8, paramCount: 10, maxErr: err, bestMaxErr: err, rmse: err, finalTrainMse: err, steps: 10, seconds: 1,
+      depth, width: 8, paramCount: 10, bn: 'none' as const, final: { index: 4, valMaxErr: err, maxErr: 2 * err, rmse: err }, selected: { index: 2, valMaxErr: err, maxErr: err, rmse: err },
+      verdictErr: err, clippedFrac: 0, finalTrainMse: err, steps: 10, seconds: 1,
     });
-    const [panel] = approxPanels([pt('bernstein', 1, 0.3), pt('bernstein', 2, 0.1), pt('relu', 1, 0.5), pt('relu', 2, 0.4)]);
+    const floor = (depth: number, upper: number, belowPrecision = false) => ({
+      target: 'fn:smooth', depth, degree: 3, bern: 0.1, relu: 0.1, winner: 'tie' as const, limitedBy: 'optimisation' as const, text: '',
+      floor: { degree: 3 ** depth, computedDegree: 3 ** depth, upper, lower: upper / 2, belowPrecision, capped: false, text: '' },
+    });
+    const points = [pt('bernstein', 1, 0.3), pt('bernstein', 2, 0.1), pt('relu', 1, 0.5), pt('relu', 2, 0.4)];
+    const [panel] = approxPanels(points, [floor(1, 0.05), floor(2, 1e-15, true)]);
     expect(panel.x).toEqual([1, 2]);
-    expect(panel.series.map((s) => s.label)).toEqual(['Bern n=3', 'n^(−L) slope, n=3', 'ReLU ≈ params of n=3']);
-    expect(panel.series[1].values[1]).toBeCloseTo(0.1, 12); // 0.3 · 3^(−1)
+    expect(panel.series.map((s) => s.label)).toEqual(['Bern n=3', 'floor E_{n^L}, n=3', 'n^(−L) slope, n=3', 'ReLU ≈ params of n=3']);
+    expect(panel.series[1].values).toEqual([0.05, null]); // below float64 precision: a gap, not a number
+    expect(panel.series[2].values[1]).toBeCloseTo(0.1, 12); // 0.3 · 3^(−1)
+    expect(approxPanels(points, [], 'final')[0].series[0].values).toEqual([0.6, 0.2]);
+    expect(approxPanels(points, [], 'selected')[0].series[0].values).toEqual([0.3, 0.1]);
   });
 });
 
@@ -170,9 +184,75 @@ describe('PaperView', () => {
     expect(w.find('[data-testid="paper-cert-violation"]').text()).toMatch(/GRADIENT CERTIFICATE VIOLATED in 1 run/);
     expect(w.findAll('.ours').length).toBeGreaterThanOrEqual(10);
 
+    // The dead ratio defaults to the paper's epoch average, labelled so; the eval-batch reading is one pick away.
+    expect(w.find('[data-testid="figure-3"]').text()).toMatch(/epoch avg[\s\S]*averaged over the last epoch's batches/);
+    expect(w.find('[data-testid="paper-final-table"] thead').text()).toMatch(/dead \(all\) · epoch avg/);
+    expect(rows[1].text()).toMatch(/60\.0%[\s\S]*87\.5%/);
+    const pick = w.find('[data-testid="paper-dead-reading"]');
+    expect(pick.findAll('option').map((o) => o.text())).toEqual([
+      'default — epoch average over the training batches (the paper’s reading)',
+      'epoch average over the training batches (the paper’s reading)',
+      'fixed evaluation batch, eval mode (depends on evalBatch)',
+    ]);
+    await pick.setValue('eval');
+    await flush();
+    const fig3 = charts(w)[4];
+    expect((fig3.props('series') as { label: string; values: number[] }[]).find((x) => x.label === 'ReLU')!.values).toEqual([0.125, 0.25, 0.375, 0.5]);
+    expect(w.find('[data-testid="figure-3"]').text()).toMatch(/eval batch[\s\S]*fixed evaluation batch[\s\S]*8 points at 0/);
+    expect(w.find('[data-testid="paper-final-table"] thead').text()).toMatch(/dead \(all\) · eval batch/);
+    expect(w.findAll('[data-testid="final-row"]')[1].text()).toMatch(/31\.0%[\s\S]*50\.0%/);
+    expect(w.find('[data-testid="paper-init-figure"]').exists()).toBe(false); // the sweep does not vary init
+
     // hide ReLU from the legend: every chart drops it
     await w.findAll('[data-testid="paper-legend"] .chip')[1].trigger('click');
     expect(charts(w).every((c) => !labels(c).includes('ReLU'))).toBe(true);
+    w.unmount();
+  });
+
+  it('the initialisation figure: a dead-vs-layer panel per init scheme and the accuracy table; the report download passes the pick', async () => {
+    const row = (label: string, init: string, acc: number, dead: number) => ({
+      runId: `r-${label}-${init}`, label, init, depth: 4, width: 8, status: 'finished', epochsDone: 2, testAcc: acc, testLoss: 0.6, trainLoss: 0.6,
+      deadRatio: { epoch: dead, eval: dead / 2 }, deadLast: { epoch: dead, eval: dead / 2 },
+    });
+    const panel = (init: string, relu: number) => ({
+      init,
+      deadVsLayer: {
+        epoch: [series(B, true, [[1, 0], [4, 0]]), series('ReLU', false, [[1, relu / 2], [4, relu]]), series('ReLU_res', false, [[1, 0], [4, 0.125]])],
+        eval: [series(B, true, [[1, 0], [4, 0]]), series('ReLU', false, [[1, relu / 4], [4, relu / 2]]), series('ReLU_res', false, [[1, 0], [4, 0]])],
+      },
+    });
+    const rows = [row(B, 'torch', 0.86, 0), row('ReLU', 'torch', 0.5, 0.6), row('ReLU_res', 'torch', 0.8, 0.05), row(B, 'he_normal', 0.87, 0), row('ReLU', 'he_normal', 0.85, 0.1), row('ReLU_res', 'he_normal', 0.51, 0.3)];
+    const figs: PaperFigures = { ...FIGS, finalTable: rows.map((r) => ({ ...r, label: `${r.label} ${r.init}` })), initFigure: { inits: ['torch', 'he_normal'], panels: [panel('torch', 0.75), panel('he_normal', 0.125)], rows } };
+    const { calls } = installFakeApi({
+      'sweeps.list': (() => [{ id: 's1', name: 'paper-init', status: 'finished', createdAt: new Date().toISOString(), counts: { finished: 6 }, total: 6, metric: { name: 'test_acc', goal: 'maximize' } }]) as never,
+      'paper.figures': (() => figs) as never,
+      'paper.reportHtml': (() => '<html></html>') as never,
+    });
+    const w = mount(PaperView, { attachTo: document.body, global: { stubs: { UPlotChart: true, RunDrawer: true } } });
+    await wait();
+    await flush();
+    const fig = w.find('[data-testid="paper-init-figure"]');
+    expect(fig.exists()).toBe(true);
+    expect(w.text()).toContain('Initialisation — dead ratio vs layer and final test accuracy under torch vs he_normal');
+    expect(fig.find('[data-testid="figure-I·torch"]').text()).toMatch(/init = torch[\s\S]*U\(±1\/√fan_in\)/);
+    expect(fig.find('[data-testid="figure-I·he_normal"]').text()).toMatch(/init = he_normal[\s\S]*N\(0, 2\/fan_in\)/);
+    const cs = charts(w);
+    expect(cs).toHaveLength(8); // figures 1 × 3, 2, 3, 4, and the two init panels
+    const relu = (c: Stubbed) => (c.props('series') as { label: string; values: number[] }[]).find((x) => x.label === 'ReLU')!.values;
+    expect(relu(cs[6])).toEqual([0.375, 0.75]);
+    expect(relu(cs[7])).toEqual([0.0625, 0.125]);
+    const cells = w.findAll('[data-testid="paper-init-table"] tbody tr').map((r) => r.text());
+    expect(cells).toHaveLength(3);
+    expect(cells[0]).toMatch(/^Bern_\{9,0\.01\}\[-5,5\]\s*86\.0%[\s\S]*87\.0%/);
+    expect(cells[1]).toMatch(/^ReLU\s*50\.0%[\s\S]*60\.0%[\s\S]*85\.0%[\s\S]*10\.0%/);
+    // the final table names each run's init when the sweep varies it
+    expect(w.find('[data-testid="paper-final-table"] thead').text()).toContain('init');
+    await w.find('[data-testid="paper-dead-reading"]').setValue('eval');
+    await flush();
+    expect(relu(charts(w)[6])).toEqual([0.1875, 0.375]);
+    await w.find('[data-testid="paper-download"]').trigger('click');
+    await wait();
+    expect(calls.find((c) => c.method === 'paper.reportHtml')?.args).toEqual(['s1', 'eval']);
     w.unmount();
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from './support/redis.js';
 
 const BIN = fileURLToPath(new URL('../bin/deepbern.js', import.meta.url));
 let dir: string;
@@ -90,16 +91,20 @@ describe('deepbern start', () => {
     expect(await s.exited).toBe(0);
   });
 
-  it('with a display but no Electron binary (this machine): says so, then web mode — and downloads nothing', async () => {
-    const s = run(['start', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'], { ...process.env, DISPLAY: ':99' });
+  it('with a display but no Electron binary (this machine): tries to fetch it, says why it could not, then web mode', async () => {
+    // A mirror nobody listens on (and an empty cache): the fetch fails fast and deterministically, online or not.
+    const port = await freePort();
+    const env = { ...process.env, DISPLAY: ':99', ELECTRON_MIRROR: `http://127.0.0.1:${port}/`, electron_config_cache: join(dir, 'electron-cache') };
+    const s = run(['start', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'], env);
     const url = await Promise.race([s.url, s.exited.then(() => null)]);
     if (url === null) {
       // Electron is installed and started (a developer machine): nothing to assert about the fallback.
-      expect(s.err()).not.toMatch(/Downloading Electron/);
+      expect(s.err()).not.toMatch(/fetching Electron/);
       return;
     }
-    expect(s.err()).toMatch(/^deepbern: Electron cannot start: the Electron binary (was never downloaded|is missing)[^\n]*; starting web mode instead$/m);
-    expect(s.out() + s.err()).not.toMatch(/Downloading Electron/);
+    expect(s.err()).toMatch(/^deepbern: first start: fetching Electron [\d.]+ \(about 100 MB, once\) from http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(s.err()).toMatch(/^deepbern: Electron cannot start: download failed: ECONNREFUSED \(offline\? see docs\/release\.md, "Installing offline"\); starting web mode instead$/m);
+    expect(s.err().split('\n').filter((l) => l.includes('cannot start'))).toHaveLength(1);
     s.child.kill('SIGTERM');
     expect(await s.exited, s.err()).toBe(0);
   });

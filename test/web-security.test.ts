@@ -70,8 +70,25 @@ afterAll(async () => {
 });
 
 describe('authentication', () => {
+  it('issue 15 #9: opening the app without its token shows a page saying how to open it, not raw JSON naming a command', async () => {
+    for (const path of ['/', '/index.html', '/?token=wrong']) {
+      const r = await raw('GET', path, { accept: 'text/html,application/xhtml+xml' });
+      expect(r.status).toBe(401);
+      expect(String(r.headers['content-type'])).toMatch(/^text\/html/);
+      expect(r.body).toMatch(/link that was printed when the workbench started/);
+      expect(r.body).toMatch(/Desktop app/);
+      expect(r.body).not.toMatch(/deepbern serve|"error"/);
+      expect(r.body).not.toContain(token);
+    }
+    // The app's own calls still get the JSON error, without a command the user may never have run.
+    const j = await api('system.info', '{"args":[]}', {});
+    expect(JSON.parse(j.body).error).not.toMatch(/deepbern serve/);
+    expect((await raw('GET', '/assets/app.js')).headers['content-type']).toMatch(/json/);
+  });
+
   it('401 without a token, with a wrong one, and with a prefix of the right one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }];
+    for (const headers of cases) {
       const r = await api('system.info', '{"args":[]}', headers);
       expect(r.status).toBe(401);
       expect(JSON.parse(r.body).error).toMatch(/not authorised/);
@@ -210,12 +227,23 @@ describe('uploads', () => {
     const info = await h.call('datasets.import', { kind: 'csv', uploadId, labelColumn: 'label', title: 'tiny csv' });
     expect(info).toMatchObject({ kind: 'csv', title: 'tiny csv', inputDim: 2, rows: 40 });
     expect((await h.call('datasets.list')).map((d) => d.id)).toContain(info.id);
+    // Issue 15 #6: what the user reads names their file, never the server's temp folder or the hashed name.
+    const listed = (await h.call('datasets.list')).find((d) => d.id === info.id)!;
+    expect(listed.description).toBe('imported from my_data.csv');
     await h.waitForEvent((e) => e.type === 'dataset-import' && e.done && e.datasetId === info.id, 10_000);
     const again = await rejection(h.call('datasets.import', { kind: 'csv', uploadId }));
     expect(again.body.kind).toBe('not-found');
     await h.call('datasets.remove', info.id);
     expect((await h.call('datasets.list')).map((d) => d.id)).not.toContain(info.id);
     expect((await rejection(h.call('datasets.remove', 'synthetic-higgs'))).body.kind).toBe('bad-request');
+  });
+
+  it('issue 15 #6: an import error names the uploaded file by its own name, not the temp path', async () => {
+    const up = await raw('POST', '/upload?name=tiny.csv', auth(), 'label,a\n1,2\n0,3\n');
+    const { uploadId } = JSON.parse(up.body) as { uploadId: string };
+    const err = await rejection(h.call('datasets.import', { kind: 'csv', uploadId, labelColumn: 'label' }));
+    expect(err.body.error).toMatch(/^tiny\.csv: 2 data rows/);
+    expect(err.body.error).not.toMatch(/deepbern-uploads|[0-9a-f]{16}-tiny/);
   });
 
   it('413 for an upload over its limit', async () => {

@@ -1,10 +1,12 @@
 // `deepbern report | certificate | approx | paper run`: the paper pack (docs/paper.md).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import type { GradientCertificate } from '../../shared/paper.js';
+import { DEAD_READINGS, type DeadReading, type GradientCertificate } from '../../shared/paper.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
-import { APPROX_DEFAULTS, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
 import { renderApproxReport } from '../report/approx.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperReport } from '../report/paper-report.js';
@@ -75,15 +77,23 @@ export async function resolvePaperDataset(store: RunStore, text: string): Promis
   return { text: doc.toString(), note: `using the imported HIGGS dataset ${higgs[0]!.id} (${higgs[0]!.rows ?? '?'} rows)` };
 }
 
+function deadReadingFlag(v: string | undefined): DeadReading | undefined {
+  if (v === undefined) return undefined;
+  if (!(DEAD_READINGS as readonly string[]).includes(v)) throw new UserError(`--dead-reading must be one of ${DEAD_READINGS.join(', ')} (got "${v}")`);
+  return v as DeadReading;
+}
+
 export function registerPaper(program: Command): void {
   program
     .command('report <sweepId>')
     .description("a sweep's paper figures, final table and gradient certificates as one self-contained HTML file")
     .requiredOption('--out <file>', 'the HTML file to write')
     .option('--db <path>', 'SQLite store')
-    .action(async (sweepId: string, f: { out: string; db?: string }) => {
+    .option('--dead-reading <which>', `dead-neuron ratio in the figures: epoch (average over the training batches, the paper's) or eval (fixed evaluation batch); default epoch`)
+    .action(async (sweepId: string, f: { out: string; db?: string; deadReading?: string }) => {
+      const dead = deadReadingFlag(f.deadReading);
       await withStore(f.db, async (store) => {
-        const r = await buildPaperReport(store, sweepId);
+        const r = await buildPaperReport(store, sweepId, { dead });
         writeOut(f.out, r.html);
         const bad = r.certificates.filter((c) => !c.ok);
         process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
@@ -105,9 +115,9 @@ export function registerPaper(program: Command): void {
 
   program
     .command('approx')
-    .description('approximation-rate lab: max error vs depth per Bernstein degree, vs parameter-matched ReLU nets')
+    .description('approximation-rate lab: max error vs depth per Bernstein degree, vs parameter-matched ReLU nets and the degree-n^L polynomial floor')
     .requiredOption('--out <file>', 'the HTML file to write')
-    .option('--targets <ids>', `comma-separated targets (default ${APPROX_DEFAULTS.targets.join(',')})`)
+    .option('--targets <ids>', `comma-separated targets (default ${APPROX_DEFAULTS.targets.join(',')}; all: ${TARGET_FUNCTIONS.map((t) => t.id).join(',')})`)
     .option('--depths <list>', 'depths, e.g. 1..6 or 1,2,4 (default 1..6)')
     .option('--degrees <list>', 'Bernstein degrees (default 3,5,9)')
     .option('--width <n>', `hidden width of the Bernstein nets (default ${APPROX_DEFAULTS.width})`, numberFlag('--width'))
@@ -115,11 +125,26 @@ export function registerPaper(program: Command): void {
     .option('--lr <rate>', `initial learning rate (default ${APPROX_DEFAULTS.lr})`, numberFlag('--lr'))
     .option('--lr-final <rate>', `final learning rate, geometric decay (default ${APPROX_DEFAULTS.lrFinal})`, numberFlag('--lr-final'))
     .option('--grid <n>', `train grid points (default ${APPROX_DEFAULTS.gridPoints})`, numberFlag('--grid'))
+    .option('--reports <n>', `report points per fit, where the validation grid is measured (default ${APPROX_DEFAULTS.reports})`, numberFlag('--reports'))
+    .option('--bn <mode>', `batch norm in the Bernstein nets: affine | none (default ${APPROX_DEFAULTS.bn}; non-affine is not offered: on 1-D input it makes depth 1 a single degree-n polynomial)`)
+    .option('--select <how>', `weights the verdict scores: validation (best report point on the validation grid) | final (default ${APPROX_DEFAULTS.select})`)
     .option('--no-relu', 'skip the parameter-matched ReLU nets')
+    .option('--workers <n>', 'worker threads to train on, one fit each at a time (default: CPU cores; 0 = this thread)', numberFlag('--workers'))
+    .option('--show [tag]', 'train nothing: render a stored lab (its lab:<id> tag, default the latest) with today\'s verdicts')
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node')
     .option('--db <path>', 'SQLite store (the fits are stored as runs tagged approx-lab)')
     .option('--json', 'print the results as JSON too')
-    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; relu: boolean; backend?: string; db?: string; json?: boolean }) => {
+    .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; workers?: number; show?: string | boolean; backend?: string; db?: string; json?: boolean }) => {
+      if (f.show !== undefined) {
+        const tag = typeof f.show === 'string' ? f.show : undefined;
+        const stored = await withStore(f.db, (store) => loadApproxResults(store, tag));
+        if (stored.points.length === 0) throw new UserError(tag ? `no stored approximation lab has the tag ${tag}` : 'no approximation lab is stored in this database');
+        writeOut(f.out, renderApproxReport(stored));
+        for (const c of stored.cells) process.stderr.write(`${c.limitedBy}: ${c.text}\n`);
+        process.stderr.write(`wrote ${f.out} (stored lab ${stored.tag}${stored.legacy ? ', legacy: selected on the test grid, final fit shown' : ''})\n`);
+        if (f.json) printJson(stored);
+        return;
+      }
       const o: ApproxLabOptions = {
         ...APPROX_DEFAULTS,
         ...(f.targets ? { targets: f.targets.split(',').map((s) => s.trim()) } : {}),
@@ -130,17 +155,28 @@ export function registerPaper(program: Command): void {
         ...(f.lr !== undefined ? { lr: f.lr } : {}),
         ...(f.lrFinal !== undefined ? { lrFinal: f.lrFinal } : {}),
         ...(f.grid !== undefined ? { gridPoints: f.grid } : {}),
+        ...(f.reports !== undefined ? { reports: f.reports } : {}),
+        ...(f.bn !== undefined ? { bn: f.bn as ApproxLabOptions['bn'] } : {}),
+        ...(f.select !== undefined ? { select: f.select as ApproxLabOptions['select'] } : {}),
         relu: f.relu,
         backend: f.backend,
+        workers: f.workers ?? cpus().length,
       };
-      for (const t of o.targets) if (!/^fn:/.test(t)) throw new UserError(`--targets: ${t} is not a 1-D target (fn:smooth, fn:osc, fn:kink, fn:runge)`);
-      if (!Number.isInteger(o.steps) || o.steps < o.reports) throw new UserError(`--steps must be an integer ≥ ${o.reports}`);
+      if (!Number.isInteger(o.workers) || o.workers! < 0 || o.workers! > 64) throw new UserError(`--workers must be an integer 0..64 (got ${f.workers})`);
+      try {
+        checkApproxOptions(o);
+      } catch (e) {
+        throw new UserError(`deepbern approx: ${(e as Error).message}`);
+      }
       const r = await withStore(f.db, (store) =>
-        runApproxLab(store, o, (d) => process.stderr.write(`[${d.index}/${d.total}] ${d.point.target} ${d.point.family === 'bernstein' ? `Bern n=${d.point.degree}` : `ReLU w=${d.point.width}`} L=${d.point.depth}: max err ${fmt(d.point.maxErr)} (best ${fmt(d.point.bestMaxErr)}) ${d.point.seconds.toFixed(1)}s\n`),
-        ),
+        runApproxLab(store, o, (d) => {
+          const p = d.point;
+          process.stderr.write(`[${d.index}/${d.total}] ${p.target} ${p.family === 'bernstein' ? `Bern n=${p.degree}` : `ReLU w=${p.width}`} L=${p.depth}: test max err final ${fmt(p.final.maxErr)}, selected ${fmt(p.selected?.maxErr ?? null)} (report ${p.selected?.index ?? '—'}, val ${fmt(p.selected?.valMaxErr ?? null)}) ${p.seconds.toFixed(1)}s\n`);
+        }),
       );
       writeOut(f.out, renderApproxReport(r));
-      for (const v of r.verdicts) process.stderr.write(`${v.limitedBy}: ${v.text}\n`);
+      process.stderr.write(`verdict uses ${r.settings.select === 'validation' ? 'the validation-selected checkpoint' : 'the final fit'}\n`);
+      for (const c of r.cells) process.stderr.write(`${c.limitedBy}: ${c.text}\n`);
       process.stderr.write(`wrote ${f.out} (lab ${r.tag})\n`);
       if (f.json) printJson(r);
     });

@@ -13,7 +13,9 @@ export function epochLine(r: EpochReport, epochs: number): string {
   const m = r.metrics;
   const parts = [`epoch ${r.epoch}/${epochs}`, `train_loss ${fmt(m.train_loss)}`, `test_loss ${fmt(m.test_loss)}`];
   if (m.test_acc !== undefined) parts.push(`test_acc ${fmt(m.test_acc)}`);
-  parts.push(`dead ${fmt(m.dead_ratio)}`, `mag1 ${fmt(m.mag1)}`, `${fmt(m.epoch_time_s)}s`);
+  // Both dead readings (docs/metrics.md): the paper's epoch average over the training batches, the eval batch.
+  if (m.dead_ratio_epoch !== undefined) parts.push(`dead_epoch ${fmt(m.dead_ratio_epoch)}`);
+  parts.push(`dead_eval ${fmt(m.dead_ratio)}`, `mag1 ${fmt(m.mag1)}`, `${fmt(m.epoch_time_s)}s`);
   return parts.join('  ');
 }
 

@@ -53,6 +53,7 @@ export function registerRuns(program: Command): void {
         const layers = await store.layerMetrics(runId, f.json ? {} : { epoch: f.epoch ?? run.epochsDone });
         if (f.json) return printJson({ run, epochs, layers });
         process.stdout.write(`run ${run.id}  ${termText(run.name)}  [${run.status}]  backend ${run.backend ?? '–'}  params ${run.paramCount ?? '–'}\n`);
+        process.stdout.write(`init ${run.spec.init}  batch norm ${run.spec.batchNorm ? (run.spec.bnAffine ? 'affine' : 'on (no affine)') : 'off'}\n`);
         process.stdout.write(`spec ${JSON.stringify(run.spec)}\n`);
         if (run.error) process.stdout.write(`error: ${termText(run.error)}\n`);
         const present = EPOCH_METRICS.filter((m) => epochs.some((e) => e.metrics[m] !== undefined));

@@ -2,9 +2,12 @@
 // where Electron cannot run). Both are thin: the service does the work, the transports carry it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { BackendPref } from '../../workers/engine/backend.js';
+import { downloadSource, fetchElectronBinary, type FetchProgress } from '../electron/fetch-binary.js';
+import { launchElectron } from '../electron/launch.js';
 import { locateElectron } from '../electron/locate.js';
 import { defaultDbPath } from '../store/paths.js';
 import { isLoopbackHost } from '../transports/http-security.js';
@@ -90,27 +93,86 @@ export async function serve(f: ServeFlags): Promise<void> {
   if (f.open) openBrowser(server.openUrl);
 }
 
-async function start(f: { db?: string; workers?: number; backend?: string; open: boolean }): Promise<void> {
+export interface StartDeps {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  /** The `electron` package folder (default: the installed one). */
+  electronPkgDir?: string;
+  /** The app folder Electron launches (default: this install's package root). */
+  appDir?: string;
+  stderr?: NodeJS.WritableStream;
+  /** Web mode when Electron cannot start (default: `serve` on loopback). */
+  webMode?: () => Promise<void>;
+}
+
+export type StartOutcome = { mode: 'electron'; code: number } | { mode: 'web'; reason: string };
+
+/** Download progress on one line: redrawn in a terminal, every 25% otherwise (logs, CI). */
+function progressLine(err: NodeJS.WritableStream & { isTTY?: boolean }) {
+  let lastQuarter = -1;
+  const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+  return {
+    update({ transferred, total }: FetchProgress) {
+      const pct = total ? Math.floor((transferred / total) * 100) : null;
+      const text = `deepbern: downloading Electron… ${mb(transferred)}${total ? ` of ${mb(total)} (${pct}%)` : ''}`;
+      if (err.isTTY) err.write(`\r${text}`);
+      else if (pct !== null && Math.floor(pct / 25) > lastQuarter) {
+        lastQuarter = Math.floor(pct / 25);
+        err.write(`${text}\n`);
+      }
+    },
+    end() {
+      if (err.isTTY) err.write('\n');
+    },
+  };
+}
+
+/**
+ * `deepbern start`: the Electron app. Fetches Electron's binary on first use (as `npx electron` would, with
+ * progress, honouring ELECTRON_MIRROR and the cache), launches the package folder, and falls back to web mode
+ * with a one-line reason when there is no display, the fetch fails, the build is incomplete or Electron dies
+ * at launch.
+ */
+export async function startDesktop(f: { db?: string; workers?: number; backend?: string; open: boolean }, deps: StartDeps = {}): Promise<StartOutcome> {
   checkFlags(f);
-  const electron = locateElectron();
-  const mainJs = fileURLToPath(new URL('../electron/main.js', import.meta.url));
-  if (!electron.ok || !existsSync(mainJs)) {
-    const reason = electron.ok ? `the compiled Electron main is missing (${mainJs}; run npm run build)` : electron.reason;
-    process.stderr.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
-    return serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true });
+  const env = deps.env ?? process.env;
+  const err = deps.stderr ?? process.stderr;
+  // The package root: beside dist/ (compiled: dist/src-main/cli/serve.js; from source: src-main/cli/serve.ts).
+  const appDir = deps.appDir ?? fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
+  const fallback = async (reason: string): Promise<StartOutcome> => {
+    err.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
+    await (deps.webMode ?? (() => serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true })))();
+    return { mode: 'web', reason };
+  };
+  const mainJs = join(appDir, 'dist', 'src-main', 'electron', 'main.js');
+  const indexHtml = join(appDir, 'dist', 'renderer', 'index.html');
+  if (!existsSync(mainJs)) return fallback(`the compiled Electron main is missing (${mainJs}; run npm run build)`);
+  if (!existsSync(indexHtml)) return fallback(`the renderer is not built (${indexHtml}; run npm run build)`);
+
+  let electron = locateElectron(env, deps.platform, deps.electronPkgDir);
+  if (!electron.ok && electron.fetch) {
+    const pkg = electron.fetch;
+    err.write(`deepbern: first start: fetching Electron ${pkg.version} (about 100 MB, once) from ${downloadSource(env)}\n`);
+    const bar = progressLine(err);
+    const got = await fetchElectronBinary(pkg, { env, onProgress: (p) => bar.update(p) });
+    bar.end();
+    if (!got.ok) return fallback(`${got.reason} (offline? see docs/release.md, "Installing offline")`);
+    err.write(`deepbern: Electron ${pkg.version} is installed${got.fromCache ? ' (from the download cache)' : ''}\n`);
+    electron = locateElectron(env, deps.platform, deps.electronPkgDir);
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, DEEPBERN_DB: f.db ?? defaultDbPath() };
-  if (f.workers !== undefined) env.DEEPBERN_WORKERS = String(f.workers);
-  if (f.backend !== undefined) env.DEEPBERN_BACKEND = f.backend;
-  delete env.ELECTRON_RUN_AS_NODE; // set by some shells/IDEs: it would make the binary a plain Node
-  const child = spawn(electron.binary, [mainJs], { stdio: 'inherit', env });
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      process.exitCode = code ?? (signal ? 1 : 0);
-      resolve();
-    });
-  });
+  if (!electron.ok) return fallback(electron.reason);
+
+  const childEnv: NodeJS.ProcessEnv = { ...env, DEEPBERN_DB: f.db ?? defaultDbPath() };
+  if (f.workers !== undefined) childEnv.DEEPBERN_WORKERS = String(f.workers);
+  if (f.backend !== undefined) childEnv.DEEPBERN_BACKEND = f.backend;
+  const run = await launchElectron({ binary: electron.binary, appDir, env: childEnv, stderr: err });
+  if (!run.launched) return fallback(run.reason);
+  return { mode: 'electron', code: run.code };
+}
+
+async function start(f: { db?: string; workers?: number; backend?: string; open: boolean }): Promise<void> {
+  const r = await startDesktop(f);
+  if (r.mode === 'electron') process.exitCode = r.code;
 }
 
 export function registerServe(program: Command): void {
@@ -132,9 +194,9 @@ export function registerServe(program: Command): void {
 
   program
     .command('start')
-    .description('the desktop app (Electron); where Electron cannot start, web mode instead')
+    .description('the desktop app (Electron; its binary is fetched on first start); where Electron cannot start, web mode instead')
     .option('--db <path>', 'SQLite store (default: per-user data dir)')
-    .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
+    .option('--workers <n>', 'parallel runs (default: CPU cores − 1, one stays with the window)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'web-mode fallback: do not open a browser')
     .action((f: { db?: string; workers?: number; backend?: string; open: boolean }) => start(f));

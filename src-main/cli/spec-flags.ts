@@ -2,13 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import YAML from 'yaml';
-import { ACTIVATIONS, parseSpec, type NetworkSpec } from '../../shared/spec.js';
+import { ACTIVATIONS, INIT_SCHEMES, parseSpec, type NetworkSpec } from '../../shared/spec.js';
 import { numberFlag, UserError } from './errors.js';
 
 export function addSpecOptions(cmd: Command): Command {
   return cmd
     .option('--spec <file>', 'a JSON/YAML network spec file; flags override its fields')
-    .option('--dataset <id>', 'synthetic-higgs | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | an imported dataset id')
+    .option('--dataset <id>', 'synthetic-higgs | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id')
     .option('--rows <n>', 'rows to use (train + test)', numberFlag('--rows'))
     .option('--test-fraction <f>', 'fraction held out for test (default 0.2)', numberFlag('--test-fraction'))
     .option('--depth <n>', 'hidden layers', numberFlag('--depth'))
@@ -20,7 +20,10 @@ export function addSpecOptions(cmd: Command): Command {
     .option('--alpha <α>', 'leaky ReLU slope (default 0.01)', numberFlag('--alpha'))
     .option('--batch-norm', 'batch norm before each activation (default: on for bernstein)')
     .option('--no-batch-norm', 'no batch norm')
+    .option('--bn-affine', 'batch norm with learnable scale γ and shift β (PyTorch affine=True; default off)')
+    .option('--no-bn-affine', 'batch norm without scale and shift')
     .option('--residual', 'identity skips around hidden blocks')
+    .addOption(new Option('--init <scheme>', 'weight/bias initialisation, docs/init.md (default: he_normal for relu/leaky_relu/gelu, lecun_normal for selu/bernstein)').choices([...INIT_SCHEMES]))
     .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
     .option('--lr <rate>', 'learning rate (default 0.001)', numberFlag('--lr'))
     .option('--batch-size <n>', 'mini-batch size (default 256)', numberFlag('--batch-size'))
@@ -43,7 +46,9 @@ export interface SpecFlags {
   bounds?: string;
   alpha?: number;
   batchNorm?: boolean;
+  bnAffine?: boolean;
   residual?: boolean;
+  init?: string;
   optimizer?: string;
   lr?: number;
   batchSize?: number;
@@ -85,7 +90,9 @@ export function specFromFlags(f: SpecFlags): NetworkSpec {
   set('eps', f.eps);
   set('alpha', f.alpha);
   set('batchNorm', f.batchNorm);
+  set('bnAffine', f.bnAffine);
   set('residual', f.residual);
+  set('init', f.init);
   set('optimizer', f.optimizer);
   set('lr', f.lr);
   set('batchSize', f.batchSize);

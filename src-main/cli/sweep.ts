@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { sweepInsights } from '../report/sweep-insights.js';
 import { activationLabel } from '../../shared/spec.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
@@ -136,10 +137,13 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((file: string, f: Common) => {
       const plan = planSweep(parseSweepText(readText(file)));
-      if (f.json) return printJson({ name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })) });
+      if (f.json) return printJson({ name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })) });
+      if (plan.sequential) {
+        process.stdout.write(`method bayes: up to ${plan.total} runs, each proposed from the finished ones (TPE); the first run:\n`);
+      }
       const keys = [...new Set(plan.runs.flatMap((r) => Object.keys(r.params)))];
       printTable(['#', 'label', ...keys], plan.runs.map((r) => [r.index + 1, activationLabel(r.spec), ...keys.map((k) => r.params[k])]));
-      process.stdout.write(`${plan.runs.length} runs${plan.total > plan.runs.length ? ` (of ${plan.total}; run_cap)` : ''}\n`);
+      if (!plan.sequential) process.stdout.write(`${plan.runs.length} runs${plan.total > plan.runs.length ? ` (of ${plan.total}; run_cap)` : ''}\n`);
     });
 
   sweep
@@ -213,7 +217,8 @@ export function registerSweep(program: Command): void {
     .description('a sweep\'s runs ranked by its metric')
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
-    .action(async (sweepId: string, f: Common) => {
+    .option('--importance', 'also: which swept parameters explain the metric (random-forest permutation importance)')
+    .action(async (sweepId: string, f: Common & { importance?: boolean }) => {
       const store = await openStore(f.db, { readOnly: true });
       try {
         const s = await store.getSweep(sweepId);
@@ -222,9 +227,15 @@ export function registerSweep(program: Command): void {
         const ranked = [];
         for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric) });
         ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
-        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })) });
+        const importance = f.importance ? (await sweepInsights(store, sweepId)).importance : undefined;
+        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })), importance });
         process.stdout.write(`sweep ${s.id}  ${termText(s.name)}  [${s.status}]  ranked by ${metric} (${goal})\n`);
         printTable(['rank', 'run', 'name', 'status', 'epochs', metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, x.value]));
+        if (importance) {
+          process.stdout.write(`\nparameter importance for ${metric} (${importance.method}; ${importance.runs} runs)\n`);
+          if (importance.reason) process.stdout.write(`  not computed: ${importance.reason}\n`);
+          else printTable(['parameter', 'importance'], importance.params.map((p) => [p.param, p.importance.toFixed(3)]));
+        }
       } finally {
         await store.close();
       }

@@ -34,7 +34,7 @@ export function registerTrain(program: Command): void {
       const name = flags.name ?? activationLabel(spec);
       const runId = await store.createRun({ spec, name, epochsTotal: spec.epochs });
       const label = flags.json ? runId : `${runId}`;
-      if (!flags.json) process.stderr.write(`run ${runId}  ${termText(name)}  ${spec.dataset} depth ${spec.depth} width ${spec.width}\n`);
+      if (!flags.json) process.stderr.write(`run ${runId}  ${termText(name)}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
       const progress = createProgress({ json: flags.json === true, label });
       const abort = new AbortController();
       const onSigint = () => abort.abort();

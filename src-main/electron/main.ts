@@ -1,107 +1,198 @@
-// The Electron shell (thin): one window over the renderer build, the service in this main process, and the
-// IPC adapter between them. Everything the window may do is in window.ts; everything the app does is the
-// service's. Started by `deepbern start` (which checks that Electron can run at all) or a packaged build.
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+// The Electron shell (thin): one window over the renderer build (served from app://deepbern), the service in
+// this main process, and the IPC adapter between them. Every policy is a tested function elsewhere:
+// window.ts (options, navigation, permissions, menu, pool size), app-protocol.ts (the scheme), shutdown.ts
+// (bounded quit), transports/ipc.ts (the calls). Started by `deepbern start` or a packaged build.
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MessageBoxOptions, type OpenDialogOptions } from 'electron';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendPref } from '../../workers/engine/backend.js';
+import { probeBackendInWorker } from '../scheduler/backend-probe.js';
 import { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { registerIpc } from '../transports/ipc.js';
+import { createAppHandler } from './app-protocol.js';
+import { READY_FILE_ENV } from './launch.js';
 // Type-only: keeps the preload in this program, so tsc emits it (as CommonJS, preload.cjs) beside main.js.
 import type { Api } from './preload.cjs';
-import { allowNavigation, APP_CSP, isAppPage, windowOptions } from './window.js';
+import { closeWithin, exitCodeFor, QUIT_TIMEOUT_MS } from './shutdown.js';
+import {
+  allowNavigation,
+  allowPermission,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  APP_URL,
+  appMenu,
+  desktopWorkers,
+  isAppPage,
+  LOADING_URL,
+  windowOptions,
+} from './window.js';
 
 export type { Api };
 
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const INDEX_HTML = fileURLToPath(new URL('../../renderer/index.html', import.meta.url));
+const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
 function envWorkers(): number | undefined {
   const n = Number(process.env.DEEPBERN_WORKERS);
   return Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
+/** Tells `deepbern start` the window is up, so a later failure is not mistaken for a launch failure. */
+function reportReady(): void {
+  const file = process.env[READY_FILE_ENV];
+  if (!file) return;
+  try {
+    writeFileSync(file, String(process.pid));
+  } catch {
+    // the launcher only loses the distinction between "died at launch" and "failed later"
+  }
+}
+
+// Before `ready`: the scheme must be privileged (a secure, standard origin) when the first window asks.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
-    // One writer per store: a second instance would run the same queue twice.
-    app.quit();
+    // One app per user: a second instance would run the same queue twice. The first one shows itself (below).
+    process.stderr.write('DeepBern Workbench is already running: its window was brought to the front\n');
+    app.exit(0);
     return;
   }
   await app.whenReady();
 
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, done) => done(false));
-  session.defaultSession.webRequest.onHeadersReceived((details, done) => {
-    done({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } });
-  });
+  const packaged = app.isPackaged;
+  const menu = appMenu(process.platform, packaged);
+  if (menu !== 'default') Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu as Electron.MenuItemConstructorOptions[]) : null);
 
-  const service = await WorkbenchService.start({
-    dbPath: defaultDbPath(),
-    transport: 'electron',
-    workers: envWorkers(),
-    backend: (process.env.DEEPBERN_BACKEND as BackendPref | undefined) || undefined,
-    resumeOnStart: true,
-  });
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, permission, done, details) => done(allowPermission(permission, details.requestingUrl)));
+  ses.setPermissionCheckHandler((_wc, permission, origin) => allowPermission(permission, origin));
+  protocol.handle(APP_SCHEME, createAppHandler(RENDERER_DIR));
 
   let win: BrowserWindow | null = null;
-  const unregister = registerIpc(ipcMain, service, {
-    isTrustedSender: (e) => !!e.senderFrame && isAppPage(e.senderFrame.url, INDEX_HTML),
-    targets: () => (win && !win.isDestroyed() ? [win.webContents] : []),
-    pickFile: async (o) => {
-      if (o?.directory) {
-        const d = await dialog.showOpenDialog({ title: 'Import an MNIST-style IDX folder (train/t10k images and labels)', properties: ['openDirectory'] });
-        return d.canceled ? null : (d.filePaths[0] ?? null);
-      }
-      const r = await dialog.showOpenDialog({
-        title: 'Import a dataset',
-        properties: ['openFile'],
-        filters: [
-          { name: 'CSV (optionally gzip)', extensions: ['csv', 'gz'] },
-          { name: 'All files', extensions: ['*'] },
-        ],
-      });
-      return r.canceled ? null : (r.filePaths[0] ?? null);
-    },
-  });
+  let service: WorkbenchService | null = null;
+  let quitting = false;
+  // eslint-disable-next-line prefer-const -- set once the IPC bridge is registered; the quit handler reads it before that
+  let unregister: (() => void) | undefined;
 
-  const createWindow = () => {
-    win = new BrowserWindow(windowOptions(PRELOAD));
+  const parentOf = () => (win && !win.isDestroyed() ? win : null);
+  const messageBox = (o: MessageBoxOptions) => {
+    const parent = parentOf();
+    return parent ? dialog.showMessageBox(parent, o) : dialog.showMessageBox(o);
+  };
+  const openDialog = async (o: OpenDialogOptions) => {
+    const parent = parentOf();
+    const r = await (parent ? dialog.showOpenDialog(parent, o) : dialog.showOpenDialog(o));
+    return r.canceled ? null : (r.filePaths[0] ?? null);
+  };
+  const fatal = (title: string, e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`DeepBern Workbench: ${title}: ${msg}\n`);
+    dialog.showErrorBox(title, msg);
+    app.exit(1);
+  };
+
+  const load = (url: string) => {
+    // A failed load must be seen: the window would stay on its background colour otherwise.
+    win?.loadURL(url).catch((e: unknown) => fatal(`DeepBern Workbench could not load ${url}`, e));
+  };
+
+  const createWindow = (url: string) => {
+    win = new BrowserWindow(windowOptions(PRELOAD, { devTools: !packaged }));
     const wc = win.webContents;
-    wc.on('will-navigate', (e, url) => {
-      if (!allowNavigation(url, INDEX_HTML)) e.preventDefault();
+    wc.on('will-navigate', (e) => {
+      if (!allowNavigation(e.url)) e.preventDefault();
     });
-    wc.on('will-redirect', (e, url) => {
-      if (!allowNavigation(url, INDEX_HTML)) e.preventDefault();
+    wc.on('will-redirect', (e) => {
+      if (!allowNavigation(e.url)) e.preventDefault();
     });
     wc.on('will-attach-webview', (e) => e.preventDefault());
-    wc.setWindowOpenHandler(({ url }) => {
-      // External documentation links open in the user's browser, never inside the app.
-      if (/^https:\/\//.test(url)) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
-    win.once('ready-to-show', () => win?.show());
+    // The app opens no windows and links nowhere outside itself.
+    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+    wc.once('did-finish-load', reportReady);
     win.on('closed', () => (win = null));
-    void win.loadFile(INDEX_HTML);
+    load(url);
   };
-  createWindow();
+
+  // The window first, on the loading page: the backend probe, the store and resuming sweeps take seconds.
+  createWindow(LOADING_URL);
 
   app.on('second-instance', () => {
-    if (win?.isMinimized()) win.restore();
-    win?.focus();
+    if (quitting) {
+      // The relaunch exits; say why here, where the user is looking.
+      void messageBox({
+        type: 'info',
+        title: 'DeepBern Workbench',
+        message: 'DeepBern Workbench is still shutting down',
+        detail: `Running batches are finishing and the store is closing (at most ${QUIT_TIMEOUT_MS / 1000} s). Start it again in a moment.`,
+      });
+      return;
+    }
+    if (!win) createWindow(service ? APP_URL : LOADING_URL);
+    else {
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+    }
   });
   app.on('activate', () => {
-    if (!win) createWindow();
+    if (!win && !quitting) createWindow(service ? APP_URL : LOADING_URL);
   });
   app.on('window-all-closed', () => app.quit());
 
-  let quitting = false;
   app.on('before-quit', (e) => {
     if (quitting) return;
     quitting = true;
     e.preventDefault();
-    // Stop training cleanly (finished epochs are stored; sweeps resume next start) before the DB closes.
-    unregister();
-    void service.close().finally(() => app.exit(0));
+    const s = service;
+    if (!s) return app.exit(0); // still starting: nothing runs yet, and SQLite keeps whatever was committed
+    unregister?.();
+    win?.setTitle('DeepBern Workbench — stopping runs…');
+    // Stop training cleanly (finished epochs are stored; sweeps resume next start), but never hang invisibly.
+    void closeWithin(() => s.close()).then((r) => {
+      if (!r.ok) process.stderr.write(`DeepBern Workbench: ${r.reason}\n`);
+      app.exit(exitCodeFor(r));
+    });
   });
+
+  // CALL POINT — one writer per database (issue 12 item 9, owned by the run-leases work): the exclusive lock
+  // beside workbench.db is taken here, before the store opens; when it is held (another app, `deepbern serve`,
+  // a CLI sweep), fatal() shows its one-line reason in a dialog and the app exits 1. If the lock is taken
+  // inside WorkbenchService.start / RunStore.open instead, nothing is needed here: the catch below shows it.
+  // Until then the single-instance lock above (per user-data folder) is the only guard.
+  const dbPath = process.env.DEEPBERN_DB || defaultDbPath();
+  try {
+    service = await WorkbenchService.start({
+      dbPath,
+      transport: 'electron',
+      workers: envWorkers() ?? desktopWorkers(),
+      backend: (process.env.DEEPBERN_BACKEND as BackendPref | undefined) || undefined,
+      // In a worker thread: a native tfjs addon must never load into (and crash) the Electron main process.
+      probeBackend: probeBackendInWorker,
+      resumeOnStart: true,
+    });
+  } catch (e) {
+    return fatal('DeepBern Workbench could not start', e);
+  }
+  const running = service;
+  unregister = registerIpc(ipcMain, running, {
+    isTrustedSender: (e) => !!e.senderFrame && isAppPage(e.senderFrame.url),
+    targets: () => (win && !win.isDestroyed() ? [win.webContents] : []),
+    pickFile: (o) =>
+      o?.directory
+        ? openDialog({ title: 'Import an MNIST-style IDX folder (train/t10k images and labels)', properties: ['openDirectory'] })
+        : openDialog({
+            title: 'Import a dataset',
+            properties: ['openFile'],
+            filters: [
+              { name: 'CSV (optionally gzip)', extensions: ['csv', 'gz'] },
+              { name: 'All files', extensions: ['*'] },
+            ],
+          }),
+  });
+  if (win) load(APP_URL);
+  else createWindow(APP_URL);
 }
 
 main().catch((e: unknown) => {

@@ -2,12 +2,13 @@
 // Sandboxed preloads are CommonJS and may require only 'electron' (and a few Node built-ins), so this file
 // imports nothing else at runtime: the method list and channel names are repeated here, and
 // test/electron-preload.test.ts checks them against shared/api.ts and src-main/transports/ipc.ts.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { ApiErrorBody, WorkbenchApi, WorkbenchEvent } from '../../shared/api.js';
 
 const CALL = 'deepbern:call';
 const EVENT = 'deepbern:event';
 const PICK_FILE = 'deepbern:pick-file';
+const DROPPED_PATH = 'deepbern:dropped-path';
 // Typed by the shared constant's literal type, so the two cannot drift apart (type-only import: nothing loads).
 const BRIDGE_ERROR_PREFIX: typeof import('../../shared/protocol.js').BRIDGE_ERROR_PREFIX = 'deepbern-error:';
 
@@ -25,10 +26,14 @@ export const METHODS = [
   'sweeps.get',
   'sweeps.cancel',
   'sweeps.resume',
+  'sweeps.insights',
   'runs.list',
   'runs.get',
   'runs.cancel',
   'runs.delete',
+  'runs.getMany',
+  'store.space',
+  'store.compact',
   'runs.setTags',
   'metrics.series',
   'metrics.layerGrid',
@@ -40,6 +45,9 @@ export const METHODS = [
   'paper.reportHtml',
   'paper.examples',
   'paper.approxRun',
+  'views.list',
+  'views.save',
+  'views.remove',
   'settings.get',
   'settings.set',
   'remote.workers',
@@ -76,6 +84,16 @@ const api = {
   /** The native open-file dialog (`directory: true`: a folder); the chosen path becomes importable. Null when cancelled. */
   pickFile(opts?: { directory?: boolean }): Promise<string | null> {
     return unwrap((opts?.directory ? ipcRenderer.invoke(PICK_FILE, { directory: true }) : ipcRenderer.invoke(PICK_FILE)) as Promise<Reply>) as Promise<string | null>;
+  },
+  /**
+   * A File from a drop (or file input): its path on disk, granted for import by the main process (as a dialog
+   * pick is); `folder: true` grants its folder instead. Null when the File has no path (e.g. made by the page).
+   */
+  async droppedPath(file: File, opts?: { folder?: boolean }): Promise<string | null> {
+    const path = webUtils.getPathForFile(file);
+    if (!path) return null;
+    const reply = (opts?.folder ? ipcRenderer.invoke(DROPPED_PATH, path, { folder: true }) : ipcRenderer.invoke(DROPPED_PATH, path)) as Promise<Reply>;
+    return unwrap(reply) as Promise<string>;
   },
 };
 

@@ -32,8 +32,8 @@ export interface ChartResult {
 }
 
 export function lineChart(o: LineChartOptions): ChartResult {
-  const width = o.width ?? 760;
-  const height = o.height ?? 380;
+  const width = o.width ?? 880;
+  const height = o.height ?? (o.logY ? 480 : 400);
   const floor = o.floor ?? 1e-12;
   let clamped = 0;
   const y = (v: number | null): number | null => {
@@ -105,6 +105,8 @@ export function lineChart(o: LineChartOptions): ChartResult {
         nameGap: 54,
         axisLabel: { formatter: (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4) || v === 0 ? String(Number(v.toPrecision(3))) : v.toExponential(0) },
         scale: !o.logY,
+        // A tick at every decade, so a reader can place δ̄ and the data against labelled powers of ten.
+        ...(o.logY ? { interval: 1, minorTick: { show: true }, splitLine: { show: true } } : {}),
         ...yRange,
       },
       series,

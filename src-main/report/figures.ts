@@ -2,17 +2,36 @@
 // The HTML report renders it; the app gets the same object through `paper.figures` (shared/api.ts).
 import type { RunSummary } from '../../shared/api.js';
 import type { LayerMetric } from '../../shared/metrics.js';
-import { summarizeCertificate, type DataSourceInfo, type FigureSeries, type FinalRow, type PaperFigures, type ReferenceLine } from '../../shared/paper.js';
+import {
+  DEAD_READING_METRIC, DEAD_READINGS, summarizeCertificate, type DataSourceInfo, type DeadReading, type FigureSeries, type FinalRow, type InitFigure,
+  type PaperFigures, type ReferenceLine,
+} from '../../shared/paper.js';
 import { deltaBar } from '../../shared/theory.js';
 import type { RunStore } from '../store/run-store.js';
 import { buildCertificate } from './certificate.js';
 
-/** Labels stay the paper's; depth / seed are appended only when the sweep varies them. */
-function seriesLabels(runs: RunSummary[], seeds: Map<string, number>): Map<string, string> {
+/**
+ * Whether the sweep varies `init` as an experimental choice: some activation label runs under two or more
+ * schemes. (Each activation's default scheme differs — He for ReLU, LeCun for SELU — which is not a variation.)
+ */
+function initVaries(runs: RunSummary[], inits: Map<string, string>): boolean {
+  const byLabel = new Map<string, Set<string>>();
+  for (const r of runs) byLabel.set(r.label, (byLabel.get(r.label) ?? new Set()).add(inits.get(r.id)!));
+  return [...byLabel.values()].some((s) => s.size > 1);
+}
+
+/** Labels stay the paper's; depth / seed / init are appended only when the sweep varies them. */
+function seriesLabels(runs: RunSummary[], seeds: Map<string, number>, inits: Map<string, string>, withInit = true): Map<string, string> {
   const depths = new Set(runs.map((r) => r.depth));
   const seedSet = new Set(runs.map((r) => seeds.get(r.id)));
-  return new Map(runs.map((r) => [r.id, `${r.label}${depths.size > 1 ? ` d${r.depth}` : ''}${seedSet.size > 1 ? ` s${seeds.get(r.id)}` : ''}`]));
+  const addInit = withInit && initVaries(runs, inits);
+  return new Map(runs.map((r) => [
+    r.id,
+    `${r.label}${depths.size > 1 ? ` d${r.depth}` : ''}${seedSet.size > 1 ? ` s${seeds.get(r.id)}` : ''}${addInit ? ` ${inits.get(r.id)}` : ''}`,
+  ]));
 }
+
+const byReading = <T>(f: (r: DeadReading) => T): Record<DeadReading, T> => ({ epoch: f('epoch'), eval: f('eval') });
 
 /** The hidden layers figure 1 shows: first, middle and last (deduplicated for shallow nets). */
 export function shownLayers(depth: number): number[] {
@@ -53,7 +72,8 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
   const specs = new Map<string, Awaited<ReturnType<RunStore['getRun']>>['spec']>();
   for (const r of runs) specs.set(r.id, (await store.getRun(r.id)).spec);
   const seeds = new Map(runs.map((r) => [r.id, specs.get(r.id)!.seed]));
-  const labels = seriesLabels(runs, seeds);
+  const inits = new Map(runs.map((r) => [r.id, specs.get(r.id)!.init]));
+  const labels = seriesLabels(runs, seeds, inits);
   const withData = runs.filter((r) => r.epochsDone > 0);
   const ids = withData.map((r) => r.id);
   const isBern = (r: RunSummary) => r.activation === 'bernstein';
@@ -65,11 +85,11 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
 
   const profile = async (metric: LayerMetric): Promise<Record<string, { layer: number; value: number }[]>> => (ids.length ? store.layerProfile(ids, metric) : {});
   const minProfile = await profile('min_dsigma');
-  const deadProfile = await profile('dead_ratio');
+  const deadProfile = { epoch: await profile(DEAD_READING_METRIC.epoch), eval: await profile(DEAD_READING_METRIC.eval) };
 
   const minDsigmaVsEpoch: PaperFigures['minDsigmaVsEpoch'] = layersShown.map((layer) => ({ layer, series: [] }));
   const mag1VsEpoch: FigureSeries[] = [];
-  const deadVsEpoch: FigureSeries[] = [];
+  const deadVsEpoch: Record<DeadReading, FigureSeries[]> = { epoch: [], eval: [] };
   const finalTable: FinalRow[] = [];
   for (const r of withData) {
     const grid = await store.layerGrid(r.id, 'min_dsigma');
@@ -79,18 +99,25 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
       const li = grid.layers.indexOf(layer);
       panel.series.push(series(r, grid.epochs.map((e, ei) => [e, li < 0 ? null : grid.values[li]![ei] ?? null])));
     }
-    const [mag, dead] = await store.epochSeries(r.id, ['mag1', 'dead_ratio']);
+    const [mag, deadEpoch, deadEval] = await store.epochSeries(r.id, ['mag1', DEAD_READING_METRIC.epoch, DEAD_READING_METRIC.eval]);
     mag1VsEpoch.push(series(r, mag!.epochs.map((e, i) => [e, fin(mag!.values[i]!)])));
-    deadVsEpoch.push(series(r, dead!.epochs.map((e, i) => [e, fin(dead!.values[i]!)])));
+    // A run from before the epoch average has no such values: no series rather than a line of nulls.
+    for (const [reading, s] of [['epoch', deadEpoch!], ['eval', deadEval!]] as const) {
+      if (s.values.some((v) => v !== null && Number.isFinite(v))) deadVsEpoch[reading].push(series(r, s.epochs.map((e, i) => [e, fin(s.values[i]!)])));
+    }
   }
   const minDsigmaVsLayer = withData.map((r) => series(r, (minProfile[r.id] ?? []).map((p) => [p.layer, fin(p.value)])));
-  const deadVsLayer = withData.map((r) => series(r, (deadProfile[r.id] ?? []).map((p) => [p.layer, fin(p.value)])));
+  const deadVsLayer = byReading((k) => withData.filter((r) => (deadProfile[k][r.id] ?? []).length > 0).map((r) => series(r, deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)]))));
+  const deadReadings = DEAD_READINGS.filter((k) => deadVsLayer[k].length > 0);
 
   for (const r of runs) {
-    const dead = deadProfile[r.id] ?? [];
+    const final = r.epochsDone > 0
+      ? { epoch: await store.finalMetric(r.id, DEAD_READING_METRIC.epoch), eval: await store.finalMetric(r.id, DEAD_READING_METRIC.eval) }
+      : { epoch: null, eval: null };
     finalTable.push({
       runId: r.id,
       label: labels.get(r.id)!,
+      init: inits.get(r.id)!,
       depth: r.depth,
       width: r.width,
       status: r.status,
@@ -98,9 +125,26 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
       testAcc: r.final.test_acc,
       testLoss: r.final.test_loss,
       trainLoss: r.final.train_loss,
-      deadRatio: r.epochsDone > 0 ? await store.finalMetric(r.id, 'dead_ratio') : null,
-      deadLast: dead.find((p) => p.layer === r.depth)?.value ?? null,
+      deadRatio: final,
+      deadLast: byReading((k) => (deadProfile[k][r.id] ?? []).find((p) => p.layer === r.depth)?.value ?? null),
+      bnAffine: specs.get(r.id)!.batchNorm && specs.get(r.id)!.bnAffine,
     });
+  }
+
+  // The initialisation figure: one panel per scheme, series labelled without the init (colours match across panels).
+  let initFigure: InitFigure | null = null;
+  const initList = [...new Set(runs.map((r) => inits.get(r.id)!))];
+  if (initVaries(runs, inits)) {
+    const plain = seriesLabels(runs, seeds, inits, false);
+    const panelSeries = (init: string, k: DeadReading) =>
+      withData.filter((r) => inits.get(r.id) === init && (deadProfile[k][r.id] ?? []).length > 0).map((r) => ({
+        label: plain.get(r.id)!, runId: r.id, bernstein: isBern(r), points: deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)] as [number, number | null]),
+      }));
+    initFigure = {
+      inits: initList,
+      panels: initList.map((init) => ({ init, deadVsLayer: byReading((k) => panelSeries(init, k)) })),
+      rows: finalTable.map((row) => ({ ...row, label: plain.get(row.runId)! })),
+    };
   }
 
   const deltaBars: ReferenceLine[] = [];
@@ -123,7 +167,9 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
     minDsigmaVsLayer,
     deadVsLayer,
     mag1VsEpoch,
+    deadReadings,
     deadVsEpoch,
+    initFigure,
     deltaBars,
     finalTable,
     certificates,

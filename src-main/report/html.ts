@@ -27,7 +27,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 6px}
 figure{margin:12px 0;padding:8px;border:1px solid #e3e3e3;border-radius:6px;background:#fff}
-figcaption{font-size:12.5px;color:#444;margin-top:4px}
+figure svg{max-width:100%;height:auto} figcaption{font-size:12.5px;color:#444;margin-top:4px}
 table{border-collapse:collapse;font-size:12.5px;margin:8px 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right} th{background:#f4f4f6} td:first-child,th:first-child{text-align:left}
 tr.bad td{background:#ffe3e3;color:#8b0000;font-weight:600} tr.warn td{background:#fff4d6}

@@ -1,6 +1,6 @@
 // `deepbern report`: one sweep's paper figures, final table, data source, metric definitions and the
 // gradient certificates, as ONE self-contained HTML file.
-import type { GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import { DEAD_READING_LABEL, defaultDeadReading, type DeadReading, type GradientCertificate, type PaperFigures } from '../../shared/paper.js';
 import type { RunStore } from '../store/run-store.js';
 import { buildCertificate } from './certificate.js';
 import { lineChart } from './charts.js';
@@ -13,10 +13,16 @@ const MAG_FLOOR = 1e-14;
 
 export const METRIC_DEFINITIONS = `
 <dl>
-<dt>Dead-neuron ratio (per layer) <span class="ours">ours</span></dt>
-<dd>Fraction of a layer's units whose |σ'(z)| &lt; τ (default τ = 10⁻⁶, a spec parameter) for <em>every</em> sample of a
-fixed evaluation batch (the first <code>evalBatch</code> training rows, eval mode). ReLU: a unit is dead when its
-pre-activation is never positive. The network-wide ratio pools all hidden units.</dd>
+<dt>Dead-neuron ratio, epoch average (per layer) — the paper's reading</dt>
+<dd>For each training mini-batch, inside the training step (training mode, batch statistics): the fraction of a
+layer's units whose |σ'(z)| &lt; τ (default τ = 10⁻⁶, a spec parameter) on <em>every</em> sample of that batch; averaged
+over the epoch's batches (<code>dead_ratio_epoch</code>). This is what the paper's figure 3 calls "the average dead neuron
+percentage over the last epoch". The network-wide value pools all hidden units.</dd>
+<dt>Dead-neuron ratio, evaluation batch (per layer) <span class="ours">ours</span></dt>
+<dd>Fraction of a layer's units whose |σ'(z)| &lt; τ for <em>every</em> sample of a fixed evaluation batch (the first
+<code>evalBatch</code> training rows, eval mode; <code>dead_ratio</code>). It depends on the batch's size: the more rows, the fewer
+units are off on all of them (MNIST ReLU: 0.157 at 512 rows, 0.12 at 10k). ReLU: a unit is dead when its
+pre-activation is never positive.</dd>
 <dt>Minimum absolute derivative min |σ'| (per layer) <span class="ours">ours</span></dt>
 <dd>Min over units × evaluation samples of |σ'(z)|. For Bernstein layers only pre-activations <em>inside</em> [l,u]
 count (one clamped sample would make it 0); the clamped fraction is reported on its own.</dd>
@@ -96,14 +102,47 @@ export interface PaperReport {
   certificates: GradientCertificate[];
 }
 
-export async function buildPaperReport(store: RunStore, sweepId: string): Promise<PaperReport> {
+export interface ReportOptions {
+  /** The dead-neuron reading figures 3 and 5 and the initialisation figure plot (default: the epoch average). */
+  dead?: DeadReading;
+}
+
+export async function buildPaperReport(store: RunStore, sweepId: string, opts: ReportOptions = {}): Promise<PaperReport> {
   const figs = await buildPaperFigures(store, sweepId);
   const certificates: GradientCertificate[] = [];
   for (const c of figs.certificates) certificates.push(await buildCertificate(store, c.runId));
-  return { html: renderPaperReport(figs, certificates), figures: figs, certificates };
+  return { html: renderPaperReport(figs, certificates, opts), figures: figs, certificates };
 }
 
-export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[]): string {
+/** The initialisation figure: dead vs layer per scheme, and the final accuracy per label × scheme. */
+function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number): string {
+  const fig = f.initFigure;
+  if (!fig) return '';
+  const panels = fig.panels
+    .map((p) => {
+      const c = lineChart({ title: `init = ${p.init}: dead-neuron ratio vs layer (last epoch)`, xName: 'hidden layer', yName: 'dead ratio', series: p.deadVsLayer[dead], logY: true, floor: deadFloor, xInteger: true });
+      return figure(`fig-init-${p.init}`, c.svg, `Initialisation <code>${esc(p.init)}</code>; dead ratio = ${esc(DEAD_READING_LABEL[dead])}.${c.clamped ? ` <b>${c.clamped} point(s) are exactly 0 and are drawn at 0.5/width = ${num(deadFloor)}</b>.` : ''}`);
+    })
+    .join('\n');
+  const labels = [...new Set(fig.rows.map((r) => r.label))];
+  const acc = table(
+    ['label', ...fig.inits.map((i) => `test acc · ${i}`), ...fig.inits.map((i) => `dead (all) · ${i}`)],
+    labels.map((l) => {
+      const cell = (i: string) => fig.rows.find((r) => r.label === l && r.init === i);
+      return [esc(l), ...fig.inits.map((i) => num(cell(i)?.testAcc ?? null)), ...fig.inits.map((i) => num(cell(i)?.deadRatio[dead] ?? null))];
+    }),
+  );
+  return `<h2 id="fig-init">Initialisation — dead ratio vs layer and final test accuracy per scheme</h2>
+<p>The same nets under each initialisation the sweep uses (docs/init.md). <code>torch</code> is PyTorch's nn.Linear default
+(W, b ~ U(−1/√fan_in, 1/√fan_in): weight variance 1/(3·fan_in), so a plain ReLU net loses signal variance with every
+layer); <code>he_normal</code> draws W ~ N(0, 2/fan_in) with zero biases, which keeps a ReLU net's signal alive.</p>
+${panels}
+${acc}`;
+}
+
+export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[], opts: ReportOptions = {}): string {
+  const dead = opts.dead ?? defaultDeadReading(f.deadReadings);
+  const deadText = `Dead ratio shown: <b>${esc(DEAD_READING_LABEL[dead])}</b> (<code>${dead === 'epoch' ? 'dead_ratio_epoch' : 'dead_ratio'}</code>)${f.deadReadings.includes(dead) ? '' : ' — <b>no run in this sweep has this reading</b> (runs from before it was recorded have only the evaluation-batch reading)'}; the other reading: <code>deepbern report --dead-reading ${dead === 'epoch' ? 'eval' : 'epoch'}</code>.`;
   const deltaText = f.deltaBars.length
     ? `Dashed lines: δ̄ = n·ε/(u−l) per fixed-bounds Bernstein label (${f.deltaBars.map((d) => `${esc(d.label)}: ${num(d.value)}`).join(', ')}). Adaptive-bounds labels have a per-unit [l,u], hence no single δ̄ line: their certified floor is in the certificate section.`
     : 'No fixed-bounds Bernstein run: no δ̄ line.';
@@ -118,21 +157,23 @@ export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[])
     .join('\n');
   const c2 = lineChart({ title: "min |σ'| vs layer (last epoch)", xName: 'hidden layer', yName: "min |σ'|", series: f.minDsigmaVsLayer, logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
   const deadFloor = 0.5 / f.maxWidth;
-  const c3 = lineChart({ title: 'dead-neuron ratio vs layer (last epoch)', xName: 'hidden layer', yName: 'dead ratio', series: f.deadVsLayer, logY: true, floor: deadFloor, xInteger: true });
+  const c3 = lineChart({ title: `dead-neuron ratio vs layer (last epoch; ${dead === 'epoch' ? 'epoch average' : 'eval batch'})`, xName: 'hidden layer', yName: 'dead ratio', series: f.deadVsLayer[dead], logY: true, floor: deadFloor, xInteger: true });
   const c4 = lineChart({ title: 'MAG (mean |∂loss/∂a₁|) vs epoch', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
 
   let fig5 = '';
   if (f.mnist) {
     const c5a = lineChart({ title: 'MNIST: MAG vs epoch, Bernstein vs the others', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
-    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: f.deadVsEpoch, logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
+    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: f.deadVsEpoch[dead], logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
     fig5 = `<h2 id="fig5">Figure 5 — MNIST: MAG and dead ratios</h2>
 ${figure('fig5-mag', c5a.svg, `MAG of the first hidden layer per epoch; Bernstein labels in blue/green, the baselines in warm colours.${zeroNote(c5a.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
-${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch.${zeroNote(c5b.clamped, 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), 'no dead unit')}`)}`;
+${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${zeroNote(c5b.clamped, 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), 'no dead unit')}`)}`;
   }
 
   const finalTable = table(
-    ['label', 'run', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss', 'dead ratio (all)', 'dead ratio (last layer)'],
-    f.finalTable.map((r) => [esc(r.label), esc(r.runId), String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss), num(r.deadRatio), num(r.deadLast)]),
+    ['label', 'run', 'init', 'BN affine', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss',
+      'dead (all) · epoch avg', 'dead (last layer) · epoch avg', 'dead (all) · eval batch', 'dead (last layer) · eval batch'],
+    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), r.bnAffine ? 'yes' : 'no', String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss),
+      num(r.deadRatio.epoch), num(r.deadLast.epoch), num(r.deadRatio.eval), num(r.deadLast.eval)]),
   );
 
   const body = `
@@ -145,16 +186,19 @@ ${fig1}
 <h2 id="fig2">Figure 2 — min |σ'| across depth at the final epoch</h2>
 ${figure('fig2', c2.svg, `Each run's last stored epoch. ${deltaText}${zeroNote(c2.clamped, MIN_DSIGMA_FLOOR, "σ' = 0 on some sample")}`)}
 <h2 id="fig3">Figure 3 — dead-neuron ratio vs layer</h2>
-${figure('fig3', c3.svg, `Each run's last stored epoch, log y. The smallest non-zero ratio is 1/width = ${num(1 / f.maxWidth)};${c3.clamped > 0 ? ` <b>${c3.clamped} point(s) are exactly 0 (no dead unit in that layer) and are drawn at 0.5/width = ${num(deadFloor)}</b>, below every possible non-zero value.` : ' no point is zero.'}`)}
+${figure('fig3', c3.svg, `Each run's last stored epoch, log y. ${deadText} The smallest non-zero ratio is 1/width = ${num(1 / f.maxWidth)};${c3.clamped > 0 ? ` <b>${c3.clamped} point(s) are exactly 0 (no dead unit in that layer) and are drawn at 0.5/width = ${num(deadFloor)}</b>, below every possible non-zero value.` : ' no point is zero.'}`)}
 <h2 id="fig4">Figure 4 — MAG of layer 1 vs epoch</h2>
 ${figure('fig4', c4.svg, `Mean |∂loss/∂a₁| over first-layer units and evaluation samples, log y.${zeroNote(c4.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
 ${fig5}
+${initSection(f, dead, deadFloor)}
 <h2 id="final">Final test accuracy and loss per activation × depth</h2>
 ${finalTable}
 ${certificateSection(certs)}
 <h2 id="definitions">Metric definitions</h2>
-<p>The paper's full text is not available to us: where marked <span class="ours">ours</span> the definition is our choice
-(DESIGN §1.4, docs/metrics.md), kept a parameter where reasonable (τ, evalBatch).</p>
+<p>How each quantity in this report is measured. Where a definition is marked <span class="ours">ours</span>, the paper
+names the quantity without fixing every detail (threshold, which samples, which layer), and the workbench makes the
+choice stated here; its parameters (the threshold τ and the size of the evaluation batch) are stored with every run,
+so the figures can be recomputed with other values.</p>
 ${METRIC_DEFINITIONS}`;
   return page(`DeepBern paper report — ${f.sweepName}`, body);
 }

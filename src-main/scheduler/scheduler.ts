@@ -8,7 +8,8 @@ import { activationLabel, type NetworkSpec } from '../../shared/spec.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
 import { assertDatasetsAvailable } from '../service/datasets.js';
-import { shouldStop } from './early-stop.js';
+import { hyperbandBracket, shouldStop } from './early-stop.js';
+import { proposeNextRun } from './bayes.js';
 
 const UNFINISHED: RunStatus[] = ['queued', 'running', 'cancelled'];
 
@@ -36,6 +37,9 @@ export class Scheduler extends EventEmitter {
   private readonly queue: { runId: string; sweepId: string | null }[] = [];
   private readonly active = new Map<string, ActiveRun>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Running `method: bayes` sweeps: their next runs are proposed as workers free up. */
+  private readonly sequential = new Map<string, SweepFile>();
+  private readonly proposing = new Set<string>();
   private closed = false;
 
   constructor(
@@ -63,13 +67,15 @@ export class Scheduler extends EventEmitter {
     const sweep = await this.store.getSweep(sweepId);
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
     const todo = runs.filter((r) => UNFINISHED.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
-    if (todo.length === 0 && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
+    const proposes = sweep.config.method === 'bayes' && runs.length < (sweep.config.run_cap ?? 0);
+    if (todo.length === 0 && !proposes && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
     }
     for (const r of todo) {
       if (r.status !== 'queued') await this.store.setRunStatus(r.id, 'queued');
       this.queue.push({ runId: r.id, sweepId });
     }
+    if (sweep.config.method === 'bayes') this.sequential.set(sweepId, sweep.config);
     await this.store.setSweepStatus(sweepId, 'running');
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'running' });
     this.pump();
@@ -95,6 +101,7 @@ export class Scheduler extends EventEmitter {
 
   async cancelSweep(sweepId: string): Promise<void> {
     await this.store.getSweep(sweepId); // unknown id → StoreError
+    this.sequential.delete(sweepId);
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].sweepId === sweepId) this.queue.splice(i, 1);
     for (const r of (await this.store.listRuns({ sweepId, status: 'queued', limit: 100_000 })).rows) {
       await this.store.finishRun(r.id, 'cancelled');
@@ -120,6 +127,7 @@ export class Scheduler extends EventEmitter {
 
   /** Cancel everything running and queued (Ctrl-C, app quit). Finished epochs stay stored. */
   async cancelAll(): Promise<void> {
+    this.sequential.clear();
     const queued = this.queue.splice(0).map((q) => q.runId);
     for (const id of queued) {
       await this.store.finishRun(id, 'cancelled');
@@ -158,6 +166,31 @@ export class Scheduler extends EventEmitter {
           this.pump();
           if (entry.sweepId) void this.checkSweepDone(entry.sweepId);
         });
+    }
+    if (!this.closed && this.active.size + this.queue.length < this.executor.capacity) {
+      for (const [sweepId, file] of this.sequential) if (!this.proposing.has(sweepId)) void this.propose(sweepId, file);
+    }
+  }
+
+  /** Queue the next proposed run of a bayes sweep while a worker is free and the budget lasts. */
+  private async propose(sweepId: string, file: SweepFile): Promise<void> {
+    this.proposing.add(sweepId);
+    try {
+      while (!this.closed && this.sequential.has(sweepId) && this.active.size + this.queue.length < this.executor.capacity) {
+        const runId = await proposeNextRun(this.store, sweepId, file);
+        if (runId === undefined || !this.sequential.has(sweepId)) {
+          this.sequential.delete(sweepId);
+          break;
+        }
+        this.queue.push({ runId, sweepId });
+        this.pump();
+      }
+    } catch (e) {
+      this.sequential.delete(sweepId);
+      this.emit('error-log', e);
+    } finally {
+      this.proposing.delete(sweepId);
+      void this.checkSweepDone(sweepId);
     }
   }
 
@@ -204,17 +237,37 @@ export class Scheduler extends EventEmitter {
     const value = metrics[file.metric.name];
     if (value === undefined) return false;
     const run = await this.store.getRun(runId);
+    const rule = file.early_terminate;
+    if (rule.type === 'hyperband') {
+      // Runs are compared within their bracket; a run's bracket follows from its place in the sweep.
+      const order = (await this.store.sweepTrials(run.sweepId as string, file.metric.name)).map((t) => t.runId);
+      const bracketOf = (id: string) => hyperbandBracket({ ...rule, max_epochs: rule.max_epochs ?? run.spec.epochs }, order.indexOf(id));
+      const mine = bracketOf(runId);
+      const peers = (await this.store.metricAtEpochByRun(run.sweepId as string, file.metric.name, epoch))
+        .filter((p) => p.runId !== runId && bracketOf(p.runId) === mine)
+        .map((p) => p.value);
+      return shouldStop(rule, file.metric.goal, epoch, value, peers, { bracket: mine, epochs: run.spec.epochs });
+    }
     const peers = await this.store.metricAtEpoch(run.sweepId as string, file.metric.name, epoch, runId);
-    return shouldStop(file.early_terminate, file.metric.goal, epoch, value, peers);
+    return shouldStop(rule, file.metric.goal, epoch, value, peers);
   }
 
   private async checkSweepDone(sweepId: string): Promise<void> {
     if ([...this.active.values(), ...this.queue].some((a) => a.sweepId === sweepId)) return;
+    if (this.proposing.has(sweepId)) return;
+    if (this.sequential.has(sweepId)) {
+      // A bayes sweep with budget left is between runs, not done: propose (pump) instead.
+      this.pump();
+      return;
+    }
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000 })).rows;
     if (runs.some((r) => r.status === 'running' && this.active.has(r.id))) return;
     const sweep = await this.store.getSweep(sweepId);
     if (sweep.status === 'running') {
-      const status = runs.every((r) => r.status !== 'queued' && r.status !== 'cancelled') ? 'finished' : 'cancelled';
+      // Runs that still wait mean the sweep was stopped; one run cancelled by hand while the rest ran to the end
+      // leaves a finished sweep (its counts say which run did not finish), unless nothing finished at all.
+      const stopped = runs.some((r) => r.status === 'queued') || runs.every((r) => r.status === 'cancelled');
+      const status = stopped ? 'cancelled' : 'finished';
       await this.store.setSweepStatus(sweepId, status);
       this.emitEvent({ type: 'sweep-status', sweepId, status });
     }

@@ -1,6 +1,6 @@
 // Importing a dataset file into the store: parse once into our binary dataset file beside the DB, register it.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BUILTIN_DATASETS, DatasetError, importUciDataset } from '../../workers/data/registry.js';
 import type { RunStore } from '../store/run-store.js';
@@ -13,6 +13,8 @@ export interface ImportOptions {
   labelColumn?: string | number;
   task?: 'classification' | 'regression';
   title?: string;
+  /** What the user calls the file (an upload's own name): shown and stored instead of `path`, a temp file. */
+  displayName?: string;
   onProgress?(p: { rows: number; fraction: number }): void;
 }
 
@@ -26,13 +28,23 @@ export async function importDatasetFile(store: RunStore, o: ImportOptions): Prom
   mkdirSync(dir, { recursive: true });
   const id = `${o.kind}-${randomBytes(3).toString('hex')}`;
   const filePath = join(dir, `${id}.dbds`);
-  const meta = await importUciDataset(o.kind, o.path, filePath, {
-    id,
-    rows: o.rows,
-    labelColumn: o.labelColumn,
-    task: o.task,
-    onProgress: o.onProgress,
-  });
+  const shown = o.displayName;
+  // An upload's temp path (a hashed name in a server folder) never reaches what the user reads.
+  const userText = (text: string) => (shown ? text.split(o.path).join(shown).split(basename(o.path)).join(shown) : text);
+  let meta: Awaited<ReturnType<typeof importUciDataset>>;
+  try {
+    meta = await importUciDataset(o.kind, o.path, filePath, {
+      id,
+      rows: o.rows,
+      labelColumn: o.labelColumn,
+      task: o.task,
+      onProgress: o.onProgress,
+    });
+  } catch (e) {
+    if (e instanceof Error) e.message = userText(e.message);
+    throw e;
+  }
+  if (shown && typeof meta.source === 'string') meta = { ...meta, source: userText(meta.source) };
   const info: DatasetInfo = {
     id,
     title: o.title ?? `${o.kind.toUpperCase()} (${meta.rows} rows)`,
@@ -42,7 +54,7 @@ export async function importDatasetFile(store: RunStore, o: ImportOptions): Prom
     outputDim: meta.outputDim,
     rows: meta.rows,
   };
-  await store.addDataset({ ...info, sourcePath: o.path, filePath, meta });
+  await store.addDataset({ ...info, sourcePath: shown ?? o.path, filePath, meta });
   return info;
 }
 

@@ -6,10 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { ApproxLabJob, ApproxLabRequest, PaperExample, WorkbenchEvent } from '../../shared/api.js';
-import { APPROX_DEFAULTS, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import { APPROX_DEFAULTS, checkApproxOptions, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
 import type { RunStore } from '../store/run-store.js';
 import { ServiceError } from './errors.js';
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 
 /** examples/paper, found upward from this module (src-main/service in the repo, dist/src-main/service built). */
 export function examplesDir(from = dirname(fileURLToPath(import.meta.url))): string | null {
@@ -56,6 +57,8 @@ export const APP_LAB_DEFAULTS: Required<ApproxLabRequest> = {
   width: 8,
   steps: 400,
   relu: true,
+  bn: APPROX_DEFAULTS.bn,
+  select: 'validation',
 };
 
 export class ApproxLabRunner {
@@ -74,7 +77,12 @@ export class ApproxLabRunner {
   start(req: ApproxLabRequest): ApproxLabJob {
     if (this.running) throw new ServiceError('conflict', `an approximation lab is already running (${this.running.jobId}); wait for it to finish`);
     const r = { ...APP_LAB_DEFAULTS, ...req };
-    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, backend: this.backend };
+    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, cpus().length) };
+    try {
+      checkApproxOptions(o);
+    } catch (e) {
+      throw new ServiceError('bad-request', (e as Error).message);
+    }
     const total = o.targets.length * o.depths.length * o.degrees.length * (o.relu ? 2 : 1);
     const jobId = `lab-${randomBytes(5).toString('hex')}`;
     this.emit({ type: 'approx-progress', jobId, done: 0, total, finished: false });
@@ -87,7 +95,7 @@ export class ApproxLabRunner {
             done: f.index,
             total: f.total,
             finished: false,
-            last: { target: f.point.target, family: f.point.family, degree: f.point.degree ?? f.point.matchedDegree, depth: f.point.depth, maxErr: f.point.maxErr },
+            last: { target: f.point.target, family: f.point.family, degree: f.point.degree ?? f.point.matchedDegree, depth: f.point.depth, maxErr: f.point.verdictErr },
           }),
         );
         this.emit({ type: 'approx-progress', jobId, done: total, total, finished: true, tag: res.tag });

@@ -18,9 +18,11 @@ import type {
   RemoteStatus,
   RunDetail,
   RunSummary,
+  SavedView,
   SeriesBucket,
   SettingsPatch,
   SweepPlanView,
+  SweepInsights,
   SweepSummary,
   SystemInfo,
   WorkbenchApi,
@@ -29,6 +31,7 @@ import type {
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpecInput } from '../../shared/spec.js';
 import { planSweepOffThread } from './plan-thread.js';
+import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
@@ -43,7 +46,7 @@ import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
-import type { ApproxResults, GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
 import { loadApproxResults } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
@@ -63,6 +66,8 @@ export interface WorkbenchServiceOptions {
   workers?: number;
   /** Backend preference; the main process initialises it once and the pool's threads use the same one. */
   backend?: BackendPref;
+  /** How the backend is detected (default: in this thread). The desktop app asks a worker thread instead. */
+  probeBackend?: (pref?: BackendPref) => Promise<BackendInfo>;
   /** Re-queue sweeps a crash left running. The app does; tests choose. */
   resumeOnStart?: boolean;
   /** Where runs execute (default: the local Piscina pool). */
@@ -107,7 +112,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
-    const backend = await initBackend(opts.backend);
+    const backend = await (opts.probeBackend ?? initBackend)(opts.backend);
     const store = await RunStore.open(opts.dbPath);
     // What a crash left behind (half-written dataset files, upload folders) goes before anything new starts.
     const cleaned = cleanupLine(await cleanStaleFiles({ datasetsDir: datasetsDirFor(store.path) }));
@@ -197,7 +202,7 @@ export class WorkbenchService implements WorkbenchApi {
       inputDim: d.inputDim ?? 0,
       outputDim: d.outputDim ?? 0,
       ...(d.rows !== null ? { rows: d.rows } : {}),
-      ...(d.sourcePath ? { description: `imported from ${d.sourcePath}` } : {}),
+      ...(d.sourcePath ? { description: `imported from ${userFileName(d.sourcePath)}` } : {}),
       createdAt: d.createdAt,
     }));
     return [...builtin, ...imported];
@@ -211,7 +216,7 @@ export class WorkbenchService implements WorkbenchApi {
       const uploads = req.uploadIds.map((id) => this.grants.resolve({ uploadId: id }).upload as Upload);
       const { dir, cleanup } = await assembleIdxDir(uploads);
       try {
-        const info = await this.importFrom(req, dir, undefined);
+        const info = await this.importFrom(req, dir, undefined, `uploaded IDX files ${uploads.map((u) => u.name).join(', ')}`);
         for (const u of uploads) await this.grants.release(u.id);
         return info;
       } finally {
@@ -222,7 +227,7 @@ export class WorkbenchService implements WorkbenchApi {
     return this.importFrom(req, path, upload);
   }
 
-  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined): Promise<DatasetInfo> {
+  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined, displayName = upload?.name): Promise<DatasetInfo> {
     const jobId = `i-${randomBytes(6).toString('hex')}`;
     let last = 0;
     const progress = (rows: number, fraction: number) => this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });
@@ -235,6 +240,7 @@ export class WorkbenchService implements WorkbenchApi {
         labelColumn: req.labelColumn,
         task: req.task,
         title: req.title ?? (upload ? `${upload.name}` : undefined),
+        ...(displayName ? { displayName } : {}),
         onProgress: (p) => {
           const now = Date.now();
           if (now - last < PROGRESS_EVERY_MS) return;
@@ -243,6 +249,7 @@ export class WorkbenchService implements WorkbenchApi {
         },
       });
       this.emit({ type: 'dataset-import', jobId, rows: info.rows ?? 0, fraction: 1, done: true, datasetId: info.id });
+      this.emit({ type: 'data-changed', what: 'datasets' });
       if (upload) await this.grants.release(upload.id); // converted: the raw upload is no longer needed
       return info;
     } catch (e) {
@@ -255,6 +262,7 @@ export class WorkbenchService implements WorkbenchApi {
     if (BUILTIN_DATASETS.some((d) => d.id === id)) throw new ServiceError('bad-request', `${id} is a built-in dataset and cannot be removed`);
     const rec = await this.store.removeDataset(id);
     if (rec.filePath) await rm(rec.filePath, { force: true });
+    this.emit({ type: 'data-changed', what: 'datasets' });
   }
 
   // ── designs ───────────────────────────────────────────────────────────────────────────────────────────
@@ -264,18 +272,21 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'designs.save'(d: { id?: string; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> }): Promise<Design> {
-    return designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
+    const saved = await designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
+    this.emit({ type: 'data-changed', what: 'designs' });
+    return saved;
   }
 
   async 'designs.remove'(id: string): Promise<void> {
-    return designs.removeDesign(this.store.db, id);
+    await designs.removeDesign(this.store.db, id);
+    this.emit({ type: 'data-changed', what: 'designs' });
   }
 
   // ── sweeps ────────────────────────────────────────────────────────────────────────────────────────────
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
     const plan = await planSweepOffThread(text);
-    return { name: plan.file.name, total: plan.total, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
+    return { name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
@@ -322,6 +333,10 @@ export class WorkbenchService implements WorkbenchApi {
     return (await this.store.listSweeps()).map(summary);
   }
 
+  'sweeps.insights'(id: string): Promise<SweepInsights> {
+    return sweepInsights(this.store, id);
+  }
+
   async 'sweeps.get'(id: string): Promise<SweepSummary & { fileText: string }> {
     const s = await this.store.getSweep(id);
     return { ...summary(s), fileText: s.fileText ?? '' };
@@ -361,13 +376,26 @@ export class WorkbenchService implements WorkbenchApi {
     }
   }
 
-  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number }> {
+  async 'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
+    return this.store.getRuns(ids);
+  }
+
+  async 'store.space'(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }> {
+    return this.store.space();
+  }
+
+  async 'store.compact'(): Promise<{ freedBytes: number }> {
+    return this.store.compact();
+  }
+
+  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }> {
     const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
     const busy = rows.filter((r) => ids.includes(r.id));
     if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
     for (const id of ids) await this.store.getRun(id); // an unknown id is a 404 and nothing is deleted
-    const r = await this.store.deleteRuns(ids);
-    return { deleted: r.deleted, freedBytes: r.freedBytes };
+    const r = await this.store.deleteRuns(ids, { vacuum: 'background' });
+    this.emit({ type: 'data-changed', what: 'runs' });
+    return { deleted: r.deleted, freedBytes: r.freedBytes, ...(r.reclaim ? { reclaim: r.reclaim } : {}) };
   }
 
   async 'runs.setTags'(id: string, tags: string[]): Promise<void> {
@@ -406,8 +434,8 @@ export class WorkbenchService implements WorkbenchApi {
     return loadApproxResults(this.store, tag);
   }
 
-  async 'paper.reportHtml'(sweepId: string): Promise<string> {
-    return (await buildPaperReport(this.store, sweepId)).html;
+  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string> {
+    return (await buildPaperReport(this.store, sweepId, { dead: deadReading })).html;
   }
 
   async 'paper.examples'(): Promise<PaperExample[]> {
@@ -418,6 +446,30 @@ export class WorkbenchService implements WorkbenchApi {
     const bad = (req.targets ?? []).filter((t) => !findTargetFunction(t));
     if (bad.length) throw new ServiceError('bad-request', `unknown target function ${bad.join(', ')}; one of ${TARGET_FUNCTIONS.map((t) => t.id).join(', ')}`);
     return this.lab.start(req);
+  }
+
+  // ── saved views ───────────────────────────────────────────────────────────────────────────────────────
+
+  async 'views.list'(): Promise<SavedView[]> {
+    const rows = await this.store.db.all<{ name: string; screen: string; state_json: string; updated_at: number }>('SELECT * FROM saved_views ORDER BY updated_at DESC, name');
+    return rows.map((r) => ({ name: r.name, screen: 'compare', state: JSON.parse(r.state_json) as Record<string, unknown>, updatedAt: new Date(r.updated_at).toISOString() }));
+  }
+
+  async 'views.save'(v: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView> {
+    const name = v.name.trim();
+    const text = JSON.stringify(v.state);
+    if (text.length > 200_000) throw new ServiceError('bad-request', `view "${name}" is too large to save (${text.length} characters of state)`);
+    const now = Date.now();
+    await this.store.db.run(
+      'INSERT INTO saved_views (name, screen, state_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET screen = excluded.screen, state_json = excluded.state_json, updated_at = excluded.updated_at',
+      [name, v.screen, text, now],
+    );
+    return { name, screen: v.screen, state: v.state, updatedAt: new Date(now).toISOString() };
+  }
+
+  async 'views.remove'(name: string): Promise<void> {
+    const r = await this.store.db.run('DELETE FROM saved_views WHERE name = ?', [name]);
+    if (r.changes === 0) throw new ServiceError('not-found', `no saved view named "${name}"`);
   }
 
   // ── settings and remote workers ───────────────────────────────────────────────────────────────────────
@@ -435,8 +487,14 @@ export class WorkbenchService implements WorkbenchApi {
   }
 }
 
+/** Stores made before uploads kept their own names hold the server's temp path: show only what is the user's. */
+function userFileName(p: string): string {
+  const m = /deepbern-(?:uploads|idx)-[^/\\]*[/\\](?:[0-9a-f]{16}-)?(.*)$/.exec(p);
+  return m ? `an upload (${m[1] || 'file'})` : p;
+}
+
 function summary(s: SweepRecord): SweepSummary {
-  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric };
+  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric, epochs: s.epochs, startedAt: s.startedAt };
 }
 
 function epochMetric(m: string): EpochMetric {

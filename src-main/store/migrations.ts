@@ -114,9 +114,41 @@ CREATE TABLE designs (
 CREATE INDEX designs_by_updated ON designs(updated_at);
 `;
 
+// v3 (scale and run kinds): approximation-lab fits are their own kind, kept out of the training runs list;
+// indexes that serve each sortable list order (with the name/id tie-breaks) and the per-kind filter; a
+// trigram full-text index for search (substrings, as LIKE '%…%' matched, without scanning the table).
+const V3 = `
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'training';
+UPDATE runs SET kind = 'approx' WHERE tags_json LIKE '%"approx-lab"%';
+CREATE INDEX runs_by_kind ON runs(kind, created_at, name, id);
+CREATE INDEX runs_by_created_name ON runs(created_at, name, id);
+CREATE INDEX runs_by_final_test_acc ON runs(final_test_acc, name, id);
+CREATE INDEX runs_by_final_test_loss ON runs(final_test_loss, name, id);
+CREATE INDEX runs_by_final_train_loss ON runs(final_train_loss, name, id);
+CREATE VIRTUAL TABLE runs_fts USING fts5(id, name, activation_label, dataset, tags_json, content='runs', content_rowid='rowid', tokenize='trigram');
+INSERT INTO runs_fts(runs_fts) VALUES ('rebuild');
+CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO runs_fts(rowid, id, name, activation_label, dataset, tags_json) VALUES (new.rowid, new.id, new.name, new.activation_label, new.dataset, new.tags_json);
+END;
+CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+  INSERT INTO runs_fts(runs_fts, rowid, id, name, activation_label, dataset, tags_json) VALUES ('delete', old.rowid, old.id, old.name, old.activation_label, old.dataset, old.tags_json);
+END;
+CREATE TABLE saved_views (
+  name       TEXT PRIMARY KEY,
+  screen     TEXT NOT NULL,
+  state_json TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER runs_fts_update AFTER UPDATE OF id, name, activation_label, dataset, tags_json ON runs BEGIN
+  INSERT INTO runs_fts(runs_fts, rowid, id, name, activation_label, dataset, tags_json) VALUES ('delete', old.rowid, old.id, old.name, old.activation_label, old.dataset, old.tags_json);
+  INSERT INTO runs_fts(rowid, id, name, activation_label, dataset, tags_json) VALUES (new.rowid, new.id, new.name, new.activation_label, new.dataset, new.tags_json);
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'runs, metrics, checkpoints, models, sweeps, datasets', sql: V1 },
   { version: 2, description: 'designs', sql: V2 },
+  { version: 3, description: 'run kinds, list-order indexes, full-text run search, saved views', sql: V3 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,7 @@
 // The runs table as rows, and their mapping to the API contract's RunSummary / RunDetail.
 import type { RunDetail, RunSummary } from '../../shared/api.js';
 import type { RunStatus } from '../../shared/metrics.js';
-import type { NetworkSpec } from '../../shared/spec.js';
+import { withLegacyDefaults, type NetworkSpec } from '../../shared/spec.js';
 import { StoreError } from './errors.js';
 
 export interface RunRow {
@@ -33,13 +33,14 @@ export interface RunRow {
   final_train_loss: number | null;
   final_test_loss: number | null;
   final_test_acc: number | null;
+  kind?: string;
 }
 
 /** Every column but spec_json: listing thousands of runs should not parse thousands of specs. */
 export const SUMMARY_COLUMNS =
   'id, name, sweep_id, status, seed, dataset, activation, activation_label, depth, width, degree, eps, lr, ' +
   'batch_size, batch_norm, residual, backend, param_count, epochs_total, epochs_done, created_at, started_at, ' +
-  'finished_at, error, tags_json, final_train_loss, final_test_loss, final_test_acc';
+  'finished_at, error, tags_json, final_train_loss, final_test_loss, final_test_acc, kind';
 
 /**
  * Sort keys the list accepts → column. Both the column name and the RunSummary field name are accepted;
@@ -76,6 +77,9 @@ for (const [field, column] of [
   if (column.startsWith('final_')) ORDERABLE[`final.${column.slice(6)}`] = column;
 }
 
+/** Columns that are never NULL: their ORDER BY needs no "NULLs last" term, so an index serves it directly. */
+export const NOT_NULL_ORDER = new Set(['id', 'name', 'status', 'dataset', 'activation_label', 'activation', 'depth', 'width', 'lr', 'batch_size', 'seed', 'epochs_total', 'epochs_done', 'created_at']);
+
 export function orderColumn(key: string | undefined): string {
   if (key === undefined) return 'created_at';
   const col = ORDERABLE[key];
@@ -110,11 +114,14 @@ export function toSummary(r: RunRow): RunSummary {
     error: r.error,
     tags: JSON.parse(r.tags_json) as string[],
     final: { train_loss: r.final_train_loss, test_loss: r.final_test_loss, test_acc: r.final_test_acc },
+    kind: r.kind === 'approx' ? 'approx' : 'training',
+    seed: r.seed,
   };
 }
 
 export function toDetail(r: RunRow & { spec_json: string }): RunDetail {
-  return { ...toSummary(r), spec: JSON.parse(r.spec_json) as NetworkSpec };
+  // Runs stored before init / bnAffine existed: show (and resume with) what they actually used.
+  return { ...toSummary(r), spec: withLegacyDefaults(JSON.parse(r.spec_json) as NetworkSpec) };
 }
 
 /** The searchable/sortable copies of spec fields. degree/eps are Bernstein-only, NULL otherwise. */

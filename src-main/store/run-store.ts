@@ -10,10 +10,13 @@ import { Db, type SqlValue } from './db.js';
 import { StoreError } from './errors.js';
 import { newId } from './ids.js';
 import { assertNotNewer, assertWorkbenchDb, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
-import { SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
+import { NOT_NULL_ORDER, SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
 import * as series from './series.js';
-import { DEFAULT_VACUUM_POLICY, diskBytes, reclaim, type VacuumPolicy } from './space.js';
+import { DEFAULT_VACUUM_POLICY, diskBytes, freePages, reclaim, type VacuumPolicy } from './space.js';
 import * as sweeps from './sweeps.js';
+
+/** Tag of the approximation lab's fits (src-main/report/approx-lab.ts): such runs are of kind `approx`. */
+export const APPROX_RUN_TAG = 'approx-lab';
 
 export type { DatasetRecord, NewDataset } from './datasets.js';
 export type { EpochSeries, LayerMetricPoint } from './series.js';
@@ -48,6 +51,8 @@ export interface DeleteRunsResult {
   /** Bytes the database (file + WAL) shrank by; 0 when it was not worth a VACUUM. */
   freedBytes: number;
   vacuumed: boolean;
+  /** How the freed pages reach the disk: already (`done`), in small background steps, or on request (compact). */
+  reclaim?: 'done' | 'background' | 'on-request';
 }
 
 const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
@@ -86,6 +91,9 @@ export class RunStore {
           throw new StoreError(`the database ${db.path} is at schema version ${v}, not ${SCHEMA_VERSION}; open it once read-write to migrate`, 'needs_migration');
         }
       } else {
+        // A new file gives deleted runs' space back in small steps (incremental vacuum) instead of a VACUUM
+        // that rewrites the whole file and blocks every call. Only settable before the first table exists.
+        if ((await schemaVersion(db)) === 0 && !(await db.get('SELECT 1 FROM sqlite_master LIMIT 1'))) await db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM;'); // empty: instant
         await migrate(db);
       }
     } catch (e) {
@@ -99,7 +107,9 @@ export class RunStore {
     return this.db.path;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.closingFlag = true;
+    await this.reclaiming;
     return this.db.close();
   }
 
@@ -125,6 +135,7 @@ export class RunStore {
       epochs_total: input.epochsTotal,
       created_at: Date.now(),
       tags_json: JSON.stringify(cleanTags(input.tags ?? [])),
+      kind: (input.tags ?? []).includes(APPROX_RUN_TAG) ? 'approx' : 'training',
     };
     const names = Object.keys(cols);
     for (let attempt = 0; ; attempt++) {
@@ -148,6 +159,13 @@ export class RunStore {
     return toDetail(row);
   }
 
+  /** Many runs in one query, in the order asked; ids not in the store are returned in `missing`. */
+  async getRuns(ids: readonly string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
+    const rows = await this.db.all<RunRow & { spec_json: string }>('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+    const by = new Map(rows.map((r) => [r.id, toDetail(r)]));
+    return { runs: ids.flatMap((id) => by.get(id) ?? []), missing: ids.filter((id) => !by.has(id)) };
+  }
+
   async listRuns(opts: ListRunsOptions = {}): Promise<{ rows: RunSummary[]; total: number }> {
     const where: string[] = [];
     const params: SqlValue[] = [];
@@ -160,10 +178,21 @@ export class RunStore {
       where.push('sweep_id = ?');
       params.push(opts.sweepId);
     }
+    if (opts.kind !== undefined && opts.kind !== 'all') {
+      if (opts.kind !== 'training' && opts.kind !== 'approx') throw new StoreError(`kind must be training, approx or all (got "${String(opts.kind)}")`, 'invalid');
+      where.push('kind = ?');
+      params.push(opts.kind);
+    }
     for (const word of (opts.search ?? '').split(/\s+/).filter(Boolean)) {
-      const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
-      params.push(like, like, like, like, like);
+      if ([...word].length >= 3) {
+        // The trigram index finds substrings of 3+ characters (case-insensitively) without reading the table.
+        where.push(`rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)`);
+        params.push(`"${word.replace(/"/g, '""')}"`);
+      } else {
+        const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        where.push(`(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+        params.push(like, like, like, like, like);
+      }
     }
     const col = orderColumn(opts.orderBy);
     const dir = opts.desc ? 'DESC' : 'ASC';
@@ -175,10 +204,22 @@ export class RunStore {
     return this.db.transaction(async () => {
       // NULLs (e.g. no test accuracy yet) sort last either way. Ties (runs a sweep created in one millisecond) fall
       // back to the name, which carries the plan index, so plan order holds; id makes pages never overlap.
-      const rows = await this.db.all<RunRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM runs ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, name ${dir}, id ${dir} LIMIT ? OFFSET ?`,
-        [...params, limit, offset],
-      );
+      // The ORDER BY is exactly an index's order (no `col IS NULL` term, which made SQLite sort the whole table):
+      // NULLs are the smallest values, so DESC already puts them last; ASC on a nullable column reads the
+      // non-NULL range first, then the NULL rows.
+      const order = `ORDER BY ${col} ${dir}, name ${dir}, id ${dir}`;
+      const whereWith = (cond: string) => {
+        const all = cond ? [...where, cond] : where;
+        return all.length ? `WHERE ${all.join(' AND ')}` : '';
+      };
+      const page = (cond: string, lim: number, off: number) => this.db.all<RunRow>(`SELECT ${SUMMARY_COLUMNS} FROM runs ${whereWith(cond)} ${order} LIMIT ? OFFSET ?`, [...params, lim, off]);
+      let rows: RunRow[];
+      if (dir === 'DESC' || NOT_NULL_ORDER.has(col)) rows = await page('', limit, offset);
+      else {
+        const nonNull = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${whereWith(`${col} IS NOT NULL`)}`, params))!.n;
+        rows = offset < nonNull ? await page(`${col} IS NOT NULL`, limit, offset) : [];
+        if (rows.length < limit) rows = [...rows, ...(await page(`${col} IS NULL`, limit - rows.length, Math.max(0, offset - nonNull)))];
+      }
       const total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
       return { rows: rows.map(toSummary), total };
     });
@@ -306,15 +347,85 @@ export class RunStore {
    * Deletes runs with everything they own (metrics, checkpoint, model: ON DELETE CASCADE), then VACUUMs when
    * enough pages are free ('auto', per the vacuum policy) so the disk space really comes back.
    */
-  async deleteRuns(ids: readonly string[], opts: { vacuum?: 'auto' | 'always' | 'never' } = {}): Promise<DeleteRunsResult> {
+  async deleteRuns(ids: readonly string[], opts: { vacuum?: 'auto' | 'always' | 'never' | 'background'; chunk?: number } = {}): Promise<DeleteRunsResult> {
     const before = await diskBytes(this.path);
-    const deleted = await this.db.transaction(async () => {
-      const r = await this.db.run('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
-      return r.changes;
-    });
-    const vacuumed = deleted > 0 ? await reclaim(this.db, opts.vacuum ?? 'auto', this.vacuumPolicy) : false;
+    const freeBefore = await freePages(this.db);
+    // A few runs per transaction: every other call waits for one small chunk at most, never the whole delete.
+    const chunk = Math.max(1, opts.chunk ?? 4);
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const part = ids.slice(i, i + chunk);
+      deleted += await this.db.transaction(async () => (await this.db.run('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(part)])).changes);
+      await new Promise((r) => setImmediate(r));
+    }
+    const freeAfter = await freePages(this.db);
+    const released = Math.max(0, freeAfter.free - freeBefore.free) * freeAfter.pageSize;
+    const incremental = await this.incrementalVacuum();
+    const mode = opts.vacuum ?? 'auto';
+    if (deleted > 0 && mode === 'background' && incremental) {
+      this.reclaiming = this.reclaimSteps().catch(() => undefined);
+      return { deleted, freedBytes: released, vacuumed: false, reclaim: 'background' };
+    }
+    let vacuumed = false;
+    if (deleted > 0 && incremental && mode !== 'never') {
+      await this.reclaimSteps();
+      vacuumed = true;
+    } else if (deleted > 0 && (mode === 'always' || (mode === 'auto' && !incremental))) {
+      // An older file without incremental vacuum: 'auto' keeps the historical VACUUM for the CLI; the app passes
+      // 'background' and gets the space reported as reusable (Settings → Compact returns it to disk on request).
+      vacuumed = await reclaim(this.db, mode === 'always' ? 'always' : 'auto', this.vacuumPolicy);
+    }
     const after = await diskBytes(this.path);
-    return { deleted, freedBytes: Math.max(0, before - after), vacuumed };
+    return { deleted, freedBytes: vacuumed ? Math.max(0, before - after) : released, vacuumed, reclaim: vacuumed ? 'done' : incremental ? 'background' : 'on-request' };
+  }
+
+  /** Background space reclaim in flight (close() waits for it). */
+  private reclaiming: Promise<void> | null = null;
+  private closingFlag = false;
+
+  private async incrementalVacuum(): Promise<boolean> {
+    const row = await this.db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum');
+    return row?.auto_vacuum === 2;
+  }
+
+  /**
+   * Returns free pages to the OS in small steps (about 2 MiB each), yielding between them so other calls run;
+   * then folds the WAL back into the file.
+   */
+  private async reclaimSteps(pagesPerStep = 512): Promise<void> {
+    for (;;) {
+      if (this.closingFlag) return;
+      const { free } = await freePages(this.db);
+      if (free === 0) break;
+      await this.db.exec(`PRAGMA incremental_vacuum(${pagesPerStep})`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Waits for a background reclaim to finish (tests, the benchmark). */
+  async reclaimIdle(): Promise<void> {
+    while (this.reclaiming) {
+      const p = this.reclaiming;
+      await p;
+      if (this.reclaiming === p) this.reclaiming = null;
+    }
+  }
+
+  /** Disk used, and bytes free inside the file (reused by new runs, or returned to disk by compact()). */
+  async space(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }> {
+    const { free, pageSize } = await freePages(this.db);
+    return { fileBytes: await diskBytes(this.path), freeBytes: free * pageSize, incremental: await this.incrementalVacuum() };
+  }
+
+  /** On request: rewrites the file without its free pages (a full VACUUM, which blocks while it runs) and turns
+   * on incremental vacuum, so later deletes give space back in the background. */
+  async compact(): Promise<{ freedBytes: number }> {
+    const before = await diskBytes(this.path);
+    await this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+    await this.db.exec('VACUUM');
+    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return { freedBytes: Math.max(0, before - (await diskBytes(this.path))) };
   }
 
   // ── metrics ─────────────────────────────────────────────────────────────────────────────────────────
@@ -346,6 +457,15 @@ export class RunStore {
     );
     if (!row) throw notFound(runId);
     return row.value;
+  }
+
+  /** The runs of a sweep in plan order with their spec, status and last value of `metric`. */
+  sweepTrials(sweepId: string, metric: EpochMetric): Promise<series.SweepTrialRow[]> {
+    return series.sweepTrials(this.db, sweepId, metric);
+  }
+
+  metricAtEpochByRun(sweepId: string, metric: EpochMetric, epoch: number): Promise<{ runId: string; value: number }[]> {
+    return series.metricAtEpochByRun(this.db, sweepId, metric, epoch);
   }
 
   /** Per run, at most `maxPoints` buckets of {epoch (bucket's last), min, max, last}; see series.ts. */

@@ -143,6 +143,36 @@ export async function metricAtEpoch(q: Queryable, sweepId: string, metric: Epoch
   return rows.map((r) => num(r.value)).filter(Number.isFinite);
 }
 
+/** One row per run of a sweep, in plan order: what the bayes sampler and hyperband need to know of it. */
+export interface SweepTrialRow {
+  runId: string;
+  status: string;
+  epochsDone: number;
+  spec: unknown;
+  /** The metric at the run's last stored epoch (null when missing or NaN). */
+  value: number | null;
+}
+
+export async function sweepTrials(q: Queryable, sweepId: string, metric: EpochMetric): Promise<SweepTrialRow[]> {
+  const rows = await q.all<{ id: string; status: string; epochs_done: number; spec_json: string; value: number | null }>(
+    `SELECT r.id, r.status, r.epochs_done, r.spec_json, m.value FROM runs r
+     LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = r.epochs_done
+     WHERE r.sweep_id = ? ORDER BY r.created_at, r.name, r.id`,
+    [metric, sweepId],
+  );
+  return rows.map((r) => ({ runId: r.id, status: r.status, epochsDone: r.epochs_done, spec: JSON.parse(r.spec_json) as unknown, value: r.value === null ? null : num(r.value) }));
+}
+
+/** The metric at one epoch per run of a sweep, with the run ids (hyperband compares within a bracket). */
+export async function metricAtEpochByRun(q: Queryable, sweepId: string, metric: EpochMetric, epoch: number): Promise<{ runId: string; value: number }[]> {
+  const rows = await q.all<{ run_id: string; value: number | null }>(
+    `SELECT r.id AS run_id, m.value FROM runs r JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = ?
+     WHERE r.sweep_id = ?`,
+    [metric, epoch, sweepId],
+  );
+  return rows.map((r) => ({ runId: r.run_id, value: num(r.value) })).filter((r) => Number.isFinite(r.value));
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }

@@ -20,6 +20,9 @@ export interface SweepRecord {
   /** Runs of the sweep per status, and in all. */
   counts: Partial<Record<RunStatus, number>>;
   total: number;
+  /** Epochs stored, planned, and still to train (queued and running runs); when the first run started. */
+  epochs: { done: number; total: number; remaining: number };
+  startedAt: string | null;
 }
 
 interface SweepRow {
@@ -31,12 +34,18 @@ interface SweepRow {
   created_at: number;
   updated_at: number;
   counts_json: string | null;
+  epochs_json: string | null;
 }
 
-const SELECT = `SELECT s.*, (SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM runs WHERE sweep_id = s.id GROUP BY status)) AS counts_json FROM sweeps s`;
+const SELECT = `SELECT s.*, (SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM runs WHERE sweep_id = s.id GROUP BY status)) AS counts_json,
+  (SELECT json_object('done', coalesce(sum(epochs_done), 0), 'total', coalesce(sum(epochs_total), 0),
+    'remaining', coalesce(sum(CASE WHEN status IN ('queued', 'running') THEN max(0, epochs_total - epochs_done) ELSE 0 END), 0),
+    'started', min(started_at)) FROM runs WHERE sweep_id = s.id) AS epochs_json
+  FROM sweeps s`;
 
 function toRecord(r: SweepRow): SweepRecord {
   const counts = JSON.parse(r.counts_json ?? '{}') as Partial<Record<RunStatus, number>>;
+  const ep = JSON.parse(r.epochs_json ?? '{}') as { done?: number; total?: number; remaining?: number; started?: number | null };
   return {
     id: r.id,
     name: r.name,
@@ -47,6 +56,8 @@ function toRecord(r: SweepRow): SweepRecord {
     updatedAt: new Date(r.updated_at).toISOString(),
     counts,
     total: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
+    epochs: { done: ep.done ?? 0, total: ep.total ?? 0, remaining: ep.remaining ?? 0 },
+    startedAt: typeof ep.started === 'number' ? new Date(ep.started).toISOString() : null,
   };
 }
 

@@ -81,6 +81,38 @@ function sendError(res: ServerResponse, status: number, error: string, kind: Api
   sendJson(res, status, { error, kind } satisfies ApiErrorBody);
 }
 
+/** What a person who opened the address without its token sees: how to open the app, not a JSON error. */
+export const LOGIN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>DeepBern Workbench — open with your link</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.55 system-ui,sans-serif;background:#f5f6f8;color:#1c2230;margin:0;display:grid;place-items:center;min-height:100vh}
+main{background:#fff;border:1px solid #dde1e8;border-radius:10px;padding:28px 34px;max-width:560px;box-shadow:0 8px 30px rgba(0,0,0,.06)}
+h1{font-size:19px;margin:0 0 10px}code{background:#eef1f6;border-radius:4px;padding:1px 5px;font-size:13px}li{margin:6px 0}</style></head>
+<body><main><h1>This address needs its session link</h1>
+<p>The DeepBern Workbench only answers the browser tab it was opened in, so that other pages and programs on this
+computer cannot read or change your runs.</p>
+<ul><li><b>Web mode:</b> open the link that was printed when the workbench started
+(it looks like <code>http://127.0.0.1:PORT/?token=…</code>). The token leaves the address bar after the first load;
+this tab keeps working, but a new tab or a bookmark needs the printed link again. Restarting the workbench prints a new link.</li>
+<li><b>Desktop app:</b> use the workbench window; it needs no link.</li></ul></main></body></html>
+`;
+
+function sendLoginPage(res: ServerResponse, head: boolean): void {
+  res.statusCode = 401;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(LOGIN_PAGE));
+  res.end(head ? undefined : LOGIN_PAGE);
+}
+
+/** A browser asking for a page (the address bar), not a script's fetch of the API or an asset. */
+function isPageNavigation(req: IncomingMessage, url: URL): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (url.pathname.startsWith(API_PREFIX) || url.pathname === UPLOAD_PATH || url.pathname === EVENTS_PATH) return false;
+  const accept = String(req.headers.accept ?? '');
+  return url.pathname === '/' || url.pathname.endsWith('.html') || accept.includes('text/html');
+}
+
 /** Reads a body up to `limit` bytes; past it, 413 (the rest is drained so the client reads the answer). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -126,7 +158,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (foreign) return new HttpError(403, `refused: ${foreign}`);
     const staticFile = !url.pathname.startsWith(API_PREFIX) && url.pathname !== UPLOAD_PATH && url.pathname !== EVENTS_PATH;
     if (!tokenMatches(presentedToken(req, url, port, staticFile && (req.method === 'GET' || req.method === 'HEAD')), token)) {
-      return new HttpError(401, 'not authorised: open the workbench with the link `deepbern serve` printed (it carries the session token)');
+      return new HttpError(401, 'not authorised: open the workbench with the link printed when it started (it carries the session token)');
     }
     return null;
   };
@@ -194,6 +226,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       if (e instanceof HttpError) {
         if (e.status === 413 || e.status === 401 || e.status === 403) drain(req, res);
+        // A page navigation (not the app's own API calls or assets) gets a page saying how to open the app.
+        if (e.status === 401 && isPageNavigation(req, url)) return sendLoginPage(res, req.method === 'HEAD');
         sendError(res, e.status, e.message, e.kind);
         return;
       }

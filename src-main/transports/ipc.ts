@@ -6,12 +6,15 @@ import type { ApiErrorBody, WorkbenchApi, WorkbenchEvent } from '../../shared/ap
 import { invoke, parseCall } from '../service/dispatch.js';
 import { ServiceError, toApiError } from '../service/errors.js';
 import type { FileGrants } from '../service/file-grants.js';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
 
 /** Channel names. The sandboxed preload (preload.cts) cannot import this module and repeats them; a test checks. */
 export const IPC_CHANNELS = {
   call: 'deepbern:call',
   event: 'deepbern:event',
   pickFile: 'deepbern:pick-file',
+  droppedPath: 'deepbern:dropped-path',
 } as const;
 
 export type IpcReply = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
@@ -54,6 +57,22 @@ export async function handleCall(service: WorkbenchApi, method: unknown, args: u
   }
 }
 
+/**
+ * A file the user dropped on the window: the preload read its path with webUtils.getPathForFile (only a real
+ * drop or file input yields one) and asks for it to be importable, as a dialog pick would be. `folder: true`
+ * grants its folder instead (the four files of an MNIST-style IDX set). Only existing files are granted.
+ */
+export async function grantDroppedPath(grants: FileGrants, raw: unknown, opts?: unknown): Promise<string> {
+  if (typeof raw !== 'string' || raw === '' || !isAbsolute(raw)) throw new ServiceError('bad-request', 'a dropped file needs an absolute path');
+  const folder = typeof opts === 'object' && opts !== null && (opts as { folder?: unknown }).folder === true;
+  const target = folder ? dirname(raw) : raw;
+  const st = await stat(target).catch(() => null);
+  if (!st) throw new ServiceError('not-found', `${target} does not exist (was it moved after dropping?)`);
+  if (folder ? !st.isDirectory() : !st.isFile()) throw new ServiceError('bad-request', `${target} is not a ${folder ? 'folder' : 'file'}`);
+  grants.grantPath(target);
+  return target;
+}
+
 /** Registers the handlers and the event fan-out; returns a function undoing both. */
 export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOptions): () => void {
   const trusted = (e: InvokeEventLike) => opts.isTrustedSender?.(e) ?? true;
@@ -79,6 +98,15 @@ export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOpti
     }
   });
 
+  ipc.handle(IPC_CHANNELS.droppedPath, async (event, raw?: unknown, opts?: unknown): Promise<IpcReply> => {
+    if (!trusted(event)) return untrusted();
+    try {
+      return { ok: true, result: await grantDroppedPath(service.grants, raw, opts) };
+    } catch (e) {
+      return { ok: false, error: toApiError(e) };
+    }
+  });
+
   const unsubscribe = service.onEvent((e) => {
     for (const wc of opts.targets()) if (!wc.isDestroyed()) wc.send(IPC_CHANNELS.event, e);
   });
@@ -87,5 +115,6 @@ export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOpti
     unsubscribe();
     ipc.removeHandler(IPC_CHANNELS.call);
     ipc.removeHandler(IPC_CHANNELS.pickFile);
+    ipc.removeHandler(IPC_CHANNELS.droppedPath);
   };
 }

@@ -33,6 +33,8 @@ export function kindOfStatus(status: number): ApiErrorBody['kind'] {
 export type Bridge = { [M in ApiMethod]: WorkbenchApi[M] } & {
   onEvent(cb: (e: WorkbenchEvent) => void): (() => void) | void;
   pickFile(opts?: unknown): Promise<string | null | { path?: string; canceled?: boolean }>;
+  /** A dropped File's path on disk, granted for import by the main process (null: the File has no path). */
+  droppedPath?(file: File, opts?: { folder?: boolean }): Promise<string | null>;
 };
 
 export interface ClientEnv {
@@ -239,6 +241,15 @@ export class WorkbenchClient {
       };
       xhr.send(file);
     });
+  }
+
+  /**
+   * Electron: a dropped File as an importable path (`folder`: its folder, for IDX sets), or null in web mode
+   * and for Files without a path — then the caller uploads it instead.
+   */
+  async droppedPath(file: File, opts?: { folder?: boolean }): Promise<string | null> {
+    if (!this.env.bridge?.droppedPath) return null;
+    return this.env.bridge.droppedPath(file, opts);
   }
 
   /** Electron: the native file dialog (`directory: true`: a folder); resolves with a path or null when cancelled. */

@@ -1,7 +1,7 @@
 // Paper screen helpers: the figures' series (shared/paper.ts) → aligned uPlot series with one colour per
 // activation label across every figure (Bernstein labels cool, baselines warm), δ̄ reference lines dashed, and
 // zeros on log axes drawn at a stated floor (a log axis cannot show 0).
-import type { ApproxPoint, FigureSeries, FinalRow, ReferenceLine } from '../../shared/paper.js';
+import type { ApproxCell, ApproxPoint, FigureSeries, FinalRow, ReferenceLine } from '../../shared/paper.js';
 
 export interface PlotSeries {
   label: string;
@@ -95,33 +95,46 @@ export interface ApproxPanel {
   series: PlotSeries[];
 }
 
+/** Which test error a panel plots: the checkpoint the verdict uses, the final fit, or the validation-selected one. */
+export type ApproxErrChoice = 'verdict' | 'final' | 'selected';
+
+export function approxErr(p: ApproxPoint, which: ApproxErrChoice): number | null {
+  const v = which === 'verdict' ? p.verdictErr : which === 'final' ? p.final.maxErr : p.selected?.maxErr;
+  return v !== undefined && v !== null && Number.isFinite(v) && v > 0 ? v : null;
+}
+
 /**
- * One panel per target: max error vs depth per Bernstein degree (solid), the parameter-matched ReLU per degree
- * (dashed, same colour), and the n^(−L) reference slope through each degree's first point (dotted).
+ * One panel per target: max test error vs depth per Bernstein degree (solid), the parameter-matched ReLU per
+ * degree (dashed, warm colour), the architecture's floor E_{n^L} (dash-dot, upper bound; a gap where it is below
+ * float64 precision) and the n^(−L) reference slope through each degree's first point (dotted).
  */
-export function approxPanels(points: ApproxPoint[], useBest = true): ApproxPanel[] {
+export function approxPanels(points: ApproxPoint[], cells: ApproxCell[] = [], which: ApproxErrChoice = 'verdict'): ApproxPanel[] {
   const targets = [...new Set(points.map((p) => p.target))];
   const degrees = [...new Set(points.map((p) => p.degree ?? p.matchedDegree).filter((d): d is number => d !== null))].sort((a, b) => a - b);
   return targets.map((target) => {
     const pts = points.filter((p) => p.target === target);
     const x = [...new Set(pts.map((p) => p.depth))].sort((a, b) => a - b);
-    const err = (p: ApproxPoint) => (useBest ? p.bestMaxErr : p.maxErr);
     const series: PlotSeries[] = [];
     degrees.forEach((n, i) => {
       const color = BERN[i % BERN.length];
       const bern = x.map((d) => {
         const p = pts.find((q) => q.family === 'bernstein' && q.degree === n && q.depth === d);
-        return p && Number.isFinite(err(p)) && err(p) > 0 ? err(p) : null;
+        return p ? approxErr(p, which) : null;
       });
       if (bern.some((v) => v !== null)) {
         series.push({ label: `Bern n=${n}`, color, values: bern, width: 2 });
+        const floor = x.map((d) => {
+          const c = cells.find((q) => q.target === target && q.degree === n && q.depth === d);
+          return c && !c.floor.belowPrecision && Number.isFinite(c.floor.upper) && c.floor.upper > 0 ? c.floor.upper : null;
+        });
+        if (cells.some((c) => c.target === target && c.degree === n)) series.push({ label: `floor E_{n^L}, n=${n}`, color, values: floor, dash: [10, 3, 2, 3], width: 1.2 });
         const i0 = bern.findIndex((v) => v !== null);
         const e0 = bern[i0] as number;
         series.push({ label: `n^(−L) slope, n=${n}`, color, values: x.map((d) => e0 * n ** -(d - x[i0])), dash: [2, 3], width: 1 });
       }
       const relu = x.map((d) => {
         const p = pts.find((q) => q.family === 'relu' && q.matchedDegree === n && q.depth === d);
-        return p && Number.isFinite(err(p)) && err(p) > 0 ? err(p) : null;
+        return p ? approxErr(p, which) : null;
       });
       if (relu.some((v) => v !== null)) series.push({ label: `ReLU ≈ params of n=${n}`, color: BASE[i % BASE.length], values: relu, dash: [7, 4], width: 1.6 });
     });

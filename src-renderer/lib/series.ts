@@ -40,6 +40,15 @@ export function alignSeries(
   return { x, ys: rows((b) => b.last), mins: rows((b) => b.min), maxs: rows((b) => b.max), bucketed };
 }
 
+/** Indices a log axis cannot show (0, negatives, below its floor): charts draw them on the floor, marked. */
+export function belowLogFloor(ys: (number | null)[], floor: number): number[] {
+  const out: number[] = [];
+  ys.forEach((y, i) => {
+    if (y !== null && Number.isFinite(y) && y < floor) out.push(i);
+  });
+  return out;
+}
+
 /** For a log axis: non-positive values become null (uPlot cannot draw them). */
 export function positiveOnly(ys: (number | null)[]): (number | null)[] {
   return ys.map((y) => (y !== null && y > 0 ? y : null));

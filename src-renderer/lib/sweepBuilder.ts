@@ -19,13 +19,13 @@ export interface SweepDraft {
   dataset: string;
   rows?: number;
   base: Partial<NetworkSpecInput>;
-  method: 'grid' | 'random';
+  method: 'grid' | 'random' | 'bayes';
   axes: Axis[];
   seeds: number;
   runCap?: number;
   randomSeed: number;
   metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
-  earlyTerminate: 'none' | 'median' | 'asha';
+  earlyTerminate: 'none' | 'median' | 'asha' | 'hyperband';
   /** With an activation axis, let batch norm follow each activation's default (default true). */
   activationDefaultsBn?: boolean;
 }
@@ -40,6 +40,8 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'activation', label: 'activation', values: 'bernstein, relu, selu, gelu, leaky_relu', min: 0, max: 0, distribution: 'uniform' },
   { field: 'batchNorm', label: 'batch norm', values: 'true, false', min: 0, max: 0, distribution: 'uniform' },
   { field: 'residual', label: 'residual', values: 'false, true', min: 0, max: 0, distribution: 'uniform' },
+  { field: 'init', label: 'init', values: 'torch, he_normal', min: 0, max: 0, distribution: 'uniform' },
+  { field: 'bnAffine', label: 'affine batch norm', values: 'false, true', min: 0, max: 0, distribution: 'uniform' },
   { field: 'alpha', label: 'LReLU α', values: '0.005, 0.01, 0.05', min: 0.001, max: 0.1, distribution: 'log_uniform' },
   { field: 'lr', label: 'learning rate', values: '0.001, 0.0003', min: 0.0001, max: 0.01, distribution: 'log_uniform' },
   { field: 'batchSize', label: 'batch size', values: '128, 256', min: 32, max: 512, distribution: 'int' },
@@ -49,7 +51,7 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'tau', label: 'τ (dead threshold, ours)', values: '1e-6, 1e-4', min: 1e-8, max: 1e-3, distribution: 'log_uniform' },
 ];
 
-export const CATEGORICAL = new Set(['bounds', 'activation', 'batchNorm', 'residual', 'optimizer', 'boundsMode']);
+export const CATEGORICAL = new Set(['bounds', 'activation', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'boundsMode']);
 
 export function newAxis(field: string): Axis {
   const p = AXIS_PRESETS.find((a) => a.field === field);
@@ -70,7 +72,7 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   const parameters: Record<string, unknown> = {};
   for (const a of d.axes) {
     if (!a.field) continue;
-    if (a.mode === 'range' && d.method === 'random' && !CATEGORICAL.has(a.field)) {
+    if (a.mode === 'range' && d.method !== 'grid' && !CATEGORICAL.has(a.field)) {
       parameters[a.field] = { min: a.min, max: a.max, distribution: a.distribution };
     } else {
       let values: ParamValue[];
@@ -98,7 +100,7 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   obj.parameters = parameters;
   obj.seeds = d.seeds;
   if (d.runCap) obj.run_cap = d.runCap;
-  if (d.method === 'random') obj.random_seed = d.randomSeed;
+  if (d.method !== 'grid') obj.random_seed = d.randomSeed;
   if (d.earlyTerminate !== 'none') obj.early_terminate = { type: d.earlyTerminate };
   return obj;
 }
@@ -128,7 +130,8 @@ export function liveCount(d: SweepDraft): LiveCount {
   try {
     yaml = toYaml(buildSweepObject(d));
     const plan = planSweep(parseSweepText(yaml));
-    return { ok: true, runs: plan.runs.length, total: plan.total, yaml };
+    // bayes: only the first run is known up front; the budget is what the count means.
+    return { ok: true, runs: plan.sequential ? plan.total : plan.runs.length, total: plan.total, yaml };
   } catch (e) {
     const msg = e instanceof SweepError ? e.issues.slice(0, 3).join('\n') : e instanceof Error ? e.message : String(e);
     return { ok: false, runs: 0, total: 0, error: msg, yaml };

@@ -27,6 +27,8 @@ export const store = reactive({
   connection: 'connecting' as ConnectionState,
   /** Runs chosen in the Runs table for Compare (ordered, ids). */
   compareIds: [] as string[],
+  /** Runs hidden from every chart (a legend click); they stay in the comparison. */
+  hiddenRuns: [] as string[],
   /** The designer's current design (Train hands it to the sweep builder). */
   designerDraft: null as DesignDraft | null,
   /** A design to open in the designer (from a run or a saved design). */
@@ -119,6 +121,8 @@ export function startSystem(): void {
   });
   api.on((e: WorkbenchEvent) => {
     if (e.type === 'workers') store.workers = { ...store.workers, size: e.size, busy: e.busy };
+    // Every screen's dataset pickers read store.datasets: an import or removal anywhere shows up everywhere.
+    if (e.type === 'data-changed' && e.what === 'datasets') void refreshDatasets();
   });
   void refreshSystem();
 }

@@ -18,7 +18,8 @@ const ds: Dataset = {
 };
 const spec = parseSpec({ dataset: 'bench', depth: Number(depth), width: Number(width), activation, degree: 9, eps: 0.01, bounds: [-5, 5], batchSize: 256, epochs: 1 });
 const info = await initBackend(backend as BackendPref);
-let t0 = performance.now(), steps = 0;
+const t0 = performance.now();
+let steps = 0;
 const res = await trainRun(spec, ds, {
   onStart: (p) => console.log(`${activationLabel(spec)} ${width}×${depth}, ${p} params, backend ${info.name}, ${n} rows`),
   onBatch: (b) => {

@@ -1,58 +1,88 @@
 // 1-D targets for the approximation-rate lab (error vs depth and degree, DESIGN §1.5/§1.6), on x ∈ [−1, 1].
-// Grids, not random points (ours): training is full-batch on a uniform grid (DESIGN §1.6 advice), and the
-// test set is a fixed dense grid so ‖N − f‖∞ estimates compare across runs whatever `rows` was.
-//  - train: `rows` points (default 1000), x_i = −1 + 2i/(rows − 1), endpoints included; seed not used.
-//  - test: max(2001, 4·rows + 1) points (at most 200001) on the same interval; testFraction not used.
-// x is kept raw (identity standardisation: [−1,1] is already centred and O(1), and plots stay in the
-// function's own coordinates); targets are never standardised.
+// The table and the grid rules live in shared/approx-targets.ts (the renderer shows the formulas). Here:
+//  - `targetFunctionDataset`: the regression Dataset ordinary runs train on (`dataset: fn:…`): the uniform
+//    train grid and the dense test grid; seed and testFraction not used. x is kept raw (identity
+//    standardisation: [−1,1] is already centred and O(1)); targets are never standardised.
+//  - `labGrids`: what a lab fit gets: train and validation grids, and the test grid sealed behind one
+//    counted `read()` so the lab can prove it is read only after the fit and its checkpoint choice are fixed.
 import { DatasetError } from './errors.js';
 import { assembleDataset } from './split.js';
 import type { Dataset } from './types.js';
+import {
+  FN_DEFAULT_TRAIN_ROWS,
+  findTargetFunction,
+  TARGET_FUNCTIONS,
+  testGridSize,
+  uniformGrid,
+  validationGrid,
+  type Grid,
+  type TargetFunction,
+} from '../../shared/approx-targets.js';
 
-export interface TargetFunction {
-  id: string;
-  title: string;
-  formula: string;
-  f: (x: number) => number;
-}
+export { FN_DEFAULT_TRAIN_ROWS, findTargetFunction, TARGET_FUNCTIONS, type TargetFunction };
 
-export const TARGET_FUNCTIONS: readonly TargetFunction[] = [
-  { id: 'fn:smooth', title: 'Smooth', formula: 'exp(sin(πx))', f: (x) => Math.exp(Math.sin(Math.PI * x)) },
-  { id: 'fn:osc', title: 'Oscillating', formula: 'sin(8πx)·exp(−x²)', f: (x) => Math.sin(8 * Math.PI * x) * Math.exp(-x * x) },
-  { id: 'fn:kink', title: 'Kink', formula: '|x|', f: (x) => Math.abs(x) },
-  { id: 'fn:runge', title: 'Runge', formula: '1/(1+25x²)', f: (x) => 1 / (1 + 25 * x * x) },
-];
-
-export const FN_DEFAULT_TRAIN_ROWS = 1000;
-const FN_MIN_TEST_ROWS = 2001;
-const FN_MAX_TEST_ROWS = 200_001;
-
-export function findTargetFunction(id: string): TargetFunction | undefined {
-  return TARGET_FUNCTIONS.find((t) => t.id === id);
-}
-
-function grid(n: number, f: (x: number) => number): { x: Float32Array; y: Float32Array } {
-  const x = new Float32Array(n);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = -1 + (2 * i) / (n - 1);
-    x[i] = v;
-    y[i] = f(v);
-  }
-  return { x, y };
-}
-
-/** The regression Dataset for a target function (see the grid semantics above). */
-export function targetFunctionDataset(id: string, rows: number = FN_DEFAULT_TRAIN_ROWS): Dataset {
+function target(id: string, rows: number): TargetFunction {
   const t = findTargetFunction(id);
   if (!t) throw new DatasetError(`unknown target function "${id}" (allowed: ${TARGET_FUNCTIONS.map((f) => f.id).join(', ')})`);
   if (!Number.isInteger(rows) || rows < 2) throw new DatasetError(`rows must be an integer ≥ 2 for ${id} (got ${rows})`);
-  const nTest = Math.min(FN_MAX_TEST_ROWS, Math.max(FN_MIN_TEST_ROWS, 4 * rows + 1));
+  return t;
+}
+
+/** The regression Dataset for a target function (see the grid semantics in shared/approx-targets.ts). */
+export function targetFunctionDataset(id: string, rows: number = FN_DEFAULT_TRAIN_ROWS): Dataset {
+  const t = target(id, rows);
+  const nTest = testGridSize(rows);
   return assembleDataset(
     { id, source: `${id} = ${t.formula} on [−1,1]: ${rows}-point uniform train grid, ${nTest}-point test grid` },
     { task: 'regression', inputDim: 1, outputDim: 1 },
-    grid(rows, t.f),
-    grid(nTest, t.f),
+    uniformGrid(rows, t.f),
+    uniformGrid(nTest, t.f),
     'none',
   );
+}
+
+/** The dense test grid, readable only through `read()`, which counts (and reports) every access. */
+export class SealedTestGrid {
+  private grid: Grid | null = null;
+  private count = 0;
+
+  constructor(
+    readonly target: string,
+    readonly points: number,
+    private readonly make: () => Grid,
+    private readonly onRead?: (g: SealedTestGrid) => void,
+  ) {}
+
+  /** How many times the grid was read. */
+  get reads(): number {
+    return this.count;
+  }
+
+  read(): Grid {
+    this.count++;
+    this.onRead?.(this);
+    this.grid ??= this.make();
+    return this.grid;
+  }
+}
+
+export interface LabGrids {
+  train: Grid;
+  validation: Grid;
+  test: SealedTestGrid;
+}
+
+/** Train, validation (disjoint from both others) and sealed test grids for one lab fit. */
+export function labGrids(id: string, rows: number, onTestRead?: (g: SealedTestGrid) => void): LabGrids {
+  const t = target(id, rows);
+  const nTest = testGridSize(rows);
+  const train = uniformGrid(rows, t.f);
+  // The validation grid must avoid the test grid's points, so build that grid's x here (values only; the
+  // sealed grid rebuilds x and y on its first read).
+  const testX = uniformGrid(nTest, () => 0).x;
+  return {
+    train,
+    validation: validationGrid(rows, t.f, [train.x, testX]),
+    test: new SealedTestGrid(id, nTest, () => uniformGrid(nTest, t.f), onTestRead),
+  };
 }

@@ -1,7 +1,7 @@
 // Trained model out of the workbench: a self-describing JSON any program can evaluate (docs/model-format.md),
 // and `predict` on raw rows inside the engine.
 import * as tf from '@tensorflow/tfjs-core';
-import { activationLabel } from '../../shared/spec.js';
+import { activationLabel, type InitScheme } from '../../shared/spec.js';
 import { effectiveCoefficients } from '../../shared/theory.js';
 import { BN_EPS, DeepBernModel } from './model.js';
 import { SELU_ALPHA, SELU_SCALE } from './activations.js';
@@ -33,6 +33,9 @@ export interface ModelJson {
   standardization: { mean: number[]; std: number[] };
   /** Paper-style label of the activation, e.g. Bern_{9,0.01}[-5,5] (informational). */
   label: string;
+  /** How the weights were initialised (docs/init.md) and whether batch norm was affine (informational). */
+  init: InitScheme;
+  bnAffine: boolean;
   epoch: number;
   paramCount: number;
   layers: LayerJson[];
@@ -68,8 +71,9 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
         type: 'batchnorm',
         runningMean: Array.from(get(`L${i}/bn_mean`).data),
         runningVar: Array.from(get(`L${i}/bn_var`).data),
-        gamma: Array(W).fill(1),
-        beta: Array(W).fill(0),
+        // Non-affine batch norm is γ = 1, β = 0 (the file always carries both).
+        gamma: spec.bnAffine ? Array.from(get(`L${i}/bn_gamma`).data) : Array(W).fill(1),
+        beta: spec.bnAffine ? Array.from(get(`L${i}/bn_beta`).data) : Array(W).fill(0),
         eps: BN_EPS,
       });
     }
@@ -111,6 +115,8 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
     outputDim: dims.outputDim,
     standardization: state.standardization,
     label: activationLabel(spec),
+    init: spec.init,
+    bnAffine: spec.batchNorm && spec.bnAffine,
     epoch: state.epoch,
     paramCount: state.paramCount,
     layers,

@@ -4,8 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
 import { applyActivation, type FixedActivation } from './activations.js';
 import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
-import { identityTheta, normalMatrix, normalStream, weightGain } from './init.js';
-import { referenceOps, type EngineOps } from './ops.js';
+import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
+import { ACT_CODES } from './kernels/act-math.js';
+import { readView } from './kernels/backend-io.js';
+import { drawLayer, identityTheta, initStream } from './init.js';
+import { applyAffine, referenceOps, type BnAffine, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
 
 export const BN_EPS = 1e-5;
@@ -24,6 +27,9 @@ export interface HiddenLayer {
   b: tf.Variable<tf.Rank.R1>;
   a?: tf.Variable<tf.Rank.R1>;
   theta?: tf.Variable<tf.Rank.R2>;
+  /** Affine batch norm (spec.bnAffine): learnable scale γ (init 1) and shift β (init 0) per unit. */
+  gamma?: tf.Variable<tf.Rank.R1>;
+  beta?: tf.Variable<tf.Rank.R1>;
   /** Buffers (not trained): running batch-norm stats, adaptive bounds. Replaced, never mutated, per update. */
   bnMean?: tf.Tensor1D;
   bnVar?: tf.Tensor1D;
@@ -38,6 +44,16 @@ export interface BufferStats {
   bn: ({ mean: tf.Tensor1D; variance: tf.Tensor1D } | null)[];
   range: ({ min: tf.Tensor1D; max: tf.Tensor1D } | null)[];
   batchSize: number;
+}
+
+/**
+ * The epoch-average dead reading's per-batch counts (docs/metrics.md `dead_ratio_epoch`): forwardTrain pushes
+ * each hidden layer's number of units with |σ′(z)| < τ on every sample of the batch, and the time it took.
+ */
+export interface DeadTally {
+  tau: number;
+  counts: number[];
+  seconds: number;
 }
 
 export interface EvalOptions {
@@ -58,17 +74,18 @@ export class DeepBernModel {
     readonly dims: ModelDims,
     readonly ops: EngineOps = referenceOps,
   ) {
-    const next = normalStream(`deepbern-init:${spec.seed}`);
+    const next = initStream(`deepbern-init:${spec.seed}`);
     const W = spec.width;
     const isBern = spec.activation === 'bernstein';
     const [l, u] = spec.bounds;
     for (let i = 1; i <= spec.depth; i++) {
       const inDim = i === 1 ? dims.inputDim : W;
+      const init = drawLayer(next, spec.init, inDim, W, false);
       const layer: HiddenLayer = {
         index: i,
         inDim,
-        w: this.variable(`L${i}/w`, tf.tensor2d(normalMatrix(next, inDim, W, weightGain(spec.activation)), [inDim, W])),
-        b: this.variable(`L${i}/b`, tf.zeros([W]) as tf.Tensor1D),
+        w: this.variable(`L${i}/w`, tf.tensor2d(init.w, [inDim, W])),
+        b: this.variable(`L${i}/b`, tf.tensor1d(init.b)),
         skip: spec.residual && inDim === W,
       };
       if (isBern) {
@@ -82,11 +99,16 @@ export class DeepBernModel {
       if (spec.batchNorm) {
         layer.bnMean = tf.keep(tf.zeros([W]) as tf.Tensor1D);
         layer.bnVar = tf.keep(tf.ones([W]) as tf.Tensor1D);
+        if (spec.bnAffine) {
+          layer.gamma = this.variable(`L${i}/bn_gamma`, tf.ones([W]) as tf.Tensor1D);
+          layer.beta = this.variable(`L${i}/bn_beta`, tf.zeros([W]) as tf.Tensor1D);
+        }
       }
       this.layers.push(layer);
     }
-    this.outW = this.variable('out/w', tf.tensor2d(normalMatrix(next, W, dims.outputDim, weightGain('linear')), [W, dims.outputDim]));
-    this.outB = this.variable('out/b', tf.zeros([dims.outputDim]) as tf.Tensor1D);
+    const out = drawLayer(next, spec.init, W, dims.outputDim, true);
+    this.outW = this.variable('out/w', tf.tensor2d(out.w, [W, dims.outputDim]));
+    this.outB = this.variable('out/b', tf.tensor1d(out.b));
   }
 
   private variable<R extends tf.Rank>(name: string, init: tf.Tensor<R>): tf.Variable<R> {
@@ -101,13 +123,14 @@ export class DeepBernModel {
     const out: { name: string; variable: tf.Variable }[] = [];
     for (const L of this.layers) {
       out.push({ name: `L${L.index}/w`, variable: L.w }, { name: `L${L.index}/b`, variable: L.b });
+      if (L.gamma && L.beta) out.push({ name: `L${L.index}/bn_gamma`, variable: L.gamma }, { name: `L${L.index}/bn_beta`, variable: L.beta });
       if (L.a && L.theta) out.push({ name: `L${L.index}/a`, variable: L.a }, { name: `L${L.index}/theta`, variable: L.theta });
     }
     out.push({ name: 'out/w', variable: this.outW }, { name: 'out/b', variable: this.outB });
     return out;
   }
 
-  /** Weights + biases + Bernstein a, θ (batch norm has no affine part, so no parameters). */
+  /** Weights + biases + affine batch norm γ, β (when on) + Bernstein a, θ. */
   paramCount(): number {
     return this.trainables().reduce((s, t) => s + t.variable.size, 0);
   }
@@ -122,17 +145,22 @@ export class DeepBernModel {
     return L.lo && L.hi ? { l: L.lo, u: L.hi } : { l: this.spec.bounds[0], u: this.spec.bounds[1] };
   }
 
-  private activate(L: HiddenLayer, z: tf.Tensor2D): tf.Tensor2D {
+  /** The layer's affine batch-norm parameters, or undefined (plain batch norm or none). */
+  affine(L: HiddenLayer): BnAffine | undefined {
+    return L.gamma && L.beta ? { gamma: L.gamma, beta: L.beta } : undefined;
+  }
+
+  private activate(L: HiddenLayer, z: tf.Tensor2D, coeffs?: tf.Tensor2D): tf.Tensor2D {
     if (this.spec.activation === 'bernstein') {
       const { l, u } = this.bounds(L);
-      return this.ops.bernstein(z, this.coefficients(L), l, u);
+      return this.ops.bernstein(z, coeffs ?? this.coefficients(L), l, u);
     }
     const kind = this.spec.activation as FixedActivation;
     return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
   }
 
   /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
-  forwardTrain(x: tf.Tensor2D): { out: tf.Tensor2D; stats: BufferStats } {
+  forwardTrain(x: tf.Tensor2D, dead?: DeadTally): { out: tf.Tensor2D; stats: BufferStats } {
     const stats: BufferStats = { bn: [], range: [], batchSize: x.shape[0] };
     const adaptive = this.spec.activation === 'bernstein' && this.spec.boundsMode === 'adaptive';
     let h = x;
@@ -141,28 +169,64 @@ export class DeepBernModel {
       let y: tf.Tensor2D;
       if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
         const { l, u } = this.bounds(L);
-        const r = this.ops.bnBernsteinTrain(pre, this.coefficients(L), l, u, BN_EPS);
+        const c = this.coefficients(L);
+        const r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
+        if (dead) this.countDead(dead, L, pre, r, c);
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
-        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS);
+        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
+        if (dead) this.countDead(dead, L, pre, r);
         y = r.y;
       } else {
         let z = pre;
         if (this.spec.batchNorm) {
           const r = this.ops.batchNormTrain(pre, BN_EPS);
           stats.bn.push({ mean: r.mean, variance: r.variance });
-          z = r.y;
+          const affine = this.affine(L);
+          z = affine ? applyAffine(r.y, affine) : r.y;
         } else stats.bn.push(null);
         stats.range.push(adaptive ? { min: tf.min(z, 0) as tf.Tensor1D, max: tf.max(z, 0) as tf.Tensor1D } : null);
-        y = this.activate(L, z);
+        const c = this.spec.activation === 'bernstein' ? this.coefficients(L) : undefined;
+        if (dead) this.countDead(dead, L, z, null, c);
+        y = this.activate(L, z, c);
       }
       h = L.skip ? tf.add(y, h) : y;
     }
     return { out: this.ops.dense(h, this.outW, this.outB), stats };
+  }
+
+  /**
+   * Pushes layer L's dead-unit count for this batch: src is z itself (norm null) or the fused kernels' input h
+   * with their batch statistics (and the layer's γ, β under affine batch norm). Reads the tensors' storage in place (no kernel, no copy on wasm/cpu).
+   */
+  private countDead(
+    t: DeadTally, L: HiddenLayer, src: tf.Tensor2D, norm: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null, coeffs?: tf.Tensor2D,
+  ): void {
+    const t0 = performance.now();
+    const backend = tf.backend();
+    const view = (v: tf.Tensor) => readView(backend, v);
+    const [B, W] = src.shape;
+    // The fused kernels apply affine batch norm inside: fold γ, β in (the composed path hands z itself).
+    const affine = norm ? this.affine(L) : undefined;
+    const n = norm
+      ? { mean: view(norm.mean), variance: view(norm.variance), eps: BN_EPS, gamma: affine ? view(affine.gamma) : null, beta: affine ? view(affine.beta) : null }
+      : null;
+    let count: number;
+    if (coeffs) {
+      const { l, u } = this.bounds(L);
+      const lo = typeof l === 'number' ? Float32Array.of(l) : view(l);
+      const hi = typeof u === 'number' ? Float32Array.of(u) : view(u);
+      count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau);
+    } else {
+      const kind = this.spec.activation as FixedActivation;
+      count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau);
+    }
+    t.counts.push(count);
+    t.seconds += (performance.now() - t0) / 1000;
   }
 
   /**
@@ -229,7 +293,11 @@ export class DeepBernModel {
     let h = x;
     for (const L of this.layers) {
       let z = this.ops.dense(h, L.w, L.b);
-      if (L.bnMean && L.bnVar) z = tf.div(tf.sub(z, L.bnMean), tf.sqrt(tf.add(L.bnVar, BN_EPS))) as tf.Tensor2D;
+      if (L.bnMean && L.bnVar) {
+        z = tf.div(tf.sub(z, L.bnMean), tf.sqrt(tf.add(L.bnVar, BN_EPS))) as tf.Tensor2D;
+        const affine = this.affine(L);
+        if (affine) z = applyAffine(z, affine);
+      }
       if (opts.record) opts.record.push(tf.keep(z));
       const y = this.activate(L, z);
       h = L.skip ? tf.add(y, h) : y;

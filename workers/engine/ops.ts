@@ -15,6 +15,17 @@ export interface RunningUpdate {
   batchVar: tf.Tensor1D;
 }
 
+/** Affine batch norm's learnable per-unit scale γ and shift β [W]: z = γ·x̂ + β. */
+export interface BnAffine {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+}
+
+/** γ·y + β as composed ops (the reference for the fused kernels' affine part). */
+export function applyAffine(y: tf.Tensor2D, affine: BnAffine): tf.Tensor2D {
+  return tf.add(tf.mul(y, affine.gamma), affine.beta) as tf.Tensor2D;
+}
+
 export interface BatchNormOut {
   /** (h − mean)/sqrt(variance + eps), no affine part. */
   y: tf.Tensor2D;
@@ -31,10 +42,13 @@ export interface EngineOps {
   batchNormTrain(h: tf.Tensor2D, eps: number): BatchNormOut;
   /** σ(z) with effective coefficients [W, n+1]; bounds scalar or per unit. Differentiable in z and coeffs. */
   bernstein(z: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound): tf.Tensor2D;
-  /** Optional fused batchNormTrain → bernstein, same semantics as calling the two in turn. */
-  bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number): BatchNormOut;
-  /** Optional fused batchNormTrain → fixed activation (α for leaky_relu), same semantics as the two in turn. */
-  bnActTrain?(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number): BatchNormOut;
+  /**
+   * Optional fused batchNormTrain → (applyAffine) → bernstein, same semantics as calling them in turn;
+   * differentiable in h, coeffs, the bounds and γ, β.
+   */
+  bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number, affine?: BnAffine): BatchNormOut;
+  /** Optional fused batchNormTrain → (applyAffine) → fixed activation (α for leaky_relu), same semantics. */
+  bnActTrain?(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number, affine?: BnAffine): BatchNormOut;
   /** Optional fused fixed activation (same values and autodiff subgradients as activations.ts applyActivation). */
   activation?(z: tf.Tensor2D, kind: FixedActivation, alpha: number): tf.Tensor2D;
   /**

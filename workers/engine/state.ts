@@ -1,7 +1,7 @@
 // The checkpoint format: one Uint8Array = magic "DBNS", u32 LE version, u32 LE header length, a UTF-8 JSON
 // header, zero padding to a 4-byte boundary, then every tensor's float32 data (little-endian) in header order.
 // Pure codec (no tfjs), so export.ts and other programs can read it without the engine.
-import type { NetworkSpec } from '../../shared/spec.js';
+import { withLegacyDefaults, type NetworkSpec } from '../../shared/spec.js';
 import type { Task } from '../data/types.js';
 
 export const STATE_FORMAT = 'deepbern-state';
@@ -97,7 +97,8 @@ export function loadState(bytes: Uint8Array): ModelState {
     return { name, shape, data };
   });
   const { format: _f, version: _v, tensors: _t, ...meta } = header;
-  return { ...meta, tensors };
+  // Checkpoints from before init / bnAffine: complete the spec with what that run used.
+  return { ...meta, spec: withLegacyDefaults(meta.spec), tensors };
 }
 
 export function tensorMap(state: ModelState): Map<string, NamedArray> {

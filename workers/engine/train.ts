@@ -7,7 +7,7 @@ import { permutation } from '../data/rng.js';
 import type { EpochMetric, EpochReport } from '../../shared/metrics.js';
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { Dataset } from '../data/types.js';
-import { DeepBernModel, disposeTargets, makeTargets, type BatchTargets } from './model.js';
+import { DeepBernModel, disposeTargets, makeTargets, type BatchTargets, type DeadTally } from './model.js';
 import { Optimizer, type TrainerOptimizer } from './optimizer.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import { runProbes } from './probes.js';
@@ -32,6 +32,8 @@ export interface TrainOptions {
   /** Continue from a checkpoint at its next epoch. */
   resumeFrom?: Uint8Array;
   shouldPrune?(epoch: number, metrics: EpochReport['metrics']): boolean | Promise<boolean>;
+  /** The epoch-average dead reading inside the training step (default on; off only to benchmark its cost). */
+  epochDeadReading?: boolean;
 }
 
 export type TrainStatus = 'finished' | 'diverged' | 'cancelled' | 'pruned';
@@ -136,16 +138,28 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
       const t0 = performance.now();
       const perm = epochPermutation(n, spec.seed, epoch);
       let lossSum = 0, correct = 0, seen = 0;
+      // Epoch-average dead reading (docs/metrics.md dead_ratio_epoch): per-layer sums of per-batch dead counts.
+      const deadSums = new Float64Array(spec.depth);
+      let deadSeconds = 0;
+      const tally: DeadTally | undefined = opts.epochDeadReading === false ? undefined : { tau: spec.tau, counts: [], seconds: 0 };
       for (let b = 0; b < batches; b++) {
         if (opts.signal?.aborted) return { status: 'cancelled', epochsDone: epoch - 1, finalState: last, paramCount };
         const from = b * bs, to = Math.min(n, from + bs);
         const x = tf.tensor2d(gatherRows(dataset.xTrain, dims.inputDim, perm, from, to), [to - from, dims.inputDim]);
         const targets = makeTargets(dims.task, dims.outputDim, gatherValues(dataset.yTrain, perm, from, to));
-        const { loss, right } = trainStep(model, optimizer, x, targets);
+        if (tally) {
+          tally.counts.length = 0;
+          tally.seconds = 0;
+        }
+        const { loss, right } = trainStep(model, optimizer, x, targets, tally);
         x.dispose();
         disposeTargets(targets);
         if (!Number.isFinite(loss)) {
           return { status: 'diverged', epochsDone: epoch - 1, finalState: last, paramCount, error: `loss became ${loss} at epoch ${epoch}, batch ${b + 1}` };
+        }
+        if (tally) {
+          for (let i = 0; i < spec.depth; i++) deadSums[i] += tally.counts[i];
+          deadSeconds += tally.seconds;
         }
         lossSum += loss;
         correct += right;
@@ -170,11 +184,22 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
       const t2 = performance.now();
       metrics.mag1 = probes.mag1;
       metrics.dead_ratio = probes.dead_ratio;
+      const layers = probes.layers;
+      if (tally) {
+        const W = spec.width;
+        let all = 0;
+        model.layers.forEach((L, i) => {
+          all += deadSums[i];
+          layers.push({ layer: L.index, metric: 'dead_ratio_epoch', value: deadSums[i] / (W * batches) });
+        });
+        metrics.dead_ratio_epoch = all / (spec.depth * W * batches);
+        metrics.dead_time_s = deadSeconds;
+      }
       if (probes.clipped_frac !== undefined) metrics.clipped_frac = probes.clipped_frac;
       metrics.epoch_time_s = (t1 - t0) / 1000;
       metrics.probe_time_s = (t2 - t1) / 1000;
       last = checkpoint(epoch);
-      await opts.onEpoch?.({ epoch, metrics, layers: probes.layers }, last);
+      await opts.onEpoch?.({ epoch, metrics, layers }, last);
       if (epoch < spec.epochs && opts.shouldPrune && (await opts.shouldPrune(epoch, metrics))) {
         return { status: 'pruned', epochsDone: epoch, finalState: last, paramCount };
       }
@@ -188,14 +213,14 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
   }
 }
 
-/** Forward + backward + update on one batch; returns the batch's mean loss and correct count. */
-function trainStep(model: DeepBernModel, optimizer: TrainerOptimizer, x: tf.Tensor2D, y: BatchTargets): { loss: number; right: number } {
+/** Forward + backward + update on one batch; returns the batch's mean loss and correct count (and fills `dead`). */
+export function trainStep(model: DeepBernModel, optimizer: TrainerOptimizer, x: tf.Tensor2D, y: BatchTargets, dead?: DeadTally): { loss: number; right: number } {
   const params = model.trainables();
   let kept: tf.Tensor[] = [];
   let stats: ReturnType<DeepBernModel['forwardTrain']>['stats'] | undefined;
   let correctT: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const r = model.forwardTrain(x);
+    const r = model.forwardTrain(x, dead);
     stats = r.stats;
     // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
     for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));

@@ -6,14 +6,15 @@
 //
 // Layout: [B, W] row-major, walked row by row with per-unit accumulators in float64 scratch (sequential
 // access; JS arithmetic is float64, only storage is float32).
-import { columnStats } from './bernstein-math.js';
+import { columnStats, type Affine } from './bernstein-math.js';
 
 export const ACT_CODES = { relu: 0, leaky_relu: 1, selu: 2, gelu: 3 } as const;
 export type ActCode = (typeof ACT_CODES)[keyof typeof ACT_CODES];
 
-// tfjs-core selu_util / erf_util constants (the reference runs on these).
-const SELU_SCALEALPHA = 1.7580993408473768599402175208123;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+// tfjs-core selu_util / erf_util constants (the reference runs on these), written as the doubles they are
+// (tfjs spells them 1.7580993408473768599402175208123 and 1.0507009873554804934193349852946).
+const SELU_SCALEALPHA = 1.7580993408473768;
+const SELU_SCALE = 1.0507009873554805;
 const ERF_P = 0.3275911, ERF_A1 = 0.254829592, ERF_A2 = -0.284496736, ERF_A3 = 1.421413741, ERF_A4 = -1.453152027, ERF_A5 = 1.061405429;
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -36,7 +37,7 @@ function act(code: number, alpha: number, x: number): number {
 }
 
 /** σ′(x), the subgradient tfjs' autodiff uses at the kinks. */
-function actGrad(code: number, alpha: number, x: number): number {
+export function actGrad(code: number, alpha: number, x: number): number {
   switch (code) {
     case 0: return x > 0 ? 1 : 0;
     case 1: return x > 0 ? 1 : alpha;
@@ -66,10 +67,13 @@ export function actBackward(dy: Float32Array, z: Float32Array, N: number, code: 
 
 // Batch norm works one unit (column) at a time so the per-unit constants and sums stay in locals.
 
-/** y = σ((h − mean)/sqrt(var + eps)) with the batch statistics (biased variance) written to mean/variance [W]. */
+/**
+ * y = σ((h − mean)/sqrt(var + eps)) with the batch statistics (biased variance) written to mean/variance [W];
+ * with affine batch norm y = σ(γ·x̂ + β).
+ */
 export function bnActForward(
   h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
-  y: Float32Array, mean: Float32Array, variance: Float32Array,
+  y: Float32Array, mean: Float32Array, variance: Float32Array, affine: Affine | null = null,
 ): void {
   const N = B * W;
   columnStats(h, B, W, mean, variance);
@@ -77,7 +81,10 @@ export function bnActForward(
     // Normalise with the stored (float32) statistics, exactly as the backward pass recomputes x̂ from them;
     // x̂ = 0 exactly iff h = mean, as in the reference, so the kinks (relu′(0) = 0, leaky′(0) = α) agree.
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
-    if (code === 0) {
+    if (affine !== null) {
+      const ga = affine.gamma[w], be = affine.beta[w];
+      for (let idx = w; idx < N; idx += W) y[idx] = act(code, alpha, (h[idx] - m) * sc * ga + be);
+    } else if (code === 0) {
       for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc; y[idx] = (x + Math.abs(x)) * 0.5; }
     } else if (code === 1) {
       for (let idx = w; idx < N; idx += W) {
@@ -92,17 +99,27 @@ export function bnActForward(
 
 /**
  * ∂L/∂h of bnActForward (mean/variance not differentiated, as the reference treats them through autodiff of
- * the normalisation): g = dy·σ′(x̂), dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)). g is parked in dh between passes.
+ * the normalisation): g = dy·σ′(z), dh = γ·istd·(g − mean_b g − x̂·mean_b(g·x̂)) (γ = 1 without affine). g is
+ * parked in dh between passes. With affine, grads.gamma/beta receive Σ_b g·x̂ and Σ_b g.
  */
 export function bnActBackward(
   dy: Float32Array, h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
-  mean: Float32Array, variance: Float32Array, dh: Float32Array,
+  mean: Float32Array, variance: Float32Array, dh: Float32Array, affine: Affine | null = null, grads: Affine | null = null,
 ): void {
   const N = B * W;
   for (let w = 0; w < W; w++) {
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
     let sg = 0, sgx = 0;
-    if (code === 0) {
+    if (affine !== null) {
+      const ga = affine.gamma[w], be = affine.beta[w];
+      for (let idx = w; idx < N; idx += W) {
+        const x = (h[idx] - m) * sc;
+        const g = dy[idx] * actGrad(code, alpha, x * ga + be);
+        dh[idx] = g;
+        sg += g;
+        sgx += g * x;
+      }
+    } else if (code === 0) {
       for (let idx = w; idx < N; idx += W) {
         const x = (h[idx] - m) * sc;
         const g = dy[idx] * +(x > 0);
@@ -127,8 +144,12 @@ export function bnActBackward(
         sgx += g * x;
       }
     }
+    if (grads !== null) {
+      grads.gamma[w] = sgx;
+      grads.beta[w] = sg;
+    }
     // dh holds g rounded to float32; the sums used float64 g (differences ≪ the 1e-3 gradient tolerance).
-    const mg = sg / B, mgx = sgx / B;
-    for (let idx = w; idx < N; idx += W) dh[idx] = sc * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
+    const mg = sg / B, mgx = sgx / B, k = affine === null ? sc : sc * affine.gamma[w];
+    for (let idx = w; idx < N; idx += W) dh[idx] = k * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
   }
 }

@@ -6,19 +6,23 @@
 // Numerics: the basis is evaluated as C(n,k)·t^k·s^(n−k) from power tables of t and s = 1 − t — products of
 // non-negative numbers, so no cancellation (unlike converting to the monomial/power form), in float64.
 
-/** y[idx] = σ((src[idx] − mu)·sc) for idx = w, w+W, … < N; coefficients c[cOff … cOff+n]. */
+/**
+ * y[idx] = σ(x), x = (src[idx] − mu)·sc·ga + be, for idx = w, w+W, … < N; coefficients c[cOff … cOff+n].
+ * ga, be: the affine batch-norm scale and shift (1 and 0 without: x is then exactly (src − mu)·sc).
+ */
 export type ColumnForward = (
   src: Float32Array, y: Float32Array, N: number, W: number, w: number,
-  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number,
+  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number, ga: number, be: number,
 ) => void;
 
 /**
  * gx[idx] = dy·σ'(x) (0 outside [l,u]); acc[0..n] = Σ dy·b_k(t) (∂L/∂c_k); acc[n+1], acc[n+2] = ∂L/∂l, ∂L/∂u;
- * acc[n+3], acc[n+4] = Σ gx, Σ gx·x (what the batch-norm backward needs).
+ * acc[n+3], acc[n+4] = Σ gx, Σ gx·x̂ with x̂ = (src − mu)·sc before the affine part (what the batch-norm
+ * backward and ∂L/∂γ, ∂L/∂β need).
  */
 export type ColumnBackward = (
   dy: Float32Array, src: Float32Array, gx: Float32Array, N: number, W: number, w: number,
-  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number, acc: Float64Array,
+  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number, ga: number, be: number, acc: Float64Array,
 ) => void;
 
 export const MAX_GENERATED_DEGREE = 32;
@@ -39,7 +43,7 @@ const pw = (v: 't' | 's', k: number): string => (k === 0 ? '1' : k === 1 ? v : `
 
 function prologue(): string {
   // Clamp via t: x ≤ l ⇒ t ≤ 0 ⇒ 0; x ≥ u ⇒ t ≥ 1 ⇒ 1. The comparisons compile to min/max, not branches.
-  return `const x = (src[idx] - mu) * sc;
+  return `const xh = (src[idx] - mu) * sc, x = xh * ga + be;
 let t = (x - l) * inv; t = t < 0 ? 0 : t; t = t > 1 ? 1 : t;
 const s = 1 - t, t1 = t, s1 = s;`;
 }
@@ -81,7 +85,7 @@ const gs = g * s;
 ${accUpd}
 const gv = (x >= l && x <= u) ? g * (${dsdt}) * inv : 0;
 gx[idx] = gv;
-aL += gv * (t - 1); aH -= gv * t; aG += gv; aGX += gv * x;
+aL += gv * (t - 1); aH -= gv * t; aG += gv; aGX += gv * xh;
 }
 ${stores}
 acc[${n + 1}] = aL; acc[${n + 2}] = aH; acc[${n + 3}] = aG; acc[${n + 4}] = aGX;`;
@@ -103,7 +107,7 @@ function compile<T>(params: string[], body: string): T | null {
 export function columnForward(n: number): ColumnForward | null {
   if (n > MAX_GENERATED_DEGREE) return null;
   if (!fwdCache.has(n)) {
-    fwdCache.set(n, compile<ColumnForward>(['src', 'y', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc'], forwardSource(n)));
+    fwdCache.set(n, compile<ColumnForward>(['src', 'y', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be'], forwardSource(n)));
   }
   return fwdCache.get(n) ?? null;
 }
@@ -113,7 +117,7 @@ export function columnBackward(n: number): ColumnBackward | null {
   if (n > MAX_GENERATED_DEGREE) return null;
   if (!bwdCache.has(n)) {
     bwdCache.set(n, compile<ColumnBackward>(
-      ['dy', 'src', 'gx', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'acc'], backwardSource(n)));
+      ['dy', 'src', 'gx', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be', 'acc'], backwardSource(n)));
   }
   return bwdCache.get(n) ?? null;
 }

@@ -17,6 +17,12 @@ export interface ColumnStats {
   variance: Float32Array;
 }
 
+/** Affine batch-norm parameters per unit [W]: z = γ·x̂ + β. */
+export interface Affine {
+  gamma: Float32Array;
+  beta: Float32Array;
+}
+
 import { columnBackward, columnForward } from './bernstein-codegen.js';
 
 // Scratch reused across calls (one JS thread per worker, kernels do not re-enter).
@@ -89,12 +95,13 @@ export function batchNormBackward(
 }
 
 /**
- * σ over [B, W]: y = σ_w((src − shift_w)·scale_w). Plain activation: shift = 0, scale = 1 (pass null);
- * fused batch norm: shift = mean, scale = 1/sqrt(var + eps).
+ * σ over [B, W]: y = σ_w((src − shift_w)·scale_w·γ_w + β_w). Plain activation: shift = 0, scale = 1 (pass
+ * null); fused batch norm: shift = mean, scale = 1/sqrt(var + eps); affine batch norm adds γ, β.
  */
 export function bernsteinForward(
   src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
   lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, y: Float32Array,
+  affine: Affine | null = null,
 ): void {
   const n1 = n + 1;
   const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
@@ -102,7 +109,8 @@ export function bernsteinForward(
   if (gen) {
     for (let w = 0; w < W; w++) {
       gen(src, y, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
-        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w]);
+        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w],
+        affine === null ? 1 : affine.gamma[w], affine === null ? 0 : affine.beta[w]);
     }
     return;
   }
@@ -112,8 +120,9 @@ export function bernsteinForward(
     for (let k = 0; k < n1; k++) cb[k] = binom[k] * coeffs[w * n1 + k];
     const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
     const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
+    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
     for (let idx = w; idx < B * W; idx += W) {
-      const x = (src[idx] - mu) * sc;
+      const x = (src[idx] - mu) * sc * ga + be;
       const t = x <= l ? 0 : x >= u ? 1 : (x - l) * inv;
       const s = 1 - t;
       let p: number, base: number;
@@ -144,7 +153,7 @@ export interface BernsteinGrads {
   /** ∂L/∂lo, ∂L/∂hi ([W] or [1]); null when the bounds are constants. */
   gl: Float32Array | null;
   gh: Float32Array | null;
-  /** If given ([2W]), receives Σ_b gx and Σ_b gx·x per unit (saves the batch-norm backward a pass). */
+  /** If given ([2W]), receives Σ_b gx and Σ_b gx·x̂ per unit (x̂ before the affine part; saves a pass). */
   sums?: Float64Array | null;
 }
 
@@ -155,6 +164,7 @@ export interface BernsteinGrads {
 export function bernsteinBackward(
   dy: Float32Array, src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
   lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, out: BernsteinGrads,
+  affine: Affine | null = null,
 ): void {
   const n1 = n + 1;
   const binom1 = binomials(Math.max(n - 1, 0));
@@ -170,7 +180,8 @@ export function bernsteinBackward(
     const sums = out.sums ?? null;
     for (let w = 0; w < W; w++) {
       gen(dy, src, gx, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
-        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w], a);
+        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w],
+        affine === null ? 1 : affine.gamma[w], affine === null ? 0 : affine.beta[w], a);
       for (let k = 0; k < n1; k++) gc[w * n1 + k] = a[k];
       if (gl) gl[w * ls] += a[n1];
       if (gh) gh[w * hs] += a[n1 + 1];
@@ -187,10 +198,11 @@ export function bernsteinBackward(
     acc.fill(0, 0, n1);
     const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
     const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
+    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
     let accL = 0, accH = 0;
     for (let idx = w; idx < B * W; idx += W) {
       const g = dy[idx];
-      const x = (src[idx] - mu) * sc;
+      const x = (src[idx] - mu) * sc * ga + be;
       const inside = x >= l && x <= u;
       const t = x <= l ? 0 : x >= u ? 1 : (x - l) * inv;
       const s = 1 - t;
@@ -244,11 +256,11 @@ export function bernsteinBackward(
 /** Fused training batch norm → Bernstein forward. Fills y [B, W] and the batch statistics. */
 export function bnBernsteinForward(
   h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number, lo: Float32Array, hi: Float32Array,
-  eps: number, y: Float32Array, stats: ColumnStats,
+  eps: number, y: Float32Array, stats: ColumnStats, affine: Affine | null = null,
 ): void {
   columnStats(h, B, W, stats.mean, stats.variance);
   const istd = inverseStd(stats.variance, eps);
-  bernsteinForward(h, B, W, coeffs, n, lo, hi, stats.mean, istd, y);
+  bernsteinForward(h, B, W, coeffs, n, lo, hi, stats.mean, istd, y, affine);
 }
 
 let istdBuf = new Float64Array(64);
@@ -258,14 +270,18 @@ function inverseStd(variance: Float32Array, eps: number): Float64Array {
   return istdBuf;
 }
 
-/** Backward of bnBernsteinForward: out.gx receives ∂L/∂h (overwritten in place after the Bernstein pass). */
+/**
+ * Backward of bnBernsteinForward: out.gx receives ∂L/∂h (overwritten in place after the Bernstein pass); with
+ * affine batch norm, grads.gamma/beta [W] receive ∂L/∂γ = Σ_b g·x̂ and ∂L/∂β = Σ_b g (g = ∂L/∂z).
+ */
 export function bnBernsteinBackward(
   dy: Float32Array, h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
   lo: Float32Array, hi: Float32Array, eps: number, stats: ColumnStats, out: BernsteinGrads,
+  affine: Affine | null = null, affineGrads: Affine | null = null,
 ): void {
   const istd = inverseStd(stats.variance, eps);
   const sums = scratch(2 * W, 2).fill(NaN, 0, 2 * W);
-  bernsteinBackward(dy, h, B, W, coeffs, n, lo, hi, stats.mean, istd, { ...out, sums });
+  bernsteinBackward(dy, h, B, W, coeffs, n, lo, hi, stats.mean, istd, { ...out, sums }, affine);
   const g = out.gx;
   // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
   for (let w = 0; w < W; w++) {
@@ -280,7 +296,12 @@ export function bnBernsteinBackward(
         sgx += gv * (h[idx] - mu) * sc;
       }
     }
-    const mg = sg / B, mgx = sgx / B;
-    for (let idx = w; idx < B * W; idx += W) g[idx] = sc * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
+    if (affineGrads) {
+      affineGrads.gamma[w] = sgx;
+      affineGrads.beta[w] = sg;
+    }
+    // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
+    const mg = sg / B, mgx = sgx / B, k = affine === null ? sc : sc * affine.gamma[w];
+    for (let idx = w; idx < B * W; idx += W) g[idx] = k * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
   }
 }

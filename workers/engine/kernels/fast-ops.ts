@@ -1,9 +1,9 @@
 // The fast EngineOps: fused JS kernels for batch norm and the Bernstein activation, dense layers with
 // explicit-transpose gradients. Same semantics as referenceOps (tested against it in test/kernels-*.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { referenceOps, type BatchNormOut, type Bound, type EngineOps } from '../ops.js';
+import { referenceOps, type BatchNormOut, type BnAffine, type Bound, type EngineOps } from '../ops.js';
 import { denseFast, registerDenseKernel } from './dense.js';
-import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel } from './register.js';
+import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel, variantSuffix } from './register.js';
 import { effectiveCoefficientsFast } from './coeffs.js';
 import { fusedTrainerAdam } from './fused-adam.js';
 import { activationFast, bnActTrainFast } from './act.js';
@@ -35,12 +35,14 @@ export const fastOps: EngineOps = {
     return runKernel(K.bern + a.suffix, { z, coeffs, ...a.inputs }, a.attrs)[0] as tf.Tensor2D;
   },
   /** mean/variance are statistics for running averages: like the reference's use, not differentiated. */
-  bnBernsteinTrain(h, coeffs, l: Bound, u: Bound, eps) {
+  bnBernsteinTrain(h, coeffs, l: Bound, u: Bound, eps, affine?: BnAffine) {
     ensureRegistered();
     const a = boundArgs(l, u);
-    return asBnOut(runKernel(K.bnBern + a.suffix, { h, coeffs, ...a.inputs }, { ...a.attrs, eps }));
+    const name = K.bnBern + variantSuffix(a.suffix === 'Bounded', affine !== undefined);
+    const ab: tf.NamedTensorMap = affine ? { gamma: affine.gamma, beta: affine.beta } : {};
+    return asBnOut(runKernel(name, { h, coeffs, ...a.inputs, ...ab }, { ...a.attrs, eps }));
   },
-  bnActTrain: (h, kind, alpha, eps) => bnActTrainFast(h, kind, alpha, eps),
+  bnActTrain: (h, kind, alpha, eps, affine) => bnActTrainFast(h, kind, alpha, eps, affine),
   activation: (z, kind, alpha) => activationFast(z, kind, alpha),
   softmaxCrossEntropy: (logits, target) => softmaxCrossEntropyFast(logits, target),
   runningStats: (updates, momentum, unbiased) => runningStatsFast(updates, momentum, unbiased),

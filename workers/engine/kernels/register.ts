@@ -63,12 +63,19 @@ const bernBwd = (args: KernelArgs): TensorInfo[] => {
   });
 };
 
+function affineInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
+  return inputs.gamma ? [need(inputs, 'gamma'), need(inputs, 'beta')] : [];
+}
+
 const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
   const h = need(args.inputs, 'h'), c = need(args.inputs, 'coeffs');
   const [B, W] = h.shape, n = c.shape[1] - 1;
-  return runOnViews(args.backend, [h, c, ...boundInfos(args.inputs)], [[B, W], [W], [W]], (i, o) => {
+  const bi = boundInfos(args.inputs), ai = affineInfos(args.inputs);
+  return runOnViews(args.backend, [h, c, ...bi, ...ai], [[B, W], [W], [W]], (i, o) => {
     const { lo, hi } = boundsOf(args, i, 2);
-    bnBernsteinForward(i[0], B, W, i[1], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] });
+    const at = 2 + bi.length;
+    const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
+    bnBernsteinForward(i[0], B, W, i[1], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
   });
 };
 
@@ -76,12 +83,15 @@ const bnBernBwd = (args: KernelArgs): TensorInfo[] => {
   const dy = need(args.inputs, 'dy'), h = need(args.inputs, 'h'), c = need(args.inputs, 'coeffs');
   const mean = need(args.inputs, 'mean'), variance = need(args.inputs, 'variance');
   const [B, W] = h.shape, n = c.shape[1] - 1;
-  const bi = boundInfos(args.inputs);
-  const shapes = [[B, W], c.shape, ...bi.map((t) => t.shape)];
-  return runOnViews(args.backend, [dy, h, c, mean, variance, ...bi], shapes, (i, o) => {
+  const bi = boundInfos(args.inputs), ai = affineInfos(args.inputs);
+  const shapes = [[B, W], c.shape, ...bi.map((t) => t.shape), ...ai.map(() => [W])];
+  return runOnViews(args.backend, [dy, h, c, mean, variance, ...bi, ...ai], shapes, (i, o) => {
     const { lo, hi } = boundsOf(args, i, 5);
+    const at = 5 + bi.length, ot = 2 + bi.length;
+    const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
+    const affineGrads = ai.length ? { gamma: o[ot], beta: o[ot + 1] } : null;
     bnBernsteinBackward(i[0], i[1], B, W, i[2], n, lo, hi, args.attrs.eps, { mean: i[3], variance: i[4] },
-      { gx: o[0], gc: o[1], gl: o[2] ?? null, gh: o[3] ?? null });
+      { gx: o[0], gc: o[1], gl: bi.length ? o[2] : null, gh: bi.length ? o[3] : null }, affine, affineGrads);
   });
 };
 
@@ -103,17 +113,30 @@ const bnBwd = (args: KernelArgs): TensorInfo[] => {
 type Run = (name: string, inputs: tf.NamedTensorMap, attrs: NamedAttrMap) => tf.Tensor[];
 const run: Run = (name, inputs, attrs) => tf.engine().runKernel(name, inputs, attrs) as tf.Tensor[];
 
-/** saved = [main input, coeffs, (lo, hi)] + extra outputs; gradient names follow the forward inputs. */
-function bernGradFunc(grad: string, main: 'z' | 'h', withStats: boolean): GradConfig['gradFunc'] {
+/**
+ * saved = [main input, coeffs, (lo, hi), (gamma, beta)] + extra outputs (mean, variance); gradient names follow
+ * the forward inputs. The layout is fixed per kernel name (inputsToSave is static), hence the flags.
+ */
+function bernGradFunc(grad: string, main: 'z' | 'h', withStats: boolean, bounded: boolean, affine: boolean): GradConfig['gradFunc'] {
   return (dy, saved, attrs) => {
     const dyMain = Array.isArray(dy) ? dy[0] : dy;
-    const hasBounds = saved.length === (withStats ? 6 : 4);
     const inputs: tf.NamedTensorMap = { dy: dyMain, [main]: saved[0], coeffs: saved[1] };
-    if (hasBounds) Object.assign(inputs, { lo: saved[2], hi: saved[3] });
-    if (withStats) Object.assign(inputs, { mean: saved[saved.length - 2], variance: saved[saved.length - 1] });
+    let at = 2;
+    if (bounded) {
+      Object.assign(inputs, { lo: saved[at], hi: saved[at + 1] });
+      at += 2;
+    }
+    if (affine) {
+      Object.assign(inputs, { gamma: saved[at], beta: saved[at + 1] });
+      at += 2;
+    }
+    if (withStats) Object.assign(inputs, { mean: saved[at], variance: saved[at + 1] });
     const g = run(grad, inputs, attrs);
     const out: Record<string, () => tf.Tensor> = { [main]: () => g[0], coeffs: () => g[1] };
-    if (hasBounds) Object.assign(out, { lo: () => g[2], hi: () => g[3] });
+    // Output layout [main, coeffs, (lo, hi), (gamma, beta)]; constant indices (closures run later).
+    if (bounded) Object.assign(out, { lo: () => g[2], hi: () => g[3] });
+    const ga = bounded ? 4 : 2;
+    if (affine) Object.assign(out, { gamma: () => g[ga], beta: () => g[ga + 1] });
     return out;
   };
 }
@@ -135,21 +158,23 @@ export function registerFastKernels(): void {
       tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
-  // Two variants each: scalar bounds (attrs) and per-unit bounds (inputs lo, hi), since inputsToSave is static.
-  for (const [name, grad, main, stats] of [
-    [K.bern, K.bernGrad, 'z', false], [K.bnBern, K.bnBernGrad, 'h', true],
-  ] as const) {
-    tf.registerGradient({
-      kernelName: name, inputsToSave: [main, 'coeffs'], outputsToSave: stats ? [false, true, true] : [],
-      gradFunc: bernGradFunc(grad, main, stats),
-    });
-    tf.registerGradient({
-      kernelName: `${name}Bounded`, inputsToSave: [main, 'coeffs', 'lo', 'hi'],
-      outputsToSave: stats ? [false, true, true] : [], gradFunc: bernGradFunc(grad, main, stats),
-    });
+  // Variants per kernel, since inputsToSave is static: scalar bounds (attrs) or per-unit bounds (inputs lo, hi),
+  // and for batch norm + Bernstein without or with the affine γ, β (inputs gamma, beta).
+  const variants: [string, string, 'z' | 'h', boolean, boolean, boolean, (a: KernelArgs) => TensorInfo[]][] = [];
+  for (const bounded of [false, true]) {
+    variants.push([K.bern, K.bernGrad, 'z', false, bounded, false, bernFwd]);
+    for (const affine of [false, true]) variants.push([K.bnBern, K.bnBernGrad, 'h', true, bounded, affine, bnBernFwd]);
   }
-  for (const backendName of FAST_BACKENDS) {
-    for (const [kernelName, f] of [[`${K.bern}Bounded`, bernFwd], [`${K.bnBern}Bounded`, bnBernFwd]] as const) {
+  for (const [base, grad, main, stats, bounded, affine, f] of variants) {
+    const kernelName = base + variantSuffix(bounded, affine);
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: [main, 'coeffs', ...(bounded ? ['lo', 'hi'] : []), ...(affine ? ['gamma', 'beta'] : [])],
+      outputsToSave: stats ? [false, true, true] : [],
+      gradFunc: bernGradFunc(grad, main, stats, bounded, affine),
+    });
+    if (kernelName === base) continue; // registered with the plain kernels above
+    for (const backendName of FAST_BACKENDS) {
       if (!tf.getKernel(kernelName, backendName)) {
         tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
       }
@@ -163,6 +188,11 @@ export function registerFastKernels(): void {
       return { h: () => g[0] };
     },
   });
+}
+
+/** Kernel-name suffix of a variant: per-unit bounds, affine batch norm. */
+export function variantSuffix(bounded: boolean, affine: boolean): string {
+  return (bounded ? 'Bounded' : '') + (affine ? 'Affine' : '');
 }
 
 /** Bound attrs for the kernels: numbers go in attrs; tensors go in as inputs. */
