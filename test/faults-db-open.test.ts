@@ -153,6 +153,7 @@ describe('read-only commands open the store read-only', () => {
 });
 
 describe('names printed to the terminal have control characters stripped', () => {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
   it.each([
     ['runs', () => ['runs', '--db', p('wb.db')]],

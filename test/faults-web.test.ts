@@ -184,7 +184,7 @@ describe('WebSocket error paths: the server survives every one', () => {
 
 describe('auth failures have their own error kinds', () => {
   it('no token / a wrong token → 401 unauthorized; a foreign origin → 403 forbidden', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
       const r = await call('runs.list', [{}], headers);
       expect(r.status).toBe(401);
       expect(r.body.kind).toBe('unauthorized');

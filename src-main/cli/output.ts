@@ -10,6 +10,7 @@ export function printJson(value: unknown): void {
  * messages) before it reaches a terminal: a name cannot move the cursor, recolour, clear the screen, set the
  * window title or reorder what is printed around it.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 export function termText(s: string): string {
   return s.replace(TERMINAL_CONTROLS, '');
