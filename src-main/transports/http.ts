@@ -237,6 +237,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   });
 
+  // Keep idle connections longer than Node's 5 s default: a client that pauses between calls (a busy
+  // renderer, a test computing between requests) otherwise races the server's close and sees "socket hang up".
+  server.keepAliveTimeout = 30_000;
+
   // ── events over WebSocket ─────────────────────────────────────────────────────────────────────────────
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const alive = new WeakMap<WebSocket, boolean>();
