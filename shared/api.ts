@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus } from './metrics.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
+import type { ParamlessActivation } from './activations.js';
+import { IMPORT_KINDS, TASK_KINDS, type BoundsMode, type DatasetKind, type Goal, type ImportKind, type TaskKind } from './vocab.js';
 import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -19,8 +21,8 @@ export interface SystemInfo {
 export interface DatasetInfo {
   id: string;
   title: string;
-  kind: 'builtin' | 'higgs' | 'susy' | 'csv' | 'idx';
-  task: 'classification' | 'regression';
+  kind: DatasetKind;
+  task: TaskKind;
   inputDim: number;
   outputDim: number;
   rows?: number;
@@ -30,7 +32,7 @@ export interface DatasetInfo {
 
 export interface DatasetImportRequest {
   /** `idx`: an MNIST-style folder of four IDX files (a path picked as a folder, or four upload ids). */
-  kind: 'higgs' | 'susy' | 'csv' | 'idx';
+  kind: ImportKind;
   /** A path the user chose in the app (Electron file dialog), or an upload id from `POST /upload` (web mode). */
   path?: string;
   uploadId?: string;
@@ -39,18 +41,17 @@ export interface DatasetImportRequest {
   title?: string;
   rows?: number;
   labelColumn?: string | number;
-  task?: 'classification' | 'regression';
+  task?: TaskKind;
 }
 
 /** A design as drawn in the designer: an ordered stack of blocks; `repeat` groups make deep nets one block. */
 export type DesignBlock =
   | { kind: 'dense'; width: number }
   | { kind: 'batchnorm' }
-  | { kind: 'bernstein'; degree: number; eps: number; bounds: [number, number]; boundsMode: 'fixed' | 'adaptive' }
-  | { kind: 'relu' }
+  | { kind: 'bernstein'; degree: number; eps: number; bounds: [number, number]; boundsMode: BoundsMode }
   | { kind: 'leaky_relu'; alpha: number }
-  | { kind: 'selu' }
-  | { kind: 'gelu' }
+  /** relu, selu, gelu… every fixed activation without parameters (shared/activations.ts). */
+  | { kind: ParamlessActivation }
   | { kind: 'residual' }
   | { kind: 'repeat'; times: number; blocks: DesignBlock[] };
 
@@ -116,7 +117,7 @@ export interface SweepSummary {
   createdAt: string;
   counts: Partial<Record<RunStatus, number>>;
   total: number;
-  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  metric: { name: EpochMetric; goal: Goal };
   /** Epochs stored / planned over all runs, and still to train (queued + running runs). */
   epochs?: { done: number; total: number; remaining: number };
   /** When the sweep's first run started (null before). */
@@ -126,7 +127,7 @@ export interface SweepSummary {
 /** What a sweep has learnt so far: best-so-far per run index, and which parameters matter (optuna-dashboard style). */
 export interface SweepInsights {
   sweepId: string;
-  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  metric: { name: EpochMetric; goal: Goal };
   /** One point per run in plan order; `value` is the run's last stored metric, `best` the best up to it. */
   history: { index: number; runId: string; name: string; status: RunStatus; value: number | null; best: number | null }[];
   importance: {
@@ -335,14 +336,14 @@ export const API_ARGS = {
   'datasets.import': z.tuple([
     z
       .object({
-        kind: z.enum(['higgs', 'susy', 'csv', 'idx']),
+        kind: z.enum(IMPORT_KINDS),
         path: z.string().min(1).max(4096).optional(),
         uploadId: z.string().min(1).max(200).optional(),
         uploadIds: z.array(z.string().min(1).max(200)).min(1).max(8).optional(),
         title: z.string().max(200).optional(),
         rows: z.number().int().min(10).optional(),
         labelColumn: z.union([z.string().max(200), z.number().int().min(0)]).optional(),
-        task: z.enum(['classification', 'regression']).optional(),
+        task: z.enum(TASK_KINDS).optional(),
       })
       .strict(),
   ]),

@@ -5,6 +5,9 @@
 // reported with the precise reason it cannot be trained yet.
 import type { DesignBlock } from './api.js';
 import { NetworkSpecSchema, formatIssues, type NetworkSpecInput, type ActivationKind } from './spec.js';
+import { ACTIVATIONS, FIXED_ACTIVATION_TABLE, FIXED_ACTIVATIONS, type ParamlessActivation } from './activations.js';
+import { nothingFor } from './exhaustive.js';
+import { BOUNDS_MODES, isOneOf, type BoundsMode } from './vocab.js';
 
 export interface DesignIssue {
   /** Path of block indices from the top of the stack (nested in repeats), or [] for the design as a whole. */
@@ -27,7 +30,7 @@ export interface HiddenUnit {
   degree?: number;
   eps?: number;
   bounds?: [number, number];
-  boundsMode?: 'fixed' | 'adaptive';
+  boundsMode?: BoundsMode;
   alpha?: number;
 }
 
@@ -35,16 +38,14 @@ export const BLOCK_LABEL: Record<DesignBlock['kind'], string> = {
   dense: 'Dense',
   batchnorm: 'BatchNorm',
   bernstein: 'Bernstein',
-  relu: 'ReLU',
-  leaky_relu: 'LeakyReLU',
-  selu: 'SELU',
-  gelu: 'GELU',
+  ...(Object.fromEntries(FIXED_ACTIVATIONS.map((k) => [k, FIXED_ACTIVATION_TABLE[k].blockLabel])) as Record<(typeof FIXED_ACTIVATIONS)[number], string>),
   residual: 'Residual skip',
   repeat: 'Repeat',
 };
 
-const ACTIVATION_KINDS = new Set<DesignBlock['kind']>(['bernstein', 'relu', 'leaky_relu', 'selu', 'gelu']);
-export const isActivation = (b: DesignBlock): boolean => ACTIVATION_KINDS.has(b.kind);
+export type ActivationBlock = Extract<DesignBlock, { kind: ActivationKind }>;
+const ACTIVATION_KINDS = new Set<DesignBlock['kind']>(ACTIVATIONS);
+export const isActivation = (b: DesignBlock): b is ActivationBlock => ACTIVATION_KINDS.has(b.kind);
 
 /** A fresh block with sensible defaults (what the palette drops). */
 export function defaultBlock(kind: DesignBlock['kind']): DesignBlock {
@@ -58,7 +59,7 @@ export function defaultBlock(kind: DesignBlock['kind']): DesignBlock {
     case 'repeat':
       return { kind, times: 10, blocks: [] };
     default:
-      return { kind } as DesignBlock;
+      return { kind };
   }
 }
 
@@ -84,7 +85,7 @@ export function blockFieldIssues(b: DesignBlock, path: number[]): DesignIssue[] 
       const [l, u] = Array.isArray(b.bounds) ? b.bounds : [NaN, NaN];
       if (!isNum(l) || !isNum(u)) bad('bounds', 'bounds must be two finite numbers [l, u]');
       else if (!(l < u)) bad('bounds', `bounds must satisfy l < u (got l=${l}, u=${u})`);
-      if (b.boundsMode !== 'fixed' && b.boundsMode !== 'adaptive') bad('boundsMode', 'bounds mode must be fixed or adaptive');
+      if (!isOneOf(BOUNDS_MODES, b.boundsMode)) bad('boundsMode', `bounds mode must be ${BOUNDS_MODES.join(' or ')}`);
       break;
     }
     case 'leaky_relu':
@@ -94,6 +95,8 @@ export function blockFieldIssues(b: DesignBlock, path: number[]): DesignIssue[] 
       if (!isInt(b.times) || b.times < 1 || b.times > 1000) bad('times', 'depth (repeat count) must be an integer between 1 and 1000');
       if (!Array.isArray(b.blocks) || b.blocks.length === 0) bad('blocks', 'the repeat group is empty: drop a Dense and an activation into it');
       break;
+    default:
+      nothingFor<'batchnorm' | 'residual' | ParamlessActivation>(b.kind); // no fields to check
   }
   return out;
 }
@@ -155,10 +158,11 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
       batchNorm = true;
       i++;
     }
-    if (i >= seq.length || !isActivation(seq[i].block)) {
+    const a = i < seq.length ? seq[i].block : undefined;
+    if (!a || !isActivation(a)) {
       const nxt = seq[i];
       let msg: string;
-      if (!nxt) msg = `${blockName(d.path)}: Dense(${width}) needs an activation after it (Bernstein, ReLU, LeakyReLU, SELU or GELU)`;
+      if (!nxt) msg = `${blockName(d.path)}: Dense(${width}) needs an activation after it (${ACTIVATIONS.map((k) => BLOCK_LABEL[k]).join(', ')})`;
       else if (nxt.block.kind === 'batchnorm') msg = `${blockName(nxt.path)}: two BatchNorms in a row aren't supported — one BatchNorm between Dense and the activation`;
       else if (nxt.block.kind === 'dense') msg = `${blockName(d.path)}: Dense(${width}) is followed by another Dense with no activation between — stacked linear layers aren't trained yet; add an activation`;
       else if (nxt.block.kind === 'residual') msg = `${blockName(nxt.path)}: a Residual skip inside a hidden block isn't supported — put it after the activation`;
@@ -167,7 +171,6 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
       stop();
       break;
     }
-    const a = seq[i].block;
     i++;
     if (i < seq.length && seq[i].block.kind === 'batchnorm') {
       issues.push({ path: seq[i].path, field: 'kind', message: `${blockName(seq[i].path)}: BatchNorm after the activation isn't supported yet — the engine puts BatchNorm between Dense and the activation` });
@@ -179,7 +182,7 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
       residual = true;
       i++;
     }
-    const unit: HiddenUnit = { width, batchNorm, residual, activation: a.kind as ActivationKind };
+    const unit: HiddenUnit = { width, batchNorm, residual, activation: a.kind };
     if (a.kind === 'bernstein') Object.assign(unit, { degree: a.degree, eps: a.eps, bounds: [a.bounds[0], a.bounds[1]], boundsMode: a.boundsMode });
     if (a.kind === 'leaky_relu') unit.alpha = a.alpha;
     units.push({ unit, at: d });

@@ -3,6 +3,17 @@
 // checks: a malformed file gets one clear error naming where it is wrong.
 import { z } from 'zod';
 import { bernsteinValue } from './theory.js';
+import { FIXED_ACTIVATIONS, fixedActivation, type FixedActivation } from './activations.js';
+import { TASK_KINDS } from './vocab.js';
+import { nothingFor } from './exhaustive.js';
+
+/** Fixed activations whose layer record carries fields of its own; every other one is written as `{ type }`. */
+const OWN_LAYER_FORMAT = ['leaky_relu', 'selu', 'gelu'] as const;
+type PlainLayerActivation = Exclude<FixedActivation, (typeof OWN_LAYER_FORMAT)[number]>;
+export const PLAIN_LAYER_ACTIVATIONS = FIXED_ACTIVATIONS.filter(
+  (k): k is PlainLayerActivation => !(OWN_LAYER_FORMAT as readonly string[]).includes(k),
+);
+const LAYER_TYPES = ['dense', 'batchnorm', 'bernstein', ...FIXED_ACTIVATIONS, 'residual_begin', 'residual_end', 'softmax'];
 
 const finite = z.number({ error: 'must be a finite number' }).refine(Number.isFinite, { error: 'must be a finite number' });
 const vec = z.array(finite, { error: 'must be an array of numbers' });
@@ -13,7 +24,7 @@ const Layer = z.discriminatedUnion(
     z.object({ type: z.literal('dense'), inputDim: z.number().int().min(1), outputDim: z.number().int().min(1), weights: z.array(vec), bias: vec }),
     z.object({ type: z.literal('batchnorm'), runningMean: vec, runningVar: z.array(finite.refine((v) => v >= 0, { error: 'variance must be ≥ 0' })), gamma: vec, beta: vec, eps: finite }),
     z.object({ type: z.literal('bernstein'), degree: z.number().int().min(1), l: vec, u: vec, coefficients: z.array(vec) }),
-    z.object({ type: z.literal('relu') }),
+    ...PLAIN_LAYER_ACTIVATIONS.map((type) => z.object({ type: z.literal(type) })),
     z.object({ type: z.literal('leaky_relu'), alpha: finite }),
     z.object({ type: z.literal('selu'), alpha: finite, scale: finite }),
     z.object({ type: z.literal('gelu'), form: z.literal('erf') }),
@@ -21,19 +32,20 @@ const Layer = z.discriminatedUnion(
     z.object({ type: z.literal('residual_end') }),
     z.object({ type: z.literal('softmax') }),
   ],
-  { error: 'layer type must be one of dense, batchnorm, bernstein, relu, leaky_relu, selu, gelu, residual_begin, residual_end, softmax' },
+  { error: `layer type must be one of ${LAYER_TYPES.join(', ')}` },
 );
 
 const ModelFile = z.object({
   format: z.literal('deepbern-model', { error: 'format must be "deepbern-model" (is this a DeepBern model export?)' }),
   version: z.literal(1, { error: 'version must be 1 (a newer export? update DeepBern Workbench)' }),
-  task: z.enum(['classification', 'regression']),
+  task: z.enum(TASK_KINDS),
   inputDim: z.number().int().min(1),
   outputDim: z.number().int().min(1),
   standardization: z.object({ mean: vec, std: z.array(finite.refine((v) => v > 0, { error: 'std must be > 0' })) }),
   layers: z.array(Layer).min(1, { error: 'layers must not be empty' }),
 });
 export type ModelFile = z.infer<typeof ModelFile>;
+export type ModelLayer = z.infer<typeof Layer>;
 
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
@@ -89,7 +101,7 @@ export function parseModelFile(text: string, source = 'model file'): ModelFile {
         if (i !== m.layers.length - 1) fail(at, 'softmax must be the last layer');
         break;
       default:
-        break;
+        nothingFor<FixedActivation>(layer.type); // elementwise: the width passes through
     }
   });
   if (open !== 0) fail('layers', 'a residual_begin is never closed');
@@ -97,31 +109,7 @@ export function parseModelFile(text: string, source = 'model file'): ModelFile {
   return m;
 }
 
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is only 1e-7 accurate; use a series/continued-fraction pair for float64 quality.
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let sum = x;
-    let term = x;
-    for (let n = 1; n < 60; n++) {
-      term *= (-x * x) / n;
-      sum += term / (2 * n + 1);
-      if (Math.abs(term / (2 * n + 1)) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc continued fraction (Lentz), accurate for |x| ≥ 2.5
-  let f = ax, c = ax, d = 0;
-  for (let n = 1; n < 100; n++) {
-    const an = n / 2;
-    d = ax + an * d;
-    d = d === 0 ? 1e-300 : 1 / d;
-    c = ax + an / c;
-    f *= c * d;
-  }
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
-}
+const NO_PARAMS = { alpha: 0 };
 
 /** Outputs for one raw (unstandardised) row, in float64. */
 export function evaluateModel(m: ModelFile, raw: ArrayLike<number>): number[] {
@@ -138,9 +126,6 @@ export function evaluateModel(m: ModelFile, raw: ArrayLike<number>): number[] {
       case 'bernstein':
         v = v.map((x, j) => bernsteinValue(layer.coefficients[j], layer.l[j], layer.u[j], x));
         break;
-      case 'relu':
-        v = v.map((x) => Math.max(0, x));
-        break;
       case 'leaky_relu':
         v = v.map((x) => (x > 0 ? x : layer.alpha * x));
         break;
@@ -148,7 +133,7 @@ export function evaluateModel(m: ModelFile, raw: ArrayLike<number>): number[] {
         v = v.map((x) => layer.scale * (x > 0 ? x : layer.alpha * Math.expm1(x)));
         break;
       case 'gelu':
-        v = v.map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)));
+        v = v.map((x) => fixedActivation('gelu').f(x, NO_PARAMS));
         break;
       case 'residual_begin':
         saved.push(v);
@@ -164,6 +149,11 @@ export function evaluateModel(m: ModelFile, raw: ArrayLike<number>): number[] {
         const total = e.reduce((a, b) => a + b, 0);
         v = e.map((x) => x / total);
         break;
+      }
+      default: {
+        // A parameter-less activation: its float64 σ from the table (a non-activation type here fails to compile).
+        const a = fixedActivation(layer.type);
+        v = v.map((x) => a.f(x, NO_PARAMS));
       }
     }
   }

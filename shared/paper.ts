@@ -1,5 +1,6 @@
 // The paper pack's data shapes (figures, gradient certificate, approximation lab) and the certificate check.
 // Pure TS: src-main builds these from the store, the CLI renders them to HTML, the renderer charts them.
+import type { BoundsMode } from './vocab.js';
 
 /** One curve: x (epoch or layer) → y; y null where the run has no value. */
 export interface FigureSeries {
@@ -139,7 +140,7 @@ export interface GradientCertificate {
   degree: number;
   eps: number;
   bounds: [number, number];
-  boundsMode: 'fixed' | 'adaptive';
+  boundsMode: BoundsMode;
   /** n·ε/(u−l) for fixed bounds; null for adaptive bounds (u−l is per unit and moves). */
   deltaBar: number | null;
   tolerance: CertificateTolerance;
@@ -178,7 +179,7 @@ export interface CertificateInput {
   degree: number;
   eps: number;
   bounds: [number, number];
-  boundsMode: 'fixed' | 'adaptive';
+  boundsMode: BoundsMode;
   points: { layer: number; epoch: number; metric: 'learned_floor' | 'min_dsigma' | 'clipped_frac'; value: number }[];
 }
 

@@ -1,11 +1,12 @@
 // The network spec: one training run's full design. Flat on purpose, so sweep files can vary any field by name.
 import { z } from 'zod';
+import { ACTIVATIONS, BERNSTEIN, FIXED_ACTIVATION_TABLE, type ActivationKind } from './activations.js';
+import { BOUNDS_MODES } from './vocab.js';
 
-export const ACTIVATIONS = ['bernstein', 'relu', 'leaky_relu', 'selu', 'gelu'] as const;
-export type ActivationKind = (typeof ACTIVATIONS)[number];
+export { ACTIVATIONS, type ActivationKind };
 
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
-export const BOUNDS_MODES = ['fixed', 'adaptive'] as const;
+export { BOUNDS_MODES };
 
 /**
  * Weight/bias initialisation schemes (docs/init.md states each one's weight and bias rule). `torch` is PyTorch's
@@ -20,7 +21,7 @@ export type InitScheme = (typeof INIT_SCHEMES)[number];
  * Bernstein (identity at init, so linear). Old runs' specs lack the field; this names what they actually used.
  */
 export function defaultInit(activation: ActivationKind): InitScheme {
-  return activation === 'relu' || activation === 'leaky_relu' || activation === 'gelu' ? 'he_normal' : 'lecun_normal';
+  return activation === BERNSTEIN ? 'lecun_normal' : FIXED_ACTIVATION_TABLE[activation].defaultInit;
 }
 
 const int = (name: string, min: number, max: number) =>
@@ -53,7 +54,7 @@ const NetworkSpecObject = z
         error: 'bounds must be two numbers [l, u] with l < u',
       })
       .default([-5, 5]),
-    boundsMode: z.enum(BOUNDS_MODES, { error: 'boundsMode must be fixed or adaptive' }).default('fixed'),
+    boundsMode: z.enum(BOUNDS_MODES, { error: `boundsMode must be ${BOUNDS_MODES.join(' or ')}` }).default('fixed'),
     /** Adaptive bounds: running min/max momentum (ours; DESIGN §1.2). */
     boundsMomentum: num('boundsMomentum', 0, 1).default(0.9),
     alpha: num('alpha', 0, 1).default(0.01),
@@ -150,6 +151,7 @@ export function activationLabel(s: NetworkSpec): string {
     const b = s.boundsMode === 'adaptive' ? 'adaptive' : `[${s.bounds[0]},${s.bounds[1]}]`;
     return `Bern_{${s.degree},${s.eps}}${b}`;
   }
-  const base = { relu: 'ReLU', leaky_relu: `LReLU_${s.alpha}`, selu: 'SELU', gelu: 'GELU' }[s.activation];
+  const a = FIXED_ACTIVATION_TABLE[s.activation];
+  const base = a.label + a.params.map((p) => `_${s[p]}`).join('');
   return base + (s.batchNorm ? '_BN' : '') + (s.residual ? '_res' : '');
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
+import { GOALS } from './vocab.js';
 import { proposeTpe } from './tpe.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
@@ -11,6 +12,7 @@ export const SWEEPABLE_FIELDS = SPEC_FIELDS as (keyof NetworkSpec)[];
 const ALIASES: Record<string, keyof NetworkSpec> = {
   batch_size: 'batchSize',
   batch_norm: 'batchNorm',
+  bn_affine: 'bnAffine',
   bounds_mode: 'boundsMode',
   bounds_momentum: 'boundsMomentum',
   test_fraction: 'testFraction',
@@ -61,7 +63,7 @@ export const SweepFileSchema = z
     metric: z
       .object({
         name: z.enum(EPOCH_METRICS, { error: `metric.name must be one of ${EPOCH_METRICS.join(', ')}` }),
-        goal: z.enum(['minimize', 'maximize'], { error: 'metric.goal must be minimize or maximize' }),
+        goal: z.enum(GOALS, { error: `metric.goal must be ${GOALS.join(' or ')}` }),
       })
       .strict()
       .default({ name: 'test_loss', goal: 'minimize' }),

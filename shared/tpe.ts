@@ -3,6 +3,7 @@
 // drawn from the good trials' Parzen density l(x), that maximises l(x)/g(x). Pure and seeded: the proposal is a
 // function of (random_seed, trial index, history) only, so a resumed sweep proposes the same next runs.
 import type { ParamDef, ParamValue } from './sweep.js';
+import type { Goal } from './vocab.js';
 
 export type TrialState = 'complete' | 'pruned' | 'running';
 
@@ -20,7 +21,7 @@ export interface TpeOptions {
   seed: number;
   /** Index of the trial being proposed (0-based); part of the random stream. */
   index: number;
-  goal: 'minimize' | 'maximize';
+  goal: Goal;
   /** Trials drawn at random before the model is used (Optuna: 10). */
   startupTrials?: number;
   /** Candidates drawn from l(x) per parameter (Optuna: 24). */
@@ -182,7 +183,7 @@ function ageWeights(n: number): number[] {
  * Split the history into good and bad: complete trials ranked by value, then pruned trials (furthest first);
  * running trials count as bad ("constant liar"), which steers in-flight proposals away from each other.
  */
-export function splitTrials(history: readonly TpeTrial[], goal: 'minimize' | 'maximize'): { good: TpeTrial[]; bad: TpeTrial[] } {
+export function splitTrials(history: readonly TpeTrial[], goal: Goal): { good: TpeTrial[]; bad: TpeTrial[] } {
   const sign = goal === 'minimize' ? 1 : -1;
   const finite = (t: TpeTrial) => t.value !== undefined && Number.isFinite(t.value);
   const complete = history.filter((t) => t.state === 'complete' && finite(t)).sort((a, b) => sign * (a.value! - b.value!) || a.index - b.index);

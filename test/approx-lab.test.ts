@@ -11,7 +11,7 @@ import { APPROX_DEFAULTS, approxCells, checkApproxOptions, loadApproxResults, ru
 import { renderApproxReport } from '../src-main/report/approx.js';
 import { mlpParamCount } from '../workers/approx/fit.js';
 import { RunStore } from '../src-main/store/run-store.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseSpec } from '../shared/spec.js';
 import { cli, tempDir } from './support/cli.js';
 
@@ -230,5 +230,11 @@ describe('labs stored before validation selection', () => {
     const none = cli(['approx', '--show', 'lab:nope', '--db', db, '--out', out]);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/no stored approximation lab has the tag lab:nope/);
+    // bad choices are refused before anything is trained or stored
+    const fresh = join(tmp.dir, 'never.db');
+    const bad = cli(['approx', '--bn', 'non-affine', '--db', fresh, '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bn must be affine or none \(got non-affine\)/);
+    expect(existsSync(fresh)).toBe(false);
   });
 });

@@ -97,12 +97,21 @@ describe('the Electron main process, against a stand-in electron module', () => 
   }, 150_000);
 
   it('a relaunch while quitting is told the app is still shutting down', async () => {
-    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_SCENARIO: 'quit-twice' });
+    // Also: the loading page's load being superseded (ERR_ABORTED) is not treated as a failure.
+    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_SCENARIO: 'quit-twice', FAKE_ABORT_LOADING: '1' });
     expect(r.code, r.err).toBe(0);
+    expect(r.log.find((e) => e.call === 'showErrorBox')).toBeUndefined();
     expect(r.log.find((e) => e.call === 'showMessageBox')).toMatchObject({ parent: true, message: 'DeepBern Workbench is still shutting down' });
     // Development build: Electron's default menu stays.
     expect(r.log.find((e) => e.call === 'setApplicationMenu')).toBeUndefined();
     expect(r.log.find((e) => e.call === 'new BrowserWindow')).toMatchObject({ webPreferences: { devTools: true } });
+  }, 150_000);
+
+  it('an app page that fails to load is shown as an error and exits 1 (not a window stuck on its background)', async () => {
+    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_FAIL_APP: '1' });
+    expect(r.code).toBe(1);
+    expect(r.log.find((e) => e.call === 'showErrorBox')).toMatchObject({ title: 'DeepBern Workbench could not load app://deepbern/index.html', msg: expect.stringMatching(/ERR_FILE_NOT_FOUND/) });
+    expect(r.err).toMatch(/could not load app:\/\/deepbern\/index\.html: ERR_FILE_NOT_FOUND/);
   }, 150_000);
 
   it('the second instance says why it exits, opens nothing and exits 0', async () => {

@@ -178,6 +178,16 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     expect(config.deb.depends).toEqual(expect.arrayContaining([...defaults, 'libasound2']));
     const icons = args.filter((a) => a.includes('/usr/share/icons/hicolor/'));
     for (const size of [16, 32, 48, 64, 128, 256, 512]) expect(icons.some((a) => a.endsWith(`/${size}x${size}/apps/deepbern-workbench.png`)), `${size}px`).toBe(true);
+    // Each is a real PNG of its size (IHDR width/height), rendered from build/icon.svg.
+    for (const a of icons) {
+      const [file, dest] = a.split('=') as [string, string];
+      const png = readFileSync(file);
+      const size = Number(/\/(\d+)x\d+\//.exec(dest)![1]);
+      expect(png.subarray(1, 4).toString(), file).toBe('PNG');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)], file).toEqual([size, size]);
+    }
+    const big = readFileSync(join(ROOT, 'build/icon.png')); // the .icns / .ico source
+    expect([big.readUInt32BE(16), big.readUInt32BE(20)]).toEqual([1024, 1024]);
     expect(args.some((a) => a.endsWith('=/usr/share/applications/deepbern-workbench.desktop'))).toBe(true);
     expect(desktop).toMatch(/^Name=DeepBern Workbench$/m);
     expect(desktop).toMatch(/^Icon=deepbern-workbench$/m);

@@ -22,6 +22,15 @@ describe('sweep plan', () => {
     expect(plan.runs[0].spec.batchNorm).toBe(true); // bernstein default
   });
 
+  it('init and bnAffine are sweepable like every spec field; a missing init is the activation default', () => {
+    const plan = planSweep(parseSweepText(head + 'parameters:\n  init: {values: [torch, he_normal]}\n  bn_affine: {values: [false, true]}\n  batchNorm: {values: [true]}\n'));
+    expect(plan.runs.map((r) => [r.spec.init, r.spec.bnAffine])).toEqual(
+      expect.arrayContaining([['torch', false], ['torch', true], ['he_normal', false], ['he_normal', true]]));
+    expect(plan.runs).toHaveLength(4);
+    expect(planSweep(parseSweepText(head + 'parameters:\n  depth: {values: [2]}\n')).runs[0].spec.init).toBe('he_normal');
+    expect(errorOf(head + 'parameters:\n  init: {values: [torch, glorot]}\n')).toMatch(/init must be one of torch, he_normal/);
+  });
+
   it('run_cap caps the grid; snake_case aliases work', () => {
     const plan = planSweep(parseSweepText(head + 'run_cap: 3\nparameters:\n  batch_size: {values: [16, 32, 64, 128]}\n'));
     expect(plan.runs.map((r) => r.spec.batchSize)).toEqual([16, 32, 64]);

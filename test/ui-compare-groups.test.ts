@@ -10,6 +10,7 @@ import UPlotChart from '../src-renderer/components/UPlotChart.vue';
 import { aggregate, DEFAULT_GROUP_BY, groupRuns } from '../src-renderer/lib/groups.js';
 import { compareHash, parseCompareHash } from '../src-renderer/lib/viewState.js';
 import { belowLogFloor } from '../src-renderer/lib/series.js';
+import { labelParts } from '../src-renderer/lib/labelText.js';
 import { store, view } from '../src-renderer/state/store.js';
 import { installFakeApi } from './ui-support.js';
 
@@ -30,6 +31,15 @@ const until = async (cond: () => boolean, ms = 5000) => {
     await new Promise((r) => setTimeout(r, 20));
   }
 };
+
+describe('readable labels', () => {
+  it('subscripts and real minus signs, also inside run names', () => {
+    expect(labelParts('Bern_{9,0.01}[-5,5]')).toEqual([{ text: 'Bern' }, { text: '9,0.01', sub: true }, { text: '[−5,5]' }]);
+    expect(labelParts('sweep-003 LReLU_0.01')).toEqual([{ text: 'sweep-003 ' }, { text: 'LReLU' }, { text: '0.01', sub: true }]);
+    expect(labelParts('SELU_BN')).toEqual([{ text: 'SELU' }, { text: 'BN', sub: true }]);
+    expect(labelParts('run-12 ReLU')).toEqual([{ text: 'run-12 ReLU' }]);
+  });
+});
 
 
 /** The stubbed charts with their props (the .vue shim types no props). */

@@ -190,7 +190,7 @@ describe('PaperView', () => {
     expect(rows[1].text()).toMatch(/60\.0%[\s\S]*87\.5%/);
     const pick = w.find('[data-testid="paper-dead-reading"]');
     expect(pick.findAll('option').map((o) => o.text())).toEqual([
-      'default — epoch average over the training batches (the paper’s reading)',
+      'default (epoch avg)',
       'epoch average over the training batches (the paper’s reading)',
       'fixed evaluation batch, eval mode (depends on evalBatch)',
     ]);

@@ -93,3 +93,23 @@ describe('issue 15 #8: approximation fits are kept apart from training runs', ()
     w.unmount();
   });
 });
+
+describe('issue 15 (scale): the sweeps list above the Runs table is virtualised', () => {
+  it('3,125 sweeps render a window of rows, and scrolling moves the window', async () => {
+    installFakeApi({
+      'runs.list': (() => ({ rows: [], total: 0 })) as never,
+      'sweeps.list': (() => Array.from({ length: 3125 }, (_, i) => sweep({ id: `s${i}`, name: `sweep-${i}`, status: 'finished' }))) as never,
+    });
+    const w = mount(RunsView, { attachTo: document.body });
+    await until(() => w.findAll('[data-testid="sweep-row"]').length > 0, 20_000);
+    const rows = w.findAll('[data-testid="sweep-row"]');
+    expect(rows.length).toBeLessThan(30);
+    expect(rows[0]!.text()).toMatch(/^sweep-0/);
+    const box = w.find('[data-testid="sweeps-list"]').element as HTMLElement;
+    Object.defineProperty(box, 'scrollTop', { value: 42 * 1000, configurable: true }); // no layout in happy-dom
+    box.dispatchEvent(new Event('scroll'));
+    await until(() => w.findAll('[data-testid="sweep-row"]').some((r) => /^sweep-1000(?!\d)/.test(r.text())), 20_000);
+    expect(w.findAll('[data-testid="sweep-row"]').length).toBeLessThan(30);
+    w.unmount();
+  });
+});

@@ -4,11 +4,12 @@ import cliProgress from 'cli-progress';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { datasetsDirFor, importDatasetFile } from '../service/datasets.js';
 import { cleanStaleFiles, cleanupLine } from '../service/stale-files.js';
+import { IMPORT_KINDS, type ImportKind, type TaskKind } from '../../shared/vocab.js';
 import { openStore, openStoreIfExists } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
-const KINDS = ['higgs', 'susy', 'csv', 'idx'] as const;
+const KINDS = IMPORT_KINDS;
 
 export function registerDatasets(program: Command): void {
   const ds = program.command('datasets').description('built-in and imported datasets');
@@ -53,11 +54,11 @@ export function registerDatasets(program: Command): void {
       try {
         const label = f.labelColumn !== undefined && /^\d+$/.test(f.labelColumn) ? Number(f.labelColumn) : f.labelColumn;
         const info = await importDatasetFile(store, {
-          kind: kind as (typeof KINDS)[number],
+          kind: kind as ImportKind,
           path,
           rows: f.rows,
           labelColumn: label,
-          task: f.task as 'classification' | 'regression' | undefined,
+          task: f.task as TaskKind | undefined,
           title: f.title,
           onProgress: (p) => bar?.update(Math.round(p.fraction * 100), { rows: p.rows }),
         });

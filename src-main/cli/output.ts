@@ -1,5 +1,6 @@
 // How the CLI prints: tables for people, JSON for machines, one clear line for errors.
 import Table from 'cli-table3';
+import { formatNumber, MISSING } from '../../shared/format.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v), 2) + '\n');
@@ -17,13 +18,8 @@ export function termText(s: string): string {
 }
 
 export function fmt(v: unknown): string {
-  if (v === null || v === undefined) return '–';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
-  }
+  if (v === null || v === undefined) return MISSING;
+  if (typeof v === 'number') return formatNumber(v);
   if (Array.isArray(v)) return v.map(fmt).join(',');
   if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${termText(k)}=${fmt(x)}`).join(' ');
   return termText(String(v));

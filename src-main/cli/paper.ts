@@ -166,7 +166,7 @@ export function registerPaper(program: Command): void {
       try {
         checkApproxOptions(o);
       } catch (e) {
-        throw new UserError(`deepbern approx: ${(e as Error).message}`);
+        throw new UserError((e as Error).message);
       }
       const r = await withStore(f.db, (store) =>
         runApproxLab(store, o, (d) => {

@@ -90,12 +90,20 @@ async function main(): Promise<void> {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`DeepBern Workbench: ${title}: ${msg}\n`);
     dialog.showErrorBox(title, msg);
-    app.exit(1);
+    quitting = true;
+    const s = service;
+    if (!s) return app.exit(1);
+    unregister?.();
+    void closeWithin(() => s.close()).finally(() => app.exit(1)); // the store closes cleanly even so
   };
 
   const load = (url: string) => {
     // A failed load must be seen: the window would stay on its background colour otherwise.
-    win?.loadURL(url).catch((e: unknown) => fatal(`DeepBern Workbench could not load ${url}`, e));
+    win?.loadURL(url).catch((e: unknown) => {
+      // Superseded by the next load (the app page replacing the loading page): not a failure.
+      if ((e as { code?: string }).code === 'ERR_ABORTED') return;
+      fatal(`DeepBern Workbench could not load ${url}`, e);
+    });
   };
 
   const createWindow = (url: string) => {

@@ -52,7 +52,7 @@ export function renderApproxReport(r: ApproxResults): string {
       });
     return `<h2>${esc(t.title)}: <code>f(x) = ${esc(t.formula)}</code> <span class="muted">(${esc(target)}${t.smooth ? ', smooth' : ', not smooth: ReLU nets represent it exactly'})</span></h2>
 ${figure(`approx-${target}`, c.svg, `Max error on the dense test grid of ${checkpoint} vs depth; solid: measured, dashed: the architecture's floor (upper bound of the best uniform error of a degree-n^L polynomial) and the n^(−L) reference slope anchored at the first depth.${c.clamped ? ` ${c.clamped} point(s) ≤ ${ERR_FLOOR} (incl. floors below float64 precision) drawn at ${ERR_FLOOR}.` : ''}`)}
-<ul>${cells.map((x) => `<li><b>${esc(x.limitedBy)}</b> · ${esc(x.winner === 'tie' ? 'tie' : x.winner === 'none' ? 'no winner' : `${x.winner} won`)}: ${esc(x.text)}</li>`).join('')}</ul>
+<ul>${cells.map((x) => `<li><b>${esc(x.limitedBy)}</b> · ${esc(x.winner === 'tie' ? 'tie' : x.winner === 'none' ? 'no winner' : x.winner === 'bernstein' ? 'Bernstein won' : 'ReLU won')}: ${esc(x.text)}</li>`).join('')}</ul>
 <ul>${verdicts.map((v) => `<li><b>n=${v.degree}</b>: ${esc(v.text)}</li>`).join('')}</ul>
 <details><summary>All fits</summary>${table(['net', 'depth', 'width', 'params', 'batch norm', 'final: test max err', 'selected: test max err', 'floor (best degree-n^L polynomial)', 'clamped frac', 'seconds', 'run'], rows)}</details>`;
   });

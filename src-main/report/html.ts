@@ -1,16 +1,12 @@
 // The self-contained HTML page the reports share: inline CSS, inline SVG, no scripts, no external URLs.
+import { formatNumber } from '../../shared/format.js';
 
 export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export function num(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined) return '–';
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(digits - 1) : String(Number(v.toPrecision(digits)));
-}
+/** Metric values: the shared formatter (the CLI and the app print the same). */
+export const num = formatNumber;
 
 export function table(head: string[], rows: string[][], rowClass?: (i: number) => string): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');

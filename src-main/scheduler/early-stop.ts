@@ -1,5 +1,6 @@
 // Early termination (Optuna-style report → should-prune at each epoch), decided from stored epoch metrics.
 import type { SweepFile } from '../../shared/sweep.js';
+import type { Goal } from '../../shared/vocab.js';
 
 /** Values of the sweep metric at one epoch for the *other* runs of the sweep that reached it. */
 export type PeerValues = number[];
@@ -58,7 +59,7 @@ function halvingPrunes(goal: 'minimize' | 'maximize', value: number, peers: Peer
  */
 export function shouldStop(
   rule: NonNullable<SweepFile['early_terminate']>,
-  goal: 'minimize' | 'maximize',
+  goal: Goal,
   epoch: number,
   value: number,
   peers: PeerValues,

@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { BUILTIN_DATASETS, DatasetError, importUciDataset } from '../../workers/data/registry.js';
 import type { RunStore } from '../store/run-store.js';
 import type { DatasetInfo } from '../../shared/api.js';
+import type { ImportKind, TaskKind } from '../../shared/vocab.js';
 
 export interface ImportOptions {
-  kind: 'higgs' | 'susy' | 'csv' | 'idx';
+  kind: ImportKind;
   path: string;
   rows?: number;
   labelColumn?: string | number;
-  task?: 'classification' | 'regression';
+  task?: TaskKind;
   title?: string;
   /** What the user calls the file (an upload's own name): shown and stored instead of `path`, a temp file. */
   displayName?: string;

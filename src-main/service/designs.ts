@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Design, DesignBlock } from '../../shared/api.js';
+import { FIXED_ACTIVATIONS, PARAMLESS_ACTIVATIONS } from '../../shared/activations.js';
+import { BOUNDS_MODES } from '../../shared/vocab.js';
 import { formatIssues, type NetworkSpecInput } from '../../shared/spec.js';
 import type { Queryable } from '../store/db.js';
 import { ServiceError } from './errors.js';
@@ -17,15 +19,13 @@ const Block: z.ZodType<DesignBlock> = z.lazy(() =>
     [
       z.object({ kind: z.literal('dense'), width: num }),
       z.object({ kind: z.literal('batchnorm') }),
-      z.object({ kind: z.literal('bernstein'), degree: num, eps: num, bounds: z.tuple([num, num]), boundsMode: z.enum(['fixed', 'adaptive']) }),
-      z.object({ kind: z.literal('relu') }),
+      z.object({ kind: z.literal('bernstein'), degree: num, eps: num, bounds: z.tuple([num, num]), boundsMode: z.enum(BOUNDS_MODES) }),
       z.object({ kind: z.literal('leaky_relu'), alpha: num }),
-      z.object({ kind: z.literal('selu') }),
-      z.object({ kind: z.literal('gelu') }),
+      ...PARAMLESS_ACTIVATIONS.map((kind) => z.object({ kind: z.literal(kind) })),
       z.object({ kind: z.literal('residual') }),
       z.object({ kind: z.literal('repeat'), times: num, blocks: z.array(Block).max(1000) }),
     ],
-    { error: 'kind must be one of dense, batchnorm, bernstein, relu, leaky_relu, selu, gelu, residual, repeat' },
+    { error: `kind must be one of ${['dense', 'batchnorm', 'bernstein', ...FIXED_ACTIVATIONS, 'residual', 'repeat'].join(', ')}` },
   ),
 );
 

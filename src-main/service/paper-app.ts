@@ -53,9 +53,9 @@ const rank = (f: string) => (/laptop/.test(f) ? 0 : 1);
 export const APP_LAB_DEFAULTS: Required<ApproxLabRequest> = {
   targets: ['fn:smooth'],
   depths: [1, 2, 3],
-  degrees: [3, 5],
+  degrees: [3, 9],
   width: 8,
-  steps: 400,
+  steps: 1500,
   relu: true,
   bn: APPROX_DEFAULTS.bn,
   select: 'validation',

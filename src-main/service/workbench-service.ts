@@ -57,6 +57,7 @@ import { SettingsFile, settingsPathFor } from './settings.js';
 import { assembleIdxDir } from './idx-upload.js';
 import type { Upload } from './file-grants.js';
 import { connectRemoteExecutor, remoteStatus } from './remote.js';
+import { IMPORT_KINDS, isOneOf } from '../../shared/vocab.js';
 
 export interface WorkbenchServiceOptions {
   /** The SQLite store file (created when missing). */
@@ -197,7 +198,7 @@ export class WorkbenchService implements WorkbenchApi {
     const imported: DatasetInfo[] = (await this.store.listDatasets()).map((d) => ({
       id: d.id,
       title: d.title,
-      kind: (['higgs', 'susy', 'csv', 'idx'].includes(d.kind) ? d.kind : 'csv') as DatasetInfo['kind'],
+      kind: isOneOf(IMPORT_KINDS, d.kind) ? d.kind : 'csv',
       task: d.task ?? 'classification',
       inputDim: d.inputDim ?? 0,
       outputDim: d.outputDim ?? 0,

@@ -3,6 +3,7 @@
 import type { Queryable } from './db.js';
 import { StoreError } from './errors.js';
 import { newId } from './ids.js';
+import type { TaskKind } from '../../shared/vocab.js';
 
 export interface DatasetRecord {
   id: string;
@@ -16,7 +17,7 @@ export interface DatasetRecord {
   rows: number | null;
   inputDim: number | null;
   outputDim: number | null;
-  task: 'classification' | 'regression' | null;
+  task: TaskKind | null;
   meta: Record<string, unknown>;
   createdAt: string;
 }

@@ -122,9 +122,10 @@ ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'training';
 UPDATE runs SET kind = 'approx' WHERE tags_json LIKE '%"approx-lab"%';
 CREATE INDEX runs_by_kind ON runs(kind, created_at, name, id);
 CREATE INDEX runs_by_created_name ON runs(created_at, name, id);
-CREATE INDEX runs_by_final_test_acc ON runs(final_test_acc, name, id);
-CREATE INDEX runs_by_final_test_loss ON runs(final_test_loss, name, id);
-CREATE INDEX runs_by_final_train_loss ON runs(final_train_loss, name, id);
+CREATE INDEX runs_by_sweep_stats ON runs(sweep_id, status, epochs_done, epochs_total, started_at) WHERE sweep_id IS NOT NULL;
+CREATE INDEX runs_by_final_test_acc ON runs(kind, final_test_acc, name, id);
+CREATE INDEX runs_by_final_test_loss ON runs(kind, final_test_loss, name, id);
+CREATE INDEX runs_by_final_train_loss ON runs(kind, final_train_loss, name, id);
 CREATE VIRTUAL TABLE runs_fts USING fts5(id, name, activation_label, dataset, tags_json, content='runs', content_rowid='rowid', tokenize='trigram');
 INSERT INTO runs_fts(runs_fts) VALUES ('rebuild');
 CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN

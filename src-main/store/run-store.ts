@@ -220,7 +220,12 @@ export class RunStore {
         rows = offset < nonNull ? await page(`${col} IS NOT NULL`, limit, offset) : [];
         if (rows.length < limit) rows = [...rows, ...(await page(`${col} IS NULL`, limit - rows.length, Math.max(0, offset - nonNull)))];
       }
-      const total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
+      // The usual list (training runs, no other filter) counts as all runs minus the few fits: both counts read
+      // narrow indexes instead of every entry of the wide kind index.
+      const total =
+        where.length === 1 && opts.kind === 'training'
+          ? (await this.db.get<{ n: number }>(`SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`))!.n
+          : (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
       return { rows: rows.map(toSummary), total };
     });
   }
@@ -350,8 +355,8 @@ export class RunStore {
   async deleteRuns(ids: readonly string[], opts: { vacuum?: 'auto' | 'always' | 'never' | 'background'; chunk?: number } = {}): Promise<DeleteRunsResult> {
     const before = await diskBytes(this.path);
     const freeBefore = await freePages(this.db);
-    // A few runs per transaction: every other call waits for one small chunk at most, never the whole delete.
-    const chunk = Math.max(1, opts.chunk ?? 4);
+    // One run per transaction (by default): every other call waits for one run's rows at most, never the whole delete.
+    const chunk = Math.max(1, opts.chunk ?? 1);
     let deleted = 0;
     for (let i = 0; i < ids.length; i += chunk) {
       const part = ids.slice(i, i + chunk);
@@ -389,10 +394,10 @@ export class RunStore {
   }
 
   /**
-   * Returns free pages to the OS in small steps (about 2 MiB each), yielding between them so other calls run;
+   * Returns free pages to the OS in small steps (about 1 MiB each), yielding between them so other calls run;
    * then folds the WAL back into the file.
    */
-  private async reclaimSteps(pagesPerStep = 512): Promise<void> {
+  private async reclaimSteps(pagesPerStep = 256): Promise<void> {
     for (;;) {
       if (this.closingFlag) return;
       const { free } = await freePages(this.db);

@@ -37,11 +37,26 @@ interface SweepRow {
   epochs_json: string | null;
 }
 
-const SELECT = `SELECT s.*, (SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM runs WHERE sweep_id = s.id GROUP BY status)) AS counts_json,
-  (SELECT json_object('done', coalesce(sum(epochs_done), 0), 'total', coalesce(sum(epochs_total), 0),
-    'remaining', coalesce(sum(CASE WHEN status IN ('queued', 'running') THEN max(0, epochs_total - epochs_done) ELSE 0 END), 0),
-    'started', min(started_at)) FROM runs WHERE sweep_id = s.id) AS epochs_json
-  FROM sweeps s`;
+const SELECT = 'SELECT s.* FROM sweeps s';
+
+/** Per sweep and status: run counts, epochs stored / planned / left, first start. One pass, grouped. */
+const RUN_STATS = `SELECT sweep_id, status, count(*) AS n, sum(epochs_done) AS done, sum(epochs_total) AS total,
+  sum(CASE WHEN status IN ('queued', 'running') THEN max(0, epochs_total - epochs_done) ELSE 0 END) AS remaining, min(started_at) AS started
+  FROM runs WHERE sweep_id IS NOT NULL`;
+interface StatRow { sweep_id: string; status: string; n: number; done: number; total: number; remaining: number; started: number | null }
+
+function withStats(row: SweepRow, stats: StatRow[]): SweepRow {
+  const counts: Record<string, number> = {};
+  const ep = { done: 0, total: 0, remaining: 0, started: null as number | null };
+  for (const st of stats) {
+    counts[st.status] = st.n;
+    ep.done += st.done ?? 0;
+    ep.total += st.total ?? 0;
+    ep.remaining += st.remaining ?? 0;
+    if (st.started !== null && (ep.started === null || st.started < ep.started)) ep.started = st.started;
+  }
+  return { ...row, counts_json: JSON.stringify(counts), epochs_json: JSON.stringify(ep) };
+}
 
 function toRecord(r: SweepRow): SweepRecord {
   const counts = JSON.parse(r.counts_json ?? '{}') as Partial<Record<RunStatus, number>>;
@@ -80,11 +95,18 @@ export async function createSweep(q: Queryable, input: { name: string; config: S
 export async function getSweep(q: Queryable, id: string): Promise<SweepRecord> {
   const row = await q.get<SweepRow>(`${SELECT} WHERE s.id = ?`, [id]);
   if (!row) throw new StoreError(`no sweep with id ${id}`, 'not_found');
-  return toRecord(row);
+  return toRecord(withStats(row, await q.all<StatRow>(`${RUN_STATS} AND sweep_id = ? GROUP BY status`, [id])));
 }
 
 export async function listSweeps(q: Queryable): Promise<SweepRecord[]> {
-  return (await q.all<SweepRow>(`${SELECT} ORDER BY s.created_at DESC, s.id`)).map(toRecord);
+  const rows = await q.all<SweepRow>(`${SELECT} ORDER BY s.created_at DESC, s.id`);
+  const by = new Map<string, StatRow[]>();
+  for (const st of await q.all<StatRow>(`${RUN_STATS} GROUP BY sweep_id, status`)) {
+    const list = by.get(st.sweep_id) ?? [];
+    list.push(st);
+    by.set(st.sweep_id, list);
+  }
+  return rows.map((r) => toRecord(withStats(r, by.get(r.id) ?? [])));
 }
 
 export async function setSweepStatus(q: Queryable, id: string, status: SweepStatus): Promise<void> {

@@ -130,7 +130,7 @@ export class WorkbenchClient {
     }
     if (!res.ok) {
       const b = body as Partial<ApiErrorBody> | undefined;
-      const msg = b?.error ?? (res.status === 401 || res.status === 403 ? 'not authorised: open the workbench with the link `deepbern serve` printed (it carries the session token)' : text || `HTTP ${res.status}`);
+      const msg = b?.error ?? (res.status === 401 || res.status === 403 ? 'not authorised: open the workbench with the link printed when it started (it carries the session token)' : text || `HTTP ${res.status}`);
       throw new ApiError(msg, b?.kind ?? kindOfStatus(res.status), res.status);
     }
     return (body as { result: Result<M> } | undefined)?.result as Result<M>;

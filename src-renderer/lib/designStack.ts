@@ -1,5 +1,7 @@
 // Path-based edits of a designer stack (blocks nest inside Repeat groups). Pure functions returning new stacks.
 import type { DesignBlock } from '../../shared/api.js';
+import type { ParamlessActivation } from '../../shared/activations.js';
+import { nothingFor } from '../../shared/exhaustive.js';
 
 export type Path = number[];
 
@@ -99,6 +101,7 @@ export function blockSummary(b: DesignBlock): string {
     case 'residual':
       return 'identity skip';
     default:
+      nothingFor<ParamlessActivation>(b.kind); // no fields to summarise
       return '';
   }
 }

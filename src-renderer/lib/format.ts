@@ -1,14 +1,8 @@
 // Number and time formatting for dense tables (monospace, tabular figures).
+import { formatNumber } from '../../shared/format.js';
 
-export function fmtNum(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(Math.max(1, digits - 2)).replace('e', 'e');
-  if (Number.isInteger(v)) return String(v);
-  return Number(v.toPrecision(digits)).toString();
-}
+/** Metric values: the shared formatter, so the app prints what the CLI and the reports print. */
+export const fmtNum = formatNumber;
 
 export function fmtInt(v: number | null | undefined): string {
   if (v === null || v === undefined) return '—';

@@ -25,6 +25,7 @@ export const RUN_COLUMNS: RunColumn[] = [
   { key: 'width', label: 'width', width: 54, sort: 'width', num: true, text: (r) => String(r.width) },
   { key: 'degree', label: 'n', width: 38, sort: 'degree', num: true, title: 'Bernstein degree', text: (r) => (r.degree === null ? '—' : String(r.degree)) },
   { key: 'eps', label: 'ε', width: 52, sort: 'eps', num: true, text: (r) => fmtNum(r.eps, 3) },
+  { key: 'seed', label: 'seed', width: 46, sort: 'seed', num: true, title: 'Random seed (group seeds in Compare)', text: (r) => (r.seed === undefined ? '—' : String(r.seed)) },
   { key: 'lr', label: 'lr', width: 62, sort: 'lr', num: true, text: (r) => fmtNum(r.lr, 3) },
   { key: 'batchSize', label: 'batch', width: 54, sort: 'batchSize', num: true, text: (r) => String(r.batchSize) },
   { key: 'paramCount', label: 'params', width: 64, sort: 'paramCount', num: true, text: (r) => fmtCompact(r.paramCount) },

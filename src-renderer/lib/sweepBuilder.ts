@@ -1,8 +1,9 @@
 // The sweep builder's model: a design + dataset + axes → a sweep file (W&B-style YAML), and its live run count.
 import { Document, isScalar, isSeq, parse, visit } from 'yaml';
-import type { NetworkSpecInput } from '../../shared/spec.js';
+import { ACTIVATIONS, type NetworkSpecInput } from '../../shared/spec.js';
 import { parseSweepText, planSweep, SweepError, type ParamValue } from '../../shared/sweep.js';
 import type { EpochMetric } from '../../shared/metrics.js';
+import type { Goal } from '../../shared/vocab.js';
 
 export interface Axis {
   field: string;
@@ -24,7 +25,7 @@ export interface SweepDraft {
   seeds: number;
   runCap?: number;
   randomSeed: number;
-  metric: { name: EpochMetric; goal: 'minimize' | 'maximize' };
+  metric: { name: EpochMetric; goal: Goal };
   earlyTerminate: 'none' | 'median' | 'asha' | 'hyperband';
   /** With an activation axis, let batch norm follow each activation's default (default true). */
   activationDefaultsBn?: boolean;
@@ -37,7 +38,7 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'degree', label: 'degree n', values: '5, 9, 15', min: 3, max: 20, distribution: 'int' },
   { field: 'eps', label: 'ε', values: '0, 0.01, 0.1', min: 0.001, max: 0.1, distribution: 'log_uniform' },
   { field: 'bounds', label: 'bounds [l,u]', values: '[-5, 5], [-3, 3]', min: 0, max: 0, distribution: 'uniform' },
-  { field: 'activation', label: 'activation', values: 'bernstein, relu, selu, gelu, leaky_relu', min: 0, max: 0, distribution: 'uniform' },
+  { field: 'activation', label: 'activation', values: ACTIVATIONS.join(', '), min: 0, max: 0, distribution: 'uniform' },
   { field: 'batchNorm', label: 'batch norm', values: 'true, false', min: 0, max: 0, distribution: 'uniform' },
   { field: 'residual', label: 'residual', values: 'false, true', min: 0, max: 0, distribution: 'uniform' },
   { field: 'init', label: 'init', values: 'torch, he_normal', min: 0, max: 0, distribution: 'uniform' },

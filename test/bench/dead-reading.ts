@@ -4,6 +4,7 @@
 //  - in-run: the reading's own wall time (dead_time_s, timed around each layer's count) / the epoch's time;
 //  - A/B: epoch time with the reading on vs off (epochDeadReading: false), interleaved, median of N pairs.
 // The in-run share is the precise one; the A/B difference is within the noise of a shared machine.
+// `npm run bench -- dead [--json] [--only <label substring>]`.
 import seedrandom from 'seedrandom';
 import { activationLabel, parseSpec, type NetworkSpecInput } from '../../shared/spec.js';
 import type { Dataset } from '../../workers/data/types.js';
@@ -32,12 +33,13 @@ function higgsLike(n: number, dim = 28): Dataset {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function deadReadingBench(json: boolean, pairs = 3, rows = 5120): Promise<void> {
+export async function deadReadingBench(json: boolean, only: string | null = null, pairs = 3, rows = 5120): Promise<void> {
   await initBackend('wasm');
   const ds = higgsLike(rows);
   const out: { net: string; epochS: number; deadS: number; inRunPct: number; abPct: number; deadRatioEpoch: number }[] = [];
   for (const over of NETS) {
     const spec = parseSpec({ dataset: 'bench', depth: 50, width: 100, batchSize: 256, epochs: 1, evalBatch: 128, ...over });
+    if (only && !`${activationLabel(spec)} init=${spec.init}`.includes(only)) continue;
     const epoch = async (on: boolean) => {
       let m: Record<string, number | undefined> = {};
       await trainRun(spec, ds, { ops: pickOps(), epochDeadReading: on, onEpoch: (r) => void (m = r.metrics) });

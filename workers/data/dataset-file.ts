@@ -9,6 +9,7 @@ import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { DatasetError } from './errors.js';
 import type { RawTable } from './types.js';
+import { TASK_KINDS } from '../../shared/vocab.js';
 
 export const DATASET_FILE_MAGIC = 'DBDS';
 export const DATASET_FILE_VERSION = 1;
@@ -23,7 +24,7 @@ const HeaderSchema = z
   .object({
     id: z.string().min(1),
     kind: z.string().min(1),
-    task: z.enum(['classification', 'regression']),
+    task: z.enum(TASK_KINDS),
     inputDim: z.number().int().min(1),
     outputDim: z.number().int().min(1),
     rows: z.number().int().min(1),

@@ -10,6 +10,7 @@ import { SYNTHETIC_HIGGS_DEFAULT_ROWS, SYNTHETIC_HIGGS_FEATURES, syntheticHiggsT
 import { findTargetFunction, FN_DEFAULT_TRAIN_ROWS, TARGET_FUNCTIONS, targetFunctionDataset } from './target-functions.js';
 import type { Dataset, DatasetRequest, RawTable, Task } from './types.js';
 import { scanUciCsv, scanUserCsv, UCI_FORMATS, type ProgressFn, type RowSink, type ScanResult, type StreamLimits } from './uci-csv.js';
+import { IMPORT_KINDS, isOneOf, type ImportKind } from '../../shared/vocab.js';
 
 export { DatasetError } from './errors.js';
 
@@ -63,8 +64,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
 /** Fewer rows cannot make a train and a test split worth the name. */
 export const MIN_IMPORT_ROWS = 10;
 
-const IMPORTABLE = ['higgs', 'susy', 'csv', 'idx'] as const;
-export type ImportKind = (typeof IMPORTABLE)[number];
+export type { ImportKind };
 
 function unknownDataset(id: string): DatasetError {
   const ids = BUILTIN_DATASETS.map((d) => d.id).join(', ');
@@ -173,7 +173,7 @@ function defaultImportId(kind: ImportKind, srcPath: string): string {
  * unsplit). Returns the metadata to register under `id`.
  */
 export async function importUciDataset(kind: ImportKind, srcPath: string, destPath: string, opts: ImportOptions = {}): Promise<ImportedDatasetMeta> {
-  if (!IMPORTABLE.includes(kind)) throw new DatasetError(`cannot import kind "${String(kind)}" (allowed: ${IMPORTABLE.join(', ')})`);
+  if (!isOneOf(IMPORT_KINDS, kind)) throw new DatasetError(`cannot import kind "${String(kind)}" (allowed: ${IMPORT_KINDS.join(', ')})`);
   const id = opts.id ?? defaultImportId(kind, srcPath);
   if (BUILTIN_DATASETS.some((d) => d.id === id) || id.startsWith('fn:')) {
     throw new DatasetError(`dataset id "${id}" is taken by a built-in dataset (choose another id)`);

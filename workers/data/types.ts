@@ -1,6 +1,7 @@
 // An in-memory dataset, ready for training: row-major float32 features, standardised on the train split.
+import type { TaskKind } from '../../shared/vocab.js';
 
-export type Task = 'classification' | 'regression';
+export type Task = TaskKind;
 
 export interface Dataset {
   /** Dataset id as used in specs: `synthetic-higgs`, `mnist`, `higgs`, `fn:sin`, an imported id… */

@@ -3,7 +3,7 @@
 // Plain loops over Float32Arrays (no tfjs), run on views of tensors the step already has (z, or the fused
 // kernels' input h with their batch statistics), so the reading costs no extra kernel and no device sync.
 // A unit is decided alive at its first sample with |σ′| ≥ τ, so a healthy layer costs ~W derivative
-// evaluations, a dead one B·W (still ≪ the layer's matmul, B·W·W).
+// evaluations, a dead one B (a fully dead layer B·W, still ≪ the layer's matmul, B·W·W).
 import { actGrad } from './kernels/act-math.js';
 
 /** Training-mode batch norm folded into the reading: z = ((h − mean)·1/√(var + eps))·gamma + beta. */
@@ -32,13 +32,15 @@ export function deadUnitsFixed(
   const N = B * W;
   // Leaky ReLU: σ' ∈ {α, 1}; with α ≥ τ no unit can die (τ ≤ 1), else it dies iff z ≤ 0 throughout, as ReLU.
   if (code === 1 && alpha >= tau) return 0;
-  const rectifier = code === 0 || code === 1;
+  // ReLU-type: σ' = 1 ≥ τ iff z > 0 (the kernels' subgradient at 0 is the lower branch): no σ' call needed.
+  const rectifier = (code === 0 || code === 1) && tau <= 1;
   let dead = 0;
   for (let w = 0; w < W; w++) {
     const { m, sc, g, b } = normalizer(norm, w);
     let alive = false;
-    if (rectifier && tau <= 1) {
-      // σ' = 1 ≥ τ iff z > 0 (the kernels' subgradient at 0 is the lower branch).
+    // Column by column, so a unit stops at its first live sample (measured: cheaper than a memory-order
+    // walk over the whole batch, which every partly dead layer would need).
+    if (rectifier) {
       for (let idx = w; idx < N; idx += W) {
         if ((norm ? (src[idx] - m) * sc * g + b : src[idx]) > 0) {
           alive = true;

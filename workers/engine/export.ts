@@ -4,29 +4,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activationLabel, type InitScheme } from '../../shared/spec.js';
 import { effectiveCoefficients } from '../../shared/theory.js';
 import { BN_EPS, DeepBernModel } from './model.js';
-import { SELU_ALPHA, SELU_SCALE } from './activations.js';
+import { SELU_ALPHA, SELU_SCALE } from '../../shared/activations.js';
+import type { ModelLayer } from '../../shared/model-file.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import { loadState, tensorMap, type NamedArray } from './state.js';
+import type { TaskKind } from '../../shared/vocab.js';
 
 export const MODEL_FORMAT = 'deepbern-model';
 export const MODEL_FORMAT_VERSION = 1;
 
-export type LayerJson =
-  | { type: 'dense'; inputDim: number; outputDim: number; weights: number[][]; bias: number[] }
-  | { type: 'batchnorm'; runningMean: number[]; runningVar: number[]; gamma: number[]; beta: number[]; eps: number }
-  | { type: 'bernstein'; degree: number; l: number[]; u: number[]; coefficients: number[][] }
-  | { type: 'relu' }
-  | { type: 'leaky_relu'; alpha: number }
-  | { type: 'selu'; alpha: number; scale: number }
-  | { type: 'gelu'; form: 'erf' }
-  | { type: 'residual_begin' }
-  | { type: 'residual_end' }
-  | { type: 'softmax' };
+/** One layer record: the shape the reader (shared/model-file.ts) validates, so writer and reader cannot drift. */
+export type LayerJson = ModelLayer;
 
 export interface ModelJson {
   format: typeof MODEL_FORMAT;
   version: number;
-  task: 'classification' | 'regression';
+  task: TaskKind;
   inputDim: number;
   outputDim: number;
   /** Apply to raw rows first: x ← (x − mean) / std, per feature. */
@@ -90,9 +83,6 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
         });
         break;
       }
-      case 'relu':
-        layers.push({ type: 'relu' });
-        break;
       case 'leaky_relu':
         layers.push({ type: 'leaky_relu', alpha: spec.alpha });
         break;
@@ -102,6 +92,9 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
       case 'gelu':
         layers.push({ type: 'gelu', form: 'erf' });
         break;
+      default:
+        // relu and any other parameter-less activation: `{ type }`, evaluated by the shared table's σ.
+        layers.push({ type: spec.activation });
     }
     if (skip) layers.push({ type: 'residual_end' });
   }

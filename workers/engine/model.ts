@@ -2,7 +2,7 @@
 // All dense / batch-norm / Bernstein arithmetic goes through an EngineOps object so fused kernels can replace it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
-import { applyActivation, type FixedActivation } from './activations.js';
+import { applyActivation } from './activations.js';
 import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
 import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
@@ -155,7 +155,7 @@ export class DeepBernModel {
       const { l, u } = this.bounds(L);
       return this.ops.bernstein(z, coeffs ?? this.coefficients(L), l, u);
     }
-    const kind = this.spec.activation as FixedActivation;
+    const kind = this.spec.activation;
     return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
   }
 
@@ -176,7 +176,7 @@ export class DeepBernModel {
         if (dead) this.countDead(dead, L, pre, r, c);
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
-        const r = this.ops.bnActTrain(pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, this.affine(L));
+        const r = this.ops.bnActTrain(pre, this.spec.activation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r);
@@ -222,7 +222,8 @@ export class DeepBernModel {
       const hi = typeof u === 'number' ? Float32Array.of(u) : view(u);
       count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau);
     } else {
-      const kind = this.spec.activation as FixedActivation;
+      const kind = this.spec.activation;
+      if (kind === 'bernstein') throw new Error('dead units: a Bernstein layer without its coefficients');
       count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau);
     }
     t.counts.push(count);

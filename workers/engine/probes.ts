@@ -2,7 +2,7 @@
 // forward + backward: pre-activations z per layer, σ'(z) analytically, ∂loss/∂W per layer and ∂loss/∂a₁.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerMetricRow } from '../../shared/metrics.js';
-import { activationDerivative, type FixedActivation } from './activations.js';
+import { activationDerivative } from './activations.js';
 import type { BatchTargets, DeepBernModel } from './model.js';
 
 export interface ProbeResult {
@@ -20,7 +20,8 @@ const DEAD = 0, MIN_IN = 1, FLOOR = 2, CLIPPED = 3, GRAD = 4, FIELDS = 5;
 export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets): ProbeResult {
   const { spec } = model;
   const B = x.shape[0], W = spec.width;
-  const isBern = spec.activation === 'bernstein';
+  const kind = spec.activation;
+  const isBern = kind === 'bernstein'; // narrows `kind` to a fixed activation where false
   const zs: tf.Tensor2D[] = [];
   const offset = tf.tidy(() => tf.variable(tf.zeros([B, W]), true));
   try {
@@ -47,7 +48,7 @@ export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets)
           const steps = tf.min(tf.sub(tf.slice(c, [0, 1], [-1, n]), tf.slice(c, [0, 0], [-1, n])), 1);
           floor = tf.min(tf.div(tf.mul(steps, n), tf.sub(u, l)));
         } else {
-          d = tf.abs(activationDerivative(spec.activation as FixedActivation, z, spec.alpha));
+          d = tf.abs(activationDerivative(kind, z, spec.alpha));
           minInside = tf.min(d);
           floor = tf.scalar(NaN);
           clipped = tf.scalar(NaN);

@@ -2,7 +2,8 @@
 // JSON line ("FAKE {...}") on stdout; FAKE_SCENARIO drives the app like a user would once the app page loaded:
 //   use   — permissions, window.open, navigation, API calls over IPC, a second instance, then Quit
 //   quit-twice — Quit, then a relaunch while it is shutting down
-// FAKE_LOCK=held plays the second instance; FAKE_PACKAGED=1 a packaged build.
+// FAKE_LOCK=held plays the second instance; FAKE_PACKAGED=1 a packaged build; FAKE_ABORT_LOADING / FAKE_FAIL_APP
+// make a page load fail (see loadURL).
 import { EventEmitter } from 'node:events';
 
 const log = (e) => process.stdout.write(`FAKE ${JSON.stringify(e)}\n`);
@@ -113,6 +114,14 @@ export class BrowserWindow extends EventEmitter {
     log({ call: 'new BrowserWindow', show: opts.show, webPreferences: opts.webPreferences });
   }
   async loadURL(url) {
+    // FAKE_ABORT_LOADING: the loading page's load is superseded; FAKE_FAIL_APP: the app page fails to load.
+    if (process.env.FAKE_ABORT_LOADING === '1' && url.endsWith('/loading.html')) {
+      this.webContents.emit('did-finish-load');
+      throw Object.assign(new Error(`ERR_ABORTED (-3) loading '${url}'`), { code: 'ERR_ABORTED', errno: -3 });
+    }
+    if (process.env.FAKE_FAIL_APP === '1' && url.endsWith('/index.html')) {
+      throw Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading '${url}'`), { code: 'ERR_FILE_NOT_FOUND', errno: -6 });
+    }
     const res = schemeHandler ? await schemeHandler(new Request(url)) : null;
     log({ call: 'loadURL', url, status: res?.status ?? null, csp: res?.headers.get('content-security-policy') ?? null });
     this.webContents.emit('did-finish-load');
