@@ -10,7 +10,7 @@ import { Db, type SqlValue } from './db.js';
 import { StoreError } from './errors.js';
 import type { LeaseTimings, OwnerInfo } from './leases.js';
 import { newId } from './ids.js';
-import { assertNotNewer, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { assertNotNewer, assertWorkbenchDb, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { NOT_NULL_ORDER, SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, freePages, reclaim, type VacuumPolicy } from './space.js';
@@ -84,7 +84,8 @@ export class RunStore {
       readOnly: opts.readOnly,
       busyTimeoutMs: opts.busyTimeoutMs,
       verify: async (d) => {
-        await assertNotNewer(d);
+        await assertNotNewer(d); // a newer app's store may look foreign: say "too new" first
+        await assertWorkbenchDb(d);
       },
     });
     try {
