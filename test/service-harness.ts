@@ -82,10 +82,17 @@ export async function httpHarness(opts: Opts = {}): Promise<Harness> {
     ws.once('error', reject);
   });
   const raw = async (method: string, args: unknown) => {
-    const res = await fetch(`${web.url}/api/${method}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${web.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ args }),
+    const post = () =>
+      fetch(`${web.url}/api/${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${web.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ args }),
+      });
+    // A pooled keep-alive socket the server closed an instant earlier fails before any byte is answered;
+    // browsers retry that transparently, node's fetch does not: retry once on a connection-level failure.
+    const res = await post().catch((e: unknown) => {
+      if (e instanceof TypeError && e.message === 'fetch failed') return post();
+      throw e;
     });
     const body = (await res.json()) as { result?: unknown } & Partial<ApiErrorBody>;
     if (!res.ok) throw new CallError(body as ApiErrorBody, res.status);

@@ -46,7 +46,10 @@ export function dbHash(path: string): string {
       if (e) { console.log('error ' + e.message); return; }
       const out = [];
       for (const t of tables) {
-        const rows = await new Promise((res, rej) => db.all('SELECT * FROM "' + t.name + '"', (err, r) => err ? rej(err) : res(r)));
+        // A live process's lease renews every few seconds: its heartbeat is liveness, not stored data (who owns
+        // what still counts).
+        const cols = t.name === 'owners' ? 'id, pid, host, command, started_at' : '*';
+        const rows = await new Promise((res, rej) => db.all('SELECT ' + cols + ' FROM "' + t.name + '"', (err, r) => err ? rej(err) : res(r)));
         out.push(t.name, JSON.stringify(rows, (k, v) => Buffer.isBuffer(v) ? v.toString('base64') : v));
       }
       db.get('PRAGMA user_version', (e2, v) => { console.log(JSON.stringify([v, out])); db.close(); });
