@@ -143,6 +143,31 @@ describe('read-only commands open the store read-only', () => {
     }
   });
 
+  it('a run whose owner died reads as interrupted from a read-only open (nothing written)', async () => {
+    const db = p('orphan.db');
+    const { copyFileSync } = await import('node:fs');
+    copyFileSync(p('wb.db'), db);
+    // As a SIGKILLed train leaves it: running, owned by a process that no longer exists, lease expired.
+    await sql(db, [
+      "INSERT INTO owners (id, pid, host, command, started_at, heartbeat_at, expires_at) VALUES ('odead', 999999, 'gone-host', 'train', 1, 1, 2)",
+      `UPDATE runs SET status = 'running', owner_id = 'odead' WHERE id = '${runId}'`,
+      `UPDATE sweeps SET status = 'running', owner_id = 'odead' WHERE id = '${sweepId}'`,
+    ]);
+    const before = fileHash(db);
+    const listed = JSON.parse(cli(['runs', '--db', db, '--json']).stdout) as { runs: { id: string; status: string }[] };
+    expect(listed.runs.find((r) => r.id === runId)?.status).toBe('interrupted');
+    expect(cli(['show', runId, '--db', db]).stdout).toMatch(/interrupted/);
+    expect(JSON.parse(cli(['sweep', 'list', '--db', db, '--json']).stdout).find((s: { id: string }) => s.id === sweepId)?.status).toBe('interrupted');
+    expect(fileHash(db)).toBe(before);
+    // A writable open stores it.
+    const store = await RunStore.open(db);
+    try {
+      expect((await store.reapExpired()).runs).toEqual([runId]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a missing DB: listings are empty (nothing is created)', () => {
     const absent = p('nothing-here.db');
     expect(cli(['runs', '--db', absent, '--json']).stdout).toMatch(/"total": 0/);
