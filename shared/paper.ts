@@ -1,5 +1,6 @@
 // The paper pack's data shapes (figures, gradient certificate, approximation lab) and the certificate check.
 // Pure TS: src-main builds these from the store, the CLI renders them to HTML, the renderer charts them.
+import type { PolyFloor } from './approx-floor.js';
 import type { BoundsMode } from './vocab.js';
 
 /** One curve: x (epoch or layer) → y; y null where the run has no value. */
@@ -304,13 +305,7 @@ export interface ApproxPoint {
 }
 
 /** A bracket on E_N(f), the best uniform error of a polynomial of degree N = n^L (shared/approx-floor.ts). */
-export interface ApproxFloor {
-  degree: number;
-  computedDegree: number;
-  upper: number;
-  lower: number | null;
-  belowPrecision: boolean;
-  capped: boolean;
+export interface ApproxFloor extends PolyFloor {
   text: string;
 }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { EPOCH_METRICS } from './metrics.js';
 import { GOALS } from './vocab.js';
-import { proposeTpe } from './tpe.js';
+import { mulberry32, proposeTpe } from './tpe.js';
 import { SPEC_FIELDS, parseSpec, SpecError, formatIssues, type NetworkSpec } from './spec.js';
 
 /** Spec fields a sweep may vary (every NetworkSpec field), plus snake_case aliases W&B users type. */
@@ -174,17 +174,6 @@ export function parseSweepText(text: string): SweepFile {
   return file;
 }
 
-/** mulberry32: tiny seeded PRNG so plans are reproducible in any runtime. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample(def: ParamDef, next: () => number): ParamValue {
   if ('value' in def) return def.value;
@@ -274,7 +263,7 @@ export function planSweep(file: SweepFile): SweepPlan {
     return 'value' in d ? [d.value] : 'values' in d ? d.values : [];
   });
   // Points are produced one at a time (the grid by mixed-radix index), never all at once.
-  const next = rng(file.random_seed);
+  const next = mulberry32(file.random_seed);
   const perSeed = file.method === 'grid' ? total / seeds.length : Infinity;
   const pointCount = Math.min(perSeed, Math.ceil(limit / seeds.length));
   const pointAt = (i: number): ParamValue[] => {

@@ -31,9 +31,9 @@ export interface TpeOptions {
 export const TPE_DEFAULT_STARTUP = 10;
 const PRIOR_WEIGHT = 1;
 
-/** mulberry32 over a mixed (seed, index) so each trial has its own reproducible stream. */
-export function trialRng(seed: number, index: number): () => number {
-  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
+/** mulberry32: tiny seeded PRNG so plans and proposals are reproducible in any runtime. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -41,6 +41,11 @@ export function trialRng(seed: number, index: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** mulberry32 over a mixed (seed, index) so each trial has its own reproducible stream. */
+export function trialRng(seed: number, index: number): () => number {
+  return mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0);
 }
 
 /** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough for mixture weights. */
