@@ -126,6 +126,13 @@ describe.each([
     expect((await rejection(h.call('sweeps.cancel', sweep.id))).body.kind).toBe('conflict');
     await h.call('runs.setTags', bern.id, ['keep', 'paper']);
     expect((await h.call('runs.get', bern.id)).tags).toEqual(['keep', 'paper']);
+    // No model before a run finishes: a conflict that says why (the drawer disables its button meanwhile).
+    const untrained = await h.service.store.createRun({ spec: (await h.call('runs.get', bern.id)).spec, name: 'never trained', epochsTotal: 2 });
+    const noModel = await rejection(h.call('runs.exportModel', untrained));
+    expect(noModel.body.kind).toBe('conflict');
+    expect(noModel.body.error).toMatch(/has no trained model: it is queued/);
+    await h.call('runs.cancel', untrained);
+    await h.call('runs.delete', [untrained]);
     expect(await h.call('runs.delete', [bern.id])).toMatchObject({ deleted: 1 });
     expect((await h.call('runs.list', {})).total).toBe(1);
   });
