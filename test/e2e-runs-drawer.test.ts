@@ -37,13 +37,16 @@ let bernId = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-runs-'));
   const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });
   ({ context, page, consoleErrors } = await launchBrowser(dir, { acceptDownloads: true }));
   const sweep = await service['sweeps.launch'](SWEEP);
-  for (const until = Date.now() + 300_000; (await service['sweeps.get'](sweep.id)).status !== 'finished'; ) {
+  for (const until = Date.now() + 300_000; (await service['sweeps.get'](sweep.id)).status !== 'finished';) {
     if (Date.now() > until) throw new Error('the sweep did not finish in 300 s');
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -61,7 +64,8 @@ afterAll(async () => {
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-runs-${name}.png`), fullPage: false });
 const nameCell = (i: number) => page.locator('[data-testid="run-row"]').nth(i).locator('[data-col="name"]');
-const headers = () => page.locator('[data-testid="runs-table"] .th').evaluateAll((els) => els.map((e) => e.getAttribute('data-col')));
+const headers = () =>
+  page.locator('[data-testid="runs-table"] .th').evaluateAll((els) => els.map((e) => e.getAttribute('data-col')));
 
 describe('the Runs table and the run drawer in Chromium (web mode)', () => {
   it('the name column is first, wide enough for the names, and stays pinned while the table scrolls right', async () => {
@@ -70,7 +74,9 @@ describe('the Runs table and the run drawer in Chromium (web mode)', () => {
     await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 30_000 }).toBe(2);
     expect((await headers())[0]).toBe('name');
     // not cut: the whole name fits its cell (and the tooltip has it with the id)
-    const fit = await nameCell(0).locator('.ellipsis').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, title: el.getAttribute('title') }));
+    const fit = await nameCell(0)
+      .locator('.ellipsis')
+      .evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, title: el.getAttribute('title') }));
     expect(fit.scroll).toBeLessThanOrEqual(fit.client);
     expect(fit.title).toMatch(new RegExp(`^${LONG}.* \\(r`));
     const before = await nameCell(0).boundingBox();
@@ -81,7 +87,9 @@ describe('the Runs table and the run drawer in Chromium (web mode)', () => {
       return el.scrollLeft;
     });
     expect(scrolled).toBeGreaterThan(300);
-    await expect.poll(async () => (await status.boundingBox())!.x, { timeout: 5_000 }).toBeLessThan(statusBefore!.x - 300); // the rest moved left…
+    await expect
+      .poll(async () => (await status.boundingBox())!.x, { timeout: 5_000 })
+      .toBeLessThan(statusBefore!.x - 300); // the rest moved left…
     expect((await nameCell(0).boundingBox())!.x).toBeCloseTo(before!.x, 0); // …the name did not
     const header = page.locator('[data-testid="runs-table"] .th[data-col="name"]');
     expect((await header.boundingBox())!.x).toBeCloseTo(before!.x, 0);
@@ -139,21 +147,29 @@ describe('the Runs table and the run drawer in Chromium (web mode)', () => {
     await expect.poll(() => heat.textContent()).toContain('min |σ′| (inside [l,u]) per layer × epoch');
     expect(await heat.getAttribute('data-cells')).toBe('3x3');
     // the certificate chart has a title and a legend naming its lines
-    await expect.poll(() => tid('cert-chart-title').textContent(), { timeout: 20_000 }).toMatch(/per hidden layer at epoch 3/);
+    await expect
+      .poll(() => tid('cert-chart-title').textContent(), { timeout: 20_000 })
+      .toMatch(/per hidden layer at epoch 3/);
     expect(await tid('cert-chart').textContent()).toMatch(/observed min \|σ′\|[\s\S]*learned floor[\s\S]*δ̄/);
     await tid('cert-chart').scrollIntoViewIfNeeded();
     await shot('3-drawer');
   });
 
   it('the drawer downloads the run as CSV and its trained model as a model file', async () => {
-    const [csvDl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), tid('drawer-export-csv').click()]);
+    const [csvDl] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20_000 }),
+      tid('drawer-export-csv').click(),
+    ]);
     expect(csvDl.suggestedFilename()).toMatch(/\.csv$/);
     const csv = await readFile((await csvDl.path())!, 'utf8');
     const lines = csv.trim().split('\n');
     expect(lines[0]).toBe('run_id,epoch,layer,metric,value');
     expect(lines.slice(1).every((l) => l.startsWith(`${bernId},`))).toBe(true);
     expect(csv).toContain(`${bernId},3,,test_loss,`);
-    const [modelDl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), tid('drawer-download-model').click()]);
+    const [modelDl] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20_000 }),
+      tid('drawer-download-model').click(),
+    ]);
     expect(modelDl.suggestedFilename()).toMatch(/\.model\.json$/);
     const text = await readFile((await modelDl.path())!, 'utf8');
     const model = parseModelFile(text, modelDl.suggestedFilename()); // the reader `deepbern predict --model` uses

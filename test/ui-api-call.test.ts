@@ -11,10 +11,14 @@ describe('attempt', () => {
   it('resolves with the result, toggling busy around the call', async () => {
     const busy = ref(false);
     let during = false;
-    const r = await attempt('x', async () => {
-      during = busy.value;
-      return 42;
-    }, { busy });
+    const r = await attempt(
+      'x',
+      async () => {
+        during = busy.value;
+        return 42;
+      },
+      { busy },
+    );
     expect(r).toBe(42);
     expect(during).toBe(true);
     expect(busy.value).toBe(false);
@@ -35,7 +39,10 @@ describe('attempt', () => {
     await attempt(field, () => fail('bad URL'));
     expect(field.value).toBe('bad URL');
     const seen: string[] = [];
-    await attempt((m) => seen.push(m), () => fail('boom'));
+    await attempt(
+      (m) => seen.push(m),
+      () => fail('boom'),
+    );
     expect(seen).toEqual(['boom']);
     expect(await attempt(null, () => fail('quiet'))).toBeUndefined();
     expect(store.toasts).toEqual([]);
@@ -56,7 +63,9 @@ describe('latest', () => {
     const busy = ref(false);
     const err = ref('');
     let release!: () => void;
-    const slow = run(err, () => new Promise<string>((_res, rej) => (release = () => rej(new Error('stale failure')))), { busy });
+    const slow = run(err, () => new Promise<string>((_res, rej) => (release = () => rej(new Error('stale failure')))), {
+      busy,
+    });
     const fast = run(err, async () => 'new', { busy });
     expect(await fast).toBe('new');
     expect(busy.value).toBe(false);

@@ -8,9 +8,29 @@ import { nameWidth } from '../src-renderer/lib/runColumns.js';
 import { installFakeApi } from './ui-support.js';
 
 const run = (i: number, name: string): RunSummary => ({
-  id: `r${i}`, name, sweepId: 's1', status: 'finished', dataset: 'synthetic-higgs', label: 'ReLU', depth: 2, width: 8, activation: 'relu', degree: null, eps: null,
-  lr: 0.001, batchSize: 64, backend: 'wasm', paramCount: 100, epochsTotal: 2, epochsDone: 2, createdAt: new Date(0).toISOString(), startedAt: null, finishedAt: null,
-  error: null, tags: [], final: { train_loss: 0.5, test_loss: 0.6, test_acc: 0.7 },
+  id: `r${i}`,
+  name,
+  sweepId: 's1',
+  status: 'finished',
+  dataset: 'synthetic-higgs',
+  label: 'ReLU',
+  depth: 2,
+  width: 8,
+  activation: 'relu',
+  degree: null,
+  eps: null,
+  lr: 0.001,
+  batchSize: 64,
+  backend: 'wasm',
+  paramCount: 100,
+  epochsTotal: 2,
+  epochsDone: 2,
+  createdAt: new Date(0).toISOString(),
+  startedAt: null,
+  finishedAt: null,
+  error: null,
+  tags: [],
+  final: { train_loss: 0.5, test_loss: 0.6, test_acc: 0.7 },
 });
 const settle = () => new Promise((r) => setTimeout(r, 300));
 const cols = (w: ReturnType<typeof mount>) => w.findAll('.th').map((h) => h.attributes('data-col'));
@@ -26,7 +46,10 @@ describe('runs table columns', () => {
   it('the chooser hides columns, remembers them in localStorage, and the name column stays first and pinned', async () => {
     localStorage.removeItem(COLUMNS_KEY);
     const long = 'sweep-with-a-name-of-fifty-characters-0000000001';
-    installFakeApi({ 'runs.list': (() => ({ rows: [run(1, long), run(2, 'b')], total: 2 })) as never, 'sweeps.list': (() => []) as never });
+    installFakeApi({
+      'runs.list': (() => ({ rows: [run(1, long), run(2, 'b')], total: 2 })) as never,
+      'sweeps.list': (() => []) as never,
+    });
     const w = mount(RunsView, { attachTo: document.body });
     await settle();
     expect(cols(w)[0]).toBe('name');

@@ -28,7 +28,11 @@ function report(onError: OnError, e: unknown): void {
 }
 
 /** Run `fn`; resolves with its result, or with undefined after reporting the failure through `onError`. */
-export async function attempt<T>(onError: OnError, fn: () => Promise<T>, opts: AttemptOptions = {}): Promise<T | undefined> {
+export async function attempt<T>(
+  onError: OnError,
+  fn: () => Promise<T>,
+  opts: AttemptOptions = {},
+): Promise<T | undefined> {
   if (opts.busy) opts.busy.value = true;
   try {
     return await fn();
@@ -46,7 +50,11 @@ export async function attempt<T>(onError: OnError, fn: () => Promise<T>, opts: A
  */
 export function latest() {
   let seq = 0;
-  return async function run<T>(onError: OnError, fn: () => Promise<T>, opts: AttemptOptions = {}): Promise<T | undefined> {
+  return async function run<T>(
+    onError: OnError,
+    fn: () => Promise<T>,
+    opts: AttemptOptions = {},
+  ): Promise<T | undefined> {
     const my = ++seq;
     if (opts.busy) opts.busy.value = true;
     try {

@@ -17,7 +17,13 @@ export interface DesignDoc {
 }
 
 export function useDesignHistory(doc: DesignDoc) {
-  const snapshot = () => JSON.stringify({ id: doc.designId.value ?? null, name: doc.name.value, blocks: doc.blocks.value, training: doc.training.value });
+  const snapshot = () =>
+    JSON.stringify({
+      id: doc.designId.value ?? null,
+      name: doc.name.value,
+      blocks: doc.blocks.value,
+      training: doc.training.value,
+    });
   const history = new EditHistory(snapshot());
   const canUndo = ref(false);
   const canRedo = ref(false);
@@ -25,18 +31,27 @@ export function useDesignHistory(doc: DesignDoc) {
   let structural = false;
   let automatic = false;
   let applying = false;
-  watch([doc.blocks, doc.training, doc.name, doc.designId], () => {
-    const snap = snapshot();
-    if (applying || automatic) history.absorb(snap);
-    else history.record(snap, structural);
-    applying = automatic = structural = false;
-    canUndo.value = history.canUndo;
-    canRedo.value = history.canRedo;
-  }, { deep: true });
+  watch(
+    [doc.blocks, doc.training, doc.name, doc.designId],
+    () => {
+      const snap = snapshot();
+      if (applying || automatic) history.absorb(snap);
+      else history.record(snap, structural);
+      applying = automatic = structural = false;
+      canUndo.value = history.canUndo;
+      canRedo.value = history.canRedo;
+    },
+    { deep: true },
+  );
 
   function apply(snap: string | null) {
     if (snap === null) return;
-    const d = JSON.parse(snap) as { id: string | null; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> };
+    const d = JSON.parse(snap) as {
+      id: string | null;
+      name: string;
+      blocks: DesignBlock[];
+      training: Partial<NetworkSpecInput>;
+    };
     applying = true;
     doc.designId.value = d.id ?? undefined;
     doc.name.value = d.name;

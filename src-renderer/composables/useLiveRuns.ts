@@ -37,7 +37,11 @@ export function useLiveRuns(hooks: LiveRunsHooks) {
       const r = hooks.findRow(e.runId);
       if (r) {
         r.epochsDone = e.epoch;
-        r.final = { train_loss: e.metrics.train_loss ?? r.final.train_loss, test_loss: e.metrics.test_loss ?? r.final.test_loss, test_acc: e.metrics.test_acc ?? r.final.test_acc };
+        r.final = {
+          train_loss: e.metrics.train_loss ?? r.final.train_loss,
+          test_loss: e.metrics.test_loss ?? r.final.test_loss,
+          test_acc: e.metrics.test_acc ?? r.final.test_acc,
+        };
       }
     } else if (e.type === 'run-status') {
       const r = hooks.findRow(e.runId);

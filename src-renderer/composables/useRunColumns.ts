@@ -37,13 +37,17 @@ function textMeasurer(): MeasureText {
 
 export function useRunColumns(rows: Ref<RunSummary[]>) {
   const hidden = ref<string[]>(readHidden());
-  watch(hidden, (h) => {
-    try {
-      storage()?.setItem(COLUMNS_KEY, JSON.stringify({ hidden: h }));
-    } catch {
-      /* full or disabled: the choice lasts this session */
-    }
-  }, { deep: true });
+  watch(
+    hidden,
+    (h) => {
+      try {
+        storage()?.setItem(COLUMNS_KEY, JSON.stringify({ hidden: h }));
+      } catch {
+        /* full or disabled: the choice lasts this session */
+      }
+    },
+    { deep: true },
+  );
   const choosable = RUN_COLUMNS.filter((c) => !c.pinned);
   const isShown = (key: string) => !hidden.value.includes(key);
   function toggle(key: string) {
@@ -53,7 +57,9 @@ export function useRunColumns(rows: Ref<RunSummary[]>) {
   const names = computed(() => rows.value.map((r) => r.name));
   let measure: MeasureText | null = null;
   const columns = computed<RunColumn[]>(() =>
-    RUN_COLUMNS.filter((c) => c.pinned || isShown(c.key)).map((c) => (c.key === 'name' ? { ...c, width: nameWidth(names.value, c.width, undefined, (measure ??= textMeasurer())) } : c)),
+    RUN_COLUMNS.filter((c) => c.pinned || isShown(c.key)).map((c) =>
+      c.key === 'name' ? { ...c, width: nameWidth(names.value, c.width, undefined, (measure ??= textMeasurer())) } : c,
+    ),
   );
   return { columns, choosable, isShown, toggle, reset, hidden };
 }

@@ -6,7 +6,10 @@ import type { ListRunsQuery, RunSummary } from '../../shared/api.js';
 import { pagesFor } from '../lib/virtual.js';
 import { useApiCall } from './useApiCall.js';
 
-export function useRunPages(query: Ref<ListRunsQuery>, opts: { pageSize?: number; debounceMs?: number; onReset?: () => void } = {}) {
+export function useRunPages(
+  query: Ref<ListRunsQuery>,
+  opts: { pageSize?: number; debounceMs?: number; onReset?: () => void } = {},
+) {
   const size = opts.pageSize ?? 100;
   const { api, attempt } = useApiCall();
   const total = ref(0);
@@ -62,5 +65,17 @@ export function useRunPages(query: Ref<ListRunsQuery>, opts: { pageSize?: number
     return undefined;
   }
   const loadedRows = computed(() => [...pages.values()].flat());
-  return { total, error, pages, loadPage, ensure, refresh, reset, rowAt, findRow, loadedRows, isLoaded: () => pages.size > 0 };
+  return {
+    total,
+    error,
+    pages,
+    loadPage,
+    ensure,
+    refresh,
+    reset,
+    rowAt,
+    findRow,
+    loadedRows,
+    isLoaded: () => pages.size > 0,
+  };
 }

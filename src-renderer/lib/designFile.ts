@@ -13,7 +13,10 @@ export const DESIGN_FILE_FORMAT = 'deepbern-design';
 /** The file name and JSON text of a design export. */
 export function designFile(d: DesignContent): { fileName: string; text: string } {
   const body = { format: DESIGN_FILE_FORMAT, version: 1, name: d.name, blocks: d.blocks, training: d.training };
-  return { fileName: `${d.name.replace(/[^\w.-]+/g, '_') || 'design'}.design.json`, text: JSON.stringify(body, null, 2) };
+  return {
+    fileName: `${d.name.replace(/[^\w.-]+/g, '_') || 'design'}.design.json`,
+    text: JSON.stringify(body, null, 2),
+  };
 }
 
 /**
@@ -22,7 +25,8 @@ export function designFile(d: DesignContent): { fileName: string; text: string }
  */
 export function parseDesignFile(text: string, fileName: string): DesignContent {
   const o = JSON.parse(text) as { name?: unknown; blocks?: unknown; training?: unknown } | null;
-  if (!o || !Array.isArray(o.blocks)) throw new Error('no "blocks" array — is this a design file exported from the designer?');
+  if (!o || !Array.isArray(o.blocks))
+    throw new Error('no "blocks" array — is this a design file exported from the designer?');
   return {
     name: typeof o.name === 'string' ? o.name : fileName.replace(/\.json$/i, ''),
     blocks: o.blocks as DesignBlock[],
