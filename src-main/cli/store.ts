@@ -8,3 +8,6 @@ export async function openStore(db?: string, opts: { readOnly?: boolean } = {}):
   if (!opts.readOnly) await store.reapExpired().catch(() => undefined); // a busy DB: shown as it is, reaped next time
   return store;
 }
+
+/** Every command's `--db` help: one wording, one default. */
+export const DB_HELP = 'SQLite store (default: $DEEPBERN_DB, else workbench.db in the per-user data dir)';
