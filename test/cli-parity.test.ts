@@ -133,8 +133,8 @@ describe('deepbern CLI parity', () => {
   }, 300_000);
 
   it('export-model --compact: one line, the same model; --out writes it; predict reads it', () => {
-    const runs = JSON.parse(cli(['runs', '--db', db, '--json']).stdout).runs as { id: string; sweepId: string | null; depth: number; width: number }[];
-    const big = runs.find((r) => r.sweepId === null && r.depth === 2 && r.width === 8)!; // the ETA test's run
+    const runs = JSON.parse(cli(['runs', '--sweep', sweepId, '--db', db, '--json']).stdout).runs as { id: string; activation: string }[];
+    const big = runs.find((r) => r.activation === 'bernstein')!;
     const full = cli(['export-model', big.id, '--db', db]);
     const compact = cli(['export-model', big.id, '--compact', '--db', db]);
     expect(compact.code, compact.stderr).toBe(0);
