@@ -1,4 +1,6 @@
-// Opening the store for a CLI command: --db, else $DEEPBERN_DB, else the per-user data dir.
+// Opening the store for a CLI command: --db, else $DEEPBERN_DB, else the per-user data dir. Commands that only
+// read open it read-only: no migration, no journal-mode switch, and they work on a read-only file.
+import { existsSync } from 'node:fs';
 import { RunStore } from '../store/run-store.js';
 import { defaultDbPath } from '../store/paths.js';
 
@@ -11,3 +13,10 @@ export async function openStore(db?: string, opts: { readOnly?: boolean } = {}):
 
 /** Every command's `--db` help: one wording, one default. */
 export const DB_HELP = 'SQLite store (default: $DEEPBERN_DB, else workbench.db in the per-user data dir)';
+
+/** Read-only, for listings: null when there is no database yet (nothing stored: an empty list, not an error). */
+export async function openStoreIfExists(db?: string): Promise<RunStore | null> {
+  const path = db ?? defaultDbPath();
+  if (!existsSync(path)) return null;
+  return RunStore.open(path, { readOnly: true });
+}
