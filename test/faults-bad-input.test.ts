@@ -64,7 +64,8 @@ const cliCases: Case[] = [
   ['spec: spec file not a mapping', () => ['train', '--spec', f('s2.yaml', '- 1\n- 2\n'), '--db', db], /must hold a mapping/],
   ['spec: spec file bad YAML', () => ['train', '--spec', f('s3.yaml', 'depth: [1,\n'), '--db', db], /not valid JSON\/YAML/],
   ['spec: missing spec file', () => ['train', '--spec', join(tmp.dir, 'absent.yaml'), '--db', db], /cannot read spec file .*ENOENT/],
-  ['spec: missing depth', () => ['train', '--width', '4', '--activation', 'relu', '--db', db], /missing --depth/],
+  // (a missing --depth/--width/--activation is no longer an error: train defaults to the designer's starting net)
+  ['spec: depth 0 in a spec file', () => ['train', '--spec', f('s-depth0.yaml', 'depth: 0\nwidth: 4\nactivation: relu\n'), '--db', db], /depth must be an integer between 1/],
   // sweep files
   ['sweep: unknown parameter', () => ['sweep', 'run', f('w1.yaml', sweepHead + 'parameters:\n  colour: {values: [1]}\n'), '--db', db], /line 5: parameters\.colour: unknown parameter/],
   ['sweep: empty values', () => ['sweep', 'run', f('w2.yaml', sweepHead + 'parameters:\n  depth: {values: []}\n'), '--db', db], /values must list at least one value/],

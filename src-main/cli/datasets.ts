@@ -5,7 +5,7 @@ import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import { datasetsDirFor, importDatasetFile } from '../service/datasets.js';
 import { cleanStaleFiles, cleanupLine } from '../service/stale-files.js';
 import { IMPORT_KINDS, type ImportKind, type TaskKind } from '../../shared/vocab.js';
-import { openStore, openStoreIfExists } from './store.js';
+import { DB_HELP, openStore, openStoreIfExists } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
@@ -16,7 +16,7 @@ export function registerDatasets(program: Command): void {
 
   ds.command('list')
     .description('datasets ready to train on')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (f: { db?: string; json?: boolean }) => {
       const store = await openStoreIfExists(f.db);
@@ -39,7 +39,7 @@ export function registerDatasets(program: Command): void {
     .option('--label-column <name|index>', 'csv: the label column (default: the last)')
     .option('--task <task>', 'csv: classification | regression (default classification)')
     .option('--title <title>', 'a name to show')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (kind: string, path: string, f: { rows?: number; labelColumn?: string; task?: string; title?: string; db?: string; json?: boolean }) => {
       if (!(KINDS as readonly string[]).includes(kind)) throw new UserError(`dataset kind must be one of ${KINDS.join(', ')} (got "${kind}")`);

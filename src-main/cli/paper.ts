@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import { DEAD_READINGS, type DeadReading, type GradientCertificate } from '../../shared/paper.js';
+import { DEAD_READINGS, defaultDeadReading, type DeadReading, type GradientCertificate } from '../../shared/paper.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
 import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
 import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
@@ -15,7 +15,7 @@ import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
 import type { RunStore } from '../store/run-store.js';
 import { numberFlag, UserError } from './errors.js';
 import { fmt, printJson, printTable } from './output.js';
-import { openStore } from './store.js';
+import { DB_HELP, openStore } from './store.js';
 
 async function withStore<T>(db: string | undefined, fn: (s: RunStore) => Promise<T>): Promise<T> {
   const store = await openStore(db);
@@ -86,17 +86,20 @@ function deadReadingFlag(v: string | undefined): DeadReading | undefined {
 export function registerPaper(program: Command): void {
   program
     .command('report <sweepId>')
-    .description("a sweep's paper figures, final table and gradient certificates as one self-contained HTML file")
-    .requiredOption('--out <file>', 'the HTML file to write')
-    .option('--db <path>', 'SQLite store')
+    .description("a sweep's paper figures, final table and gradient certificates: one self-contained HTML file (--out) and/or JSON (--json)")
+    .option('--out <file>', 'the HTML file to write')
+    .option('--json', 'print the same content as JSON on stdout: every figure\'s series, the final table, the certificates')
+    .option('--db <path>', DB_HELP)
     .option('--dead-reading <which>', `dead-neuron ratio in the figures: epoch (average over the training batches, the paper's) or eval (fixed evaluation batch); default epoch`)
-    .action(async (sweepId: string, f: { out: string; db?: string; deadReading?: string }) => {
+    .action(async (sweepId: string, f: { out?: string; json?: boolean; db?: string; deadReading?: string }) => {
       const dead = deadReadingFlag(f.deadReading);
+      if (f.out === undefined && !f.json) throw new UserError('give --out <file> (the HTML report), --json (the same content as JSON), or both');
       await withStore(f.db, async (store) => {
         const r = await buildPaperReport(store, sweepId, { dead });
-        writeOut(f.out, r.html);
+        if (f.out !== undefined) writeOut(f.out, r.html);
         const bad = r.certificates.filter((c) => !c.ok);
-        process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
+        if (f.json) printJson({ format: 'deepbern-report', version: 1, sweepId, deadReading: dead ?? defaultDeadReading(r.figures.deadReadings), figures: r.figures, certificates: r.certificates });
+        if (f.out !== undefined) process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
         if (bad.length) process.stderr.write(`CERTIFICATE VIOLATED in ${bad.map((c) => c.runId).join(', ')} (see the report's certificate section)\n`);
       });
     });
@@ -104,7 +107,7 @@ export function registerPaper(program: Command): void {
   program
     .command('certificate <runId>')
     .description("a Bernstein run's gradient certificate: proven floor vs observed min |σ'| per layer (exit 3 on a violation)")
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (runId: string, f: { db?: string; json?: boolean }) => {
       const c = await withStore(f.db, (store) => buildCertificate(store, runId));
@@ -132,7 +135,7 @@ export function registerPaper(program: Command): void {
     .option('--workers <n>', 'worker threads to train on, one fit each at a time (default: CPU cores; 0 = this thread)', numberFlag('--workers'))
     .option('--show [tag]', 'train nothing: render a stored lab (its lab:<id> tag, default the latest) with today\'s verdicts')
     .option('--backend <name>', 'auto | wasm | cpu | tfjs-node')
-    .option('--db <path>', 'SQLite store (the fits are stored as runs tagged approx-lab)')
+    .option('--db <path>', `${DB_HELP}; the fits are stored as runs of kind approx`)
     .option('--json', 'print the results as JSON too')
     .action(async (f: { out: string; targets?: string; depths?: string; degrees?: string; width?: number; steps?: number; lr?: number; lrFinal?: number; grid?: number; reports?: number; bn?: string; select?: string; relu: boolean; workers?: number; show?: string | boolean; backend?: string; db?: string; json?: boolean }) => {
       if (f.show !== undefined) {
@@ -188,7 +191,7 @@ export function registerPaper(program: Command): void {
     .description('run a paper sweep file (an imported HIGGS replaces synthetic-higgs when present) and write its report')
     .option('--out <file>', 'also write the HTML report here')
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .action(async (file: string, f: { out?: string; workers?: number; db?: string }) => {
       let text: string;
       try {

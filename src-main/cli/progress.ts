@@ -23,6 +23,29 @@ export function epochLine(r: EpochReport, epochs: number): string {
   return parts.join('  ');
 }
 
+/** Until an ETA is measurable (nothing done yet, no time elapsed, a rate that is 0 or not finite). */
+export const NO_ETA = '—';
+
+/** "ETA" text from work done/total and the time it took: `—` until measurable, never NaN, Infinity or "NFs". */
+export function etaText(done: number, total: number, elapsedMs: number): string {
+  if (!(done > 0) || !(elapsedMs > 0) || !(total >= done) || !Number.isFinite(done + total + elapsedMs)) return NO_ETA;
+  const s = Math.round(((total - done) * elapsedMs) / done / 1000);
+  if (!Number.isFinite(s) || s < 0 || s > 1e7) return NO_ETA;
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${two(Math.floor((s % 3600) / 60))}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${two(s % 60)}s`;
+  return `${s}s`;
+}
+
+/** ETA of a job of `total` units from the first progress it saw (time before that, e.g. loading data, is not work). */
+export function etaClock(now: () => number = Date.now): (done: number, total: number) => string {
+  let start: { t: number; done: number } | null = null;
+  return (done, total) => {
+    if (start === null || done < start.done) start = { t: now(), done };
+    return etaText(done - start.done, total - start.done, now() - start.t);
+  };
+}
+
 export function createProgress(init: { json: boolean; label: string }): ProgressSink {
   const opts = { ...init };
   const setLabel = (label: string) => void (opts.label = label);
@@ -40,7 +63,8 @@ export function createProgress(init: { json: boolean; label: string }): Progress
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: `{label} epoch {epoch}/{epochs} |{bar}| batch {value}/{total}  loss {loss}  ETA {eta_formatted}`,
+      // Our ETA (the run's, over every epoch), not cli-progress's {eta}: that one prints "NFs" for an infinite rate.
+      format: `{label} epoch {epoch}/{epochs} |{bar}| batch {value}/{total}  loss {loss}  ETA {etaText}`,
       hideCursor: true,
       etaBuffer: 50,
       stream: process.stderr,
@@ -48,15 +72,17 @@ export function createProgress(init: { json: boolean; label: string }): Progress
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  const eta = etaClock();
   return {
     setLabel,
     batch(p) {
+      const payload = { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss), etaText: eta((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches) };
       if (!started) {
-        bar.start(p.batches, p.batch, { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
+        bar.start(p.batches, p.batch, payload);
         started = true;
       }
       if (bar.getTotal() !== p.batches) bar.setTotal(p.batches);
-      bar.update(p.batch, { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
+      bar.update(p.batch, payload);
     },
     epoch(r, epochs) {
       if (started) bar.stop();

@@ -1,10 +1,10 @@
 // Reading runs back: list, show (per-epoch and per-layer tables), export (CSV/JSON), export-model, predict.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { EPOCH_METRICS, LAYER_METRICS } from '../../shared/metrics.js';
 import { evaluateModel, parseModelFile } from '../../shared/model-file.js';
-import { openStore, openStoreIfExists } from './store.js';
+import { DB_HELP, openStore, openStoreIfExists } from './store.js';
 import { printJson, printTable, termText } from './output.js';
 import { formatMetric } from '../../shared/format.js';
 import { UserError, numberFlag } from './errors.js';
@@ -22,7 +22,7 @@ export function registerRuns(program: Command): void {
     .option('--status <status>', 'only runs with this status')
     .option('--sweep <id>', 'only runs of this sweep')
     .option('--limit <n>', 'at most n runs (default 50)', numberFlag('--limit'), 50)
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (f: Common & { status?: string; sweep?: string; limit: number }) => {
       const store = await openStoreIfExists(f.db);
@@ -44,7 +44,7 @@ export function registerRuns(program: Command): void {
     .command('show <runId>')
     .description('a run: its spec, per-epoch metrics, and per-layer metrics at one epoch')
     .option('--epoch <n>', 'the epoch for the per-layer table (default: the last)', numberFlag('--epoch'))
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output (every epoch and layer)')
     .action(async (runId: string, f: Common & { epoch?: number }) => {
       const store = await openStore(f.db, { readOnly: true });
@@ -76,7 +76,7 @@ export function registerRuns(program: Command): void {
     .command('export <runIds...>')
     .description('export runs\' per-epoch and per-layer metrics (long format: run,epoch,layer,metric,value)')
     .option('--format <fmt>', 'csv | json', 'csv')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .action(async (runIds: string[], f: Common & { format: string }) => {
       if (f.format !== 'csv' && f.format !== 'json') throw new UserError(`--format must be csv or json (got "${f.format}")`);
       const store = await openStore(f.db, { readOnly: true });
@@ -95,17 +95,27 @@ export function registerRuns(program: Command): void {
 
   program
     .command('export-model <runId>')
-    .description('the trained model as self-describing JSON (docs/model-format.md)')
-    .option('--db <path>', 'SQLite store')
-    .action(async (runId: string, f: Common) => {
+    .description('the trained model as self-describing JSON (docs/model-format.md), on stdout or into --out')
+    .option('--compact', 'one line without indentation: the same JSON and numbers, about a third smaller')
+    .option('--out <file>', 'write the model file here instead of stdout')
+    .option('--db <path>', DB_HELP)
+    .action(async (runId: string, f: Common & { compact?: boolean; out?: string }) => {
       const store = await openStore(f.db, { readOnly: true });
+      let text: string;
       try {
         const state = await modelOf(store, runId);
         const { exportModelJson } = await import('../../workers/engine/export.js'); // tfjs loads only when needed
-        printJson(exportModelJson(state));
+        text = JSON.stringify(exportModelJson(state), null, f.compact ? undefined : 2) + '\n';
       } finally {
         await store.close();
       }
+      if (f.out === undefined) return void process.stdout.write(text);
+      try {
+        writeFileSync(f.out, text);
+      } catch (e) {
+        throw new UserError(`cannot write ${f.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      process.stderr.write(`wrote ${f.out} (${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB)\n`);
     });
 
   program
@@ -113,7 +123,7 @@ export function registerRuns(program: Command): void {
     .description('outputs of a trained model for raw feature rows (CSV; a header row is optional)')
     .requiredOption('--input <file>', 'CSV of raw feature rows (as in the dataset, before standardisation)')
     .option('--model <file>', 'evaluate an exported model file (export-model) instead of a stored run')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (runId: string | undefined, f: Common & { input: string; model?: string }) => {
       if ((runId === undefined) === (f.model === undefined)) throw new UserError('give either a run id or --model <file>');

@@ -10,6 +10,7 @@ import { downloadSource, fetchElectronBinary, type FetchProgress } from '../elec
 import { launchElectron } from '../electron/launch.js';
 import { locateElectron } from '../electron/locate.js';
 import { defaultDbPath } from '../store/paths.js';
+import { DB_HELP } from './store.js';
 import { acquireFrontEndLock } from '../store/db-lock.js';
 import { isLoopbackHost } from '../transports/http-security.js';
 import { startWebServer } from '../transports/http.js';
@@ -192,7 +193,7 @@ export function registerServe(program: Command): void {
     .description('web mode: serve the workbench to a browser (prints the URL with its session token)')
     .option('--port <n>', 'port (default: a free one)', numberFlag('--port'))
     .option('--host <host>', 'interface to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
-    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--db <path>', DB_HELP)
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'do not open a browser')
@@ -206,7 +207,7 @@ export function registerServe(program: Command): void {
   program
     .command('start')
     .description('the desktop app (Electron; its binary is fetched on first start); where Electron cannot start, web mode instead')
-    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--db <path>', DB_HELP)
     .option('--workers <n>', 'parallel runs (default: CPU cores − 1, one stays with the window)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'web-mode fallback: do not open a browser')

@@ -5,15 +5,18 @@ import YAML from 'yaml';
 import { ACTIVATIONS, INIT_SCHEMES, parseSpec, type NetworkSpec } from '../../shared/spec.js';
 import { numberFlag, UserError } from './errors.js';
 
+/** What `deepbern train` trains when neither a flag nor the spec file says. */
+export const TRAIN_DEFAULTS = { dataset: 'synthetic-higgs', depth: 20, width: 100, activation: 'bernstein' } as const;
+
 export function addSpecOptions(cmd: Command): Command {
   return cmd
     .option('--spec <file>', 'a JSON/YAML network spec file; flags override its fields')
-    .option('--dataset <id>', 'synthetic-higgs | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id')
+    .option('--dataset <id>', 'synthetic-higgs (default) | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id')
     .option('--rows <n>', 'rows to use (train + test)', numberFlag('--rows'))
     .option('--test-fraction <f>', 'fraction held out for test (default 0.2)', numberFlag('--test-fraction'))
-    .option('--depth <n>', 'hidden layers', numberFlag('--depth'))
-    .option('--width <n>', 'units per hidden layer', numberFlag('--width'))
-    .addOption(new Option('--activation <kind>', 'activation').choices([...ACTIVATIONS]))
+    .option('--depth <n>', `hidden layers (default ${TRAIN_DEFAULTS.depth})`, numberFlag('--depth'))
+    .option('--width <n>', `units per hidden layer (default ${TRAIN_DEFAULTS.width})`, numberFlag('--width'))
+    .addOption(new Option('--activation <kind>', `activation (default ${TRAIN_DEFAULTS.activation})`).choices([...ACTIVATIONS]))
     .option('--degree <n>', 'Bernstein degree n ≥ 1 (default 9)', numberFlag('--degree'))
     .option('--eps <ε>', 'Bernstein derivative floor parameter ε ≥ 0 (default 0.01)', numberFlag('--eps'))
     .option('--bounds <l,u|adaptive>', 'Bernstein interval, e.g. -5,5, or "adaptive" (default -5,5)')
@@ -111,10 +114,7 @@ export function specFromFlags(f: SpecFlags): NetworkSpec {
       input.bounds = nums;
     }
   }
-  if (input.dataset === undefined) input.dataset = 'synthetic-higgs';
-  if (input.depth === undefined || input.width === undefined || input.activation === undefined) {
-    const missing = ['depth', 'width', 'activation'].filter((k) => input[k] === undefined).map((k) => `--${k}`);
-    throw new UserError(`missing ${missing.join(', ')} (e.g. --depth 50 --width 100 --activation bernstein)`);
-  }
+  // Unset, the network is the designer's starting design: 20 blocks of dense 100 → batch norm → Bernstein.
+  for (const [k, v] of Object.entries(TRAIN_DEFAULTS)) if (input[k] === undefined) input[k] = v;
   return parseSpec(input);
 }

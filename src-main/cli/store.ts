@@ -11,6 +11,9 @@ export async function openStore(db?: string, opts: { readOnly?: boolean } = {}):
   return store;
 }
 
+/** Every command's `--db` help: one wording, one default. */
+export const DB_HELP = 'SQLite store (default: $DEEPBERN_DB, else workbench.db in the per-user data dir)';
+
 /** Read-only, for listings: null when there is no database yet (nothing stored: an empty list, not an error). */
 export async function openStoreIfExists(db?: string): Promise<RunStore | null> {
   const path = db ?? defaultDbPath();

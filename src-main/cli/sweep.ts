@@ -1,5 +1,6 @@
 // `deepbern sweep plan|run|list|show|cancel|resume`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WorkbenchEvent } from '../../shared/api.js';
@@ -12,12 +13,14 @@ import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
-import { openStore, openStoreIfExists } from './store.js';
+import { DB_HELP, openStore, openStoreIfExists } from './store.js';
 import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable, termText } from './output.js';
 import { formatMetric } from '../../shared/format.js';
+import { runParams, sweptParams } from './swept.js';
 import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
+import { etaText, NO_ETA } from './progress.js';
 
 interface Common {
   db?: string;
@@ -129,6 +132,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
   const bars = new Map<string, cliProgress.SingleBar>();
   let overall: cliProgress.SingleBar | null = null;
   let done = 0;
+  let startedAt = Date.now();
   const names = new Map<string, string>();
   const nameOf = async (runId: string) => {
     if (!names.has(runId)) names.set(runId, termText((await service['runs.get'](runId)).name));
@@ -138,7 +142,8 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
     start(total: number, workers: number, resume: boolean) {
       if (json) process.stdout.write(JSON.stringify({ event: 'sweep-start', sweepId, runs: total, workers, resume }) + '\n');
       else process.stderr.write(`sweep ${sweepId}: ${total} runs on ${workers} worker${workers > 1 ? 's' : ''}${resume ? ' (resumed)' : ''}\n`);
-      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28) }, { format: '{label} |{bar}| {value}/{total} runs  ETA {eta_formatted}' });
+      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28), etaText: NO_ETA }, { format: '{label} |{bar}| {value}/{total} runs  ETA {etaText}' });
+      startedAt = Date.now();
     },
     event(e: WorkbenchEvent) {
       if (json) {
@@ -163,7 +168,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
           multi.remove(bar);
           bars.delete(e.runId);
         }
-        if (overall) overall.update(done);
+        if (overall) overall.update(done, { etaText: etaText(done, overall.getTotal(), Date.now() - startedAt) });
         const line = `${e.runId} ${e.status}${e.error ? `: ${termText(e.error)}` : ''}`;
         if (multi) multi.log(line + '\n');
         else process.stderr.write(line + '\n');
@@ -181,10 +186,26 @@ export function registerSweep(program: Command): void {
 
   sweep
     .command('plan <file>')
-    .description('the runs a sweep file expands to; nothing runs')
+    .description('the runs a sweep file expands to; nothing runs (with --db: also checks its datasets are in that store)')
+    .option('--db <path>', `${DB_HELP}; read only, to check the datasets`)
     .option('--json', 'machine-readable output')
-    .action((file: string, f: Common) => {
+    .action(async (file: string, f: Common) => {
       const plan = planSweep(parseSweepText(readText(file)));
+      if (f.db !== undefined) {
+        // An explicit store is checked read-only (nothing is created or changed); without one, no DB is touched.
+        const wanted = plan.runs.map((r) => r.spec.dataset).filter((id) => !id.startsWith('fn:')); // target functions are generated
+        if (!existsSync(f.db)) {
+          const unknown = wanted.find((id) => !BUILTIN_DATASETS.some((d) => d.id === id));
+          if (unknown !== undefined) throw new UserError(`unknown dataset "${unknown}": ${f.db} does not exist yet, so only the built-in datasets are available (${BUILTIN_DATASETS.map((d) => d.id).join(', ')})`);
+        } else {
+          const store = await openStore(f.db, { readOnly: true });
+          try {
+            await store.assertDatasetsAvailable(wanted);
+          } finally {
+            await store.close();
+          }
+        }
+      }
       if (f.json) return printJson({ name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })) });
       if (plan.sequential) {
         process.stdout.write(`method bayes: up to ${plan.total} runs, each proposed from the finished ones (TPE); the first run:\n`);
@@ -200,7 +221,7 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--redis <url>', 'dispatch runs to remote workers through Redis (docs/distributed.md)')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'stream events as JSON lines')
     .action(async (file: string, f: RunFlags) => {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
@@ -228,7 +249,7 @@ export function registerSweep(program: Command): void {
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--redis <url>', 'dispatch runs to remote workers through Redis')
     .option('--wait', 'if another live process runs this sweep, wait until it stops instead of exiting 4')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'stream events as JSON lines')
     .action(async (sweepId: string, f: RunFlags) => {
       const store = await openStore(f.db);
@@ -245,7 +266,7 @@ export function registerSweep(program: Command): void {
   sweep
     .command('list')
     .description('stored sweeps')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (f: Common) => {
       const store = await openStoreIfExists(f.db);
@@ -268,8 +289,8 @@ export function registerSweep(program: Command): void {
 
   sweep
     .command('show <sweepId>')
-    .description('a sweep\'s runs ranked by its metric')
-    .option('--db <path>', 'SQLite store')
+    .description('a sweep\'s runs ranked by its metric, with the parameters they differ in')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .option('--importance', 'also: which swept parameters explain the metric (random-forest permutation importance)')
     .action(async (sweepId: string, f: Common & { importance?: boolean }) => {
@@ -278,13 +299,17 @@ export function registerSweep(program: Command): void {
         const s = await store.getSweep(sweepId);
         const { name: metric, goal } = s.config.metric;
         const runs = (await store.listRuns({ sweepId, limit: 100_000 })).rows;
+        const specs = new Map((await store.getRuns(runs.map((r) => r.id))).runs.map((r) => [r.id, r.spec]));
+        const swept = sweptParams([...specs.values()]);
         const ranked = [];
-        for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric) });
+        for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric), params: runParams(specs.get(r.id)!, swept) });
         ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
         const importance = f.importance ? (await sweepInsights(store, sweepId)).importance : undefined;
-        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })), importance });
+        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, swept, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, params: x.params, ...x.run })), importance });
         process.stdout.write(`sweep ${s.id}  ${termText(s.name)}  [${s.status}]  ranked by ${metric} (${goal})\n`);
-        printTable(['rank', 'run', 'name', 'status', 'epochs', metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, x.value]));
+        process.stdout.write(swept.length ? `swept: ${swept.map((p) => `${p.param} ${p.values.map(fmt).join(' | ')}`).join('  ·  ')}\n` : 'swept: nothing (every run has the same spec but its name)\n');
+        const keys = swept.map((p) => p.param);
+        printTable(['rank', 'run', 'name', 'status', 'epochs', ...keys, metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, ...keys.map((k) => x.params[k]), x.value]));
         if (importance) {
           process.stdout.write(`\nparameter importance for ${metric} (${importance.method}; ${importance.runs} runs)\n`);
           if (importance.reason) process.stdout.write(`  not computed: ${importance.reason}\n`);
@@ -298,7 +323,7 @@ export function registerSweep(program: Command): void {
   sweep
     .command('cancel <sweepId>')
     .description('cancel a sweep: queued runs are cancelled, running ones stop after their current batch')
-    .option('--db <path>', 'SQLite store')
+    .option('--db <path>', DB_HELP)
     .action(async (sweepId: string, f: Common) => {
       const store = await openStore(f.db);
       try {

@@ -5,6 +5,7 @@ import type { WorkbenchEvent } from '../../shared/api.js';
 import { activationLabel } from '../../shared/spec.js';
 import type { BackendPref } from '../../workers/engine/backend.js';
 import { defaultDbPath } from '../store/paths.js';
+import { DB_HELP } from './store.js';
 import { createProgress } from './progress.js';
 import { printJson, termText } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
@@ -51,7 +52,7 @@ export function registerTrain(program: Command): void {
     .command('resume <runId>')
     .description('continue an interrupted or cancelled standalone run from its last checkpoint (sweeps: sweep resume)')
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
-    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output (JSON lines)')
     .action(async (runId: string, flags: { db?: string; json?: boolean; backend?: BackendPref }) => {
       const { WorkbenchService } = await import('../service/workbench-service.js');
@@ -68,7 +69,7 @@ export function registerTrain(program: Command): void {
   addSpecOptions(program.command('train').description('train one network and store the run'))
     .option('--name <name>', 'run name (default: the activation label)')
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default auto, or $DEEPBERN_BACKEND)')
-    .option('--db <path>', 'SQLite store (default: per-user data dir)')
+    .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output (JSON lines)')
     .action(async (flags: TrainFlags) => {
       const spec = specFromFlags(flags); // validate before touching the DB

@@ -92,6 +92,8 @@ export function registerRemote(program: Command): void {
     .option('--lock-duration <ms>', 'a worker silent this long is presumed dead and its run re-queued (default 30000)', numberFlag('--lock-duration'))
     .option('--stalled-interval <ms>', 'how often to look for runs of dead workers (default 30000)', numberFlag('--stalled-interval'))
     .option('--list', 'list the workers connected to this Redis and exit')
+    // Accepted like every command's --db (scripts pass it everywhere): a worker stores nothing locally.
+    .option('--db <path>', 'not used: a worker keeps no store; its runs are stored by the workbench that queued them')
     .option('--json', 'with --list: JSON output')
     .action(async (f: WorkerFlags) => {
       const url = redisUrlFrom(f.redis);

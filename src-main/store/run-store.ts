@@ -64,6 +64,8 @@ const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
   test_loss: 'final_test_loss',
   test_acc: 'final_test_acc',
 };
+/** The summary columns, qualified: a search page may read them through a join with its scratch table of hits. */
+const QUALIFIED_SUMMARY = SUMMARY_COLUMNS.split(',').map((c) => `runs.${c.trim()}`).join(', ');
 const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'];
 const MAX_LIST = 1_000_000;
 
@@ -187,12 +189,13 @@ export class RunStore {
       where.push('kind = ?');
       params.push(opts.kind);
     }
+    const kindFilters = where.length - (opts.status !== undefined ? 1 : 0) - (opts.sweepId !== undefined ? 1 : 0);
+    const phrases: string[] = [];
     for (const word of (opts.search ?? '').split(/\s+/).filter(Boolean)) {
-      if ([...word].length >= 3) {
-        // The trigram index finds substrings of 3+ characters (case-insensitively) without reading the table.
-        where.push(`rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)`);
-        params.push(`"${word.replace(/"/g, '""')}"`);
-      } else {
+      // The trigram index finds substrings of 3+ characters (case-insensitively) without reading the table;
+      // shorter words are matched with LIKE on the rows the other conditions leave.
+      if ([...word].length >= 3) phrases.push(`"${word.replace(/"/g, '""')}"`);
+      else {
         const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         where.push(`(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
         params.push(like, like, like, like, like);
@@ -204,32 +207,70 @@ export class RunStore {
     const offset = opts.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new StoreError(`limit must be an integer in 1..${MAX_LIST} (got ${limit})`, 'invalid');
     if (!Number.isInteger(offset) || offset < 0) throw new StoreError(`offset must be a non-negative integer (got ${offset})`, 'invalid');
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     return this.db.transaction(async () => {
+      // Search: the full-text match is evaluated ONCE per call, into a scratch table of matching rowids (its
+      // primary key), which the page and the total then probe. Before, every statement repeated the match
+      // (page, total, the NULLs split), and the total probed a rebuilt list for each of the kind index's
+      // entries: ~120 ms at 50k runs. Read-only connections (query_only) cannot fill a scratch table: they
+      // keep the match in each statement, with the same results.
+      let source = 'runs';
+      let hits = -1;
+      const filters = [...where];
+      const fparams = [...params];
+      if (phrases.length > 0) {
+        const match = phrases.join(' AND ');
+        if (this.db.readOnly) {
+          filters.push('rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)');
+          fparams.push(match);
+        } else {
+          await this.db.exec('CREATE TEMP TABLE IF NOT EXISTS run_search_hits (rid INTEGER PRIMARY KEY); DELETE FROM temp.run_search_hits;');
+          hits = (await this.db.run('INSERT INTO temp.run_search_hits SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?', [match])).changes;
+          // Few hits: read just those rows and sort them (a lookup each). Many: walk the order's index and stop
+          // after the page, probing the hits (a step each; the walk is about (offset+limit)·runs/hits long).
+          const runs = (await this.db.get<{ n: number | null }>('SELECT max(rowid) AS n FROM runs'))!.n ?? 0;
+          if (hits * hits * 8 <= (offset + limit) * runs) source = 'temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid';
+          else filters.push('EXISTS (SELECT 1 FROM temp.run_search_hits WHERE rid = runs.rowid)');
+        }
+      }
       // NULLs (e.g. no test accuracy yet) sort last either way. Ties (runs a sweep created in one millisecond) fall
       // back to the name, which carries the plan index, so plan order holds; id makes pages never overlap.
       // The ORDER BY is exactly an index's order (no `col IS NULL` term, which made SQLite sort the whole table):
       // NULLs are the smallest values, so DESC already puts them last; ASC on a nullable column reads the
       // non-NULL range first, then the NULL rows.
-      const order = `ORDER BY ${col} ${dir}, name ${dir}, id ${dir}`;
+      const order = `ORDER BY runs.${col} ${dir}, runs.name ${dir}, runs.id ${dir}`;
       const whereWith = (cond: string) => {
-        const all = cond ? [...where, cond] : where;
+        const all = cond ? [...filters, cond] : filters;
         return all.length ? `WHERE ${all.join(' AND ')}` : '';
       };
-      const page = (cond: string, lim: number, off: number) => this.db.all<RunRow>(`SELECT ${SUMMARY_COLUMNS} FROM runs ${whereWith(cond)} ${order} LIMIT ? OFFSET ?`, [...params, lim, off]);
+      const count = async (cond = '') => (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${source} ${whereWith(cond)}`, fparams))!.n;
+      const page = (cond: string, lim: number, off: number) => this.db.all<RunRow>(`SELECT ${QUALIFIED_SUMMARY} FROM ${source} ${whereWith(cond)} ${order} LIMIT ? OFFSET ?`, [...fparams, lim, off]);
       let rows: RunRow[];
       if (dir === 'DESC' || NOT_NULL_ORDER.has(col)) rows = await page('', limit, offset);
       else {
-        const nonNull = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${whereWith(`${col} IS NOT NULL`)}`, params))!.n;
-        rows = offset < nonNull ? await page(`${col} IS NOT NULL`, limit, offset) : [];
-        if (rows.length < limit) rows = [...rows, ...(await page(`${col} IS NULL`, limit - rows.length, Math.max(0, offset - nonNull)))];
+        // The non-NULL range first; only a page that runs past its end needs to know where it ends.
+        rows = await page(`runs.${col} IS NOT NULL`, limit, offset);
+        if (rows.length < limit) {
+          const nonNull = rows.length > 0 ? offset + rows.length : await count(`runs.${col} IS NOT NULL`);
+          rows = [...rows, ...(await page(`runs.${col} IS NULL`, limit - rows.length, Math.max(0, offset - nonNull)))];
+        }
       }
-      // The usual list (training runs, no other filter) counts as all runs minus the few fits: both counts read
-      // narrow indexes instead of every entry of the wide kind index.
-      const total =
-        where.length === 1 && opts.kind === 'training'
-          ? (await this.db.get<{ n: number }>(`SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`))!.n
-          : (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
+      let total: number;
+      if (hits >= 0 && where.length === kindFilters) {
+        // Search with at most a kind filter: the hits minus those of the other kinds (the approximation fits are
+        // few, and their index range is all that is read), instead of a probe per run of this kind.
+        total =
+          opts.kind === undefined || opts.kind === 'all'
+            ? hits
+            : hits - (await this.db.get<{ n: number }>('SELECT count(*) AS n FROM runs WHERE (kind < ? OR kind > ?) AND EXISTS (SELECT 1 FROM temp.run_search_hits WHERE rid = runs.rowid)', [opts.kind, opts.kind]))!.n;
+      } else if (phrases.length === 0 && where.length === 1 && opts.kind === 'training') {
+        // The usual list (training runs, no other filter) counts as all runs minus the few fits: both counts read
+        // narrow indexes instead of every entry of the wide kind index.
+        total = (await this.db.get<{ n: number }>(`SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`))!.n;
+      } else if (hits >= 0 && source === 'runs') {
+        // Many hits and other filters: count through the hits (a row each) rather than through the filters'
+        // index, whose range can be every run (status finished), each probed and most read for the kind.
+        total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid WHERE ${where.join(' AND ')}`, params))!.n;
+      } else total = await count();
       return { rows: await this.asReaped(rows.map(toSummary)), total };
     });
   }

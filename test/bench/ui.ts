@@ -1,7 +1,8 @@
 // `npm run bench -- ui`: the workbench at scale, on stores generated in the app's own schema (issue 15).
 //  A: R runs × E epochs × L layers of layer metrics (default 500 × 100 × 50, one layer metric = 2.5M rows);
 //  B: N runs in S sweeps (default 50,000 / 3,125).
-// Prints: runs-list pages (default order, sorts by final metrics both ways, search), Compare's fetch of 50 runs
+// Prints: runs-list pages (default order, sorts by final metrics both ways, search: a third of the runs match
+// "Bern_{9", 16 match "sweep-1234-"), Compare's fetch of 50 runs
 // (one batched call vs one call per run) and their curves, and a bulk delete of 20 % of A while another
 // caller keeps asking for a page every 20 ms (its worst wait is what a user would feel), plus the disk freed.
 // Flags: --runs N --sweeps S --curve-runs R --epochs E --layers L --json. Timings are medians of repeats on a
@@ -114,6 +115,10 @@ async function main(): Promise<void> {
     log('runs page 1 by test loss, lowest first (NULLs last)', await timeIt(() => b.listRuns({ kind: 'training', orderBy: 'final.test_loss', desc: false, limit: 100 })));
     log('search "Bern_{9" (full-text), page 1 + total', await timeIt(() => b.listRuns({ kind: 'training', search: 'Bern_{9', limit: 100 })));
     log('search "sweep-1234-" (full-text), page 1 + total', await timeIt(() => b.listRuns({ kind: 'training', search: 'sweep-1234-', limit: 100 })));
+    log('search "Bern_{9", newest first', await timeIt(() => b.listRuns({ kind: 'training', search: 'Bern_{9', orderBy: 'createdAt', desc: true, limit: 100 })));
+    log('search "Bern_{9", by test loss, lowest first (NULLs last)', await timeIt(() => b.listRuns({ kind: 'training', search: 'Bern_{9', orderBy: 'final.test_loss', limit: 100 })));
+    log('search "Bern sweep-12" (two words), page 1 + total', await timeIt(() => b.listRuns({ kind: 'training', search: 'Bern sweep-12', limit: 100 })));
+    log('search "ReLU" + status finished, page 1 + total', await timeIt(() => b.listRuns({ kind: 'training', search: 'ReLU', status: 'finished', limit: 100 })));
     log('sweeps list (all, with counts and epochs)', await timeIt(() => b.listSweeps(), 5));
     await b.close();
 

@@ -16,7 +16,7 @@ export interface CliResult {
 }
 
 export function cli(args: string[], opts: { env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 300_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 300_000, maxBuffer: 512 * 2 ** 20 }); // a model file can be MBs
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
