@@ -85,7 +85,7 @@ const kernelScalar = (name, nr) => kernel(name, nr, rowPtrs(nr), rowPtrInit(nr),
   (r) => `(v128.load32_splat (local.get $p${r}))`, () => rowPtrAdvance(nr, '(local.get $csa)'), 1);
 
 // The driver: pack B and the bias, then every MR-row block × 8-column panel. Edge panels go through a 4×8 tile
-// in scratch and are copied out column by column. Scratch (16-byte aligned): K·Npad + Npad + 32 floats.
+// in scratch and are copied out column by column. Scratch (16-byte aligned): K·Npad + Npad + MR·8 floats.
 const driver = `
   (func (export "gemm")
     (param $M i32) (param $N i32) (param $K i32)

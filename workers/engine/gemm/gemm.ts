@@ -57,7 +57,7 @@ function bind(backend: WasmBackendLike): Bound {
 /** Packed-B panels + padded bias + edge tile, 16-byte aligned (kept between calls, grown on demand). */
 function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number): number {
   const npad = Math.ceil(N / 8) * 8;
-  const need = (K * npad + npad + 32) * 4 + 16;
+  const need = (K * npad + npad + 64) * 4 + 16; // the edge tile: up to 8 rows × 8
   if (need > inst.scratchBytes) {
     if (inst.scratch) backend.wasm._free(inst.scratch);
     const bytes = Math.max(need, inst.scratchBytes * 2);
