@@ -84,6 +84,29 @@ const kernelColMajor = (nr) => kernel('$mk4c', nr, '(local $q i32)', '',
 const kernelScalar = (name, nr) => kernel(name, nr, rowPtrs(nr), rowPtrInit(nr),
   (r) => `(v128.load32_splat (local.get $p${r}))`, () => rowPtrAdvance(nr, '(local.get $csa)'), 1);
 
+/** i8x16.shuffle picking i32 lanes (0–3 of a, 4–7 of b). */
+const shuffle32 = (lanes, a, b) => `(i8x16.shuffle ${lanes.flatMap((l) => [0, 1, 2, 3].map((q) => 4 * l + q)).join(' ')} ${a} ${b})`;
+// A transposed B (rsB = 1) packs four k at a time by 4×4 register transposes: for each half-panel, four columns'
+// runs of 4 k are four v128 loads, shuffled into four rows of the panel. Leaves $k/$dst at the k remainder.
+const packTransposed = `
+            (local.set $csb4 (i32.shl (local.get $csB) (i32.const 2)))
+            (block $tdone (loop $tnext
+              (br_if $tdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)))
+              ${[0, 1].map((h) => `
+              (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (i32.add (local.get $j0) (i32.const ${4 * h})) (local.get $csB)) (local.get $k)) (i32.const 2))))
+              ${[0, 1, 2, 3].map((q) => `(local.set $v${q} (v128.load ${q === 0 ? '(local.get $src)' : `(i32.add (local.get $src) (i32.mul (local.get $csb4) (i32.const ${q})))`}))`).join(' ')}
+              (local.set $t0 ${shuffle32([0, 4, 1, 5], '(local.get $v0)', '(local.get $v1)')})
+              (local.set $t1 ${shuffle32([0, 4, 1, 5], '(local.get $v2)', '(local.get $v3)')})
+              (local.set $t2 ${shuffle32([2, 6, 3, 7], '(local.get $v0)', '(local.get $v1)')})
+              (local.set $t3 ${shuffle32([2, 6, 3, 7], '(local.get $v2)', '(local.get $v3)')})
+              (v128.store offset=${16 * h} (local.get $dst) ${shuffle32([0, 1, 4, 5], '(local.get $t0)', '(local.get $t1)')})
+              (v128.store offset=${16 * h + 32} (local.get $dst) ${shuffle32([2, 3, 6, 7], '(local.get $t0)', '(local.get $t1)')})
+              (v128.store offset=${16 * h + 64} (local.get $dst) ${shuffle32([0, 1, 4, 5], '(local.get $t2)', '(local.get $t3)')})
+              (v128.store offset=${16 * h + 96} (local.get $dst) ${shuffle32([2, 3, 6, 7], '(local.get $t2)', '(local.get $t3)')})`).join('')}
+              (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
+              (br $tnext)))`;
+
 // The driver: pack B and the bias, then every MR-row block × 8-column panel. Edge panels go through a 4×8 tile
 // in scratch and are copied out column by column. Scratch (16-byte aligned): K·Npad + Npad + MR·8 floats.
 const driver = `
@@ -97,6 +120,8 @@ const driver = `
     (local $i0 i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $ldd i32) (local $full i32)
     (local $r i32) (local $rows i32) (local $ncol i32)
     (local $rsa i32) (local $csa i32) (local $ldcb i32) (local $panelBytes i32)
+    (local $csb4 i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $npan (i32.shr_u (i32.add (local.get $N) (i32.const 7)) (i32.const 3)))
     (local.set $npad (i32.shl (local.get $npan) (i32.const 3)))
     (local.set $packB (local.get $scratch))
@@ -124,6 +149,8 @@ const driver = `
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $knext))))
         (else
+          (if (i32.and (i32.eq (local.get $rsB) (i32.const 1)) (i32.le_u (i32.add (local.get $j0) (i32.const 8)) (local.get $N)))
+            (then ${packTransposed}))
           (block $kdone2 (loop $knext2
             (br_if $kdone2 (i32.ge_u (local.get $k) (local.get $K)))
             (local.set $jj (i32.const 0))

@@ -46,7 +46,7 @@ function bind(backend: WasmBackendLike): Bound {
   let inst = instances.get(backend);
   if (!inst) {
     const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    // 3 KB: synchronous compilation is allowed everywhere (workers, Node, the renderer's 4 KB limit).
+    // ~4 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: backend.wasm.asm.memory } });
     inst = { gemm: instance.exports.gemm as GemmFn, scratch: 0, scratchBytes: 0 };
     instances.set(backend, inst);
