@@ -24,8 +24,12 @@ function envGemm(): DenseGemm {
   throw new Error(`DEEPBERN_GEMM=${raw} is not one of ${DENSE_GEMMS.join(', ')}`);
 }
 
-/** The default, from test/bench/gemm.ts's measurements (docs/develop.md). */
-const DEFAULT_GEMM: DenseGemm = 'xnnpack';
+/**
+ * The default: ours. `npm run bench -- gemm` (2 shared cores, medians of 7): the minimal training step of the
+ * bench nets is 1.13–1.20× XNNPACK's on three of them and level on MNIST ReLU; per product it wins on most
+ * shapes (it skips XNNPACK's per-call weight packing and the explicit transposes), not on all.
+ */
+const DEFAULT_GEMM: DenseGemm = 'ours';
 let gemmPick: DenseGemm | undefined;
 
 /** Which GEMM the wasm backend's dense layers use from now on (this thread). */
