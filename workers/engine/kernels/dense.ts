@@ -25,9 +25,9 @@ function envGemm(): DenseGemm {
 }
 
 /**
- * The default: ours. `npm run bench -- gemm` (2 shared cores, medians of 7): the minimal training step of the
- * bench nets is 1.13–1.20× XNNPACK's on three of them and level on MNIST ReLU; per product it wins on most
- * shapes (it skips XNNPACK's per-call weight packing and the explicit transposes), not on all.
+ * The default: ours. `npm run bench -- gemm` (2 cores shared with other load, two runs, medians of 7): the
+ * minimal training step of the four bench nets is 1.13–1.21× XNNPACK's (MNIST ReLU 0.99–1.16×); it skips
+ * XNNPACK's per-call weight packing (weights are new tensors every step) and the explicit transposes.
  */
 const DEFAULT_GEMM: DenseGemm = 'ours';
 let gemmPick: DenseGemm | undefined;
