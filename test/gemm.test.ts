@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
-import { gemmWasm } from '../workers/engine/gemm/gemm.js';
+import { gemmUsable, gemmWasm } from '../workers/engine/gemm/gemm.js';
 import {
   denseFast, denseGemm, denseInputGrad, denseWeightGrad, registerDenseKernel, setDenseGemm,
 } from '../workers/engine/kernels/dense.js';
@@ -75,6 +75,14 @@ describe('wasm SIMD GEMM', () => {
       expect(() => gemmWasm(tf.backend(), tf.zeros([2, 3]), false, tf.zeros([3, 5]), false)).toThrow(/wasm backend only/);
     });
     await initBackend('wasm');
+  });
+
+  it('a heap it cannot import (a shared memory, as tfjs-wasm threaded has) is reported unusable, not a crash', async () => {
+    await initBackend('wasm');
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const threaded = { wasm: { asm: { memory }, _malloc: () => 0, _free: () => {} }, getMemoryOffset: () => 0 };
+    expect(gemmUsable(threaded as unknown as tf.KernelBackend)).toBe(false);
+    expect(gemmUsable(tf.backend())).toBe(true);
   });
 
   it("the dense layer's three products agree between XNNPACK and ours", async () => {

@@ -54,6 +54,23 @@ function bind(backend: WasmBackendLike): Bound {
   return inst;
 }
 
+const unusable = new WeakSet<object>();
+
+/**
+ * Whether our module can run on this backend's heap (it binds on first use). It cannot when the heap is not
+ * what it imports — e.g. a shared memory under tfjs-wasm's threaded build — and then callers keep XNNPACK.
+ */
+export function gemmUsable(backend: KernelBackend): boolean {
+  if (!isWasmBackend(backend) || unusable.has(backend)) return false;
+  try {
+    bind(backend);
+    return true;
+  } catch {
+    unusable.add(backend);
+    return false;
+  }
+}
+
 /** Packed-B panels + padded bias + edge tile, 16-byte aligned (kept between calls, grown on demand). */
 function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number): number {
   const npad = Math.ceil(N / 8) * 8;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
 import { FAST_BACKENDS } from './register.js';
-import { gemmWasm, isWasmBackend } from '../gemm/gemm.js';
+import { gemmUsable, gemmWasm } from '../gemm/gemm.js';
 
 export const DENSE_KERNEL = 'DeepBernDense';
 const GEMM_KERNEL = 'DeepBernGemm';
@@ -42,9 +42,9 @@ export function denseGemm(): DenseGemm {
   return (gemmPick ??= envGemm());
 }
 
-/** Our GEMM runs here: the pick is 'ours' and the backend is tfjs-wasm. */
+/** Our GEMM runs here: the pick is 'ours' and the backend is tfjs-wasm with a heap our module can use. */
 function oursOn(backend: KernelBackend): boolean {
-  return denseGemm() === 'ours' && isWasmBackend(backend);
+  return denseGemm() === 'ours' && gemmUsable(backend);
 }
 // tfjs-wasm's Transpose (also behind Sum over axis 0) is a generic N-D permute costing ~10× a plain loop here.
 const TRANSPOSE_KERNEL = 'DeepBernTranspose2D';
