@@ -2,24 +2,29 @@
 // in the same command. "ours" is the product's own trainer (train.ts trainRun with pickOps); "minimal" is a
 // bare step on the same EngineOps with the fused coefficient kernel and FusedAdam (nets.ts): the gap between
 // the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
-// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
+// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>, --no-sweep (skips the sweep
+// row: the 8-run sweep through our pool vs one PyTorch run after another, test/bench/sweep-torch.ts).
 // `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
 // `npm run bench -- import`: full-size HIGGS import, wall time and peak RSS (test/bench/import.ts).
 // `npm run bench -- ui`: the workbench at scale: list pages, search, Compare fetches, bulk delete (test/bench/ui.ts).
 // `npm run bench -- dead`: the epoch-average dead reading's cost as a share of the epoch (test/bench/dead-reading.ts).
 // `npm run bench -- bayes`: TPE vs grid vs random on a closed-form stand-in objective (test/bench/bayes.ts).
+// `npm run bench -- sweep-torch`: only the sweep row (8 runs through our pool vs one PyTorch run after another).
+// `npm run bench -- gemm`: dense-layer products, XNNPACK vs our wasm SIMD GEMM (test/bench/gemm.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
 import { referenceOps } from '../../workers/engine/ops.js';
 import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
-import { runPeer, torchAvailable, type PeerResult } from './peer.js';
+import { runPeer, torchAvailable, torchInfo, type PeerResult, type TorchInfo } from './peer.js';
+import { sweepVsTorch, type SweepVsTorch } from './sweep-torch.js';
 import { timeProduct } from './product.js';
 import { sweepBench } from './sweep.js';
 import { importBench } from './import.js';
 import { uiBench } from './ui.js';
 import { deadReadingBench } from './dead-reading.js';
 import { bayesBench } from './bayes.js';
+import { gemmBench } from './gemm.js';
 
 interface Options {
   json: boolean;
@@ -30,10 +35,11 @@ interface Options {
   torchThreads: number;
   ops: 'fast' | 'reference';
   only: string | null;
+  sweep: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null };
+  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null, sweep: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -49,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--torch-threads') o.torchThreads = Number(next());
     else if (a === '--ops') o.ops = next() === 'reference' ? 'reference' : 'fast';
     else if (a === '--only') o.only = next();
+    else if (a === '--no-sweep') o.sweep = false;
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -152,6 +159,16 @@ async function main(): Promise<void> {
   if (argv[0] === 'ui') return uiBench();
   if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
   if (argv[0] === 'bayes') return bayesBench(argv.includes('--json'));
+  if (argv[0] === 'gemm') return gemmBench(argv.slice(1));
+  if (argv[0] === 'sweep-torch') {
+    const json = argv.includes('--json');
+    const haveTorch = !argv.includes('--no-torch') && torchAvailable();
+    const row = await sweepVsTorch(haveTorch, json ? () => {} : console.log);
+    const info = haveTorch ? torchInfo() : null;
+    if (json) console.log(JSON.stringify({ suite: 'sweep-torch', torchInfo: info, sweep: row }, null, 2));
+    else if (info) console.log(`PyTorch ${info.version}: ${info.threads} intra-op thread(s); BLAS ${info.openblasConfig ?? info.blasInfo} (${info.openblasThreads ?? '?'} threads)`);
+    return;
+  }
   const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
@@ -163,7 +180,15 @@ async function main(): Promise<void> {
   const rows = nets.map((spec) => timeNet(spec, o, log));
   if (o.product) for (const [i, spec] of nets.entries()) await timeProductNet(spec, rows[i], o, log);
   let torchVersion: string | null = null;
-  if (o.torch && torchAvailable()) {
+  const haveTorch = o.torch && torchAvailable();
+  let torch: TorchInfo | null = null;
+  if (haveTorch) {
+    torch = torchInfo();
+    log(`PyTorch ${torch.version}: torch.get_num_threads() ${torch.threads} (interop ${torch.interopThreads}); ` +
+      `BLAS ${torch.openblasConfig ? `${torch.openblasConfig}, ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`} ` +
+      `(${torch.blasLibraries.join(', ') || 'no BLAS library loaded'})`);
+  }
+  if (haveTorch) {
     log('PyTorch peer (../shared/bench/peer_torch.py, same settings):');
     nets.forEach((spec, i) => {
       const runs: PeerResult[] = [];
@@ -180,11 +205,21 @@ async function main(): Promise<void> {
   } else if (o.torch) {
     log('PyTorch not available (/usr/bin/python3 -c "import torch" failed): no ratios.');
   }
+  const sweep: SweepVsTorch | null = o.sweep ? await sweepVsTorch(haveTorch, log) : null;
   if (o.json) {
-    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, rows }, null, 2));
+    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, torchInfo: torch, rows, sweep }, null, 2));
     return;
   }
   console.log(`\n${table(rows)}`);
+  if (sweep) {
+    console.log(`\nsweep (8 runs, depth 16 × 100, HIGGS-shaped, ${sweep.stepsPerRun} steps each): ours ${fmt(sweep.ours.runsPerMin)} runs/min ` +
+      `(pool of ${sweep.workers}) | torch one after another ${fmt(sweep.torch?.runsPerMin)} runs/min | ratio ${fmt(sweep.ratio)} ` +
+      `(target ≥ ${sweep.target}×: ${sweep.met === null ? '—' : sweep.met ? 'met' : 'NOT met'})`);
+  }
+  if (torch) {
+    console.log(`PyTorch ${torch.version}: ${torch.threads} intra-op thread(s) (torch.get_num_threads()); BLAS: ` +
+      `${torch.openblasConfig ? `${torch.openblasConfig} with ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`}`);
+  }
   for (const r of rows) {
     if (r.tensorsBefore !== undefined) {
       console.log(`${r.net} (product trainer): tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over ` +

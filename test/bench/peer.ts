@@ -18,8 +18,9 @@ function repoRoot(): string {
   return dir;
 }
 
+/** The peer script: $DEEPBERN_TORCH_PEER, else ../shared/bench/peer_torch.py beside the repo. */
 export function peerScript(): string {
-  return resolve(repoRoot(), '../shared/bench/peer_torch.py');
+  return process.env.DEEPBERN_TORCH_PEER || resolve(repoRoot(), '../shared/bench/peer_torch.py');
 }
 
 export function torchAvailable(): boolean {
@@ -65,4 +66,48 @@ export function runPeer(spec: NetSpec, steps: number, threads: number): PeerResu
     'print(sum(t.numel() for t in p.build(ns).parameters()))',
   ].join('\n')], { encoding: 'utf8', timeout: 120_000 });
   return { stepsPerSec: Number(m[1]), params: Number(count.trim()), version: v?.[1] ?? '?' };
+}
+
+export interface TorchInfo {
+  version: string;
+  /** torch.get_num_threads(): torch's intra-op threads (its default: the physical cores cpuinfo reports). */
+  threads: number;
+  interopThreads: number;
+  /** The BLAS shared objects loaded after a matmul (resolved paths), e.g. …/openblas-pthread/libblas.so.3. */
+  blasLibraries: string[];
+  /** openblas_get_config() and openblas_get_num_threads() when the BLAS is OpenBLAS (its own thread pool). */
+  openblasConfig: string | null;
+  openblasThreads: number | null;
+  /** BLAS_INFO from torch.__config__.show() (how torch was built to call BLAS). */
+  blasInfo: string | null;
+}
+
+/** What PyTorch runs on: its thread counts and the BLAS library actually loaded (default settings). */
+export function torchInfo(): TorchInfo {
+  const out = execFileSync(PYTHON, ['-c', [
+    'import json, os, re, ctypes, torch',
+    'a = torch.randn(64, 64); a @ a',
+    "libs = sorted({os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if re.search('blas|lapack|mkl', l.split()[-1].lower())})",
+    'cfg = nthreads = None',
+    'for p in libs:',
+    '    try:',
+    '        lib = ctypes.CDLL(p); f = lib.openblas_get_config; f.restype = ctypes.c_char_p',
+    '        cfg = f().decode(); nthreads = lib.openblas_get_num_threads(); break',
+    '    except (OSError, AttributeError): pass',
+    "m = re.search(r'BLAS_INFO=([^,\\s]+)', torch.__config__.show())",
+    'print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "interopThreads": torch.get_num_interop_threads(),',
+    '  "blasLibraries": libs, "openblasConfig": cfg, "openblasThreads": nthreads, "blasInfo": m.group(1) if m else None}))',
+  ].join('\n')], { encoding: 'utf8', timeout: 120_000 });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as TorchInfo;
+}
+
+/** One peer process as a user launches it: wall seconds including Python start-up and `import torch`. */
+export function runPeerTimed(spec: NetSpec, steps: number, threads: number): { seconds: number; stepsPerSec: number } {
+  const a = [...args(spec), '--steps', String(steps), ...(threads > 0 ? ['--threads', String(threads)] : [])];
+  const t0 = performance.now();
+  const out = execFileSync(PYTHON, [peerScript(), ...a], { encoding: 'utf8', timeout: 1_800_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  const m = /steps\/s\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`unexpected peer output: ${out}`);
+  return { seconds, stepsPerSec: Number(m[1]) };
 }

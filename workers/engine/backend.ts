@@ -43,11 +43,32 @@ async function importOptional(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
+/** What each optional native package is for, in the one line a user sees when it is absent. */
+const NATIVE_PURPOSE: Record<'tfjs-node-gpu' | 'tfjs-node', string> = {
+  'tfjs-node-gpu': 'optional, for NVIDIA GPUs on Linux/Windows x64 with CUDA 11.2 + cuDNN 8.1; see the README',
+  'tfjs-node': 'optional native CPU backend',
+};
+
+/** One clear line for a native package that failed: not installed, or installed but its addon did not load. */
+export function nativeLoadError(name: 'tfjs-node-gpu' | 'tfjs-node', e: unknown): Error {
+  const pkg = `@tensorflow/${name}`;
+  const code = (e as { code?: unknown } | null)?.code;
+  const first = message(e);
+  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && first.includes(pkg)) {
+    return new Error(`${pkg} is not installed (${NATIVE_PURPOSE[name]})`);
+  }
+  return new Error(`${pkg} is installed but did not load: ${first}`);
+}
+
 async function tryLoad(name: Concrete): Promise<string> {
   switch (name) {
     case 'tfjs-node-gpu':
     case 'tfjs-node': {
-      await importOptional(name === 'tfjs-node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      try {
+        await importOptional(`@tensorflow/${name}`);
+      } catch (e) {
+        throw nativeLoadError(name, e);
+      }
       if (!(await tf.setBackend('tensorflow'))) throw new Error('the tensorflow backend did not initialise');
       return 'tensorflow';
     }

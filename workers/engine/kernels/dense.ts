@@ -1,13 +1,51 @@
-// Dense layer x·W + b as one kernel (the backend's own fused matMul + bias) with a gradient that transposes
-// explicitly: matMul's transposeA/transposeB flags are ~9× slower on tfjs-wasm (DESIGN §2.3). Registered
-// (not tf.customGrad) so each input's gradient is a separate lazy closure: the first layer's ∂L/∂x, which
-// nobody needs, is never computed.
+// Dense layer x·W + b as one kernel with a gradient of two products, dY·Wᵀ and Xᵀ·dY. Two implementations:
+// - 'xnnpack': the backend's own fused matMul + bias; the gradient transposes explicitly, since matMul's
+//   transposeA/transposeB flags are ~9× slower on tfjs-wasm (DESIGN §2.3).
+// - 'ours' (wasm only): our wasm SIMD GEMM (../gemm/), which reads transposed operands by stride.
+// The pick: DEEPBERN_GEMM=ours|xnnpack, or setDenseGemm(); the cpu backend always uses its matMul.
+// Registered (not tf.customGrad) so each input's gradient is a separate lazy closure: the first layer's ∂L/∂x,
+// which nobody needs, is never computed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
 import { FAST_BACKENDS } from './register.js';
+import { gemmUsable, gemmWasm } from '../gemm/gemm.js';
 
 export const DENSE_KERNEL = 'DeepBernDense';
+const GEMM_KERNEL = 'DeepBernGemm';
+
+export const DENSE_GEMMS = ['xnnpack', 'ours'] as const;
+export type DenseGemm = (typeof DENSE_GEMMS)[number];
+
+function envGemm(): DenseGemm {
+  const raw = typeof process !== 'undefined' ? process.env.DEEPBERN_GEMM : undefined;
+  if (raw === undefined || raw === '') return DEFAULT_GEMM;
+  if ((DENSE_GEMMS as readonly string[]).includes(raw)) return raw as DenseGemm;
+  throw new Error(`DEEPBERN_GEMM=${raw} is not one of ${DENSE_GEMMS.join(', ')}`);
+}
+
+/**
+ * The default: ours. `npm run bench -- gemm` (2 cores shared with other load, two runs, medians of 7): the
+ * minimal training step of the four bench nets is 1.13–1.21× XNNPACK's (MNIST ReLU 0.99–1.16×); it skips
+ * XNNPACK's per-call weight packing (weights are new tensors every step) and the explicit transposes.
+ */
+const DEFAULT_GEMM: DenseGemm = 'ours';
+let gemmPick: DenseGemm | undefined;
+
+/** Which GEMM the wasm backend's dense layers use from now on (this thread). */
+export function setDenseGemm(g: DenseGemm): void {
+  if (!(DENSE_GEMMS as readonly string[]).includes(g)) throw new Error(`dense GEMM must be one of ${DENSE_GEMMS.join(', ')}`);
+  gemmPick = g;
+}
+
+export function denseGemm(): DenseGemm {
+  return (gemmPick ??= envGemm());
+}
+
+/** Our GEMM runs here: the pick is 'ours' and the backend is tfjs-wasm with a heap our module can use. */
+function oursOn(backend: KernelBackend): boolean {
+  return denseGemm() === 'ours' && gemmUsable(backend);
+}
 // tfjs-wasm's Transpose (also behind Sum over axis 0) is a generic N-D permute costing ~10× a plain loop here.
 const TRANSPOSE_KERNEL = 'DeepBernTranspose2D';
 const COLSUM_KERNEL = 'DeepBernColumnSum';
@@ -72,6 +110,7 @@ interface DenseArgs {
 function denseKernel(backendName: string): KernelFunc {
   let fused: tf.KernelConfig | undefined; // looked up on first use: the backend may register after us
   const f = ({ inputs: { x, w, b }, backend }: DenseArgs): TensorInfo => {
+    if (oursOn(backend)) return gemmWasm(backend, x, false, w, false, b);
     fused ??= tf.getKernel(tf._FusedMatMul, backendName);
     if (!fused) throw new Error(`backend ${backendName} has no ${tf._FusedMatMul} kernel`);
     const [B, I] = x.shape, O = w.shape[1];
@@ -84,6 +123,31 @@ function denseKernel(backendName: string): KernelFunc {
     return { dataId: out.dataId, dtype: out.dtype, shape: [B, O] };
   };
   return f as unknown as KernelFunc; // tfjs types kernel inputs loosely; ours are always present.
+}
+
+interface GemmArgs {
+  inputs: { a: TensorInfo; b: TensorInfo };
+  backend: KernelBackend;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}
+
+const gemmKernel = ({ inputs: { a, b }, backend, attrs }: GemmArgs): TensorInfo =>
+  gemmWasm(backend, a, attrs.transposeA, b, attrs.transposeB);
+
+function gemm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  return tf.engine().runKernel(GEMM_KERNEL, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
+}
+
+/** ∂L/∂x = dY·Wᵀ. */
+export function denseInputGrad(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  if (oursOn(tf.backend())) return gemm(dy, w, false, true);
+  return tf.matMul(dy, unary(TRANSPOSE_KERNEL, w) as tf.Tensor2D);
+}
+
+/** ∂L/∂W = Xᵀ·dY. */
+export function denseWeightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (oursOn(tf.backend())) return gemm(x, dy, true, false);
+  return tf.matMul(unary(TRANSPOSE_KERNEL, x) as tf.Tensor2D, dy);
 }
 
 let registered = false;
@@ -100,6 +164,9 @@ export function registerDenseKernel(): void {
       if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
+  if (!tf.getKernel(GEMM_KERNEL, 'wasm')) {
+    tf.registerKernel({ kernelName: GEMM_KERNEL, backendName: 'wasm', kernelFunc: gemmKernel as unknown as KernelFunc });
+  }
   tf.registerGradient({
     kernelName: DENSE_KERNEL,
     inputsToSave: ['x', 'w'],
@@ -107,8 +174,8 @@ export function registerDenseKernel(): void {
       const g = dy as tf.Tensor2D;
       const [x, w] = saved as tf.Tensor2D[];
       return {
-        x: () => tf.matMul(g, unary(TRANSPOSE_KERNEL, w) as tf.Tensor2D),
-        w: () => tf.matMul(unary(TRANSPOSE_KERNEL, x) as tf.Tensor2D, g),
+        x: () => denseInputGrad(g, w),
+        w: () => denseWeightGrad(x, g),
         b: () => unary(COLSUM_KERNEL, g),
       };
     },
