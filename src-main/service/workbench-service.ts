@@ -191,10 +191,12 @@ export class WorkbenchService implements WorkbenchApi {
     }
     for (const r of (await this.store.listRuns({ status: 'interrupted', limit: 100_000 })).rows) {
       if (r.sweepId) continue;
-      await this.scheduler.startRun(r.id).catch((e: unknown) => {
-        if (!(e instanceof OwnedError)) throw e;
-      });
-      resumed.push(r.id);
+      try {
+        await this.scheduler.startRun(r.id);
+        resumed.push(r.id);
+      } catch (e) {
+        if (!(e instanceof OwnedError)) throw e; // claimed by a live process meanwhile: it is not taken over
+      }
     }
     return resumed;
   }
