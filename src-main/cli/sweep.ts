@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WorkbenchEvent } from '../../shared/api.js';
-import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { parseSweepText, planSweep, type SweepPlan } from '../../shared/sweep.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { activationLabel } from '../../shared/spec.js';
 import { RESUMABLE_RUN_STATUSES, type RunStatus } from '../../shared/metrics.js';
@@ -75,7 +75,7 @@ async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: bo
 }
 
 /** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
-async function drive(f: RunFlags, what: { text: string } | { resume: string; fresh?: boolean }): Promise<void> {
+async function drive(f: RunFlags, what: { text: string; plan: SweepPlan } | { resume: string; fresh?: boolean }): Promise<void> {
   const service = await startService(f);
   try {
     const views: ReturnType<typeof createSweepView>[] = [];
@@ -83,7 +83,7 @@ async function drive(f: RunFlags, what: { text: string } | { resume: string; fre
     let sweepId: string;
     let queued: number;
     if ('text' in what) {
-      const s = await service['sweeps.launch'](what.text);
+      const s = await service.launchPlan(what.plan, what.text); // the plan checked before the service started: parsed once
       sweepId = s.id;
       queued = s.total;
       if (!f.json) process.stdout.write(`${sweepId}\n`);
@@ -205,7 +205,7 @@ export function registerSweep(program: Command): void {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
       const plan = planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
-      if (!f.redis) return drive(f, { text });
+      if (!f.redis) return drive(f, { text, plan });
       // Remote: the sweep is stored before Redis is asked anything, so an unreachable Redis leaves it queued
       // and resumable (`sweep resume --redis` once Redis is up) rather than lost.
       const store = await openStore(f.db);

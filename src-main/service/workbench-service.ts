@@ -30,7 +30,7 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
-import { parseSweepText, planSweep, SweepError } from '../../shared/sweep.js';
+import { parseSweepText, planSweep, SweepError, type SweepPlan } from '../../shared/sweep.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
@@ -48,7 +48,7 @@ import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
 import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
-import { loadApproxResults } from '../report/approx-lab.js';
+import { loadApproxResults, runApproxLab, type ApproxLabOptions, type FitDone } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
 import { buildPaperReport } from '../report/paper-report.js';
@@ -123,7 +123,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
     scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
-    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e));
+    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e), ownership);
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
@@ -332,7 +332,11 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    const plan = planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    return this.launchPlan(planSweep(parseSweepText(text)), text); // a bad file fails before Redis is asked anything
+  }
+
+  /** A sweep the caller already parsed and planned (the CLI checks its file before starting a service): stored and started. */
+  async launchPlan(plan: SweepPlan, text: string): Promise<SweepSummary> {
     await this.store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();
@@ -367,6 +371,14 @@ export class WorkbenchService implements WorkbenchApi {
     }
     if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
     await this.scheduler.startRun(runId);
+  }
+
+  /**
+   * The full approximation lab in the foreground (`deepbern approx`): its fits are this process's runs, under its
+   * lease and recorder like every run, and their run events reach this service's listeners.
+   */
+  approxLab(o: ApproxLabOptions, onFit?: (f: FitDone) => void): Promise<ApproxResults> {
+    return runApproxLab(this.store, o, onFit, {}, { ownership: this.ownership, emit: (e) => this.emit(e) });
   }
 
   /** Resolves when the run has stopped executing here. */
