@@ -13,7 +13,6 @@ import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { openStore } from './store.js';
-import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable } from './output.js';
 import { formatMetric } from '../../shared/format.js';
@@ -209,14 +208,8 @@ export function registerSweep(program: Command): void {
       if (!f.redis) return drive(f, { text, plan });
       // Remote: the sweep is stored before Redis is asked anything, so an unreachable Redis leaves it queued
       // and resumable (`sweep resume --redis` once Redis is up) rather than lost.
-      const store = await openStore(f.db);
-      let sweepId: string;
-      try {
-        await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
-        sweepId = (await createSweepFromPlan(store, plan, text)).sweepId;
-      } finally {
-        await store.close();
-      }
+      const { WorkbenchService } = await import('../service/workbench-service.js');
+      const sweepId = await WorkbenchService.storeSweep(f.db ?? defaultDbPath(), plan, text);
       if (!f.json) process.stdout.write(`${sweepId}\n`);
       await drive(f, { resume: sweepId, fresh: true });
     });

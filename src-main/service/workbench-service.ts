@@ -157,6 +157,20 @@ export class WorkbenchService implements WorkbenchApi {
     return service;
   }
 
+  /**
+   * Stores a planned sweep (all runs queued) without starting a service: `sweep run --redis` stores it before
+   * Redis is asked anything, so an unreachable Redis leaves a resumable sweep rather than nothing.
+   */
+  static async storeSweep(dbPath: string, plan: SweepPlan, text: string): Promise<string> {
+    const store = await RunStore.open(dbPath, { busyTimeoutMs: busyTimeoutFromEnv() });
+    try {
+      await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+      return (await createSweepFromPlan(store, plan, text)).sweepId;
+    } finally {
+      await store.close();
+    }
+  }
+
   /** Subscribe to every WorkbenchEvent; returns the unsubscribe function. */
   onEvent(cb: (e: WorkbenchEvent) => void): () => void {
     this.events.on('event', cb);
