@@ -71,6 +71,8 @@ export class ApproxLabRunner {
     private readonly emit: (e: WorkbenchEvent) => void,
     /** The service's lease: the lab's fits are its runs, like the ones its scheduler drives. */
     private readonly ownership?: Ownership,
+    /** Fit threads: the service's pool size (the desktop app's leaves one core for the window). */
+    private readonly workers: () => number = () => Math.max(1, cpus().length),
   ) {}
 
   get busy(): boolean {
@@ -80,7 +82,7 @@ export class ApproxLabRunner {
   start(req: ApproxLabRequest): ApproxLabJob {
     if (this.running) throw new ServiceError('conflict', `an approximation lab is already running (${this.running.jobId}); wait for it to finish`);
     const r = { ...APP_LAB_DEFAULTS, ...req };
-    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, cpus().length) };
+    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, this.workers()) };
     try {
       checkApproxOptions(o);
     } catch (e) {

@@ -123,7 +123,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
     scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
-    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e), ownership);
+    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e), ownership, () => scheduler.capacity);
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
