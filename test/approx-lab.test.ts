@@ -11,6 +11,8 @@ import { APPROX_DEFAULTS, approxCells, checkApproxOptions, loadApproxResults, ru
 import { renderApproxReport } from '../src-main/report/approx.js';
 import { mlpParamCount } from '../workers/approx/fit.js';
 import { RunStore } from '../src-main/store/run-store.js';
+import { Ownership } from '../src-main/scheduler/ownership.js';
+import type { WorkbenchEvent } from '../shared/api.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseSpec } from '../shared/spec.js';
 import { cli, tempDir } from './support/cli.js';
@@ -236,5 +238,46 @@ describe('labs stored before validation selection', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bn must be affine or none \(got non-affine\)/);
     expect(existsSync(fresh)).toBe(false);
+  });
+});
+
+describe('the lab records its fits like every run', () => {
+  it('leased while they train (another process reaping beside it never takes them), with run events, released when done', { timeout: 180_000 }, async () => {
+    const db = join(tmp.dir, 'leased.db');
+    // Another process with the DB open (the app beside a CLI lab): its heartbeat reaps whatever running run has
+    // no live owner, every 100 ms here.
+    const other = await RunStore.open(db);
+    const beside = await Ownership.start(other, { command: 'the desktop app', timings: { ttlMs: 600, heartbeatMs: 100 } });
+    const store = await RunStore.open(db);
+    const seen = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const r of await other.db.all<{ status: string; command: string | null }>("SELECT r.status, o.command FROM runs r LEFT JOIN owners o ON o.id = r.owner_id WHERE r.kind = 'approx'")) seen.add(`${r.status} ${r.command ?? '-'}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    try {
+      const events: WorkbenchEvent[] = [];
+      const O: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 600, gridPoints: 64, reports: 3, bn: 'none', relu: false, backend: 'cpu', workers: 0 };
+      const r = await runApproxLab(store, O, undefined, {}, { emit: (e) => events.push(e) });
+      watching = false;
+      await watch;
+      expect([...seen].filter((s) => s.startsWith('running'))).toEqual(['running deepbern approx']);
+      expect([...seen].some((s) => s.startsWith('interrupted'))).toBe(false);
+      for (const p of r.points) {
+        expect((await store.getRun(p.runId)).status).toBe('finished');
+        const mine = events.filter((e) => 'runId' in e && e.runId === p.runId).map((e) => (e.type === 'run-status' ? `status ${e.status}` : e.type === 'run-epoch' ? `epoch ${e.epoch}` : e.type));
+        expect(mine).toEqual(['status running', 'run-start', 'epoch 1', 'epoch 2', 'epoch 3', 'status finished']);
+      }
+      expect(await store.db.all('SELECT id FROM runs WHERE owner_id IS NOT NULL')).toEqual([]);
+      expect(await store.db.all("SELECT id FROM owners WHERE command = 'deepbern approx'")).toEqual([]); // its lease ended with it
+    } finally {
+      watching = false;
+      await watch;
+      await beside.stop();
+      await store.close();
+      await other.close();
+    }
   });
 });

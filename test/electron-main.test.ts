@@ -5,12 +5,14 @@
 // meet them, second-instance, and Quit closing the service with an honest exit code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APP_CSP } from '../src-main/electron/window.js';
+import { DB_LOCKED_EXIT } from '../src-main/electron/app-start.js';
+import { lockPathFor } from '../src-main/store/db-lock.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'dist/src-main/electron/main.js');
@@ -94,7 +96,28 @@ describe('the Electron main process, against a stand-in electron module', () => 
     expect(index(log, (e) => e.call === 'win.focus')).toBeGreaterThan(index(log, (e) => e.call === 'ipc'));
     expect(log.find((e) => e.call === 'win.setTitle')).toMatchObject({ title: 'DeepBern Workbench — stopping runs…' });
     expect(log.at(-1)).toEqual({ call: 'app.exit', code: 0 });
+    // The lock beside the DB was held while it ran and is gone after a clean quit.
+    expect(existsSync(lockPathFor(join(dir, 'w.db')))).toBe(false);
   }, 150_000);
+
+  it('a database another front end holds: one dialog naming it, no window, no store opened, exit 4', async () => {
+    const db = join(dir, 'w.db');
+    const holder = spawn('sleep', ['60']);
+    const lock = JSON.stringify({ pid: holder.pid, host: hostname(), command: 'deepbern serve', startedAt: Date.now() });
+    await writeFile(lockPathFor(db), lock);
+    try {
+      const r = await runMain({ DEEPBERN_DB: db, DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_PACKAGED: '1' });
+      expect(r.code, r.err).toBe(DB_LOCKED_EXIT);
+      const expected = `The database is already open in deepbern serve (pid ${holder.pid} on ${hostname()}).`;
+      expect(r.log.map((e) => e.call)).toEqual(['registerSchemesAsPrivileged', 'ready', 'showMessageBox', 'app.exit']);
+      expect(r.log.find((e) => e.call === 'showMessageBox')).toEqual({ call: 'showMessageBox', parent: false, message: expected });
+      expect(r.err).toContain(expected);
+      expect(existsSync(db)).toBe(false); // the store was never opened
+      expect(await readFile(lockPathFor(db), 'utf8')).toBe(lock); // and the holder keeps its lock
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('a relaunch while quitting is told the app is still shutting down', async () => {
     // Also: the loading page's load being superseded (ERR_ABORTED) is not treated as a failure.

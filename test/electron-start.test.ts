@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDesktop, type StartDeps } from '../src-main/cli/serve.js';
+import { DB_LOCKED_EXIT } from '../src-main/electron/app-start.js';
 import { fetchFailureReason } from '../src-main/electron/fetch-binary.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -80,8 +81,8 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** An "Electron" that dies at launch like one missing a system library. */
 const DYING = '#!/bin/sh\necho "[123:ERROR:ozone] something first" >&2\necho "electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file" >&2\nexit 127\n';
-/** One that opens its window (writes the ready file), records how it was launched, then quits with $CODE. */
-const RUNS = '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_ARGS_FILE"\necho ok > "$DEEPBERN_READY_FILE"\nexit ${FAKE_EXIT:-0}\n';
+/** One that opens its window (writes the ready file, unless $FAKE_NO_READY), records how it was launched, then quits with $FAKE_EXIT. */
+const RUNS = '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_ARGS_FILE"\n[ -n "$FAKE_NO_READY" ] || echo ok > "$DEEPBERN_READY_FILE"\nexit ${FAKE_EXIT:-0}\n';
 
 function electronZip(script: string): Buffer {
   return zip([
@@ -215,6 +216,15 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     expect(again.outcome).toEqual({ mode: 'electron', code: 3 });
     expect(again.fallbackLines).toEqual([]);
     expect(requests).toEqual([ZIP_PATH]);
+    // The app refusing a database another front end holds exits DB_LOCKED_EXIT before its window: it said why
+    // in its dialog, and web mode would be refused the same way, so that is no launch failure either.
+    const refused = await start({ FAKE_EXIT: String(DB_LOCKED_EXIT), FAKE_NO_READY: '1', FAKE_ARGS_FILE: argsFile });
+    expect(refused.outcome).toEqual({ mode: 'electron', code: DB_LOCKED_EXIT });
+    expect(refused.fallbackLines).toEqual([]);
+    expect(refused.web).toBe(0);
+    // Any other exit before the window is one.
+    const died = await start({ FAKE_EXIT: '1', FAKE_NO_READY: '1', FAKE_ARGS_FILE: argsFile });
+    expect(died.outcome).toEqual({ mode: 'web', reason: 'Electron exited at launch (code 1)' });
   });
 
   it('offline: a zip pre-placed in Electron download cache installs without the network', async () => {

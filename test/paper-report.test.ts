@@ -2,7 +2,7 @@
 // series per activation label, the certificate section is there, and a hand-made violation is flagged.
 // Needs `npm run build` (the pool runs dist/). About 10–20 s on 2 cores.
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweepText } from '../shared/sweep.js';
 import { parseSpec } from '../shared/spec.js';
@@ -239,4 +239,51 @@ describe('paper report', () => {
       await store.close();
     }
   });
+});
+
+describe('the paper commands that train go through the workbench service', () => {
+  it('`paper run` stores and runs the sweep under its own lease and writes the report; a bad file changes nothing', async () => {
+    const fresh = join(tmp.dir, 'paper-run.db');
+    const file = join(tmp.dir, 'paper-run.yaml');
+    writeFileSync(file, 'name: paper-run-tiny\ndataset: synthetic-higgs\nrows: 300\nbase: {depth: 2, width: 8, epochs: 2, batchSize: 64, evalBatch: 64}\nparameters:\n  activation: {values: [relu]}\n');
+    const out = join(tmp.dir, 'paper-run.html');
+    const r = cli(['paper', 'run', file, '--workers', '1', '--db', fresh, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const sweepId = r.stdout.trim();
+    expect(sweepId).toMatch(/^\S+$/);
+    expect(r.stderr).toContain('no imported HIGGS in the store: using synthetic-higgs');
+    expect(r.stderr).toContain(`sweep ${sweepId}: 1 runs on 1 worker(s)`);
+    expect(r.stderr).toMatch(new RegExp(`sweep ${sweepId} done in \\d+ s`));
+    expect(readFileSync(out, 'utf8')).toContain('<svg');
+    const store = await RunStore.open(fresh, { readOnly: true });
+    try {
+      expect((await store.getSweep(sweepId)).status).toBe('finished');
+      expect((await store.listRuns({ sweepId })).rows.map((x) => [x.status, x.epochsDone])).toEqual([['finished', 2]]);
+    } finally {
+      await store.close();
+    }
+    const never = join(tmp.dir, 'paper-never.db');
+    writeFileSync(file, 'name: bad\ndataset: synthetic-higgs\nbase: {depth: 0}\n');
+    const bad = cli(['paper', 'run', file, '--db', never]);
+    expect(bad.code).toBe(2);
+    expect(existsSync(never)).toBe(false);
+  }, 180_000);
+
+  it('`approx` stores its fits as approx runs, finished and released, and writes its report', async () => {
+    const fresh = join(tmp.dir, 'approx-cli.db');
+    const out = join(tmp.dir, 'approx-cli.html');
+    const r = cli(['approx', '--targets', 'fn:smooth', '--depths', '1', '--degrees', '3', '--steps', '20', '--grid', '32', '--reports', '2', '--no-relu', '--workers', '0', '--backend', 'cpu', '--db', fresh, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[1\/1\] fn:smooth Bern n=3 L=1: test max err final/);
+    expect(readFileSync(out, 'utf8')).toContain('Bern n=3');
+    const store = await RunStore.open(fresh, { readOnly: true });
+    try {
+      const runs = (await store.listRuns({ kind: 'approx' })).rows;
+      expect(runs.map((x) => [x.status, x.epochsDone, x.kind])).toEqual([['finished', 2, 'approx']]);
+      expect((await store.listRuns({ kind: 'training' })).total).toBe(0);
+      expect(await store.db.all('SELECT id FROM runs WHERE owner_id IS NOT NULL')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 });

@@ -174,5 +174,10 @@ describe.each([
     expect(res.tag).toBe(done.tag);
     expect(res.points.map((p) => [p.family, p.degree, p.depth])).toEqual([['bernstein', 3, 1], ['bernstein', 3, 2]]);
     expect(res.verdicts).toHaveLength(1);
+    // Its fits are runs like any other (one recorder): their status and epoch events reach the app too.
+    for (const p of res.points) {
+      const mine = h.events.filter((e): e is Extract<WorkbenchEvent, { type: 'run-status' | 'run-epoch' }> => (e.type === 'run-status' || e.type === 'run-epoch') && e.runId === p.runId);
+      expect(mine.map((e) => (e.type === 'run-status' ? e.status : `epoch ${e.epoch}`))).toEqual(['running', ...Array.from({ length: 10 }, (_, i) => `epoch ${i + 1}`), 'finished']);
+    }
   });
 });

@@ -1,17 +1,20 @@
-// `deepbern report | certificate | approx | paper run`: the paper pack (docs/paper.md).
+// `deepbern report | certificate | approx | paper run`: the paper pack (docs/paper.md). What trains (`approx`,
+// `paper run`) goes through the workbench service like every front end: its lease, scheduler and recorder.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { DEAD_READINGS, defaultDeadReading, type DeadReading, type GradientCertificate } from '../../shared/paper.js';
 import { parseSweepText, planSweep } from '../../shared/sweep.js';
-import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
+import type { DatasetInfo } from '../../shared/api.js';
+import type { BackendPref } from '../../workers/engine/backend.js';
+import { APPROX_DEFAULTS, checkApproxOptions, loadApproxResults, type ApproxLabOptions } from '../report/approx-lab.js';
 import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
 import { renderApproxReport } from '../report/approx.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperReport } from '../report/paper-report.js';
-import { LocalPoolExecutor } from '../scheduler/local-pool.js';
-import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
+import type { WorkbenchService } from '../service/workbench-service.js';
+import { defaultDbPath } from '../store/paths.js';
 import type { RunStore } from '../store/run-store.js';
 import { numberFlag, UserError } from './errors.js';
 import { fmt, printJson, printTable } from './output.js';
@@ -23,6 +26,17 @@ async function withStore<T>(db: string | undefined, fn: (s: RunStore) => Promise
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/** A service for a command that trains (tfjs loads only then), closed when `fn` is done. */
+async function withService<T>(f: { db?: string; workers?: number; backend?: string }, command: string, fn: (s: WorkbenchService) => Promise<T>): Promise<T> {
+  const { WorkbenchService } = await import('../service/workbench-service.js');
+  const service = await WorkbenchService.start({ dbPath: f.db ?? defaultDbPath(), transport: 'cli', command, workers: f.workers, backend: f.backend as BackendPref | undefined, remoteFromSettings: false });
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
   }
 }
 
@@ -68,10 +82,10 @@ function printCertificate(c: GradientCertificate): void {
 }
 
 /** The sweep text with `dataset:` pointed at an imported HIGGS when the file uses synthetic-higgs and one exists. */
-export async function resolvePaperDataset(store: RunStore, text: string): Promise<{ text: string; note: string }> {
+export function resolvePaperDataset(datasets: readonly Pick<DatasetInfo, 'id' | 'kind' | 'rows'>[], text: string): { text: string; note: string } {
   const doc = parseDocument(text);
   if (doc.get('dataset') !== 'synthetic-higgs') return { text, note: `dataset ${String(doc.get('dataset'))} as written` };
-  const higgs = (await store.listDatasets()).filter((d) => d.kind === 'higgs').sort((a, b) => (b.rows ?? 0) - (a.rows ?? 0));
+  const higgs = datasets.filter((d) => d.kind === 'higgs').sort((a, b) => (b.rows ?? 0) - (a.rows ?? 0));
   if (higgs.length === 0) return { text, note: 'no imported HIGGS in the store: using synthetic-higgs (generated data)' };
   doc.set('dataset', higgs[0]!.id);
   return { text: doc.toString(), note: `using the imported HIGGS dataset ${higgs[0]!.id} (${higgs[0]!.rows ?? '?'} rows)` };
@@ -171,8 +185,9 @@ export function registerPaper(program: Command): void {
       } catch (e) {
         throw new UserError((e as Error).message);
       }
-      const r = await withStore(f.db, (store) =>
-        runApproxLab(store, o, (d) => {
+      // The service's pool stays idle (one thread at most): the lab trains on its own fit pool (o.workers).
+      const r = await withService({ db: f.db, workers: 1, backend: f.backend }, 'deepbern approx', (service) =>
+        service.approxLab(o, (d) => {
           const p = d.point;
           process.stderr.write(`[${d.index}/${d.total}] ${p.target} ${p.family === 'bernstein' ? `Bern n=${p.degree}` : `ReLU w=${p.width}`} L=${p.depth}: test max err final ${fmt(p.final.maxErr)}, selected ${fmt(p.selected?.maxErr ?? null)} (report ${p.selected?.index ?? '—'}, val ${fmt(p.selected?.valMaxErr ?? null)}) ${p.seconds.toFixed(1)}s\n`);
         }),
@@ -199,29 +214,22 @@ export function registerPaper(program: Command): void {
       } catch (e) {
         throw new UserError(`cannot read sweep file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
-      await withStore(f.db, async (store) => {
-        const resolved = await resolvePaperDataset(store, text);
-        planSweep(parseSweepText(resolved.text));
+      planSweep(parseSweepText(text)); // a bad file fails before the DB is touched (or tfjs loaded)
+      await withService(f, 'deepbern paper run', async (service) => {
+        const resolved = resolvePaperDataset(await service['datasets.list'](), text);
+        const plan = planSweep(parseSweepText(resolved.text));
         process.stderr.write(`${resolved.note}\n`);
-        const { sweepId, runIds } = await createSweepFromText(store, resolved.text);
-        process.stdout.write(`${sweepId}\n`);
-        const executor = new LocalPoolExecutor({ workers: f.workers });
-        const scheduler = new Scheduler(store, executor);
         const t0 = Date.now();
-        scheduler.on('event', (e: { type: string; runId?: string; status?: string; error?: string }) => {
+        service.onEvent((e) => {
           if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') process.stderr.write(`${e.runId} ${e.status}${e.error ? `: ${e.error}` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
         });
-        try {
-          process.stderr.write(`sweep ${sweepId}: ${runIds.length} runs on ${scheduler.capacity} worker(s)\n`);
-          await scheduler.startSweep(sweepId);
-          await scheduler.waitForSweep(sweepId);
-        } finally {
-          await scheduler.close();
-        }
-        process.stderr.write(`sweep ${sweepId} done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        const sweep = await service.launchPlan(plan, resolved.text);
+        process.stdout.write(`${sweep.id}\n`);
+        process.stderr.write(`sweep ${sweep.id}: ${sweep.total} runs on ${service.capacityOf(sweep.id)} worker(s)\n`);
+        await service.waitForSweep(sweep.id);
+        process.stderr.write(`sweep ${sweep.id} done in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
         if (f.out) {
-          const r = await buildPaperReport(store, sweepId);
-          writeOut(f.out, r.html);
+          writeOut(f.out, await service['paper.reportHtml'](sweep.id));
           process.stderr.write(`wrote ${f.out}\n`);
         }
       });

@@ -4,7 +4,7 @@ import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WorkbenchEvent } from '../../shared/api.js';
-import { parseSweepText, planSweep } from '../../shared/sweep.js';
+import { parseSweepText, planSweep, type SweepPlan } from '../../shared/sweep.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { activationLabel } from '../../shared/spec.js';
 import { RESUMABLE_RUN_STATUSES, type RunStatus } from '../../shared/metrics.js';
@@ -14,7 +14,6 @@ import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { DB_HELP, openStore, openStoreIfExists } from './store.js';
-import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable, termText } from './output.js';
 import { formatMetric } from '../../shared/format.js';
@@ -79,7 +78,7 @@ async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: bo
 }
 
 /** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
-async function drive(f: RunFlags, what: { text: string } | { resume: string; fresh?: boolean }): Promise<void> {
+async function drive(f: RunFlags, what: { text: string; plan: SweepPlan } | { resume: string; fresh?: boolean }): Promise<void> {
   const service = await startService(f);
   try {
     const views: ReturnType<typeof createSweepView>[] = [];
@@ -87,7 +86,7 @@ async function drive(f: RunFlags, what: { text: string } | { resume: string; fre
     let sweepId: string;
     let queued: number;
     if ('text' in what) {
-      const s = await service['sweeps.launch'](what.text);
+      const s = await service.launchPlan(what.plan, what.text); // the plan checked before the service started: parsed once
       sweepId = s.id;
       queued = s.total;
       if (!f.json) process.stdout.write(`${sweepId}\n`);
@@ -227,17 +226,11 @@ export function registerSweep(program: Command): void {
       if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
       const plan = planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
-      if (!f.redis) return drive(f, { text });
+      if (!f.redis) return drive(f, { text, plan });
       // Remote: the sweep is stored before Redis is asked anything, so an unreachable Redis leaves it queued
       // and resumable (`sweep resume --redis` once Redis is up) rather than lost.
-      const store = await openStore(f.db);
-      let sweepId: string;
-      try {
-        await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
-        sweepId = (await createSweepFromPlan(store, plan, text)).sweepId;
-      } finally {
-        await store.close();
-      }
+      const { WorkbenchService } = await import('../service/workbench-service.js');
+      const sweepId = await WorkbenchService.storeSweep(f.db ?? defaultDbPath(), plan, text);
       if (!f.json) process.stdout.write(`${sweepId}\n`);
       await drive(f, { resume: sweepId, fresh: true });
     });

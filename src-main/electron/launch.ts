@@ -2,12 +2,14 @@
 // Electron is started on the package FOLDER (not on main.js), so it reads our package.json: app.name and the
 // user-data folder are the workbench's, as in the packaged app. The main process writes a ready file once its
 // window is shown (DEEPBERN_READY_FILE); an exit before that with a failure is a launch failure, and its last
-// stderr line (e.g. a missing shared library) is the reason.
+// stderr line (e.g. a missing shared library) is the reason. The one exception: the app refusing a database
+// another front end holds (DB_LOCKED_EXIT) ran fine and said so in its dialog; web mode would be refused too.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DB_LOCKED_EXIT } from './app-start.js';
 
 export const READY_FILE_ENV = 'DEEPBERN_READY_FILE';
 
@@ -62,7 +64,7 @@ export function launchElectron(o: LaunchOptions): Promise<LaunchResult> {
     child.on('error', (e: NodeJS.ErrnoException) => done({ launched: false, reason: `cannot run ${o.binary} (${e.code ?? e.message})` }));
     child.on('close', (code, signal) => {
       const ready = existsSync(readyFile);
-      const failed = code !== 0;
+      const failed = code !== 0 && code !== DB_LOCKED_EXIT;
       if (!ready && failed) {
         const how = signal ? `signal ${signal}` : `code ${code}`;
         done({ launched: false, reason: `Electron exited at launch (${how})${lastLine ? `: ${lastLine}` : ''}` });

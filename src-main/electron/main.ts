@@ -1,7 +1,7 @@
 // The Electron shell (thin): one window over the renderer build (served from app://deepbern), the service in
 // this main process, and the IPC adapter between them. Every policy is a tested function elsewhere:
 // window.ts (options, navigation, permissions, menu, pool size), app-protocol.ts (the scheme), shutdown.ts
-// (bounded quit), transports/ipc.ts (the calls). Started by `deepbern start` or a packaged build.
+// (bounded quit), app-start.ts (the lock beside the DB), transports/ipc.ts (the calls). Started by `deepbern start` or a packaged build.
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MessageBoxOptions, type OpenDialogOptions } from 'electron';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
 import { registerIpc } from '../transports/ipc.js';
 import { createAppHandler } from './app-protocol.js';
+import { APP_COMMAND, lockAppDatabase, startLocked, type LockedService } from './app-start.js';
 import { READY_FILE_ENV } from './launch.js';
 // Type-only: keeps the preload in this program, so tsc emits it (as CommonJS, preload.cjs) beside main.js.
 import type { Api } from './preload.cjs';
@@ -61,6 +62,19 @@ async function main(): Promise<void> {
   }
   await app.whenReady();
 
+  // One front end per database (app-start.ts): the lock beside the DB, before the window, the store or any
+  // resume. Held by another app or `deepbern serve`: one dialog naming it, then exit non-zero.
+  const dbPath = process.env.DEEPBERN_DB || defaultDbPath();
+  const locked = await lockAppDatabase(dbPath);
+  if (!locked.ok) {
+    const r = locked.refusal;
+    process.stderr.write(`DeepBern Workbench: ${r.message} ${r.detail.replace(/\s+/g, ' ')}\n`);
+    await dialog.showMessageBox({ type: 'error', title: r.title, message: r.message, detail: r.detail, buttons: ['Quit'] });
+    app.exit(r.exitCode);
+    return;
+  }
+  const dbLock = locked.lock;
+
   const packaged = app.isPackaged;
   const menu = appMenu(process.platform, packaged);
   if (menu !== 'default') Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu as Electron.MenuItemConstructorOptions[]) : null);
@@ -72,6 +86,8 @@ async function main(): Promise<void> {
 
   let win: BrowserWindow | null = null;
   let service: WorkbenchService | null = null;
+  /** The service and the DB lock, stopped together (service first). */
+  let started: LockedService<WorkbenchService> | null = null;
   let quitting = false;
   // eslint-disable-next-line prefer-const -- set once the IPC bridge is registered; the quit handler reads it before that
   let unregister: (() => void) | undefined;
@@ -91,8 +107,8 @@ async function main(): Promise<void> {
     process.stderr.write(`DeepBern Workbench: ${title}: ${msg}\n`);
     dialog.showErrorBox(title, msg);
     quitting = true;
-    const s = service;
-    if (!s) return app.exit(1);
+    const s = started;
+    if (!s) return void dbLock.release().finally(() => app.exit(1));
     unregister?.();
     void closeWithin(() => s.close()).finally(() => app.exit(1)); // the store closes cleanly even so
   };
@@ -153,8 +169,10 @@ async function main(): Promise<void> {
     if (quitting) return;
     quitting = true;
     e.preventDefault();
-    const s = service;
-    if (!s) return app.exit(0); // still starting: nothing runs yet, and SQLite keeps whatever was committed
+    const s = started;
+    // Still starting: nothing runs yet, and SQLite keeps whatever was committed. (The lock file of an exited
+    // process is stale: the next start takes it over.)
+    if (!s) return void dbLock.release().finally(() => app.exit(0));
     unregister?.();
     win?.setTitle('DeepBern Workbench — stopping runs…');
     // Stop training cleanly (finished epochs are stored; sweeps resume next start), but never hang invisibly.
@@ -164,25 +182,24 @@ async function main(): Promise<void> {
     });
   });
 
-  // CALL POINT — one writer per database (issue 12 item 9, owned by the run-leases work): the exclusive lock
-  // beside workbench.db is taken here, before the store opens; when it is held (another app, `deepbern serve`,
-  // a CLI sweep), fatal() shows its one-line reason in a dialog and the app exits 1. If the lock is taken
-  // inside WorkbenchService.start / RunStore.open instead, nothing is needed here: the catch below shows it.
-  // Until then the single-instance lock above (per user-data folder) is the only guard.
-  const dbPath = process.env.DEEPBERN_DB || defaultDbPath();
+  // Holding the DB lock: the store opens, and the resume skips whatever a live CLI (`sweep run`, `train`) drives.
   try {
-    service = await WorkbenchService.start({
-      dbPath,
-      transport: 'electron',
-      workers: envWorkers() ?? desktopWorkers(),
-      backend: (process.env.DEEPBERN_BACKEND as BackendPref | undefined) || undefined,
-      // In a worker thread: a native tfjs addon must never load into (and crash) the Electron main process.
-      probeBackend: probeBackendInWorker,
-      resumeOnStart: true,
-    });
+    started = await startLocked(dbLock, () =>
+      WorkbenchService.start({
+        dbPath,
+        transport: 'electron',
+        command: APP_COMMAND,
+        workers: envWorkers() ?? desktopWorkers(),
+        backend: (process.env.DEEPBERN_BACKEND as BackendPref | undefined) || undefined,
+        // In a worker thread: a native tfjs addon must never load into (and crash) the Electron main process.
+        probeBackend: probeBackendInWorker,
+        resumeOnStart: true,
+      }),
+    );
   } catch (e) {
     return fatal('DeepBern Workbench could not start', e);
   }
+  service = started.service;
   const running = service;
   unregister = registerIpc(ipcMain, running, {
     isTrustedSender: (e) => !!e.senderFrame && isAppPage(e.senderFrame.url),

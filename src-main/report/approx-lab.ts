@@ -1,6 +1,7 @@
 // Approximation-rate lab, the orchestration half: every (target, depth, degree) Bernstein fit and its
-// parameter-matched ReLU fit, each stored as a tagged run (so the app lists and charts them), and the results
-// read back from the store by tag.
+// parameter-matched ReLU fit, each stored as a tagged run of kind `approx` (so the app lists and charts them)
+// through the same RunRecorder as every training run (leased, stored, reported alike), and the results read
+// back from the store by tag.
 //
 // Order per fit (what test/approx-lab.test.ts checks): train on the train grid, measuring the validation grid
 // at each report point → the selected checkpoint is fixed → the sealed test grid is read once, scoring the
@@ -27,7 +28,10 @@ import type { ApproxFitJob } from '../../workers/approx/pool-fit.js';
 import type { Grid } from '../../shared/approx-targets.js';
 
 type FitJobOptions = Omit<FitOptions, 'ops'>;
+import type { WorkbenchEvent } from '../../shared/api.js';
 import type { RunStore } from '../store/run-store.js';
+import { Ownership } from '../scheduler/ownership.js';
+import { RunRecorder } from '../scheduler/run-recorder.js';
 import { randomBytes } from 'node:crypto';
 
 export const APPROX_TAG = 'approx-lab';
@@ -102,6 +106,14 @@ export interface ApproxLabHooks {
   onReport?: (fit: number, reportIndex: number) => void;
 }
 
+/** How the lab's fits are recorded: under whose lease, and where their run events go. */
+export interface LabRecording {
+  /** The lease the fits are driven under (the service's); default: the lab holds its own while it runs. */
+  ownership?: Ownership;
+  /** The fits' run-status, run-start and run-epoch events (the service forwards them to the app). */
+  emit?: (e: WorkbenchEvent) => void;
+}
+
 /** Whether this build's engine has affine batch norm (the spec field `bnAffine`). */
 export function engineHasAffineBn(): boolean {
   return (SPEC_FIELDS as readonly string[]).includes('bnAffine');
@@ -120,7 +132,7 @@ export function checkApproxOptions(o: ApproxLabOptions): void {
 }
 
 /** Runs the lab in this thread; returns its tag (`lab:<id>`) and results. */
-export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?: (f: FitDone) => void, hooks: ApproxLabHooks = {}): Promise<ApproxResults> {
+export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?: (f: FitDone) => void, hooks: ApproxLabHooks = {}, recording: LabRecording = {}): Promise<ApproxResults> {
   checkApproxOptions(o);
   // tfjs loads only when the lab really runs (the report half must not pull it into every CLI command).
   const { initBackend } = await import('../../workers/engine/backend.js');
@@ -177,27 +189,30 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
     if (!(test instanceof SealedTestGrid)) throw new Error('the test grid must be a SealedTestGrid');
     valPoints = grids.validation.x.length;
     const runId = await store.createRun({ spec, name, epochsTotal: o.reports, tags });
+    const rec = new RunRecorder(store, runId, spec, emit, { owner: own.id, write: (w, fn) => own.write(w, fn) });
     try {
+      await rec.begin(); // claimed under this process's lease: no other process's reaper takes it for abandoned
       let started = false;
       let held: EpochReport | null = null;
       // The fit sees the train and validation grids only.
       const fit = await train(fo, { train: grids.train, validation: grids.validation }, async (rep) => {
         if (!started) {
           started = true;
-          await store.markRunning(runId, backend.name, mlpParamCount({ activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, bnAffine: bn === 'affine' }));
+          const paramCount = mlpParamCount({ activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, bnAffine: bn === 'affine' });
+          await rec.started({ backend: backend.name, paramCount, dataSource: `${j.target} on a ${o.gridPoints}-point grid` });
         }
         const report: EpochReport = { epoch: rep.index, metrics: rep.metrics, layers: rep.layers };
         // The last report point waits for the test numbers (scored after training).
         if (rep.index === o.reports) held = report;
-        else await store.appendEpoch(runId, report);
+        else await rec.epoch(report);
         hooks.onReport?.(fitNo, rep.index);
       });
       const [finalScore, selScore] = scoreOnTestGrid(fit, ops, [fit.final, fit.selected], test);
       const heldReport = held as EpochReport | null;
-      if (heldReport) await store.appendEpoch(runId, { ...heldReport, metrics: { ...heldReport.metrics, max_abs_err: finalScore!.maxErr, test_loss: finalScore!.rmse ** 2 } });
+      if (heldReport) await rec.epoch({ ...heldReport, metrics: { ...heldReport.metrics, max_abs_err: finalScore!.maxErr, test_loss: finalScore!.rmse ** 2 } });
       const verdictCk = o.select === 'validation' ? fit.selected : fit.final;
-      await store.saveModel(runId, checkpointState(fit, verdictCk));
-      await store.setTags(runId, [
+      await rec.model(checkpointState(fit, verdictCk));
+      await rec.tags([
         ...tags,
         `selected:${fit.selected.index}`,
         `test-selected:${selScore!.maxErr}|${selScore!.rmse}`,
@@ -207,7 +222,7 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
         `model:${o.select === 'validation' ? 'selected' : 'final'}`,
       ]);
       const status = Number.isFinite(finalScore!.maxErr) && heldReport ? 'finished' : 'diverged';
-      await store.finishRun(runId, status, status === 'diverged' ? 'loss became non-finite' : undefined);
+      await rec.finish(status, status === 'diverged' ? 'loss became non-finite' : undefined);
       const final: ApproxCheckpoint = { index: fit.final.index, valMaxErr: fit.final.valMaxErr, maxErr: finalScore!.maxErr, rmse: finalScore!.rmse };
       const selected: ApproxCheckpoint = { index: fit.selected.index, valMaxErr: fit.selected.valMaxErr, maxErr: selScore!.maxErr, rmse: selScore!.rmse };
       const point: ApproxPoint = {
@@ -235,12 +250,15 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
         onFit?.({ index: done, total: jobs.length, point: points[done - 1]! });
       }
     } catch (e) {
-      await store.finishRun(runId, 'failed', e instanceof Error ? e.message : String(e));
+      await rec.fail(e);
       throw e;
     }
   };
-  const pool = o.workers && o.workers > 0 ? new ApproxFitPool(o.workers) : null;
+  const emit = recording.emit ?? (() => undefined);
+  const own = recording.ownership ?? (await Ownership.start(store, { command: 'deepbern approx' }));
+  let pool: InstanceType<typeof ApproxFitPool> | null = null;
   try {
+    pool = o.workers && o.workers > 0 ? new ApproxFitPool(o.workers) : null;
     // As many fits at once as the pool has threads; after a failure no new fit starts, the running ones finish.
     let next = 0, failed = false;
     const lane = async () => {
@@ -259,6 +277,7 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
     if (bad) throw bad.reason;
   } finally {
     await pool?.close();
+    if (!recording.ownership) await own.stop();
   }
   return results(labTag, points, { ...o, valPoints, legacy: false, bnSetting: o.bn });
 }

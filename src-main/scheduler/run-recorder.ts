@@ -1,6 +1,7 @@
 // One run's lifecycle in the store, written once: create → running → epochs (each with its checkpoint, in one
-// transaction, before training goes on) → model → a final status. The scheduler drives every run through a
-// recorder (sweep runs, `deepbern train`, runs resumed by the app), so every path stores and reports alike.
+// transaction, before training goes on) → model → a final status. Every run goes through a recorder: the
+// scheduler's (sweep runs, `deepbern train`, runs resumed by the app) and the approximation lab's fits
+// (report/approx-lab.ts), so every path leases, stores and reports alike.
 import type { WorkbenchEvent } from '../../shared/api.js';
 import type { EpochReport, RunStatus } from '../../shared/metrics.js';
 import type { BatchProgress, RunStartInfo } from '../../shared/run-events.js';
@@ -72,18 +73,30 @@ export class RunRecorder {
     this.emit({ type: 'run-progress', runId: this.runId, epochs: this.epochs, epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss });
   }
 
-  /** Stores the epoch with its checkpoint; resolves once both are durable. */
-  async epoch(report: EpochReport, checkpoint: Uint8Array): Promise<void> {
+  /** Stores the epoch with its checkpoint (when the run has one: a lab fit keeps only its model); resolves once both are durable. */
+  async epoch(report: EpochReport, checkpoint?: Uint8Array): Promise<void> {
     await this.write(`store epoch ${report.epoch}`, () => this.store.appendEpoch(this.runId, report, checkpoint, this.owner));
     this.emit({ type: 'run-epoch', runId: this.runId, epoch: report.epoch, metrics: report.metrics });
   }
 
+  /** Replaces the run's tags (what a lab fit learns about itself once it is scored). */
+  async tags(tags: readonly string[]): Promise<void> {
+    if (this.lost) return;
+    await this.write('store the tags', () => this.store.setTags(this.runId, tags));
+  }
+
   /** The executor's result: the final model (when the run finished or was pruned) and the final status. */
-  async end(result: RunJobResult): Promise<RunStatus> {
+  async end(result: Pick<RunJobResult, 'status' | 'finalState' | 'error'>): Promise<RunStatus> {
     if (this.lost) return 'interrupted';
-    if (result.status === 'finished' || result.status === 'pruned') await this.write('store the model', () => this.store.saveModel(this.runId, result.finalState));
+    if (result.status === 'finished' || result.status === 'pruned') await this.model(result.finalState);
     await this.finish(result.status, result.error);
     return result.status;
+  }
+
+  /** Stores the run's model (its final weights, or the ones a lab fit selected). */
+  async model(state: Uint8Array): Promise<void> {
+    if (this.lost) return;
+    await this.write('store the model', () => this.store.saveModel(this.runId, state));
   }
 
   /** The executor threw: `interrupted` for RunInterruptedError (resumable), else `failed` with the message. */

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { ApproxLabJob, ApproxLabRequest, PaperExample, WorkbenchEvent } from '../../shared/api.js';
 import { APPROX_DEFAULTS, checkApproxOptions, runApproxLab, type ApproxLabOptions } from '../report/approx-lab.js';
 import type { RunStore } from '../store/run-store.js';
+import type { Ownership } from '../scheduler/ownership.js';
 import { ServiceError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -68,6 +69,10 @@ export class ApproxLabRunner {
     private readonly store: RunStore,
     private readonly backend: string,
     private readonly emit: (e: WorkbenchEvent) => void,
+    /** The service's lease: the lab's fits are its runs, like the ones its scheduler drives. */
+    private readonly ownership?: Ownership,
+    /** Fit threads: the service's pool size (the desktop app's leaves one core for the window). */
+    private readonly workers: () => number = () => Math.max(1, cpus().length),
   ) {}
 
   get busy(): boolean {
@@ -77,7 +82,7 @@ export class ApproxLabRunner {
   start(req: ApproxLabRequest): ApproxLabJob {
     if (this.running) throw new ServiceError('conflict', `an approximation lab is already running (${this.running.jobId}); wait for it to finish`);
     const r = { ...APP_LAB_DEFAULTS, ...req };
-    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, cpus().length) };
+    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, this.workers()) };
     try {
       checkApproxOptions(o);
     } catch (e) {
@@ -88,15 +93,20 @@ export class ApproxLabRunner {
     this.emit({ type: 'approx-progress', jobId, done: 0, total, finished: false });
     const promise = (async () => {
       try {
-        const res = await runApproxLab(this.store, o, (f) =>
-          this.emit({
-            type: 'approx-progress',
-            jobId,
-            done: f.index,
-            total: f.total,
-            finished: false,
-            last: { target: f.point.target, family: f.point.family, degree: f.point.degree ?? f.point.matchedDegree, depth: f.point.depth, maxErr: f.point.verdictErr },
-          }),
+        const res = await runApproxLab(
+          this.store,
+          o,
+          (f) =>
+            this.emit({
+              type: 'approx-progress',
+              jobId,
+              done: f.index,
+              total: f.total,
+              finished: false,
+              last: { target: f.point.target, family: f.point.family, degree: f.point.degree ?? f.point.matchedDegree, depth: f.point.depth, maxErr: f.point.verdictErr },
+            }),
+          {},
+          { ownership: this.ownership, emit: this.emit },
         );
         this.emit({ type: 'approx-progress', jobId, done: total, total, finished: true, tag: res.tag });
       } catch (e) {

@@ -30,7 +30,7 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
-import { SweepError } from '../../shared/sweep.js';
+import { SweepError, type SweepPlan } from '../../shared/sweep.js';
 import { closePlanners, planSweepOffThread } from './plan-thread.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
@@ -50,7 +50,7 @@ import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
 import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
-import { loadApproxResults } from '../report/approx-lab.js';
+import { loadApproxResults, runApproxLab, type ApproxLabOptions, type FitDone } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
 import { buildPaperReport } from '../report/paper-report.js';
@@ -125,7 +125,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
     scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
-    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e));
+    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e), ownership, () => scheduler.capacity);
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
@@ -162,6 +162,20 @@ export class WorkbenchService implements WorkbenchApi {
     return service;
   }
 
+  /**
+   * Stores a planned sweep (all runs queued) without starting a service: `sweep run --redis` stores it before
+   * Redis is asked anything, so an unreachable Redis leaves a resumable sweep rather than nothing.
+   */
+  static async storeSweep(dbPath: string, plan: SweepPlan, text: string): Promise<string> {
+    const store = await RunStore.open(dbPath, { busyTimeoutMs: busyTimeoutFromEnv() });
+    try {
+      await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
+      return (await createSweepFromPlan(store, plan, text)).sweepId;
+    } finally {
+      await store.close();
+    }
+  }
+
   /** Subscribe to every WorkbenchEvent; returns the unsubscribe function. */
   onEvent(cb: (e: WorkbenchEvent) => void): () => void {
     this.events.on('event', cb);
@@ -196,10 +210,12 @@ export class WorkbenchService implements WorkbenchApi {
     }
     for (const r of (await this.store.listRuns({ status: 'interrupted', limit: 100_000 })).rows) {
       if (r.sweepId) continue;
-      await this.scheduler.startRun(r.id).catch((e: unknown) => {
-        if (!(e instanceof OwnedError)) throw e;
-      });
-      resumed.push(r.id);
+      try {
+        await this.scheduler.startRun(r.id);
+        resumed.push(r.id);
+      } catch (e) {
+        if (!(e instanceof OwnedError)) throw e; // claimed by a live process meanwhile: it is not taken over
+      }
     }
     return resumed;
   }
@@ -336,7 +352,11 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    const plan = await planSweepOffThread(text); // a bad file fails before Redis is asked anything
+    return this.launchPlan(await planSweepOffThread(text), text); // a bad file fails before Redis is asked anything
+  }
+
+  /** A sweep the caller already parsed and planned (the CLI checks its file before starting a service): stored and started. */
+  async launchPlan(plan: SweepPlan, text: string): Promise<SweepSummary> {
     await this.store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();
@@ -371,6 +391,14 @@ export class WorkbenchService implements WorkbenchApi {
     }
     if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
     await this.scheduler.startRun(runId);
+  }
+
+  /**
+   * The full approximation lab in the foreground (`deepbern approx`): its fits are this process's runs, under its
+   * lease and recorder like every run, and their run events reach this service's listeners.
+   */
+  approxLab(o: ApproxLabOptions, onFit?: (f: FitDone) => void): Promise<ApproxResults> {
+    return runApproxLab(this.store, o, onFit, {}, { ownership: this.ownership, emit: (e) => this.emit(e) });
   }
 
   /** Resolves when the run has stopped executing here. */

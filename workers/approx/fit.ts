@@ -17,7 +17,22 @@ import type { EngineOps } from '../engine/ops.js';
 import { runProbes } from '../engine/probes.js';
 import type { ModelDims, NamedArray } from '../engine/state.js';
 import { saveState } from '../engine/state.js';
+import type { TrainerOptimizer } from '../engine/optimizer.js';
+import { trainStep } from '../engine/train.js';
 import { ScheduledAdam } from './scheduled-adam.js';
+
+/** The lab's Adam as the trainer's optimiser: step t (1-based) uses lr(t). A fit is never resumed: no slots. */
+function scheduled(adam: ScheduledAdam, lr: (step: number) => number): TrainerOptimizer {
+  return {
+    get step() {
+      return adam.step;
+    },
+    apply: (grads) => adam.apply(grads, lr(adam.step + 1)),
+    exportSlots: () => [],
+    importSlots: () => undefined,
+    dispose: () => undefined, // the fit disposes its Adam itself
+  };
+}
 
 /**
  * Batch norm in a lab Bernstein net: `affine` (learnable γ, β: PyTorch's BatchNorm1d default) or `none`.
@@ -146,8 +161,7 @@ export async function fitTarget(
 ): Promise<FitOutcome> {
   const spec = fitSpec(o);
   const model = new DeepBernModel(spec, DIMS, o.ops);
-  const params = model.trainables().map((p) => p.variable);
-  const adam = new ScheduledAdam(params);
+  const adam = new ScheduledAdam(model.trainables().map((p) => p.variable));
   const n = grids.train.x.length;
   const xTrain = tf.tensor2d(grids.train.x, [n, 1]);
   const yTrain = makeTargets('regression', 1, grids.train.y);
@@ -159,23 +173,8 @@ export async function fitTarget(
   let index = 0;
   try {
     for (let step = 1; step <= o.steps; step++) {
-      let stats: ReturnType<DeepBernModel['forwardTrain']>['stats'] | undefined;
-      const kept: tf.Tensor[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const r = model.forwardTrain(xTrain);
-        stats = r.stats;
-        for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
-        for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-        return model.loss(r.out, yTrain);
-      }, params);
-      trainMse = value.dataSync()[0]!;
-      if (Number.isFinite(trainMse)) {
-        adam.apply(params.map((p) => grads[p.name]!), lrAt(o, step));
-        if (stats) model.applyStats(stats);
-      }
-      value.dispose();
-      for (const g of Object.values(grads)) g.dispose();
-      for (const t of kept) t.dispose();
+      // The engine's training step (forward, backward, update, batch-norm buffers), with the lab's scheduled lr.
+      trainMse = trainStep(model, scheduled(adam, (s) => lrAt(o, s)), xTrain, yTrain).loss;
       if (!Number.isFinite(trainMse)) break;
       if (reportAt.has(step)) {
         const val = evalErrors(model, grids.validation);
