@@ -252,7 +252,7 @@ describe('PaperView', () => {
     expect(relu(charts(w)[6])).toEqual([0.1875, 0.375]);
     await w.find('[data-testid="paper-download"]').trigger('click');
     await wait();
-    expect(calls.find((c) => c.method === 'paper.reportHtml')?.args).toEqual(['s1', 'eval']);
+    expect(calls.find((c) => c.method === 'paper.reportHtml')?.args).toEqual(['s1', 'eval', null]); // null: one line per run (the screen groups nothing: one seed)
     w.unmount();
   });
 });

@@ -10,6 +10,7 @@ import { TARGET_FUNCTIONS } from '../../shared/approx-targets.js';
 import { renderApproxReport } from '../report/approx.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperReport } from '../report/paper-report.js';
+import { BAND_MODES, DEFAULT_GROUP_BY, GROUP_FIELDS, unknownGroupFields, type BandMode, type GroupOption } from '../../shared/groups.js';
 import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import { createSweepFromText, Scheduler } from '../scheduler/scheduler.js';
 import type { RunStore } from '../store/run-store.js';
@@ -83,6 +84,17 @@ function deadReadingFlag(v: string | undefined): DeadReading | undefined {
   return v as DeadReading;
 }
 
+/** `--group-by a,b|none` and `--band` → the report's grouping (undefined: automatic). */
+function groupFlags(by: string | undefined, band: string | undefined): GroupOption | null | undefined {
+  if (band !== undefined && !(BAND_MODES as readonly string[]).includes(band)) throw new UserError(`--band must be one of ${BAND_MODES.join(', ')} (got "${band}")`);
+  if (by === undefined) return band === undefined ? undefined : { by: DEFAULT_GROUP_BY, band: band as BandMode };
+  if (by.trim() === 'none') return null;
+  const fields = by.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = unknownGroupFields(fields);
+  if (bad.length) throw new UserError(`--group-by: unknown field${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (fields: ${GROUP_FIELDS.join(', ')}, or none)`);
+  return { by: fields, band: (band ?? 'minmax') as BandMode };
+}
+
 export function registerPaper(program: Command): void {
   program
     .command('report <sweepId>')
@@ -90,10 +102,13 @@ export function registerPaper(program: Command): void {
     .requiredOption('--out <file>', 'the HTML file to write')
     .option('--db <path>', 'SQLite store')
     .option('--dead-reading <which>', `dead-neuron ratio in the figures: epoch (average over the training batches, the paper's) or eval (fixed evaluation batch); default epoch`)
-    .action(async (sweepId: string, f: { out: string; db?: string; deadReading?: string }) => {
+    .option('--group-by <fields>', 'group runs into mean + band: comma-separated spec fields, or none (default: all but the seed, when the sweep varies the seed)')
+    .option('--band <band>', 'the band around a group\'s mean: minmax or sd (±1 standard deviation); default minmax')
+    .action(async (sweepId: string, f: { out: string; db?: string; deadReading?: string; groupBy?: string; band?: string }) => {
       const dead = deadReadingFlag(f.deadReading);
+      const group = groupFlags(f.groupBy, f.band);
       await withStore(f.db, async (store) => {
-        const r = await buildPaperReport(store, sweepId, { dead });
+        const r = await buildPaperReport(store, sweepId, { dead, group });
         writeOut(f.out, r.html);
         const bad = r.certificates.filter((c) => !c.ok);
         process.stderr.write(`wrote ${f.out}: ${r.figures.finalTable.length} runs, data: ${r.figures.source.description}\n`);
