@@ -111,8 +111,12 @@ describe.each([
     const profile = await h.call('metrics.layerProfile', [bern.id], 'min_dsigma');
     expect(profile[bern.id]!.map((p) => p.layer)).toEqual([1, 2]);
     const csv = await h.call('metrics.exportCsv', [bern.id]);
-    expect(csv.split('\n')[0]).toBe('run_id,epoch,layer,metric,value');
+    expect(csv.split('\n')[0]).toBe('run_id,epoch,layer,metric,value,run_name,label');
+    // each row names its run and label (quoted: labels hold commas)
+    const q = (t: string) => (/[",]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+    expect(bern.label).toContain(',');
     expect(csv).toContain(`${bern.id},2,,test_loss,`);
+    expect(csv.split('\n').filter((l) => l.startsWith(`${bern.id},`)).every((l) => l.endsWith(`,${q(bern.name)},${q(bern.label)}`))).toBe(true);
     const got = await h.call('sweeps.get', sweep.id);
     expect(got).toMatchObject({ status: 'finished', counts: { finished: 2 }, fileText: TINY_SWEEP });
 

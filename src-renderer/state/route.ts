@@ -86,8 +86,11 @@ export interface RouteField<T> {
   write(v: T): string;
   /** The value when the address does not have the key (on back/forward to such an entry). */
   fallback: T;
-  /** Changes add a history entry (a sweep, a tab) rather than replace the current one (a search box). */
-  push?: boolean;
+  /**
+   * Changes add a history entry (a tab) rather than replace the current one (a search box); 'change': only a
+   * change from one value to another does (a sweep the screen picked by itself is no step to go back to).
+   */
+  push?: boolean | 'change';
 }
 
 /**
@@ -111,7 +114,7 @@ export function bindRoute(v: View, fields: Record<string, RouteField<unknown>>):
   listeners.add((r) => r.view === v && apply(r, false));
   watch(current, (now, before) => {
     if (view.value !== v) return;
-    const pushed = entries.some(([k, f]) => f.push && now[k] !== before?.[k]);
+    const pushed = entries.some(([k, f]) => f.push && now[k] !== before?.[k] && (f.push === true || !!before?.[k]));
     setParams(v, { ...route.value.params, ...now }, pushed);
   }, { deep: true });
   // Shown again from the navigation with a bare address: the screen's own state goes back into it.
@@ -129,7 +132,7 @@ export const codec = {
   num: (fallback: number): Omit<RouteField<number>, 'ref'> => ({ read: (s) => (s !== undefined && Number.isFinite(Number(s)) ? Number(s) : undefined), write: (v) => (v === fallback ? '' : String(v)), fallback }),
 };
 
-/** A field: a ref plus its codec (push: a change adds a history entry). */
-export function field<T>(r: Ref<T>, c: Omit<RouteField<T>, 'ref'>, push = false): RouteField<T> {
+/** A field: a ref plus its codec (push: a change adds a history entry; see RouteField.push). */
+export function field<T>(r: Ref<T>, c: Omit<RouteField<T>, 'ref'>, push: boolean | 'change' = false): RouteField<T> {
   return { ...c, ref: r, push };
 }
