@@ -45,7 +45,7 @@ export function useDialog(isOpen: () => boolean, close: () => void): void {
     remove(entry);
     if (shown && isOpen()) stack.push(entry);
   };
-  watch(isOpen, sync, { immediate: true });
+  watch(isOpen, sync, { immediate: true, flush: 'sync' }); // sync: closed and reopened in one tick is still open
   if (getCurrentInstance()) {
     onDeactivated(() => {
       shown = false;
