@@ -6,6 +6,7 @@ import { EPOCH_METRICS, LAYER_METRICS } from '../../shared/metrics.js';
 import { evaluateModel, parseModelFile } from '../../shared/model-file.js';
 import { openStore } from './store.js';
 import { printJson, printTable } from './output.js';
+import { formatMetric } from '../../shared/format.js';
 import { UserError, numberFlag } from './errors.js';
 import { runsToCsv } from '../service/export-csv.js';
 
@@ -30,7 +31,7 @@ export function registerRuns(program: Command): void {
         if (f.json) return printJson({ total, runs: rows });
         printTable(
           ['id', 'name', 'status', 'dataset', 'depth', 'width', 'epochs', 'test_loss', 'test_acc', 'backend', 'created'],
-          rows.map((r) => [r.id, r.name, r.status, r.dataset, r.depth, r.width, `${r.epochsDone}/${r.epochsTotal}`, r.final.test_loss, r.final.test_acc, r.backend, r.createdAt]),
+          rows.map((r) => [r.id, r.name, r.status, r.dataset, r.depth, r.width, `${r.epochsDone}/${r.epochsTotal}`, r.final.test_loss, formatMetric('test_acc', r.final.test_acc), r.backend, r.createdAt]),
         );
         if (total > rows.length) process.stdout.write(`(${rows.length} of ${total}; --limit for more)\n`);
       } finally {

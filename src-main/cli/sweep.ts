@@ -16,6 +16,7 @@ import { openStore } from './store.js';
 import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
 import { fmt, printJson, printTable } from './output.js';
+import { formatMetric } from '../../shared/format.js';
 import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
 
 interface Common {
@@ -154,7 +155,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
           bar.update(e.epoch - 1 + e.batch / e.batches, { info: `epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)}` });
         });
       } else if (e.type === 'run-epoch' && !multi) {
-        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${fmt(e.metrics.test_acc)}\n`));
+        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${formatMetric('test_acc', e.metrics.test_acc)}\n`));
       } else if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') {
         done++;
         const bar = bars.get(e.runId);
