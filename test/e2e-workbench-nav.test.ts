@@ -121,6 +121,30 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     await expect.poll(hash).toBe('#/settings?tab=database');
   }, 120_000);
 
+  it('Runs: search, status and sort are in the address; Designer: the open design is', async () => {
+    await at('#/runs?q=nav-seeds&status=finished&sort=final.test_acc&desc=0');
+    await expect.poll(() => tid('runs-search').inputValue(), { timeout: 30_000 }).toBe('nav-seeds');
+    expect(await tid('runs-status').inputValue()).toBe('finished');
+    await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 }).toBe(4);
+    // typing replaces the address (no history entry per key)
+    await tid('runs-search').fill('nav-one');
+    await expect.poll(hash).toContain('q=nav-one');
+    await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 }).toBe(1);
+    await page.reload();
+    await expect.poll(() => tid('runs-search').inputValue(), { timeout: 30_000 }).toBe('nav-one');
+    await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 }).toBe(1);
+
+    await tid('nav-designer').click();
+    await tid('design-save').click();
+    await expect.poll(hash, { timeout: 15_000 }).toMatch(/^#\/designer\?design=\w+/);
+    const saved = await service!['designs.list']();
+    expect(await hash()).toBe(`#/designer?design=${saved[0]!.id}`);
+    await tid('design-name').fill('renamed, not saved');
+    await page.reload(); // a bookmark of the design opens it as saved
+    await expect.poll(() => tid('design-name').inputValue(), { timeout: 30_000 }).toBe(saved[0]!.name);
+    expect(await tid('design-save').textContent()).toBe('Save');
+  }, 120_000);
+
   it('Settings → Database: the file size, the space deleted runs left, and Compact database', async () => {
     const del = await service!['runs.delete'](fifty.slice(40));
     expect(del.deleted).toBe(10);
@@ -213,6 +237,16 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => tid('view-name').count()).toBe(0);
     expect(await service!['views.list']()).toEqual([]);
+
+    // the Runs table's delete confirmation: Esc is "no"
+    await at('#/runs?q=nav-one');
+    await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 }).toBe(1);
+    await page.locator('[data-testid="run-row"]').first().click();
+    await tid('runs-delete').click();
+    await expect.poll(() => tid('confirm-delete').isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => tid('confirm-delete').count()).toBe(0);
+    expect((await service!['runs.list']({ sweepId: oneId })).total).toBe(1);
   }, 60_000);
 
   it('the activation preview reads σ(x) and σ′(x) under the cursor', async () => {

@@ -125,7 +125,7 @@ export function bindRoute(v: View, fields: Record<string, RouteField<unknown>>):
 
 /** Codecs for the usual field types. */
 export const codec = {
-  str: (fallback = ''): Omit<RouteField<string>, 'ref'> => ({ read: (s) => s, write: (v) => v, fallback }),
+  str: (fallback = ''): Omit<RouteField<string>, 'ref'> => ({ read: (s) => s, write: (v) => (v === fallback ? '' : v), fallback }),
   list: (): Omit<RouteField<string[]>, 'ref'> => ({ read: (s) => (s === undefined ? undefined : s.split(',').filter(Boolean)), write: (v) => v.join(','), fallback: [] }),
   bool: (fallback = false): Omit<RouteField<boolean>, 'ref'> => ({ read: (s) => (s === undefined ? undefined : s === '1'), write: (v) => (v === fallback ? '' : v ? '1' : '0'), fallback }),
   oneOf: <T extends string>(values: readonly T[], fallback: T): Omit<RouteField<T>, 'ref'> => ({ read: (s) => (values.includes(s as T) ? (s as T) : undefined), write: (v) => (v === fallback ? '' : v), fallback }),
