@@ -158,3 +158,45 @@ export function resolveGrouping(runs: readonly Groupable[], opt: GroupOption | n
 export function unknownGroupFields(by: readonly string[]): string[] {
   return by.filter((f) => !GROUP_FIELDS.includes(f));
 }
+
+/** A group's final metric: mean with its band (min–max or ±1 sd) over the group's finished runs. */
+export interface GroupStat {
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+export interface GroupFinal {
+  label: string;
+  runIds: string[];
+  seeds: number[];
+  /** Runs that trained to the end (only they count: a run cancelled after 2 epochs is no result). */
+  finished: number;
+  testAcc: GroupStat | null;
+  testLoss: GroupStat | null;
+  trainLoss: GroupStat | null;
+}
+
+export function groupStat(values: readonly (number | null)[], band: BandMode): GroupStat | null {
+  const vs = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (!vs.length) return null;
+  const a = aggregate(vs.map((v) => [v]), band);
+  return { mean: a.mean[0]!, lo: a.lo[0]!, hi: a.hi[0]!, n: vs.length };
+}
+
+/** Final metrics per group over its finished runs (the Paper screen's and the report's "across seeds" table). */
+export function groupFinals(groups: readonly RunGroup[], rows: readonly { runId: string; status: string; testAcc: number | null; testLoss: number | null; trainLoss: number | null }[], band: BandMode): GroupFinal[] {
+  return groups.map((g) => {
+    const done = rows.filter((r) => g.runIds.includes(r.runId) && r.status === 'finished');
+    return {
+      label: g.label,
+      runIds: g.runIds,
+      seeds: g.seeds,
+      finished: done.length,
+      testAcc: groupStat(done.map((r) => r.testAcc), band),
+      testLoss: groupStat(done.map((r) => r.testLoss), band),
+      trainLoss: groupStat(done.map((r) => r.trainLoss), band),
+    };
+  });
+}

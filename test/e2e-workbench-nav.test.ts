@@ -143,6 +143,13 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     await page.reload(); // a bookmark of the design opens it as saved
     await expect.poll(() => tid('design-name').inputValue(), { timeout: 30_000 }).toBe(saved[0]!.name);
     expect(await tid('design-save').textContent()).toBe('Save');
+    // the Sweep builder's starting design
+    await at(`#/sweeps?design=${saved[0]!.id}`);
+    await expect.poll(() => tid('sweep-design').inputValue(), { timeout: 30_000 }).toBe(saved[0]!.id);
+    await tid('sweep-design').selectOption('current');
+    await expect.poll(hash).toBe('#/sweeps');
+    await page.goBack();
+    await expect.poll(() => tid('sweep-design').inputValue()).toBe(saved[0]!.id);
   }, 120_000);
 
   it('Settings → Database: the file size, the space deleted runs left, and Compact database', async () => {
@@ -178,6 +185,10 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     expect(legend.sort()).toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
     expect(await page.locator('[data-testid="paper-legend"] button.chip sub').first().textContent()).toBe('9,0.01');
     expect(await page.locator('[data-testid="figure-4"] [data-testid="series-count"]').textContent()).toBe('2 series');
+    // the across-seeds table: one row per group, mean [min, max] over its finished runs
+    const grows = await page.locator('[data-testid="group-row"]').allTextContents();
+    expect(grows).toHaveLength(2);
+    for (const g of grows) expect(g).toMatch(/2\/2\s*0, 1\s*[\d.]+% \[[\d.]+%, [\d.]+%\]/);
     // the final table names each run's init
     const inits = await page.locator('[data-testid="final-init"]').allTextContents();
     expect(inits).toHaveLength(4);

@@ -1,6 +1,6 @@
 // `deepbern report`: one sweep's paper figures, final table, data source, metric definitions and the
 // gradient certificates, as ONE self-contained HTML file.
-import { BAND_LABEL, DEFAULT_GROUP_BY, groupSeries, resolveGrouping, type GroupOption, type RunGroup } from '../../shared/groups.js';
+import { BAND_LABEL, DEFAULT_GROUP_BY, groupFinals, groupSeries, resolveGrouping, type GroupOption, type GroupStat, type RunGroup } from '../../shared/groups.js';
 import { DEAD_READING_LABEL, defaultDeadReading, type DeadReading, type FigureSeries, type FinalRow, type GradientCertificate, type PaperFigures } from '../../shared/paper.js';
 import type { RunStore } from '../store/run-store.js';
 import { buildCertificate } from './certificate.js';
@@ -120,26 +120,23 @@ function byText(by: readonly string[]): string {
   return by.length === def.length && def.every((f) => by.includes(f)) ? 'all parameters but the seed' : by.join(', ') || 'nothing (one group)';
 }
 
-/** Final metrics per group: mean, spread, and how many runs finished (unfinished runs do not count). */
+/** Final metrics per group over its finished runs: the mean and its band. */
 function groupTable(groups: RunGroup[], rows: FinalRow[], band: GroupOption['band']): string {
-  const stat = (vs: number[]) => {
-    if (!vs.length) return '–';
-    const m = vs.reduce((a, b) => a + b, 0) / vs.length;
-    if (vs.length === 1) return num(m);
-    if (band === 'sd') return `${num(m)} ± ${num(Math.sqrt(vs.reduce((a, b) => a + (b - m) ** 2, 0) / (vs.length - 1)), 2)}`;
-    return `${num(m)} [${num(Math.min(...vs))}, ${num(Math.max(...vs))}]`;
+  const stat = (st: GroupStat | null, metric: string) => {
+    if (!st) return '–';
+    if (st.n === 1) return formatMetric(metric, st.mean);
+    return band === 'sd' ? `${formatMetric(metric, st.mean)} ± ${formatMetric(metric, st.hi - st.mean)}` : `${formatMetric(metric, st.mean)} [${formatMetric(metric, st.lo)}, ${formatMetric(metric, st.hi)}]`;
   };
-  const pick = (ids: string[], f: (r: FinalRow) => number | null) => rows.filter((r) => ids.includes(r.runId) && r.status === 'finished').map(f).filter((v): v is number => v !== null && Number.isFinite(v));
   return table(
     ['group', 'runs', 'finished', 'seeds', `test acc (mean ${band === 'sd' ? '± sd' : '[min, max]'})`, 'test loss', 'train loss'],
-    groups.map((g) => [
+    groupFinals(groups, rows, band).map((g) => [
       esc(g.label),
       String(g.runIds.length),
-      String(rows.filter((r) => g.runIds.includes(r.runId) && r.status === 'finished').length),
+      String(g.finished),
       esc(g.seeds.join(', ')),
-      stat(pick(g.runIds, (r) => r.testAcc)),
-      stat(pick(g.runIds, (r) => r.testLoss)),
-      stat(pick(g.runIds, (r) => r.trainLoss)),
+      stat(g.testAcc, 'test_acc'),
+      stat(g.testLoss, 'test_loss'),
+      stat(g.trainLoss, 'train_loss'),
     ]),
   );
 }
