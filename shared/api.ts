@@ -7,6 +7,7 @@ import type { BatchProgress, RunStartInfo } from './run-events.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
 import type { ParamlessActivation } from './activations.js';
 import { IMPORT_KINDS, TASK_KINDS, type BoundsMode, type DatasetKind, type Goal, type ImportKind, type TaskKind } from './vocab.js';
+import { BAND_MODES, GROUP_FIELDS, type BandMode } from './groups.js';
 import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -305,7 +306,8 @@ export interface WorkbenchApi {
   /** The approximation-rate lab's stored results: one lab by its tag (`lab:…`), else the latest. */
   'paper.approx'(tag?: string): Promise<ApproxResults>;
   /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
-  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string>;
+  /** `group`: seeds grouped into mean + band (omitted: automatic, when the sweep varies the seed; null: none). */
+  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading, group?: { by: string[]; band: BandMode } | null): Promise<string>;
   /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
@@ -401,7 +403,14 @@ export const API_ARGS = {
   'paper.figures': z.tuple([id]),
   'paper.certificate': z.tuple([id]),
   'paper.approx': z.tuple([z.string().min(1).max(200).optional()]),
-  'paper.reportHtml': z.tuple([id, z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional()]),
+  'paper.reportHtml': z.tuple([
+    id,
+    z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional(),
+    z.object({
+      by: z.array(z.string().refine((f) => GROUP_FIELDS.includes(f), { error: `group by: each field must be one of ${GROUP_FIELDS.join(', ')}` })).max(GROUP_FIELDS.length),
+      band: z.enum(BAND_MODES, { error: `the band must be one of ${BAND_MODES.join(', ')}` }),
+    }).strict().nullable().optional(),
+  ]),
   'paper.examples': z.tuple([]),
   'paper.approxRun': z.tuple([
     z

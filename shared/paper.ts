@@ -1,6 +1,7 @@
 // The paper pack's data shapes (figures, gradient certificate, approximation lab) and the certificate check.
 // Pure TS: src-main builds these from the store, the CLI renders them to HTML, the renderer charts them.
 import type { PolyFloor } from './approx-floor.js';
+import type { Groupable } from './groups.js';
 import type { BoundsMode } from './vocab.js';
 
 /** One curve: x (epoch or layer) → y; y null where the run has no value. */
@@ -105,6 +106,8 @@ export interface PaperFigures {
   certificates: CertificateSummary[];
   /** Widest hidden layer of the sweep (the dead ratio's resolution is 1/width). */
   maxWidth: number;
+  /** Each run's spec and activation label (no depth/seed suffix): what grouping seeds reads (shared/groups.ts). */
+  groupable?: Groupable[];
 }
 
 // ── gradient certificate ────────────────────────────────────────────────────────────────────────────────

@@ -46,7 +46,7 @@ describe('deepbern CLI', () => {
   it('exports per-epoch and per-layer metrics as CSV', () => {
     const e = cli(['export', runId, '--format', 'csv', '--db', db]);
     const lines = e.stdout.trim().split('\n');
-    expect(lines[0]).toBe('run_id,epoch,layer,metric,value');
+    expect(lines[0]).toBe('run_id,epoch,layer,metric,value,run_name,label');
     expect(lines.some((l) => /^r\w+,2,3,min_dsigma,/.test(l))).toBe(true);
     expect(lines.some((l) => /^r\w+,1,,test_loss,/.test(l))).toBe(true);
   });

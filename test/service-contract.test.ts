@@ -111,8 +111,12 @@ describe.each([
     const profile = await h.call('metrics.layerProfile', [bern.id], 'min_dsigma');
     expect(profile[bern.id]!.map((p) => p.layer)).toEqual([1, 2]);
     const csv = await h.call('metrics.exportCsv', [bern.id]);
-    expect(csv.split('\n')[0]).toBe('run_id,epoch,layer,metric,value');
+    expect(csv.split('\n')[0]).toBe('run_id,epoch,layer,metric,value,run_name,label');
+    // each row names its run and label (quoted: labels hold commas)
+    const q = (t: string) => (/[",]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+    expect(bern.label).toContain(',');
     expect(csv).toContain(`${bern.id},2,,test_loss,`);
+    expect(csv.split('\n').filter((l) => l.startsWith(`${bern.id},`)).every((l) => l.endsWith(`,${q(bern.name)},${q(bern.label)}`))).toBe(true);
     // The drawer's model download: the model file (docs/model-format.md) of a finished run; unknown → not-found.
     const model = JSON.parse(await h.call('runs.exportModel', bern.id)) as { format: string; inputDim: number; layers: { type: string }[] };
     expect(model.format).toBe('deepbern-model');

@@ -188,7 +188,8 @@ describe('PaperView', () => {
     expect(w.find('[data-testid="figure-3"]').text()).toMatch(/7 points at 0 drawn at 0\.0625/);
     expect(w.find('[data-testid="figure-1·L4"]').text()).toMatch(/layer 4 \(last\)/);
     expect(w.find('[data-testid="paper-source"]').text()).toMatch(/synthetic-higgs[\s\S]*GENERATED/);
-    expect(w.findAll('[data-testid="paper-legend"] .chip').map((c) => c.text())).toEqual([B, 'ReLU', 'SELU']);
+    expect(w.findAll('[data-testid="paper-legend"] .chip .lbltext').map((c) => c.attributes('data-label'))).toEqual([B, 'ReLU', 'SELU']);
+    expect(w.find('[data-testid="paper-legend"] .chip').text()).toBe('Bern9,0.01[−5,5]'); // real subscripts
     const rows = w.findAll('[data-testid="final-row"]');
     expect(rows).toHaveLength(3);
     expect(rows[0].text()).toMatch(/Bern_\{9,0\.01\}\[-5,5\][\s\S]*71\.00%/);
@@ -265,7 +266,7 @@ describe('PaperView', () => {
     expect(relu(charts(w)[6])).toEqual([0.1875, 0.375]);
     await w.find('[data-testid="paper-download"]').trigger('click');
     await wait();
-    expect(calls.find((c) => c.method === 'paper.reportHtml')?.args).toEqual(['s1', 'eval']);
+    expect(calls.find((c) => c.method === 'paper.reportHtml')?.args).toEqual(['s1', 'eval', null]); // null: one line per run (the screen groups nothing: one seed)
     w.unmount();
   });
 });

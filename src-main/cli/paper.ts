@@ -15,6 +15,7 @@ import { buildCertificate } from '../report/certificate.js';
 import { buildPaperReport } from '../report/paper-report.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
+import { BAND_MODES, DEFAULT_GROUP_BY, GROUP_FIELDS, unknownGroupFields, type BandMode, type GroupOption } from '../../shared/groups.js';
 import type { RunStore } from '../store/run-store.js';
 import { numberFlag, UserError } from './errors.js';
 import { fmt, printJson, printTable } from './output.js';
@@ -97,6 +98,17 @@ function deadReadingFlag(v: string | undefined): DeadReading | undefined {
   return v as DeadReading;
 }
 
+/** `--group-by a,b|none` and `--band` → the report's grouping (undefined: automatic). */
+function groupFlags(by: string | undefined, band: string | undefined): GroupOption | null | undefined {
+  if (band !== undefined && !(BAND_MODES as readonly string[]).includes(band)) throw new UserError(`--band must be one of ${BAND_MODES.join(', ')} (got "${band}")`);
+  if (by === undefined) return band === undefined ? undefined : { by: DEFAULT_GROUP_BY, band: band as BandMode };
+  if (by.trim() === 'none') return null;
+  const fields = by.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = unknownGroupFields(fields);
+  if (bad.length) throw new UserError(`--group-by: unknown field${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (fields: ${GROUP_FIELDS.join(', ')}, or none)`);
+  return { by: fields, band: (band ?? 'minmax') as BandMode };
+}
+
 export function registerPaper(program: Command): void {
   program
     .command('report <sweepId>')
@@ -105,11 +117,14 @@ export function registerPaper(program: Command): void {
     .option('--json', 'print the same content as JSON on stdout: every figure\'s series, the final table, the certificates')
     .option('--db <path>', DB_HELP)
     .option('--dead-reading <which>', `dead-neuron ratio in the figures: epoch (average over the training batches, the paper's) or eval (fixed evaluation batch); default epoch`)
-    .action(async (sweepId: string, f: { out?: string; json?: boolean; db?: string; deadReading?: string }) => {
+    .option('--group-by <fields>', 'group runs into mean + band: comma-separated spec fields, or none (default: all but the seed, when the sweep varies the seed)')
+    .option('--band <band>', 'the band around a group\'s mean: minmax or sd (±1 standard deviation); default minmax')
+    .action(async (sweepId: string, f: { out?: string; json?: boolean; db?: string; deadReading?: string; groupBy?: string; band?: string }) => {
       const dead = deadReadingFlag(f.deadReading);
+      const group = groupFlags(f.groupBy, f.band);
       if (f.out === undefined && !f.json) throw new UserError('give --out <file> (the HTML report), --json (the same content as JSON), or both');
       await withStore(f.db, async (store) => {
-        const r = await buildPaperReport(store, sweepId, { dead });
+        const r = await buildPaperReport(store, sweepId, { dead, group });
         if (f.out !== undefined) writeOut(f.out, r.html);
         const bad = r.certificates.filter((c) => !c.ok);
         if (f.json) printJson({ format: 'deepbern-report', version: 1, sweepId, deadReading: dead ?? defaultDeadReading(r.figures.deadReadings), figures: r.figures, certificates: r.certificates });

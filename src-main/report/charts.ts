@@ -1,6 +1,7 @@
 // Line charts rendered to inline SVG strings with ECharts' server-side renderer (no DOM, no external URLs).
 // Log axes cannot show zeros or negatives: values ≤ 0 are drawn at `floor` and the caption says so.
 import * as echarts from 'echarts';
+import type { GroupedSeries } from '../../shared/groups.js';
 import type { FigureSeries, ReferenceLine } from '../../shared/paper.js';
 import { formatNumber } from '../../shared/format.js';
 
@@ -8,7 +9,8 @@ export interface LineChartOptions {
   title: string;
   xName: string;
   yName: string;
-  series: FigureSeries[];
+  /** One line per series; a grouped series (shared/groups.ts) also gets its band, shaded in its colour. */
+  series: (FigureSeries | GroupedSeries)[];
   logY?: boolean;
   /** Log axes: where values ≤ 0 are drawn (callers state it in the caption). */
   floor?: number;
@@ -45,17 +47,38 @@ export function lineChart(o: LineChartOptions): ChartResult {
     }
     return v;
   };
+  /** A band edge: like y() but not counted as a clamped point (the caption counts the lines' points). */
+  const edge = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : o.logY && v <= floor ? floor : v);
   let bi = 0, oi = 0;
-  const series: echarts.SeriesOption[] = o.series.map((s) => ({
+  const colors = o.series.map((s) => (s.bernstein ? BERN[bi++ % BERN.length]! : BASE[oi++ % BASE.length]!));
+  const series: echarts.SeriesOption[] = o.series.map((s, i) => ({
     type: 'line',
     name: s.label,
     showSymbol: s.points.length <= 60,
     symbolSize: 4,
     connectNulls: false,
     lineStyle: { width: s.bernstein ? 2.2 : 1.4 },
-    itemStyle: { color: s.bernstein ? BERN[bi++ % BERN.length] : BASE[oi++ % BASE.length] },
+    itemStyle: { color: colors[i] },
     data: s.points.map(([x, v]) => [x, y(v)]),
   }));
+  const legendNames = o.series.map((s) => s.label);
+  // A group's band: its lower edge (invisible) with the width of the band stacked on it and shaded. Points where
+  // the band is unknown are gaps. Band values at or below a log axis's floor sit on the floor, like the lines.
+  o.series.forEach((s, i) => {
+    const band = 'band' in s ? s.band : undefined;
+    if (!band) return;
+    const lo = band.lo.map(edge);
+    const hi = band.hi.map(edge);
+    const stack = `band-${i}`;
+    const common = { type: 'line' as const, stack, showSymbol: false, silent: true, connectNulls: false, lineStyle: { opacity: 0, width: 0 }, z: 1 };
+    series.push({ ...common, name: `${s.label} ·band-lo`, data: s.points.map(([x], k) => [x, lo[k] ?? null]) });
+    series.push({
+      ...common,
+      name: `${s.label} ·band`,
+      areaStyle: { color: colors[i], opacity: 0.18 },
+      data: s.points.map(([x], k) => [x, lo[k] !== null && hi[k] !== null && lo[k] !== undefined && hi[k] !== undefined ? Math.max(0, hi[k]! - lo[k]!) : null]),
+    });
+  });
   for (const d of o.dashed ?? []) {
     series.push({
       type: 'line',
@@ -66,7 +89,10 @@ export function lineChart(o: LineChartOptions): ChartResult {
       data: d.points.map(([x, v]) => [x, y(v)]),
     });
   }
+  const refNames: string[] = [];
+  for (const d of o.dashed ?? []) refNames.push(d.label);
   (o.refs ?? []).forEach((r, i) => {
+    refNames.push(`δ̄ ${r.label} = ${r.value.toPrecision(3)}`);
     const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
     const lo = Math.min(...xs), hi = Math.max(...xs);
     series.push({
@@ -81,7 +107,9 @@ export function lineChart(o: LineChartOptions): ChartResult {
   // Log axes span whole decades around the data (ECharts' own log extent pads to absurd ranges like 1e±10).
   let yRange: { min?: number; max?: number } = {};
   if (o.logY) {
-    const vals = series.flatMap((s) => ((s as { data: [number, number | null][] }).data ?? []).map((p) => p[1])).filter((v): v is number => v !== null && v > 0);
+    // (a band's stacked width is not a value on the axis: its edges are)
+    const edges = o.series.flatMap((s) => ('band' in s && s.band ? [...s.band.lo, ...s.band.hi].map(edge) : []));
+    const vals = [...series.filter((s) => !String(s.name).endsWith(' ·band')).flatMap((s) => ((s as { data: [number, number | null][] }).data ?? []).map((p) => p[1])), ...edges].filter((v): v is number => v !== null && v > 0);
     if (vals.length) yRange = { min: 10 ** Math.floor(Math.log10(Math.min(...vals))), max: 10 ** Math.ceil(Math.log10(Math.max(...vals)) + 1e-9) };
   }
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
@@ -89,7 +117,7 @@ export function lineChart(o: LineChartOptions): ChartResult {
     chart.setOption({
       animation: false,
       title: { text: o.title, left: 8, top: 4, textStyle: { fontSize: 13 } },
-      legend: { type: 'plain', right: 8, top: 28, orient: 'vertical', textStyle: { fontSize: 10 }, itemHeight: 8 },
+      legend: { type: 'plain', right: 8, top: 28, orient: 'vertical', textStyle: { fontSize: 10 }, itemHeight: 8, data: [...legendNames, ...refNames] },
       grid: { left: 70, right: 230, top: 40, bottom: 48 },
       xAxis: {
         type: o.xLog ? 'log' : 'value',

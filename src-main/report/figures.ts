@@ -174,5 +174,6 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
     finalTable,
     certificates,
     maxWidth: Math.max(1, ...runs.map((r) => r.width)),
+    groupable: runs.map((r) => ({ id: r.id, label: r.label, spec: specs.get(r.id)! })),
   };
 }

@@ -1,6 +1,7 @@
 // `deepbern report`: one sweep's paper figures, final table, data source, metric definitions and the
 // gradient certificates, as ONE self-contained HTML file.
-import { DEAD_READING_LABEL, defaultDeadReading, type DeadReading, type GradientCertificate, type PaperFigures } from '../../shared/paper.js';
+import { BAND_LABEL, DEFAULT_GROUP_BY, groupFinals, groupSeries, resolveGrouping, type GroupOption, type GroupStat, type RunGroup } from '../../shared/groups.js';
+import { DEAD_READING_LABEL, defaultDeadReading, type DeadReading, type FigureSeries, type FinalRow, type GradientCertificate, type PaperFigures } from '../../shared/paper.js';
 import type { RunStore } from '../store/run-store.js';
 import { buildCertificate } from './certificate.js';
 import { lineChart } from './charts.js';
@@ -106,6 +107,38 @@ export interface PaperReport {
 export interface ReportOptions {
   /** The dead-neuron reading figures 3 and 5 and the initialisation figure plot (default: the epoch average). */
   dead?: DeadReading;
+  /**
+   * Seeds grouped into mean + band (shared/groups.ts): undefined = automatic (all parameters but the seed, when
+   * the sweep varies the seed), null = one line per run, or the fields to group by and the band.
+   */
+  group?: GroupOption | null;
+}
+
+/** The group-by fields said the short way: "all parameters but the seed" for the default. */
+function byText(by: readonly string[]): string {
+  const def = DEFAULT_GROUP_BY;
+  return by.length === def.length && def.every((f) => by.includes(f)) ? 'all parameters but the seed' : by.join(', ') || 'nothing (one group)';
+}
+
+/** Final metrics per group over its finished runs: the mean and its band. */
+function groupTable(groups: RunGroup[], rows: FinalRow[], band: GroupOption['band']): string {
+  const stat = (st: GroupStat | null, metric: string) => {
+    if (!st) return '–';
+    if (st.n === 1) return formatMetric(metric, st.mean);
+    return band === 'sd' ? `${formatMetric(metric, st.mean)} ± ${formatMetric(metric, st.hi - st.mean)}` : `${formatMetric(metric, st.mean)} [${formatMetric(metric, st.lo)}, ${formatMetric(metric, st.hi)}]`;
+  };
+  return table(
+    ['group', 'runs', 'finished', 'seeds', `test acc (mean ${band === 'sd' ? '± sd' : '[min, max]'})`, 'test loss', 'train loss'],
+    groupFinals(groups, rows, band).map((g) => [
+      esc(g.label),
+      String(g.runIds.length),
+      String(g.finished),
+      esc(g.seeds.join(', ')),
+      stat(g.testAcc, 'test_acc'),
+      stat(g.testLoss, 'test_loss'),
+      stat(g.trainLoss, 'train_loss'),
+    ]),
+  );
 }
 
 export async function buildPaperReport(store: RunStore, sweepId: string, opts: ReportOptions = {}): Promise<PaperReport> {
@@ -116,12 +149,12 @@ export async function buildPaperReport(store: RunStore, sweepId: string, opts: R
 }
 
 /** The initialisation figure: dead vs layer per scheme, and the final accuracy per label × scheme. */
-function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number): string {
+function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number, G: (s: FigureSeries[]) => FigureSeries[]): string {
   const fig = f.initFigure;
   if (!fig) return '';
   const panels = fig.panels
     .map((p) => {
-      const c = lineChart({ title: `init = ${p.init}: dead-neuron ratio vs layer (last epoch)`, xName: 'hidden layer', yName: 'dead ratio', series: p.deadVsLayer[dead], logY: true, floor: deadFloor, xInteger: true });
+      const c = lineChart({ title: `init = ${p.init}: dead-neuron ratio vs layer (last epoch)`, xName: 'hidden layer', yName: 'dead ratio', series: G(p.deadVsLayer[dead]), logY: true, floor: deadFloor, xInteger: true });
       return figure(`fig-init-${p.init}`, c.svg, `Initialisation <code>${esc(p.init)}</code>; dead ratio = ${esc(DEAD_READING_LABEL[dead])}.${c.clamped ? ` <b>${c.clamped} point(s) are exactly 0 and are drawn at 0.5/width = ${num(deadFloor)}</b>.` : ''}`);
     })
     .join('\n');
@@ -143,6 +176,11 @@ ${acc}`;
 
 export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[], opts: ReportOptions = {}): string {
   const dead = opts.dead ?? defaultDeadReading(f.deadReadings);
+  const grouping = resolveGrouping(f.groupable ?? [], opts.group);
+  const G = (series: FigureSeries[]): FigureSeries[] => (grouping ? groupSeries(series, grouping.groups, grouping.band) : series);
+  const groupText = grouping
+    ? ` Runs grouped by ${esc(byText(grouping.by))}: each line is a group's mean over its runs (seeds), the shaded band its ${BAND_LABEL[grouping.band]}.`
+    : '';
   const deadText = `Dead ratio shown: <b>${esc(DEAD_READING_LABEL[dead])}</b> (<code>${dead === 'epoch' ? 'dead_ratio_epoch' : 'dead_ratio'}</code>)${f.deadReadings.includes(dead) ? '' : ' — <b>no run in this sweep has this reading</b> (runs from before it was recorded have only the evaluation-batch reading)'}; the other reading: <code>deepbern report --dead-reading ${dead === 'epoch' ? 'eval' : 'epoch'}</code>.`;
   const deltaText = f.deltaBars.length
     ? `Dashed lines: δ̄ = n·ε/(u−l) per fixed-bounds Bernstein label (${f.deltaBars.map((d) => `${esc(d.label)}: ${num(d.value)}`).join(', ')}). Adaptive-bounds labels have a per-unit [l,u], hence no single δ̄ line: their certified floor is in the certificate section.`
@@ -152,19 +190,19 @@ export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[],
 
   const fig1 = f.minDsigmaVsEpoch
     .map((panel) => {
-      const c = lineChart({ title: `min |σ'| vs epoch — layer ${panel.layer}`, xName: 'epoch', yName: "min |σ'|", series: panel.series, logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
+      const c = lineChart({ title: `min |σ'| vs epoch — layer ${panel.layer}`, xName: 'epoch', yName: "min |σ'|", series: G(panel.series), logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
       return figure(`fig1-l${panel.layer}`, c.svg, `Figure 1, layer ${panel.layer}. Minimum |σ'| over units × evaluation samples (Bernstein: inside [l,u]) at each epoch. ${deltaText}${zeroNote(c.clamped, MIN_DSIGMA_FLOOR, "e.g. ReLU units off on some sample: σ' = 0")}`);
     })
     .join('\n');
-  const c2 = lineChart({ title: "min |σ'| vs layer (last epoch)", xName: 'hidden layer', yName: "min |σ'|", series: f.minDsigmaVsLayer, logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
+  const c2 = lineChart({ title: "min |σ'| vs layer (last epoch)", xName: 'hidden layer', yName: "min |σ'|", series: G(f.minDsigmaVsLayer), logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
   const deadFloor = 0.5 / f.maxWidth;
-  const c3 = lineChart({ title: `dead-neuron ratio vs layer (last epoch; ${dead === 'epoch' ? 'epoch average' : 'eval batch'})`, xName: 'hidden layer', yName: 'dead ratio', series: f.deadVsLayer[dead], logY: true, floor: deadFloor, xInteger: true });
-  const c4 = lineChart({ title: 'MAG (mean |∂loss/∂a₁|) vs epoch', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
+  const c3 = lineChart({ title: `dead-neuron ratio vs layer (last epoch; ${dead === 'epoch' ? 'epoch average' : 'eval batch'})`, xName: 'hidden layer', yName: 'dead ratio', series: G(f.deadVsLayer[dead]), logY: true, floor: deadFloor, xInteger: true });
+  const c4 = lineChart({ title: 'MAG (mean |∂loss/∂a₁|) vs epoch', xName: 'epoch', yName: 'MAG', series: G(f.mag1VsEpoch), logY: true, floor: MAG_FLOOR, xInteger: true });
 
   let fig5 = '';
   if (f.mnist) {
-    const c5a = lineChart({ title: 'MNIST: MAG vs epoch, Bernstein vs the others', xName: 'epoch', yName: 'MAG', series: f.mag1VsEpoch, logY: true, floor: MAG_FLOOR, xInteger: true });
-    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: f.deadVsEpoch[dead], logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
+    const c5a = lineChart({ title: 'MNIST: MAG vs epoch, Bernstein vs the others', xName: 'epoch', yName: 'MAG', series: G(f.mag1VsEpoch), logY: true, floor: MAG_FLOOR, xInteger: true });
+    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: G(f.deadVsEpoch[dead]), logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
     fig5 = `<h2 id="fig5">Figure 5 — MNIST: MAG and dead ratios</h2>
 ${figure('fig5-mag', c5a.svg, `MAG of the first hidden layer per epoch; Bernstein labels in blue/green, the baselines in warm colours.${zeroNote(c5a.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
 ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${zeroNote(c5b.clamped, 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), 'no dead unit')}`)}`;
@@ -179,7 +217,7 @@ ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${
 
   const body = `
 <h1>Deep Bernstein Networks — paper figures for sweep ${esc(f.sweepName)}</h1>
-<p class="muted">Sweep <code>${esc(f.sweepId)}</code>; ${f.finalTable.length} runs; layers shown in figure 1: ${f.layersShown.join(', ')}.</p>
+<p class="muted">Sweep <code>${esc(f.sweepId)}</code>; ${f.finalTable.length} runs; layers shown in figure 1: ${f.layersShown.join(', ')}.${grouping ? ` <span id="grouping">${groupText} One line per run: <code>deepbern report --group-by none</code>.</span>` : ''}</p>
 <h2 id="data">Data source</h2>
 <p><b>${esc(f.source.kind === 'imported-higgs' ? 'Imported HIGGS' : f.source.kind === 'synthetic-higgs' ? 'Synthetic HIGGS-shaped data (no HIGGS import in the store)' : f.source.kind)}</b>: ${esc(f.source.description)}</p>
 <h2 id="fig1">Figure 1 — min |σ'| across epochs (first, middle, last layer)</h2>
@@ -191,8 +229,11 @@ ${figure('fig3', c3.svg, `Each run's last stored epoch, log y. ${deadText} The s
 <h2 id="fig4">Figure 4 — MAG of layer 1 vs epoch</h2>
 ${figure('fig4', c4.svg, `Mean |∂loss/∂a₁| over first-layer units and evaluation samples, log y.${zeroNote(c4.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
 ${fig5}
-${initSection(f, dead, deadFloor)}
+${initSection(f, dead, deadFloor, G)}
 <h2 id="final">Final test accuracy and loss per activation × depth</h2>
+${grouping ? `<h3 id="groups">Across seeds — ${grouping.groups.length} groups of ${f.finalTable.length} runs (grouped by ${esc(byText(grouping.by))})</h3>
+${groupTable(grouping.groups, f.finalTable, grouping.band)}
+<h3>Every run</h3>` : ''}
 ${finalTable}
 ${certificateSection(certs)}
 <h2 id="definitions">Metric definitions</h2>

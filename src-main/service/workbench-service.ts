@@ -50,6 +50,7 @@ import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
 import { FileGrants } from './file-grants.js';
 import type { ApproxResults, DeadReading, GradientCertificate, PaperFigures } from '../../shared/paper.js';
+import type { BandMode } from '../../shared/groups.js';
 import { loadApproxResults, runApproxLab, type ApproxLabOptions, type FitDone } from '../report/approx-lab.js';
 import { buildCertificate } from '../report/certificate.js';
 import { buildPaperFigures } from '../report/figures.js';
@@ -567,8 +568,8 @@ export class WorkbenchService implements WorkbenchApi {
     return loadApproxResults(this.store, tag);
   }
 
-  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading): Promise<string> {
-    return (await buildPaperReport(this.store, sweepId, { dead: deadReading })).html;
+  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading, group?: { by: string[]; band: BandMode } | null): Promise<string> {
+    return (await buildPaperReport(this.store, sweepId, { dead: deadReading, group })).html;
   }
 
   async 'paper.examples'(): Promise<PaperExample[]> {

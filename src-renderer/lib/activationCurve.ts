@@ -29,3 +29,9 @@ export function activationCurve(degree: number, eps: number, l: number, u: numbe
   }
   return { x, sigma, dsigma, l, u, deltaBar: deltaBar(degree, eps, l, u), coeffs: c };
 }
+
+/** σ and σ' at one x (the engine clamps inputs outside [l,u]: σ' is 0 there, σ its end value). */
+export function activationAt(c: Curve, x: number): { sigma: number; dsigma: number; inside: boolean } {
+  const inside = x >= c.l && x <= c.u;
+  return { sigma: bernsteinValue(c.coeffs, c.l, c.u, x), dsigma: bernsteinDerivative(c.coeffs, c.l, c.u, x), inside };
+}

@@ -1,6 +1,7 @@
 // Compare screen helpers: metric titles (ours where DESIGN says so), parameter diff table, chart options.
 import type { RunDetail, LayerGrid } from '../../shared/api.js';
 import type { EpochMetric, LayerMetric } from '../../shared/metrics.js';
+import { PARAM_FIELDS, paramValue } from '../../shared/groups.js';
 import { fmtNum } from './format.js';
 
 export const EPOCH_TITLES: Record<EpochMetric, { title: string; ours?: boolean; log?: boolean }> = {
@@ -29,16 +30,8 @@ export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }>
   grad_norm: { title: '‖∇W‖ per layer', log: true },
 };
 
-/** Spec fields shown in the parameter table, in order. */
-export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
-
-export function paramValue(r: RunDetail, f: string): string {
-  const v = (r.spec as unknown as Record<string, unknown>)[f];
-  if (v === undefined || v === null) return '—';
-  if (Array.isArray(v)) return `[${v.join(', ')}]`;
-  if (typeof v === 'number') return fmtNum(v, 4);
-  return String(v);
-}
+/** Spec fields shown in the parameter table, in order (shared with the grouping code). */
+export { PARAM_FIELDS, paramValue } from '../../shared/groups.js';
 
 /** Rows of the parameter table; with onlyDiff, only fields where the runs disagree. */
 export function paramRows(runs: RunDetail[], onlyDiff: boolean): { field: string; values: string[]; differs: boolean }[] {

@@ -1,6 +1,7 @@
 // Paper screen helpers: the figures' series (shared/paper.ts) → aligned uPlot series with one colour per
 // activation label across every figure (Bernstein labels cool, baselines warm), δ̄ reference lines dashed, and
 // zeros on log axes drawn at a stated floor (a log axis cannot show 0).
+import type { GroupedSeries } from '../../shared/groups.js';
 import type { ApproxCell, ApproxPoint, FigureSeries, FinalRow, ReferenceLine } from '../../shared/paper.js';
 
 export interface PlotSeries {
@@ -9,6 +10,8 @@ export interface PlotSeries {
   values: (number | null)[];
   dash?: number[];
   width?: number;
+  /** A group's spread (min–max or ±1 sd), shaded behind its mean line. */
+  band?: { lo: (number | null)[]; hi: (number | null)[] };
 }
 
 export interface PlotData {
@@ -47,8 +50,8 @@ export interface PlotOptions {
   logFloor?: number;
 }
 
-/** Aligns figure series on the union of their x values. */
-export function toPlot(series: FigureSeries[], o: PlotOptions): PlotData {
+/** Aligns figure series on the union of their x values (a grouped series brings its band along). */
+export function toPlot(series: (FigureSeries | GroupedSeries)[], o: PlotOptions): PlotData {
   const shown = series.filter((s) => !o.hidden?.has(s.label));
   const xs = new Set<number>();
   for (const s of shown) for (const [x] of s.points) xs.add(x);
@@ -65,7 +68,18 @@ export function toPlot(series: FigureSeries[], o: PlotOptions): PlotData {
       }
       values[pos.get(px)!] = v;
     }
-    return { label: s.label, color: o.colors.get(s.label) ?? '#6b6b6b', values, width: s.bernstein ? 2 : 1.5 };
+    const band = 'band' in s ? s.band : undefined;
+    let aligned: PlotSeries['band'];
+    if (band) {
+      // Band edges at 0 on a log axis sit on the same floor as the line's zeros (not counted again).
+      const at = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? null : o.logFloor !== undefined && v < o.logFloor ? o.logFloor : v);
+      aligned = { lo: new Array(x.length).fill(null), hi: new Array(x.length).fill(null) };
+      s.points.forEach(([px], k) => {
+        aligned!.lo[pos.get(px)!] = at(band.lo[k]);
+        aligned!.hi[pos.get(px)!] = at(band.hi[k]);
+      });
+    }
+    return { label: s.label, color: o.colors.get(s.label) ?? '#6b6b6b', values, width: s.bernstein ? 2 : 1.5, ...(aligned ? { band: aligned } : {}) };
   });
   if (x.length) {
     for (const r of o.refs ?? []) {

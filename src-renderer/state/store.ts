@@ -1,11 +1,9 @@
 // App-wide state: system/workers status, connection, the run selection Compare shows, hand-offs between screens.
-import { reactive, ref, watch } from 'vue';
+import { reactive, watch } from 'vue';
 import type { DatasetInfo, DesignBlock, SystemInfo, WorkbenchEvent } from '../../shared/api.js';
 import type { NetworkSpecInput } from '../../shared/spec.js';
 import { getApi, type ConnectionState } from '../api/client.js';
 
-export type View = 'designer' | 'datasets' | 'sweeps' | 'runs' | 'compare' | 'paper' | 'approx' | 'settings';
-export const VIEWS: View[] = ['designer', 'datasets', 'sweeps', 'runs', 'compare', 'paper', 'approx', 'settings'];
 
 export interface DesignDraft {
   id?: string;
@@ -72,21 +70,8 @@ export function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-// ── routing: #/designer, #/runs … ────────────────────────────────────────────────────────────────────────────
-function viewFromHash(): View {
-  const h = (typeof location !== 'undefined' ? location.hash : '').replace(/^#\/?/, '').split(/[/?]/)[0] as View;
-  return VIEWS.includes(h) ? h : 'designer';
-}
-export const view = ref<View>(viewFromHash());
-export function go(v: View): void {
-  view.value = v;
-}
-if (typeof window !== 'undefined') {
-  window.addEventListener('hashchange', () => (view.value = viewFromHash()));
-  watch(view, (v) => {
-    if (viewFromHash() !== v) history.replaceState(null, '', `#/${v}`);
-  });
-}
+// ── routing: #/designer, #/runs?q=… (state/route.ts) ───────────────────────────────────────────────────────────
+export { go, view, type View, VIEWS } from './route.js';
 
 // ── system status and events ─────────────────────────────────────────────────────────────────────────────────
 export async function refreshSystem(): Promise<void> {
