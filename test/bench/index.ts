@@ -7,6 +7,7 @@
 // `npm run bench -- ui`: the workbench at scale: list pages, search, Compare fetches, bulk delete (test/bench/ui.ts).
 // `npm run bench -- dead`: the epoch-average dead reading's cost as a share of the epoch (test/bench/dead-reading.ts).
 // `npm run bench -- bayes`: TPE vs grid vs random on a closed-form stand-in objective (test/bench/bayes.ts).
+// `npm run bench -- threads`: one run on 1 thread vs every core, the scaling ratio (test/bench/threads.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
@@ -18,6 +19,7 @@ import { sweepBench } from './sweep.js';
 import { uiBench } from './ui.js';
 import { deadReadingBench } from './dead-reading.js';
 import { bayesBench } from './bayes.js';
+import { threadsBench } from './threads.js';
 
 interface Options {
   json: boolean;
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
   if (argv[0] === 'ui') return uiBench();
   if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
   if (argv[0] === 'bayes') return bayesBench(argv.includes('--json'));
+  if (argv[0] === 'threads') return threadsBench(argv.slice(1));
   const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
