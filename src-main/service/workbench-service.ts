@@ -351,12 +351,12 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   /** Queues a stored queued run (trainRun with start: false, once the caller listens). */
-  startStoredRun(runId: string): Promise<void> {
-    return this.scheduler.startRun(runId);
+  startStoredRun(runId: string, opts: { threads?: number } = {}): Promise<void> {
+    return this.scheduler.startRun(runId, opts);
   }
 
   /** Queues a stored run again from its last checkpoint (an interrupted or cancelled standalone run). */
-  async resumeRun(runId: string): Promise<void> {
+  async resumeRun(runId: string, opts: { threads?: number } = {}): Promise<void> {
     await this.store.reapExpired();
     const run = await this.store.getRun(runId);
     if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'queued') {
@@ -364,7 +364,7 @@ export class WorkbenchService implements WorkbenchApi {
       throw new ServiceError('conflict', owner ? `run ${runId} is being run by ${describeOwner(owner)}` : `run ${runId} is ${run.status}: only interrupted, cancelled or queued runs resume`);
     }
     if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
-    await this.scheduler.startRun(runId);
+    await this.scheduler.startRun(runId, opts);
   }
 
   /** Resolves when the run has stopped executing here. */

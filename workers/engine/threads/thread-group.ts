@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../../shared/spec.js';
+import { MAX_RUN_THREADS } from '../../../shared/sweep.js';
 import type { BackendPref } from '../backend.js';
 import type { DeadTally, DeepBernModel } from '../model.js';
 import type { EngineOps } from '../ops.js';
@@ -14,7 +15,7 @@ import { Replica, stepScalars, type ReplicaStepResult } from './replica-step.js'
 import type { ReplicaWorkerData } from './replica-worker.js';
 
 /** Most threads one run may use (each holds a wasm heap and a copy of the weights). */
-export const MAX_THREADS = 64;
+export const MAX_THREADS = MAX_RUN_THREADS;
 
 /** Why this run cannot train on several threads (it then trains on one), or null when it can. */
 export function threadsUnsupported(spec: NetworkSpec, ops: EngineOps, backend: string): string | null {
