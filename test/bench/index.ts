@@ -2,12 +2,14 @@
 // in the same command. "ours" is the product's own trainer (train.ts trainRun with pickOps); "minimal" is a
 // bare step on the same EngineOps with the fused coefficient kernel and FusedAdam (nets.ts): the gap between
 // the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
-// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>.
+// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>, --threads N (the product
+// trainer again on N threads, default every core; 1 = skip): the threads column and the scaling ratio.
 // `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
 // `npm run bench -- ui`: the workbench at scale: list pages, search, Compare fetches, bulk delete (test/bench/ui.ts).
 // `npm run bench -- dead`: the epoch-average dead reading's cost as a share of the epoch (test/bench/dead-reading.ts).
 // `npm run bench -- bayes`: TPE vs grid vs random on a closed-form stand-in objective (test/bench/bayes.ts).
 // `npm run bench -- threads`: one run on 1 thread vs every core, the scaling ratio (test/bench/threads.ts).
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
@@ -30,10 +32,11 @@ interface Options {
   torchThreads: number;
   ops: 'fast' | 'reference';
   only: string | null;
+  threads: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null };
+  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null, threads: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -49,6 +52,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--torch-threads') o.torchThreads = Number(next());
     else if (a === '--ops') o.ops = next() === 'reference' ? 'reference' : 'fast';
     else if (a === '--only') o.only = next();
+    else if (a === '--threads') o.threads = Number(next());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -74,6 +78,19 @@ interface Row {
   tensorsAfter?: number;
   tensorSteps?: number;
   peakRssMB?: number;
+  /** The product trainer on every core (--threads): steps/s, its ratio to one thread, RSS sampled per run. */
+  multi?: MultiThreadFigures;
+}
+
+interface MultiThreadFigures {
+  threads: number;
+  stepsPerSec: number;
+  epochRates: number[];
+  scaling: number;
+  rssOneMB: number;
+  rssMB: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
 }
 
 function randomBatch(spec: NetSpec): { x: tf.Tensor2D; y: tf.Tensor2D } {
@@ -128,6 +145,31 @@ async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: stri
     row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   }
   log(`  ${spec.name}, product trainer: ${r.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch (${perEpoch} steps each; epoch 1 = warm-up)`);
+  if (o.threads > 1) {
+    const m = await timeProduct(spec, perEpoch, epochs, o.threads);
+    row.multi = {
+      threads: m.threads, stepsPerSec: m.stepsPerSec, epochRates: m.epochRates, scaling: m.stepsPerSec / r.stepsPerSec,
+      rssOneMB: r.rssMB, rssMB: m.rssMB, tensorsBefore: m.tensorsBefore, tensorsAfter: m.tensorsAfter,
+    };
+    log(`  ${spec.name}, product trainer on ${m.threads} threads: ${m.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
+  }
+}
+
+/** The threads column: one run on 1 vs N threads (best later epoch each, like "ours"). */
+function multiTable(rows: Row[]): string {
+  const head = ['net', 'ours 1 thread', 'ours N threads', 'N', 'scaling', 'tensors N threads', 'RSS MB 1 / N (sampled per run)'];
+  const body = rows.filter((r) => r.multi).map((r) => {
+    const m = r.multi as MultiThreadFigures;
+    return [r.net, fmt(r.ours), fmt(m.stepsPerSec), String(m.threads), `${m.scaling.toFixed(2)}×`, `${m.tensorsBefore} → ${m.tensorsAfter}`, `${m.rssOneMB} / ${m.rssMB}`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** The machine's 1-minute load average against its cores: multi-thread figures mean little on a busy machine. */
+function loadNote(): string {
+  return `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
 }
 
 function fmt(v: number | null | undefined, digits = 2): string {
@@ -181,10 +223,11 @@ async function main(): Promise<void> {
     log('PyTorch not available (/usr/bin/python3 -c "import torch" failed): no ratios.');
   }
   if (o.json) {
-    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, rows }, null, 2));
+    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, threads: o.threads, load: loadNote(), rows }, null, 2));
     return;
   }
   console.log(`\n${table(rows)}`);
+  if (rows.some((r) => r.multi)) console.log(`\none run on 1 vs ${o.threads} threads (product trainer; load: ${loadNote()}):\n${multiTable(rows)}`);
   for (const r of rows) {
     if (r.tensorsBefore !== undefined) {
       console.log(`${r.net} (product trainer): tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over ` +
