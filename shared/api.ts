@@ -443,5 +443,9 @@ export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];
 /** The error shape both transports carry: a message for the user, and which kind of failure it was. */
 export interface ApiErrorBody {
   error: string;
-  kind: 'bad-request' | 'not-found' | 'conflict' | 'internal';
+  /**
+   * `unauthorized`: no or a wrong session token (HTTP 401); `forbidden`: a request from another origin or host
+   * (HTTP 403). Both are web-mode only; a client cannot fix them by changing its arguments.
+   */
+  kind: 'bad-request' | 'unauthorized' | 'forbidden' | 'not-found' | 'conflict' | 'internal';
 }

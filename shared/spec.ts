@@ -86,8 +86,23 @@ export const NetworkSpecSchema = NetworkSpecObject.superRefine((s, ctx) => {
     }
     if (![s.bounds[0], s.bounds[1]].every(Number.isFinite)) {
       ctx.addIssue({ code: 'custom', path: ['bounds'], message: 'bounds must be finite numbers' });
+    } else if (s.bounds[0] < s.bounds[1]) {
+      // The engine computes in float32: l, u, u − l and 1/(u − l) must all be finite, normal float32 numbers,
+      // or every unit diverges at batch 1 (overflow) or is dead (l and u round to the same float32).
+      const l = Math.fround(s.bounds[0]);
+      const u = Math.fround(s.bounds[1]);
+      const width = Math.fround(u - l);
+      if (!Number.isFinite(l) || !Number.isFinite(u)) {
+        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds must be within the float32 range ±3.4028235e38 (got l=${s.bounds[0]}, u=${s.bounds[1]})` });
+      } else if (!Number.isFinite(width)) {
+        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds: the width u − l overflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}; keep u − l below 3.4e38)` });
+      } else if (!(width >= FLOAT32_MIN_NORMAL) || !Number.isFinite(Math.fround(1 / width))) {
+        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds: the width u − l underflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}: ${width === 0 ? 'l and u are the same float32 number, about 7 significant digits' : 'as float32 numbers l and u must differ by at least 1.2e-38'})` });
+      }
     }
   });
+/** float32's smallest normal number: a narrower width loses precision (subnormal) or rounds to 0. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 export type NetworkSpecInput = z.input<typeof NetworkSpecSchema>;
 type ParsedSpec = z.output<typeof NetworkSpecSchema>;

@@ -96,6 +96,14 @@ export const SweepFileSchema = z
 export type SweepFile = z.output<typeof SweepFileSchema>;
 
 export const GRID_LIMIT_WITHOUT_CAP = 10_000;
+/**
+ * The most runs one sweep may create (docs/sweep-file.md). Every run is a row in the DB and a spec in memory
+ * while planning, so a `run_cap` of a billion over a huge grid is refused from the count alone, before any
+ * run is built.
+ */
+export const MAX_SWEEP_RUNS = 10_000;
+/** yaml's guard against alias bombs ("billion laughs"): a document may expand at most this many aliases. */
+const MAX_YAML_ALIASES = 1000;
 
 export class SweepError extends Error {
   constructor(readonly issues: string[]) {
@@ -127,7 +135,14 @@ export function parseSweepText(text: string): SweepFile {
   if (doc.errors.length) {
     throw new SweepError(doc.errors.map((e) => `line ${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`));
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // yaml throws a ReferenceError for an alias bomb or an alias to nothing: the file's fault, not ours.
+    if (e instanceof ReferenceError || e instanceof RangeError) throw new SweepError([`the sweep file cannot be expanded: ${e.message.split('\n')[0]}`]);
+    throw e;
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SweepError(['the sweep file must be a mapping (name:, base:, parameters:, …)']);
   const lineOf = (path: PropertyKey[]): string => {
     for (let p = path.length; p > 0; p--) {
@@ -203,34 +218,37 @@ export function bayesSeed(file: SweepFile, index: number): number {
   return seeds[index % seeds.length];
 }
 
+/** How many runs a sweep file expands to (and the grid size / number sampled), without building any. */
+export function countSweepRuns(file: SweepFile): { runs: number; total: number } {
+  const seeds = seedList(file.seeds).length;
+  if (file.method === 'grid') {
+    const total = Object.values(file.parameters).reduce((a, d) => a * ('value' in d ? 1 : 'values' in d ? d.values.length : 0), 1) * seeds;
+    return { runs: Math.min(total, file.run_cap ?? Infinity), total };
+  }
+  const cap = file.run_cap ?? 0;
+  // bayes proposes run_cap runs one after another; random samples run_cap points, each once per seed.
+  return { runs: cap, total: file.method === 'bayes' ? cap : cap * seeds };
+}
+
+function countText(n: number): string {
+  return n < 1e15 ? String(n) : n.toExponential(2);
+}
+
+function assertPlannable(file: SweepFile): { runs: number; total: number } {
+  const count = countSweepRuns(file);
+  if (file.method === 'grid' && count.total > GRID_LIMIT_WITHOUT_CAP && file.run_cap === undefined) {
+    throw new SweepError([`the grid has ${countText(count.total)} runs (more than ${GRID_LIMIT_WITHOUT_CAP}): set run_cap or use method: random`]);
+  }
+  if (count.runs > MAX_SWEEP_RUNS) {
+    throw new SweepError([`run_cap: the sweep would create ${countText(count.runs)} runs, more than the limit of ${MAX_SWEEP_RUNS} per sweep (lower run_cap or split the sweep)`]);
+  }
+  return count;
+}
+
 /** Expand a sweep file into validated run specs. Nothing runs; bad points are errors, not silent drops. */
 export function planSweep(file: SweepFile): SweepPlan {
-  const names = Object.keys(file.parameters);
-  const fields = names.map((n) => (n === VARIANT_PARAM ? n : (canonicalField(n) as string)));
-  const points: ParamValue[][] = [];
-  let total: number;
-  if (file.method === 'grid') {
-    const lists = names.map((n) => {
-      const d = file.parameters[n];
-      return 'value' in d ? [d.value] : 'values' in d ? d.values : [];
-    });
-    total = lists.reduce((a, l) => a * l.length, 1) * seedList(file.seeds).length;
-    if (total > GRID_LIMIT_WITHOUT_CAP && file.run_cap === undefined) {
-      throw new SweepError([`the grid has ${total} runs (more than ${GRID_LIMIT_WITHOUT_CAP}): set run_cap or use method: random`]);
-    }
-    const limit = Math.min(total, file.run_cap ?? Infinity);
-    const perSeed = total / seedList(file.seeds).length;
-    const outCount = Math.ceil(limit / seedList(file.seeds).length);
-    for (let i = 0; i < Math.min(perSeed, outCount); i++) {
-      let rest = i;
-      const pt: ParamValue[] = new Array(lists.length);
-      for (let j = lists.length - 1; j >= 0; j--) {
-        pt[j] = lists[j][rest % lists[j].length];
-        rest = Math.floor(rest / lists[j].length);
-      }
-      points.push(pt);
-    }
-  } else if (file.method === 'bayes') {
+  const { total } = assertPlannable(file);
+  if (file.method === 'bayes') {
     // Sequential: only the first trial is known before any run finishes; the scheduler proposes the rest
     // (src-main/scheduler/bayes.ts). `total` is the budget.
     const params = proposeTpe(file.parameters, [], { seed: file.random_seed, index: 0, goal: file.metric.goal });
@@ -243,16 +261,35 @@ export function planSweep(file: SweepFile): SweepPlan {
       if (!(e instanceof SpecError)) throw e;
       throw new SweepError([`run 1 (${JSON.stringify(params)}): ${e.issues.join('; ')}`]);
     }
-  } else {
-    const next = mulberry32(file.random_seed);
-    for (let i = 0; i < (file.run_cap ?? 0); i++) points.push(names.map((n) => sample(file.parameters[n], next)));
-    total = points.length * seedList(file.seeds).length;
   }
+  const names = Object.keys(file.parameters);
+  const fields = names.map((n) => (n === VARIANT_PARAM ? n : (canonicalField(n) as string)));
+  const seeds = seedList(file.seeds);
+  const limit = Math.min(total, file.run_cap ?? Infinity);
+  const lists = names.map((n) => {
+    const d = file.parameters[n];
+    return 'value' in d ? [d.value] : 'values' in d ? d.values : [];
+  });
+  // Points are produced one at a time (the grid by mixed-radix index), never all at once.
+  const next = mulberry32(file.random_seed);
+  const perSeed = file.method === 'grid' ? total / seeds.length : Infinity;
+  const pointCount = Math.min(perSeed, Math.ceil(limit / seeds.length));
+  const pointAt = (i: number): ParamValue[] => {
+    if (file.method !== 'grid') return names.map((n) => sample(file.parameters[n], next));
+    let rest = i;
+    const pt: ParamValue[] = new Array(lists.length);
+    for (let j = lists.length - 1; j >= 0; j--) {
+      pt[j] = lists[j][rest % lists[j].length];
+      rest = Math.floor(rest / lists[j].length);
+    }
+    return pt;
+  };
   const runs: PlannedRun[] = [];
   const issues: string[] = [];
-  outer: for (const pt of points) {
-    for (const seed of seedList(file.seeds)) {
-      if (file.run_cap !== undefined && runs.length >= file.run_cap) break outer;
+  outer: for (let i = 0; i < pointCount; i++) {
+    const pt = pointAt(i);
+    for (const seed of seeds) {
+      if (runs.length >= limit) break outer;
       const params: Record<string, ParamValue> = {};
       fields.forEach((f, j) => (params[f] = pt[j]));
       try {

@@ -289,7 +289,7 @@ describe('the IPC adapter through the seam', () => {
 
   it('refuses calls from any page but the app', async () => {
     const r = (await h.ipc.invoke(IPC_CHANNELS.call, 'https://evil.example/', 'system.info', [])) as IpcReply;
-    expect(r).toEqual({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'bad-request' } });
+    expect(r).toEqual({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' } });
     const p = (await h.ipc.invoke(IPC_CHANNELS.pickFile, 'file:///tmp/other.html')) as IpcReply;
     expect(p.ok).toBe(false);
   });

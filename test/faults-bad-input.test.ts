@@ -54,6 +54,10 @@ const cliCases: Case[] = [
   ['spec: batch size 0', () => train('--batch-size', '0'), /batchSize must be an integer between 1/],
   ['spec: test fraction 1', () => train('--test-fraction', '1'), /testFraction must be > 0 and ≤ 0\.9/],
   ['spec: depth 1.5', () => train('--depth', '1.5'), /depth must be an integer/],
+  ['spec: bounds beyond float32', () => train('--bounds', '0,1e39'), /bounds must be within the float32 range/],
+  ['spec: bounds width overflows float32', () => train('--bounds', '-3e38,3e38'), /width u − l overflows float32/],
+  ['spec: bounds width underflows float32 (same float32)', () => train('--bounds', '1,1.000000000001'), /width u − l underflows float32 .*same float32 number/],
+  ['spec: bounds width underflows float32 (subnormal)', () => train('--bounds', '0,1e-39'), /width u − l underflows float32/],
   ['spec: unknown init in a spec file', () => ['train', '--spec', f('s-init.yaml', 'depth: 2\nwidth: 4\nactivation: relu\ninit: glorot\n'), '--db', db], /init must be one of torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
   ['spec: bnAffine not a boolean', () => ['train', '--spec', f('s-bna.yaml', 'depth: 2\nwidth: 4\nactivation: relu\nbnAffine: maybe\n'), '--db', db], /bnAffine must be true or false/],
   ['spec: unknown field in a spec file', () => ['train', '--spec', f('s1.yaml', 'depth: 2\nwidth: 4\nactivation: relu\ncolour: red\n'), '--db', db], /unknown field: colour/],
@@ -83,6 +87,25 @@ const cliCases: Case[] = [
   ['csv: one row', () => ['datasets', 'import', 'susy', f('c5.csv', ['1', ...Array.from({ length: 18 }, () => '0.1')].join(',') + '\n'), '--db', db], /1 data row; a dataset needs at least 10/],
   ['csv: huge line', () => ['datasets', 'import', 'higgs', f('c6.csv', '1,' + '7'.repeat(5_000_000) + '\n'), '--db', db], /line 1: expected 29 columns/],
   ['csv: label not 0/1', () => ['datasets', 'import', 'higgs', f('c7.csv', higgsRow('7') + '\n'), '--db', db], /label/],
+  // numbers beyond float32 (they would be stored as ±Inf) and number syntaxes that are not plain decimals
+  ...(
+    [
+      ['1e39', /line 3, column 4: 1e39 is beyond the float32 range/],
+      ['-3.5e38', /line 3, column 4: -3\.5e38 is beyond the float32 range/],
+      ['1e400', /line 3, column 4: 1e400 is beyond the float32 range/],
+      ['0x10', /line 3, column 4: "0x10" is not a plain decimal number/],
+      ['0X1f', /line 3, column 4: "0X1f" is not a plain decimal number/],
+      ['0b101', /line 3, column 4: "0b101" is not a plain decimal number/],
+      ['0o17', /line 3, column 4: "0o17" is not a plain decimal number/],
+      ['1_000', /line 3, column 4: "1_000" is not a number/],
+      ['-Infinity', /line 3, column 4: -Infinity is not allowed/],
+      ['inf', /line 3, column 4: inf is not allowed/],
+    ] as const
+  ).flatMap(([v, re], i): Case[] => [
+    [`csv: HIGGS value ${v}`, () => ['datasets', 'import', 'higgs', f(`n${i}.csv`, [higgsRow(), higgsRow('0'), higgsRow('1', Array.from({ length: 28 }, (_, j) => (j === 2 ? v : '0.5')))].join('\n') + '\n'), '--db', db], re],
+    [`csv: user CSV value ${v}`, () => ['datasets', 'import', 'csv', f(`u${i}.csv`, 'a,b,c,d,y\n' + Array.from({ length: 20 }, (_, k) => (k === 1 ? `1,2,3,${v},0` : `1,2,3,4,${k % 2}`)).join('\n') + '\n'), '--db', db], new RegExp(re.source.replace('column 4:', 'column 4 \\(d\\):'))],
+  ]),
+  ['csv: user CSV regression label beyond float32', () => ['datasets', 'import', 'csv', f('ur.csv', 'a,y\n' + Array.from({ length: 20 }, (_, k) => `${k},${k === 5 ? '4e38' : k + 0.5}`).join('\n') + '\n'), '--task', 'regression', '--db', db], /line 7, column 2 \(y\): 4e38 is beyond the float32 range/],
   ['csv: user CSV unknown label column', () => ['datasets', 'import', 'csv', f('c8.csv', 'a,b,y\n' + Array.from({ length: 20 }, (_, i) => `${i},${i},${i % 2}`).join('\n') + '\n'), '--label-column', 'target', '--db', db], /target/],
   // IDX
   ['idx: truncated images', () => {

@@ -78,8 +78,9 @@ describe('migrations', () => {
 
   it('a read-only open of an unmigrated database asks for a read-write open first', async () => {
     const path = join(dir, 'old.db');
+    // A store at the first schema version (a non-workbench file would be refused outright: not_workbench).
     const raw = await Db.open(path);
-    await raw.exec('CREATE TABLE t (x)');
+    await raw.exec(`${MIGRATIONS[0]!.sql}; PRAGMA user_version = 1;`);
     await raw.close();
     await expect(RunStore.open(path, { readOnly: true })).rejects.toMatchObject({ code: 'needs_migration' });
   });

@@ -243,8 +243,9 @@ describe('PaperView', () => {
     expect(relu(cs[7])).toEqual([0.0625, 0.125]);
     const cells = w.findAll('[data-testid="paper-init-table"] tbody tr').map((r) => r.text());
     expect(cells).toHaveLength(3);
-    expect(cells[0]).toMatch(/^Bern_\{9,0\.01\}\[-5,5\]\s*86\.0%[\s\S]*87\.0%/);
-    expect(cells[1]).toMatch(/^ReLU\s*50\.0%[\s\S]*60\.0%[\s\S]*85\.0%[\s\S]*10\.0%/);
+    // accuracies with two decimals, dead ratios with one: as in the final table, the CLI and the report
+    expect(cells[0]).toMatch(/^Bern_\{9,0\.01\}\[-5,5\]\s*86\.00% · 0\.0%[\s\S]*87\.00% · 0\.0%/);
+    expect(cells[1]).toMatch(/^ReLU\s*50\.00% · 60\.0%[\s\S]*85\.00% · 10\.0%/);
     // the final table names each run's init when the sweep varies it
     expect(w.find('[data-testid="paper-final-table"] thead').text()).toContain('init');
     await w.find('[data-testid="paper-dead-reading"]').setValue('eval');

@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
-import { importDatasetFile } from '../service/datasets.js';
+import { datasetsDirFor, importDatasetFile } from '../service/datasets.js';
+import { cleanStaleFiles, cleanupLine } from '../service/stale-files.js';
 import { IMPORT_KINDS, type ImportKind, type TaskKind } from '../../shared/vocab.js';
-import { openStore } from './store.js';
+import { openStore, openStoreIfExists } from './store.js';
 import { printJson, printTable } from './output.js';
 import { numberFlag, UserError } from './errors.js';
 
@@ -18,9 +19,9 @@ export function registerDatasets(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (f: { db?: string; json?: boolean }) => {
-      const store = await openStore(f.db);
+      const store = await openStoreIfExists(f.db);
       try {
-        const imported = await store.listDatasets();
+        const imported = store ? await store.listDatasets() : [];
         const rows = [
           ...BUILTIN_DATASETS.map((d) => ({ id: d.id, kind: 'builtin', task: d.task, inputDim: d.inputDim, outputDim: d.outputDim, rows: d.rows ?? null, title: d.title })),
           ...imported.map((d) => ({ id: d.id, kind: d.kind, task: d.task, inputDim: d.inputDim, outputDim: d.outputDim, rows: d.rows, title: d.title })),
@@ -28,7 +29,7 @@ export function registerDatasets(program: Command): void {
         if (f.json) return printJson(rows);
         printTable(['id', 'kind', 'task', 'inputs', 'outputs', 'rows', 'title'], rows.map((r) => [r.id, r.kind, r.task, r.inputDim, r.outputDim, r.rows, r.title]));
       } finally {
-        await store.close();
+        await store?.close();
       }
     });
 
@@ -45,6 +46,9 @@ export function registerDatasets(program: Command): void {
       if (f.task !== undefined && f.task !== 'classification' && f.task !== 'regression') throw new UserError('--task must be classification or regression');
       if (f.rows !== undefined && (!Number.isInteger(f.rows) || f.rows < 10)) throw new UserError('--rows must be an integer ≥ 10');
       const store = await openStore(f.db);
+      // An earlier import killed half-way left its temp file here: remove it before writing a new one.
+      const cleaned = cleanupLine(await cleanStaleFiles({ datasetsDir: datasetsDirFor(store.path), tempRoot: null }));
+      if (cleaned) process.stderr.write(`deepbern: ${cleaned}\n`);
       const bar = process.stderr.isTTY && !f.json ? new cliProgress.SingleBar({ format: 'import |{bar}| {percentage}% {rows} rows', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
       bar?.start(100, 0, { rows: 0 });
       try {

@@ -1,6 +1,7 @@
 // Errors the user can fix print as one line and exit 2; anything else is a bug and exits 1 with the message.
 import { SpecError } from '../../shared/spec.js';
 import { SweepError } from '../../shared/sweep.js';
+import { termText } from './output.js';
 
 import type { RunStatus, SweepStatus } from '../../shared/metrics.js';
 
@@ -41,7 +42,7 @@ export function isUserError(e: unknown): e is Error {
 
 export function reportAndExit(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`deepbern: ${msg}\n`);
+  process.stderr.write(`deepbern: ${termText(msg)}\n`);
   if (!isUserError(e) && process.env.DEEPBERN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   const owned = e instanceof Error && (e as { code?: unknown }).code === 'owned';
   process.exit(owned ? EXIT.owned : isUserError(e) ? EXIT.usage : EXIT.internal);

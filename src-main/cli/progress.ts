@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import type { EpochReport } from '../../shared/metrics.js';
 import type { BatchProgress } from '../../shared/run-events.js';
 import { fmt } from './output.js';
+import { formatMetric } from '../../shared/format.js';
 
 export interface ProgressSink {
   batch(p: BatchProgress & { epochs: number }): void;
@@ -15,10 +16,10 @@ export interface ProgressSink {
 export function epochLine(r: EpochReport, epochs: number): string {
   const m = r.metrics;
   const parts = [`epoch ${r.epoch}/${epochs}`, `train_loss ${fmt(m.train_loss)}`, `test_loss ${fmt(m.test_loss)}`];
-  if (m.test_acc !== undefined) parts.push(`test_acc ${fmt(m.test_acc)}`);
+  if (m.test_acc !== undefined) parts.push(`test_acc ${formatMetric('test_acc', m.test_acc)}`);
   // Both dead readings (docs/metrics.md): the paper's epoch average over the training batches, the eval batch.
-  if (m.dead_ratio_epoch !== undefined) parts.push(`dead_epoch ${fmt(m.dead_ratio_epoch)}`);
-  parts.push(`dead_eval ${fmt(m.dead_ratio)}`, `mag1 ${fmt(m.mag1)}`, `${fmt(m.epoch_time_s)}s`);
+  if (m.dead_ratio_epoch !== undefined) parts.push(`dead_epoch ${formatMetric('dead_ratio_epoch', m.dead_ratio_epoch)}`);
+  parts.push(`dead_eval ${formatMetric('dead_ratio', m.dead_ratio)}`, `mag1 ${fmt(m.mag1)}`, `${fmt(m.epoch_time_s)}s`);
   return parts.join('  ');
 }
 

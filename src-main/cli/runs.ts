@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { EPOCH_METRICS, LAYER_METRICS } from '../../shared/metrics.js';
 import { evaluateModel, parseModelFile } from '../../shared/model-file.js';
-import { openStore } from './store.js';
-import { printJson, printTable } from './output.js';
+import { openStore, openStoreIfExists } from './store.js';
+import { printJson, printTable, termText } from './output.js';
+import { formatMetric } from '../../shared/format.js';
 import { UserError, numberFlag } from './errors.js';
 import { runsToCsv } from '../service/export-csv.js';
 
@@ -24,13 +25,14 @@ export function registerRuns(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (f: Common & { status?: string; sweep?: string; limit: number }) => {
-      const store = await openStore(f.db);
+      const store = await openStoreIfExists(f.db);
+      if (!store) return f.json ? printJson({ total: 0, runs: [] }) : printTable(['id', 'name', 'status'], []);
       try {
         const { rows, total } = await store.listRuns({ status: f.status as never, sweepId: f.sweep, limit: f.limit, orderBy: 'created_at', desc: true });
         if (f.json) return printJson({ total, runs: rows });
         printTable(
           ['id', 'name', 'status', 'dataset', 'depth', 'width', 'epochs', 'test_loss', 'test_acc', 'backend', 'created'],
-          rows.map((r) => [r.id, r.name, r.status, r.dataset, r.depth, r.width, `${r.epochsDone}/${r.epochsTotal}`, r.final.test_loss, r.final.test_acc, r.backend, r.createdAt]),
+          rows.map((r) => [r.id, r.name, r.status, r.dataset, r.depth, r.width, `${r.epochsDone}/${r.epochsTotal}`, r.final.test_loss, formatMetric('test_acc', r.final.test_acc), r.backend, r.createdAt]),
         );
         if (total > rows.length) process.stdout.write(`(${rows.length} of ${total}; --limit for more)\n`);
       } finally {
@@ -51,10 +53,10 @@ export function registerRuns(program: Command): void {
         const epochs = await store.epochMetrics(runId);
         const layers = await store.layerMetrics(runId, f.json ? {} : { epoch: f.epoch ?? run.epochsDone });
         if (f.json) return printJson({ run, epochs, layers });
-        process.stdout.write(`run ${run.id}  ${run.name}  [${run.status}]  backend ${run.backend ?? '–'}  params ${run.paramCount ?? '–'}\n`);
+        process.stdout.write(`run ${run.id}  ${termText(run.name)}  [${run.status}]  backend ${run.backend ?? '–'}  params ${run.paramCount ?? '–'}\n`);
         process.stdout.write(`init ${run.spec.init}  batch norm ${run.spec.batchNorm ? (run.spec.bnAffine ? 'affine' : 'on (no affine)') : 'off'}\n`);
         process.stdout.write(`spec ${JSON.stringify(run.spec)}\n`);
-        if (run.error) process.stdout.write(`error: ${run.error}\n`);
+        if (run.error) process.stdout.write(`error: ${termText(run.error)}\n`);
         const present = EPOCH_METRICS.filter((m) => epochs.some((e) => e.metrics[m] !== undefined));
         printTable(['epoch', ...present], epochs.map((e) => [e.epoch, ...present.map((m) => e.metrics[m])]));
         const epoch = f.epoch ?? run.epochsDone;

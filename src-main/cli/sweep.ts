@@ -12,10 +12,11 @@ import { LocalPoolExecutor } from '../scheduler/local-pool.js';
 import type { Executor } from '../scheduler/executor.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 import { defaultDbPath } from '../store/paths.js';
-import { openStore } from './store.js';
+import { openStore, openStoreIfExists } from './store.js';
 import { createSweepFromPlan } from '../scheduler/scheduler.js';
 import { describeOwner, OwnedError } from '../store/run-store.js';
-import { fmt, printJson, printTable } from './output.js';
+import { fmt, printJson, printTable, termText } from './output.js';
+import { formatMetric } from '../../shared/format.js';
 import { EXIT, exitCodeFor, numberFlag, UserError } from './errors.js';
 
 interface Common {
@@ -130,7 +131,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
   let done = 0;
   const names = new Map<string, string>();
   const nameOf = async (runId: string) => {
-    if (!names.has(runId)) names.set(runId, (await service['runs.get'](runId)).name);
+    if (!names.has(runId)) names.set(runId, termText((await service['runs.get'](runId)).name));
     return names.get(runId) as string;
   };
   return {
@@ -154,7 +155,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
           bar.update(e.epoch - 1 + e.batch / e.batches, { info: `epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)}` });
         });
       } else if (e.type === 'run-epoch' && !multi) {
-        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${fmt(e.metrics.test_acc)}\n`));
+        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${formatMetric('test_acc', e.metrics.test_acc)}\n`));
       } else if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') {
         done++;
         const bar = bars.get(e.runId);
@@ -163,7 +164,7 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
           bars.delete(e.runId);
         }
         if (overall) overall.update(done);
-        const line = `${e.runId} ${e.status}${e.error ? `: ${e.error}` : ''}`;
+        const line = `${e.runId} ${e.status}${e.error ? `: ${termText(e.error)}` : ''}`;
         if (multi) multi.log(line + '\n');
         else process.stderr.write(line + '\n');
       }
@@ -247,7 +248,8 @@ export function registerSweep(program: Command): void {
     .option('--db <path>', 'SQLite store')
     .option('--json', 'machine-readable output')
     .action(async (f: Common) => {
-      const store = await openStore(f.db);
+      const store = await openStoreIfExists(f.db);
+      if (!store) return f.json ? printJson([]) : printTable(['id', 'name', 'status', 'runs', 'states', 'created'], []);
       try {
         const sweeps = await store.listSweeps();
         const rows = [];
@@ -271,7 +273,7 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--importance', 'also: which swept parameters explain the metric (random-forest permutation importance)')
     .action(async (sweepId: string, f: Common & { importance?: boolean }) => {
-      const store = await openStore(f.db);
+      const store = await openStore(f.db, { readOnly: true });
       try {
         const s = await store.getSweep(sweepId);
         const { name: metric, goal } = s.config.metric;
@@ -281,7 +283,7 @@ export function registerSweep(program: Command): void {
         ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
         const importance = f.importance ? (await sweepInsights(store, sweepId)).importance : undefined;
         if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, ...x.run })), importance });
-        process.stdout.write(`sweep ${s.id}  ${s.name}  [${s.status}]  ranked by ${metric} (${goal})\n`);
+        process.stdout.write(`sweep ${s.id}  ${termText(s.name)}  [${s.status}]  ranked by ${metric} (${goal})\n`);
         printTable(['rank', 'run', 'name', 'status', 'epochs', metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, x.value]));
         if (importance) {
           process.stdout.write(`\nparameter importance for ${metric} (${importance.method}; ${importance.runs} runs)\n`);

@@ -7,7 +7,7 @@ import { activationLabel } from '../../shared/spec.js';
 import type { BackendPref } from '../../workers/engine/backend.js';
 import { defaultDbPath } from '../store/paths.js';
 import { createProgress } from './progress.js';
-import { printJson } from './output.js';
+import { printJson, termText } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
 import { exitCodeFor, threadsFlag } from './errors.js';
 import { MAX_RUN_THREADS } from '../../shared/sweep.js';
@@ -89,7 +89,7 @@ export function registerTrain(program: Command): void {
       try {
         const name = flags.name ?? activationLabel(spec);
         const runId = await service.trainRun(spec, name, { start: false });
-        if (!flags.json) process.stderr.write(`run ${runId}  ${name}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
+        if (!flags.json) process.stderr.write(`run ${runId}  ${termText(name)}  ${spec.dataset} depth ${spec.depth} width ${spec.width} init ${spec.init}${spec.batchNorm ? ` bn${spec.bnAffine ? ' affine' : ''}` : ''}\n`);
         await follow(service, runId, spec.epochs, flags.json === true, () => service.startStoredRun(runId, { threads: flags.threads }));
       } finally {
         await service.close();

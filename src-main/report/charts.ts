@@ -2,6 +2,7 @@
 // Log axes cannot show zeros or negatives: values ≤ 0 are drawn at `floor` and the caption says so.
 import * as echarts from 'echarts';
 import type { FigureSeries, ReferenceLine } from '../../shared/paper.js';
+import { formatNumber } from '../../shared/format.js';
 
 export interface LineChartOptions {
   title: string;
@@ -70,7 +71,7 @@ export function lineChart(o: LineChartOptions): ChartResult {
     const lo = Math.min(...xs), hi = Math.max(...xs);
     series.push({
       type: 'line',
-      name: `δ̄ ${r.label} = ${r.value.toPrecision(3)}`,
+      name: `δ̄ ${r.label} = ${formatNumber(r.value)}`,
       showSymbol: false,
       lineStyle: { type: 'dashed', width: 1.5 },
       itemStyle: { color: ['#000', '#444', '#777', '#999'][i % 4] },

@@ -6,6 +6,7 @@ import { buildCertificate } from './certificate.js';
 import { lineChart } from './charts.js';
 import { buildPaperFigures } from './figures.js';
 import { esc, figure, num, page, table } from './html.js';
+import { formatMetric } from '../../shared/format.js';
 
 /** Log-axis floors: where zeros are drawn (each caption says so). */
 const MIN_DSIGMA_FLOOR = 1e-10;
@@ -129,7 +130,7 @@ function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number): str
     ['label', ...fig.inits.map((i) => `test acc · ${i}`), ...fig.inits.map((i) => `dead (all) · ${i}`)],
     labels.map((l) => {
       const cell = (i: string) => fig.rows.find((r) => r.label === l && r.init === i);
-      return [esc(l), ...fig.inits.map((i) => num(cell(i)?.testAcc ?? null)), ...fig.inits.map((i) => num(cell(i)?.deadRatio[dead] ?? null))];
+      return [esc(l), ...fig.inits.map((i) => formatMetric('test_acc', cell(i)?.testAcc)), ...fig.inits.map((i) => formatMetric('dead_ratio', cell(i)?.deadRatio[dead]))];
     }),
   );
   return `<h2 id="fig-init">Initialisation — dead ratio vs layer and final test accuracy per scheme</h2>
@@ -172,8 +173,8 @@ ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${
   const finalTable = table(
     ['label', 'run', 'init', 'BN affine', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss',
       'dead (all) · epoch avg', 'dead (last layer) · epoch avg', 'dead (all) · eval batch', 'dead (last layer) · eval batch'],
-    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), r.bnAffine ? 'yes' : 'no', String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), num(r.testAcc), num(r.testLoss), num(r.trainLoss),
-      num(r.deadRatio.epoch), num(r.deadLast.epoch), num(r.deadRatio.eval), num(r.deadLast.eval)]),
+    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), r.bnAffine ? 'yes' : 'no', String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), formatMetric('test_acc', r.testAcc), num(r.testLoss), num(r.trainLoss),
+      ...[r.deadRatio.epoch, r.deadLast.epoch, r.deadRatio.eval, r.deadLast.eval].map((v) => formatMetric('dead_ratio', v))]),
   );
 
   const body = `

@@ -19,8 +19,13 @@ export interface ImportOptions {
   onProgress?(p: { rows: number; fraction: number }): void;
 }
 
+/** Imported dataset files live in `datasets/` beside the DB. */
+export function datasetsDirFor(dbPath: string): string {
+  return join(dirname(dbPath), 'datasets');
+}
+
 export async function importDatasetFile(store: RunStore, o: ImportOptions): Promise<DatasetInfo> {
-  const dir = join(dirname(store.path), 'datasets');
+  const dir = datasetsDirFor(store.path);
   mkdirSync(dir, { recursive: true });
   const id = `${o.kind}-${randomBytes(3).toString('hex')}`;
   const filePath = join(dir, `${id}.dbds`);

@@ -41,6 +41,8 @@ export function toApiError(e: unknown): ApiErrorBody {
 /** The HTTP status for each kind. */
 export const HTTP_STATUS: Record<ApiErrorKind, number> = {
   'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   internal: 500,

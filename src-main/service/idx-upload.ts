@@ -28,7 +28,8 @@ export async function assembleIdxDir(uploads: Upload[]): Promise<{ dir: string; 
   }
   const missing = IDX_FILES.filter((f) => !roles.has(f));
   if (missing.length) throw new ServiceError('bad-request', `an IDX import needs the four files; missing ${missing.join(', ')}`);
-  const dir = await mkdtemp(join(tmpdir(), 'deepbern-idx-'));
+  // The pid in the name lets start-up cleanup (stale-files.ts) remove it if this process dies first.
+  const dir = await mkdtemp(join(tmpdir(), `deepbern-idx-${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     for (const [role, u] of roles) {

@@ -30,7 +30,8 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
-import { parseSweepText, planSweep, SweepError } from '../../shared/sweep.js';
+import { SweepError } from '../../shared/sweep.js';
+import { planSweepOffThread } from './plan-thread.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
@@ -42,7 +43,8 @@ import { describeOwner, OwnedError, type LeaseTimings } from '../store/run-store
 import { RunStore } from '../store/run-store.js';
 import type { SweepRecord } from '../store/sweeps.js';
 import { VERSION } from '../version.js';
-import { importDatasetFile } from './datasets.js';
+import { datasetsDirFor, importDatasetFile } from './datasets.js';
+import { cleanStaleFiles, cleanupLine } from './stale-files.js';
 import * as designs from './designs.js';
 import { ServiceError } from './errors.js';
 import { runsToCsv } from './export-csv.js';
@@ -130,6 +132,9 @@ export class WorkbenchService implements WorkbenchApi {
     // Detect the backend before sizing the pool: a native backend allows one training thread (DESIGN §2.4).
     const backend = await (opts.probeBackend ?? initBackend)(opts.backend);
     const store = await RunStore.open(opts.dbPath, { busyTimeoutMs: busyTimeoutFromEnv() });
+    // What a crash left behind (half-written dataset files, upload folders) goes before anything new starts.
+    const cleaned = cleanupLine(await cleanStaleFiles({ datasetsDir: datasetsDirFor(store.path) }));
+    if (cleaned) process.stderr.write(`deepbern: ${cleaned}\n`);
     let executor: Executor;
     let ownership: Ownership;
     const log = (line: string) => process.stderr.write(`deepbern: ${line}\n`);
@@ -325,12 +330,12 @@ export class WorkbenchService implements WorkbenchApi {
   // ── sweeps ────────────────────────────────────────────────────────────────────────────────────────────
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
-    const plan = planSweep(parseSweepText(text));
+    const plan = await planSweepOffThread(text);
     return { name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
-    const plan = planSweep(parseSweepText(text)); // a bad file fails before Redis is asked anything
+    const plan = await planSweepOffThread(text); // a bad file fails before Redis is asked anything
     await this.store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
     // Where it runs is chosen now: connect first, so an unreachable Redis stores no sweep.
     const scheduler = await this.launchScheduler();

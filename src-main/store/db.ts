@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open as openFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { StoreError, sqliteCode } from './errors.js';
 import { Mutex } from './mutex.js';
@@ -68,7 +69,7 @@ export class Db implements Queryable {
     const file = resolve(path);
     const readonly = opts.readOnly ?? false;
     await prepareLocation(file, readonly);
-    const conn = await connect(file, readonly);
+    const conn = readonly ? await connectReadOnly(file) : await connect(file, readonly);
     const db = new Db(conn, file, readonly);
     try {
       conn.configure('busyTimeout', opts.busyTimeoutMs ?? 5000);
@@ -285,8 +286,26 @@ async function checkHeader(file: string): Promise<void> {
   }
 }
 
-function connect(file: string, readonly: boolean): Promise<sqlite3.Database> {
-  const mode = readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+/**
+ * A read-only connection. A WAL database needs its -shm file to be read; when neither it can be created (a
+ * read-only folder) nor is there one, SQLite refuses the first read with SQLITE_READONLY/CANTOPEN. Then the
+ * file is opened `immutable`: no locks, no -shm, nothing written — what a read-only copy (a backup, a share,
+ * another user's file) needs.
+ */
+async function connectReadOnly(file: string): Promise<sqlite3.Database> {
+  const conn = await connect(file, true);
+  const probe = await new Promise<Error | null>((ok) => conn.get('SELECT count(*) FROM sqlite_master', (err: Error | null) => ok(err)));
+  if (!probe) return conn;
+  await new Promise<void>((ok) => conn.close(() => ok()));
+  const code = sqliteCode(probe);
+  if (code !== 'SQLITE_READONLY' && code !== 'SQLITE_CANTOPEN') {
+    throw new StoreError(`cannot open the database ${file}: ${probe.message}`, 'cannot_open', { cause: probe, sqlite: code });
+  }
+  return connect(`${pathToFileURL(file).href}?immutable=1`, true, sqlite3.OPEN_URI);
+}
+
+function connect(file: string, readonly: boolean, extraFlags = 0): Promise<sqlite3.Database> {
+  const mode = (readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE) | extraFlags;
   return new Promise((ok, fail) => {
     const conn: sqlite3.Database = new sqlite3.Database(file, mode, (err) => {
       if (err) fail(new StoreError(`cannot open the database ${file}: ${err.message}`, 'cannot_open', { cause: err, sqlite: sqliteCode(err) }));

@@ -3,6 +3,7 @@
 
 export type StoreErrorCode =
   | 'not_sqlite' // the file exists but is not a SQLite database
+  | 'not_workbench' // a SQLite database of something else (never migrated, never changed)
   | 'too_new' // the schema version is newer than this code knows
   | 'needs_migration' // a read-only open of a database that is not at the current version
   | 'cannot_open' // missing, unwritable or otherwise unopenable location

@@ -112,6 +112,22 @@ export async function release(q: Queryable, table: 'runs' | 'sweeps', id: string
   await q.run(`UPDATE ${table} SET owner_id = NULL WHERE id = ? AND owner_id = ?`, [id, ownerId]);
 }
 
+/**
+ * What reaping would mark `interrupted`, read without writing anything: read-only opens (listings, a read-only
+ * file) show a dead owner's run as interrupted although they cannot store that.
+ */
+export async function orphanedIds(q: Queryable): Promise<{ runs: Set<string>; sweeps: Set<string> }> {
+  const now = Date.now();
+  const live = new Set(
+    (await q.all<{ id: string; pid: number; host: string }>('SELECT id, pid, host FROM owners WHERE expires_at > ?', [now]))
+      .filter((o) => o.host !== hostname() || o.pid === process.pid || !processGone(o.pid))
+      .map((o) => o.id),
+  );
+  const dead = async (t: 'runs' | 'sweeps') =>
+    new Set((await q.all<{ id: string; owner_id: string | null }>(`SELECT id, owner_id FROM ${t} WHERE status = 'running'`)).filter((r) => r.owner_id === null || !live.has(r.owner_id)).map((r) => r.id));
+  return { runs: await dead('runs'), sweeps: await dead('sweeps') };
+}
+
 /** Runs and sweeps whose owner is dead (or that were left running with no owner) become `interrupted`. */
 export async function reapExpired(q: Queryable): Promise<{ runs: string[]; sweeps: string[] }> {
   const now = Date.now();

@@ -178,6 +178,26 @@ export async function schemaVersion(db: Db): Promise<number> {
   return row?.user_version ?? 0;
 }
 
+/** Tables every workbench store has had since version 1. */
+const CORE_TABLES = ['runs', 'sweeps', 'epoch_metrics'];
+
+/**
+ * Refuses a non-empty SQLite database that is not a workbench store (another app's file given as --db): it is
+ * never migrated or switched to WAL. Reads only. An empty database (a new file) is fine.
+ */
+export async function assertWorkbenchDb(db: Db): Promise<void> {
+  const objects = await db.all<{ type: string; name: string }>("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
+  if (objects.length === 0) return;
+  const tables = objects.filter((o) => o.type === 'table').map((o) => o.name);
+  if ((await schemaVersion(db)) >= 1 && CORE_TABLES.every((t) => tables.includes(t))) return;
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  throw new StoreError(
+    `${db.path} is a SQLite database but not a DeepBern Workbench store (${tables.length ? `it holds table${tables.length === 1 ? '' : 's'} ${shown}` : 'it holds other schema objects'}); ` +
+      'it was left unchanged: pass --db with a workbench database or a new file',
+    'not_workbench',
+  );
+}
+
 /** Refuses a database written by a newer app; reads only, so the file stays as it was. */
 export async function assertNotNewer(db: Db, known = SCHEMA_VERSION): Promise<number> {
   const v = await schemaVersion(db);

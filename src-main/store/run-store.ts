@@ -10,7 +10,7 @@ import { Db, type SqlValue } from './db.js';
 import { StoreError } from './errors.js';
 import type { LeaseTimings, OwnerInfo } from './leases.js';
 import { newId } from './ids.js';
-import { assertNotNewer, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { assertNotNewer, assertWorkbenchDb, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { NOT_NULL_ORDER, SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, freePages, reclaim, type VacuumPolicy } from './space.js';
@@ -84,7 +84,8 @@ export class RunStore {
       readOnly: opts.readOnly,
       busyTimeoutMs: opts.busyTimeoutMs,
       verify: async (d) => {
-        await assertNotNewer(d);
+        await assertNotNewer(d); // a newer app's store may look foreign: say "too new" first
+        await assertWorkbenchDb(d);
       },
     });
     try {
@@ -159,13 +160,13 @@ export class RunStore {
   async getRun(id: string): Promise<RunDetail> {
     const row = await this.db.get<RunRow & { spec_json: string }>('SELECT * FROM runs WHERE id = ?', [id]);
     if (!row) throw notFound(id);
-    return toDetail(row);
+    return (await this.asReaped([toDetail(row)]))[0]!;
   }
 
   /** Many runs in one query, in the order asked; ids not in the store are returned in `missing`. */
   async getRuns(ids: readonly string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
     const rows = await this.db.all<RunRow & { spec_json: string }>('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
-    const by = new Map(rows.map((r) => [r.id, toDetail(r)]));
+    const by = new Map((await this.asReaped(rows.map(toDetail))).map((r) => [r.id, r]));
     return { runs: ids.flatMap((id) => by.get(id) ?? []), missing: ids.filter((id) => !by.has(id)) };
   }
 
@@ -229,8 +230,18 @@ export class RunStore {
         where.length === 1 && opts.kind === 'training'
           ? (await this.db.get<{ n: number }>(`SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`))!.n
           : (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${filter}`, params))!.n;
-      return { rows: rows.map(toSummary), total };
+      return { rows: await this.asReaped(rows.map(toSummary)), total };
     });
+  }
+
+  /**
+   * A read-only open cannot reap, so it shows what reaping would store: a run or sweep whose owner is dead reads
+   * as `interrupted`. A writable open reaped at open and returns rows unchanged.
+   */
+  private async asReaped<T extends { id: string; status: string }>(rows: T[], table: 'runs' | 'sweeps' = 'runs'): Promise<T[]> {
+    if (!this.db.readOnly || !rows.some((r) => r.status === 'running')) return rows;
+    const dead = (await leases.orphanedIds(this.db))[table];
+    return rows.map((r) => (r.status === 'running' && dead.has(r.id) ? ({ ...r, status: 'interrupted' } as T) : r));
   }
 
   /** Back to queued (resume) or a plain status change; terminal statuses go through finishRun. */
@@ -583,12 +594,12 @@ export class RunStore {
     return sweeps.createSweep(this.db, input);
   }
 
-  getSweep(id: string): Promise<sweeps.SweepRecord> {
-    return sweeps.getSweep(this.db, id);
+  async getSweep(id: string): Promise<sweeps.SweepRecord> {
+    return (await this.asReaped([await sweeps.getSweep(this.db, id)], 'sweeps'))[0]!;
   }
 
-  listSweeps(): Promise<sweeps.SweepRecord[]> {
-    return sweeps.listSweeps(this.db);
+  async listSweeps(): Promise<sweeps.SweepRecord[]> {
+    return this.asReaped(await sweeps.listSweeps(this.db), 'sweeps');
   }
 
   setSweepStatus(id: string, status: sweeps.SweepStatus): Promise<void> {

@@ -51,11 +51,18 @@ export interface WebServer {
 const WS_PROGRESS_BACKLOG = 1 << 20;
 const WS_PING_MS = 30_000;
 
+function kindOfStatus(status: number): ApiErrorBody['kind'] {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  return status >= 500 ? 'internal' : 'bad-request';
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly kind: ApiErrorBody['kind'] = status === 404 ? 'not-found' : status >= 500 ? 'internal' : 'bad-request',
+    readonly kind: ApiErrorBody['kind'] = kindOfStatus(status),
   ) {
     super(message);
   }
@@ -230,10 +237,20 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   });
 
+  // Keep idle connections longer than Node's 5 s default: a client that pauses between calls (a busy
+  // renderer, a test computing between requests) otherwise races the server's close and sees "socket hang up".
+  server.keepAliveTimeout = 30_000;
+
   // ── events over WebSocket ─────────────────────────────────────────────────────────────────────────────
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const alive = new WeakMap<WebSocket, boolean>();
+  // Nothing a client sends may end the server: every socket gets an error handler. ws reports a protocol
+  // violation (bad opcode, unmasked or oversize frame, invalid UTF-8, bad close code…) as an 'error' on the
+  // WebSocket and then closes it; without a listener that error would be thrown and end the process.
+  wss.on('error', () => undefined);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Before the handshake completes, the raw socket has no listener either (a reset mid-upgrade).
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
     };
@@ -249,6 +266,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (url.pathname !== EVENTS_PATH) return refuse(404, 'Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.set(ws, true);
+      ws.on('error', () => ws.terminate());
       ws.on('pong', () => alive.set(ws, true));
       ws.on('message', () => undefined); // the stream is one-way; calls go through POST
       wss.emit('connection', ws, req);

@@ -76,7 +76,7 @@ export async function grantDroppedPath(grants: FileGrants, raw: unknown, opts?: 
 /** Registers the handlers and the event fan-out; returns a function undoing both. */
 export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOptions): () => void {
   const trusted = (e: InvokeEventLike) => opts.isTrustedSender?.(e) ?? true;
-  const untrusted = (): IpcReply => ({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'bad-request' } });
+  const untrusted = (): IpcReply => ({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' } });
 
   ipc.handle(IPC_CHANNELS.call, (event, method, args, ...extra) => {
     if (!trusted(event)) return untrusted();

@@ -20,6 +20,15 @@ export class ApiError extends Error {
   }
 }
 
+/** The kind of an error answer that carried no body (a proxy's page, a refused upgrade…). */
+export function kindOfStatus(status: number): ApiErrorBody['kind'] {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 409) return 'conflict';
+  return status >= 400 && status < 500 ? 'bad-request' : 'internal';
+}
+
 /** What the Electron preload exposes: one function per API method, plus events and a file dialog. */
 export type Bridge = { [M in ApiMethod]: WorkbenchApi[M] } & {
   onEvent(cb: (e: WorkbenchEvent) => void): (() => void) | void;
@@ -122,7 +131,7 @@ export class WorkbenchClient {
     if (!res.ok) {
       const b = body as Partial<ApiErrorBody> | undefined;
       const msg = b?.error ?? (res.status === 401 || res.status === 403 ? 'not authorised: open the workbench with the link printed when it started (it carries the session token)' : text || `HTTP ${res.status}`);
-      throw new ApiError(msg, b?.kind ?? (res.status === 404 ? 'not-found' : res.status < 500 ? 'bad-request' : 'internal'), res.status);
+      throw new ApiError(msg, b?.kind ?? kindOfStatus(res.status), res.status);
     }
     return (body as { result: Result<M> } | undefined)?.result as Result<M>;
   }
@@ -228,7 +237,7 @@ export class WorkbenchClient {
           /* not JSON */
         }
         if (xhr.status >= 200 && xhr.status < 300 && body.uploadId) resolve(body.uploadId);
-        else reject(new ApiError(body.error ?? `upload failed (HTTP ${xhr.status})`, 'bad-request', xhr.status));
+        else reject(new ApiError(body.error ?? `upload failed (HTTP ${xhr.status})`, (body as Partial<ApiErrorBody>).kind ?? kindOfStatus(xhr.status), xhr.status));
       };
       xhr.send(file);
     });

@@ -1,8 +1,10 @@
 // Number and time formatting for dense tables (monospace, tabular figures).
-import { formatNumber } from '../../shared/format.js';
+import { formatMetric, formatNumber, formatPercent } from '../../shared/format.js';
 
-/** Metric values: the shared formatter, so the app prints what the CLI and the reports print. */
+/** Numbers and named metrics: the shared formatters, so the app prints what the CLI and the reports print. */
 export const fmtNum = formatNumber;
+export const fmtMetric = formatMetric;
+export const fmtPct = formatPercent;
 
 export function fmtInt(v: number | null | undefined): string {
   if (v === null || v === undefined) return '—';
@@ -17,11 +19,6 @@ export function fmtCompact(v: number | null | undefined): string {
   if (a >= 1e6) return (v / 1e6).toFixed(2) + 'M';
   if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
   return String(v);
-}
-
-export function fmtPct(v: number | null | undefined, digits = 1): string {
-  if (v === null || v === undefined) return '—';
-  return (v * 100).toFixed(digits) + '%';
 }
 
 export function fmtBytes(b: number): string {

@@ -1,6 +1,6 @@
 // The runs table's columns: parameters and final metrics, with the server's orderBy key where sortable.
 import type { RunSummary } from '../../shared/api.js';
-import { fmtAgo, fmtCompact, fmtNum } from './format.js';
+import { fmtAgo, fmtCompact, fmtMetric, fmtNum } from './format.js';
 
 export interface RunColumn {
   key: string;
@@ -18,7 +18,7 @@ export const RUN_COLUMNS: RunColumn[] = [
   { key: 'name', label: 'run', width: 184, sort: 'name', text: (r) => r.name },
   { key: 'label', label: 'activation', width: 166, sort: 'label', text: (r) => r.label },
   { key: 'progress', label: 'epochs', width: 124, sort: 'epochsDone' },
-  { key: 'test_acc', label: 'test acc', width: 74, sort: 'final.test_acc', num: true, text: (r) => (r.final.test_acc === null ? '—' : (r.final.test_acc * 100).toFixed(2) + '%') },
+  { key: 'test_acc', label: 'test acc', width: 74, sort: 'final.test_acc', num: true, text: (r) => fmtMetric('test_acc', r.final.test_acc) },
   { key: 'test_loss', label: 'test loss', width: 78, sort: 'final.test_loss', num: true, text: (r) => fmtNum(r.final.test_loss) },
   { key: 'train_loss', label: 'train loss', width: 80, sort: 'final.train_loss', num: true, text: (r) => fmtNum(r.final.train_loss) },
   { key: 'depth', label: 'depth', width: 54, sort: 'depth', num: true, text: (r) => String(r.depth) },

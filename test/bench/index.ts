@@ -5,6 +5,7 @@
 // --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>, --threads N (the product
 // trainer again on N threads, default every core; 1 = skip): the threads column and the scaling ratio.
 // `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
+// `npm run bench -- import`: full-size HIGGS import, wall time and peak RSS (test/bench/import.ts).
 // `npm run bench -- ui`: the workbench at scale: list pages, search, Compare fetches, bulk delete (test/bench/ui.ts).
 // `npm run bench -- dead`: the epoch-average dead reading's cost as a share of the epoch (test/bench/dead-reading.ts).
 // `npm run bench -- bayes`: TPE vs grid vs random on a closed-form stand-in objective (test/bench/bayes.ts).
@@ -18,6 +19,7 @@ import { buildNet, PEER_NETS, type NetSpec } from './nets.js';
 import { runPeer, torchAvailable, type PeerResult } from './peer.js';
 import { timeProduct } from './product.js';
 import { sweepBench } from './sweep.js';
+import { importBench } from './import.js';
 import { uiBench } from './ui.js';
 import { deadReadingBench } from './dead-reading.js';
 import { bayesBench } from './bayes.js';
@@ -190,6 +192,7 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
+  if (argv[0] === 'import') return importBench(argv.slice(1));
   if (argv[0] === 'ui') return uiBench();
   if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
   if (argv[0] === 'bayes') return bayesBench(argv.includes('--json'));

@@ -50,6 +50,14 @@ export interface DatasetFileMeta {
   created?: string;
 }
 
+/**
+ * `<path>.<pid>-<random>.tmp`: the writer's pid lets start-up cleanup (temp-files.ts) tell an interrupted
+ * import (its process is gone) from one still being written by another process.
+ */
+export function tempPathFor(path: string, tag = ''): string {
+  return `${path}.${process.pid}-${randomBytes(6).toString('hex')}${tag}.tmp`;
+}
+
 function assertLittleEndian(): void {
   // The payload is little-endian float32 written straight from memory.
   if (endianness() !== 'LE') throw new DatasetError('dataset files need a little-endian machine');
@@ -113,7 +121,7 @@ export async function writeDatasetFile(path: string, meta: DatasetFileMeta, tabl
   prefix.writeUInt32LE(DATASET_FILE_VERSION, 4);
   prefix.writeUInt32LE(json.length, 8);
 
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tempPathFor(path);
   const fh = await open(tmp, 'wx');
   try {
     await writeAll(fh, Buffer.concat([prefix, json]), 0);
@@ -204,4 +212,160 @@ export async function readDatasetFile(path: string): Promise<{ header: DatasetFi
   } finally {
     await fh.close();
   }
+}
+
+/** Bytes kept free for the header in front of the rows while streaming (the header is known only at the end). */
+const HEADER_RESERVE = 64 << 10;
+/** Label codes are read back and mapped in slices of this many rows. */
+const LABEL_SLICE_ROWS = 1 << 16;
+
+/** What finishing a streamed file needs that the rows did not say. */
+export interface StreamedTableInfo {
+  task: RawTable['task'];
+  outputDim: number;
+  labels?: string[];
+  /** The label (class index or target) of a row from its codes, `codes[at .. at + codeWidth)`. */
+  yOf(codes: Float64Array, at: number): number;
+}
+
+/**
+ * A dataset file written as rows stream in, in bounded memory: features go straight into the temp file
+ * behind a reserved header area; each row's label *codes* (codeWidth float64s: what the importer needs to
+ * decide the final label, e.g. a user CSV's class names are sorted only at the end) go to a side temp file.
+ * `finish` maps the codes to labels, appends them, writes the header, fsyncs and renames atomically.
+ */
+export class DatasetFileWriter {
+  rows = 0;
+  private crcX = 0;
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly tmp: string,
+    private readonly codesTmp: string,
+    private readonly fh: FileHandle,
+    private readonly codesFh: FileHandle,
+    readonly inputDim: number,
+    readonly codeWidth: number,
+    private readonly reserve: number,
+  ) {}
+
+  /** `headerHint`: bytes the header will need beyond the fixed fields (e.g. the feature names' JSON). */
+  static async create(path: string, o: { inputDim: number; codeWidth: number; headerHint?: number }): Promise<DatasetFileWriter> {
+    assertLittleEndian();
+    const tmp = tempPathFor(path);
+    const codesTmp = tempPathFor(path, '.labels');
+    const fh = await open(tmp, 'wx+'); // read back if the header outgrows its reserve
+    let codesFh: FileHandle;
+    try {
+      codesFh = await open(codesTmp, 'wx+');
+    } catch (e) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    const reserve = Math.ceil((HEADER_RESERVE + 2 * (o.headerHint ?? 0)) / ALIGN) * ALIGN;
+    return new DatasetFileWriter(path, tmp, codesTmp, fh, codesFh, o.inputDim, o.codeWidth, reserve);
+  }
+
+  /** Append `n` rows: x is [n × inputDim], codes [n × codeWidth]. */
+  async write(x: Float32Array, codes: Float64Array, n: number): Promise<void> {
+    if (x.length < n * this.inputDim || codes.length < n * this.codeWidth) throw new DatasetError('dataset file writer: batch arrays shorter than the row count');
+    const xb = bytesOf(x.subarray(0, n * this.inputDim));
+    this.crcX = crc32(xb, this.crcX);
+    await writeAll(this.fh, xb, this.reserve + this.rows * this.inputDim * 4);
+    const cb = new Uint8Array(codes.buffer, codes.byteOffset, n * this.codeWidth * 8);
+    await writeAll(this.codesFh, cb, this.rows * this.codeWidth * 8);
+    this.rows += n;
+  }
+
+  async finish(meta: DatasetFileMeta, info: StreamedTableInfo): Promise<DatasetFileHeader> {
+    try {
+      if (this.rows < 1) throw new DatasetError('cannot write a dataset file without rows');
+      // Labels: read the codes back slice by slice, map, append after the features.
+      const yAt = this.reserve + this.rows * this.inputDim * 4;
+      let crc = this.crcX;
+      const codes = new Float64Array(LABEL_SLICE_ROWS * this.codeWidth);
+      const y = new Float32Array(LABEL_SLICE_ROWS);
+      for (let r0 = 0; r0 < this.rows; r0 += LABEL_SLICE_ROWS) {
+        const n = Math.min(LABEL_SLICE_ROWS, this.rows - r0);
+        const cb = new Uint8Array(codes.buffer, 0, n * this.codeWidth * 8);
+        if (!(await readAll(this.codesFh, cb, r0 * this.codeWidth * 8))) throw new DatasetError('dataset file writer: label codes file ended early');
+        for (let i = 0; i < n; i++) y[i] = info.yOf(codes, i * this.codeWidth);
+        const yb = bytesOf(y.subarray(0, n));
+        crc = crc32(yb, crc);
+        await writeAll(this.fh, yb, yAt + r0 * 4);
+      }
+      const header: DatasetFileHeader = HeaderSchema.parse({
+        id: meta.id,
+        kind: meta.kind,
+        task: info.task,
+        inputDim: this.inputDim,
+        outputDim: info.outputDim,
+        rows: this.rows,
+        source: meta.source,
+        ...(info.labels ? { labels: info.labels } : {}),
+        ...(meta.featureNames ? { featureNames: meta.featureNames } : {}),
+        created: meta.created ?? new Date().toISOString(),
+        crc32: crc,
+      });
+      const json = Buffer.from(JSON.stringify(header), 'utf8');
+      const payloadBytes = this.rows * (this.inputDim + 1) * 4;
+      let finalTmp = this.tmp;
+      if (PREFIX_BYTES + json.length <= this.reserve) {
+        await writeAll(this.fh, headerBytes(json, this.reserve - PREFIX_BYTES), 0);
+        await this.fh.sync();
+        await this.fh.close();
+      } else {
+        // A header larger than the reserve (thousands of long class names): move the rows behind it.
+        finalTmp = tempPathFor(this.path);
+        const head = headerBytes(json, Math.ceil((PREFIX_BYTES + json.length) / ALIGN) * ALIGN - PREFIX_BYTES);
+        const out = await open(finalTmp, 'wx');
+        try {
+          await writeAll(out, head, 0);
+          const buf = new Uint8Array(Math.min(IO_CHUNK, 16 << 20));
+          for (let o = 0; o < payloadBytes; o += buf.length) {
+            const part = buf.subarray(0, Math.min(buf.length, payloadBytes - o));
+            if (!(await readAll(this.fh, part, this.reserve + o))) throw new DatasetError('dataset file writer: temp file ended early');
+            await writeAll(out, part, head.length + o);
+          }
+          await out.sync();
+          await out.close();
+        } catch (e) {
+          await out.close().catch(() => undefined);
+          await rm(finalTmp, { force: true });
+          throw e;
+        }
+        await this.fh.close();
+        await rm(this.tmp, { force: true });
+      }
+      await rename(finalTmp, this.path);
+      this.done = true;
+      await this.codesFh.close();
+      await rm(this.codesTmp, { force: true });
+      return header;
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** Remove the temp files (after a failed import). Safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => undefined);
+    await this.codesFh.close().catch(() => undefined);
+    await rm(this.tmp, { force: true });
+    await rm(this.codesTmp, { force: true });
+  }
+}
+
+/** Prefix + JSON padded with spaces to `jsonBytes` (still valid JSON; keeps the rows 8-byte aligned). */
+function headerBytes(json: Buffer, jsonBytes: number): Buffer {
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  prefix.write(DATASET_FILE_MAGIC, 0, 'ascii');
+  prefix.writeUInt32LE(DATASET_FILE_VERSION, 4);
+  prefix.writeUInt32LE(jsonBytes, 8);
+  return Buffer.concat([prefix, json, Buffer.alloc(jsonBytes - json.length, 0x20)]);
 }

@@ -2,14 +2,14 @@
 // import of a UCI/user CSV into a dataset file (done once; runs then read the binary file).
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { readDatasetFile, writeDatasetFile, type DatasetFileHeader } from './dataset-file.js';
+import { DatasetFileWriter, readDatasetFile, writeDatasetFile, type DatasetFileHeader } from './dataset-file.js';
 import { DatasetError } from './errors.js';
 import { loadMnist, MNIST_PIXELS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS, readMnistDir, type MnistRaw } from './mnist.js';
 import { assertTestFraction, splitTable } from './split.js';
 import { SYNTHETIC_HIGGS_DEFAULT_ROWS, SYNTHETIC_HIGGS_FEATURES, syntheticHiggsTable } from './synthetic.js';
 import { findTargetFunction, FN_DEFAULT_TRAIN_ROWS, TARGET_FUNCTIONS, targetFunctionDataset } from './target-functions.js';
 import type { Dataset, DatasetRequest, RawTable, Task } from './types.js';
-import { readUciCsv, readUserCsv, UCI_FORMATS, type ProgressFn } from './uci-csv.js';
+import { scanUciCsv, scanUserCsv, UCI_FORMATS, type ProgressFn, type RowSink, type ScanResult, type StreamLimits } from './uci-csv.js';
 import { IMPORT_KINDS, isOneOf, type ImportKind } from '../../shared/vocab.js';
 
 export { DatasetError } from './errors.js';
@@ -138,6 +138,20 @@ export interface ImportOptions {
   /** User CSV: default auto (see readUserCsv). */
   task?: Task;
   onProgress?: ProgressFn;
+  /** gzip expansion caps (defaults: stream-source.ts). */
+  limits?: StreamLimits;
+}
+
+/** Streams parsed rows into a dataset file being written (never the whole table in memory). */
+class FileSink implements RowSink {
+  writer: DatasetFileWriter | undefined;
+  constructor(private readonly path: string) {}
+  async start(inputDim: number, codeWidth: number, featureNames?: string[]): Promise<void> {
+    this.writer = await DatasetFileWriter.create(this.path, { inputDim, codeWidth, headerHint: featureNames ? JSON.stringify(featureNames).length : 0 });
+  }
+  write(x: Float32Array, codes: Float64Array, n: number): Promise<void> {
+    return (this.writer as DatasetFileWriter).write(x, codes, n);
+  }
 }
 
 /** What to register for an imported set: the file's header plus where it is and what the import cost. */
@@ -165,27 +179,44 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
     throw new DatasetError(`dataset id "${id}" is taken by a built-in dataset (choose another id)`);
   }
   const started = performance.now();
-  const read = { ...(opts.rows !== undefined ? { rows: opts.rows } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
-  let table: RawTable;
-  let featureNames: string[] | undefined;
-  let what: string;
-  if (kind === 'csv') {
-    const t = await readUserCsv(srcPath, { ...read, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}), ...(opts.task ? { task: opts.task } : {}) });
-    table = t;
-    featureNames = t.featureNames;
-    what = `label column "${t.labelName}", ${t.task}`;
-  } else if (kind === 'idx') {
-    table = idxTable(await readMnistDir(srcPath), opts.rows);
-    what = 'MNIST-style IDX files, train then test rows';
+  const read = {
+    ...(opts.rows !== undefined ? { rows: opts.rows } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  };
+  const tooFew = (rows: number) =>
+    new DatasetError(`${basename(srcPath)}: ${rows} data row${rows === 1 ? '' : 's'}; a dataset needs at least ${MIN_IMPORT_ROWS} to split into train and test`);
+  const sourceText = (rows: number, what: string) => {
+    const limited = opts.rows !== undefined && rows === opts.rows;
+    return `${basename(srcPath)} ${limited ? `first ${rows}` : `all ${rows}`} rows (${what})`;
+  };
+  let header: DatasetFileHeader;
+  if (kind === 'idx') {
+    const table = idxTable(await readMnistDir(srcPath), opts.rows);
+    if (table.rows < MIN_IMPORT_ROWS) throw tooFew(table.rows);
+    header = await writeDatasetFile(destPath, { id, kind, source: sourceText(table.rows, 'MNIST-style IDX files, train then test rows') }, table);
   } else {
-    table = await readUciCsv(srcPath, kind, read);
-    what = `${UCI_FORMATS[kind].title} format`;
+    // CSVs stream: rows go to the file as they are parsed, so memory stays bounded whatever the file's size.
+    const sink = new FileSink(destPath);
+    try {
+      let scan: ScanResult;
+      let featureNames: string[] | undefined;
+      let what: string;
+      if (kind === 'csv') {
+        const t = await scanUserCsv(srcPath, sink, { ...read, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}), ...(opts.task ? { task: opts.task } : {}) });
+        scan = t;
+        featureNames = t.featureNames;
+        what = `label column "${t.labelName}", ${t.task}`;
+      } else {
+        scan = await scanUciCsv(srcPath, kind, sink, read);
+        what = `${UCI_FORMATS[kind].title} format`;
+      }
+      if (scan.rows < MIN_IMPORT_ROWS) throw tooFew(scan.rows);
+      header = await (sink.writer as DatasetFileWriter).finish({ id, kind, source: sourceText(scan.rows, what), ...(featureNames ? { featureNames } : {}) }, scan);
+    } catch (e) {
+      await sink.writer?.abort();
+      throw e;
+    }
   }
-  if (table.rows < MIN_IMPORT_ROWS) {
-    throw new DatasetError(`${basename(srcPath)}: ${table.rows} data row${table.rows === 1 ? '' : 's'}; a dataset needs at least ${MIN_IMPORT_ROWS} to split into train and test`);
-  }
-  const limited = opts.rows !== undefined && table.rows === opts.rows;
-  const source = `${basename(srcPath)} ${limited ? `first ${table.rows}` : `all ${table.rows}`} rows (${what})`;
-  const header = await writeDatasetFile(destPath, { id, kind, source, ...(featureNames ? { featureNames } : {}) }, table);
   return { ...header, path: destPath, fileBytes: (await stat(destPath)).size, elapsedMs: Math.round(performance.now() - started) };
 }
