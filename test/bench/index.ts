@@ -93,6 +93,10 @@ interface MultiThreadFigures {
   rssMB: number;
   tensorsBefore: number;
   tensorsAfter: number;
+  /** Rank 0's barrier waits as a share of its epochs, barriers per step, and the share of barriers it slept at. */
+  waitShare?: number;
+  barriersPerStep?: number;
+  sleptShare?: number;
 }
 
 function randomBatch(spec: NetSpec): { x: tf.Tensor2D; y: tf.Tensor2D } {
@@ -152,6 +156,7 @@ async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: stri
     row.multi = {
       threads: m.threads, stepsPerSec: m.stepsPerSec, epochRates: m.epochRates, scaling: m.stepsPerSec / r.stepsPerSec,
       rssOneMB: r.rssMB, rssMB: m.rssMB, tensorsBefore: m.tensorsBefore, tensorsAfter: m.tensorsAfter,
+      waitShare: m.waitShare, barriersPerStep: m.barriersPerStep, sleptShare: m.sleptShare,
     };
     log(`  ${spec.name}, product trainer on ${m.threads} threads: ${m.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
   }
@@ -159,10 +164,11 @@ async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: stri
 
 /** The threads column: one run on 1 vs N threads (best later epoch each, like "ours"). */
 function multiTable(rows: Row[]): string {
-  const head = ['net', 'ours 1 thread', 'ours N threads', 'N', 'scaling', 'tensors N threads', 'RSS MB 1 / N (sampled per run)'];
+  const head = ['net', 'ours 1 thread', 'ours N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors N threads', 'RSS MB 1 / N (sampled per run)'];
   const body = rows.filter((r) => r.multi).map((r) => {
     const m = r.multi as MultiThreadFigures;
-    return [r.net, fmt(r.ours), fmt(m.stepsPerSec), String(m.threads), `${m.scaling.toFixed(2)}×`, `${m.tensorsBefore} → ${m.tensorsAfter}`, `${m.rssOneMB} / ${m.rssMB}`];
+    const wait = m.waitShare === undefined ? '—' : `${(100 * m.waitShare).toFixed(0)} % of time, ${fmt(m.barriersPerStep, 0)}/step, ${(100 * (m.sleptShare ?? 0)).toFixed(0)} % slept`;
+    return [r.net, fmt(r.ours), fmt(m.stepsPerSec), String(m.threads), `${m.scaling.toFixed(2)}×`, wait, `${m.tensorsBefore} → ${m.tensorsAfter}`, `${m.rssOneMB} / ${m.rssMB}`];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

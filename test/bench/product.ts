@@ -20,6 +20,10 @@ export interface ProductResult {
   /** Threads the run trained on, and the largest RSS (MB) sampled at its epoch ends. */
   threads: number;
   rssMB: number;
+  /** On several threads: share of the trainer's time rank 0 waited at barriers, barriers per step, share that slept. */
+  waitShare?: number;
+  barriersPerStep?: number;
+  sleptShare?: number;
 }
 
 function randomDataset(spec: NetSpec, rows: number): Dataset {
@@ -45,6 +49,7 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
   let params = 0;
   let usedThreads = 1;
   let rss = 0;
+  let epochSeconds = 0;
   const res = await trainRun(net, randomDataset(spec, batchesPerEpoch * spec.batch), {
     ops: pickOps(tf.getBackend()),
     threads,
@@ -55,6 +60,7 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
     onEpoch: (r) => {
       const t = r.metrics.epoch_time_s;
       if (t !== undefined) rates.push(batchesPerEpoch / t);
+      epochSeconds += t ?? 0;
       counts.push(tf.memory().numTensors);
       rss = Math.max(rss, process.memoryUsage().rss);
     },
@@ -69,5 +75,10 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
     stepsBetween: (counts.length - 1) * batchesPerEpoch,
     threads: usedThreads,
     rssMB: Math.round(rss / 2 ** 20),
+    ...(res.threadWaits ? {
+      waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
+      barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
+      sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
+    } : {}),
   };
 }

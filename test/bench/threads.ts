@@ -2,7 +2,7 @@
 // steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
 // steps and the RSS sampled at epoch ends. Runs alternate 1 / N threads so a change in machine load hits both.
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
 import { PEER_NETS, type NetSpec } from './nets.js';
 import { timeProduct, type ProductResult } from './product.js';
@@ -21,6 +21,10 @@ export interface ThreadsRow {
   tensorSteps: number;
   rssOneMB: number;
   rssManyMB: number;
+  /** Rank 0's barrier waits as a share of its epochs (median over repeats), and the share of barriers slept at. */
+  waitShare: number;
+  sleptShare: number;
+  barriersPerStep: number;
 }
 
 function median(v: number[]): number {
@@ -49,13 +53,16 @@ export async function timeThreads(spec: NetSpec, threads: number, repeats: numbe
     oneRuns: one.map(rate), manyRuns: many.map(rate),
     tensorsBefore: last.tensorsBefore, tensorsAfter: last.tensorsAfter, tensorSteps: last.stepsBetween,
     rssOneMB: Math.max(...one.map((r) => r.rssMB)), rssManyMB: Math.max(...many.map((r) => r.rssMB)),
+    waitShare: median(many.map((r) => r.waitShare ?? 0)), sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
+    barriersPerStep: last.barriersPerStep ?? 0,
   };
 }
 
 export function threadsTable(rows: ThreadsRow[]): string {
-  const head = ['net', 'steps/s 1 thread', 'steps/s N threads', 'N', 'scaling', 'tensors (over steps)', 'RSS MB 1 / N'];
+  const head = ['net', 'steps/s 1 thread', 'steps/s N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors (over steps)', 'RSS MB 1 / N'];
   const body = rows.map((r) => [
     r.net, r.one.toFixed(2), r.many.toFixed(2), String(r.threads), `${r.scaling.toFixed(2)}×`,
+    `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
     `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`, `${r.rssOneMB} / ${r.rssManyMB}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -73,9 +80,9 @@ export async function threadsBench(argv: string[]): Promise<void> {
     if (!json) console.log(s);
   };
   await initBackend('wasm');
-  log(`one run, 1 vs ${threads} threads (product trainer, wasm); medians; the machine may be shared: noisy`);
+  log(`one run, 1 vs ${threads} threads (product trainer, wasm); medians; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
   const rows: ThreadsRow[] = [];
   for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase()))) rows.push(await timeThreads(spec, threads, repeats, log));
-  if (json) console.log(JSON.stringify({ threads, rows }, null, 2));
+  if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
   else console.log(`\n${threadsTable(rows)}`);
 }

@@ -13,7 +13,7 @@ import { createTrainerOptimizer, type TrainerOptimizer } from './optimizer.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import { runProbes } from './probes.js';
 import { loadState, saveState, tensorMap, type ModelDims } from './state.js';
-import { MAX_THREADS, ThreadGroup, threadsUnsupported } from './threads/thread-group.js';
+import { MAX_THREADS, ThreadGroup, threadsUnsupported, type ThreadWaits } from './threads/thread-group.js';
 
 export type { BatchProgress } from '../../shared/run-events.js';
 
@@ -53,6 +53,8 @@ export interface TrainResult {
   finalState: Uint8Array;
   paramCount: number;
   error?: string;
+  /** On several threads: rank 0's synchronisation cost over the run (benchmarks). */
+  threadWaits?: ThreadWaits;
 }
 
 const BATCH_REPORT_MS = 100;
@@ -242,7 +244,7 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
         return { status: 'pruned', epochsDone: epoch, finalState: last, paramCount };
       }
     }
-    return { status: 'finished', epochsDone: Math.max(startEpoch, spec.epochs), finalState: last, paramCount };
+    return { status: 'finished', epochsDone: Math.max(startEpoch, spec.epochs), finalState: last, paramCount, ...(group ? { threadWaits: group.waits } : {}) };
   } finally {
     await group?.stop();
     evalX.dispose();

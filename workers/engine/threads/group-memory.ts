@@ -69,6 +69,7 @@ export class GroupMemory {
   /** Milliseconds this replica spent waiting at barriers, and how many barriers slept (vs. spun). */
   waitedMs = 0;
   slept = 0;
+  barriers = 0;
 
   constructor(
     readonly buffers: GroupBuffers,
@@ -130,6 +131,7 @@ export class GroupMemory {
       if (!patient) this.waitedMs += performance.now() - w0;
     }
     this.phase++;
+    if (!patient) this.barriers++;
     this.checkAbort();
   }
 
@@ -188,7 +190,6 @@ export class GroupMemory {
       Atomics.store(this.ctl, ERR_LEN, bytes.length);
       Atomics.store(this.ctl, ABORT, 2);
     }
-    Atomics.add(this.ctl, GEN, 0);
     Atomics.notify(this.ctl, GEN);
   }
 

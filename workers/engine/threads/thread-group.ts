@@ -40,6 +40,14 @@ function spawnReplica(data: ReplicaWorkerData): Worker {
   return new Worker(new URL('./replica-worker.js', import.meta.url), { workerData: data });
 }
 
+/** Steps and barriers rank 0 went through, the milliseconds it waited at them, and how many it slept at (vs. spun). */
+export interface ThreadWaits {
+  steps: number;
+  barriers: number;
+  waitedMs: number;
+  slept: number;
+}
+
 export interface ThreadGroupOptions {
   threads: number;
   spec: NetworkSpec;
@@ -125,14 +133,13 @@ export class ThreadGroup {
     }
   }
 
-  /** Rank 0's barrier waits so far (the cost of synchronisation, for benchmarks). */
-  get waits(): { ms: number; slept: number; steps: number } {
-    return { ms: this.mem.waitedMs, slept: this.mem.slept, steps: this.steps };
+  /** Rank 0's barrier waits so far: the cost of synchronisation (benchmarks report it). */
+  get waits(): ThreadWaits {
+    return { steps: this.steps, barriers: this.mem.barriers, waitedMs: this.mem.waitedMs, slept: this.mem.slept };
   }
 
   /** Stops the peers (they dispose their models and exit); idempotent. */
   async stop(): Promise<void> {
-    if (process.env.DEEPBERN_THREADS_DEBUG) console.error('thread group waits', this.waits);
     if (!this.stopped && !this.mem.aborted) {
       this.stopped = true;
       try {
