@@ -18,8 +18,7 @@ beforeAll(() => {
   expect(r.stderr).toContain('epoch 2/2');
   expect(r.stderr).toMatch(/dead_epoch \S+\s+dead_eval \S+/); // both dead readings on every epoch line
   expect(r.code).toBe(0);
-  // Alone on the pool, the run trains on every core (docs/threads.md).
-  expect(r.stderr).toContain(`backend wasm  threads ${availableParallelism()}  params`);
+  expect(r.stderr).toContain('backend wasm  threads 1  params'); // DEFAULT_RUN_THREADS (docs/threads.md)
   runId = r.stdout.trim().split('\n').pop() as string;
   expect(runId).toMatch(/^r[a-z0-9]+$/);
 });
@@ -91,8 +90,8 @@ describe('deepbern CLI', () => {
     ['not a number', ['--lr', 'fast'], /--lr must be a number/],
     ['bad bounds', ['--bounds', '1'], /--bounds must be two numbers l,u/],
     ['unknown init', ['--init', 'kaiming'], /Allowed choices are torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
-    ['threads < 1', ['--threads', '0'], /--threads must be a whole number from 1 to 64 \(got "0"\)/],
-    ['fractional threads', ['--threads', '1.5'], /--threads must be a whole number from 1 to 64/],
+    ['threads < 1', ['--threads', '0'], /--threads must be auto or a whole number from 1 to 64 \(got "0"\)/],
+    ['fractional threads', ['--threads', '1.5'], /--threads must be auto or a whole number from 1 to 64/],
   ];
   it.each(bad)('rejects %s with one clear line and leaves the DB unchanged', (_name, patch, re) => {
     const before = dbHash(db);
@@ -126,11 +125,11 @@ describe('deepbern CLI', () => {
     expect(cli(['show', runId, '--db', db]).stdout).toMatch(/init lecun_normal {2}batch norm on \(no affine\)/);
   });
 
-  it('train --threads 1 trains on one thread; --threads 2 with adaptive bounds says why it trains on one', () => {
+  it('train --threads auto trains on every core the pool leaves free; --threads 2 with adaptive bounds says why it trains on one', () => {
     const args = ['train', '--dataset', 'synthetic-higgs', '--rows', '200', '--depth', '2', '--width', '4', '--activation', 'bernstein', '--epochs', '1', '--batch-size', '64', '--db', db];
-    const one = cli([...args, '--threads', '1']);
-    expect(one.code, one.stderr).toBe(0);
-    expect(one.stderr).toContain('backend wasm  threads 1  params');
+    const auto = cli([...args, '--threads', 'auto']);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toContain(`backend wasm  threads ${availableParallelism()}  params`);
     const adaptive = cli([...args, '--threads', '2', '--bounds', 'adaptive']);
     expect(adaptive.code, adaptive.stderr).toBe(0);
     expect(adaptive.stderr).toContain('threads 1  params');

@@ -56,9 +56,10 @@ describe('sweep scheduler on a worker pool', () => {
         return threadsOf(events);
       });
     const one = 'parameters:\n  activation: {value: bernstein}\n';
-    expect(await sweep(tiny(one))).toEqual([2]); // one run on 2 cores: both
-    expect(await sweep(tiny('parameters:\n  activation: {values: [bernstein, relu]}\n'))).toEqual([1, 1]); // two runs: one each
-    expect(await sweep(tiny(`threads: 1\n${one}`))).toEqual([1]);
+    expect(await sweep(tiny(`threads: auto\n${one}`))).toEqual([2]); // one run on 2 cores: both
+    expect(await sweep(tiny('threads: auto\nparameters:\n  activation: {values: [bernstein, relu]}\n'))).toEqual([1, 1]); // two runs: one each
+    expect(await sweep(tiny(`threads: 2\n${one}`))).toEqual([2]);
+    expect(await sweep(tiny(one))).toEqual([1]); // DEFAULT_RUN_THREADS
     const store = await RunStore.open(join(tmp.dir, 'bad-threads.db'));
     await expect(createSweepFromText(store, tiny(`threads: 0\n${one}`))).rejects.toThrow(/threads must be auto or an integer from 1 to 64/);
     await store.close();

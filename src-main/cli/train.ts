@@ -10,7 +10,7 @@ import { createProgress } from './progress.js';
 import { printJson, termText } from './output.js';
 import { addSpecOptions, specFromFlags, type SpecFlags } from './spec-flags.js';
 import { exitCodeFor, threadsFlag } from './errors.js';
-import { MAX_RUN_THREADS } from '../../shared/sweep.js';
+import { MAX_RUN_THREADS, type RunThreads } from '../../shared/sweep.js';
 import type { WorkbenchService } from '../service/workbench-service.js';
 
 interface TrainFlags extends SpecFlags {
@@ -18,10 +18,10 @@ interface TrainFlags extends SpecFlags {
   json?: boolean;
   name?: string;
   backend?: BackendPref;
-  threads?: number;
+  threads?: RunThreads;
 }
 
-const THREADS_HELP = 'threads to train on (default: every core; docs/threads.md)';
+const THREADS_HELP = 'threads to train on: a number, or auto (every core the pool leaves free); default 1 (docs/threads.md)';
 
 /** Follows one run on the service to its end: progress lines, the final line, the exit code. */
 async function follow(service: WorkbenchService, runId: string, epochs: number, json: boolean, start: () => Promise<void>): Promise<void> {
@@ -63,7 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', THREADS_HELP, threadsFlag(MAX_RUN_THREADS))
     .option('--db <path>', 'SQLite store (default: per-user data dir)')
     .option('--json', 'machine-readable output (JSON lines)')
-    .action(async (runId: string, flags: { db?: string; json?: boolean; backend?: BackendPref; threads?: number }) => {
+    .action(async (runId: string, flags: { db?: string; json?: boolean; backend?: BackendPref; threads?: RunThreads }) => {
       const { WorkbenchService } = await import('../service/workbench-service.js');
       // One run: the pool's cores are its threads (a pool thread plus its replica threads).
       const service = await WorkbenchService.start({ dbPath: flags.db ?? defaultDbPath(), transport: 'cli', command: 'deepbern resume', workers: availableParallelism(), backend: flags.backend, remoteFromSettings: false });

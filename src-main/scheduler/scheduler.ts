@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
-import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
+import { DEFAULT_RUN_THREADS, parseSweepText, planSweep, SweepError, type RunThreads, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
 import { activationLabel } from '../../shared/spec.js';
 import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
@@ -54,8 +54,8 @@ export interface SchedulerOptions {
 export class Scheduler extends EventEmitter {
   private readonly queue: { runId: string; sweepId: string | null }[] = [];
   /** Threads asked for: per run (`deepbern train --threads`) and per sweep (its file's `threads`). */
-  private readonly runThreads = new Map<string, number>();
-  private readonly sweepThreads = new Map<string, number | 'auto'>();
+  private readonly runThreads = new Map<string, RunThreads>();
+  private readonly sweepThreads = new Map<string, RunThreads>();
   private readonly active = new Map<string, ActiveRun>();
   private readonly waiters = new Map<string, (() => void)[]>();
   /** Sweeps this scheduler holds the lease of. */
@@ -133,7 +133,7 @@ export class Scheduler extends EventEmitter {
   }
 
   /** Queue a single run (the CLI's `train`, or a resume of one run); it is claimed when it starts. */
-  async startRun(runId: string, opts: { threads?: number } = {}): Promise<void> {
+  async startRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
     if (this.active.has(runId) || this.isQueued(runId)) return;
     if (opts.threads !== undefined) this.runThreads.set(runId, opts.threads);
     const own = await this.ownership();
@@ -248,7 +248,7 @@ export class Scheduler extends EventEmitter {
    * cores evenly over the runs that can start now (1 run on 2 cores: 2 threads; 2 runs: 1 each).
    */
   private threadsFor(runId: string, sweepId: string | null): number | undefined | null {
-    const asked = this.runThreads.get(runId) ?? (sweepId ? this.sweepThreads.get(sweepId) : undefined) ?? 'auto';
+    const asked = this.runThreads.get(runId) ?? (sweepId ? this.sweepThreads.get(sweepId) : undefined) ?? DEFAULT_RUN_THREADS;
     const budget = this.executor.threadBudget;
     if (budget === undefined) return asked === 'auto' ? undefined : asked;
     let used = 0;

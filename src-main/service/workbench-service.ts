@@ -30,7 +30,7 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
-import { SweepError } from '../../shared/sweep.js';
+import { SweepError, type RunThreads } from '../../shared/sweep.js';
 import { planSweepOffThread } from './plan-thread.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
@@ -356,12 +356,12 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   /** Queues a stored queued run (trainRun with start: false, once the caller listens). */
-  startStoredRun(runId: string, opts: { threads?: number } = {}): Promise<void> {
+  startStoredRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
     return this.scheduler.startRun(runId, opts);
   }
 
   /** Queues a stored run again from its last checkpoint (an interrupted or cancelled standalone run). */
-  async resumeRun(runId: string, opts: { threads?: number } = {}): Promise<void> {
+  async resumeRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
     await this.store.reapExpired();
     const run = await this.store.getRun(runId);
     if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'queued') {
