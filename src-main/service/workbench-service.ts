@@ -31,7 +31,7 @@ import type {
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
 import { SweepError, type RunThreads } from '../../shared/sweep.js';
-import { planSweepOffThread } from './plan-thread.js';
+import { closePlanners, planSweepOffThread } from './plan-thread.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
 import { BUILTIN_DATASETS } from '../../workers/data/registry.js';
@@ -218,6 +218,7 @@ export class WorkbenchService implements WorkbenchApi {
       await this.ownership.stop();
       await this.grants.releaseAll();
       await this.store.close();
+      await closePlanners();
       this.events.removeAllListeners();
     })();
     return this.closing;

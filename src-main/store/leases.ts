@@ -112,19 +112,30 @@ export async function release(q: Queryable, table: 'runs' | 'sweeps', id: string
   await q.run(`UPDATE ${table} SET owner_id = NULL WHERE id = ? AND owner_id = ?`, [id, ownerId]);
 }
 
+/** The error a reaped run carries: who stopped without finishing it. */
+function interruptedError(pid: number | null, host: string | null): string {
+  const who = pid !== null ? `its process (pid ${pid} on ${host})` : 'its process';
+  return `${who} stopped without finishing it; resume continues from its last checkpoint`;
+}
+
 /**
- * What reaping would mark `interrupted`, read without writing anything: read-only opens (listings, a read-only
- * file) show a dead owner's run as interrupted although they cannot store that.
+ * What reaping would mark `interrupted` (id → the error it would store), read without writing anything:
+ * read-only opens (listings, a read-only file) show a dead owner's run as interrupted although they cannot store it.
  */
-export async function orphanedIds(q: Queryable): Promise<{ runs: Set<string>; sweeps: Set<string> }> {
+export async function orphanedIds(q: Queryable): Promise<{ runs: Map<string, string>; sweeps: Map<string, string> }> {
   const now = Date.now();
-  const live = new Set(
-    (await q.all<{ id: string; pid: number; host: string }>('SELECT id, pid, host FROM owners WHERE expires_at > ?', [now]))
-      .filter((o) => o.host !== hostname() || o.pid === process.pid || !processGone(o.pid))
-      .map((o) => o.id),
-  );
+  const owners = await q.all<{ id: string; pid: number; host: string; expires_at: number }>('SELECT id, pid, host, expires_at FROM owners');
+  const live = new Set(owners.filter((o) => o.expires_at > now && (o.host !== hostname() || o.pid === process.pid || !processGone(o.pid))).map((o) => o.id));
+  const byId = new Map(owners.map((o) => [o.id, o]));
   const dead = async (t: 'runs' | 'sweeps') =>
-    new Set((await q.all<{ id: string; owner_id: string | null }>(`SELECT id, owner_id FROM ${t} WHERE status = 'running'`)).filter((r) => r.owner_id === null || !live.has(r.owner_id)).map((r) => r.id));
+    new Map(
+      (await q.all<{ id: string; owner_id: string | null }>(`SELECT id, owner_id FROM ${t} WHERE status = 'running'`))
+        .filter((r) => r.owner_id === null || !live.has(r.owner_id))
+        .map((r) => {
+          const o = r.owner_id === null ? undefined : byId.get(r.owner_id);
+          return [r.id, interruptedError(o?.pid ?? null, o?.host ?? null)] as const;
+        }),
+    );
   return { runs: await dead('runs'), sweeps: await dead('sweeps') };
 }
 
@@ -138,10 +149,9 @@ export async function reapExpired(q: Queryable): Promise<{ runs: string[]; sweep
     [now],
   );
   for (const r of runs) {
-    const who = r.pid !== null ? `its process (pid ${r.pid} on ${r.host})` : 'its process';
     await q.run(`UPDATE runs SET status = 'interrupted', owner_id = NULL, cancel_requested = 0, finished_at = ?, error = ? WHERE id = ? AND status = 'running'`, [
       now,
-      `${who} stopped without finishing it; resume continues from its last checkpoint`,
+      interruptedError(r.pid, r.host),
       r.id,
     ]);
   }

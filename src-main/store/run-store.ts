@@ -241,7 +241,11 @@ export class RunStore {
   private async asReaped<T extends { id: string; status: string }>(rows: T[], table: 'runs' | 'sweeps' = 'runs'): Promise<T[]> {
     if (!this.db.readOnly || !rows.some((r) => r.status === 'running')) return rows;
     const dead = (await leases.orphanedIds(this.db))[table];
-    return rows.map((r) => (r.status === 'running' && dead.has(r.id) ? ({ ...r, status: 'interrupted' } as T) : r));
+    return rows.map((r) => {
+      const error = r.status === 'running' ? dead.get(r.id) : undefined;
+      if (error === undefined) return r;
+      return ('error' in r && table === 'runs' ? { ...r, status: 'interrupted', error } : { ...r, status: 'interrupted' }) as T;
+    });
   }
 
   /** Back to queued (resume) or a plain status change; terminal statuses go through finishRun. */
