@@ -15,6 +15,10 @@ export interface RunStartInfo {
   backend: string;
   paramCount: number;
   dataSource: string;
+  /** Threads the run trains on (absent from workers that predate them: 1). */
+  threads?: number;
+  /** Why it trains on fewer threads than asked for, when so. */
+  threadsNote?: string;
 }
 
 /** The messages of one run in order: start, then batches and epochs (each epoch carries its checkpoint). */

@@ -48,6 +48,17 @@ const ParamSchema = z.union([
 ], { error: 'a parameter is {value: v}, {values: [..]} or {min, max, distribution}' });
 export type ParamDef = z.infer<typeof ParamSchema>;
 
+/** Most threads one run trains on (docs/threads.md). */
+export const MAX_RUN_THREADS = 64;
+export type RunThreads = number | 'auto';
+/**
+ * Threads a run trains on when nobody chose (docs/threads.md). One until a quiet-machine measurement shows the
+ * replicas ≥ 1.7× faster than one thread (on this shared machine they were not: issue #16); then 'auto' (the
+ * cores the pool leaves free).
+ */
+export const DEFAULT_RUN_THREADS: RunThreads = 1;
+const THREADS_ERROR = `threads must be auto or an integer from 1 to ${MAX_RUN_THREADS}`;
+
 export const SweepFileSchema = z
   .object({
     name: z.string({ error: 'name must be a string' }).min(1, { error: 'name must not be empty' }),
@@ -60,6 +71,10 @@ export const SweepFileSchema = z
     seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], { error: 'seeds must be a count (1–1000) or a list of seeds' }).default(1),
     run_cap: z.number().int({ error: 'run_cap must be an integer ≥ 1' }).min(1, { error: 'run_cap must be an integer ≥ 1' }).optional(),
     random_seed: z.number().int().default(0),
+    /** Threads per run (docs/threads.md): auto splits the pool's free cores over the runs it starts; absent: DEFAULT_RUN_THREADS. */
+    threads: z
+      .union([z.literal('auto'), z.number().int({ error: THREADS_ERROR }).min(1, { error: THREADS_ERROR }).max(MAX_RUN_THREADS, { error: THREADS_ERROR })], { error: THREADS_ERROR })
+      .optional(),
     metric: z
       .object({
         name: z.enum(EPOCH_METRICS, { error: `metric.name must be one of ${EPOCH_METRICS.join(', ')}` }),

@@ -1,5 +1,6 @@
 // The CLI end to end on a temp DB: train, runs, show, export, export-model, predict, and every bad input.
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, dbHash, fileHash, tempDir } from './support/cli.js';
@@ -17,6 +18,7 @@ beforeAll(() => {
   expect(r.stderr).toContain('epoch 2/2');
   expect(r.stderr).toMatch(/dead_epoch \S+\s+dead_eval \S+/); // both dead readings on every epoch line
   expect(r.code).toBe(0);
+  expect(r.stderr).toContain('backend wasm  threads 1  params'); // DEFAULT_RUN_THREADS (docs/threads.md)
   runId = r.stdout.trim().split('\n').pop() as string;
   expect(runId).toMatch(/^r[a-z0-9]+$/);
 });
@@ -88,6 +90,8 @@ describe('deepbern CLI', () => {
     ['not a number', ['--lr', 'fast'], /--lr must be a number/],
     ['bad bounds', ['--bounds', '1'], /--bounds must be two numbers l,u/],
     ['unknown init', ['--init', 'kaiming'], /Allowed choices are torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
+    ['threads < 1', ['--threads', '0'], /--threads must be auto or a whole number from 1 to 64 \(got "0"\)/],
+    ['fractional threads', ['--threads', '1.5'], /--threads must be auto or a whole number from 1 to 64/],
   ];
   it.each(bad)('rejects %s with one clear line and leaves the DB unchanged', (_name, patch, re) => {
     const before = dbHash(db);
@@ -119,6 +123,17 @@ describe('deepbern CLI', () => {
     expect(bn[0].gamma.some((g: number) => g !== 1)).toBe(true);
     // the first run (no flags) shows the default its activation used
     expect(cli(['show', runId, '--db', db]).stdout).toMatch(/init lecun_normal {2}batch norm on \(no affine\)/);
+  });
+
+  it('train --threads auto trains on every core the pool leaves free; --threads 2 with adaptive bounds says why it trains on one', () => {
+    const args = ['train', '--dataset', 'synthetic-higgs', '--rows', '200', '--depth', '2', '--width', '4', '--activation', 'bernstein', '--epochs', '1', '--batch-size', '64', '--db', db];
+    const auto = cli([...args, '--threads', 'auto']);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toContain(`backend wasm  threads ${availableParallelism()}  params`);
+    const adaptive = cli([...args, '--threads', '2', '--bounds', 'adaptive']);
+    expect(adaptive.code, adaptive.stderr).toBe(0);
+    expect(adaptive.stderr).toContain('threads 1  params');
+    expect(adaptive.stderr).toContain('note: 2 threads asked for, training on 1: adaptive Bernstein bounds are not yet reduced across threads');
   });
 
   it('rejects an unknown run id, a missing file, malformed CSV rows and a non-SQLite DB', () => {

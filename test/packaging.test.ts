@@ -100,6 +100,7 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
       '/dist/src-main/electron/preload.cjs',
       '/dist/src-main/cli/main.js',
       '/dist/workers/pool-task.js',
+      '/dist/workers/engine/threads/replica-worker.js',
       '/dist/workers/backend-probe.js',
       '/dist/renderer/index.html',
       '/examples/quickstart.yaml',

@@ -45,6 +45,26 @@ function query<T>(db: string, sql: string): Promise<T[]> {
 }
 
 describe('sweep scheduler on a worker pool', () => {
+  it('splits the pool\'s cores between the runs it starts (docs/threads.md), or gives each the sweep file\'s threads', async () => {
+    const threadsOf = (events: WorkbenchEvent[]) => events.filter((e) => e.type === 'run-start').map((e) => (e as { threads?: number }).threads);
+    const sweep = async (file: string): Promise<(number | undefined)[]> =>
+      withScheduler(join(tmp.dir, `threads-${Math.random().toString(36).slice(2)}.db`), 2, async (scheduler, store, events) => {
+        const { sweepId } = await createSweepFromText(store, file);
+        await scheduler.startSweep(sweepId);
+        await scheduler.waitForSweep(sweepId);
+        expect((await store.listRuns({ sweepId })).rows.every((r) => r.status === 'finished')).toBe(true);
+        return threadsOf(events);
+      });
+    const one = 'parameters:\n  activation: {value: bernstein}\n';
+    expect(await sweep(tiny(`threads: auto\n${one}`))).toEqual([2]); // one run on 2 cores: both
+    expect(await sweep(tiny('threads: auto\nparameters:\n  activation: {values: [bernstein, relu]}\n'))).toEqual([1, 1]); // two runs: one each
+    expect(await sweep(tiny(`threads: 2\n${one}`))).toEqual([2]);
+    expect(await sweep(tiny(one))).toEqual([1]); // DEFAULT_RUN_THREADS
+    const store = await RunStore.open(join(tmp.dir, 'bad-threads.db'));
+    await expect(createSweepFromText(store, tiny(`threads: 0\n${one}`))).rejects.toThrow(/threads must be auto or an integer from 1 to 64/);
+    await store.close();
+  });
+
   it('a 2-worker pool runs 4 runs; every epoch of every run lands exactly once', async () => {
     const db = join(tmp.dir, 'four.db');
     await withScheduler(db, 2, async (scheduler, store, events) => {

@@ -16,6 +16,8 @@ export interface RunJob {
   datasetFiles?: Record<string, string>;
   backend?: BackendPref;
   resumeFrom?: Uint8Array;
+  /** Threads this run trains on (default 1; docs/threads.md). */
+  threads?: number;
 }
 
 export interface RunJobHooks {
@@ -39,7 +41,10 @@ export async function executeRunJob(job: RunJob, hooks: RunJobHooks = {}): Promi
     ops: pickOps(backend.name),
     signal: hooks.signal,
     resumeFrom: job.resumeFrom,
-    onStart: hooks.onStart ? (paramCount: number) => hooks.onStart?.({ backend: backend.name, paramCount, dataSource: dataset.source }) : undefined,
+    threads: job.threads,
+    onStart: hooks.onStart
+      ? (paramCount, t) => hooks.onStart?.({ backend: backend.name, paramCount, dataSource: dataset.source, threads: t.threads, ...(t.note ? { threadsNote: t.note } : {}) })
+      : undefined,
     onBatch: hooks.onBatch,
     onEpoch: hooks.onEpoch,
     shouldPrune: hooks.shouldPrune,

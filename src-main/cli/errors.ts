@@ -49,6 +49,16 @@ export function reportAndExit(e: unknown): never {
 }
 
 /** Parse a number-valued flag, naming the flag when it is not a number. */
+/** `--threads`: auto or a whole number from 1 to max. */
+export function threadsFlag(max: number): (v: string) => number | 'auto' {
+  return (v: string) => {
+    if (v.trim() === 'auto') return 'auto';
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--threads must be auto or a whole number from 1 to ${max} (got "${v}")`);
+    return n;
+  };
+}
+
 export function numberFlag(flag: string): (v: string) => number {
   return (v: string) => {
     const n = Number(v);

@@ -17,6 +17,11 @@ export interface Executor {
   readonly capacity: number;
   /** Why capacity is what it is (shown in the UI), e.g. "native backend: one thread per process". */
   readonly capacityReason?: string;
+  /**
+   * Cores the executor's runs share (docs/threads.md): the scheduler gives each run its threads out of these and
+   * starts no run while they are all in use. Undefined: runs execute elsewhere (remote) and choose for themselves.
+   */
+  readonly threadBudget?: number;
   execute(job: RunJob, hooks: ExecutionHooks): Promise<RunJobResult>;
   close(): Promise<void>;
 }

@@ -26,6 +26,8 @@ export interface LocalPoolOptions {
 export class LocalPoolExecutor implements Executor {
   readonly capacity: number;
   readonly capacityReason?: string;
+  /** One core per pool thread: a run on N threads takes N of them (the native backend: one run, one thread). */
+  readonly threadBudget: number;
   private readonly pool: Piscina;
 
   constructor(opts: LocalPoolOptions = {}) {
@@ -34,6 +36,7 @@ export class LocalPoolExecutor implements Executor {
     const native = opts.backend === 'tfjs-node' || opts.backend === 'tfjs-node-gpu';
     this.capacity = native ? 1 : requested;
     if (native && requested > 1) this.capacityReason = 'native TensorFlow backend: one training thread per process';
+    this.threadBudget = this.capacity;
     this.pool = new Piscina({
       filename: poolTaskFile(),
       minThreads: 0,

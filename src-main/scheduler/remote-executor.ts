@@ -231,7 +231,7 @@ export class RemoteExecutor implements Executor {
   private onProgress(jobId: string, p: RemoteProgress): void {
     const entry = this.pending.get(jobId);
     if (!entry) return; // another workbench's job, or one that already ended
-    if (p.type === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource });
+    if (p.type === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource, ...(p.threads !== undefined ? { threads: p.threads } : {}) });
     else if (p.type === 'batch') entry.hooks.onBatch(p);
     else if (p.type === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
   }

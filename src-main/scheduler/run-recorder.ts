@@ -65,7 +65,10 @@ export class RunRecorder {
   /** The model is built: its backend and size go on the run's row. */
   async started(info: RunStartInfo): Promise<void> {
     await this.write('record the backend', () => this.store.markRunning(this.runId, info.backend, info.paramCount));
-    this.emit({ type: 'run-start', runId: this.runId, backend: info.backend, paramCount: info.paramCount, dataSource: info.dataSource });
+    this.emit({
+      type: 'run-start', runId: this.runId, backend: info.backend, paramCount: info.paramCount, dataSource: info.dataSource,
+      ...(info.threads !== undefined ? { threads: info.threads } : {}), ...(info.threadsNote ? { threadsNote: info.threadsNote } : {}),
+    });
   }
 
   progress(p: BatchProgress): void {

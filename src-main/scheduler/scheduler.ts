@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
-import { parseSweepText, planSweep, SweepError, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
+import { DEFAULT_RUN_THREADS, parseSweepText, planSweep, SweepError, type RunThreads, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
 import { activationLabel } from '../../shared/spec.js';
 import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
@@ -36,6 +36,8 @@ export async function createSweepFromText(store: RunStore, text: string): Promis
 interface ActiveRun {
   runId: string;
   sweepId: string | null;
+  /** Threads the run trains on (undefined: the executor's runs choose; remote). */
+  threads?: number;
   abort: AbortController;
   /** Stopped by a shutdown (a pause: the run ends `interrupted`), not by a user's cancel. */
   paused: boolean;
@@ -51,6 +53,9 @@ export interface SchedulerOptions {
 
 export class Scheduler extends EventEmitter {
   private readonly queue: { runId: string; sweepId: string | null }[] = [];
+  /** Threads asked for: per run (`deepbern train --threads`) and per sweep (its file's `threads`). */
+  private readonly runThreads = new Map<string, RunThreads>();
+  private readonly sweepThreads = new Map<string, RunThreads>();
   private readonly active = new Map<string, ActiveRun>();
   private readonly waiters = new Map<string, (() => void)[]>();
   /** Sweeps this scheduler holds the lease of. */
@@ -121,14 +126,16 @@ export class Scheduler extends EventEmitter {
       this.queue.push({ runId: r.id, sweepId });
     }
     if (sweep.config.method === 'bayes') this.sequential.set(sweepId, sweep.config);
+    if (sweep.config.threads !== undefined) this.sweepThreads.set(sweepId, sweep.config.threads);
     this.emitEvent({ type: 'sweep-status', sweepId, status: 'running' });
     this.pump();
     return todo.length;
   }
 
   /** Queue a single run (the CLI's `train`, or a resume of one run); it is claimed when it starts. */
-  async startRun(runId: string): Promise<void> {
+  async startRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
     if (this.active.has(runId) || this.isQueued(runId)) return;
+    if (opts.threads !== undefined) this.runThreads.set(runId, opts.threads);
     const own = await this.ownership();
     const run = await this.store.getRun(runId);
     const owner = await this.store.liveOwnerOf('runs', runId);
@@ -235,16 +242,38 @@ export class Scheduler extends EventEmitter {
     return this.queue.some((q) => q.runId === runId);
   }
 
+  /**
+   * Threads for the run at the head of the queue, or null when the cores it needs are busy (it waits). With a
+   * thread budget: an explicit count waits for that many free cores (at most the budget); auto splits the free
+   * cores evenly over the runs that can start now (1 run on 2 cores: 2 threads; 2 runs: 1 each).
+   */
+  private threadsFor(runId: string, sweepId: string | null): number | undefined | null {
+    const asked = this.runThreads.get(runId) ?? (sweepId ? this.sweepThreads.get(sweepId) : undefined) ?? DEFAULT_RUN_THREADS;
+    const budget = this.executor.threadBudget;
+    if (budget === undefined) return asked === 'auto' ? undefined : asked;
+    let used = 0;
+    for (const a of this.active.values()) used += a.threads ?? 1;
+    const free = budget - used;
+    if (asked !== 'auto') return free >= Math.min(asked, budget) ? asked : null;
+    if (free < 1) return null;
+    const starting = Math.max(1, Math.min(this.queue.length, this.executor.capacity - this.active.size));
+    return Math.max(1, Math.ceil(free / starting)); // 3 runs on 4 cores: 2, 1, 1
+  }
+
   private pump(): void {
     while (!this.closed && this.active.size < this.executor.capacity && this.queue.length > 0) {
+      const head = this.queue[0];
+      const threads = this.threadsFor(head.runId, head.sweepId);
+      if (threads === null) break;
       const { runId, sweepId } = this.queue.shift() as { runId: string; sweepId: string | null };
-      const entry: ActiveRun = { runId, sweepId, abort: new AbortController(), paused: false };
+      const entry: ActiveRun = { runId, sweepId, threads, abort: new AbortController(), paused: false };
       this.active.set(runId, entry);
       this.emitEvent({ type: 'workers', size: this.executor.capacity, busy: this.active.size });
       void this.execute(entry)
         .catch((e: unknown) => this.emit('error-log', e))
         .finally(() => {
           this.active.delete(runId);
+          this.runThreads.delete(runId);
           this.emitEvent({ type: 'workers', size: this.executor.capacity, busy: this.active.size });
           this.pump();
           if (entry.sweepId) void this.checkSweepDone(entry.sweepId).catch((e: unknown) => this.emit('error-log', e));
@@ -288,7 +317,10 @@ export class Scheduler extends EventEmitter {
     const sweepFile: SweepFile | undefined = run.sweepId ? (await this.store.getSweep(run.sweepId)).config : undefined;
     try {
       const result = await this.executor.execute(
-        { runId, spec: start.spec, resumeFrom: start.resumeFrom, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never },
+        {
+          runId, spec: start.spec, resumeFrom: start.resumeFrom, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never,
+          ...(entry.threads !== undefined ? { threads: entry.threads } : {}),
+        },
         {
           signal: entry.abort.signal,
           onStart: (info) => void recorder.started(info).catch((e: unknown) => this.emit('error-log', e)),

@@ -30,7 +30,7 @@ import type {
 } from '../../shared/api.js';
 import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
-import { SweepError, type SweepPlan } from '../../shared/sweep.js';
+import { SweepError, type RunThreads, type SweepPlan } from '../../shared/sweep.js';
 import { closePlanners, planSweepOffThread } from './plan-thread.js';
 import { sweepInsights } from '../report/sweep-insights.js';
 import { initBackend, type BackendInfo, type BackendPref } from '../../workers/engine/backend.js';
@@ -378,12 +378,12 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   /** Queues a stored queued run (trainRun with start: false, once the caller listens). */
-  startStoredRun(runId: string): Promise<void> {
-    return this.scheduler.startRun(runId);
+  startStoredRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
+    return this.scheduler.startRun(runId, opts);
   }
 
   /** Queues a stored run again from its last checkpoint (an interrupted or cancelled standalone run). */
-  async resumeRun(runId: string): Promise<void> {
+  async resumeRun(runId: string, opts: { threads?: RunThreads } = {}): Promise<void> {
     await this.store.reapExpired();
     const run = await this.store.getRun(runId);
     if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'queued') {
@@ -391,7 +391,7 @@ export class WorkbenchService implements WorkbenchApi {
       throw new ServiceError('conflict', owner ? `run ${runId} is being run by ${describeOwner(owner)}` : `run ${runId} is ${run.status}: only interrupted, cancelled or queued runs resume`);
     }
     if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
-    await this.scheduler.startRun(runId);
+    await this.scheduler.startRun(runId, opts);
   }
 
   /**

@@ -2,8 +2,9 @@
 // in the same command. "ours" is the product's own trainer (train.ts trainRun with pickOps); "minimal" is a
 // bare step on the same EngineOps with the fused coefficient kernel and FusedAdam (nets.ts): the gap between
 // the two is the trainer's own overhead. Flags: --json, --no-torch, --no-product, --repeats N, --steps N,
-// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>, --no-sweep (skips the sweep
-// row: the 8-run sweep through our pool vs one PyTorch run after another, test/bench/sweep-torch.ts).
+// --torch-threads N (0 = torch's default), --ops fast|reference, --only <substring>, --threads N (the product
+// trainer again on N threads, default every core; 1 = skip): the threads column and the scaling ratio; --no-sweep
+// (skips the sweep row: the 8-run sweep through our pool vs one PyTorch run after another, test/bench/sweep-torch.ts).
 // `npm run bench -- sweep`: local pool throughput with 1 vs 2 workers (test/bench/sweep.ts).
 // `npm run bench -- import`: full-size HIGGS import, wall time and peak RSS (test/bench/import.ts).
 // `npm run bench -- ui`: the workbench at scale: list pages, search, Compare fetches, bulk delete (test/bench/ui.ts).
@@ -11,6 +12,8 @@
 // `npm run bench -- bayes`: TPE vs grid vs random on a closed-form stand-in objective (test/bench/bayes.ts).
 // `npm run bench -- sweep-torch`: only the sweep row (8 runs through our pool vs one PyTorch run after another).
 // `npm run bench -- gemm`: dense-layer products, XNNPACK vs our wasm SIMD GEMM (test/bench/gemm.ts).
+// `npm run bench -- threads`: one run on 1 thread vs every core, the scaling ratio (test/bench/threads.ts).
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
@@ -25,6 +28,7 @@ import { uiBench } from './ui.js';
 import { deadReadingBench } from './dead-reading.js';
 import { bayesBench } from './bayes.js';
 import { gemmBench } from './gemm.js';
+import { threadsBench } from './threads.js';
 
 interface Options {
   json: boolean;
@@ -36,10 +40,11 @@ interface Options {
   ops: 'fast' | 'reference';
   only: string | null;
   sweep: boolean;
+  threads: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null, sweep: true };
+  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null, sweep: true, threads: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -56,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--ops') o.ops = next() === 'reference' ? 'reference' : 'fast';
     else if (a === '--only') o.only = next();
     else if (a === '--no-sweep') o.sweep = false;
+    else if (a === '--threads') o.threads = Number(next());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -81,6 +87,23 @@ interface Row {
   tensorsAfter?: number;
   tensorSteps?: number;
   peakRssMB?: number;
+  /** The product trainer on every core (--threads): steps/s, its ratio to one thread, RSS sampled per run. */
+  multi?: MultiThreadFigures;
+}
+
+interface MultiThreadFigures {
+  threads: number;
+  stepsPerSec: number;
+  epochRates: number[];
+  scaling: number;
+  rssOneMB: number;
+  rssMB: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+  /** Rank 0's barrier waits as a share of its epochs, barriers per step, and the share of barriers it slept at. */
+  waitShare?: number;
+  barriersPerStep?: number;
+  sleptShare?: number;
 }
 
 function randomBatch(spec: NetSpec): { x: tf.Tensor2D; y: tf.Tensor2D } {
@@ -135,6 +158,33 @@ async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: stri
     row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   }
   log(`  ${spec.name}, product trainer: ${r.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch (${perEpoch} steps each; epoch 1 = warm-up)`);
+  if (o.threads > 1) {
+    const m = await timeProduct(spec, perEpoch, epochs, o.threads);
+    row.multi = {
+      threads: m.threads, stepsPerSec: m.stepsPerSec, epochRates: m.epochRates, scaling: m.stepsPerSec / r.stepsPerSec,
+      rssOneMB: r.rssMB, rssMB: m.rssMB, tensorsBefore: m.tensorsBefore, tensorsAfter: m.tensorsAfter,
+      waitShare: m.waitShare, barriersPerStep: m.barriersPerStep, sleptShare: m.sleptShare,
+    };
+    log(`  ${spec.name}, product trainer on ${m.threads} threads: ${m.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
+  }
+}
+
+/** The threads column: one run on 1 vs N threads (best later epoch each, like "ours"). */
+function multiTable(rows: Row[]): string {
+  const head = ['net', 'ours 1 thread', 'ours N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors N threads', 'RSS MB 1 / N (sampled per run)'];
+  const body = rows.filter((r) => r.multi).map((r) => {
+    const m = r.multi as MultiThreadFigures;
+    const wait = m.waitShare === undefined ? '—' : `${(100 * m.waitShare).toFixed(0)} % of time, ${fmt(m.barriersPerStep, 0)}/step, ${(100 * (m.sleptShare ?? 0)).toFixed(0)} % slept`;
+    return [r.net, fmt(r.ours), fmt(m.stepsPerSec), String(m.threads), `${m.scaling.toFixed(2)}×`, wait, `${m.tensorsBefore} → ${m.tensorsAfter}`, `${m.rssOneMB} / ${m.rssMB}`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** The machine's 1-minute load average against its cores: multi-thread figures mean little on a busy machine. */
+function loadNote(): string {
+  return `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
 }
 
 function fmt(v: number | null | undefined, digits = 2): string {
@@ -169,6 +219,7 @@ async function main(): Promise<void> {
     else if (info) console.log(`PyTorch ${info.version}: ${info.threads} intra-op thread(s); BLAS ${info.openblasConfig ?? info.blasInfo} (${info.openblasThreads ?? '?'} threads)`);
     return;
   }
+  if (argv[0] === 'threads') return threadsBench(argv.slice(1));
   const o = parseArgs(argv);
   const log = (s: string): void => {
     if (!o.json) console.log(s);
@@ -207,10 +258,11 @@ async function main(): Promise<void> {
   }
   const sweep: SweepVsTorch | null = o.sweep ? await sweepVsTorch(haveTorch, log) : null;
   if (o.json) {
-    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, torchInfo: torch, rows, sweep }, null, 2));
+    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, torchInfo: torch, threads: o.threads, load: loadNote(), rows, sweep }, null, 2));
     return;
   }
   console.log(`\n${table(rows)}`);
+  if (rows.some((r) => r.multi)) console.log(`\none run on 1 vs ${o.threads} threads (product trainer; load: ${loadNote()}):\n${multiTable(rows)}`);
   if (sweep) {
     console.log(`\nsweep (8 runs, depth 16 × 100, HIGGS-shaped, ${sweep.stepsPerRun} steps each): ours ${fmt(sweep.ours.runsPerMin)} runs/min ` +
       `(pool of ${sweep.workers}) | torch one after another ${fmt(sweep.torch?.runsPerMin)} runs/min | ratio ${fmt(sweep.ratio)} ` +

@@ -17,6 +17,13 @@ export interface ProductResult {
   tensorsBefore: number;
   tensorsAfter: number;
   stepsBetween: number;
+  /** Threads the run trained on, and the largest RSS (MB) sampled at its epoch ends. */
+  threads: number;
+  rssMB: number;
+  /** On several threads: share of the trainer's time rank 0 waited at barriers, barriers per step, share that slept. */
+  waitShare?: number;
+  barriersPerStep?: number;
+  sleptShare?: number;
 }
 
 function randomDataset(spec: NetSpec, rows: number): Dataset {
@@ -31,7 +38,7 @@ function randomDataset(spec: NetSpec, rows: number): Dataset {
 }
 
 /** batchesPerEpoch × epochs steps; at least minSteps between the first and last tensor count. */
-export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs: number): Promise<ProductResult> {
+export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs: number, threads = 1): Promise<ProductResult> {
   const net = parseSpec({
     dataset: 'bench', depth: spec.depth, width: spec.width, activation: spec.act === 'bern' ? 'bernstein' : 'relu',
     degree: spec.degree, eps: spec.eps, bounds: [spec.l, spec.u], boundsMode: 'fixed', batchNorm: true, residual: false,
@@ -40,15 +47,22 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
   const rates: number[] = [];
   const counts: number[] = [];
   let params = 0;
+  let usedThreads = 1;
+  let rss = 0;
+  let epochSeconds = 0;
   const res = await trainRun(net, randomDataset(spec, batchesPerEpoch * spec.batch), {
     ops: pickOps(tf.getBackend()),
-    onStart: (p) => {
+    threads,
+    onStart: (p, t) => {
       params = p;
+      usedThreads = t.threads;
     },
     onEpoch: (r) => {
       const t = r.metrics.epoch_time_s;
       if (t !== undefined) rates.push(batchesPerEpoch / t);
+      epochSeconds += t ?? 0;
       counts.push(tf.memory().numTensors);
+      rss = Math.max(rss, process.memoryUsage().rss);
     },
   });
   if (res.status !== 'finished') throw new Error(`bench training ${res.status}: ${res.error ?? ''}`);
@@ -59,5 +73,12 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
     tensorsBefore: counts[0],
     tensorsAfter: counts[counts.length - 1],
     stepsBetween: (counts.length - 1) * batchesPerEpoch,
+    threads: usedThreads,
+    rssMB: Math.round(rss / 2 ** 20),
+    ...(res.threadWaits ? {
+      waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
+      barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
+      sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
+    } : {}),
   };
 }

@@ -28,22 +28,26 @@ function normalizer(norm: ColumnNorm | null, w: number): { m: number; sc: number
  */
 export function deadUnitsFixed(
   src: Float32Array, B: number, W: number, norm: ColumnNorm | null, code: number, alpha: number, tau: number,
+  alive: Uint8Array | null = null,
 ): number {
   const N = B * W;
   // Leaky ReLU: σ' ∈ {α, 1}; with α ≥ τ no unit can die (τ ≤ 1), else it dies iff z ≤ 0 throughout, as ReLU.
-  if (code === 1 && alpha >= tau) return 0;
+  if (code === 1 && alpha >= tau) {
+    alive?.fill(1, 0, W);
+    return 0;
+  }
   // ReLU-type: σ' = 1 ≥ τ iff z > 0 (the kernels' subgradient at 0 is the lower branch): no σ' call needed.
   const rectifier = (code === 0 || code === 1) && tau <= 1;
   let dead = 0;
   for (let w = 0; w < W; w++) {
     const { m, sc, g, b } = normalizer(norm, w);
-    let alive = false;
+    let isAlive = false;
     // Column by column, so a unit stops at its first live sample (measured: cheaper than a memory-order
     // walk over the whole batch, which every partly dead layer would need).
     if (rectifier) {
       for (let idx = w; idx < N; idx += W) {
         if ((norm ? (src[idx] - m) * sc * g + b : src[idx]) > 0) {
-          alive = true;
+          isAlive = true;
           break;
         }
       }
@@ -51,12 +55,13 @@ export function deadUnitsFixed(
       for (let idx = w; idx < N; idx += W) {
         const z = norm ? (src[idx] - m) * sc * g + b : src[idx];
         if (Math.abs(actGrad(code, alpha, z)) >= tau) {
-          alive = true;
+          isAlive = true;
           break;
         }
       }
     }
-    if (!alive) dead++;
+    if (!isAlive) dead++;
+    if (alive) alive[w] = isAlive ? 1 : 0;
   }
   return dead;
 }
@@ -85,6 +90,7 @@ let diffs = new Float64Array(64);
 export function deadUnitsBernstein(
   src: Float32Array, B: number, W: number, norm: ColumnNorm | null,
   coeffs: Float32Array, n: number, lo: Float32Array, hi: Float32Array, tau: number,
+  alive: Uint8Array | null = null,
 ): number {
   const N = B * W, n1 = n + 1;
   const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
@@ -95,7 +101,7 @@ export function deadUnitsBernstein(
     const { m, sc, g, b } = normalizer(norm, w);
     const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
     for (let k = 0; k < n; k++) diffs[k] = bw[k] * (coeffs[w * n1 + k + 1] - coeffs[w * n1 + k]);
-    let alive = false;
+    let isAlive = false;
     for (let idx = w; idx < N && n > 0; idx += W) {
       const x = norm ? (src[idx] - m) * sc * g + b : src[idx];
       if (!(x >= l && x <= u)) continue; // clamped: σ′ = 0
@@ -116,11 +122,12 @@ export function deadUnitsBernstein(
       let pw = 1;
       for (let k = 1; k < n; k++) pw *= base;
       if (Math.abs(p * pw * inv) >= tau) {
-        alive = true;
+        isAlive = true;
         break;
       }
     }
-    if (!alive) dead++;
+    if (!isAlive) dead++;
+    if (alive) alive[w] = isAlive ? 1 : 0;
   }
   return dead;
 }

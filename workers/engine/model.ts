@@ -54,6 +54,8 @@ export interface DeadTally {
   tau: number;
   counts: number[];
   seconds: number;
+  /** One [W] mask per hidden layer (caller-allocated): 1 where the unit is alive on this batch (data-parallel runs combine slices). */
+  alive?: Uint8Array[];
 }
 
 export interface EvalOptions {
@@ -220,11 +222,11 @@ export class DeepBernModel {
       const { l, u } = this.bounds(L);
       const lo = typeof l === 'number' ? Float32Array.of(l) : view(l);
       const hi = typeof u === 'number' ? Float32Array.of(u) : view(u);
-      count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau);
+      count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau, t.alive?.[t.counts.length] ?? null);
     } else {
       const kind = this.spec.activation;
       if (kind === 'bernstein') throw new Error('dead units: a Bernstein layer without its coefficients');
-      count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau);
+      count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau, t.alive?.[t.counts.length] ?? null);
     }
     t.counts.push(count);
     t.seconds += (performance.now() - t0) / 1000;

@@ -2,6 +2,8 @@
 // which differs from the running product in the last bits, so a resumed run would not be bit-identical.
 // Here the bias corrections come from the step count in float64, identical before and after a resume.
 import * as tf from '@tensorflow/tfjs-core';
+import type { NetworkSpec } from '../../shared/spec.js';
+import type { EngineOps } from './ops.js';
 import type { NamedArray } from './state.js';
 
 /** PyTorch's Adam defaults (the speed/accuracy comparisons run against PyTorch). */
@@ -93,4 +95,9 @@ export class Optimizer implements TrainerOptimizer {
   dispose(): void {
     for (const t of [...this.m, ...this.v]) t.dispose();
   }
+}
+
+/** The run's optimiser: the ops' fused Adam when they have one, else the composed one. */
+export function createTrainerOptimizer(spec: Pick<NetworkSpec, 'optimizer' | 'lr'>, ops: EngineOps, params: Param[]): TrainerOptimizer {
+  return spec.optimizer === 'adam' && ops.createAdam ? ops.createAdam(params, spec.lr) : new Optimizer(spec.optimizer, spec.lr, params);
 }

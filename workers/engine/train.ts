@@ -9,18 +9,19 @@ import type { NetworkSpec } from '../../shared/spec.js';
 import type { BatchProgress } from '../../shared/run-events.js';
 import type { Dataset } from '../data/types.js';
 import { DeepBernModel, disposeTargets, makeTargets, type BatchTargets, type DeadTally } from './model.js';
-import { Optimizer, type TrainerOptimizer } from './optimizer.js';
+import { createTrainerOptimizer, type TrainerOptimizer } from './optimizer.js';
 import { referenceOps, type EngineOps } from './ops.js';
 import { runProbes } from './probes.js';
 import { loadState, saveState, tensorMap, type ModelDims } from './state.js';
+import { MAX_THREADS, ThreadGroup, threadsUnsupported, type ThreadWaits } from './threads/thread-group.js';
 
 export type { BatchProgress } from '../../shared/run-events.js';
 
 export interface TrainOptions {
   ops?: EngineOps;
   signal?: AbortSignal;
-  /** Called once the model is built (the parameter count is print-worthy). */
-  onStart?(paramCount: number): void | Promise<void>;
+  /** Called once the model is built (the parameter count is print-worthy) and its threads are running. */
+  onStart?(paramCount: number, threads: ThreadsInfo): void | Promise<void>;
   /** Throttled to at most ~10 calls per second. */
   onBatch?(p: BatchProgress): void;
   /** Awaited: the caller persists metrics and checkpoint before training goes on. */
@@ -30,6 +31,17 @@ export interface TrainOptions {
   shouldPrune?(epoch: number, metrics: EpochReport['metrics']): boolean | Promise<boolean>;
   /** The epoch-average dead reading inside the training step (default on; off only to benchmark its cost). */
   epochDeadReading?: boolean;
+  /**
+   * Threads to train on (default 1): data-parallel replicas, each on a slice of every batch (docs/threads.md).
+   * Results are bit-identical run to run for a given thread count; thread counts differ by float32 rounding.
+   */
+  threads?: number;
+}
+
+/** The threads a run trains on, and why fewer than asked for (when so). */
+export interface ThreadsInfo {
+  threads: number;
+  note?: string;
 }
 
 export type TrainStatus = 'finished' | 'diverged' | 'cancelled' | 'pruned';
@@ -41,6 +53,8 @@ export interface TrainResult {
   finalState: Uint8Array;
   paramCount: number;
   error?: string;
+  /** On several threads: rank 0's synchronisation cost over the run (benchmarks). */
+  threadWaits?: ThreadWaits;
 }
 
 const BATCH_REPORT_MS = 100;
@@ -55,6 +69,25 @@ function gatherRows(src: Float32Array, dim: number, idx: ArrayLike<number>, from
   const out = new Float32Array((to - from) * dim);
   for (let r = from; r < to; r++) out.set(src.subarray(idx[r] * dim, idx[r] * dim + dim), (r - from) * dim);
   return out;
+}
+
+function gatherRowsInto(src: Float32Array, dim: number, idx: ArrayLike<number>, from: number, to: number, out: Float32Array): void {
+  for (let r = from; r < to; r++) out.set(src.subarray(idx[r] * dim, idx[r] * dim + dim), (r - from) * dim);
+}
+
+/** One thread, or a group of replicas when more are asked for and this run supports them. */
+async function startThreads(
+  wanted: number | undefined, spec: NetworkSpec, dims: ModelDims, ops: EngineOps, state: Uint8Array,
+  model: DeepBernModel, optimizer: TrainerOptimizer,
+): Promise<{ group?: ThreadGroup; info: ThreadsInfo }> {
+  const asked = wanted === undefined ? 1 : Math.floor(wanted);
+  if (!Number.isFinite(asked) || asked < 1) throw new Error(`threads must be a whole number ≥ 1 (got ${wanted})`);
+  if (asked === 1) return { info: { threads: 1 } };
+  const why = threadsUnsupported(spec, ops, tf.getBackend());
+  if (why) return { info: { threads: 1, note: `${asked} threads asked for, training on 1: ${why}` } };
+  const threads = Math.min(asked, MAX_THREADS);
+  const group = await ThreadGroup.start({ threads, spec, dims, state, model, optimizer });
+  return { group, info: { threads, note: asked > threads ? `at most ${MAX_THREADS} threads per run` : undefined } };
 }
 
 function gatherValues(src: Float32Array, idx: ArrayLike<number>, from: number, to: number): Float32Array {
@@ -95,9 +128,10 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
   const ops = opts.ops ?? referenceOps;
   const model = new DeepBernModel(spec, dims, ops);
   const params = model.trainables();
-  const optimizer: TrainerOptimizer = spec.optimizer === 'adam' && ops.createAdam ? ops.createAdam(params, spec.lr) : new Optimizer(spec.optimizer, spec.lr, params);
+  const optimizer: TrainerOptimizer = createTrainerOptimizer(spec, ops, params);
   const paramCount = model.paramCount();
   let startEpoch = 0;
+  let group: ThreadGroup | undefined;
   const evalN = Math.min(spec.evalBatch, dataset.nTrain);
   const evalX = tf.tensor2d(dataset.xTrain.subarray(0, evalN * dims.inputDim), [evalN, dims.inputDim]);
   const evalY = makeTargets(dims.task, dims.outputDim, dataset.yTrain.subarray(0, evalN));
@@ -122,8 +156,10 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
       optimizer.importSlots(state.optimizer.step, byName);
       startEpoch = state.epoch;
     }
-    await opts.onStart?.(paramCount);
     let last = checkpoint(startEpoch);
+    const threads = await startThreads(opts.threads, spec, dims, ops, last, model, optimizer);
+    group = threads.group;
+    await opts.onStart?.(paramCount, threads.info);
     const bs = spec.batchSize;
     const n = dataset.nTrain;
     // A trailing batch of one row has no batch variance: fold it away when batch norm is on.
@@ -141,15 +177,23 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
       for (let b = 0; b < batches; b++) {
         if (opts.signal?.aborted) return { status: 'cancelled', epochsDone: epoch - 1, finalState: last, paramCount };
         const from = b * bs, to = Math.min(n, from + bs);
-        const x = tf.tensor2d(gatherRows(dataset.xTrain, dims.inputDim, perm, from, to), [to - from, dims.inputDim]);
-        const targets = makeTargets(dims.task, dims.outputDim, gatherValues(dataset.yTrain, perm, from, to));
-        if (tally) {
-          tally.counts.length = 0;
-          tally.seconds = 0;
+        let loss: number, right: number;
+        if (group) {
+          ({ loss, right } = group.step(to - from, (xb, yb) => {
+            gatherRowsInto(dataset.xTrain, dims.inputDim, perm, from, to, xb);
+            for (let r = from; r < to; r++) yb[r - from] = dataset.yTrain[perm[r]];
+          }, tally));
+        } else {
+          const x = tf.tensor2d(gatherRows(dataset.xTrain, dims.inputDim, perm, from, to), [to - from, dims.inputDim]);
+          const targets = makeTargets(dims.task, dims.outputDim, gatherValues(dataset.yTrain, perm, from, to));
+          if (tally) {
+            tally.counts.length = 0;
+            tally.seconds = 0;
+          }
+          ({ loss, right } = trainStep(model, optimizer, x, targets, tally));
+          x.dispose();
+          disposeTargets(targets);
         }
-        const { loss, right } = trainStep(model, optimizer, x, targets, tally);
-        x.dispose();
-        disposeTargets(targets);
         if (!Number.isFinite(loss)) {
           return { status: 'diverged', epochsDone: epoch - 1, finalState: last, paramCount, error: `loss became ${loss} at epoch ${epoch}, batch ${b + 1}` };
         }
@@ -200,8 +244,9 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
         return { status: 'pruned', epochsDone: epoch, finalState: last, paramCount };
       }
     }
-    return { status: 'finished', epochsDone: Math.max(startEpoch, spec.epochs), finalState: last, paramCount };
+    return { status: 'finished', epochsDone: Math.max(startEpoch, spec.epochs), finalState: last, paramCount, ...(group ? { threadWaits: group.waits } : {}) };
   } finally {
+    await group?.stop();
     evalX.dispose();
     disposeTargets(evalY);
     optimizer.dispose();

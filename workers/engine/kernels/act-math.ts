@@ -9,6 +9,7 @@
 import { FIXED_ACTIVATIONS, type FixedActivation } from '../../../shared/activations.js';
 import { ENGINE_ACTIVATIONS, type EngineActivation } from '../activations.js';
 import { columnStats, type Affine } from './bernstein-math.js';
+import { activeCollective, type Collective } from './collective.js';
 
 /** The kernels' integer attribute for each fixed activation (its index in the shared table). */
 export const ACT_CODES = Object.fromEntries(FIXED_ACTIVATIONS.map((k, i) => [k, i])) as Record<FixedActivation, number>;
@@ -101,6 +102,8 @@ export function bnActBackward(
 ): void {
   const { grad } = kernelOf(code);
   const N = B * W;
+  const group = activeCollective();
+  if (group) return bnActBackwardSlice(group, dy, h, B, W, eps, code, alpha, mean, variance, dh, affine, grads);
   for (let w = 0; w < W; w++) {
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
     let sg = 0, sgx = 0;
@@ -145,6 +148,47 @@ export function bnActBackward(
     }
     // dh holds g rounded to float32; the sums used float64 g (differences ≪ the 1e-3 gradient tolerance).
     const mg = sg / B, mgx = sgx / B, k = affine === null ? sc : sc * affine.gamma[w];
+    for (let idx = w; idx < N; idx += W) dh[idx] = k * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
+  }
+}
+
+let sliceSums = new Float64Array(64);
+
+/**
+ * bnActBackward on one replica's slice of a batch (workers/engine/threads/): g for every unit first, then one
+ * exchange of the per-unit sums so the update uses the whole batch's; γ, β receive this slice's sums (the
+ * replicas' gradients are summed afterwards). Same arithmetic per element as bnActBackward.
+ */
+function bnActBackwardSlice(
+  group: Collective, dy: Float32Array, h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
+  mean: Float32Array, variance: Float32Array, dh: Float32Array, affine: Affine | null, grads: Affine | null,
+): void {
+  const { grad } = kernelOf(code);
+  const N = B * W;
+  if (sliceSums.length < 2 * W) sliceSums = new Float64Array(2 * W);
+  const part = sliceSums;
+  for (let w = 0; w < W; w++) {
+    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
+    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
+    let sg = 0, sgx = 0;
+    for (let idx = w; idx < N; idx += W) {
+      const x = (h[idx] - m) * sc, z = affine === null ? x : x * ga + be;
+      const g = code === RELU ? dy[idx] * +(z > 0) : code === LEAKY ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0))) : dy[idx] * grad(z, alpha);
+      dh[idx] = g;
+      sg += g;
+      sgx += g * x;
+    }
+    part[w] = sg;
+    part[W + w] = sgx;
+    if (grads !== null) {
+      grads.gamma[w] = sgx;
+      grads.beta[w] = sg;
+    }
+  }
+  const tot = group.allReduce(part, 2 * W), R = group.batchRows;
+  for (let w = 0; w < W; w++) {
+    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
+    const mg = tot[w] / R, mgx = tot[W + w] / R, k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < N; idx += W) dh[idx] = k * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
   }
 }

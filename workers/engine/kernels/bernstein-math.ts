@@ -24,6 +24,7 @@ export interface Affine {
 }
 
 import { columnBackward, columnForward } from './bernstein-codegen.js';
+import { activeCollective } from './collective.js';
 
 // Scratch reused across calls (one JS thread per worker, kernels do not re-enter).
 const scratchBufs = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
@@ -50,6 +51,28 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
   // One pass of Σh and Σh² in float64 (accumulators in locals, column by column): float32 inputs leave ~29
   // spare bits, so the cancellation in E[h²] − E[h]² only matters for |mean|/std beyond ~10⁴.
   const N = B * W;
+  const group = activeCollective();
+  if (group) {
+    // A replica's slice: the per-unit sums over every slice (in rank order), divided by the whole batch's rows.
+    const part = scratch(2 * W, 2);
+    for (let w = 0; w < W; w++) {
+      let s1 = 0, s2 = 0;
+      for (let idx = w; idx < N; idx += W) {
+        const v = h[idx];
+        s1 += v;
+        s2 += v * v;
+      }
+      part[w] = s1;
+      part[W + w] = s2;
+    }
+    const tot = group.allReduce(part, 2 * W), R = group.batchRows;
+    for (let w = 0; w < W; w++) {
+      const m = tot[w] / R;
+      mean[w] = m;
+      variance[w] = Math.max(tot[W + w] / R - m * m, 0);
+    }
+    return;
+  }
   for (let w = 0; w < W; w++) {
     let s1 = 0, s2 = 0;
     for (let idx = w; idx < N; idx += W) {
@@ -81,15 +104,39 @@ export function batchNormBackward(
   mean: Float32Array, variance: Float32Array, dh: Float32Array,
 ): void {
   const N = B * W;
+  const group = activeCollective();
+  let tot: Float64Array | null = null;
+  if (group) {
+    // A replica's slice: the sums over the whole batch first (one exchange for all units), then the update.
+    const part = scratch(2 * W, 2);
+    for (let w = 0; w < W; w++) {
+      const m = mean[w];
+      let sg = 0, sgx = 0;
+      for (let idx = w; idx < N; idx += W) {
+        const g = dy[idx];
+        sg += g;
+        sgx += g * (h[idx] - m);
+      }
+      part[w] = sg;
+      part[W + w] = sgx;
+    }
+    tot = group.allReduce(part, 2 * W);
+  }
+  const R = group ? group.batchRows : B;
   for (let w = 0; w < W; w++) {
     const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
     let sg = 0, sgx = 0;
-    for (let idx = w; idx < N; idx += W) {
-      const g = dy[idx];
-      sg += g;
-      sgx += g * (h[idx] - m);
+    if (tot) {
+      sg = tot[w];
+      sgx = tot[W + w];
+    } else {
+      for (let idx = w; idx < N; idx += W) {
+        const g = dy[idx];
+        sg += g;
+        sgx += g * (h[idx] - m);
+      }
     }
-    const mg = sg / B, k = (sgx * sc * sc) / B;
+    const mg = sg / R, k = (sgx * sc * sc) / R;
     for (let idx = w; idx < N; idx += W) dh[idx] = sc * (dy[idx] - mg - (h[idx] - m) * k);
   }
 }
@@ -283,25 +330,56 @@ export function bnBernsteinBackward(
   const sums = scratch(2 * W, 2).fill(NaN, 0, 2 * W);
   bernsteinBackward(dy, h, B, W, coeffs, n, lo, hi, stats.mean, istd, { ...out, sums }, affine);
   const g = out.gx;
-  // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
-  for (let w = 0; w < W; w++) {
-    const mu = stats.mean[w], sc = istd[w];
-    let sg = sums[w], sgx = sums[W + w];
-    if (Number.isNaN(sg)) { // the generic path does not fill the sums
-      sg = 0;
-      sgx = 0;
+  const group = activeCollective();
+  let tot: Float64Array | null = null;
+  if (group) {
+    // A replica's slice: every unit's local sums first, then one exchange for the whole batch's sums. γ, β get
+    // the local sums (the replicas' gradients are summed afterwards like every other parameter's).
+    for (let w = 0; w < W; w++) {
+      if (!Number.isNaN(sums[w])) continue;
+      const mu = stats.mean[w], sc = istd[w];
+      let sg = 0, sgx = 0;
       for (let idx = w; idx < B * W; idx += W) {
         const gv = g[idx];
         sg += gv;
         sgx += gv * (h[idx] - mu) * sc;
       }
+      sums[w] = sg;
+      sums[W + w] = sgx;
     }
     if (affineGrads) {
-      affineGrads.gamma[w] = sgx;
-      affineGrads.beta[w] = sg;
+      for (let w = 0; w < W; w++) {
+        affineGrads.gamma[w] = sums[W + w];
+        affineGrads.beta[w] = sums[w];
+      }
+    }
+    tot = group.allReduce(sums, 2 * W);
+  }
+  const R = group ? group.batchRows : B;
+  // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
+  for (let w = 0; w < W; w++) {
+    const mu = stats.mean[w], sc = istd[w];
+    let sg = sums[w], sgx = sums[W + w];
+    if (tot) {
+      sg = tot[w];
+      sgx = tot[W + w];
+    } else {
+      if (Number.isNaN(sg)) { // the generic path does not fill the sums
+        sg = 0;
+        sgx = 0;
+        for (let idx = w; idx < B * W; idx += W) {
+          const gv = g[idx];
+          sg += gv;
+          sgx += gv * (h[idx] - mu) * sc;
+        }
+      }
+      if (affineGrads) {
+        affineGrads.gamma[w] = sgx;
+        affineGrads.beta[w] = sg;
+      }
     }
     // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
-    const mg = sg / B, mgx = sgx / B, k = affine === null ? sc : sc * affine.gamma[w];
+    const mg = sg / R, mgx = sgx / R, k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < B * W; idx += W) g[idx] = k * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
   }
 }

@@ -1,0 +1,88 @@
+// `npm run bench -- threads`: one run of the product trainer on 1 thread and on every core (docs/threads.md):
+// steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
+// steps and the RSS sampled at epoch ends. Runs alternate 1 / N threads so a change in machine load hits both.
+// Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
+import { availableParallelism, loadavg } from 'node:os';
+import { initBackend } from '../../workers/engine/backend.js';
+import { PEER_NETS, type NetSpec } from './nets.js';
+import { timeProduct, type ProductResult } from './product.js';
+
+export interface ThreadsRow {
+  net: string;
+  threads: number;
+  /** Median over repeats of each run's median later-epoch rate. */
+  one: number;
+  many: number;
+  scaling: number;
+  oneRuns: number[];
+  manyRuns: number[];
+  tensorsBefore: number;
+  tensorsAfter: number;
+  tensorSteps: number;
+  rssOneMB: number;
+  rssManyMB: number;
+  /** Rank 0's barrier waits as a share of its epochs (median over repeats), and the share of barriers slept at. */
+  waitShare: number;
+  sleptShare: number;
+  barriersPerStep: number;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** A run's rate: the median of its epochs after the first. */
+const rate = (r: ProductResult): number => median(r.epochRates.slice(1));
+
+/** One net, 1 vs N threads, alternating; ≥ 200 steps after warm-up per run (the tensor-count window). */
+export async function timeThreads(spec: NetSpec, threads: number, repeats: number, log: (s: string) => void): Promise<ThreadsRow> {
+  const probe = await timeProduct(spec, 4, 2, 1);
+  const perEpoch = Math.max(8, Math.round(probe.epochRates[1] * 2.5));
+  const epochs = 1 + Math.max(3, Math.ceil(200 / perEpoch));
+  const one: ProductResult[] = [], many: ProductResult[] = [];
+  for (let r = 0; r < repeats; r++) {
+    one.push(await timeProduct(spec, perEpoch, epochs, 1));
+    many.push(await timeProduct(spec, perEpoch, epochs, threads));
+    log(`  ${spec.name}: 1 thread ${one[r].epochRates.map((v) => v.toFixed(2)).join(', ')} | ${many[r].threads} threads ${many[r].epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
+  }
+  const a = median(one.map(rate)), b = median(many.map(rate));
+  const last = many[many.length - 1];
+  return {
+    net: spec.name, threads: last.threads, one: a, many: b, scaling: b / a,
+    oneRuns: one.map(rate), manyRuns: many.map(rate),
+    tensorsBefore: last.tensorsBefore, tensorsAfter: last.tensorsAfter, tensorSteps: last.stepsBetween,
+    rssOneMB: Math.max(...one.map((r) => r.rssMB)), rssManyMB: Math.max(...many.map((r) => r.rssMB)),
+    waitShare: median(many.map((r) => r.waitShare ?? 0)), sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
+    barriersPerStep: last.barriersPerStep ?? 0,
+  };
+}
+
+export function threadsTable(rows: ThreadsRow[]): string {
+  const head = ['net', 'steps/s 1 thread', 'steps/s N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors (over steps)', 'RSS MB 1 / N'];
+  const body = rows.map((r) => [
+    r.net, r.one.toFixed(2), r.many.toFixed(2), String(r.threads), `${r.scaling.toFixed(2)}×`,
+    `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
+    `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`, `${r.rssOneMB} / ${r.rssManyMB}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export async function threadsBench(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const flag = (name: string): string | null => (argv.includes(name) ? (argv[argv.indexOf(name) + 1] ?? null) : null);
+  const only = flag('--only') ?? 'HIGGS Bern';
+  const threads = Number(flag('--threads') ?? availableParallelism());
+  const repeats = Number(flag('--repeats') ?? 2);
+  const log = (s: string): void => {
+    if (!json) console.log(s);
+  };
+  await initBackend('wasm');
+  log(`one run, 1 vs ${threads} threads (product trainer, wasm); medians; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+  const rows: ThreadsRow[] = [];
+  for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase()))) rows.push(await timeThreads(spec, threads, repeats, log));
+  if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
+  else console.log(`\n${threadsTable(rows)}`);
+}
