@@ -25,7 +25,10 @@ export default defineConfig([
       // `cond ? a() : b()` and `ok && f()` as statements are house style; a bare `x;` is still an error.
       '@typescript-eslint/no-unused-expressions': ['error', { allowTernary: true, allowShortCircuit: true }],
       // `_`-prefixed names are deliberately unused (signatures kept for an interface, destructuring to omit).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
 ]);

@@ -23,7 +23,11 @@ export default defineConfig({
   server: {
     // `npx vite` against a running `deepbern serve`: set DEEPBERN_URL=http://127.0.0.1:<port>
     proxy: process.env.DEEPBERN_URL
-      ? { '/api': process.env.DEEPBERN_URL, '/upload': process.env.DEEPBERN_URL, '/events': { target: process.env.DEEPBERN_URL, ws: true } }
+      ? {
+          '/api': process.env.DEEPBERN_URL,
+          '/upload': process.env.DEEPBERN_URL,
+          '/events': { target: process.env.DEEPBERN_URL, ws: true },
+        }
       : undefined,
   },
 });

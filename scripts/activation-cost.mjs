@@ -72,11 +72,26 @@ async function prepare(files) {
 
 await rm(COPY, { recursive: true, force: true });
 await mkdir(COPY, { recursive: true });
-for (const entry of ['shared', 'workers', 'src-main', 'src-renderer', 'test', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json', 'tsconfig.test.json', 'package.json', 'vite.config.ts', 'vitest.config.ts']) {
+for (const entry of [
+  'shared',
+  'workers',
+  'src-main',
+  'src-renderer',
+  'test',
+  'tsconfig.base.json',
+  'tsconfig.node.json',
+  'tsconfig.web.json',
+  'tsconfig.test.json',
+  'package.json',
+  'vite.config.ts',
+  'vitest.config.ts',
+]) {
   await cp(path.join(ROOT, entry), path.join(COPY, entry), { recursive: true });
 }
 await symlink(path.join(ROOT, 'node_modules'), path.join(COPY, 'node_modules'), 'dir');
-const originals = Object.fromEntries(await Promise.all(Object.keys(EDITS).map(async (f) => [f, await readFile(path.join(ROOT, f), 'utf8')])));
+const originals = Object.fromEntries(
+  await Promise.all(Object.keys(EDITS).map(async (f) => [f, await readFile(path.join(ROOT, f), 'utf8')])),
+);
 
 let ok = true;
 const files = Object.keys(EDITS);

@@ -29,24 +29,38 @@ function accInit(nr) {
   ].join('\n    ');
 }
 function accStore(nr) {
-  return nr.map((r) => {
-    const at = r === 0 ? '(local.get $pc)' : `(i32.add (local.get $pc) (i32.mul (local.get $ldc) (i32.const ${r})))`;
-    return `(v128.store ${at} (local.get $c${r}0)) (v128.store offset=16 ${at} (local.get $c${r}1))`;
-  }).join('\n    ');
+  return nr
+    .map((r) => {
+      const at = r === 0 ? '(local.get $pc)' : `(i32.add (local.get $pc) (i32.mul (local.get $ldc) (i32.const ${r})))`;
+      return `(v128.store ${at} (local.get $c${r}0)) (v128.store offset=16 ${at} (local.get $c${r}1))`;
+    })
+    .join('\n    ');
 }
 /** One k step for every row given each row's splatted A value. */
 function kStep(nr, splat, bOffset) {
   return [
     `(local.set $b0 (v128.load offset=${bOffset} (local.get $pb)))`,
     `(local.set $b1 (v128.load offset=${bOffset + 16} (local.get $pb)))`,
-    ...nr.flatMap((r) => [`(local.set $s ${splat(r)})`, fma(`$c${r}0`, '(local.get $s)', '(local.get $b0)'), fma(`$c${r}1`, '(local.get $s)', '(local.get $b1)')]),
+    ...nr.flatMap((r) => [
+      `(local.set $s ${splat(r)})`,
+      fma(`$c${r}0`, '(local.get $s)', '(local.get $b0)'),
+      fma(`$c${r}1`, '(local.get $s)', '(local.get $b1)'),
+    ]),
   ].join('\n      ');
 }
 const rowPtrs = (nr) => nr.map((r) => `(local $p${r} i32)`).join(' ');
-const rowPtrInit = (nr) => nr.map((r) => r === 0 ? '(local.set $p0 (local.get $pa))' : `(local.set $p${r} (i32.add (local.get $p${r - 1}) (local.get $rsa)))`).join(' ');
+const rowPtrInit = (nr) =>
+  nr
+    .map((r) =>
+      r === 0
+        ? '(local.set $p0 (local.get $pa))'
+        : `(local.set $p${r} (i32.add (local.get $p${r - 1}) (local.get $rsa)))`,
+    )
+    .join(' ');
 const rowPtrAdvance = (nr, by) => nr.map((r) => `(local.set $p${r} (i32.add (local.get $p${r}) ${by}))`).join(' ');
 
-const header = '(param $K i32) (param $pa i32) (param $rsa i32) (param $csa i32) (param $pb i32) (param $pc i32) (param $ldc i32) (param $pbias i32)';
+const header =
+  '(param $K i32) (param $pa i32) (param $rsa i32) (param $csa i32) (param $pb i32) (param $pc i32) (param $ldc i32) (param $pbias i32)';
 const common = '(local $k i32) (local $b0 v128) (local $b1 v128) (local $s v128)';
 
 /**
@@ -72,27 +86,54 @@ function kernel(name, nr, extraLocals, init, splat, advance, unroll) {
 }
 
 /** Row-major A (csa = 4 bytes): each row's next k's are at constant offsets. */
-const kernelRowMajor = (nr) => kernel('$mk4r', nr, rowPtrs(nr), rowPtrInit(nr),
-  (r, l) => `(v128.load32_splat offset=${4 * l} (local.get $p${r}))`, (n) => rowPtrAdvance(nr, `(i32.const ${4 * n})`), 4);
+const kernelRowMajor = (nr) =>
+  kernel(
+    '$mk4r',
+    nr,
+    rowPtrs(nr),
+    rowPtrInit(nr),
+    (r, l) => `(v128.load32_splat offset=${4 * l} (local.get $p${r}))`,
+    (n) => rowPtrAdvance(nr, `(i32.const ${4 * n})`),
+    4,
+  );
 
 /** Column-major A (rsa = 4 bytes): the rows at one k are adjacent; one pointer walks k by csa. */
-const kernelColMajor = (nr) => kernel('$mk4c', nr, '(local $q i32)', '',
-  (r, l) => `(v128.load32_splat offset=${4 * r} ${l === 0 ? '(local.get $pa)' : r > 0 ? '(local.get $q)' : `(local.tee $q (i32.add (local.get $pa) (i32.mul (local.get $csa) (i32.const ${l}))))`})`,
-  (n) => `(local.set $pa (i32.add (local.get $pa) (i32.mul (local.get $csa) (i32.const ${n}))))`, 4);
+const kernelColMajor = (nr) =>
+  kernel(
+    '$mk4c',
+    nr,
+    '(local $q i32)',
+    '',
+    (r, l) =>
+      `(v128.load32_splat offset=${4 * r} ${l === 0 ? '(local.get $pa)' : r > 0 ? '(local.get $q)' : `(local.tee $q (i32.add (local.get $pa) (i32.mul (local.get $csa) (i32.const ${l}))))`})`,
+    (n) => `(local.set $pa (i32.add (local.get $pa) (i32.mul (local.get $csa) (i32.const ${n}))))`,
+    4,
+  );
 
 /** General strides (and leftover rows): one k per iteration. */
-const kernelScalar = (name, nr) => kernel(name, nr, rowPtrs(nr), rowPtrInit(nr),
-  (r) => `(v128.load32_splat (local.get $p${r}))`, () => rowPtrAdvance(nr, '(local.get $csa)'), 1);
+const kernelScalar = (name, nr) =>
+  kernel(
+    name,
+    nr,
+    rowPtrs(nr),
+    rowPtrInit(nr),
+    (r) => `(v128.load32_splat (local.get $p${r}))`,
+    () => rowPtrAdvance(nr, '(local.get $csa)'),
+    1,
+  );
 
 /** i8x16.shuffle picking i32 lanes (0–3 of a, 4–7 of b). */
-const shuffle32 = (lanes, a, b) => `(i8x16.shuffle ${lanes.flatMap((l) => [0, 1, 2, 3].map((q) => 4 * l + q)).join(' ')} ${a} ${b})`;
+const shuffle32 = (lanes, a, b) =>
+  `(i8x16.shuffle ${lanes.flatMap((l) => [0, 1, 2, 3].map((q) => 4 * l + q)).join(' ')} ${a} ${b})`;
 // A transposed B (rsB = 1) packs four k at a time by 4×4 register transposes: for each half-panel, four columns'
 // runs of 4 k are four v128 loads, shuffled into four rows of the panel. Leaves $k/$dst at the k remainder.
 const packTransposed = `
             (local.set $csb4 (i32.shl (local.get $csB) (i32.const 2)))
             (block $tdone (loop $tnext
               (br_if $tdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)))
-              ${[0, 1].map((h) => `
+              ${[0, 1]
+                .map(
+                  (h) => `
               (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (i32.add (local.get $j0) (i32.const ${4 * h})) (local.get $csB)) (local.get $k)) (i32.const 2))))
               ${[0, 1, 2, 3].map((q) => `(local.set $v${q} (v128.load ${q === 0 ? '(local.get $src)' : `(i32.add (local.get $src) (i32.mul (local.get $csb4) (i32.const ${q})))`}))`).join(' ')}
               (local.set $t0 ${shuffle32([0, 4, 1, 5], '(local.get $v0)', '(local.get $v1)')})
@@ -102,7 +143,9 @@ const packTransposed = `
               (v128.store offset=${16 * h} (local.get $dst) ${shuffle32([0, 1, 4, 5], '(local.get $t0)', '(local.get $t1)')})
               (v128.store offset=${16 * h + 32} (local.get $dst) ${shuffle32([2, 3, 6, 7], '(local.get $t0)', '(local.get $t1)')})
               (v128.store offset=${16 * h + 64} (local.get $dst) ${shuffle32([0, 1, 4, 5], '(local.get $t2)', '(local.get $t3)')})
-              (v128.store offset=${16 * h + 96} (local.get $dst) ${shuffle32([2, 3, 6, 7], '(local.get $t2)', '(local.get $t3)')})`).join('')}
+              (v128.store offset=${16 * h + 96} (local.get $dst) ${shuffle32([2, 3, 6, 7], '(local.get $t2)', '(local.get $t3)')})`,
+                )
+                .join('')}
               (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
               (local.set $k (i32.add (local.get $k) (i32.const 4)))
               (br $tnext)))`;
@@ -238,7 +281,8 @@ export async function generated() {
   mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();
-  const ts = `// Generated by scripts/build-gemm.mjs from gemm.wat (${buffer.length} bytes of wasm) — do not edit.\n` +
+  const ts =
+    `// Generated by scripts/build-gemm.mjs from gemm.wat (${buffer.length} bytes of wasm) — do not edit.\n` +
     `export const GEMM_WASM_BASE64 =\n  '${Buffer.from(buffer).toString('base64')}';\n`;
   return { wat, ts, bytes: buffer.length };
 }

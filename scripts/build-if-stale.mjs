@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const INPUT_DIRS = ['shared', 'workers', 'src-main', 'src-renderer', 'test/bench', 'test/support'];
-const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json', 'vite.config.ts'];
+const INPUT_FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.base.json',
+  'tsconfig.node.json',
+  'tsconfig.web.json',
+  'vite.config.ts',
+];
 /** What a finished build leaves; without them dist/ is not a build, whatever the stamp says. */
 const OUTPUTS = ['dist/src-main/cli/main.js', 'dist/src-main/electron/main.js', 'dist/renderer/index.html'];
 const STAMP = join(root, 'dist', '.build-inputs');
@@ -27,16 +34,23 @@ function* files(dir) {
 }
 
 function inputsHash() {
-  const paths = [...INPUT_DIRS.flatMap((d) => (existsSync(join(root, d)) ? [...files(join(root, d))] : [])), ...INPUT_FILES.map((f) => join(root, f)).filter((f) => existsSync(f))];
+  const paths = [
+    ...INPUT_DIRS.flatMap((d) => (existsSync(join(root, d)) ? [...files(join(root, d))] : [])),
+    ...INPUT_FILES.map((f) => join(root, f)).filter((f) => existsSync(f)),
+  ];
   const h = createHash('sha256');
   for (const p of paths.map((x) => relative(root, x).split('\\').join('/')).sort()) {
-    h.update(p).update('\0').update(readFileSync(join(root, p))).update('\0');
+    h.update(p)
+      .update('\0')
+      .update(readFileSync(join(root, p)))
+      .update('\0');
   }
   return h.digest('hex');
 }
 
 const hash = inputsHash(); // before building: an edit made during the build makes the next check rebuild
-const built = OUTPUTS.every((o) => existsSync(join(root, o))) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash;
+const built =
+  OUTPUTS.every((o) => existsSync(join(root, o))) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash;
 if (built) {
   process.stdout.write('build: dist/ is up to date (no build input changed since it was built)\n');
 } else if (process.argv.includes('--check')) {
@@ -44,7 +58,9 @@ if (built) {
   process.exit(1);
 } else {
   const npm = process.env.npm_execpath;
-  const r = npm ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' }) : spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  const r = npm
+    ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' })
+    : spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   writeFileSync(STAMP, hash + '\n');
 }

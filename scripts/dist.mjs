@@ -30,6 +30,15 @@ if (native) {
   writeFileSync(config, stringify(c));
   console.log('dist: packaging the installed @tensorflow/tfjs-node* backends too');
 }
-const bin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'electron-builder.cmd' : 'electron-builder');
-const r = spawnSync(bin, ['--config', config, OS_FLAG, ...rest], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+const bin = join(
+  root,
+  'node_modules',
+  '.bin',
+  process.platform === 'win32' ? 'electron-builder.cmd' : 'electron-builder',
+);
+const r = spawnSync(bin, ['--config', config, OS_FLAG, ...rest], {
+  cwd: root,
+  stdio: 'inherit',
+  shell: process.platform === 'win32',
+});
 process.exit(r.status ?? 1);

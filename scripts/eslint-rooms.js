@@ -27,7 +27,10 @@ const BANNED_PACKAGES = {
   ],
   'src-renderer': [
     [isNode, 'the renderer runs in a browser: no Node modules (ask the API contract instead)'],
-    [(s) => s === 'electron' || s.startsWith('electron/'), 'the renderer cannot import Electron (it talks to the API contract)'],
+    [
+      (s) => s === 'electron' || s.startsWith('electron/'),
+      'the renderer cannot import Electron (it talks to the API contract)',
+    ],
     [(s) => s.startsWith('@tensorflow/'), 'the renderer cannot import the engine'],
   ],
   workers: [[(s) => s === 'electron' || s === 'vue', 'workers/ cannot import Electron or Vue']],
@@ -46,7 +49,8 @@ const downwardOnly = {
     docs: { description: 'imports point downward only: renderer → shared; src-main → workers → shared' },
     schema: [],
     messages: {
-      upward: '{{from}}/ may not import from {{to}}/ ({{spec}}): imports point downward only — {{from}} may import {{allowed}}.',
+      upward:
+        '{{from}}/ may not import from {{to}}/ ({{spec}}): imports point downward only — {{from}} may import {{allowed}}.',
       outside: '{{from}}/ imports {{spec}}, which is outside the four rooms.',
       banned: '{{reason}} ({{spec}}).',
     },

@@ -45,7 +45,9 @@ export function erf(x: number): number {
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
   // erfc continued fraction (Lentz), accurate for |x| ≥ 2.5
-  let f = ax, c = ax, d = 0;
+  let f = ax,
+    c = ax,
+    d = 0;
   for (let n = 1; n < 100; n++) {
     const an = n / 2;
     d = ax + an * d;

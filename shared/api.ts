@@ -2,13 +2,35 @@
 // HTTP+WebSocket server are thin adapters; the renderer calls it through one client and never knows which.
 // Every method's arguments are validated against API_ARGS by the adapters before the service sees them.
 import { z } from 'zod';
-import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type LayerMetric, type RunStatus, type SweepStatus } from './metrics.js';
+import {
+  EPOCH_METRICS,
+  LAYER_METRICS,
+  RUN_STATUSES,
+  type EpochMetric,
+  type LayerMetric,
+  type RunStatus,
+  type SweepStatus,
+} from './metrics.js';
 import type { BatchProgress, RunStartInfo } from './run-events.js';
 import type { NetworkSpec, NetworkSpecInput } from './spec.js';
 import type { ParamlessActivation } from './activations.js';
-import { IMPORT_KINDS, TASK_KINDS, type BoundsMode, type DatasetKind, type Goal, type ImportKind, type TaskKind } from './vocab.js';
+import {
+  IMPORT_KINDS,
+  TASK_KINDS,
+  type BoundsMode,
+  type DatasetKind,
+  type Goal,
+  type ImportKind,
+  type TaskKind,
+} from './vocab.js';
 import { BAND_MODES, GROUP_FIELDS, type BandMode } from './groups.js';
-import { DEAD_READINGS, type ApproxResults, type DeadReading, type GradientCertificate, type PaperFigures } from './paper.js';
+import {
+  DEAD_READINGS,
+  type ApproxResults,
+  type DeadReading,
+  type GradientCertificate,
+  type PaperFigures,
+} from './paper.js';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -132,7 +154,14 @@ export interface SweepInsights {
   sweepId: string;
   metric: { name: EpochMetric; goal: Goal };
   /** One point per run in plan order; `value` is the run's last stored metric, `best` the best up to it. */
-  history: { index: number; runId: string; name: string; status: RunStatus; value: number | null; best: number | null }[];
+  history: {
+    index: number;
+    runId: string;
+    name: string;
+    status: RunStatus;
+    value: number | null;
+    best: number | null;
+  }[];
   importance: {
     /** Finished (or pruned) runs the model was fitted to. */
     runs: number;
@@ -175,11 +204,28 @@ export type WorkbenchEvent =
   | { type: 'run-epoch'; runId: string; epoch: number; metrics: Partial<Record<EpochMetric, number>> }
   | { type: 'run-status'; runId: string; status: RunStatus; error?: string }
   | { type: 'sweep-status'; sweepId: string; status: SweepSummary['status'] }
-  | { type: 'dataset-import'; jobId: string; rows: number; fraction: number; done: boolean; error?: string; datasetId?: string }
+  | {
+      type: 'dataset-import';
+      jobId: string;
+      rows: number;
+      fraction: number;
+      done: boolean;
+      error?: string;
+      datasetId?: string;
+    }
   | { type: 'workers'; size: number; busy: number }
   /** Stored data changed outside a run's own events (saved designs, datasets, deleted runs): lists refetch. */
   | { type: 'data-changed'; what: 'designs' | 'datasets' | 'runs' | 'sweeps' }
-  | { type: 'approx-progress'; jobId: string; done: number; total: number; finished: boolean; tag?: string; error?: string; last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number } };
+  | {
+      type: 'approx-progress';
+      jobId: string;
+      done: number;
+      total: number;
+      finished: boolean;
+      tag?: string;
+      error?: string;
+      last?: { target: string; family: 'bernstein' | 'relu'; degree: number | null; depth: number; maxErr: number };
+    };
 
 /** A paper example sweep file shipped in examples/paper/ (the Paper screen's "Reproduce"). */
 export interface PaperExample {
@@ -266,7 +312,12 @@ export interface WorkbenchApi {
   'datasets.import'(req: DatasetImportRequest): Promise<DatasetInfo>;
   'datasets.remove'(id: string): Promise<void>;
   'designs.list'(): Promise<Design[]>;
-  'designs.save'(design: { id?: string; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> }): Promise<Design>;
+  'designs.save'(design: {
+    id?: string;
+    name: string;
+    blocks: DesignBlock[];
+    training: Partial<NetworkSpecInput>;
+  }): Promise<Design>;
   'designs.remove'(id: string): Promise<void>;
   /** Parse and expand a sweep file (YAML/JSON text); nothing runs. Errors name the line and field. */
   'sweeps.plan'(text: string): Promise<SweepPlanView>;
@@ -284,7 +335,9 @@ export interface WorkbenchApi {
    * Deletes in small steps (the app stays responsive). `freedBytes`: space the runs took; `reclaim` says how it
    * reaches the disk: in small background steps, or (older database files) on request with `store.compact`.
    */
-  'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }>;
+  'runs.delete'(
+    ids: string[],
+  ): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }>;
   /** Many runs in one call (Compare, Paper): unknown ids are listed in `missing`, not an error. */
   'runs.getMany'(ids: string[]): Promise<{ runs: RunDetail[]; missing: string[] }>;
   /** The database file's size and the free space inside it. */
@@ -295,7 +348,11 @@ export interface WorkbenchApi {
   'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>>;
   'metrics.layerGrid'(runId: string, metric: LayerMetric): Promise<LayerGrid>;
   /** One value per layer at an epoch (default: each run's last), e.g. min |σ'| vs layer with δ̄. */
-  'metrics.layerProfile'(runIds: string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>>;
+  'metrics.layerProfile'(
+    runIds: string[],
+    metric: LayerMetric,
+    epoch?: number,
+  ): Promise<Record<string, { layer: number; value: number }[]>>;
   'metrics.exportCsv'(runIds: string[]): Promise<string>;
   /** A finished run's trained model as the model file's JSON text (docs/model-format.md), as `export-model` writes it. */
   'runs.exportModel'(id: string): Promise<string>;
@@ -307,7 +364,11 @@ export interface WorkbenchApi {
   'paper.approx'(tag?: string): Promise<ApproxResults>;
   /** The sweep's self-contained HTML report (figures as SVG, tables, certificates), as `deepbern report` writes it. */
   /** `group`: seeds grouped into mean + band (omitted: automatic, when the sweep varies the seed; null: none). */
-  'paper.reportHtml'(sweepId: string, deadReading?: DeadReading, group?: { by: string[]; band: BandMode } | null): Promise<string>;
+  'paper.reportHtml'(
+    sweepId: string,
+    deadReading?: DeadReading,
+    group?: { by: string[]; band: BandMode } | null,
+  ): Promise<string>;
   /** The example sweep files of examples/paper/ (launch one with sweeps.launch). */
   'paper.examples'(): Promise<PaperExample[]>;
   /** Starts a small approximation lab in the background; `approx-progress` events follow; one lab at a time. */
@@ -326,8 +387,12 @@ export type ApiMethod = keyof WorkbenchApi;
 
 const id = z.string().min(1).max(200);
 const ids = z.array(id).min(1).max(10_000);
-const epochMetric = z.enum(EPOCH_METRICS, { error: (i) => `unknown epoch metric ${JSON.stringify(i.input)}; one of ${EPOCH_METRICS.join(', ')}` });
-const layerMetric = z.enum(LAYER_METRICS, { error: (i) => `unknown layer metric ${JSON.stringify(i.input)}; one of ${LAYER_METRICS.join(', ')}` });
+const epochMetric = z.enum(EPOCH_METRICS, {
+  error: (i) => `unknown epoch metric ${JSON.stringify(i.input)}; one of ${EPOCH_METRICS.join(', ')}`,
+});
+const layerMetric = z.enum(LAYER_METRICS, {
+  error: (i) => `unknown layer metric ${JSON.stringify(i.input)}; one of ${LAYER_METRICS.join(', ')}`,
+});
 /** A value the transport only checks for shape: the service validates its fields with messages that name them
  * (design blocks: parseBlocks; training settings: the spec schema when a run is made). */
 const objectCheckedByService = <T>() =>
@@ -406,10 +471,22 @@ export const API_ARGS = {
   'paper.reportHtml': z.tuple([
     id,
     z.enum(DEAD_READINGS, { error: `the dead reading must be one of ${DEAD_READINGS.join(', ')}` }).optional(),
-    z.object({
-      by: z.array(z.string().refine((f) => GROUP_FIELDS.includes(f), { error: `group by: each field must be one of ${GROUP_FIELDS.join(', ')}` })).max(GROUP_FIELDS.length),
-      band: z.enum(BAND_MODES, { error: `the band must be one of ${BAND_MODES.join(', ')}` }),
-    }).strict().nullable().optional(),
+    z
+      .object({
+        by: z
+          .array(
+            z
+              .string()
+              .refine((f) => GROUP_FIELDS.includes(f), {
+                error: `group by: each field must be one of ${GROUP_FIELDS.join(', ')}`,
+              }),
+          )
+          .max(GROUP_FIELDS.length),
+        band: z.enum(BAND_MODES, { error: `the band must be one of ${BAND_MODES.join(', ')}` }),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   ]),
   'paper.examples': z.tuple([]),
   'paper.approxRun': z.tuple([
@@ -427,7 +504,15 @@ export const API_ARGS = {
       .strict(),
   ]),
   'views.list': z.tuple([]),
-  'views.save': z.tuple([z.object({ name: z.string().trim().min(1).max(120), screen: z.literal('compare'), state: z.record(z.string(), z.unknown()) }).strict()]),
+  'views.save': z.tuple([
+    z
+      .object({
+        name: z.string().trim().min(1).max(120),
+        screen: z.literal('compare'),
+        state: z.record(z.string(), z.unknown()),
+      })
+      .strict(),
+  ]),
   'views.remove': z.tuple([z.string().min(1).max(120)]),
   'settings.get': z.tuple([]),
   'settings.set': z.tuple([
@@ -444,7 +529,9 @@ export const API_ARGS = {
 /** Same<A, B>: true only when A and B are the same type (not merely assignable: a field one side lacks counts). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** The methods whose schema's parsed output differs from their parameter list; must stay empty. */
-type Disagreeing = { [M in ApiMethod]: Same<z.output<(typeof API_ARGS)[M]>, Parameters<WorkbenchApi[M]>> extends true ? never : M }[ApiMethod];
+type Disagreeing = {
+  [M in ApiMethod]: Same<z.output<(typeof API_ARGS)[M]>, Parameters<WorkbenchApi[M]>> extends true ? never : M;
+}[ApiMethod];
 type MustBeNone<T extends never> = T;
 // A compile error here ("'…' does not satisfy the constraint 'never'") names the method whose API_ARGS entry
 // disagrees with its WorkbenchApi signature.

@@ -32,9 +32,14 @@ export interface PolyFloor {
   capped: boolean;
 }
 
-function chebyshevBracket(f: (x: number) => number, N: number): { upper: number; lower: number | null; maxAbsF: number } {
+function chebyshevBracket(
+  f: (x: number) => number,
+  N: number,
+): { upper: number; lower: number | null; maxAbsF: number } {
   const K = N + 1;
-  const nodes = new Float64Array(K), fw = new Float64Array(K), w = new Float64Array(K);
+  const nodes = new Float64Array(K),
+    fw = new Float64Array(K),
+    w = new Float64Array(K);
   for (let j = 0; j < K; j++) {
     const th = ((2 * j + 1) * Math.PI) / (2 * K);
     nodes[j] = Math.cos(th);
@@ -43,10 +48,13 @@ function chebyshevBracket(f: (x: number) => number, N: number): { upper: number;
   }
   const M = 16 * (N + 2);
   const errs = new Float64Array(M + 1);
-  let upper = 0, maxAbsF = 0;
+  let upper = 0,
+    maxAbsF = 0;
   for (let i = 0; i <= M; i++) {
     const x = Math.cos((i * Math.PI) / M);
-    let num = 0, den = 0, hit = -1;
+    let num = 0,
+      den = 0,
+      hit = -1;
     for (let j = 0; j < K; j++) {
       const d = x - nodes[j]!;
       if (d === 0) {
@@ -100,11 +108,19 @@ export function polynomialFloor(f: (x: number) => number, degree: number): PolyF
   // Cheap looks first (the cost is O(N²)): if a lower degree is already exact to rounding, so is every higher one.
   for (let probe = 64; probe < computedDegree; probe *= 2) {
     const p = chebyshevBracket(f, probe);
-    if (p.upper <= FLOOR_PRECISION * Math.max(1, p.maxAbsF)) return { degree, computedDegree: probe, upper: p.upper, lower: null, belowPrecision: true, capped };
+    if (p.upper <= FLOOR_PRECISION * Math.max(1, p.maxAbsF))
+      return { degree, computedDegree: probe, upper: p.upper, lower: null, belowPrecision: true, capped };
   }
   const b = chebyshevBracket(f, computedDegree);
   const belowPrecision = b.upper <= FLOOR_PRECISION * Math.max(1, b.maxAbsF);
-  return { degree, computedDegree, upper: b.upper, lower: capped || belowPrecision ? null : b.lower, belowPrecision, capped };
+  return {
+    degree,
+    computedDegree,
+    upper: b.upper,
+    lower: capped || belowPrecision ? null : b.lower,
+    belowPrecision,
+    capped,
+  };
 }
 
 /** Memoised per (target, degree): the lab asks for the same few degrees over and over. */
@@ -124,7 +140,10 @@ export class FloorCache {
 /** Short text of a floor, e.g. "E_27 ∈ [1.2e-5, 2.0e-5]", "E_729 < 1e-13 (float64 rounding)". */
 export function floorText(p: PolyFloor): string {
   const N = p.degree > 1e6 ? p.degree.toExponential(2) : String(p.degree);
-  if (p.belowPrecision) return `E_${N} below float64 precision (Chebyshev error ${p.upper.toExponential(1)} at degree ${p.computedDegree})`;
+  if (p.belowPrecision)
+    return `E_${N} below float64 precision (Chebyshev error ${p.upper.toExponential(1)} at degree ${p.computedDegree})`;
   if (p.capped) return `E_${N} ≤ ${p.upper.toExponential(2)} (computed at the cap, degree ${p.computedDegree})`;
-  return p.lower !== null ? `E_${N} ∈ [${p.lower.toExponential(2)}, ${p.upper.toExponential(2)}]` : `E_${N} ≤ ${p.upper.toExponential(2)}`;
+  return p.lower !== null
+    ? `E_${N} ∈ [${p.lower.toExponential(2)}, ${p.upper.toExponential(2)}]`
+    : `E_${N} ≤ ${p.upper.toExponential(2)}`;
 }

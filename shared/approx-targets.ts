@@ -20,11 +20,29 @@ export interface TargetFunction {
 }
 
 export const TARGET_FUNCTIONS: readonly TargetFunction[] = [
-  { id: 'fn:smooth', title: 'Smooth', formula: 'exp(sin(πx))', smooth: true, f: (x) => Math.exp(Math.sin(Math.PI * x)) },
-  { id: 'fn:osc', title: 'Oscillating', formula: 'sin(8πx)·exp(−x²)', smooth: true, f: (x) => Math.sin(8 * Math.PI * x) * Math.exp(-x * x) },
+  {
+    id: 'fn:smooth',
+    title: 'Smooth',
+    formula: 'exp(sin(πx))',
+    smooth: true,
+    f: (x) => Math.exp(Math.sin(Math.PI * x)),
+  },
+  {
+    id: 'fn:osc',
+    title: 'Oscillating',
+    formula: 'sin(8πx)·exp(−x²)',
+    smooth: true,
+    f: (x) => Math.sin(8 * Math.PI * x) * Math.exp(-x * x),
+  },
   { id: 'fn:kink', title: 'Kink', formula: '|x|', smooth: false, f: (x) => Math.abs(x) },
   { id: 'fn:runge', title: 'Runge', formula: '1/(1+25x²)', smooth: true, f: (x) => 1 / (1 + 25 * x * x) },
-  { id: 'fn:sinexp', title: 'Sine × exp', formula: 'sin(2πx)·eˣ', smooth: true, f: (x) => Math.sin(2 * Math.PI * x) * Math.exp(x) },
+  {
+    id: 'fn:sinexp',
+    title: 'Sine × exp',
+    formula: 'sin(2πx)·eˣ',
+    smooth: true,
+    f: (x) => Math.sin(2 * Math.PI * x) * Math.exp(x),
+  },
 ];
 
 export function findTargetFunction(id: string): TargetFunction | undefined {

@@ -38,7 +38,10 @@ export const BLOCK_LABEL: Record<DesignBlock['kind'], string> = {
   dense: 'Dense',
   batchnorm: 'BatchNorm',
   bernstein: 'Bernstein',
-  ...(Object.fromEntries(FIXED_ACTIVATIONS.map((k) => [k, FIXED_ACTIVATION_TABLE[k].blockLabel])) as Record<(typeof FIXED_ACTIVATIONS)[number], string>),
+  ...(Object.fromEntries(FIXED_ACTIVATIONS.map((k) => [k, FIXED_ACTIVATION_TABLE[k].blockLabel])) as Record<
+    (typeof FIXED_ACTIVATIONS)[number],
+    string
+  >),
   residual: 'Residual skip',
   repeat: 'Repeat',
 };
@@ -80,7 +83,8 @@ export function blockFieldIssues(b: DesignBlock, path: number[]): DesignIssue[] 
       if (!isInt(b.width) || b.width < 1 || b.width > 8192) bad('width', 'width must be an integer between 1 and 8192');
       break;
     case 'bernstein': {
-      if (!isInt(b.degree) || b.degree < 1 || b.degree > 64) bad('degree', 'degree n must be an integer between 1 and 64');
+      if (!isInt(b.degree) || b.degree < 1 || b.degree > 64)
+        bad('degree', 'degree n must be an integer between 1 and 64');
       if (!isNum(b.eps) || b.eps < 0 || b.eps > 10) bad('eps', 'ε must be a number ≥ 0 and ≤ 10');
       const [l, u] = Array.isArray(b.bounds) ? b.bounds : [NaN, NaN];
       if (!isNum(l) || !isNum(u)) bad('bounds', 'bounds must be two finite numbers [l, u]');
@@ -92,8 +96,10 @@ export function blockFieldIssues(b: DesignBlock, path: number[]): DesignIssue[] 
       if (!isNum(b.alpha) || b.alpha < 0 || b.alpha > 1) bad('alpha', 'α must be a number ≥ 0 and ≤ 1');
       break;
     case 'repeat':
-      if (!isInt(b.times) || b.times < 1 || b.times > 1000) bad('times', 'depth (repeat count) must be an integer between 1 and 1000');
-      if (!Array.isArray(b.blocks) || b.blocks.length === 0) bad('blocks', 'the repeat group is empty: drop a Dense and an activation into it');
+      if (!isInt(b.times) || b.times < 1 || b.times > 1000)
+        bad('times', 'depth (repeat count) must be an integer between 1 and 1000');
+      if (!Array.isArray(b.blocks) || b.blocks.length === 0)
+        bad('blocks', 'the repeat group is empty: drop a Dense and an activation into it');
       break;
     default:
       nothingFor<'batchnorm' | 'residual' | ParamlessActivation>(b.kind); // no fields to check
@@ -135,7 +141,11 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
       residual = true;
       i++;
       if (i >= seq.length) {
-        issues.push({ path: start.path, field: 'kind', message: `${blockName(start.path)}: a Residual skip must wrap a hidden block — put it before a Dense or after an activation` });
+        issues.push({
+          path: start.path,
+          field: 'kind',
+          message: `${blockName(start.path)}: a Residual skip must wrap a hidden block — put it before a Dense or after an activation`,
+        });
         break;
       }
     }
@@ -162,18 +172,27 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
     if (!a || !isActivation(a)) {
       const nxt = seq[i];
       let msg: string;
-      if (!nxt) msg = `${blockName(d.path)}: Dense(${width}) needs an activation after it (${ACTIVATIONS.map((k) => BLOCK_LABEL[k]).join(', ')})`;
-      else if (nxt.block.kind === 'batchnorm') msg = `${blockName(nxt.path)}: two BatchNorms in a row aren't supported — one BatchNorm between Dense and the activation`;
-      else if (nxt.block.kind === 'dense') msg = `${blockName(d.path)}: Dense(${width}) is followed by another Dense with no activation between — stacked linear layers aren't trained yet; add an activation`;
-      else if (nxt.block.kind === 'residual') msg = `${blockName(nxt.path)}: a Residual skip inside a hidden block isn't supported — put it after the activation`;
-      else msg = `${blockName(nxt.path)}: ${BLOCK_LABEL[nxt.block.kind]} can't follow Dense here — expected an activation`;
+      if (!nxt)
+        msg = `${blockName(d.path)}: Dense(${width}) needs an activation after it (${ACTIVATIONS.map((k) => BLOCK_LABEL[k]).join(', ')})`;
+      else if (nxt.block.kind === 'batchnorm')
+        msg = `${blockName(nxt.path)}: two BatchNorms in a row aren't supported — one BatchNorm between Dense and the activation`;
+      else if (nxt.block.kind === 'dense')
+        msg = `${blockName(d.path)}: Dense(${width}) is followed by another Dense with no activation between — stacked linear layers aren't trained yet; add an activation`;
+      else if (nxt.block.kind === 'residual')
+        msg = `${blockName(nxt.path)}: a Residual skip inside a hidden block isn't supported — put it after the activation`;
+      else
+        msg = `${blockName(nxt.path)}: ${BLOCK_LABEL[nxt.block.kind]} can't follow Dense here — expected an activation`;
       issues.push({ path: nxt ? nxt.path : d.path, field: nxt ? 'kind' : 'kind', message: msg });
       stop();
       break;
     }
     i++;
     if (i < seq.length && seq[i].block.kind === 'batchnorm') {
-      issues.push({ path: seq[i].path, field: 'kind', message: `${blockName(seq[i].path)}: BatchNorm after the activation isn't supported yet — the engine puts BatchNorm between Dense and the activation` });
+      issues.push({
+        path: seq[i].path,
+        field: 'kind',
+        message: `${blockName(seq[i].path)}: BatchNorm after the activation isn't supported yet — the engine puts BatchNorm between Dense and the activation`,
+      });
       stop();
       break;
     }
@@ -183,7 +202,13 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
       i++;
     }
     const unit: HiddenUnit = { width, batchNorm, residual, activation: a.kind };
-    if (a.kind === 'bernstein') Object.assign(unit, { degree: a.degree, eps: a.eps, bounds: [a.bounds[0], a.bounds[1]], boundsMode: a.boundsMode });
+    if (a.kind === 'bernstein')
+      Object.assign(unit, {
+        degree: a.degree,
+        eps: a.eps,
+        bounds: [a.bounds[0], a.bounds[1]],
+        boundsMode: a.boundsMode,
+      });
     if (a.kind === 'leaky_relu') unit.alpha = a.alpha;
     units.push({ unit, at: d });
   }
@@ -193,9 +218,12 @@ function parseUnits(seq: Flat[], issues: DesignIssue[]): { units: { unit: Hidden
 function describeDiff(a: HiddenUnit, b: HiddenUnit): { field: string; text: string } {
   if (a.width !== b.width) return { field: 'width', text: `width ${b.width} vs ${a.width}` };
   if (a.activation !== b.activation) return { field: 'kind', text: `activation ${b.activation} vs ${a.activation}` };
-  if (a.batchNorm !== b.batchNorm) return { field: 'kind', text: `BatchNorm ${b.batchNorm ? 'on' : 'off'} vs ${a.batchNorm ? 'on' : 'off'}` };
-  if (a.residual !== b.residual) return { field: 'kind', text: `residual skip ${b.residual ? 'on' : 'off'} vs ${a.residual ? 'on' : 'off'}` };
-  for (const f of ['degree', 'eps', 'alpha', 'boundsMode'] as const) if (a[f] !== b[f]) return { field: f, text: `${f} ${b[f]} vs ${a[f]}` };
+  if (a.batchNorm !== b.batchNorm)
+    return { field: 'kind', text: `BatchNorm ${b.batchNorm ? 'on' : 'off'} vs ${a.batchNorm ? 'on' : 'off'}` };
+  if (a.residual !== b.residual)
+    return { field: 'kind', text: `residual skip ${b.residual ? 'on' : 'off'} vs ${a.residual ? 'on' : 'off'}` };
+  for (const f of ['degree', 'eps', 'alpha', 'boundsMode'] as const)
+    if (a[f] !== b[f]) return { field: f, text: `${f} ${b[f]} vs ${a[f]}` };
   return { field: 'bounds', text: `bounds [${b.bounds}] vs [${a.bounds}]` };
 }
 
@@ -205,9 +233,23 @@ export interface CompileOptions {
 }
 
 /** Compile a designer stack and training settings into a spec the engine trains, or say precisely why not. */
-export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSpecInput> = {}, opts: CompileOptions = {}): CompileResult {
+export function compileDesign(
+  blocks: DesignBlock[],
+  training: Partial<NetworkSpecInput> = {},
+  opts: CompileOptions = {},
+): CompileResult {
   const issues = allFieldIssues(blocks);
-  if (blocks.length === 0) return { ok: false, issues: [{ path: [], field: 'blocks', message: 'the stack is empty: drop a Repeat group with Dense → BatchNorm → Bernstein, then an output Dense' }] };
+  if (blocks.length === 0)
+    return {
+      ok: false,
+      issues: [
+        {
+          path: [],
+          field: 'blocks',
+          message: 'the stack is empty: drop a Repeat group with Dense → BatchNorm → Bernstein, then an output Dense',
+        },
+      ],
+    };
   if (issues.length) return { ok: false, issues };
 
   // The output layer: the last top-level block, a Dense.
@@ -217,17 +259,28 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
     const hasDense = JSON.stringify(blocks).includes('"dense"');
     return {
       ok: false,
-      issues: [{
-        path: lastPath,
-        field: 'kind',
-        message: hasDense
-          ? `${blockName(lastPath)}: the stack must end with an output Dense (the layer that maps to the dataset's outputs); found ${BLOCK_LABEL[last.kind]}`
-          : `missing Dense: the network needs Dense layers — hidden Dense(width) blocks and an output Dense at the end`,
-      }],
+      issues: [
+        {
+          path: lastPath,
+          field: 'kind',
+          message: hasDense
+            ? `${blockName(lastPath)}: the stack must end with an output Dense (the layer that maps to the dataset's outputs); found ${BLOCK_LABEL[last.kind]}`
+            : `missing Dense: the network needs Dense layers — hidden Dense(width) blocks and an output Dense at the end`,
+        },
+      ],
     };
   }
   if (opts.outputDim !== undefined && last.width !== opts.outputDim) {
-    return { ok: false, issues: [{ path: lastPath, field: 'width', message: `${blockName(lastPath)}: the output Dense must have the dataset's output width ${opts.outputDim} (got ${last.width})` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: lastPath,
+          field: 'width',
+          message: `${blockName(lastPath)}: the output Dense must have the dataset's output width ${opts.outputDim} (got ${last.width})`,
+        },
+      ],
+    };
   }
 
   // Flatten hidden part: repeats expand; nested repeats multiply.
@@ -236,7 +289,17 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
   let depth = 0;
   const hiddenTop = blocks.slice(0, -1);
   if (hiddenTop.length === 0) {
-    return { ok: false, issues: [{ path: lastPath, field: 'kind', message: 'no hidden layers: add [Dense → BatchNorm? → activation] (e.g. a Repeat group) before the output Dense' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: lastPath,
+          field: 'kind',
+          message:
+            'no hidden layers: add [Dense → BatchNorm? → activation] (e.g. a Repeat group) before the output Dense',
+        },
+      ],
+    };
   }
   // Walk top level: consecutive non-repeat blocks form written-out units; a repeat contributes times × its units.
   let run: Flat[] = [];
@@ -247,7 +310,10 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
     depth += units.length;
     run = [];
   };
-  const repeatUnits = (b: Extract<DesignBlock, { kind: 'repeat' }>, path: number[]): { units: { unit: HiddenUnit; at: Flat }[]; count: number } => {
+  const repeatUnits = (
+    b: Extract<DesignBlock, { kind: 'repeat' }>,
+    path: number[],
+  ): { units: { unit: HiddenUnit; at: Flat }[]; count: number } => {
     // Inside a repeat: inner repeats allowed (depth multiplies) only if the body is exactly that repeat.
     if (b.blocks.length === 1 && b.blocks[0].kind === 'repeat') {
       const inner = repeatUnits(b.blocks[0], [...path, 0]);
@@ -255,12 +321,23 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
     }
     if (b.blocks.some((x) => x.kind === 'repeat')) {
       const j = b.blocks.findIndex((x) => x.kind === 'repeat');
-      out.push({ path: [...path, j], field: 'kind', message: `${blockName([...path, j])}: a Repeat inside a Repeat next to other blocks isn't supported — nest only a whole group, or write the blocks out` });
+      out.push({
+        path: [...path, j],
+        field: 'kind',
+        message: `${blockName([...path, j])}: a Repeat inside a Repeat next to other blocks isn't supported — nest only a whole group, or write the blocks out`,
+      });
       return { units: [], count: 0 };
     }
-    const { units } = parseUnits(b.blocks.map((block, j) => ({ block, path: [...path, j] })), out);
+    const { units } = parseUnits(
+      b.blocks.map((block, j) => ({ block, path: [...path, j] })),
+      out,
+    );
     if (units.length === 0 && out.length === 0) {
-      out.push({ path, field: 'blocks', message: `${blockName(path)}: the repeat group has no hidden block (Dense → activation)` });
+      out.push({
+        path,
+        field: 'blocks',
+        message: `${blockName(path)}: the repeat group has no hidden block (Dense → activation)`,
+      });
     }
     return { units, count: units.length * b.times };
   };
@@ -276,7 +353,8 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
   });
   if (!out.length) flushRun();
   if (out.length) return { ok: false, issues: out.slice(0, 1) };
-  if (seqUnits.length === 0) return { ok: false, issues: [{ path: [0], field: 'kind', message: 'no hidden layers found' }] };
+  if (seqUnits.length === 0)
+    return { ok: false, issues: [{ path: [0], field: 'kind', message: 'no hidden layers found' }] };
 
   const first = seqUnits[0].unit;
   const sig = unitSignature(first);
@@ -286,15 +364,23 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
       const field = d.field === 'width' ? 'width' : d.field;
       return {
         ok: false,
-        issues: [{
-          path: at.path,
-          field,
-          message: `${blockName(at.path)}: hidden blocks differ (${d.text} in ${blockName(seqUnits[0].at.path)}) — the engine repeats one hidden block; mixed stacks can't be trained yet`,
-        }],
+        issues: [
+          {
+            path: at.path,
+            field,
+            message: `${blockName(at.path)}: hidden blocks differ (${d.text} in ${blockName(seqUnits[0].at.path)}) — the engine repeats one hidden block; mixed stacks can't be trained yet`,
+          },
+        ],
       };
     }
   }
-  if (depth > 1000) return { ok: false, issues: [{ path: [0], field: 'times', message: `depth ${depth} is more than the engine's limit of 1000 hidden layers` }] };
+  if (depth > 1000)
+    return {
+      ok: false,
+      issues: [
+        { path: [0], field: 'times', message: `depth ${depth} is more than the engine's limit of 1000 hidden layers` },
+      ],
+    };
 
   const spec: NetworkSpecInput = {
     ...(training as NetworkSpecInput),
@@ -304,7 +390,8 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
     batchNorm: first.batchNorm,
     residual: first.residual,
   };
-  if (first.activation === 'bernstein') Object.assign(spec, { degree: first.degree, eps: first.eps, bounds: first.bounds, boundsMode: first.boundsMode });
+  if (first.activation === 'bernstein')
+    Object.assign(spec, { degree: first.degree, eps: first.eps, bounds: first.bounds, boundsMode: first.boundsMode });
   if (first.activation === 'leaky_relu') spec.alpha = first.alpha;
 
   // Training settings: validate the whole spec; a missing dataset is allowed here (the sweep builder picks one).
@@ -312,7 +399,11 @@ export function compileDesign(blocks: DesignBlock[], training: Partial<NetworkSp
   if (!probe.success) {
     return {
       ok: false,
-      issues: probe.error.issues.map((iss, k) => ({ path: [], field: String(iss.path[0] ?? 'training'), message: formatIssues(probe.error)[k] })),
+      issues: probe.error.issues.map((iss, k) => ({
+        path: [],
+        field: String(iss.path[0] ?? 'training'),
+        message: formatIssues(probe.error)[k],
+      })),
     };
   }
   return { ok: true, spec, hidden: first, depth, outputWidth: last.width };
@@ -340,7 +431,13 @@ export function specToBlocks(spec: NetworkSpecInput, outputDim = 1): DesignBlock
   switch (spec.activation) {
     case 'bernstein': {
       const b = spec.bounds ?? [-5, 5];
-      body.push({ kind: 'bernstein', degree: spec.degree ?? 9, eps: spec.eps ?? 0.01, bounds: [b[0], b[1]], boundsMode: spec.boundsMode ?? 'fixed' });
+      body.push({
+        kind: 'bernstein',
+        degree: spec.degree ?? 9,
+        eps: spec.eps ?? 0.01,
+        bounds: [b[0], b[1]],
+        boundsMode: spec.boundsMode ?? 'fixed',
+      });
       break;
     }
     case 'leaky_relu':
@@ -350,13 +447,28 @@ export function specToBlocks(spec: NetworkSpecInput, outputDim = 1): DesignBlock
       body.push({ kind: spec.activation });
   }
   if (spec.residual) body.push({ kind: 'residual' });
-  return [{ kind: 'repeat', times: spec.depth, blocks: body }, { kind: 'dense', width: outputDim }];
+  return [
+    { kind: 'repeat', times: spec.depth, blocks: body },
+    { kind: 'dense', width: outputDim },
+  ];
 }
 
 /** Training settings of a spec (everything that isn't drawn as blocks). */
 export function trainingOf(spec: Partial<NetworkSpecInput>): Partial<NetworkSpecInput> {
   const t: Record<string, unknown> = { ...spec };
-  for (const k of ['depth', 'width', 'activation', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'residual']) delete t[k];
+  for (const k of [
+    'depth',
+    'width',
+    'activation',
+    'degree',
+    'eps',
+    'bounds',
+    'boundsMode',
+    'alpha',
+    'batchNorm',
+    'residual',
+  ])
+    delete t[k];
   return t as Partial<NetworkSpecInput>;
 }
 

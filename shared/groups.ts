@@ -9,7 +9,28 @@ export type BandMode = (typeof BAND_MODES)[number];
 export const BAND_LABEL: Record<BandMode, string> = { minmax: 'min–max', sd: '±1 sd' };
 
 /** Spec fields runs are compared and grouped on, in display order. */
-export const PARAM_FIELDS = ['dataset', 'activation', 'depth', 'width', 'degree', 'eps', 'bounds', 'boundsMode', 'alpha', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed', 'rows', 'tau'] as const;
+export const PARAM_FIELDS = [
+  'dataset',
+  'activation',
+  'depth',
+  'width',
+  'degree',
+  'eps',
+  'bounds',
+  'boundsMode',
+  'alpha',
+  'batchNorm',
+  'bnAffine',
+  'residual',
+  'init',
+  'optimizer',
+  'lr',
+  'batchSize',
+  'epochs',
+  'seed',
+  'rows',
+  'tau',
+] as const;
 export const GROUP_FIELDS: readonly string[] = PARAM_FIELDS;
 export const DEFAULT_GROUP_BY: readonly string[] = PARAM_FIELDS.filter((f) => f !== 'seed');
 
@@ -37,7 +58,11 @@ export interface RunGroup {
 }
 
 /** Groups in first-seen order; a label names what sets the group apart from the others. */
-export function groupRuns<T extends { id: string; spec: object }>(runs: readonly T[], by: readonly string[], label: (r: T) => string): RunGroup[] {
+export function groupRuns<T extends { id: string; spec: object }>(
+  runs: readonly T[],
+  by: readonly string[],
+  label: (r: T) => string,
+): RunGroup[] {
   const groups = new Map<string, { runs: T[] }>();
   for (const r of runs) {
     const key = by.map((f) => `${f}=${paramValue(r, f)}`).join('|');
@@ -53,16 +78,28 @@ export function groupRuns<T extends { id: string; spec: object }>(runs: readonly
     // (batch norm that follows the activation's default does not need saying).
     const same = [...groups.values()].filter((o) => label(o.runs[0]!) === label(first));
     const parts = differing
-      .filter((f) => !['activation', 'degree', 'eps', 'bounds'].includes(f) && new Set(same.map((o) => paramValue(o.runs[0]!, f))).size > 1)
+      .filter(
+        (f) =>
+          !['activation', 'degree', 'eps', 'bounds'].includes(f) &&
+          new Set(same.map((o) => paramValue(o.runs[0]!, f))).size > 1,
+      )
       .map((f) => `${f} ${paramValue(first, f)}`);
     const name = [label(first), ...parts].join(' · ');
     const seeds = g.runs.map((r) => Number((r.spec as Record<string, unknown>).seed));
-    return { key, label: `${name} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})`, runIds: g.runs.map((r) => r.id), seeds };
+    return {
+      key,
+      label: `${name} (${g.runs.length} run${g.runs.length === 1 ? '' : 's'})`,
+      runIds: g.runs.map((r) => r.id),
+      seeds,
+    };
   });
 }
 
 /** Mean and band per x over the members that have a value there (nulls where none has). */
-export function aggregate(rows: (number | null)[][], mode: BandMode): { mean: (number | null)[]; lo: (number | null)[]; hi: (number | null)[]; n: number[] } {
+export function aggregate(
+  rows: (number | null)[][],
+  mode: BandMode,
+): { mean: (number | null)[]; lo: (number | null)[]; hi: (number | null)[]; n: number[] } {
   const len = Math.max(0, ...rows.map((r) => r.length));
   const mean: (number | null)[] = [];
   const lo: (number | null)[] = [];
@@ -104,7 +141,11 @@ export interface GroupedSeries extends FigureSeries {
  * label, points = the mean over its members at each x, band = min–max or ±1 sd). Members keep their own x values;
  * the group's x values are their union.
  */
-export function groupSeries(series: readonly FigureSeries[], groups: readonly RunGroup[], mode: BandMode): GroupedSeries[] {
+export function groupSeries(
+  series: readonly FigureSeries[],
+  groups: readonly RunGroup[],
+  mode: BandMode,
+): GroupedSeries[] {
   const byRun = new Map(series.map((s) => [s.runId, s]));
   const out: GroupedSeries[] = [];
   for (const g of groups) {
@@ -146,7 +187,10 @@ export interface GroupOption {
  * band, when that merges runs — i.e. the sweep varies the seed), null = none, or the given fields and band.
  * Returns null when grouping would leave every run alone.
  */
-export function resolveGrouping(runs: readonly Groupable[], opt: GroupOption | null | undefined): (GroupOption & { groups: RunGroup[] }) | null {
+export function resolveGrouping(
+  runs: readonly Groupable[],
+  opt: GroupOption | null | undefined,
+): (GroupOption & { groups: RunGroup[] }) | null {
   if (opt === null || !runs.length) return null;
   const by = opt?.by ?? DEFAULT_GROUP_BY;
   const groups = groupRuns(runs, by, (r) => r.label);
@@ -181,12 +225,25 @@ export interface GroupFinal {
 export function groupStat(values: readonly (number | null)[], band: BandMode): GroupStat | null {
   const vs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (!vs.length) return null;
-  const a = aggregate(vs.map((v) => [v]), band);
+  const a = aggregate(
+    vs.map((v) => [v]),
+    band,
+  );
   return { mean: a.mean[0]!, lo: a.lo[0]!, hi: a.hi[0]!, n: vs.length };
 }
 
 /** Final metrics per group over its finished runs (the Paper screen's and the report's "across seeds" table). */
-export function groupFinals(groups: readonly RunGroup[], rows: readonly { runId: string; status: string; testAcc: number | null; testLoss: number | null; trainLoss: number | null }[], band: BandMode): GroupFinal[] {
+export function groupFinals(
+  groups: readonly RunGroup[],
+  rows: readonly {
+    runId: string;
+    status: string;
+    testAcc: number | null;
+    testLoss: number | null;
+    trainLoss: number | null;
+  }[],
+  band: BandMode,
+): GroupFinal[] {
   return groups.map((g) => {
     const done = rows.filter((r) => g.runIds.includes(r.runId) && r.status === 'finished');
     return {
@@ -194,9 +251,18 @@ export function groupFinals(groups: readonly RunGroup[], rows: readonly { runId:
       runIds: g.runIds,
       seeds: g.seeds,
       finished: done.length,
-      testAcc: groupStat(done.map((r) => r.testAcc), band),
-      testLoss: groupStat(done.map((r) => r.testLoss), band),
-      trainLoss: groupStat(done.map((r) => r.trainLoss), band),
+      testAcc: groupStat(
+        done.map((r) => r.testAcc),
+        band,
+      ),
+      testLoss: groupStat(
+        done.map((r) => r.testLoss),
+        band,
+      ),
+      trainLoss: groupStat(
+        done.map((r) => r.trainLoss),
+        band,
+      ),
     };
   });
 }

@@ -61,7 +61,16 @@ export interface EpochReport {
  * A run's states (docs/cli.md "Run states"). `interrupted`: its owner (the process that trained it) stopped
  * without finishing it — killed, crashed, shut down, or lost its lease — so it resumes from its last checkpoint.
  */
-export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'finished',
+  'failed',
+  'cancelled',
+  'diverged',
+  'pruned',
+  'interrupted',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** States a run ends in for good (a resume of its sweep skips them). */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'diverged', 'pruned'];

@@ -13,17 +13,46 @@ type PlainLayerActivation = Exclude<FixedActivation, (typeof OWN_LAYER_FORMAT)[n
 export const PLAIN_LAYER_ACTIVATIONS = FIXED_ACTIVATIONS.filter(
   (k): k is PlainLayerActivation => !(OWN_LAYER_FORMAT as readonly string[]).includes(k),
 );
-const LAYER_TYPES = ['dense', 'batchnorm', 'bernstein', ...FIXED_ACTIVATIONS, 'residual_begin', 'residual_end', 'softmax'];
+const LAYER_TYPES = [
+  'dense',
+  'batchnorm',
+  'bernstein',
+  ...FIXED_ACTIVATIONS,
+  'residual_begin',
+  'residual_end',
+  'softmax',
+];
 
-const finite = z.number({ error: 'must be a finite number' }).refine(Number.isFinite, { error: 'must be a finite number' });
+const finite = z
+  .number({ error: 'must be a finite number' })
+  .refine(Number.isFinite, { error: 'must be a finite number' });
 const vec = z.array(finite, { error: 'must be an array of numbers' });
 
 const Layer = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('dense'), inputDim: z.number().int().min(1), outputDim: z.number().int().min(1), weights: z.array(vec), bias: vec }),
-    z.object({ type: z.literal('batchnorm'), runningMean: vec, runningVar: z.array(finite.refine((v) => v >= 0, { error: 'variance must be ≥ 0' })), gamma: vec, beta: vec, eps: finite }),
-    z.object({ type: z.literal('bernstein'), degree: z.number().int().min(1), l: vec, u: vec, coefficients: z.array(vec) }),
+    z.object({
+      type: z.literal('dense'),
+      inputDim: z.number().int().min(1),
+      outputDim: z.number().int().min(1),
+      weights: z.array(vec),
+      bias: vec,
+    }),
+    z.object({
+      type: z.literal('batchnorm'),
+      runningMean: vec,
+      runningVar: z.array(finite.refine((v) => v >= 0, { error: 'variance must be ≥ 0' })),
+      gamma: vec,
+      beta: vec,
+      eps: finite,
+    }),
+    z.object({
+      type: z.literal('bernstein'),
+      degree: z.number().int().min(1),
+      l: vec,
+      u: vec,
+      coefficients: z.array(vec),
+    }),
     ...PLAIN_LAYER_ACTIVATIONS.map((type) => z.object({ type: z.literal(type) })),
     z.object({ type: z.literal('leaky_relu'), alpha: finite }),
     z.object({ type: z.literal('selu'), alpha: finite, scale: finite }),
@@ -68,7 +97,8 @@ export function parseModelFile(text: string, source = 'model file'): ModelFile {
   const fail = (where: string, msg: string): never => {
     throw new ModelFileError(`${source}: ${where}: ${msg}`);
   };
-  if (m.standardization.mean.length !== m.inputDim || m.standardization.std.length !== m.inputDim) fail('standardization', `needs ${m.inputDim} means and stds`);
+  if (m.standardization.mean.length !== m.inputDim || m.standardization.std.length !== m.inputDim)
+    fail('standardization', `needs ${m.inputDim} means and stds`);
   let width = m.inputDim;
   let open = 0;
   const skips: number[] = [];
@@ -77,17 +107,20 @@ export function parseModelFile(text: string, source = 'model file'): ModelFile {
     switch (layer.type) {
       case 'dense':
         if (layer.inputDim !== width) fail(at, `inputDim ${layer.inputDim} does not match the incoming width ${width}`);
-        if (layer.weights.length !== layer.inputDim || layer.weights.some((row) => row.length !== layer.outputDim)) fail(at, `weights must be ${layer.inputDim}×${layer.outputDim}`);
+        if (layer.weights.length !== layer.inputDim || layer.weights.some((row) => row.length !== layer.outputDim))
+          fail(at, `weights must be ${layer.inputDim}×${layer.outputDim}`);
         if (layer.bias.length !== layer.outputDim) fail(at, `bias must have ${layer.outputDim} entries`);
         width = layer.outputDim;
         break;
       case 'batchnorm':
-        for (const k of ['runningMean', 'runningVar', 'gamma', 'beta'] as const) if (layer[k].length !== width) fail(at, `${k} must have ${width} entries`);
+        for (const k of ['runningMean', 'runningVar', 'gamma', 'beta'] as const)
+          if (layer[k].length !== width) fail(at, `${k} must have ${width} entries`);
         break;
       case 'bernstein':
         if (layer.l.length !== width || layer.u.length !== width) fail(at, `l and u must have ${width} entries`);
         if (layer.l.some((l, j) => !(l < layer.u[j]))) fail(at, 'every unit needs l < u');
-        if (layer.coefficients.length !== width || layer.coefficients.some((c) => c.length !== layer.degree + 1)) fail(at, `coefficients must be ${width}×${layer.degree + 1}`);
+        if (layer.coefficients.length !== width || layer.coefficients.some((c) => c.length !== layer.degree + 1))
+          fail(at, `coefficients must be ${width}×${layer.degree + 1}`);
         break;
       case 'residual_begin':
         open++;
@@ -121,7 +154,10 @@ export function evaluateModel(m: ModelFile, raw: ArrayLike<number>): number[] {
         v = layer.bias.map((b, o) => v.reduce((s, x, i) => s + x * layer.weights[i][o], b));
         break;
       case 'batchnorm':
-        v = v.map((x, j) => ((x - layer.runningMean[j]) / Math.sqrt(layer.runningVar[j] + layer.eps)) * layer.gamma[j] + layer.beta[j]);
+        v = v.map(
+          (x, j) =>
+            ((x - layer.runningMean[j]) / Math.sqrt(layer.runningVar[j] + layer.eps)) * layer.gamma[j] + layer.beta[j],
+        );
         break;
       case 'bernstein':
         v = v.map((x, j) => bernsteinValue(layer.coefficients[j], layer.l[j], layer.u[j], x));

@@ -35,7 +35,10 @@ export interface DataSourceInfo {
  */
 export const DEAD_READINGS = ['epoch', 'eval'] as const;
 export type DeadReading = (typeof DEAD_READINGS)[number];
-export const DEAD_READING_METRIC = { epoch: 'dead_ratio_epoch', eval: 'dead_ratio' } as const satisfies Record<DeadReading, string>;
+export const DEAD_READING_METRIC = { epoch: 'dead_ratio_epoch', eval: 'dead_ratio' } as const satisfies Record<
+  DeadReading,
+  string
+>;
 export const DEAD_READING_LABEL: Record<DeadReading, string> = {
   epoch: 'epoch average over the training batches (the paper’s reading)',
   eval: 'fixed evaluation batch, eval mode (depends on evalBatch)',
@@ -187,10 +190,14 @@ export interface CertificateInput {
   points: { layer: number; epoch: number; metric: 'learned_floor' | 'min_dsigma' | 'clipped_frac'; value: number }[];
 }
 
-const below = (x: number, floor: number, tol: CertificateTolerance) => x < floor - (tol.abs + tol.rel * Math.abs(floor));
+const below = (x: number, floor: number, tol: CertificateTolerance) =>
+  x < floor - (tol.abs + tol.rel * Math.abs(floor));
 
 /** Checks observed min |σ'| against the floor proven from the learned coefficients, cell by cell. */
-export function checkCertificate(input: CertificateInput, tol: CertificateTolerance = DEFAULT_CERT_TOLERANCE): GradientCertificate {
+export function checkCertificate(
+  input: CertificateInput,
+  tol: CertificateTolerance = DEFAULT_CERT_TOLERANCE,
+): GradientCertificate {
   const { degree: n, eps, bounds, boundsMode } = input;
   const deltaBar = boundsMode === 'fixed' ? (n * eps) / (bounds[1] - bounds[0]) : null;
   const byKey = new Map<string, CertificateCell>();
@@ -198,7 +205,15 @@ export function checkCertificate(input: CertificateInput, tol: CertificateTolera
     const key = `${p.layer}:${p.epoch}`;
     let c = byKey.get(key);
     if (!c) {
-      c = { layer: p.layer, epoch: p.epoch, learnedFloor: null, minDsigma: null, clippedFrac: null, violation: false, floorBelowDeltaBar: false };
+      c = {
+        layer: p.layer,
+        epoch: p.epoch,
+        learnedFloor: null,
+        minDsigma: null,
+        clippedFrac: null,
+        violation: false,
+        floorBelowDeltaBar: false,
+      };
       byKey.set(key, c);
     }
     const v = Number.isFinite(p.value) ? p.value : null;
@@ -207,7 +222,10 @@ export function checkCertificate(input: CertificateInput, tol: CertificateTolera
     else c.clippedFrac = v;
   }
   const cells = [...byKey.values()].sort((a, b) => a.epoch - b.epoch || a.layer - b.layer);
-  let violations = 0, floorBad = 0, above = 0, checked = 0;
+  let violations = 0,
+    floorBad = 0,
+    above = 0,
+    checked = 0;
   let maxClipped: number | null = null;
   for (const c of cells) {
     if (c.clippedFrac !== null) maxClipped = Math.max(maxClipped ?? 0, c.clippedFrac);

@@ -12,7 +12,14 @@ export { BOUNDS_MODES };
  * Weight/bias initialisation schemes (docs/init.md states each one's weight and bias rule). `torch` is PyTorch's
  * nn.Linear default: W and b ~ U(−1/√fan_in, 1/√fan_in).
  */
-export const INIT_SCHEMES = ['torch', 'he_normal', 'he_uniform', 'lecun_normal', 'xavier_uniform', 'xavier_normal'] as const;
+export const INIT_SCHEMES = [
+  'torch',
+  'he_normal',
+  'he_uniform',
+  'lecun_normal',
+  'xavier_uniform',
+  'xavier_normal',
+] as const;
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
 /**
@@ -34,13 +41,17 @@ const int = (name: string, min: number, max: number) =>
 const num = (name: string, min: number, max: number, exclusiveMin = false) => {
   const range = `${exclusiveMin ? '>' : '≥'} ${min} and ≤ ${max}`;
   const base = z.number({ error: `${name} must be a number ${range}` }).max(max, { error: `${name} must be ${range}` });
-  return exclusiveMin ? base.gt(min, { error: `${name} must be ${range}` }) : base.min(min, { error: `${name} must be ${range}` });
+  return exclusiveMin
+    ? base.gt(min, { error: `${name} must be ${range}` })
+    : base.min(min, { error: `${name} must be ${range}` });
 };
 
 const NetworkSpecObject = z
   .object({
     /** Dataset id: `synthetic-higgs`, `mnist`, `higgs`, `susy`, `fn:<name>`, or an imported dataset's id. */
-    dataset: z.string({ error: 'dataset must be a dataset id, e.g. synthetic-higgs or mnist' }).min(1, { error: 'dataset must not be empty' }),
+    dataset: z
+      .string({ error: 'dataset must be a dataset id, e.g. synthetic-higgs or mnist' })
+      .min(1, { error: 'dataset must not be empty' }),
     /** Rows to use (train + test); generated/sampled sets honour it, imported sets take their first rows. */
     rows: int('rows', 10, 20_000_000).optional(),
     testFraction: num('testFraction', 0, 0.9, true).default(0.2),
@@ -50,9 +61,12 @@ const NetworkSpecObject = z
     degree: int('degree', 1, 64).default(9),
     eps: num('eps', 0, 10).default(0.01),
     bounds: z
-      .tuple([z.number({ error: 'bounds must be two numbers l,u' }), z.number({ error: 'bounds must be two numbers l,u' })], {
-        error: 'bounds must be two numbers [l, u] with l < u',
-      })
+      .tuple(
+        [z.number({ error: 'bounds must be two numbers l,u' }), z.number({ error: 'bounds must be two numbers l,u' })],
+        {
+          error: 'bounds must be two numbers [l, u] with l < u',
+        },
+      )
       .default([-5, 5]),
     boundsMode: z.enum(BOUNDS_MODES, { error: `boundsMode must be ${BOUNDS_MODES.join(' or ')}` }).default('fixed'),
     /** Adaptive bounds: running min/max momentum (ours; DESIGN §1.2). */
@@ -81,26 +95,42 @@ const NetworkSpecObject = z
 export const SPEC_FIELDS = Object.keys(NetworkSpecObject.shape) as (keyof z.output<typeof NetworkSpecObject>)[];
 
 export const NetworkSpecSchema = NetworkSpecObject.superRefine((s, ctx) => {
-    if (!(s.bounds[0] < s.bounds[1])) {
-      ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds must satisfy l < u (got l=${s.bounds[0]}, u=${s.bounds[1]})` });
+  if (!(s.bounds[0] < s.bounds[1])) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bounds'],
+      message: `bounds must satisfy l < u (got l=${s.bounds[0]}, u=${s.bounds[1]})`,
+    });
+  }
+  if (![s.bounds[0], s.bounds[1]].every(Number.isFinite)) {
+    ctx.addIssue({ code: 'custom', path: ['bounds'], message: 'bounds must be finite numbers' });
+  } else if (s.bounds[0] < s.bounds[1]) {
+    // The engine computes in float32: l, u, u − l and 1/(u − l) must all be finite, normal float32 numbers,
+    // or every unit diverges at batch 1 (overflow) or is dead (l and u round to the same float32).
+    const l = Math.fround(s.bounds[0]);
+    const u = Math.fround(s.bounds[1]);
+    const width = Math.fround(u - l);
+    if (!Number.isFinite(l) || !Number.isFinite(u)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bounds'],
+        message: `bounds must be within the float32 range ±3.4028235e38 (got l=${s.bounds[0]}, u=${s.bounds[1]})`,
+      });
+    } else if (!Number.isFinite(width)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bounds'],
+        message: `bounds: the width u − l overflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}; keep u − l below 3.4e38)`,
+      });
+    } else if (!(width >= FLOAT32_MIN_NORMAL) || !Number.isFinite(Math.fround(1 / width))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bounds'],
+        message: `bounds: the width u − l underflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}: ${width === 0 ? 'l and u are the same float32 number, about 7 significant digits' : 'as float32 numbers l and u must differ by at least 1.2e-38'})`,
+      });
     }
-    if (![s.bounds[0], s.bounds[1]].every(Number.isFinite)) {
-      ctx.addIssue({ code: 'custom', path: ['bounds'], message: 'bounds must be finite numbers' });
-    } else if (s.bounds[0] < s.bounds[1]) {
-      // The engine computes in float32: l, u, u − l and 1/(u − l) must all be finite, normal float32 numbers,
-      // or every unit diverges at batch 1 (overflow) or is dead (l and u round to the same float32).
-      const l = Math.fround(s.bounds[0]);
-      const u = Math.fround(s.bounds[1]);
-      const width = Math.fround(u - l);
-      if (!Number.isFinite(l) || !Number.isFinite(u)) {
-        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds must be within the float32 range ±3.4028235e38 (got l=${s.bounds[0]}, u=${s.bounds[1]})` });
-      } else if (!Number.isFinite(width)) {
-        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds: the width u − l overflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}; keep u − l below 3.4e38)` });
-      } else if (!(width >= FLOAT32_MIN_NORMAL) || !Number.isFinite(Math.fround(1 / width))) {
-        ctx.addIssue({ code: 'custom', path: ['bounds'], message: `bounds: the width u − l underflows float32 (got l=${s.bounds[0]}, u=${s.bounds[1]}: ${width === 0 ? 'l and u are the same float32 number, about 7 significant digits' : 'as float32 numbers l and u must differ by at least 1.2e-38'})` });
-      }
-    }
-  });
+  }
+});
 /** float32's smallest normal number: a narrower width loses precision (subnormal) or rounds to 0. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
@@ -141,7 +171,9 @@ export function parseSpec(input: unknown): NetworkSpec {
  * A stored spec from before `init` / `bnAffine` existed, completed with what that run actually used (the
  * activation's default init, non-affine batch norm). Complete specs come back unchanged.
  */
-export function withLegacyDefaults<T extends Partial<NetworkSpec> & { activation: ActivationKind }>(spec: T): T & Pick<NetworkSpec, 'init' | 'bnAffine'> {
+export function withLegacyDefaults<T extends Partial<NetworkSpec> & { activation: ActivationKind }>(
+  spec: T,
+): T & Pick<NetworkSpec, 'init' | 'bnAffine'> {
   return { ...spec, init: spec.init ?? defaultInit(spec.activation), bnAffine: spec.bnAffine ?? false };
 }
 

@@ -33,19 +33,24 @@ const Scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())
 export const VARIANT_PARAM = 'variant';
 export type ParamValue = z.infer<typeof Scalar>;
 
-const ParamSchema = z.union([
-  z.object({ value: Scalar }).strict(),
-  z.object({ values: z.array(Scalar).min(1, { error: 'values must list at least one value' }) }).strict(),
-  z
-    .object({
-      min: z.number({ error: 'min must be a number' }),
-      max: z.number({ error: 'max must be a number' }),
-      distribution: z.enum(['uniform', 'log_uniform', 'int'], { error: 'distribution must be uniform, log_uniform or int' }).default('uniform'),
-    })
-    .strict()
-    .refine((p) => p.min <= p.max, { error: 'min must be ≤ max' })
-    .refine((p) => p.distribution !== 'log_uniform' || p.min > 0, { error: 'log_uniform needs min > 0' }),
-], { error: 'a parameter is {value: v}, {values: [..]} or {min, max, distribution}' });
+const ParamSchema = z.union(
+  [
+    z.object({ value: Scalar }).strict(),
+    z.object({ values: z.array(Scalar).min(1, { error: 'values must list at least one value' }) }).strict(),
+    z
+      .object({
+        min: z.number({ error: 'min must be a number' }),
+        max: z.number({ error: 'max must be a number' }),
+        distribution: z
+          .enum(['uniform', 'log_uniform', 'int'], { error: 'distribution must be uniform, log_uniform or int' })
+          .default('uniform'),
+      })
+      .strict()
+      .refine((p) => p.min <= p.max, { error: 'min must be ≤ max' })
+      .refine((p) => p.distribution !== 'log_uniform' || p.min > 0, { error: 'log_uniform needs min > 0' }),
+  ],
+  { error: 'a parameter is {value: v}, {values: [..]} or {min, max, distribution}' },
+);
 export type ParamDef = z.infer<typeof ParamSchema>;
 
 /** Most threads one run trains on (docs/threads.md). */
@@ -67,13 +72,33 @@ export const SweepFileSchema = z
     rows: z.number().int().positive().optional(),
     base: z.record(z.string(), z.unknown(), { error: 'base must be a mapping of network spec fields' }).default({}),
     method: z.enum(SWEEP_METHODS, { error: `method must be one of ${SWEEP_METHODS.join(', ')}` }).default('grid'),
-    parameters: z.record(z.string(), ParamSchema, { error: 'parameters must be a mapping of field: {values|value|min/max}' }).default({}),
-    seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], { error: 'seeds must be a count (1–1000) or a list of seeds' }).default(1),
-    run_cap: z.number().int({ error: 'run_cap must be an integer ≥ 1' }).min(1, { error: 'run_cap must be an integer ≥ 1' }).optional(),
+    parameters: z
+      .record(z.string(), ParamSchema, { error: 'parameters must be a mapping of field: {values|value|min/max}' })
+      .default({}),
+    seeds: z
+      .union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)], {
+        error: 'seeds must be a count (1–1000) or a list of seeds',
+      })
+      .default(1),
+    run_cap: z
+      .number()
+      .int({ error: 'run_cap must be an integer ≥ 1' })
+      .min(1, { error: 'run_cap must be an integer ≥ 1' })
+      .optional(),
     random_seed: z.number().int().default(0),
     /** Threads per run (docs/threads.md): auto splits the pool's free cores over the runs it starts; absent: DEFAULT_RUN_THREADS. */
     threads: z
-      .union([z.literal('auto'), z.number().int({ error: THREADS_ERROR }).min(1, { error: THREADS_ERROR }).max(MAX_RUN_THREADS, { error: THREADS_ERROR })], { error: THREADS_ERROR })
+      .union(
+        [
+          z.literal('auto'),
+          z
+            .number()
+            .int({ error: THREADS_ERROR })
+            .min(1, { error: THREADS_ERROR })
+            .max(MAX_RUN_THREADS, { error: THREADS_ERROR }),
+        ],
+        { error: THREADS_ERROR },
+      )
       .optional(),
     metric: z
       .object({
@@ -83,20 +108,42 @@ export const SweepFileSchema = z
       .strict()
       .default({ name: 'test_loss', goal: 'minimize' }),
     early_terminate: z
-      .discriminatedUnion('type', [
-        z.object({ type: z.literal('median'), min_epochs: z.number().int().min(1).default(2), warmup_runs: z.number().int().min(1).default(3) }).strict(),
-        z.object({ type: z.literal('asha'), min_epochs: z.number().int().min(1).default(1), eta: z.number().min(2).default(3) }).strict(),
-        z
-          .object({
-            type: z.literal('hyperband'),
-            min_epochs: z.number().int().min(1).default(1),
-            eta: z.number().int({ error: 'eta must be an integer ≥ 2' }).min(2, { error: 'eta must be an integer ≥ 2' }).default(3),
-            /** The most epochs a run trains; default: the runs' own `epochs`. */
-            max_epochs: z.number().int().min(1).optional(),
-          })
-          .strict()
-          .refine((r) => r.max_epochs === undefined || r.max_epochs > r.min_epochs, { error: 'hyperband needs max_epochs > min_epochs' }),
-      ], { error: 'early_terminate.type must be median, asha or hyperband' })
+      .discriminatedUnion(
+        'type',
+        [
+          z
+            .object({
+              type: z.literal('median'),
+              min_epochs: z.number().int().min(1).default(2),
+              warmup_runs: z.number().int().min(1).default(3),
+            })
+            .strict(),
+          z
+            .object({
+              type: z.literal('asha'),
+              min_epochs: z.number().int().min(1).default(1),
+              eta: z.number().min(2).default(3),
+            })
+            .strict(),
+          z
+            .object({
+              type: z.literal('hyperband'),
+              min_epochs: z.number().int().min(1).default(1),
+              eta: z
+                .number()
+                .int({ error: 'eta must be an integer ≥ 2' })
+                .min(2, { error: 'eta must be an integer ≥ 2' })
+                .default(3),
+              /** The most epochs a run trains; default: the runs' own `epochs`. */
+              max_epochs: z.number().int().min(1).optional(),
+            })
+            .strict()
+            .refine((r) => r.max_epochs === undefined || r.max_epochs > r.min_epochs, {
+              error: 'hyperband needs max_epochs > min_epochs',
+            }),
+        ],
+        { error: 'early_terminate.type must be median, asha or hyperband' },
+      )
       .optional(),
   })
   .strict();
@@ -147,10 +194,12 @@ export function parseSweepText(text: string): SweepFile {
     data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
     // yaml throws a ReferenceError for an alias bomb or an alias to nothing: the file's fault, not ours.
-    if (e instanceof ReferenceError || e instanceof RangeError) throw new SweepError([`the sweep file cannot be expanded: ${e.message.split('\n')[0]}`]);
+    if (e instanceof ReferenceError || e instanceof RangeError)
+      throw new SweepError([`the sweep file cannot be expanded: ${e.message.split('\n')[0]}`]);
     throw e;
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SweepError(['the sweep file must be a mapping (name:, base:, parameters:, …)']);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new SweepError(['the sweep file must be a mapping (name:, base:, parameters:, …)']);
   const lineOf = (path: PropertyKey[]): string => {
     for (let p = path.length; p > 0; p--) {
       const node = doc.getIn(path.slice(0, p) as (string | number)[], true);
@@ -168,34 +217,51 @@ export function parseSweepText(text: string): SweepFile {
     if (name === VARIANT_PARAM) {
       const def = file.parameters[name];
       const values = 'values' in def ? def.values : 'value' in def ? [def.value] : [];
-      if (values.length === 0) issues.push(`${lineOf(['parameters', name])}parameters.variant: needs values, each a mapping of spec fields`);
+      if (values.length === 0)
+        issues.push(`${lineOf(['parameters', name])}parameters.variant: needs values, each a mapping of spec fields`);
       values.forEach((v, i) => {
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) issues.push(`${lineOf(['parameters', name, 'values', i])}parameters.variant.values.${i}: must be a mapping of spec fields`);
-        else for (const k of Object.keys(v)) if (!canonicalField(k)) issues.push(`${lineOf(['parameters', name, 'values', i, k])}parameters.variant.values.${i}.${k}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+        if (v === null || typeof v !== 'object' || Array.isArray(v))
+          issues.push(
+            `${lineOf(['parameters', name, 'values', i])}parameters.variant.values.${i}: must be a mapping of spec fields`,
+          );
+        else
+          for (const k of Object.keys(v))
+            if (!canonicalField(k))
+              issues.push(
+                `${lineOf(['parameters', name, 'values', i, k])}parameters.variant.values.${i}.${k}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`,
+              );
       });
       continue;
     }
-    if (!canonicalField(name)) issues.push(`${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+    if (!canonicalField(name))
+      issues.push(
+        `${lineOf(['parameters', name])}parameters.${name}: unknown parameter; allowed: ${SWEEPABLE_FIELDS.join(', ')}`,
+      );
     if (file.method === 'grid' && !('value' in file.parameters[name]) && !('values' in file.parameters[name])) {
-      issues.push(`${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random or bayes)`);
+      issues.push(
+        `${lineOf(['parameters', name])}parameters.${name}: a grid needs value or values (min/max ranges need method: random or bayes)`,
+      );
     }
   }
   for (const name of Object.keys(file.base)) {
-    if (!canonicalField(name)) issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
+    if (!canonicalField(name))
+      issues.push(`${lineOf(['base', name])}base.${name}: unknown field; allowed: ${SWEEPABLE_FIELDS.join(', ')}`);
   }
-  if (file.method === 'random' && file.run_cap === undefined) issues.push('run_cap: method random needs run_cap (how many runs to sample)');
-  if (file.method === 'bayes' && file.run_cap === undefined) issues.push('run_cap: method bayes needs run_cap (how many runs to propose)');
+  if (file.method === 'random' && file.run_cap === undefined)
+    issues.push('run_cap: method random needs run_cap (how many runs to sample)');
+  if (file.method === 'bayes' && file.run_cap === undefined)
+    issues.push('run_cap: method bayes needs run_cap (how many runs to propose)');
   if (issues.length) throw new SweepError(issues);
   return file;
 }
-
 
 function sample(def: ParamDef, next: () => number): ParamValue {
   if ('value' in def) return def.value;
   if ('values' in def) return def.values[Math.floor(next() * def.values.length)];
   const u = next();
   if (def.distribution === 'int') return Math.floor(def.min + u * (def.max - def.min + 1));
-  if (def.distribution === 'log_uniform') return Math.exp(Math.log(def.min) + u * (Math.log(def.max) - Math.log(def.min)));
+  if (def.distribution === 'log_uniform')
+    return Math.exp(Math.log(def.min) + u * (Math.log(def.max) - Math.log(def.min)));
   return def.min + u * (def.max - def.min);
 }
 
@@ -210,7 +276,8 @@ export function runSpec(file: SweepFile, params: Record<string, ParamValue>, see
   const variant: Record<string, unknown> = {};
   const swept: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) {
-    if (k === VARIANT_PARAM) for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
+    if (k === VARIANT_PARAM)
+      for (const [vk, vv] of Object.entries(v as Record<string, unknown>)) variant[canonicalField(vk) ?? vk] = vv;
     else swept[canonicalField(k) ?? k] = v;
   }
   const input = { dataset: file.dataset, rows: file.rows, ...base, ...variant, ...swept, seed };
@@ -229,7 +296,9 @@ export function bayesSeed(file: SweepFile, index: number): number {
 export function countSweepRuns(file: SweepFile): { runs: number; total: number } {
   const seeds = seedList(file.seeds).length;
   if (file.method === 'grid') {
-    const total = Object.values(file.parameters).reduce((a, d) => a * ('value' in d ? 1 : 'values' in d ? d.values.length : 0), 1) * seeds;
+    const total =
+      Object.values(file.parameters).reduce((a, d) => a * ('value' in d ? 1 : 'values' in d ? d.values.length : 0), 1) *
+      seeds;
     return { runs: Math.min(total, file.run_cap ?? Infinity), total };
   }
   const cap = file.run_cap ?? 0;
@@ -244,10 +313,14 @@ function countText(n: number): string {
 function assertPlannable(file: SweepFile): { runs: number; total: number } {
   const count = countSweepRuns(file);
   if (file.method === 'grid' && count.total > GRID_LIMIT_WITHOUT_CAP && file.run_cap === undefined) {
-    throw new SweepError([`the grid has ${countText(count.total)} runs (more than ${GRID_LIMIT_WITHOUT_CAP}): set run_cap or use method: random`]);
+    throw new SweepError([
+      `the grid has ${countText(count.total)} runs (more than ${GRID_LIMIT_WITHOUT_CAP}): set run_cap or use method: random`,
+    ]);
   }
   if (count.runs > MAX_SWEEP_RUNS) {
-    throw new SweepError([`run_cap: the sweep would create ${countText(count.runs)} runs, more than the limit of ${MAX_SWEEP_RUNS} per sweep (lower run_cap or split the sweep)`]);
+    throw new SweepError([
+      `run_cap: the sweep would create ${countText(count.runs)} runs, more than the limit of ${MAX_SWEEP_RUNS} per sweep (lower run_cap or split the sweep)`,
+    ]);
   }
   return count;
 }
@@ -263,7 +336,12 @@ export function planSweep(file: SweepFile): SweepPlan {
     const canonical: Record<string, ParamValue> = {};
     for (const [k, v] of Object.entries(params)) canonical[k === VARIANT_PARAM ? k : (canonicalField(k) as string)] = v;
     try {
-      return { file, runs: [{ index: 0, params: { ...canonical, seed }, spec: runSpec(file, params, seed) }], total: file.run_cap ?? 0, sequential: true };
+      return {
+        file,
+        runs: [{ index: 0, params: { ...canonical, seed }, spec: runSpec(file, params, seed) }],
+        total: file.run_cap ?? 0,
+        sequential: true,
+      };
     } catch (e) {
       if (!(e instanceof SpecError)) throw e;
       throw new SweepError([`run 1 (${JSON.stringify(params)}): ${e.issues.join('; ')}`]);

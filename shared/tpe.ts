@@ -53,7 +53,9 @@ function erf(x: number): number {
   const s = Math.sign(x);
   const a = Math.abs(x);
   const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
   return s * y;
 }
 const phi = (z: number) => 0.5 * (1 + erf(z / Math.SQRT2));
@@ -83,9 +85,14 @@ type Space = NumericSpace | CategoricalSpace | ConstantSpace;
 
 function spaceOf(def: ParamDef): Space {
   if ('value' in def) return { kind: 'constant', value: def.value };
-  if ('values' in def) return def.values.length === 1 ? { kind: 'constant', value: def.values[0] } : { kind: 'categorical', choices: def.values };
-  if (def.distribution === 'int') return { kind: 'numeric', low: def.min - 0.5, high: def.max + 0.5, log: false, int: true };
-  if (def.distribution === 'log_uniform') return { kind: 'numeric', low: Math.log(def.min), high: Math.log(def.max), log: true, int: false };
+  if ('values' in def)
+    return def.values.length === 1
+      ? { kind: 'constant', value: def.values[0] }
+      : { kind: 'categorical', choices: def.values };
+  if (def.distribution === 'int')
+    return { kind: 'numeric', low: def.min - 0.5, high: def.max + 0.5, log: false, int: true };
+  if (def.distribution === 'log_uniform')
+    return { kind: 'numeric', low: Math.log(def.min), high: Math.log(def.max), log: true, int: false };
   return { kind: 'numeric', low: def.min, high: def.max, log: false, int: false };
 }
 
@@ -94,7 +101,8 @@ const same = (a: ParamValue, b: ParamValue) => a === b || JSON.stringify(a) === 
 /** The value a random (startup) trial takes: the same distributions `method: random` samples. */
 function sampleUniform(space: Space, next: () => number): ParamValue {
   if (space.kind === 'constant') return space.value;
-  if (space.kind === 'categorical') return space.choices[Math.min(space.choices.length - 1, Math.floor(next() * space.choices.length))];
+  if (space.kind === 'categorical')
+    return space.choices[Math.min(space.choices.length - 1, Math.floor(next() * space.choices.length))];
   return fromCoord(space, space.low + next() * (space.high - space.low));
 }
 
@@ -118,7 +126,11 @@ class ParzenEstimator {
   readonly sigmas: number[];
   readonly weights: number[];
 
-  constructor(private readonly space: NumericSpace, obs: number[], obsWeights: number[]) {
+  constructor(
+    private readonly space: NumericSpace,
+    obs: number[],
+    obsWeights: number[],
+  ) {
     const { low, high } = space;
     const range = high - low;
     const prior = (low + high) / 2;
@@ -191,11 +203,15 @@ function ageWeights(n: number): number[] {
 export function splitTrials(history: readonly TpeTrial[], goal: Goal): { good: TpeTrial[]; bad: TpeTrial[] } {
   const sign = goal === 'minimize' ? 1 : -1;
   const finite = (t: TpeTrial) => t.value !== undefined && Number.isFinite(t.value);
-  const complete = history.filter((t) => t.state === 'complete' && finite(t)).sort((a, b) => sign * (a.value! - b.value!) || a.index - b.index);
+  const complete = history
+    .filter((t) => t.state === 'complete' && finite(t))
+    .sort((a, b) => sign * (a.value! - b.value!) || a.index - b.index);
   const pruned = history
     .filter((t) => t.state === 'pruned' && finite(t))
     .sort((a, b) => (b.epochs ?? 0) - (a.epochs ?? 0) || sign * (a.value! - b.value!) || a.index - b.index);
-  const running = history.filter((t) => t.state === 'running' || ((t.state === 'complete' || t.state === 'pruned') && !finite(t)));
+  const running = history.filter(
+    (t) => t.state === 'running' || ((t.state === 'complete' || t.state === 'pruned') && !finite(t)),
+  );
   const ranked = [...complete, ...pruned];
   const nGood = goodCount(ranked.length + running.length);
   const good = ranked.slice(0, nGood);
@@ -204,8 +220,16 @@ export function splitTrials(history: readonly TpeTrial[], goal: Goal): { good: T
   return { good: good.sort(byIndex), bad: bad.sort(byIndex) };
 }
 
-function proposeNumeric(space: NumericSpace, name: string, good: TpeTrial[], bad: TpeTrial[], next: () => number, candidates: number): number {
-  const coords = (ts: TpeTrial[]) => ts.map((t) => toCoord(space, t.params[name])).filter((x): x is number => x !== undefined);
+function proposeNumeric(
+  space: NumericSpace,
+  name: string,
+  good: TpeTrial[],
+  bad: TpeTrial[],
+  next: () => number,
+  candidates: number,
+): number {
+  const coords = (ts: TpeTrial[]) =>
+    ts.map((t) => toCoord(space, t.params[name])).filter((x): x is number => x !== undefined);
   const g = coords(good);
   const b = coords(bad);
   const l = new ParzenEstimator(space, g, ageWeights(g.length));
@@ -224,7 +248,14 @@ function proposeNumeric(space: NumericSpace, name: string, good: TpeTrial[], bad
   return fromCoord(space, best);
 }
 
-function proposeCategorical(space: CategoricalSpace, name: string, good: TpeTrial[], bad: TpeTrial[], next: () => number, candidates: number): ParamValue {
+function proposeCategorical(
+  space: CategoricalSpace,
+  name: string,
+  good: TpeTrial[],
+  bad: TpeTrial[],
+  next: () => number,
+  candidates: number,
+): ParamValue {
   const k = space.choices.length;
   const probs = (ts: TpeTrial[]) => {
     const w = new Array<number>(k).fill(PRIOR_WEIGHT / k);
@@ -254,11 +285,17 @@ function proposeCategorical(space: CategoricalSpace, name: string, good: TpeTria
 }
 
 /** The next trial's parameter values. Parameter order is the sweep file's; each has its own draws. */
-export function proposeTpe(parameters: Record<string, ParamDef>, history: readonly TpeTrial[], opts: TpeOptions): Record<string, ParamValue> {
+export function proposeTpe(
+  parameters: Record<string, ParamDef>,
+  history: readonly TpeTrial[],
+  opts: TpeOptions,
+): Record<string, ParamValue> {
   const next = trialRng(opts.seed, opts.index);
   const startup = opts.startupTrials ?? TPE_DEFAULT_STARTUP;
   const candidates = opts.candidates ?? 24;
-  const observed = history.filter((t) => (t.state === 'complete' || t.state === 'pruned') && t.value !== undefined && Number.isFinite(t.value));
+  const observed = history.filter(
+    (t) => (t.state === 'complete' || t.state === 'pruned') && t.value !== undefined && Number.isFinite(t.value),
+  );
   const out: Record<string, ParamValue> = {};
   const spaces = Object.entries(parameters).map(([name, def]) => [name, spaceOf(def)] as const);
   if (observed.length < startup) {

@@ -20,13 +20,25 @@ const fakeBuild = [
   "fs.appendFileSync('builds.log', 'build\\n');",
   "for (const f of ['dist/src-main/cli/main.js', 'dist/src-main/electron/main.js', 'dist/renderer/index.html']) { fs.mkdirSync(require('path').dirname(f), { recursive: true }); fs.writeFileSync(f, ''); }",
 ].join(' ');
-write('package.json', JSON.stringify({ name: 'stale-check', private: true, scripts: { build: `node -e "${fakeBuild.replace(/"/g, '\\"')}"` } }));
+write(
+  'package.json',
+  JSON.stringify({
+    name: 'stale-check',
+    private: true,
+    scripts: { build: `node -e "${fakeBuild.replace(/"/g, '\\"')}"` },
+  }),
+);
 write('shared/a.ts', 'export const a = 1;\n');
 write('src-renderer/App.vue', '<template><p>a</p></template>\n');
 mkdirSync(at('scripts'));
 copyFileSync(join(ROOT, 'scripts', 'build-if-stale.mjs'), at('scripts/build-if-stale.mjs'));
 
-const run = (...args: string[]) => spawnSync(process.execPath, [at('scripts/build-if-stale.mjs'), ...args], { cwd: tmp.dir, encoding: 'utf8', env: { ...process.env, npm_execpath: '' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [at('scripts/build-if-stale.mjs'), ...args], {
+    cwd: tmp.dir,
+    encoding: 'utf8',
+    env: { ...process.env, npm_execpath: '' },
+  });
 const builds = () => readFileSync(at('builds.log'), 'utf8').split('\n').filter(Boolean).length;
 const stale = () => run('--check').status === 1;
 
@@ -43,10 +55,14 @@ describe('build-if-stale', () => {
   it('rebuilds after an edit, a new file, a deleted file, a lockfile change or a missing output; not after a bare touch', () => {
     const cases: [string, () => void, boolean][] = [
       ['edit a source', () => write('shared/a.ts', 'export const a = 2;\n'), true],
-      ['an edit that keeps the old mtime', () => {
-        write('src-renderer/App.vue', '<template><p>b</p></template>\n');
-        utimesSync(at('src-renderer/App.vue'), new Date(2000, 0, 1), new Date(2000, 0, 1));
-      }, true],
+      [
+        'an edit that keeps the old mtime',
+        () => {
+          write('src-renderer/App.vue', '<template><p>b</p></template>\n');
+          utimesSync(at('src-renderer/App.vue'), new Date(2000, 0, 1), new Date(2000, 0, 1));
+        },
+        true,
+      ],
       ['add a file', () => write('workers/new.ts', 'export {};\n'), true],
       ['delete a file', () => rmSync(at('workers/new.ts')), true],
       ['change the lockfile', () => write('package-lock.json', '{}\n'), true],

@@ -27,9 +27,14 @@ function typeErrors(rootNames: string[], options: ts.CompilerOptions): string[] 
   const program = ts.createProgram(rootNames, { ...options, noEmit: true });
   // Only the root files' own errors (the rest of the tree is checked by npm test itself): faster, same verdict.
   const roots = program.getRootFileNames().map((f) => program.getSourceFile(f)!);
-  const diagnostics = [...program.getOptionsDiagnostics(), ...roots.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])];
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...roots.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
+  ];
   return diagnostics.map((d) => {
-    const where = d.file ? `${path.relative(TMP, d.file.fileName)}(${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1})` : '';
+    const where = d.file
+      ? `${path.relative(TMP, d.file.fileName)}(${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1})`
+      : '';
     return `${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
   });
 }
@@ -57,10 +62,20 @@ describe('every source file is type-checked and linted', () => {
     );
     expect(files.filter((f) => !checked.has(f))).toEqual([]);
     // .vue files are in tsconfig.web.json, so npm test's typecheck of it must be vue-tsc, not tsc (which skips them).
-    const scripts = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    const scripts = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+      string,
+      string
+    >;
     expect(scripts['typecheck:renderer']).toMatch(/^vue-tsc -p tsconfig\.web\.json/);
     // the build step builds unless dist/ is up to date (scripts/build-if-stale.mjs runs `npm run build`; test/build-if-stale.test.ts)
-    for (const step of ['node scripts/build-if-stale.mjs', 'npm run typecheck:renderer', 'npm run typecheck:tests', 'npm run lint']) expect(scripts.test).toContain(step);
+    for (const step of [
+      'node scripts/build-if-stale.mjs',
+      'npm run typecheck:renderer',
+      'npm run typecheck:tests',
+      'npm run lint',
+      'npm run format:check', // prettier over the code (docs and YAML keep their hand layout: .prettierignore)
+    ])
+      expect(scripts.test).toContain(step);
     const eslint = new ESLint({ cwd: ROOT });
     const unlinted: string[] = [];
     for (const f of files) if (await eslint.isPathIgnored(path.join(ROOT, f))) unlinted.push(f);
@@ -72,10 +87,18 @@ describe('the checks fail on an injected fault', () => {
   it('vue-tsc: a type error inside a .vue file', async () => {
     const dir = path.join(TMP, 'vue');
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'Bad.vue'), '<script setup lang="ts">\nconst n: number = "not a number";\n</script>\n<template><p>{{ n }}</p></template>\n');
-    await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.web.json', include: ['Bad.vue'] }));
+    await writeFile(
+      path.join(dir, 'Bad.vue'),
+      '<script setup lang="ts">\nconst n: number = "not a number";\n</script>\n<template><p>{{ n }}</p></template>\n',
+    );
+    await writeFile(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../../tsconfig.web.json', include: ['Bad.vue'] }),
+    );
     const bin = path.join(ROOT, 'node_modules', 'vue-tsc', 'bin', 'vue-tsc.js');
-    const err = await run(process.execPath, [bin, '-p', path.join(dir, 'tsconfig.json'), '--noEmit'], { cwd: ROOT }).then(
+    const err = await run(process.execPath, [bin, '-p', path.join(dir, 'tsconfig.json'), '--noEmit'], {
+      cwd: ROOT,
+    }).then(
       () => null,
       (e: { stdout: string }) => e,
     );
@@ -85,7 +108,10 @@ describe('the checks fail on an injected fault', () => {
 
   it('tsc over the tests: a type error in a test file', async () => {
     const file = path.join(TMP, 'bad.test.ts');
-    await writeFile(file, "import { expect, it } from 'vitest';\nit('adds', () => expect(1 + '1').toBe(2));\nconst n: number = 'one';\nexport { n };\n");
+    await writeFile(
+      file,
+      "import { expect, it } from 'vitest';\nit('adds', () => expect(1 + '1').toBe(2));\nconst n: number = 'one';\nexport { n };\n",
+    );
     const errors = typeErrors([file], parseConfig(path.join(ROOT, 'tsconfig.test.json')).options);
     expect(errors).toEqual([expect.stringMatching(/^bad\.test\.ts\(3\): TS2322 /)]);
   });
@@ -93,14 +119,35 @@ describe('the checks fail on an injected fault', () => {
   it('eslint: a recommended-rule error, an upward import (relative or into the wrong room), a Node import in shared/', async () => {
     const eslint = new ESLint({ cwd: ROOT });
     const lint = async (filePath: string, code: string) =>
-      (await eslint.lintText(code, { filePath: path.join(ROOT, filePath) }))[0].messages.map((m) => `${m.line}:${m.ruleId}`);
-    expect(await lint('shared/x.ts', "let a = 1;\nexport const b = a;\n")).toEqual(['1:prefer-const']);
-    expect(await lint('shared/x.ts', "export { STATUS } from '../src-main/store/x.js';\n")).toEqual(['1:rooms/downward-only']);
-    expect(await lint('shared/x.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n")).toEqual(['1:rooms/downward-only']);
-    expect(await lint('workers/engine/x.ts', "import type { S } from '../../src-main/service/workbench-service.js';\nexport type T = S;\n")).toEqual(['1:rooms/downward-only']);
-    expect(await lint('src-renderer/views/XView.vue', "<script setup lang=\"ts\">\nimport { trainRun } from '../../workers/engine/train.js';\nconst t = trainRun;\n</script>\n<template><p>{{ t }}</p></template>\n")).toEqual(['2:rooms/downward-only']);
+      (await eslint.lintText(code, { filePath: path.join(ROOT, filePath) }))[0].messages.map(
+        (m) => `${m.line}:${m.ruleId}`,
+      );
+    expect(await lint('shared/x.ts', 'let a = 1;\nexport const b = a;\n')).toEqual(['1:prefer-const']);
+    expect(await lint('shared/x.ts', "export { STATUS } from '../src-main/store/x.js';\n")).toEqual([
+      '1:rooms/downward-only',
+    ]);
+    expect(
+      await lint('shared/x.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"),
+    ).toEqual(['1:rooms/downward-only']);
+    expect(
+      await lint(
+        'workers/engine/x.ts',
+        "import type { S } from '../../src-main/service/workbench-service.js';\nexport type T = S;\n",
+      ),
+    ).toEqual(['1:rooms/downward-only']);
+    expect(
+      await lint(
+        'src-renderer/views/XView.vue',
+        '<script setup lang="ts">\nimport { trainRun } from \'../../workers/engine/train.js\';\nconst t = trainRun;\n</script>\n<template><p>{{ t }}</p></template>\n',
+      ),
+    ).toEqual(['2:rooms/downward-only']);
     // Downward and sideways imports are fine.
-    expect(await lint('src-main/cli/x.ts', "import { a } from '../../workers/engine/train.js';\nimport { b } from '../../shared/api.js';\nimport { c } from '../store/db.js';\nexport const d = [a, b, c];\n")).toEqual([]);
+    expect(
+      await lint(
+        'src-main/cli/x.ts',
+        "import { a } from '../../workers/engine/train.js';\nimport { b } from '../../shared/api.js';\nimport { c } from '../store/db.js';\nexport const d = [a, b, c];\n",
+      ),
+    ).toEqual([]);
   });
 
   it('tsc: an API_ARGS entry that disagrees with its WorkbenchApi method', async () => {

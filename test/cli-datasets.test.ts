@@ -18,8 +18,24 @@ describe('datasets from the command line', () => {
     const info = JSON.parse(r.stdout);
     expect(info).toMatchObject({ kind: 'higgs', rows: 500, inputDim: 28, outputDim: 2, task: 'classification' });
     const list = JSON.parse(cli(['datasets', 'list', '--db', db, '--json']).stdout);
-    expect(list.map((d: { id: string }) => d.id)).toEqual(expect.arrayContaining(['mnist', 'synthetic-higgs', info.id]));
-    const t = cli(['train', '--dataset', info.id, '--depth', '2', '--width', '8', '--activation', 'relu', '--epochs', '1', '--db', db]);
+    expect(list.map((d: { id: string }) => d.id)).toEqual(
+      expect.arrayContaining(['mnist', 'synthetic-higgs', info.id]),
+    );
+    const t = cli([
+      'train',
+      '--dataset',
+      info.id,
+      '--depth',
+      '2',
+      '--width',
+      '8',
+      '--activation',
+      'relu',
+      '--epochs',
+      '1',
+      '--db',
+      db,
+    ]);
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/data HIGGS\.csv\.gz/);
   });
@@ -28,7 +44,11 @@ describe('datasets from the command line', () => {
     const bad: [string, string, RegExp][] = [
       ['truncated.csv.gz', '', /truncated gzip data/],
       ['short.csv', '1,2,3\n', /line 1: expected 29 columns \(label \+ 28 features for HIGGS\), found 3/],
-      ['nan.csv', '1,' + Array.from({ length: 28 }, (_, i) => (i === 3 ? 'NaN' : '0.5')).join(',') + '\n', /line 1.*(NaN|not a finite number)/i],
+      [
+        'nan.csv',
+        '1,' + Array.from({ length: 28 }, (_, i) => (i === 3 ? 'NaN' : '0.5')).join(',') + '\n',
+        /line 1.*(NaN|not a finite number)/i,
+      ],
       ['empty.csv', '', /empty/],
     ];
     // a real gzip cut in the middle
@@ -46,7 +66,9 @@ describe('datasets from the command line', () => {
     }
     const missing = cli(['datasets', 'import', 'higgs', join(tmp.dir, 'absent.csv'), '--db', db]);
     expect(missing.stderr).toMatch(/absent\.csv: cannot read the file/);
-    expect(cli(['datasets', 'import', 'parquet', full, '--db', db]).stderr).toMatch(/kind must be one of higgs, susy, csv/);
+    expect(cli(['datasets', 'import', 'parquet', full, '--db', db]).stderr).toMatch(
+      /kind must be one of higgs, susy, csv/,
+    );
     expect(dbHash(db)).toBe(before);
     expect(readdirSync(join(tmp.dir, 'datasets'))).toHaveLength(files);
   });

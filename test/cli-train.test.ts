@@ -13,8 +13,31 @@ let runId = '';
 afterAll(() => tmp.cleanup());
 
 beforeAll(() => {
-  const r = cli(['train', '--dataset', 'synthetic-higgs', '--rows', '600', '--depth', '3', '--width', '8', '--activation', 'bernstein',
-    '--degree', '5', '--eps', '0.01', '--bounds', '-5,5', '--epochs', '2', '--batch-size', '64', '--db', db]);
+  const r = cli([
+    'train',
+    '--dataset',
+    'synthetic-higgs',
+    '--rows',
+    '600',
+    '--depth',
+    '3',
+    '--width',
+    '8',
+    '--activation',
+    'bernstein',
+    '--degree',
+    '5',
+    '--eps',
+    '0.01',
+    '--bounds',
+    '-5,5',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '64',
+    '--db',
+    db,
+  ]);
   expect(r.stderr).toContain('epoch 2/2');
   expect(r.stderr).toMatch(/dead_epoch \S+\s+dead_eval \S+/); // both dead readings on every epoch line
   expect(r.code).toBe(0);
@@ -36,7 +59,18 @@ describe('deepbern CLI', () => {
   it('shows per-epoch and per-layer metrics', () => {
     const s = cli(['show', runId, '--db', db]);
     expect(s.code).toBe(0);
-    for (const m of ['train_loss', 'test_acc', 'mag1', 'dead_ratio', 'dead_ratio_epoch', 'dead_time_s', 'min_dsigma', 'learned_floor', 'clipped_frac']) expect(s.stdout).toContain(m);
+    for (const m of [
+      'train_loss',
+      'test_acc',
+      'mag1',
+      'dead_ratio',
+      'dead_ratio_epoch',
+      'dead_time_s',
+      'min_dsigma',
+      'learned_floor',
+      'clipped_frac',
+    ])
+      expect(s.stdout).toContain(m);
     const j = JSON.parse(cli(['show', runId, '--db', db, '--json']).stdout);
     expect(j.epochs).toHaveLength(2);
     const floors = j.layers.filter((l: { metric: string }) => l.metric === 'learned_floor');
@@ -72,11 +106,15 @@ describe('deepbern CLI', () => {
     const file = join(tmp.dir, 'model.json');
     writeFileSync(file, exported.stdout);
     const q = JSON.parse(cli(['predict', '--model', file, '--input', csv, '--json']).stdout);
-    q.outputs.forEach((o: number[], i: number) => o.forEach((v, k) => expect(Math.abs(v - p.outputs[i][k])).toBeLessThan(1e-4)));
+    q.outputs.forEach((o: number[], i: number) =>
+      o.forEach((v, k) => expect(Math.abs(v - p.outputs[i][k])).toBeLessThan(1e-4)),
+    );
     const broken = JSON.parse(exported.stdout);
     broken.layers[0].weights[3].pop();
     writeFileSync(file, JSON.stringify(broken));
-    expect(cli(['predict', '--model', file, '--input', csv]).stderr).toMatch(/layers\.0 \(dense\): weights must be 28×8/);
+    expect(cli(['predict', '--model', file, '--input', csv]).stderr).toMatch(
+      /layers\.0 \(dense\): weights must be 28×8/,
+    );
   });
 
   const bad: [string, string[], RegExp][] = [
@@ -89,13 +127,31 @@ describe('deepbern CLI', () => {
     ['unknown dataset', ['--dataset', 'nope'], /unknown dataset "nope"; available: mnist, synthetic-higgs/],
     ['not a number', ['--lr', 'fast'], /--lr must be a number/],
     ['bad bounds', ['--bounds', '1'], /--bounds must be two numbers l,u/],
-    ['unknown init', ['--init', 'kaiming'], /Allowed choices are torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
+    [
+      'unknown init',
+      ['--init', 'kaiming'],
+      /Allowed choices are torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/,
+    ],
     ['threads < 1', ['--threads', '0'], /--threads must be auto or a whole number from 1 to 64 \(got "0"\)/],
     ['fractional threads', ['--threads', '1.5'], /--threads must be auto or a whole number from 1 to 64/],
   ];
   it.each(bad)('rejects %s with one clear line and leaves the DB unchanged', (_name, patch, re) => {
     const before = dbHash(db);
-    const args = ['train', '--depth', '2', '--width', '4', '--activation', 'bernstein', '--epochs', '1', '--rows', '100', '--db', db];
+    const args = [
+      'train',
+      '--depth',
+      '2',
+      '--width',
+      '4',
+      '--activation',
+      'bernstein',
+      '--epochs',
+      '1',
+      '--rows',
+      '100',
+      '--db',
+      db,
+    ];
     for (let i = 0; i < patch.length; i += 2) {
       const at = args.indexOf(patch[i]);
       if (at >= 0) args[at + 1] = patch[i + 1];
@@ -108,14 +164,39 @@ describe('deepbern CLI', () => {
   });
 
   it('train --init torch --bn-affine: stored, shown and exported; the γ of the export is trained', () => {
-    const r = cli(['train', '--dataset', 'synthetic-higgs', '--rows', '300', '--depth', '2', '--width', '6', '--activation', 'relu',
-      '--batch-norm', '--bn-affine', '--init', 'torch', '--epochs', '1', '--batch-size', '64', '--db', db]);
+    const r = cli([
+      'train',
+      '--dataset',
+      'synthetic-higgs',
+      '--rows',
+      '300',
+      '--depth',
+      '2',
+      '--width',
+      '6',
+      '--activation',
+      'relu',
+      '--batch-norm',
+      '--bn-affine',
+      '--init',
+      'torch',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '64',
+      '--db',
+      db,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('init torch bn affine');
     const id = r.stdout.trim().split('\n').pop() as string;
     const s = cli(['show', id, '--db', db]);
     expect(s.stdout).toMatch(/init torch {2}batch norm affine/);
-    expect(JSON.parse(cli(['show', id, '--db', db, '--json']).stdout).run.spec).toMatchObject({ init: 'torch', bnAffine: true, batchNorm: true });
+    expect(JSON.parse(cli(['show', id, '--db', db, '--json']).stdout).run.spec).toMatchObject({
+      init: 'torch',
+      bnAffine: true,
+      batchNorm: true,
+    });
     const m = JSON.parse(cli(['export-model', id, '--db', db]).stdout);
     expect(m).toMatchObject({ init: 'torch', bnAffine: true });
     const bn = m.layers.filter((l: { type: string }) => l.type === 'batchnorm');
@@ -126,14 +207,34 @@ describe('deepbern CLI', () => {
   });
 
   it('train --threads auto trains on every core the pool leaves free; --threads 2 with adaptive bounds says why it trains on one', () => {
-    const args = ['train', '--dataset', 'synthetic-higgs', '--rows', '200', '--depth', '2', '--width', '4', '--activation', 'bernstein', '--epochs', '1', '--batch-size', '64', '--db', db];
+    const args = [
+      'train',
+      '--dataset',
+      'synthetic-higgs',
+      '--rows',
+      '200',
+      '--depth',
+      '2',
+      '--width',
+      '4',
+      '--activation',
+      'bernstein',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '64',
+      '--db',
+      db,
+    ];
     const auto = cli([...args, '--threads', 'auto']);
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stderr).toContain(`backend wasm  threads ${availableParallelism()}  params`);
     const adaptive = cli([...args, '--threads', '2', '--bounds', 'adaptive']);
     expect(adaptive.code, adaptive.stderr).toBe(0);
     expect(adaptive.stderr).toContain('threads 1  params');
-    expect(adaptive.stderr).toContain('note: 2 threads asked for, training on 1: adaptive Bernstein bounds are not yet reduced across threads');
+    expect(adaptive.stderr).toContain(
+      'note: 2 threads asked for, training on 1: adaptive Bernstein bounds are not yet reduced across threads',
+    );
   });
 
   it('rejects an unknown run id, a missing file, malformed CSV rows and a non-SQLite DB', () => {
@@ -145,10 +246,14 @@ describe('deepbern CLI', () => {
     expect(missing.stderr).toMatch(/cannot read .*absent.csv: ENOENT/);
     const short = join(tmp.dir, 'short.csv');
     writeFileSync(short, '1,2,3\n');
-    expect(cli(['predict', runId, '--input', short, '--db', db]).stderr).toMatch(/line 1: 3 columns, the model takes 28 features/);
+    expect(cli(['predict', runId, '--input', short, '--db', db]).stderr).toMatch(
+      /line 1: 3 columns, the model takes 28 features/,
+    );
     const nan = join(tmp.dir, 'nan.csv');
     writeFileSync(nan, Array.from({ length: 28 }, (_, j) => (j === 4 ? 'abc' : '1')).join(',') + '\n');
-    expect(cli(['predict', runId, '--input', nan, '--db', db]).stderr).toMatch(/line 1, column 5: "abc" is not a finite number/);
+    expect(cli(['predict', runId, '--input', nan, '--db', db]).stderr).toMatch(
+      /line 1, column 5: "abc" is not a finite number/,
+    );
     expect(cli(['train', '--spec', join(tmp.dir, 'nope.yaml'), '--db', db]).stderr).toMatch(/cannot read spec file/);
     expect(dbHash(db)).toBe(before);
 
@@ -164,7 +269,10 @@ describe('deepbern CLI', () => {
 
 // ---- a tiny independent float64 evaluator of docs/model-format.md ----
 type Layer = Record<string, unknown> & { type: string };
-function evaluate(model: { standardization: { mean: number[]; std: number[] }; layers: Layer[] }, raw: number[]): number[] {
+function evaluate(
+  model: { standardization: { mean: number[]; std: number[] }; layers: Layer[] },
+  raw: number[],
+): number[] {
   let a = raw.map((v, j) => (v - model.standardization.mean[j]) / model.standardization.std[j]);
   let skip: number[] | null = null;
   for (const layer of model.layers) {
@@ -176,12 +284,17 @@ function evaluate(model: { standardization: { mean: number[]; std: number[] }; l
         break;
       }
       case 'batchnorm': {
-        const m = layer.runningMean as number[], v = layer.runningVar as number[], g = layer.gamma as number[], be = layer.beta as number[];
+        const m = layer.runningMean as number[],
+          v = layer.runningVar as number[],
+          g = layer.gamma as number[],
+          be = layer.beta as number[];
         a = a.map((x, j) => ((x - m[j]) / Math.sqrt(v[j] + (layer.eps as number))) * g[j] + be[j]);
         break;
       }
       case 'bernstein': {
-        const c = layer.coefficients as number[][], l = layer.l as number[], u = layer.u as number[];
+        const c = layer.coefficients as number[][],
+          l = layer.l as number[],
+          u = layer.u as number[];
         a = a.map((x, j) => bernsteinValue(c[j], l[j], u[j], x));
         break;
       }

@@ -44,7 +44,9 @@ describe('HIGGS/SUSY CSV', () => {
     expect(new Set(plain.y)).toEqual(new Set([0, 1]));
     // A gzip file without .gz in its name is still detected.
     await writeFile(p('disguised.csv'), await readFile(p('higgs.csv.gz')));
-    expect(Array.from((await readUciCsv(p('disguised.csv'), 'higgs', { rows: 50 })).x)).toEqual(Array.from(plain.x.subarray(0, 50 * 28)));
+    expect(Array.from((await readUciCsv(p('disguised.csv'), 'higgs', { rows: 50 })).x)).toEqual(
+      Array.from(plain.x.subarray(0, 50 * 28)),
+    );
   });
 
   it('a row limit stops reading early and progress reports rows and bytes', async () => {
@@ -68,18 +70,28 @@ describe('HIGGS/SUSY CSV', () => {
     await writeSyntheticHiggsCsv(p('susy.csv.gz'), { rows: 20, seed: 1, gzip: true, format: 'susy' });
     const t = await readUciCsv(p('susy.csv.gz'), 'susy');
     expect([t.rows, t.inputDim]).toEqual([20, 18]);
-    expect(await errorOf(readUciCsv(p('higgs.csv'), 'susy'))).toMatch(/higgs\.csv: line 1: expected 19 columns \(label \+ 18 features for SUSY\), found 29/);
+    expect(await errorOf(readUciCsv(p('higgs.csv'), 'susy'))).toMatch(
+      /higgs\.csv: line 1: expected 19 columns \(label \+ 18 features for SUSY\), found 29/,
+    );
   });
 
   it('names the line (and column) of malformed rows', async () => {
     const cases: [string, string, RegExp][] = [
       ['cols.csv', `${HIGGS_LINE}\n${HIGGS_LINE}\n1,2,3\n`, /cols\.csv(\.gz)?: line 3: expected 29 columns .* found 3/],
-      ['word.csv', `${HIGGS_LINE}\n${HIGGS_LINE.replace(',0.4,', ',abc,')}\n`, /line 2, column 6: "abc" is not a number/],
+      [
+        'word.csv',
+        `${HIGGS_LINE}\n${HIGGS_LINE.replace(',0.4,', ',abc,')}\n`,
+        /line 2, column 6: "abc" is not a number/,
+      ],
       ['nan.csv', `${HIGGS_LINE}\n\n${HIGGS_LINE.replace(',0.4,', ',NaN,')}\n`, /line 3, column 6: NaN is not allowed/],
       ['inf.csv', `${HIGGS_LINE.replace(',0.4,', ',-Infinity,')}\n`, /line 1, column 6: -Infinity is not allowed/],
       ['blank.csv', `${HIGGS_LINE.replace(',0.4,', ',,')}\n`, /line 1, column 6: empty field/],
       ['label.csv', `${HIGGS_LINE}\n2${HIGGS_LINE.slice(1)}\n`, /line 2, column 1: label must be 0 or 1, found 2/],
-      ['header.csv', `label,${HIGGS_LINE.slice(2)}\n${HIGGS_LINE}\n`, /line 1, column 1: "label" is not a number \(HIGGS files have no header row/],
+      [
+        'header.csv',
+        `label,${HIGGS_LINE.slice(2)}\n${HIGGS_LINE}\n`,
+        /line 1, column 1: "label" is not a number \(HIGGS files have no header row/,
+      ],
     ];
     for (const [name, text, re] of cases) {
       await writeFile(p(name), text);
@@ -144,12 +156,18 @@ describe('user CSV', () => {
 
   it('errors: unknown label column, bad feature, wrong width, regression on strings, header only', async () => {
     await writeFile(p('iris.csv'), text);
-    expect(await errorOf(readUserCsv(p('iris.csv'), { labelColumn: 'kind' }))).toMatch(/label column "kind" not found \(allowed: a header name — "a", "b", "species", "c" — or an index 0 to 3\)/);
-    expect(await errorOf(readUserCsv(p('iris.csv'), { labelColumn: 'species', task: 'regression' }))).toMatch(/line 2: label "setosa" is not a number/);
+    expect(await errorOf(readUserCsv(p('iris.csv'), { labelColumn: 'kind' }))).toMatch(
+      /label column "kind" not found \(allowed: a header name — "a", "b", "species", "c" — or an index 0 to 3\)/,
+    );
+    expect(await errorOf(readUserCsv(p('iris.csv'), { labelColumn: 'species', task: 'regression' }))).toMatch(
+      /line 2: label "setosa" is not a number/,
+    );
     await writeFile(p('badf.csv'), 'a,y\n1,0\nx,1\n');
     expect(await errorOf(readUserCsv(p('badf.csv')))).toMatch(/badf\.csv: line 3, column 1 \(a\): "x" is not a number/);
     await writeFile(p('width.csv'), 'a,y\n1,0\n1,2,3\n');
-    expect(await errorOf(readUserCsv(p('width.csv')))).toMatch(/line 3: expected 2 columns \(as in the header\), found 3/);
+    expect(await errorOf(readUserCsv(p('width.csv')))).toMatch(
+      /line 3: expected 2 columns \(as in the header\), found 3/,
+    );
     await writeFile(p('head.csv'), 'a,y\n');
     expect(await errorOf(readUserCsv(p('head.csv')))).toMatch(/no data rows after the header/);
     await writeFile(p('quote.csv'), 'a,y\n1,"0\n');

@@ -23,7 +23,15 @@ describe('dataset file', () => {
     const h = await writeDatasetFile(p('a.dbds'), { id: 'my-higgs', kind: 'higgs', source: 'test rows' }, t);
     const back = await readDatasetFile(p('a.dbds'));
     expect(back.header).toEqual(h);
-    expect(back.header).toMatchObject({ id: 'my-higgs', kind: 'higgs', task: 'classification', inputDim: 28, outputDim: 2, rows: 300, labels: ['background', 'signal'] });
+    expect(back.header).toMatchObject({
+      id: 'my-higgs',
+      kind: 'higgs',
+      task: 'classification',
+      inputDim: 28,
+      outputDim: 2,
+      rows: 300,
+      labels: ['background', 'signal'],
+    });
     expect(Array.from(back.table.x)).toEqual(Array.from(t.x));
     expect(Array.from(back.table.y)).toEqual(Array.from(t.y));
     expect(await readDatasetFileHeader(p('a.dbds'))).toEqual(h);
@@ -46,9 +54,13 @@ describe('dataset file', () => {
     };
     expect(await variant('magic.dbds', (b) => (b.write('XXXX', 0), b))).toMatch(/magic\.dbds: not a dataset file/);
     expect(await variant('json.dbds', (b) => (b.write('@', 12), b))).toMatch(/header is not valid JSON/);
-    expect(await variant('short.dbds', (b) => b.subarray(0, b.length - 4))).toMatch(/short\.dbds: corrupt dataset file \(\d+ bytes; header says 50 rows × 28 features/);
+    expect(await variant('short.dbds', (b) => b.subarray(0, b.length - 4))).toMatch(
+      /short\.dbds: corrupt dataset file \(\d+ bytes; header says 50 rows × 28 features/,
+    );
     expect(await variant('flip.dbds', (b) => ((b[b.length - 300] ^= 0x40), b))).toMatch(/checksum mismatch/);
-    expect(await variant('version.dbds', (b) => (b.writeUInt32LE(9, 4), b))).toMatch(/version 9 is not supported \(allowed: 1\)/);
+    expect(await variant('version.dbds', (b) => (b.writeUInt32LE(9, 4), b))).toMatch(
+      /version 9 is not supported \(allowed: 1\)/,
+    );
     const rowsLie = good.toString('latin1').replace('"rows":50', '"rows":51');
     expect(await variant('rows.dbds', () => Buffer.from(rowsLie, 'latin1'))).toMatch(/header says 51 rows/);
     await expect(readDatasetFile(p('nope.dbds'))).rejects.toThrow(/nope\.dbds: cannot open the dataset file/);
@@ -57,7 +69,9 @@ describe('dataset file', () => {
   it('a failed write leaves neither the final file nor a temp file', async () => {
     const t = syntheticHiggsTable(10, 1);
     const bad = { ...t, rows: 11 }; // arrays do not match the row count
-    await expect(writeDatasetFile(p('bad.dbds'), { id: 'b', kind: 'higgs', source: 's' }, bad)).rejects.toThrow(DatasetError);
+    await expect(writeDatasetFile(p('bad.dbds'), { id: 'b', kind: 'higgs', source: 's' }, bad)).rejects.toThrow(
+      DatasetError,
+    );
     const files = await readdir(dir);
     expect(files.some((f) => f.startsWith('bad.dbds'))).toBe(false);
     // Overwriting replaces the file whole (rename), never appends or truncates in place.
@@ -71,8 +85,19 @@ describe('registry', () => {
   it('imports a HIGGS csv.gz once, then loads it by id with first-rows, seed and train-stat standardisation', async () => {
     await writeSyntheticHiggsCsv(p('HIGGS.csv.gz'), { rows: 400, seed: 9, gzip: true });
     const progress: number[] = [];
-    const meta = await importUciDataset('higgs', p('HIGGS.csv.gz'), p('higgs.dbds'), { rows: 300, onProgress: (x) => progress.push(x.rows) });
-    expect(meta).toMatchObject({ id: 'higgs', kind: 'higgs', rows: 300, inputDim: 28, outputDim: 2, task: 'classification', path: p('higgs.dbds') });
+    const meta = await importUciDataset('higgs', p('HIGGS.csv.gz'), p('higgs.dbds'), {
+      rows: 300,
+      onProgress: (x) => progress.push(x.rows),
+    });
+    expect(meta).toMatchObject({
+      id: 'higgs',
+      kind: 'higgs',
+      rows: 300,
+      inputDim: 28,
+      outputDim: 2,
+      task: 'classification',
+      path: p('higgs.dbds'),
+    });
     expect(meta.source).toBe('HIGGS.csv.gz first 300 rows (HIGGS format)');
     expect(progress.at(-1)).toBe(300);
     const resolve = (id: string) => (id === 'higgs' ? p('higgs.dbds') : undefined);
@@ -91,10 +116,18 @@ describe('registry', () => {
     const rows = Array.from({ length: 12 }, (_, i) => `${i},${i * 2},${i % 2 ? 'virginica' : 'setosa'}`);
     await writeFile(p('Iris Data.csv'), 'a,b,species\n' + rows.join('\n') + '\n');
     const meta = await importUciDataset('csv', p('Iris Data.csv'), p('iris.dbds'), { labelColumn: 'species' });
-    expect(meta).toMatchObject({ id: 'iris-data', kind: 'csv', labels: ['setosa', 'virginica'], featureNames: ['a', 'b'], rows: 12 });
+    expect(meta).toMatchObject({
+      id: 'iris-data',
+      kind: 'csv',
+      labels: ['setosa', 'virginica'],
+      featureNames: ['a', 'b'],
+      rows: 12,
+    });
     // too few rows to split is refused, and no file is written
     await writeFile(p('tiny.csv'), 'a,b,species\n1,2,setosa\n3,4,virginica\n');
-    await expect(importUciDataset('csv', p('tiny.csv'), p('tiny.dbds'), { labelColumn: 'species' })).rejects.toThrow(/tiny\.csv: 2 data rows; a dataset needs at least 10/);
+    await expect(importUciDataset('csv', p('tiny.csv'), p('tiny.dbds'), { labelColumn: 'species' })).rejects.toThrow(
+      /tiny\.csv: 2 data rows; a dataset needs at least 10/,
+    );
     const ds = await loadDataset({ id: 'iris-data', testFraction: 0.25, seed: 0 }, () => p('iris.dbds'));
     expect(ds.labels).toEqual(['setosa', 'virginica']);
   });
@@ -103,9 +136,15 @@ describe('registry', () => {
     await expect(loadDataset({ id: 'cifar', testFraction: 0.2, seed: 0 })).rejects.toThrow(
       /^unknown dataset "cifar"; available: mnist, synthetic-higgs, fn:smooth, fn:osc, fn:kink, fn:runge, fn:sinexp, or the id of an imported dataset$/,
     );
-    await expect(loadDataset({ id: 'higgs', testFraction: 0.2, seed: 0 }, () => undefined)).rejects.toThrow(/higgs is not imported yet/);
-    await expect(loadDataset({ id: 'mnist', testFraction: 0, seed: 0 })).rejects.toThrow(/testFraction must be a number > 0 and < 1/);
-    await expect(importUciDataset('csv', p('Iris Data.csv'), p('x.dbds'), { id: 'mnist' })).rejects.toThrow(/taken by a built-in dataset/);
+    await expect(loadDataset({ id: 'higgs', testFraction: 0.2, seed: 0 }, () => undefined)).rejects.toThrow(
+      /higgs is not imported yet/,
+    );
+    await expect(loadDataset({ id: 'mnist', testFraction: 0, seed: 0 })).rejects.toThrow(
+      /testFraction must be a number > 0 and < 1/,
+    );
+    await expect(importUciDataset('csv', p('Iris Data.csv'), p('x.dbds'), { id: 'mnist' })).rejects.toThrow(
+      /taken by a built-in dataset/,
+    );
     expect(BUILTIN_DATASETS.map((d) => d.id)).toContain('synthetic-higgs');
     expect(BUILTIN_DATASETS.every((d) => d.title && d.description && d.inputDim > 0)).toBe(true);
   });

@@ -38,7 +38,9 @@ describe('IDX parsing', () => {
     const badType = Buffer.from(good);
     badType[2] = 0x0d;
     expect(() => parseIdx(badType, 'f')).toThrow(/data type 0x0d is not supported \(allowed: 0x08/);
-    expect(() => parseIdx(good.subarray(0, good.length - 1), 'f')).toThrow(/truncated: dims 2×3 need 6 data bytes, found 5/);
+    expect(() => parseIdx(good.subarray(0, good.length - 1), 'f')).toThrow(
+      /truncated: dims 2×3 need 6 data bytes, found 5/,
+    );
     expect(() => parseIdx(good.subarray(0, 6), 'f')).toThrow(/truncated IDX header/);
     expect(() => parseIdx(Buffer.concat([good, Buffer.from([0])]), 'f')).toThrow(/trailing bytes/);
     const zeroDims = Buffer.from(good);

@@ -34,7 +34,10 @@ let sweepId = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-i15-'));
   const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });
@@ -70,7 +73,8 @@ describe('issue 15 in Chromium (web mode)', () => {
 
   it('Designer: Ctrl+Z brings a deleted block back (also from the name field), Shift+Ctrl+Z removes it again', async () => {
     await tid('nav-designer').click();
-    const blocks = () => page.locator('[data-testid^="stack-block-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    const blocks = () =>
+      page.locator('[data-testid^="stack-block-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     const before = await blocks();
     expect(before).toContain('batchnorm');
     await tid('remove-0-1').click();
@@ -94,11 +98,15 @@ describe('issue 15 in Chromium (web mode)', () => {
     await expect.poll(() => tid('paper-final-table').isVisible(), { timeout: 120_000 }).toBe(true);
     expect(await tid('paper-sweep').inputValue()).toBe(sweepId);
     // wait for the sweep to finish (4 tiny runs), then the screen shows them all, still without a reload
-    await expect.poll(async () => (await service['sweeps.get'](sweepId)).status, { timeout: 300_000, interval: 500 }).toBe('finished');
+    await expect
+      .poll(async () => (await service['sweeps.get'](sweepId)).status, { timeout: 300_000, interval: 500 })
+      .toBe('finished');
     await expect.poll(() => page.locator('[data-testid="final-row"]').count(), { timeout: 30_000 }).toBe(4);
     await expect.poll(() => tid('paper-download').isDisabled(), { timeout: 15_000 }).toBe(false);
     // the sweep's own state follows too
-    await expect.poll(() => page.locator('[data-testid="paper-sweep"] option:checked').textContent(), { timeout: 20_000 }).toMatch(/finished/);
+    await expect
+      .poll(() => page.locator('[data-testid="paper-sweep"] option:checked').textContent(), { timeout: 20_000 })
+      .toMatch(/finished/);
     await shot('4-paper-filled-live');
   }, 400_000);
 
@@ -106,26 +114,48 @@ describe('issue 15 in Chromium (web mode)', () => {
     const { rows } = await service['runs.list']({ sweepId, limit: 10 });
     expect(rows).toHaveLength(4);
     await tid('nav-runs').click();
-    await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
+    await expect
+      .poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(4);
     await page.locator('[data-testid="run-row"]').nth(0).click();
-    await page.locator('[data-testid="run-row"]').nth(3).click({ modifiers: ['Shift'] });
+    await page
+      .locator('[data-testid="run-row"]')
+      .nth(3)
+      .click({ modifiers: ['Shift'] });
     await tid('runs-compare').click();
     await tid('nav-compare').click();
     await tid('group-seeds').check();
     await expect.poll(() => tid('group-count').textContent(), { timeout: 15_000 }).toMatch(/2 groups of 4 runs/);
-    await expect.poll(async () => (await page.locator('[data-testid="legend-train_loss"] button .lbltext').evaluateAll((els) => els.map((e) => e.getAttribute('data-label')))).sort(), { timeout: 20_000 }).toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
+    await expect
+      .poll(
+        async () =>
+          (
+            await page
+              .locator('[data-testid="legend-train_loss"] button .lbltext')
+              .evaluateAll((els) => els.map((e) => e.getAttribute('data-label')))
+          ).sort(),
+        { timeout: 20_000 },
+      )
+      .toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
     // read with real subscripts: Bern, "9,0.01" lowered, a real minus
-    expect((await page.locator('[data-testid="legend-train_loss"] button').allTextContents()).sort()).toEqual(['Bern9,0.01[−5,5] (2 runs)', 'ReLU (2 runs)']);
+    expect((await page.locator('[data-testid="legend-train_loss"] button').allTextContents()).sort()).toEqual([
+      'Bern9,0.01[−5,5] (2 runs)',
+      'ReLU (2 runs)',
+    ]);
     expect(await page.locator('[data-testid="legend-train_loss"] sub').first().textContent()).toBe('9,0.01');
     await tid('group-band').selectOption('minmax');
-    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, {
+      timeout: 30_000,
+    });
     expect(page.url()).toMatch(/#\/compare\?runs=.*&group=1&by=.*&band=minmax/);
     await shot('5-compare-grouped-seeds');
 
     await tid('view-save').click();
     await tid('view-name').fill('seeds by design');
     await tid('view-save-confirm').click();
-    await expect.poll(async () => (await service['views.list']()).map((v) => v.name), { timeout: 10_000 }).toEqual(['seeds by design']);
+    await expect
+      .poll(async () => (await service['views.list']()).map((v) => v.name), { timeout: 10_000 })
+      .toEqual(['seeds by design']);
     const link = page.url();
 
     // change everything, then open the saved link in a fresh load
@@ -136,7 +166,9 @@ describe('issue 15 in Chromium (web mode)', () => {
     await page.reload();
     await expect.poll(() => tid('group-count').textContent(), { timeout: 30_000 }).toMatch(/2 groups of 4 runs/);
     expect(await tid('group-seeds').isChecked()).toBe(true);
-    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, {
+      timeout: 30_000,
+    });
     await shot('6-saved-view-from-url');
 
     // and by name from the list

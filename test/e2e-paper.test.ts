@@ -17,7 +17,16 @@ import { startWebServer, type WebServer } from '../src-main/transports/http.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
 
-const LABELS = ['Bern_{9,0.01}[-5,5]', 'Bern_{9,0.01}adaptive', 'ReLU', 'ReLU_res', 'SELU', 'SELU_BN', 'GELU', 'LReLU_0.01'];
+const LABELS = [
+  'Bern_{9,0.01}[-5,5]',
+  'Bern_{9,0.01}adaptive',
+  'ReLU',
+  'ReLU_res',
+  'SELU',
+  'SELU_BN',
+  'GELU',
+  'LReLU_0.01',
+];
 const SWEEP = `name: paper-e2e
 dataset: synthetic-higgs
 rows: 768
@@ -62,7 +71,10 @@ let consoleErrors: string[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-paper-'));
   const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   // The sweep runs to the end before the browser opens: the Paper screen is judged on a finished sweep.
@@ -109,7 +121,9 @@ describe('the Paper screen in Chromium (web mode)', () => {
     await tid('paper-sweep').selectOption(sweepId); // two sweeps in the store: judge the figure pack's
     await expect.poll(() => page.locator('[data-testid="final-row"]').count(), { timeout: 30_000 }).toBe(LABELS.length);
     expect(await tid('paper-source').textContent()).toMatch(/synthetic-higgs/);
-    expect(await page.locator('[data-testid="paper-legend"] .chip').allTextContents()).toEqual(expect.arrayContaining(LABELS));
+    expect(await page.locator('[data-testid="paper-legend"] .chip').allTextContents()).toEqual(
+      expect.arrayContaining(LABELS),
+    );
     // figure 1 (three layers), 2, 3, 4: each a uPlot canvas, no "no values" overlay
     for (const f of ['1·L1', '1·L4', '1·L8', '2', '3', '4']) {
       const fig = tid(`figure-${f}`);
@@ -162,7 +176,11 @@ describe('the Paper screen in Chromium (web mode)', () => {
   it('a sweep over init schemes shows the initialisation figure: a panel per scheme and the accuracy table', async () => {
     await tid('paper-sweep').selectOption(initSweepId);
     await expect.poll(() => tid('paper-init-figure').isVisible(), { timeout: 30_000 }).toBe(true);
-    expect(await page.getByText('Initialisation — dead ratio vs layer and final test accuracy under torch vs he_normal').count()).toBe(1);
+    expect(
+      await page
+        .getByText('Initialisation — dead ratio vs layer and final test accuracy under torch vs he_normal')
+        .count(),
+    ).toBe(1);
     for (const init of ['torch', 'he_normal']) {
       const fig = tid(`figure-I·${init}`);
       await expect.poll(() => fig.locator('canvas').count(), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -171,7 +189,13 @@ describe('the Paper screen in Chromium (web mode)', () => {
     }
     const rows = page.locator('[data-testid="paper-init-table"] tbody tr');
     expect(await rows.count()).toBe(3);
-    expect(await rows.allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^ReLU\s*\d/), expect.stringMatching(/^ReLU_res/), expect.stringMatching(/^Bern_\{9,0\.01\}\[-5,5\]/)]));
+    expect(await rows.allTextContents()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ReLU\s*\d/),
+        expect.stringMatching(/^ReLU_res/),
+        expect.stringMatching(/^Bern_\{9,0\.01\}\[-5,5\]/),
+      ]),
+    );
     expect(await page.locator('[data-testid="init-cell"]').count()).toBe(6);
     expect(await page.locator('[data-testid="final-row"]').count()).toBe(6);
     await page.mouse.move(0, 0);
@@ -184,7 +208,9 @@ describe('the Paper screen in Chromium (web mode)', () => {
   it('offers the examples/paper files to reproduce, with their planned run count', async () => {
     await tid('paper-reproduce').click();
     await expect.poll(() => tid('reproduce-plan').isVisible(), { timeout: 15_000 }).toBe(true);
-    expect(await tid('reproduce-modal').textContent()).toMatch(/higgs-laptop\.yaml[\s\S]*init-depth50-laptop\.yaml[\s\S]*mnist-laptop\.yaml/);
+    expect(await tid('reproduce-modal').textContent()).toMatch(
+      /higgs-laptop\.yaml[\s\S]*init-depth50-laptop\.yaml[\s\S]*mnist-laptop\.yaml/,
+    );
     expect(await tid('reproduce-plan').textContent()).toMatch(/^16 runs/);
     await shot('4-reproduce');
     await page.keyboard.press('Escape');
@@ -199,12 +225,18 @@ describe('the Paper screen in Chromium (web mode)', () => {
     await tid('lab-steps').fill('150');
     await tid('lab-launch').click();
     await expect.poll(() => tid('approx-panel-fn:smooth').isVisible(), { timeout: 240_000, interval: 1000 }).toBe(true);
-    await expect.poll(() => tid('approx-panel-fn:smooth').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => tid('approx-panel-fn:smooth').locator('canvas').count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     expect(await page.locator('[data-testid="approx-verdict"]').count()).toBe(1);
-    expect(await page.locator('[data-testid="approx-verdict"]').textContent()).toMatch(/limited by (optimisation|architecture floor|float32 precision|undetermined)|limits differ by depth/);
+    expect(await page.locator('[data-testid="approx-verdict"]').textContent()).toMatch(
+      /limited by (optimisation|architecture floor|float32 precision|undetermined)|limits differ by depth/,
+    );
     // one sentence per (target, depth, degree): who won, and whether optimisation or the floor limits it
     expect(await page.locator('[data-testid="approx-cell"]').count()).toBe(3);
-    expect(await page.locator('[data-testid="approx-cell"]').first().textContent()).toMatch(/(Bernstein won|ReLU won|tie).*(limits it|precision)/);
+    expect(await page.locator('[data-testid="approx-cell"]').first().textContent()).toMatch(
+      /(Bernstein won|ReLU won|tie).*(limits it|precision)/,
+    );
     expect(await tid('approx-formula').first().textContent()).toContain('exp(sin(πx))');
     expect(await tid('approx-summary').textContent()).toMatch(/Verdict uses the validation-selected report point/);
     await page.mouse.move(0, 0);
@@ -216,7 +248,9 @@ describe('the Paper screen in Chromium (web mode)', () => {
     await tid('settings-redis-url').fill('redis://:s3cret-pw@127.0.0.1:1');
     await tid('settings-save').click();
     await expect.poll(() => tid('remote-error').isVisible(), { timeout: 20_000 }).toBe(true);
-    expect(await tid('remote-error').textContent()).toMatch(/Redis unreachable[\s\S]*127\.0\.0\.1:1[\s\S]*connection refused/);
+    expect(await tid('remote-error').textContent()).toMatch(
+      /Redis unreachable[\s\S]*127\.0\.0\.1:1[\s\S]*connection refused/,
+    );
     expect(await tid('settings-redis-url').inputValue()).toBe('redis://:***@127.0.0.1:1');
     expect(await page.content()).not.toContain('s3cret-pw');
     await shot('6-settings');

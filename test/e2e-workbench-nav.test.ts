@@ -48,7 +48,10 @@ let fifty: string[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-nav-'));
   const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   dbPath = join(dir, 'w.db');
   service = await WorkbenchService.start({ dbPath, transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
@@ -62,7 +65,8 @@ beforeAll(async () => {
   fifty = await addRuns(store, 50, [], 5);
   const ep: SqlValue[][] = [];
   fifty.forEach((id, i) => {
-    for (let e = 1; e <= 5; e++) for (const m of ['train_loss', 'test_loss', 'test_acc']) ep.push([id, m, e, (1 + i / 50) / e]);
+    for (let e = 1; e <= 5; e++)
+      for (const m of ['train_loss', 'test_loss', 'test_acc']) ep.push([id, m, e, (1 + i / 50) / e]);
   });
   await store.writeBatch(() => insertRows(store.db, 'epoch_metrics', ['run_id', 'metric', 'epoch', 'value'], ep));
   for (const id of [seedsId, oneId]) {
@@ -162,7 +166,9 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     expect(await tid('db-space').textContent()).toMatch(space.incremental ? /background steps/ : /until you compact/);
     await shot('1-settings-database');
     await tid('db-compact').click();
-    await expect.poll(() => tid('db-freed').textContent(), { timeout: 60_000 }).toMatch(/Compacted: [\d.]+ (B|KB|MB|GB) freed on disk/);
+    await expect
+      .poll(() => tid('db-freed').textContent(), { timeout: 60_000 })
+      .toMatch(/Compacted: [\d.]+ (B|KB|MB|GB) freed on disk/);
     // afterwards the reclaimable space is what the store says (0 B after a full VACUUM)
     const after = await service!['store.space']();
     expect(after.freeBytes).toBe(0);
@@ -181,7 +187,9 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     expect(await tid('paper-group').isChecked()).toBe(true);
     await expect.poll(() => tid('paper-group-count').textContent()).toMatch(/2 groups of 4 runs/);
     // the legend names the groups, with real subscripts
-    const legend = await page.locator('[data-testid="paper-legend"] button.chip .lbltext').evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
+    const legend = await page
+      .locator('[data-testid="paper-legend"] button.chip .lbltext')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
     expect(legend.sort()).toEqual(['Bern_{9,0.01}[-5,5] (2 runs)', 'ReLU (2 runs)']);
     expect(await page.locator('[data-testid="paper-legend"] button.chip sub').first().textContent()).toBe('9,0.01');
     expect(await page.locator('[data-testid="figure-4"] [data-testid="series-count"]').textContent()).toBe('2 series');
@@ -193,7 +201,11 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     const inits = await page.locator('[data-testid="final-init"]').allTextContents();
     expect(inits).toHaveLength(4);
     for (const i of inits) expect(i.trim()).toMatch(/^[a-z_]+$/);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="figure-4"] canvas').length >= 1, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="figure-4"] canvas').length >= 1,
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.locator('[data-testid="figure-4"]').scrollIntoViewIfNeeded();
     await shot('3-paper-grouped-seeds');
     // ±1 sd, in the address
@@ -201,7 +213,9 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     await expect.poll(hash).toContain('band=sd');
     // one line per run when grouping is off
     await tid('paper-group').uncheck();
-    await expect.poll(() => page.locator('[data-testid="figure-4"] [data-testid="series-count"]').textContent()).toBe('4 series');
+    await expect
+      .poll(() => page.locator('[data-testid="figure-4"] [data-testid="series-count"]').textContent())
+      .toBe('4 series');
     await expect.poll(hash).toContain('group=0');
     // back: grouping on again; back twice more: the first sweep
     await page.goBack();
@@ -212,7 +226,7 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     await expect.poll(() => tid('paper-sweep').inputValue(), { timeout: 10_000 }).toBe(seedsId);
   }, 120_000);
 
-  it('the HTML report groups seeds the same way (the app\'s paper.reportHtml)', async () => {
+  it("the HTML report groups seeds the same way (the app's paper.reportHtml)", async () => {
     const auto = await service!['paper.reportHtml'](seedsId);
     expect(auto).toContain('Across seeds — 2 groups of 4 runs');
     expect(auto).toContain('ReLU (2 runs)');
@@ -295,9 +309,13 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     expect(chips.height).toBeLessThan(110); // folded: two rows and the "all N runs" button
     expect(chips.y + chips.height).toBeLessThan(900 * 0.3);
     await expect.poll(() => tid('chips-toggle').isVisible()).toBe(true);
-    const colors = await page.locator('.chips .chip i').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    const colors = await page
+      .locator('.chips .chip i')
+      .evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
     expect(new Set(colors).size).toBe(fifty.length);
-    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.charts canvas').length >= 2, undefined, {
+      timeout: 30_000,
+    });
     await shot('5-compare-many-runs');
     await tid('chips-toggle').click();
     expect((await page.locator('.chips').boundingBox())!.height).toBeGreaterThan(110);
@@ -308,7 +326,8 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
   it('deepbern report groups seeds by default; --group-by none and a bad field are handled', async () => {
     await service!.close();
     service = null;
-    const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/deepbern.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/deepbern.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
     const out = join(dir, 'r.html');
     const ok = cli(['report', seedsId, '--db', dbPath, '--out', out]);
     expect(ok.status, ok.stderr).toBe(0);

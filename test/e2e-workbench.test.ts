@@ -26,7 +26,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-'));
   const site = join(dir, 'renderer');
   // A private build directory: other suites (and people) may be using dist/renderer right now.
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });
@@ -54,15 +57,24 @@ describe('the workbench in Chromium (web mode)', () => {
   it('builds a Bernstein stack by drag and drop and saves it', async () => {
     await tid('nav-designer').click();
     // Start from an empty stack: remove the starter blocks.
-    while ((await page.locator('[data-testid^="remove-"]').count()) > 0) await page.locator('[data-testid^="remove-"]').first().click();
+    while ((await page.locator('[data-testid^="remove-"]').count()) > 0)
+      await page.locator('[data-testid^="remove-"]').first().click();
     await expect.poll(() => page.locator('[data-testid^="stack-block-"]').count()).toBe(0);
 
     await tid('palette-repeat').dragTo(tid('stack-end'));
     await expect.poll(() => tid('stack-block-0').getAttribute('data-kind')).toBe('repeat');
     for (const kind of ['dense', 'batchnorm', 'bernstein']) await tid(`palette-${kind}`).dragTo(tid('group-drop-0'));
     await tid('palette-dense').dragTo(tid('stack-end'));
-    const kinds = await page.locator('[data-testid^="stack-block-"]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-kind')}`));
-    expect(kinds).toEqual(['stack-block-0:repeat', 'stack-block-0-0:dense', 'stack-block-0-1:batchnorm', 'stack-block-0-2:bernstein', 'stack-block-1:dense']);
+    const kinds = await page
+      .locator('[data-testid^="stack-block-"]')
+      .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-kind')}`));
+    expect(kinds).toEqual([
+      'stack-block-0:repeat',
+      'stack-block-0-0:dense',
+      'stack-block-0-1:batchnorm',
+      'stack-block-0-2:bernstein',
+      'stack-block-1:dense',
+    ]);
 
     // Tiny: depth 2, width 8, 2 classes out; 300 rows, 2 epochs.
     await page.locator('[data-testid="stack-block-0"] > .head').click();
@@ -81,8 +93,15 @@ describe('the workbench in Chromium (web mode)', () => {
     await expect.poll(async () => (await tid('design-list').textContent()) ?? '').toContain('e2e bern 8x2');
     const saved = await service['designs.list']();
     expect(saved).toHaveLength(1);
-    expect(saved[0]).toMatchObject({ name: 'e2e bern 8x2', training: { dataset: 'synthetic-higgs', epochs: 2, rows: 300 } });
-    expect(saved[0]!.blocks[0]).toMatchObject({ kind: 'repeat', times: 2, blocks: [{ kind: 'dense', width: 8 }, { kind: 'batchnorm' }, { kind: 'bernstein' }] });
+    expect(saved[0]).toMatchObject({
+      name: 'e2e bern 8x2',
+      training: { dataset: 'synthetic-higgs', epochs: 2, rows: 300 },
+    });
+    expect(saved[0]!.blocks[0]).toMatchObject({
+      kind: 'repeat',
+      times: 2,
+      blocks: [{ kind: 'dense', width: 8 }, { kind: 'batchnorm' }, { kind: 'bernstein' }],
+    });
   });
 
   it('launches a 2-run sweep from the design and watches both runs finish live', async () => {
@@ -96,8 +115,15 @@ describe('the workbench in Chromium (web mode)', () => {
     await expect.poll(() => tid('runs-table').isVisible()).toBe(true);
     await expect.poll(() => page.locator('[data-testid="run-row"]').count(), { timeout: 30_000 }).toBe(2);
     // No reload: the table follows run-status/run-epoch events over the WebSocket.
-    await expect.poll(() => page.locator('[data-testid="run-row"] .badge.st-finished').count(), { timeout: 150_000, interval: 500 }).toBe(2);
-    await expect.poll(async () => (await page.locator('[data-testid="run-row"]').allTextContents()).join(' ')).toMatch(/2\/2[\s\S]*2\/2/);
+    await expect
+      .poll(() => page.locator('[data-testid="run-row"] .badge.st-finished').count(), {
+        timeout: 150_000,
+        interval: 500,
+      })
+      .toBe(2);
+    await expect
+      .poll(async () => (await page.locator('[data-testid="run-row"]').allTextContents()).join(' '))
+      .toMatch(/2\/2[\s\S]*2\/2/);
     await shot('3-runs-finished');
     const { rows } = await service['runs.list']({});
     expect(rows.map((r) => r.status)).toEqual(['finished', 'finished']);
@@ -110,15 +136,20 @@ describe('the workbench in Chromium (web mode)', () => {
     await expect.poll(() => tid('param-table').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     // Metric curves (uPlot draws on canvas).
     await expect.poll(() => page.locator('.mchart canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('.mchart .overlay').count()).toBeLessThan(await page.locator('.mchart').count());
+    await expect
+      .poll(() => page.locator('.mchart .overlay').count())
+      .toBeLessThan(await page.locator('.mchart').count());
     await shot('4-compare-curves');
     // The per-layer profile (lazy: it renders when scrolled into view).
     await page.locator('.mchart').first().hover();
     await expect
-      .poll(async () => {
-        await page.mouse.wheel(0, 600);
-        return tid('profile-metric').count();
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          await page.mouse.wheel(0, 600);
+          return tid('profile-metric').count();
+        },
+        { timeout: 20_000 },
+      )
       .toBeGreaterThan(0);
     const profile = page.locator('.panel', { has: tid('profile-metric') });
     await profile.scrollIntoViewIfNeeded();

@@ -22,7 +22,10 @@ type Entry = Record<string, unknown> & { call: string };
 
 function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number | null; log: Entry[]; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', REGISTER, MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', REGISTER, MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -54,18 +57,33 @@ describe('the Electron main process, against a stand-in electron module', () => 
 
   it('starts, serves the app page, answers its calls, and quits cleanly with exit code 0', async () => {
     const readyFile = join(dir, 'ready');
-    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', DEEPBERN_READY_FILE: readyFile, FAKE_PACKAGED: '1', FAKE_SCENARIO: 'use' });
+    const r = await runMain({
+      DEEPBERN_DB: join(dir, 'w.db'),
+      DEEPBERN_WORKERS: '1',
+      DEEPBERN_BACKEND: 'wasm',
+      DEEPBERN_READY_FILE: readyFile,
+      FAKE_PACKAGED: '1',
+      FAKE_SCENARIO: 'use',
+    });
     const { log } = r;
     expect(r.code, r.err + JSON.stringify(log, null, 1)).toBe(0);
     expect(log.find((e) => e.call === 'drive-error')).toBeUndefined();
 
     // The scheme is privileged before ready, then handled.
     const reg = log.find((e) => e.call === 'registerSchemesAsPrivileged')!;
-    expect(reg).toMatchObject({ ready: false, schemes: [{ scheme: 'app', privileges: { standard: true, secure: true } }] });
-    expect(index(log, (e) => e.call === 'protocol.handle')).toBeLessThan(index(log, (e) => e.call === 'new BrowserWindow'));
+    expect(reg).toMatchObject({
+      ready: false,
+      schemes: [{ scheme: 'app', privileges: { standard: true, secure: true } }],
+    });
+    expect(index(log, (e) => e.call === 'protocol.handle')).toBeLessThan(
+      index(log, (e) => e.call === 'new BrowserWindow'),
+    );
     // Packaged on Linux: no menu; the window sandboxed, without DevTools, shown at once.
     expect(log.find((e) => e.call === 'setApplicationMenu')).toEqual({ call: 'setApplicationMenu', menu: null });
-    expect(log.find((e) => e.call === 'new BrowserWindow')).toMatchObject({ show: true, webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false } });
+    expect(log.find((e) => e.call === 'new BrowserWindow')).toMatchObject({
+      show: true,
+      webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false },
+    });
 
     // Loading page first (served by the scheme, with the CSP), the API after the service started, then the app.
     const loads = log.filter((e) => e.call === 'loadURL');
@@ -77,7 +95,11 @@ describe('the Electron main process, against a stand-in electron module', () => 
     const firstHandle = index(log, (e) => e.call === 'ipcMain.handle');
     expect(index(log, (e) => e.url === 'app://deepbern/loading.html')).toBeLessThan(firstHandle);
     expect(firstHandle).toBeLessThan(index(log, (e) => e.url === 'app://deepbern/index.html'));
-    expect(log.filter((e) => e.call === 'ipcMain.handle').map((e) => e.channel)).toEqual(['deepbern:call', 'deepbern:pick-file', 'deepbern:dropped-path']);
+    expect(log.filter((e) => e.call === 'ipcMain.handle').map((e) => e.channel)).toEqual([
+      'deepbern:call',
+      'deepbern:pick-file',
+      'deepbern:dropped-path',
+    ]);
     expect(existsSync(readyFile) && (await readFile(readyFile, 'utf8'))).toMatch(/^\d+$/);
 
     // What the page meets.
@@ -88,8 +110,13 @@ describe('the Electron main process, against a stand-in electron module', () => 
     expect(log.find((e) => e.call === 'permission-check')).toMatchObject({ granted: true });
     expect(log.find((e) => e.call === 'window.open')).toMatchObject({ result: { action: 'deny' } });
     expect(log.find((e) => e.call === 'will-navigate')).toMatchObject({ prevented: true });
-    const [fromApp, fromLoading] = log.filter((e) => e.call === 'ipc') as unknown as { reply: { ok: boolean; result?: { workers: { size: number }; backend: { name: string }; transport: string } } }[];
-    expect(fromApp!.reply).toMatchObject({ ok: true, result: { transport: 'electron', workers: { size: 1 }, backend: { name: 'wasm' } } });
+    const [fromApp, fromLoading] = log.filter((e) => e.call === 'ipc') as unknown as {
+      reply: { ok: boolean; result?: { workers: { size: number }; backend: { name: string }; transport: string } };
+    }[];
+    expect(fromApp!.reply).toMatchObject({
+      ok: true,
+      result: { transport: 'electron', workers: { size: 1 }, backend: { name: 'wasm' } },
+    });
     expect(fromLoading!.reply.ok).toBe(false);
 
     // A second instance brings the window to the front; Quit closes the service (title says so), exit 0.
@@ -103,14 +130,23 @@ describe('the Electron main process, against a stand-in electron module', () => 
   it('a database another front end holds: one dialog naming it, no window, no store opened, exit 4', async () => {
     const db = join(dir, 'w.db');
     const holder = spawn('sleep', ['60']);
-    const lock = JSON.stringify({ pid: holder.pid, host: hostname(), command: 'deepbern serve', startedAt: Date.now() });
+    const lock = JSON.stringify({
+      pid: holder.pid,
+      host: hostname(),
+      command: 'deepbern serve',
+      startedAt: Date.now(),
+    });
     await writeFile(lockPathFor(db), lock);
     try {
       const r = await runMain({ DEEPBERN_DB: db, DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_PACKAGED: '1' });
       expect(r.code, r.err).toBe(DB_LOCKED_EXIT);
       const expected = `The database is already open in deepbern serve (pid ${holder.pid} on ${hostname()}).`;
       expect(r.log.map((e) => e.call)).toEqual(['registerSchemesAsPrivileged', 'ready', 'showMessageBox', 'app.exit']);
-      expect(r.log.find((e) => e.call === 'showMessageBox')).toEqual({ call: 'showMessageBox', parent: false, message: expected });
+      expect(r.log.find((e) => e.call === 'showMessageBox')).toEqual({
+        call: 'showMessageBox',
+        parent: false,
+        message: expected,
+      });
       expect(r.err).toContain(expected);
       expect(existsSync(db)).toBe(false); // the store was never opened
       expect(await readFile(lockPathFor(db), 'utf8')).toBe(lock); // and the holder keeps its lock
@@ -121,19 +157,36 @@ describe('the Electron main process, against a stand-in electron module', () => 
 
   it('a relaunch while quitting is told the app is still shutting down', async () => {
     // Also: the loading page's load being superseded (ERR_ABORTED) is not treated as a failure.
-    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_SCENARIO: 'quit-twice', FAKE_ABORT_LOADING: '1' });
+    const r = await runMain({
+      DEEPBERN_DB: join(dir, 'w.db'),
+      DEEPBERN_WORKERS: '1',
+      DEEPBERN_BACKEND: 'wasm',
+      FAKE_SCENARIO: 'quit-twice',
+      FAKE_ABORT_LOADING: '1',
+    });
     expect(r.code, r.err).toBe(0);
     expect(r.log.find((e) => e.call === 'showErrorBox')).toBeUndefined();
-    expect(r.log.find((e) => e.call === 'showMessageBox')).toMatchObject({ parent: true, message: 'DeepBern Workbench is still shutting down' });
+    expect(r.log.find((e) => e.call === 'showMessageBox')).toMatchObject({
+      parent: true,
+      message: 'DeepBern Workbench is still shutting down',
+    });
     // Development build: Electron's default menu stays.
     expect(r.log.find((e) => e.call === 'setApplicationMenu')).toBeUndefined();
     expect(r.log.find((e) => e.call === 'new BrowserWindow')).toMatchObject({ webPreferences: { devTools: true } });
   }, 150_000);
 
   it('an app page that fails to load is shown as an error and exits 1 (not a window stuck on its background)', async () => {
-    const r = await runMain({ DEEPBERN_DB: join(dir, 'w.db'), DEEPBERN_WORKERS: '1', DEEPBERN_BACKEND: 'wasm', FAKE_FAIL_APP: '1' });
+    const r = await runMain({
+      DEEPBERN_DB: join(dir, 'w.db'),
+      DEEPBERN_WORKERS: '1',
+      DEEPBERN_BACKEND: 'wasm',
+      FAKE_FAIL_APP: '1',
+    });
     expect(r.code).toBe(1);
-    expect(r.log.find((e) => e.call === 'showErrorBox')).toMatchObject({ title: 'DeepBern Workbench could not load app://deepbern/index.html', msg: expect.stringMatching(/ERR_FILE_NOT_FOUND/) });
+    expect(r.log.find((e) => e.call === 'showErrorBox')).toMatchObject({
+      title: 'DeepBern Workbench could not load app://deepbern/index.html',
+      msg: expect.stringMatching(/ERR_FILE_NOT_FOUND/),
+    });
     expect(r.err).toMatch(/could not load app:\/\/deepbern\/index\.html: ERR_FILE_NOT_FOUND/);
   }, 150_000);
 

@@ -17,7 +17,18 @@ import { rendererCsp, rendererMetaCsp } from '../src-main/csp.js';
 import { appFileFor, createAppHandler } from '../src-main/electron/app-protocol.js';
 import { locateElectron } from '../src-main/electron/locate.js';
 import { closeWithin, exitCodeFor, QUIT_TIMEOUT_MS } from '../src-main/electron/shutdown.js';
-import { allowNavigation, allowPermission, APP_CSP, APP_SCHEME_PRIVILEGES, APP_URL as WINDOW_URL, appMenu, desktopWorkers, isAppPage, LOADING_URL, windowOptions } from '../src-main/electron/window.js';
+import {
+  allowNavigation,
+  allowPermission,
+  APP_CSP,
+  APP_SCHEME_PRIVILEGES,
+  APP_URL as WINDOW_URL,
+  appMenu,
+  desktopWorkers,
+  isAppPage,
+  LOADING_URL,
+  windowOptions,
+} from '../src-main/electron/window.js';
 import { IPC_CHANNELS, type IpcReply } from '../src-main/transports/ipc.js';
 import { APP_URL, ipcHarness, type FakeIpc, type Harness } from './service-harness.js';
 
@@ -56,7 +67,15 @@ describe('window options', () => {
     expect(WINDOW_URL).toBe('app://deepbern/index.html');
     expect(allowNavigation('app://deepbern/index.html#/runs')).toBe(true);
     expect(allowNavigation(LOADING_URL)).toBe(true);
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'file:///opt/deepbern/resources/app.asar/dist/renderer/index.html', 'app://deepbern/other.html', 'app://evil/index.html', 'javascript:alert(1)', 'not a url']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'file:///opt/deepbern/resources/app.asar/dist/renderer/index.html',
+      'app://deepbern/other.html',
+      'app://evil/index.html',
+      'javascript:alert(1)',
+      'not a url',
+    ]) {
       expect(allowNavigation(url), url).toBe(false);
     }
     // Only the app page may call the API: not the loading page, not another origin.
@@ -70,7 +89,15 @@ describe('window options', () => {
     expect(allowPermission('clipboard-sanitized-write', 'app://deepbern')).toBe(true); // permission checks pass the origin
     expect(allowPermission('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
     expect(allowPermission('clipboard-sanitized-write', undefined)).toBe(false);
-    for (const p of ['clipboard-read', 'media', 'notifications', 'geolocation', 'openExternal', 'fileSystem', 'unknown']) {
+    for (const p of [
+      'clipboard-read',
+      'media',
+      'notifications',
+      'geolocation',
+      'openExternal',
+      'fileSystem',
+      'unknown',
+    ]) {
       expect(allowPermission(p, 'app://deepbern/index.html'), p).toBe(false);
     }
   });
@@ -101,7 +128,9 @@ describe('window options', () => {
   });
 
   it('the builder config sets the fuses of the security checklist', () => {
-    const cfg = parseYaml(readFileSync(fileURLToPath(new URL('../electron-builder.yml', import.meta.url)), 'utf8')) as { electronFuses: Record<string, boolean> };
+    const cfg = parseYaml(readFileSync(fileURLToPath(new URL('../electron-builder.yml', import.meta.url)), 'utf8')) as {
+      electronFuses: Record<string, boolean>;
+    };
     expect(cfg.electronFuses).toMatchObject({
       runAsNode: false,
       enableNodeOptionsEnvironmentVariable: false,
@@ -149,7 +178,15 @@ describe('the app:// scheme', () => {
   });
 
   it('nothing outside the renderer folder, no other host, no writes', async () => {
-    for (const url of ['app://deepbern/../secret.txt', 'app://deepbern/%2e%2e/secret.txt', 'app://deepbern/%2e%2e%2fsecret.txt', 'app://deepbern/assets/..%2f..%2fsecret.txt', 'app://other/index.html', 'app://deepbern/missing.js', 'app://deepbern/%E0%A4%A']) {
+    for (const url of [
+      'app://deepbern/../secret.txt',
+      'app://deepbern/%2e%2e/secret.txt',
+      'app://deepbern/%2e%2e%2fsecret.txt',
+      'app://deepbern/assets/..%2f..%2fsecret.txt',
+      'app://other/index.html',
+      'app://deepbern/missing.js',
+      'app://deepbern/%E0%A4%A',
+    ]) {
       const r = await handler(new Request(url));
       expect(r.status, url).toBe(404);
     }
@@ -170,7 +207,12 @@ describe('quitting is bounded', () => {
     const t0 = Date.now();
     const r = await closeWithin(() => new Promise<void>(() => undefined), 200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
-    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/did not stop within 0 s; quitting anyway \(interrupted sweeps resume on the next start\)/) });
+    expect(r).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /did not stop within 0 s; quitting anyway \(interrupted sweeps resume on the next start\)/,
+      ),
+    });
     expect(exitCodeFor(r)).toBe(1);
   });
 
@@ -200,14 +242,20 @@ describe('the compiled preload (sandboxed CommonJS)', () => {
     const pathsOf = new Map<unknown, string>();
     const electron = {
       webUtils: { getPathForFile: (f: unknown) => pathsOf.get(f) ?? '' },
-      contextBridge: { exposeInMainWorld: (k: string, v: Record<string, (...a: unknown[]) => unknown>) => (exposed[k] = v) },
+      contextBridge: {
+        exposeInMainWorld: (k: string, v: Record<string, (...a: unknown[]) => unknown>) => (exposed[k] = v),
+      },
       ipcRenderer: {
         invoke: async (...a: unknown[]) => {
           invoked.push(a);
           return replies.shift() ?? { ok: true, result: null };
         },
         on: (ch: string, fn: (...a: unknown[]) => void) => listeners.set(ch, [...(listeners.get(ch) ?? []), fn]),
-        removeListener: (ch: string, fn: (...a: unknown[]) => void) => listeners.set(ch, (listeners.get(ch) ?? []).filter((f) => f !== fn)),
+        removeListener: (ch: string, fn: (...a: unknown[]) => void) =>
+          listeners.set(
+            ch,
+            (listeners.get(ch) ?? []).filter((f) => f !== fn),
+          ),
       },
     };
     const required: string[] = [];
@@ -218,7 +266,14 @@ describe('the compiled preload (sandboxed CommonJS)', () => {
       if (id === 'electron') return electron;
       throw new Error(`module not found: ${id}`);
     };
-    runInNewContext(readFileSync(file, 'utf8'), { require: sandboxRequire, module: mod, exports: mod.exports, Promise, Error, Object });
+    runInNewContext(readFileSync(file, 'utf8'), {
+      require: sandboxRequire,
+      module: mod,
+      exports: mod.exports,
+      Promise,
+      Error,
+      Object,
+    });
     return { exposed, invoked, listeners, replies, required, pathsOf };
   }
 
@@ -226,7 +281,9 @@ describe('the compiled preload (sandboxed CommonJS)', () => {
     const { exposed, required } = loadPreload();
     expect(required).toEqual(['electron']);
     expect(Object.keys(exposed)).toEqual([BRIDGE_GLOBAL]);
-    expect(Object.keys(exposed[BRIDGE_GLOBAL]!).sort()).toEqual([...API_METHODS, 'droppedPath', 'onEvent', 'pickFile'].sort());
+    expect(Object.keys(exposed[BRIDGE_GLOBAL]!).sort()).toEqual(
+      [...API_METHODS, 'droppedPath', 'onEvent', 'pickFile'].sort(),
+    );
   });
 
   it('calls go over the adapter channel as (method, args); error replies become Errors with the kind', async () => {
@@ -236,10 +293,15 @@ describe('the compiled preload (sandboxed CommonJS)', () => {
     expect(await api['runs.list']!({ limit: 5 })).toEqual({ rows: [], total: 0 });
     expect(invoked[0]).toEqual([IPC_CHANNELS.call, 'runs.list', [{ limit: 5 }]]);
     replies.push({ ok: false, error: { error: 'no run with id r1', kind: 'not-found' } });
-    const e = (await (api['runs.get']!('r1') as Promise<unknown>).catch((x: unknown) => x)) as Error & { kind?: string };
+    const e = (await (api['runs.get']!('r1') as Promise<unknown>).catch((x: unknown) => x)) as Error & {
+      kind?: string;
+    };
     // contextBridge passes on only the message, so the body travels in it; the renderer's client reads it back
     expect(e.message).toBe('deepbern-error:{"error":"no run with id r1","kind":"not-found"}');
-    expect(bridgeErrorBody(`Error invoking remote method 'x': Error: ${e.message}`)).toEqual({ error: 'no run with id r1', kind: 'not-found' });
+    expect(bridgeErrorBody(`Error invoking remote method 'x': Error: ${e.message}`)).toEqual({
+      error: 'no run with id r1',
+      kind: 'not-found',
+    });
     expect(e.kind).toBe('not-found');
     replies.push({ ok: true, result: '/home/u/HIGGS.csv.gz' });
     expect(await api.pickFile!()).toBe('/home/u/HIGGS.csv.gz');
@@ -289,7 +351,10 @@ describe('the IPC adapter through the seam', () => {
 
   it('refuses calls from any page but the app', async () => {
     const r = (await h.ipc.invoke(IPC_CHANNELS.call, 'https://evil.example/', 'system.info', [])) as IpcReply;
-    expect(r).toEqual({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' } });
+    expect(r).toEqual({
+      ok: false,
+      error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' },
+    });
     const p = (await h.ipc.invoke(IPC_CHANNELS.pickFile, 'file:///tmp/other.html')) as IpcReply;
     expect(p.ok).toBe(false);
   });
@@ -315,12 +380,18 @@ describe('the IPC adapter through the seam', () => {
 
   it('a file picked in the dialog becomes importable; other paths stay refused', async () => {
     const csv = join(dir, 'picked.csv');
-    await writeFile(csv, ['y,x1,x2', ...Array.from({ length: 30 }, (_, i) => `${i % 2},${i},${i * i}`)].join('\n') + '\n');
+    await writeFile(
+      csv,
+      ['y,x1,x2', ...Array.from({ length: 30 }, (_, i) => `${i % 2},${i},${i * i}`)].join('\n') + '\n',
+    );
     const refused = await h.raw('datasets.import', [{ kind: 'csv', path: csv }]).catch((e: Error) => e.message);
     expect(refused).toMatch(/was not chosen in the file dialog/);
     picked = csv;
     expect(await h.ipc.invoke(IPC_CHANNELS.pickFile, APP_URL)).toEqual({ ok: true, result: csv });
-    const info = (await h.call('datasets.import', { kind: 'csv', path: csv, labelColumn: 'y' })) as { inputDim: number; rows: number };
+    const info = (await h.call('datasets.import', { kind: 'csv', path: csv, labelColumn: 'y' })) as {
+      inputDim: number;
+      rows: number;
+    };
     expect(info).toMatchObject({ inputDim: 2, rows: 30 });
     picked = null;
     expect(await h.ipc.invoke(IPC_CHANNELS.pickFile, APP_URL)).toEqual({ ok: true, result: null });
@@ -332,10 +403,23 @@ describe('the IPC adapter through the seam', () => {
     const refused = await h.raw('datasets.import', [{ kind: 'csv', path: csv }]).catch((e: Error) => e.message);
     expect(refused).toMatch(/was not chosen in the file dialog/);
     expect(await h.ipc.invoke(IPC_CHANNELS.droppedPath, APP_URL, csv)).toEqual({ ok: true, result: csv });
-    expect(await h.call('datasets.import', { kind: 'csv', path: csv, labelColumn: 'y' })).toMatchObject({ rows: 20, inputDim: 1 });
+    expect(await h.call('datasets.import', { kind: 'csv', path: csv, labelColumn: 'y' })).toMatchObject({
+      rows: 20,
+      inputDim: 1,
+    });
     // folder: the dropped file's folder is granted (an IDX set), not the file
-    expect(await h.ipc.invoke(IPC_CHANNELS.droppedPath, APP_URL, csv, { folder: true })).toEqual({ ok: true, result: dir });
-    const bad: [unknown, unknown?][] = [['relative.csv'], [''], [42], [join(dir, 'missing.csv')], [dir], [csv + '-nope', { folder: false }]];
+    expect(await h.ipc.invoke(IPC_CHANNELS.droppedPath, APP_URL, csv, { folder: true })).toEqual({
+      ok: true,
+      result: dir,
+    });
+    const bad: [unknown, unknown?][] = [
+      ['relative.csv'],
+      [''],
+      [42],
+      [join(dir, 'missing.csv')],
+      [dir],
+      [csv + '-nope', { folder: false }],
+    ];
     for (const [p, o] of bad) {
       const r = (await h.ipc.invoke(IPC_CHANNELS.droppedPath, APP_URL, p, o)) as IpcReply;
       expect(r.ok, String(p)).toBe(false);
@@ -379,8 +463,14 @@ describe('deepbern start: can Electron run here?', () => {
       expect(r.reason).toMatch(/^the Electron [\d.]+ binary is not downloaded yet/);
       expect(r.fetch).toMatchObject({ platformPath: 'electron', version: expect.stringMatching(/^\d+\./) });
     }
-    const override = locateElectron({ DISPLAY: ':0', ELECTRON_OVERRIDE_DIST_PATH: '/nonexistent/electron-dist' }, 'linux');
-    expect(override).toEqual({ ok: false, reason: expect.stringMatching(/^the Electron binary is missing \(\/nonexistent\/electron-dist\//) });
+    const override = locateElectron(
+      { DISPLAY: ':0', ELECTRON_OVERRIDE_DIST_PATH: '/nonexistent/electron-dist' },
+      'linux',
+    );
+    expect(override).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^the Electron binary is missing \(\/nonexistent\/electron-dist\//),
+    });
     expect(override).not.toHaveProperty('fetch'); // Electron's override is never downloaded into
   });
 });

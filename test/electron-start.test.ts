@@ -69,7 +69,10 @@ function zip(files: { name: string; data: string | Buffer; mode?: number }[]): B
 /** A package's folder (its exports may hide package.json): up from its entry to the package.json naming it. */
 function packageDirOf(name: string): string {
   let d = dirname(createRequire(join(REAL_PKG, 'package.json')).resolve(name));
-  while (!(existsSync(join(d, 'package.json')) && (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === name)) {
+  while (!(
+    existsSync(join(d, 'package.json')) &&
+    (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === name
+  )) {
     const up = dirname(d);
     if (up === d) throw new Error(`no package folder for ${name}`);
     d = up;
@@ -80,9 +83,11 @@ function packageDirOf(name: string): string {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** An "Electron" that dies at launch like one missing a system library. */
-const DYING = '#!/bin/sh\necho "[123:ERROR:ozone] something first" >&2\necho "electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file" >&2\nexit 127\n';
+const DYING =
+  '#!/bin/sh\necho "[123:ERROR:ozone] something first" >&2\necho "electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file" >&2\nexit 127\n';
 /** One that opens its window (writes the ready file, unless $FAKE_NO_READY), records how it was launched, then quits with $FAKE_EXIT. */
-const RUNS = '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_ARGS_FILE"\n[ -n "$FAKE_NO_READY" ] || echo ok > "$DEEPBERN_READY_FILE"\nexit ${FAKE_EXIT:-0}\n';
+const RUNS =
+  '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_ARGS_FILE"\n[ -n "$FAKE_NO_READY" ] || echo ok > "$DEEPBERN_READY_FILE"\nexit ${FAKE_EXIT:-0}\n';
 
 function electronZip(script: string): Buffer {
   return zip([
@@ -97,7 +102,10 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
   let pkgDir: string;
   let server: Server;
   let mirror: string;
-  let respond: (url: string) => { status: number; body: Buffer } = () => ({ status: 404, body: Buffer.from('not found') });
+  let respond: (url: string) => { status: number; body: Buffer } = () => ({
+    status: 404,
+    body: Buffer.from('not found'),
+  });
   const requests: string[] = [];
 
   beforeAll(async () => {
@@ -137,7 +145,13 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     let web = 0;
     const stderr = { write: (s: string | Buffer) => (lines.push(String(s)), true) } as unknown as NodeJS.WritableStream;
     const deps: StartDeps = {
-      env: { DISPLAY: ':99', ELECTRON_MIRROR: mirror, electron_config_cache: join(tmp, 'cache'), PATH: process.env.PATH, ...env },
+      env: {
+        DISPLAY: ':99',
+        ELECTRON_MIRROR: mirror,
+        electron_config_cache: join(tmp, 'cache'),
+        PATH: process.env.PATH,
+        ...env,
+      },
       platform: 'linux',
       electronPkgDir: pkgDir,
       appDir: ROOT,
@@ -150,7 +164,8 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     return { outcome, text, fallbackLines, web };
   }
 
-  const setChecksum = (body: Buffer) => writeFile(join(pkgDir, 'checksums.json'), JSON.stringify({ [ZIP_NAME]: sha256(body) }));
+  const setChecksum = (body: Buffer) =>
+    writeFile(join(pkgDir, 'checksums.json'), JSON.stringify({ [ZIP_NAME]: sha256(body) }));
 
   it('a mirror answering 404: the download is attempted there, then web mode with one line', async () => {
     respond = () => ({ status: 404, body: Buffer.from('no such release') });
@@ -158,7 +173,12 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     expect(requests).toEqual([ZIP_PATH]);
     expect(r.text).toContain(`fetching Electron ${VERSION}`);
     expect(r.text).toContain(`from ${mirror}`);
-    expect(r.outcome).toEqual({ mode: 'web', reason: expect.stringMatching(/^download failed: Response code 404 \(Not Found\) for http:\/\/127\.0\.0\.1:\d+\/v[\d.]+\/electron-v[\d.]+-linux-\w+\.zip \(offline\? see docs\/release\.md/) });
+    expect(r.outcome).toEqual({
+      mode: 'web',
+      reason: expect.stringMatching(
+        /^download failed: Response code 404 \(Not Found\) for http:\/\/127\.0\.0\.1:\d+\/v[\d.]+\/electron-v[\d.]+-linux-\w+\.zip \(offline\? see docs\/release\.md/,
+      ),
+    });
     expect(r.fallbackLines).toHaveLength(1);
     expect(r.web).toBe(1);
     expect(existsSync(join(pkgDir, 'dist'))).toBe(false);
@@ -166,9 +186,15 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
   });
 
   it('a broken archive fails its checksum: web mode with one line, nothing installed', async () => {
-    respond = (url) => (url === ZIP_PATH ? { status: 200, body: Buffer.from('PK\x03\x04 this is not an Electron build') } : { status: 404, body: Buffer.alloc(0) });
+    respond = (url) =>
+      url === ZIP_PATH
+        ? { status: 200, body: Buffer.from('PK\x03\x04 this is not an Electron build') }
+        : { status: 404, body: Buffer.alloc(0) };
     const r = await start();
-    expect(r.outcome).toMatchObject({ mode: 'web', reason: expect.stringMatching(/^the downloaded archive is broken: .*checksum/i) });
+    expect(r.outcome).toMatchObject({
+      mode: 'web',
+      reason: expect.stringMatching(/^the downloaded archive is broken: .*checksum/i),
+    });
     expect(r.fallbackLines).toHaveLength(1);
     expect(existsSync(join(pkgDir, 'path.txt'))).toBe(false);
   });
@@ -178,7 +204,10 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     await setChecksum(garbage);
     respond = (url) => (url === ZIP_PATH ? { status: 200, body: garbage } : { status: 404, body: Buffer.alloc(0) });
     const r = await start();
-    expect(r.outcome).toMatchObject({ mode: 'web', reason: expect.stringMatching(/^the downloaded archive is broken \(.+\.zip\): /) });
+    expect(r.outcome).toMatchObject({
+      mode: 'web',
+      reason: expect.stringMatching(/^the downloaded archive is broken \(.+\.zip\): /),
+    });
     expect(r.fallbackLines).toHaveLength(1);
     expect(r.fallbackLines[0]!.split('\n')).toHaveLength(1);
     expect(existsSync(join(pkgDir, 'dist'))).toBe(false);
@@ -195,7 +224,11 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     // The layout Electron's own index.js and install.js expect.
     expect(await readFile(join(pkgDir, 'path.txt'), 'utf8')).toBe('electron');
     expect(existsSync(join(pkgDir, 'dist', 'electron'))).toBe(true);
-    expect(r.outcome).toEqual({ mode: 'web', reason: 'Electron exited at launch (code 127): electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file' });
+    expect(r.outcome).toEqual({
+      mode: 'web',
+      reason:
+        'Electron exited at launch (code 127): electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file',
+    });
     expect(r.fallbackLines).toHaveLength(1);
     expect(r.web).toBe(1);
   });
@@ -245,12 +278,27 @@ describe('deepbern start: fetching Electron from a mirror, and the fallbacks', (
     const r = await start({ DISPLAY: '', WAYLAND_DISPLAY: '' });
     expect(r.outcome).toEqual({ mode: 'web', reason: 'no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' });
     expect(requests).toEqual([]);
-    const noRenderer = await startDesktop({ open: false }, { appDir: tmp, env: { DISPLAY: ':99' }, platform: 'linux', electronPkgDir: pkgDir, stderr: { write: () => true } as unknown as NodeJS.WritableStream, webMode: async () => undefined });
-    expect(noRenderer).toMatchObject({ mode: 'web', reason: expect.stringMatching(/compiled Electron main is missing/) });
+    const noRenderer = await startDesktop(
+      { open: false },
+      {
+        appDir: tmp,
+        env: { DISPLAY: ':99' },
+        platform: 'linux',
+        electronPkgDir: pkgDir,
+        stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+        webMode: async () => undefined,
+      },
+    );
+    expect(noRenderer).toMatchObject({
+      mode: 'web',
+      reason: expect.stringMatching(/compiled Electron main is missing/),
+    });
   });
 
   it('failure messages are one line', () => {
-    expect(fetchFailureReason(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe('download failed: ECONNREFUSED');
+    expect(fetchFailureReason(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe(
+      'download failed: ECONNREFUSED',
+    );
     expect(fetchFailureReason(new Error('first\n    at stack'))).toBe('first');
   });
 });
@@ -263,22 +311,29 @@ describe('npm start, for real: Electron dying at launch falls back to web mode',
       await mkdir(dist);
       await writeFile(join(dist, 'electron'), DYING);
       await chmod(join(dist, 'electron'), 0o755);
-      const child = spawn(process.execPath, [join(ROOT, 'bin/deepbern.js'), 'start', '--no-open', '--db', join(tmp, 'w.db'), '--workers', '1'], {
-        env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin/deepbern.js'), 'start', '--no-open', '--db', join(tmp, 'w.db'), '--workers', '1'],
+        {
+          env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
       const deadline = Date.now() + 120_000;
-      while (!/^http:\/\/127\.0\.0\.1:\d+\/\?token=/m.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+      while (!/^http:\/\/127\.0\.0\.1:\d+\/\?token=/m.test(out) && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 200));
       child.kill('SIGTERM');
       await exited;
       expect(out, err).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/m);
       const lines = err.split('\n').filter((l) => l.startsWith('deepbern: Electron cannot start:'));
-      expect(lines).toEqual(['deepbern: Electron cannot start: Electron exited at launch (code 127): electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file; starting web mode instead']);
+      expect(lines).toEqual([
+        'deepbern: Electron cannot start: Electron exited at launch (code 127): electron: error while loading shared libraries: libgtk-3.so.0: cannot open shared object file; starting web mode instead',
+      ]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -12,18 +12,28 @@ describe('initBackend', () => {
     expect(info.tried.map((t) => t.name)).toEqual(['tfjs-node-gpu', 'tfjs-node']);
     for (const t of info.tried) expect(t.error).toMatch(/tfjs-node/);
     // One clear line each: which package, that it is absent, and what it would be for.
-    expect(info.tried[0].error).toBe('@tensorflow/tfjs-node-gpu is not installed (optional, for NVIDIA GPUs on Linux/Windows x64 with CUDA 11.2 + cuDNN 8.1; see the README)');
+    expect(info.tried[0].error).toBe(
+      '@tensorflow/tfjs-node-gpu is not installed (optional, for NVIDIA GPUs on Linux/Windows x64 with CUDA 11.2 + cuDNN 8.1; see the README)',
+    );
     expect(info.tried[1].error).toBe('@tensorflow/tfjs-node is not installed (optional native CPU backend)');
     expect(await initBackend('auto')).toBe(info);
   });
 
   it('an installed native package whose addon fails to load says so in one line', () => {
-    const dlopen = Object.assign(new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory\n    at Module._extensions..node'), { code: 'ERR_DLOPEN_FAILED' });
-    expect(nativeLoadError('tfjs-node-gpu', dlopen).message)
-      .toBe('@tensorflow/tfjs-node-gpu is installed but did not load: libcudart.so.11.0: cannot open shared object file: No such file or directory');
+    const dlopen = Object.assign(
+      new Error(
+        'libcudart.so.11.0: cannot open shared object file: No such file or directory\n    at Module._extensions..node',
+      ),
+      { code: 'ERR_DLOPEN_FAILED' },
+    );
+    expect(nativeLoadError('tfjs-node-gpu', dlopen).message).toBe(
+      '@tensorflow/tfjs-node-gpu is installed but did not load: libcudart.so.11.0: cannot open shared object file: No such file or directory',
+    );
     // A missing dependency of the package is not the package missing.
     const dep = Object.assign(new Error("Cannot find module '@mapbox/node-pre-gyp'"), { code: 'MODULE_NOT_FOUND' });
-    expect(nativeLoadError('tfjs-node', dep).message).toBe("@tensorflow/tfjs-node is installed but did not load: Cannot find module '@mapbox/node-pre-gyp'");
+    expect(nativeLoadError('tfjs-node', dep).message).toBe(
+      "@tensorflow/tfjs-node is installed but did not load: Cannot find module '@mapbox/node-pre-gyp'",
+    );
   });
 
   it('an explicit preference that cannot load is a clear error; cpu and wasm switch', async () => {

@@ -16,7 +16,10 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const n = 9, eps = 0.01, l = -5, u = 5;
+const n = 9,
+  eps = 0.01,
+  l = -5,
+  u = 5;
 
 function randomParams(rng: () => number, W: number): { a: number[]; theta: number[][] } {
   const a = Array.from({ length: W }, () => rng() * 4 - 2);
@@ -53,7 +56,7 @@ describe('Bernstein reference vs float64 theory', () => {
     );
   });
 
-  it('with ε > 0 and random θ, min σ\' on a dense grid inside [l,u] is ≥ n·ε/(u−l)', () => {
+  it("with ε > 0 and random θ, min σ' on a dense grid inside [l,u] is ≥ n·ε/(u−l)", () => {
     const rng = seedrandom('floor');
     const W = 8;
     const { a, theta } = randomParams(rng, W);
@@ -62,7 +65,10 @@ describe('Bernstein reference vs float64 theory', () => {
     const c = effectiveCoefficientsT(tf.tensor1d(a), tf.tensor2d(theta), eps);
     const G = 2001;
     const grid = Array.from({ length: G }, (_, i) => l + ((u - l) * i) / (G - 1));
-    const z = tf.tensor2d(grid.flatMap((x) => Array(W).fill(x)), [G, W]);
+    const z = tf.tensor2d(
+      grid.flatMap((x) => Array(W).fill(x)),
+      [G, W],
+    );
     const d = bernsteinDerivativeReference(z, c, l, u);
     const floor = deltaBar(n, eps, l, u);
     const minD = tf.min(d).dataSync()[0];
@@ -71,7 +77,7 @@ describe('Bernstein reference vs float64 theory', () => {
     expect(minD).toBeLessThan(floor * 1.01);
   });
 
-  it('σ\' reference matches the float64 derivative and is 0 outside [l,u]', () => {
+  it("σ' reference matches the float64 derivative and is 0 outside [l,u]", () => {
     const coeffs = effectiveCoefficients(0.3, [1, -2, 0.5, 3, -1, 0, 2, -4, 1], eps);
     const xs = [-6, -5, -4.999, -1.2, 0, 2.5, 4.999, 5, 6.5];
     const d = bernsteinDerivativeReference(tf.tensor2d(xs, [xs.length, 1]), tf.tensor2d([coeffs]), l, u).dataSync();
@@ -90,13 +96,26 @@ describe('Bernstein reference vs float64 theory', () => {
     // Loss = Σ w_ij σ_j(z_ij) with fixed random weights, so every gradient entry is exercised.
     const wts = Array.from({ length: B * W }, () => rng() * 2 - 1);
     const lossT = (z: tf.Tensor, aT: tf.Tensor, thT: tf.Tensor) =>
-      tf.sum(tf.mul(bernsteinReference(z as tf.Tensor2D, effectiveCoefficientsT(aT as tf.Tensor1D, thT as tf.Tensor2D, eps), l, u), tf.tensor2d(wts, [B, W])));
-    const [gz, ga, gth] = tf.grads(lossT)([tf.tensor2d(zArr, [B, W]), tf.tensor1d(a), tf.tensor2d(theta)]).map((g) => g.dataSync());
+      tf.sum(
+        tf.mul(
+          bernsteinReference(
+            z as tf.Tensor2D,
+            effectiveCoefficientsT(aT as tf.Tensor1D, thT as tf.Tensor2D, eps),
+            l,
+            u,
+          ),
+          tf.tensor2d(wts, [B, W]),
+        ),
+      );
+    const [gz, ga, gth] = tf
+      .grads(lossT)([tf.tensor2d(zArr, [B, W]), tf.tensor1d(a), tf.tensor2d(theta)])
+      .map((g) => g.dataSync());
 
     const loss64 = (z: number[], a64: number[], th64: number[][]) => {
       let s = 0;
       for (let i = 0; i < B; i++)
-        for (let j = 0; j < W; j++) s += wts[i * W + j] * bernsteinValue(effectiveCoefficients(a64[j], th64[j], eps), l, u, z[i * W + j]);
+        for (let j = 0; j < W; j++)
+          s += wts[i * W + j] * bernsteinValue(effectiveCoefficients(a64[j], th64[j], eps), l, u, z[i * W + j]);
       return s;
     };
     const h = 1e-6;
@@ -106,19 +125,25 @@ describe('Bernstein reference vs float64 theory', () => {
       expect(Math.abs(got - want)).toBeLessThan(1e-3 * Math.abs(want) + 2e-4);
     };
     zArr.forEach((_, k) => {
-      const zp = zArr.slice(), zm = zArr.slice();
-      zp[k] += h; zm[k] -= h;
+      const zp = zArr.slice(),
+        zm = zArr.slice();
+      zp[k] += h;
+      zm[k] -= h;
       check(gz[k], loss64(zp, a, theta), loss64(zm, a, theta));
     });
     a.forEach((_, j) => {
-      const ap = a.slice(), am = a.slice();
-      ap[j] += h; am[j] -= h;
+      const ap = a.slice(),
+        am = a.slice();
+      ap[j] += h;
+      am[j] -= h;
       check(ga[j], loss64(zArr, ap, theta), loss64(zArr, am, theta));
     });
     theta.forEach((row, j) =>
       row.forEach((_, k) => {
-        const tp = theta.map((r) => r.slice()), tm = theta.map((r) => r.slice());
-        tp[j][k] += h; tm[j][k] -= h;
+        const tp = theta.map((r) => r.slice()),
+          tm = theta.map((r) => r.slice());
+        tp[j][k] += h;
+        tm[j][k] -= h;
         check(gth[j * n + k], loss64(zArr, a, tp), loss64(zArr, a, tm));
       }),
     );

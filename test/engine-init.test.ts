@@ -24,17 +24,24 @@ function moments(a: Float32Array): { mean: number; variance: number } {
 function expected(scheme: InitScheme, fanIn: number, fanOut: number, output: boolean): { w: number; b: number } {
   const he = output ? 1 : 2;
   switch (scheme) {
-    case 'torch': return { w: 1 / (3 * fanIn), b: 1 / (3 * fanIn) }; // U(±1/√fan_in): a²/3
-    case 'he_normal': return { w: he / fanIn, b: 0 };
-    case 'he_uniform': return { w: he / fanIn, b: 0 };
-    case 'lecun_normal': return { w: 1 / fanIn, b: 0 };
-    case 'xavier_uniform': return { w: 2 / (fanIn + fanOut), b: 0 };
-    case 'xavier_normal': return { w: 2 / (fanIn + fanOut), b: 0 };
+    case 'torch':
+      return { w: 1 / (3 * fanIn), b: 1 / (3 * fanIn) }; // U(±1/√fan_in): a²/3
+    case 'he_normal':
+      return { w: he / fanIn, b: 0 };
+    case 'he_uniform':
+      return { w: he / fanIn, b: 0 };
+    case 'lecun_normal':
+      return { w: 1 / fanIn, b: 0 };
+    case 'xavier_uniform':
+      return { w: 2 / (fanIn + fanOut), b: 0 };
+    case 'xavier_normal':
+      return { w: 2 / (fanIn + fanOut), b: 0 };
   }
 }
 
 describe('initialisation schemes', () => {
-  const fanIn = 300, fanOut = 1000; // 300k weights: the sample variance is within ~0.5 % (uniform) / ~0.3 % (normal)
+  const fanIn = 300,
+    fanOut = 1000; // 300k weights: the sample variance is within ~0.5 % (uniform) / ~0.3 % (normal)
   for (const scheme of INIT_SCHEMES) {
     for (const output of [false, true]) {
       it(`${scheme}${output ? ' (output layer)' : ''}: weight and bias mean and variance match the formula`, () => {
@@ -52,9 +59,14 @@ describe('initialisation schemes', () => {
           expect(mb.variance / e.b).toBeGreaterThan(0.85);
           expect(mb.variance / e.b).toBeLessThan(1.15);
         }
-        const bound = scheme === 'torch' ? 1 / Math.sqrt(fanIn)
-          : scheme === 'he_uniform' ? Math.sqrt(3 * (output ? 1 : 2) / fanIn)
-          : scheme === 'xavier_uniform' ? Math.sqrt(6 / (fanIn + fanOut)) : Infinity;
+        const bound =
+          scheme === 'torch'
+            ? 1 / Math.sqrt(fanIn)
+            : scheme === 'he_uniform'
+              ? Math.sqrt((3 * (output ? 1 : 2)) / fanIn)
+              : scheme === 'xavier_uniform'
+                ? Math.sqrt(6 / (fanIn + fanOut))
+                : Infinity;
         if (bound < Infinity) {
           const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
           expect(maxAbs(w)).toBeLessThanOrEqual(Math.fround(bound));
@@ -81,7 +93,11 @@ describe('initialisation schemes', () => {
     const rng = seedrandom(`deepbern-init:${seed}`);
     let spare: number | null = null;
     const next = () => {
-      if (spare !== null) { const s = spare; spare = null; return s; }
+      if (spare !== null) {
+        const s = spare;
+        spare = null;
+        return s;
+      }
       let u = 0;
       while (u === 0) u = rng();
       const v = rng();
@@ -99,18 +115,26 @@ describe('initialisation schemes', () => {
     return out;
   }
 
-  it.each([['relu', 2], ['gelu', 2], ['selu', 1], ['bernstein', 1]] as const)(
-    'a spec without init (%s) draws exactly the weights the engine drew before init existed', (activation, gain) => {
+  it.each([
+    ['relu', 2],
+    ['gelu', 2],
+    ['selu', 1],
+    ['bernstein', 1],
+  ] as const)(
+    'a spec without init (%s) draws exactly the weights the engine drew before init existed',
+    (activation, gain) => {
       const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 3, width: 7, activation, seed: 5 });
       const model = new DeepBernModel(spec, { inputDim: 4, outputDim: 2, task: 'classification' });
       try {
         const ws = [...model.layers.map((L) => L.w), model.outW].map((v) => v.dataSync() as Float32Array);
         expect(ws).toEqual(legacyDraws(5, [4, 7, 7, 7, 2], gain));
-        for (const b of [...model.layers.map((L) => L.b), model.outB]) expect(Array.from(b.dataSync()).every((v) => v === 0)).toBe(true);
+        for (const b of [...model.layers.map((L) => L.b), model.outB])
+          expect(Array.from(b.dataSync()).every((v) => v === 0)).toBe(true);
       } finally {
         model.dispose();
       }
-    });
+    },
+  );
 
   it('init: torch gives the model random biases within ±1/√fan_in on every layer', () => {
     const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 50, activation: 'relu', init: 'torch' });

@@ -21,12 +21,25 @@ interface Trained {
 const datasets = new Map<string, Dataset>();
 async function data(rows: number): Promise<Dataset> {
   const key = String(rows);
-  if (!datasets.has(key)) datasets.set(key, await loadDataset({ id: 'synthetic-higgs', rows, testFraction: 0.2, seed: 0 }));
+  if (!datasets.has(key))
+    datasets.set(key, await loadDataset({ id: 'synthetic-higgs', rows, testFraction: 0.2, seed: 0 }));
   return datasets.get(key) as Dataset;
 }
 
 function spec(over: Partial<NetworkSpecInput> = {}) {
-  return parseSpec({ dataset: 'synthetic-higgs', rows: 400, depth: 3, width: 8, epochs: 2, batchSize: 32, activation: 'bernstein', lr: 0.01, batchNorm: true, evalBatch: 64, ...over });
+  return parseSpec({
+    dataset: 'synthetic-higgs',
+    rows: 400,
+    depth: 3,
+    width: 8,
+    epochs: 2,
+    batchSize: 32,
+    activation: 'bernstein',
+    lr: 0.01,
+    batchNorm: true,
+    evalBatch: 64,
+    ...over,
+  });
 }
 
 async function train(threads: number, over: Partial<NetworkSpecInput> = {}, resumeFrom?: Uint8Array): Promise<Trained> {
@@ -34,16 +47,24 @@ async function train(threads: number, over: Partial<NetworkSpecInput> = {}, resu
   const ds = await data(s.rows as number);
   const epochs: EpochReport[] = [];
   let info: ThreadsInfo = { threads: 0 };
-  const result = await trainRun(s, ds, { ops: fastOps, threads, resumeFrom, onStart: (_p, t) => void (info = t), onEpoch: (r) => void epochs.push(r) });
+  const result = await trainRun(s, ds, {
+    ops: fastOps,
+    threads,
+    resumeFrom,
+    onStart: (_p, t) => void (info = t),
+    onEpoch: (r) => void epochs.push(r),
+  });
   expect(result.status, result.error).toBe('finished');
   return { result, epochs, info };
 }
 
 /** Largest |a − b| / max(1, |a|) over every tensor of two checkpoints, and the tensor it is in. */
 function maxRelDiff(a: Uint8Array, b: Uint8Array): { diff: number; name: string } {
-  const ta = loadState(a).tensors, tb = loadState(b).tensors;
+  const ta = loadState(a).tensors,
+    tb = loadState(b).tensors;
   expect(tb.map((t) => t.name)).toEqual(ta.map((t) => t.name));
-  let diff = 0, name = '';
+  let diff = 0,
+    name = '';
   ta.forEach((t, i) => {
     for (let j = 0; j < t.data.length; j++) {
       const d = Math.abs(t.data[j] - tb[i].data[j]) / Math.max(1, Math.abs(t.data[j]));
@@ -91,30 +112,55 @@ describe('training on several threads', () => {
     ['gelu + affine batch norm', { activation: 'gelu', bnAffine: true }],
     ['bernstein, no batch norm', { batchNorm: false }],
     ['relu regression', { activation: 'relu', dataset: 'synthetic-regression' }],
-  ] as const)('one SGD step of %s on 1, 2 and 3 threads: the same update, statistics and probes within float32 rounding', async (_label, over) => {
-    // One batch per epoch and plain SGD: the parameter change is lr·gradient, so this compares the gradients,
-    // which carry the batch-norm terms, and the running statistics (bn_mean, bn_var: the whole batch's moments).
-    const one = { ...over, rows: 40, batchSize: 32, epochs: 1, optimizer: 'sgd', lr: 0.1 } as Partial<NetworkSpecInput>;
-    const t1 = await train(1, one);
-    for (const n of [2, 3]) {
-      const tn = await train(n, one);
-      expect(tn.info.threads).toBe(n);
-      const { diff, name } = maxRelDiff(t1.result.finalState, tn.result.finalState);
-      expect(diff, `${name} on ${n} threads`).toBeLessThan(ONE_STEP_TOL);
-      // Probes (dead ratio, min σ′, MAG, gradient norms) and the epoch's loss, on the stepped weights.
-      const [a, b] = [t1.epochs[0], tn.epochs[0]];
-      for (const [k, v] of Object.entries(untimed(a))) {
-        if (v === undefined) continue;
-        expect(Math.abs((untimed(b)[k] as number) - v), `${k} on ${n} threads`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)));
+  ] as const)(
+    'one SGD step of %s on 1, 2 and 3 threads: the same update, statistics and probes within float32 rounding',
+    async (_label, over) => {
+      // One batch per epoch and plain SGD: the parameter change is lr·gradient, so this compares the gradients,
+      // which carry the batch-norm terms, and the running statistics (bn_mean, bn_var: the whole batch's moments).
+      const one = {
+        ...over,
+        rows: 40,
+        batchSize: 32,
+        epochs: 1,
+        optimizer: 'sgd',
+        lr: 0.1,
+      } as Partial<NetworkSpecInput>;
+      const t1 = await train(1, one);
+      for (const n of [2, 3]) {
+        const tn = await train(n, one);
+        expect(tn.info.threads).toBe(n);
+        const { diff, name } = maxRelDiff(t1.result.finalState, tn.result.finalState);
+        expect(diff, `${name} on ${n} threads`).toBeLessThan(ONE_STEP_TOL);
+        // Probes (dead ratio, min σ′, MAG, gradient norms) and the epoch's loss, on the stepped weights.
+        const [a, b] = [t1.epochs[0], tn.epochs[0]];
+        for (const [k, v] of Object.entries(untimed(a))) {
+          if (v === undefined) continue;
+          expect(Math.abs((untimed(b)[k] as number) - v), `${k} on ${n} threads`).toBeLessThanOrEqual(
+            1e-5 * Math.max(1, Math.abs(v)),
+          );
+        }
+        expect(b.layers.map((r) => [r.layer, r.metric])).toEqual(a.layers.map((r) => [r.layer, r.metric]));
+        b.layers.forEach((r, i) =>
+          expect(Math.abs(r.value - a.layers[i].value), `${r.metric} L${r.layer}`).toBeLessThanOrEqual(
+            1e-4 * Math.max(1e-3, Math.abs(a.layers[i].value)),
+          ),
+        );
       }
-      expect(b.layers.map((r) => [r.layer, r.metric])).toEqual(a.layers.map((r) => [r.layer, r.metric]));
-      b.layers.forEach((r, i) => expect(Math.abs(r.value - a.layers[i].value), `${r.metric} L${r.layer}`).toBeLessThanOrEqual(1e-4 * Math.max(1e-3, Math.abs(a.layers[i].value))));
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 
   it('a batch smaller than the thread count (empty slices) and uneven slices train like one thread', async () => {
     // 66 training rows in batches of 32: the last batch has 2 rows, so on 3 threads one replica's slice is empty.
-    const over = { rows: 83, testFraction: 0.2, batchSize: 32, epochs: 1, optimizer: 'sgd', lr: 0.05, activation: 'relu' } as Partial<NetworkSpecInput>;
+    const over = {
+      rows: 83,
+      testFraction: 0.2,
+      batchSize: 32,
+      epochs: 1,
+      optimizer: 'sgd',
+      lr: 0.05,
+      activation: 'relu',
+    } as Partial<NetworkSpecInput>;
     expect((await data(83)).nTrain % 32).toBe(2);
     const t1 = await train(1, over);
     const t3 = await train(3, over);
@@ -125,14 +171,24 @@ describe('training on several threads', () => {
   it('the epoch dead reading combines slices: a unit is dead only if it is dead on every sample of the whole batch', async () => {
     // GELU's σ′ reaches τ = 0.9 only for z ≳ 0.55 (no batch norm), so in batches of 4 some units are dead on the whole batch and
     // more on each 2-row slice: summing or OR-ing the replicas' per-slice readings would disagree with one thread.
-    const over = { rows: 40, batchSize: 4, epochs: 1, optimizer: 'sgd', lr: 0.01, tau: 0.9, activation: 'gelu', batchNorm: false } as Partial<NetworkSpecInput>;
+    const over = {
+      rows: 40,
+      batchSize: 4,
+      epochs: 1,
+      optimizer: 'sgd',
+      lr: 0.01,
+      tau: 0.9,
+      activation: 'gelu',
+      batchNorm: false,
+    } as Partial<NetworkSpecInput>;
     const t1 = await train(1, over);
     const t2 = await train(2, over);
     const ratio = t1.epochs[0].metrics.dead_ratio_epoch as number;
     expect(ratio).toBeGreaterThan(0);
     expect(ratio).toBeLessThan(1);
     expect(t2.epochs[0].metrics.dead_ratio_epoch).toBe(ratio);
-    const perLayer = (t: Trained) => t.epochs[0].layers.filter((r) => r.metric === 'dead_ratio_epoch').map((r) => r.value);
+    const perLayer = (t: Trained) =>
+      t.epochs[0].layers.filter((r) => r.metric === 'dead_ratio_epoch').map((r) => r.value);
     expect(perLayer(t2)).toEqual(perLayer(t1));
   }, 120_000);
 
@@ -149,18 +205,26 @@ describe('training on several threads', () => {
     const straight = await train(2, { epochs: 2 });
     const s = spec({ epochs: 2 });
     const firstEpoch: Uint8Array[] = [];
-    await trainRun(spec({ epochs: 1 }), await data(400), { ops: fastOps, threads: 2, onEpoch: (_r, c) => void firstEpoch.push(c) });
+    await trainRun(spec({ epochs: 1 }), await data(400), {
+      ops: fastOps,
+      threads: 2,
+      onEpoch: (_r, c) => void firstEpoch.push(c),
+    });
     const resumed = await trainRun(s, await data(400), { ops: fastOps, threads: 2, resumeFrom: firstEpoch[0] });
     expect(resumed.status).toBe('finished');
     expect(Buffer.from(resumed.finalState).equals(Buffer.from(straight.result.finalState))).toBe(true);
     // and the resumed weights are the straight run's epoch-2 weights, tensor by tensor
-    expect(Array.from(tensor(resumed.finalState, 'L2/theta'))).toEqual(Array.from(tensor(straight.result.finalState, 'L2/theta')));
+    expect(Array.from(tensor(resumed.finalState, 'L2/theta'))).toEqual(
+      Array.from(tensor(straight.result.finalState, 'L2/theta')),
+    );
   }, 120_000);
 
   it('a run the replicas cannot split trains on one thread and says why', async () => {
     const t = await train(2, { boundsMode: 'adaptive', epochs: 1 });
     expect(t.info.threads).toBe(1);
     expect(t.info.note).toMatch(/2 threads asked for, training on 1: adaptive Bernstein bounds/);
-    await expect(trainRun(spec(), await data(400), { ops: fastOps, threads: 0 })).rejects.toThrow(/threads must be a whole number ≥ 1/);
+    await expect(trainRun(spec(), await data(400), { ops: fastOps, threads: 0 })).rejects.toThrow(
+      /threads must be a whole number ≥ 1/,
+    );
   }, 120_000);
 });

@@ -34,7 +34,17 @@ describe('trainRun', () => {
     const loss = reports.map((r) => r.metrics.train_loss!);
     expect(loss[2]).toBeLessThan(loss[0]);
     expect(reports[2].metrics.test_acc!).toBeGreaterThan(0.8);
-    for (const k of ['train_acc', 'test_loss', 'mag1', 'dead_ratio', 'clipped_frac', 'epoch_time_s', 'probe_time_s', 'dead_ratio_epoch', 'dead_time_s'] as const) {
+    for (const k of [
+      'train_acc',
+      'test_loss',
+      'mag1',
+      'dead_ratio',
+      'clipped_frac',
+      'epoch_time_s',
+      'probe_time_s',
+      'dead_ratio_epoch',
+      'dead_time_s',
+    ] as const) {
       expect(Number.isFinite(reports[2].metrics[k])).toBe(true);
     }
     const layerMetrics = new Set(reports[0].layers.map((l) => `${l.layer}:${l.metric}`));
@@ -51,12 +61,21 @@ describe('trainRun', () => {
   });
 
   it('resuming from the epoch-1 checkpoint reproduces epoch 2 exactly (Adam slots, BN stats and γ/β, adaptive bounds, any init)', async () => {
-    for (const over of [{}, { boundsMode: 'adaptive' as const }, { activation: 'relu' as const, residual: true, optimizer: 'sgd' as const }, { init: 'torch' as const, bnAffine: true }, { activation: 'gelu' as const, batchNorm: true, bnAffine: true, init: 'xavier_uniform' as const }]) {
+    for (const over of [
+      {},
+      { boundsMode: 'adaptive' as const },
+      { activation: 'relu' as const, residual: true, optimizer: 'sgd' as const },
+      { init: 'torch' as const, bnAffine: true },
+      { activation: 'gelu' as const, batchNorm: true, bnAffine: true, init: 'xavier_uniform' as const },
+    ]) {
       const spec = tinySpec(over);
       const full = await collect(spec);
       const resumed = await collect(spec, easyClassification(), { resumeFrom: full.checkpoints[0] });
       expect(resumed.reports.map((r) => r.epoch)).toEqual([2]);
-      const strip = (r: EpochReport) => ({ ...r, metrics: { ...r.metrics, epoch_time_s: 0, probe_time_s: 0, dead_time_s: 0 } });
+      const strip = (r: EpochReport) => ({
+        ...r,
+        metrics: { ...r.metrics, epoch_time_s: 0, probe_time_s: 0, dead_time_s: 0 },
+      });
       expect(strip(resumed.reports[0])).toEqual(strip(full.reports[1]));
       expect(Buffer.from(resumed.result.finalState).equals(Buffer.from(full.result.finalState))).toBe(true);
     }
@@ -88,14 +107,19 @@ describe('trainRun', () => {
 
   it('a huge learning rate → diverged, stopped at once', async () => {
     // MSE with plain SGD at lr 10 blows up geometrically.
-    const { reports, result } = await collect(tinySpec({ activation: 'selu', batchNorm: false, lr: 10, optimizer: 'sgd', epochs: 50 }), smallRegression());
+    const { reports, result } = await collect(
+      tinySpec({ activation: 'selu', batchNorm: false, lr: 10, optimizer: 'sgd', epochs: 50 }),
+      smallRegression(),
+    );
     expect(result.status).toBe('diverged');
     expect(result.error).toMatch(/loss became/);
     expect(reports.length).toBeLessThan(50);
   });
 
   it('pruning stops after the epoch the callback rejects', async () => {
-    const { result } = await collect(tinySpec({ epochs: 4 }), easyClassification(), { shouldPrune: (epoch) => epoch === 2 });
+    const { result } = await collect(tinySpec({ epochs: 4 }), easyClassification(), {
+      shouldPrune: (epoch) => epoch === 2,
+    });
     expect(result.status).toBe('pruned');
     expect(result.epochsDone).toBe(2);
   });

@@ -25,7 +25,11 @@ function sql(path: string, statements: string[]): Promise<void> {
   });
 }
 
-const oneLine = (r: CliResult) => r.stderr.trim().split('\n').filter((l) => !l.startsWith('(add --help'));
+const oneLine = (r: CliResult) =>
+  r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(add --help'));
 /** SQLite header bytes 18–19: 1 = rollback journal, 2 = WAL. */
 const journalBytes = (path: string) => [...readFileSync(path).subarray(18, 20)];
 
@@ -34,12 +38,31 @@ let sweepId = '';
 const evilName = 'evil\x1b[2J\x1b]0;pwned\x07\u009b31m\u202eman';
 
 beforeAll(async () => {
-  const t = cli(['train', '--rows', '200', '--depth', '2', '--width', '4', '--activation', 'relu', '--epochs', '1', '--name', evilName, '--db', p('wb.db')]);
+  const t = cli([
+    'train',
+    '--rows',
+    '200',
+    '--depth',
+    '2',
+    '--width',
+    '4',
+    '--activation',
+    'relu',
+    '--epochs',
+    '1',
+    '--name',
+    evilName,
+    '--db',
+    p('wb.db'),
+  ]);
   expect(t.code, t.stderr).toBe(0);
   runId = t.stdout.trim();
   const yaml = p('evil.yaml');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(yaml, 'name: "sweep\\e[31m\\u202e\\x07x"\ndataset: synthetic-higgs\nrows: 200\nbase: {depth: 2, width: 4, epochs: 1, activation: relu}\n');
+  writeFileSync(
+    yaml,
+    'name: "sweep\\e[31m\\u202e\\x07x"\ndataset: synthetic-higgs\nrows: 200\nbase: {depth: 2, width: 4, epochs: 1, activation: relu}\n',
+  );
   const s = cli(['sweep', 'run', yaml, '--workers', '1', '--db', p('wb.db')]);
   expect(s.code, s.stderr).toBe(0);
   sweepId = s.stdout.trim();
@@ -50,7 +73,11 @@ afterAll(() => tmp.cleanup());
 describe('a SQLite file that is not a workbench DB', () => {
   const foreign = () => p('contacts.db');
   beforeAll(async () => {
-    await sql(foreign(), ['PRAGMA journal_mode = DELETE', 'CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)', "INSERT INTO contacts (name) VALUES ('Ada')"]);
+    await sql(foreign(), [
+      'PRAGMA journal_mode = DELETE',
+      'CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)',
+      "INSERT INTO contacts (name) VALUES ('Ada')",
+    ]);
   });
 
   const commands = (db: string): string[][] => [
@@ -63,15 +90,20 @@ describe('a SQLite file that is not a workbench DB', () => {
     ['train', '--rows', '100', '--depth', '1', '--width', '2', '--activation', 'relu', '--epochs', '1', '--db', db],
   ];
 
-  it.each(commands('DB').map((c) => [c.join(' '), c] as const))('%s → refused (exit 2, one line), file unchanged', (_n, c) => {
-    const before = fileHash(foreign());
-    const r = cli(c.map((a) => (a === 'DB' ? foreign() : a)));
-    expect(r.code).toBe(2);
-    expect(oneLine(r)).toHaveLength(1);
-    expect(oneLine(r)[0]).toMatch(/contacts\.db is a SQLite database but not a DeepBern Workbench store \(it holds table contacts\)/);
-    expect(fileHash(foreign())).toBe(before);
-    expect(journalBytes(foreign())).toEqual([1, 1]);
-  });
+  it.each(commands('DB').map((c) => [c.join(' '), c] as const))(
+    '%s → refused (exit 2, one line), file unchanged',
+    (_n, c) => {
+      const before = fileHash(foreign());
+      const r = cli(c.map((a) => (a === 'DB' ? foreign() : a)));
+      expect(r.code).toBe(2);
+      expect(oneLine(r)).toHaveLength(1);
+      expect(oneLine(r)[0]).toMatch(
+        /contacts\.db is a SQLite database but not a DeepBern Workbench store \(it holds table contacts\)/,
+      );
+      expect(fileHash(foreign())).toBe(before);
+      expect(journalBytes(foreign())).toEqual([1, 1]);
+    },
+  );
 
   it('the store (app and serve) refuses it too', async () => {
     const before = fileHash(foreign());
@@ -134,7 +166,11 @@ describe('read-only commands open the store read-only', () => {
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     try {
       for (const c of readCommands(db)) {
-        const r = spawnSync(process.execPath, [BIN, ...c], { encoding: 'utf8', ...asUser, env: { ...process.env, HOME: dir } });
+        const r = spawnSync(process.execPath, [BIN, ...c], {
+          encoding: 'utf8',
+          ...asUser,
+          env: { ...process.env, HOME: dir },
+        });
         expect(r.status, `${c.join(' ')}: ${r.stderr}`).toBe(0);
       }
       expect(fileHash(db)).toBe(before);
@@ -157,7 +193,10 @@ describe('read-only commands open the store read-only', () => {
     const listed = JSON.parse(cli(['runs', '--db', db, '--json']).stdout) as { runs: { id: string; status: string }[] };
     expect(listed.runs.find((r) => r.id === runId)?.status).toBe('interrupted');
     expect(cli(['show', runId, '--db', db]).stdout).toMatch(/interrupted/);
-    expect(JSON.parse(cli(['sweep', 'list', '--db', db, '--json']).stdout).find((s: { id: string }) => s.id === sweepId)?.status).toBe('interrupted');
+    expect(
+      JSON.parse(cli(['sweep', 'list', '--db', db, '--json']).stdout).find((s: { id: string }) => s.id === sweepId)
+        ?.status,
+    ).toBe('interrupted');
     expect(fileHash(db)).toBe(before);
     // A writable open stores it.
     const store = await RunStore.open(db);

@@ -29,23 +29,46 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, m
   }
 }
 
-const epochsStored = async (db: string) => (await query<{ n: number }>(db, "SELECT count(*) AS n FROM epoch_metrics WHERE metric = 'train_loss'"))[0]!.n;
+const epochsStored = async (db: string) =>
+  (await query<{ n: number }>(db, "SELECT count(*) AS n FROM epoch_metrics WHERE metric = 'train_loss'"))[0]!.n;
 
 function slowSweep(name: string, epochs = 40): string {
   const file = join(tmp.dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\ndataset: synthetic-higgs\nrows: 1600\nbase: {depth: 3, width: 16, epochs: ${epochs}, batchSize: 32}\nparameters:\n  activation: {values: [relu, selu]}\n`);
+  writeFileSync(
+    file,
+    `name: ${name}\ndataset: synthetic-higgs\nrows: 1600\nbase: {depth: 3, width: 16, epochs: ${epochs}, batchSize: 32}\nparameters:\n  activation: {values: [relu, selu]}\n`,
+  );
   return file;
 }
 
 describe('run and sweep ownership', () => {
   it('a SIGKILLed `train` is interrupted once its lease expires; cancel, delete and resume work', async () => {
     const db = join(tmp.dir, 'train.db');
-    const trainArgs = ['train', '--rows', '1600', '--depth', '3', '--width', '16', '--activation', 'relu', '--epochs', '200', '--batch-size', '32', '--db', db];
+    const trainArgs = [
+      'train',
+      '--rows',
+      '1600',
+      '--depth',
+      '3',
+      '--width',
+      '16',
+      '--activation',
+      'relu',
+      '--epochs',
+      '200',
+      '--batch-size',
+      '32',
+      '--db',
+      db,
+    ];
     const a = cliAsync(trainArgs, { env: LEASE_ENV });
     await until('an epoch', async () => (await epochsStored(db)) >= 1);
     a.child.kill('SIGKILL');
     await a.done;
-    const [run] = await query<{ id: string; status: string; owner_id: string | null }>(db, 'SELECT id, status, owner_id FROM runs');
+    const [run] = await query<{ id: string; status: string; owner_id: string | null }>(
+      db,
+      'SELECT id, status, owner_id FROM runs',
+    );
     expect(run!.status).toBe('running'); // what the kill left; nobody has looked yet
     // The owner row's lease runs out; any writer then sees the run as interrupted.
     await sleep(1700);
@@ -56,7 +79,10 @@ describe('run and sweep ownership', () => {
     // resume: continues from its checkpoint and finishes (a short run: lower the goal by editing nothing — it has 200 epochs, so cancel it mid-way)
     const resumed = cliAsync(['resume', run!.id, '--db', db], { env: LEASE_ENV });
     const done = (await query<{ epochs_done: number }>(db, 'SELECT epochs_done FROM runs'))[0]!.epochs_done;
-    await until('a resumed epoch', async () => (await query<{ epochs_done: number }>(db, 'SELECT epochs_done FROM runs'))[0]!.epochs_done > done);
+    await until(
+      'a resumed epoch',
+      async () => (await query<{ epochs_done: number }>(db, 'SELECT epochs_done FROM runs'))[0]!.epochs_done > done,
+    );
     const svc = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm' });
     try {
       // Another live process trains it: delete refuses, cancel asks the owner, who stops it.
@@ -72,7 +98,13 @@ describe('run and sweep ownership', () => {
 
     // A second killed train: its interrupted run is cancelled, then deleted, from another process.
     const b = cliAsync(trainArgs, { env: LEASE_ENV });
-    await until('an epoch of the second run', async () => (await query<{ n: number }>(db, "SELECT count(*) n FROM runs WHERE epochs_done >= 1 AND status = 'running'"))[0]!.n === 1);
+    await until(
+      'an epoch of the second run',
+      async () =>
+        (
+          await query<{ n: number }>(db, "SELECT count(*) n FROM runs WHERE epochs_done >= 1 AND status = 'running'")
+        )[0]!.n === 1,
+    );
     b.child.kill('SIGKILL');
     await b.done;
     const second = (await query<{ id: string }>(db, "SELECT id FROM runs WHERE status = 'running'"))[0]!.id;
@@ -96,7 +128,9 @@ describe('run and sweep ownership', () => {
     const sweepId = (await query<{ id: string }>(db, 'SELECT id FROM sweeps'))[0]!.id;
     const second = cli(['sweep', 'resume', sweepId, '--workers', '1', '--db', db], { env: LEASE_ENV });
     expect(second.code, second.stderr).toBe(4);
-    expect(second.stderr).toMatch(new RegExp(`sweep ${sweepId} \\(two\\) is being run by pid ${first.child.pid} on .*deepbern sweep run|deepbern`));
+    expect(second.stderr).toMatch(
+      new RegExp(`sweep ${sweepId} \\(two\\) is being run by pid ${first.child.pid} on .*deepbern sweep run|deepbern`),
+    );
     expect(second.stderr).toContain(`pid ${first.child.pid}`);
     // Nothing was cancelled or taken over by the refused process.
     expect(await query(db, "SELECT id FROM runs WHERE status IN ('cancelled', 'interrupted')")).toEqual([]);
@@ -145,8 +179,32 @@ describe('run and sweep ownership', () => {
 
   it('a write lock held longer than the busy timeout does not fail the run', async () => {
     const db = join(tmp.dir, 'busy.db');
-    const env = { ...LEASE_ENV, DEEPBERN_LEASE_MS: '10000', DEEPBERN_HEARTBEAT_MS: '500', DEEPBERN_BUSY_TIMEOUT_MS: '100' };
-    const t = cliAsync(['train', '--rows', '800', '--depth', '2', '--width', '8', '--activation', 'relu', '--epochs', '8', '--batch-size', '32', '--db', db], { env });
+    const env = {
+      ...LEASE_ENV,
+      DEEPBERN_LEASE_MS: '10000',
+      DEEPBERN_HEARTBEAT_MS: '500',
+      DEEPBERN_BUSY_TIMEOUT_MS: '100',
+    };
+    const t = cliAsync(
+      [
+        'train',
+        '--rows',
+        '800',
+        '--depth',
+        '2',
+        '--width',
+        '8',
+        '--activation',
+        'relu',
+        '--epochs',
+        '8',
+        '--batch-size',
+        '32',
+        '--db',
+        db,
+      ],
+      { env },
+    );
     await until('an epoch', async () => (await epochsStored(db)) >= 1);
     // Another program takes the write lock for 2.5 s: 25× the run's busy timeout.
     const other = new sqlite3.Database(db);
@@ -162,7 +220,27 @@ describe('run and sweep ownership', () => {
 
   it('exit codes: a diverged run exits 3', () => {
     const db = join(tmp.dir, 'codes.db');
-    const r = cli(['train', '--dataset', 'fn:smooth', '--rows', '200', '--depth', '2', '--width', '8', '--activation', 'selu', '--optimizer', 'sgd', '--lr', '10', '--epochs', '30', '--db', db]);
+    const r = cli([
+      'train',
+      '--dataset',
+      'fn:smooth',
+      '--rows',
+      '200',
+      '--depth',
+      '2',
+      '--width',
+      '8',
+      '--activation',
+      'selu',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '10',
+      '--epochs',
+      '30',
+      '--db',
+      db,
+    ]);
     expect(r.stderr).toMatch(/diverged/);
     expect(r.code).toBe(3);
   }, 120_000);

@@ -44,7 +44,11 @@ beforeAll(async () => {
 
 afterAll(() => tmp.cleanup());
 
-const oneLine = (r: { stderr: string }) => r.stderr.trim().split('\n').filter((l) => !l.startsWith('(add --help'));
+const oneLine = (r: { stderr: string }) =>
+  r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(add --help'));
 
 describe('gzip bombs', () => {
   it('CLI import: refused by expansion ratio with one clear line, DB unchanged, no temp file left', () => {
@@ -61,7 +65,9 @@ describe('gzip bombs', () => {
     const gz = p('big.csv.gz');
     await writeSyntheticHiggsCsv(p('big.csv'), { rows: 3000, seed: 1 });
     writeFileSync(gz, gzipSync(await readFile(p('big.csv'))));
-    await expect(importUciDataset('higgs', gz, p('big.dbds'), { limits: { maxUnpackedBytes: 256 << 10 } })).rejects.toThrow(/big\.csv\.gz: the gzip unpacks to more than/);
+    await expect(
+      importUciDataset('higgs', gz, p('big.dbds'), { limits: { maxUnpackedBytes: 256 << 10 } }),
+    ).rejects.toThrow(/big\.csv\.gz: the gzip unpacks to more than/);
     expect(existsSync(p('big.dbds'))).toBe(false);
     expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -75,7 +81,11 @@ describe('gzip bombs', () => {
 
     it('upload a bomb, import it → 400 bad-request naming the ratio; the server stays up', async () => {
       const web = h.web!;
-      const up = await fetch(`${web.url}/upload?name=HIGGS.csv.gz`, { method: 'POST', headers: { authorization: `Bearer ${web.token}` }, body: await readFile(bomb) });
+      const up = await fetch(`${web.url}/upload?name=HIGGS.csv.gz`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${web.token}` },
+        body: await readFile(bomb),
+      });
       expect(up.status).toBe(200);
       const { uploadId } = (await up.json()) as { uploadId: string };
       const res = await fetch(`${web.url}/api/datasets.import`, {
@@ -99,9 +109,13 @@ describe('one enormous line', () => {
     writeFileSync(p('long.csv'), '1,2\n' + big);
     await expect(readUciCsv(p('long.csv'), 'higgs')).rejects.toThrow(/long\.csv: line 1: expected 29 columns/);
     writeFileSync(p('long2.csv'), big);
-    await expect(readUciCsv(p('long2.csv'), 'higgs')).rejects.toThrow(new RegExp(`long2\\.csv: line 1: the line is longer than ${MAX_LINE_CHARS} characters`));
+    await expect(readUciCsv(p('long2.csv'), 'higgs')).rejects.toThrow(
+      new RegExp(`long2\\.csv: line 1: the line is longer than ${MAX_LINE_CHARS} characters`),
+    );
     writeFileSync(p('long3.csv'), 'a,y\n1,0\n' + big);
-    await expect(readUserCsv(p('long3.csv'))).rejects.toThrow(new RegExp(`long3\\.csv: line 3: a record is longer than ${MAX_LINE_CHARS} characters`));
+    await expect(readUserCsv(p('long3.csv'))).rejects.toThrow(
+      new RegExp(`long3\\.csv: line 3: a record is longer than ${MAX_LINE_CHARS} characters`),
+    );
   });
 });
 
@@ -146,8 +160,13 @@ describe('streamed imports', () => {
 
   it('a failing import (bad value on the last line) removes its temp files', async () => {
     await writeSyntheticHiggsCsv(p('bad-end.csv'), { rows: 30_000, seed: 2 });
-    writeFileSync(p('bad-end.csv'), (await readFile(p('bad-end.csv'), 'utf8')) + ['1', ...Array.from({ length: 28 }, () => '1e39')].join(',') + '\n');
-    await expect(importUciDataset('higgs', p('bad-end.csv'), p('bad-end.dbds'))).rejects.toThrow(/line 30001, column 2: 1e39 is beyond the float32 range/);
+    writeFileSync(
+      p('bad-end.csv'),
+      (await readFile(p('bad-end.csv'), 'utf8')) + ['1', ...Array.from({ length: 28 }, () => '1e39')].join(',') + '\n',
+    );
+    await expect(importUciDataset('higgs', p('bad-end.csv'), p('bad-end.dbds'))).rejects.toThrow(
+      /line 30001, column 2: 1e39 is beyond the float32 range/,
+    );
     expect(readdirSync(tmp.dir).filter((f) => f.includes('bad-end.dbds'))).toEqual([]);
   });
 });
@@ -172,13 +191,14 @@ describe('stale temp files are cleaned at start-up (only ours, only stale)', () 
       dataset: join(dir, 'higgs-abc123.dbds'),
     };
     for (const f of Object.values(files)) writeFileSync(f, 'x'.repeat(1000));
-    for (const f of [files.crashed, files.crashedLabels, files.live, files.notOurs, files.dataset]) utimesSync(f, hourAgo(), hourAgo());
+    for (const f of [files.crashed, files.crashedLabels, files.live, files.notOurs, files.dataset])
+      utimesSync(f, hourAgo(), hourAgo());
     const twoDays = new Date(Date.now() - 48 * 3600_000);
     utimesSync(files.oldFormat, twoDays, twoDays);
     return { files, dead };
   }
 
-  it('cleanStaleFiles: removes crashed imports and dead servers\' upload folders, keeps live, fresh and foreign files', async () => {
+  it("cleanStaleFiles: removes crashed imports and dead servers' upload folders, keeps live, fresh and foreign files", async () => {
     const dsDir = p('clean/datasets');
     const root = p('clean/tmp');
     const { files, dead } = plant(dsDir);
@@ -187,9 +207,23 @@ describe('stale temp files are cleaned at start-up (only ours, only stale)', () 
     mkdirSync(join(root, `deepbern-idx-${dead}-Ab12Cd`), { recursive: true });
     mkdirSync(join(root, `deepbern-uploads-${process.pid}-livelive`), { recursive: true });
     mkdirSync(join(root, 'someone-elses-dir'), { recursive: true });
-    for (const d of [`deepbern-uploads-${dead}-deadbeef`, `deepbern-idx-${dead}-Ab12Cd`, `deepbern-uploads-${process.pid}-livelive`, 'someone-elses-dir']) utimesSync(join(root, d), hourAgo(), hourAgo());
+    for (const d of [
+      `deepbern-uploads-${dead}-deadbeef`,
+      `deepbern-idx-${dead}-Ab12Cd`,
+      `deepbern-uploads-${process.pid}-livelive`,
+      'someone-elses-dir',
+    ])
+      utimesSync(join(root, d), hourAgo(), hourAgo());
     const r = await cleanStaleFiles({ datasetsDir: dsDir, tempRoot: root });
-    expect(r.removed.sort()).toEqual([files.crashed, files.crashedLabels, files.oldFormat, join(root, `deepbern-idx-${dead}-Ab12Cd`), join(root, `deepbern-uploads-${dead}-deadbeef`)].sort());
+    expect(r.removed.sort()).toEqual(
+      [
+        files.crashed,
+        files.crashedLabels,
+        files.oldFormat,
+        join(root, `deepbern-idx-${dead}-Ab12Cd`),
+        join(root, `deepbern-uploads-${dead}-deadbeef`),
+      ].sort(),
+    );
     expect(r.bytes).toBe(3000 + 5000);
     for (const f of [files.live, files.deadButFresh, files.notOurs, files.dataset]) expect(existsSync(f), f).toBe(true);
     expect(existsSync(join(root, `deepbern-uploads-${process.pid}-livelive`))).toBe(true);
@@ -208,7 +242,12 @@ describe('stale temp files are cleaned at start-up (only ours, only stale)', () 
 
     const svcDir = p('svc-clean');
     const planted = plant(join(svcDir, 'datasets')).files;
-    const service = await WorkbenchService.start({ dbPath: join(svcDir, 'w.db'), workers: 1, backend: 'wasm', transport: 'web' });
+    const service = await WorkbenchService.start({
+      dbPath: join(svcDir, 'w.db'),
+      workers: 1,
+      backend: 'wasm',
+      transport: 'web',
+    });
     await service.close();
     expect(existsSync(planted.crashed) || existsSync(planted.oldFormat)).toBe(false);
     expect(existsSync(planted.live) && existsSync(planted.dataset)).toBe(true);

@@ -13,7 +13,21 @@ const db = join(tmp.dir, 'wb.db');
 let runId = '';
 
 beforeAll(() => {
-  const r = cli(['train', '--rows', '200', '--depth', '2', '--width', '4', '--activation', 'relu', '--epochs', '2', '--db', db]);
+  const r = cli([
+    'train',
+    '--rows',
+    '200',
+    '--depth',
+    '2',
+    '--width',
+    '4',
+    '--activation',
+    'relu',
+    '--epochs',
+    '2',
+    '--db',
+    db,
+  ]);
   expect(r.code).toBe(0);
   runId = r.stdout.trim();
 });
@@ -26,18 +40,32 @@ function sh(script: string): { code: number; stdout: string; stderr: string } {
 
 describe('storage faults', () => {
   it('a full disk (the file cannot grow): a clear error, earlier runs intact, integrity ok', async () => {
-    const before = await query(db, "SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch, metric", [runId]);
+    const before = await query(db, 'SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch, metric', [runId]);
     const limitKb = Math.ceil(statSync(db).size / 1024) + 16;
     // A wide net: its first epoch's checkpoint cannot fit under the limit.
-    const r = sh(`ulimit -f ${limitKb}; exec node ${BIN} train --rows 400 --depth 4 --width 128 --activation bernstein --epochs 2 --db ${db}`);
+    const r = sh(
+      `ulimit -f ${limitKb}; exec node ${BIN} train --rows 400 --depth 4 --width 128 --activation bernstein --epochs 2 --db ${db}`,
+    );
     expect(r.code, r.stderr).not.toBe(0);
-    expect(r.stderr, `exit ${r.code}`).toMatch(/deepbern: could not write the database \(disk full, file size limit, or I\/O error/);
+    expect(r.stderr, `exit ${r.code}`).toMatch(
+      /deepbern: could not write the database \(disk full, file size limit, or I\/O error/,
+    );
     expect(await query(db, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
-    expect(await query(db, "SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch, metric", [runId])).toEqual(before);
+    expect(await query(db, 'SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch, metric', [runId])).toEqual(
+      before,
+    );
     // the failed run kept no half epoch
-    const runs = await query<{ id: string; epochs_done: number }>(db, 'SELECT id, epochs_done FROM runs WHERE id != ?', [runId]);
+    const runs = await query<{ id: string; epochs_done: number }>(
+      db,
+      'SELECT id, epochs_done FROM runs WHERE id != ?',
+      [runId],
+    );
     for (const run of runs) {
-      const n = await query<{ n: number }>(db, "SELECT COUNT(*) n FROM epoch_metrics WHERE run_id = ? AND metric = 'train_loss'", [run.id]);
+      const n = await query<{ n: number }>(
+        db,
+        "SELECT COUNT(*) n FROM epoch_metrics WHERE run_id = ? AND metric = 'train_loss'",
+        [run.id],
+      );
       expect(n[0].n).toBe(run.epochs_done);
     }
   });

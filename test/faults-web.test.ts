@@ -21,7 +21,11 @@ let token: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-faults-web-'));
-  server = spawn(process.execPath, [BIN, 'serve', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'], { stdio: 'pipe' });
+  server = spawn(
+    process.execPath,
+    [BIN, 'serve', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'],
+    { stdio: 'pipe' },
+  );
   server.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let stdout = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -50,18 +54,29 @@ afterAll(async () => {
 
 /** One API call on a fresh connection (no keep-alive socket the server may have timed out meanwhile). */
 function call(method: string, args: unknown[], headers: Record<string, string> = { authorization: `Bearer ${token}` }) {
-  return new Promise<{ status: number; body: { result?: unknown; error?: string; kind?: string } }>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: Number(origin.port), method: 'POST', path: `/api/${method}`, agent: false, headers: { host: `127.0.0.1:${origin.port}`, 'content-type': 'application/json', ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ args }));
-  });
+  return new Promise<{ status: number; body: { result?: unknown; error?: string; kind?: string } }>(
+    (resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: Number(origin.port),
+          method: 'POST',
+          path: `/api/${method}`,
+          agent: false,
+          headers: { host: `127.0.0.1:${origin.port}`, 'content-type': 'application/json', ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ args }));
+    },
+  );
 }
 
 async function assertAlive(): Promise<void> {
@@ -135,7 +150,10 @@ const badFrames: [string, () => Buffer][] = [
   ['fragmented ping (control frame without FIN)', () => frame(0x09, Buffer.from('x'))],
   ['ping longer than 125 bytes', () => frame(0x89, Buffer.alloc(200, 1))],
   ['continuation frame with nothing to continue', () => frame(0x80, Buffer.from('x'))],
-  ['new text frame inside a fragmented message', () => Buffer.concat([frame(0x01, Buffer.from('a')), frame(0x81, Buffer.from('b'))])],
+  [
+    'new text frame inside a fragmented message',
+    () => Buffer.concat([frame(0x01, Buffer.from('a')), frame(0x81, Buffer.from('b'))]),
+  ],
   ['garbage bytes', () => randomBytes(4096)],
 ];
 
@@ -149,7 +167,10 @@ describe('WebSocket error paths: the server survives every one', () => {
   });
 
   it('abrupt endings: half a frame header, half a payload, a reset', async () => {
-    for (const cut of [frame(0x81, Buffer.from('hello')).subarray(0, 1), frame(0x81, Buffer.alloc(300, 0x61)).subarray(0, 100)]) {
+    for (const cut of [
+      frame(0x81, Buffer.from('hello')).subarray(0, 1),
+      frame(0x81, Buffer.alloc(300, 0x61)).subarray(0, 100),
+    ]) {
       const s = await rawSocket();
       s.end(cut);
       await new Promise((r) => s.once('close', r));
@@ -161,7 +182,9 @@ describe('WebSocket error paths: the server survives every one', () => {
     const half = connect(Number(origin.port), '127.0.0.1');
     half.on('error', () => undefined);
     await new Promise((r) => half.once('connect', r));
-    half.write(`GET /events?token=${encodeURIComponent(token)} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`);
+    half.write(
+      `GET /events?token=${encodeURIComponent(token)} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`,
+    );
     half.resetAndDestroy();
     await new Promise((r) => setTimeout(r, 300));
     await assertAlive();
@@ -192,7 +215,11 @@ describe('auth failures have their own error kinds', () => {
     const foreign = await call('runs.list', [{}], { authorization: `Bearer ${token}`, origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.body.kind).toBe('forbidden');
-    const up = await fetch(`${origin.origin}/upload?name=x.csv`, { method: 'POST', body: 'a,b\n1,2\n', headers: { 'x-fresh': '1' } });
+    const up = await fetch(`${origin.origin}/upload?name=x.csv`, {
+      method: 'POST',
+      body: 'a,b\n1,2\n',
+      headers: { 'x-fresh': '1' },
+    });
     expect(up.status).toBe(401);
     expect(((await up.json()) as { kind: string }).kind).toBe('unauthorized');
     // An argument error is still bad-request.
@@ -246,7 +273,9 @@ describe('YAML alias bombs and huge plans are user errors', () => {
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/more than the limit of 10000 per sweep/);
     // random sampling: the same limit
-    const rnd = await call('sweeps.plan', [`${sweepHead}method: random\nrun_cap: 50000000\nparameters:\n  lr: {min: 0.001, max: 0.1}\n`]);
+    const rnd = await call('sweeps.plan', [
+      `${sweepHead}method: random\nrun_cap: 50000000\nparameters:\n  lr: {min: 0.001, max: 0.1}\n`,
+    ]);
     expect(rnd.status).toBe(400);
     expect(rnd.body.error).toMatch(/50000000 runs, more than the limit/);
   });

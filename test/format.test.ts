@@ -52,7 +52,14 @@ describe('formatMetric: one named metric prints alike on every surface', () => {
 
   it('the CLI runs table, its progress line, and the app runs table print test_acc 0.58123 as 58.12%', () => {
     const acc = 0.58123;
-    const line = epochLine({ epoch: 2, metrics: { train_loss: 0.5, test_loss: 0.6, test_acc: acc, dead_ratio: 0.25, mag1: 1, epoch_time_s: 1 }, layers: [] }, 5);
+    const line = epochLine(
+      {
+        epoch: 2,
+        metrics: { train_loss: 0.5, test_loss: 0.6, test_acc: acc, dead_ratio: 0.25, mag1: 1, epoch_time_s: 1 },
+        layers: [],
+      },
+      5,
+    );
     expect(line).toContain('test_acc 58.12%');
     expect(line).toContain('dead_eval 25.0%');
     const col = RUN_COLUMNS.find((c) => c.key === 'test_acc')!;

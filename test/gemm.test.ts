@@ -8,7 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
 import { gemmUsable, gemmWasm } from '../workers/engine/gemm/gemm.js';
 import {
-  denseFast, denseGemm, denseInputGrad, denseWeightGrad, registerDenseKernel, setDenseGemm,
+  denseFast,
+  denseGemm,
+  denseInputGrad,
+  denseWeightGrad,
+  registerDenseKernel,
+  setDenseGemm,
 } from '../workers/engine/kernels/dense.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
 import { trainRun } from '../workers/engine/train.js';
@@ -34,16 +39,23 @@ describe('wasm SIMD GEMM', () => {
     const dims = (): number => [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 33, 100][Math.floor(rng() * 14)];
     let cases = 0;
     for (let t = 0; t < 60; t++) {
-      const M = dims(), K = dims(), N = dims(), ta = rng() < 0.5, tb = rng() < 0.5, withBias = rng() < 0.5;
+      const M = dims(),
+        K = dims(),
+        N = dims(),
+        ta = rng() < 0.5,
+        tb = rng() < 0.5,
+        withBias = rng() < 0.5;
       tf.tidy(() => {
         const a = tf.randomNormal(ta ? [K, M] : [M, K], 0, 1, 'float32', t) as tf.Tensor2D;
         const b = tf.randomNormal(tb ? [N, K] : [K, N], 0, 1, 'float32', t + 1000) as tf.Tensor2D;
-        const bias = withBias ? tf.randomNormal([N], 0, 1, 'float32', t + 2000) as tf.Tensor1D : undefined;
+        const bias = withBias ? (tf.randomNormal([N], 0, 1, 'float32', t + 2000) as tf.Tensor1D) : undefined;
         const ref = bias ? tf.add(tf.matMul(a, b, ta, tb), bias) : tf.matMul(a, b, ta, tb);
         const got = ours(a, ta, b, tb, bias);
         expect(got.shape).toEqual([M, N]);
         const scale = tf.add(tf.matMul(tf.abs(a), tf.abs(b), ta, tb), bias ? tf.abs(bias) : 0);
-        expect(relErr(got, ref, scale), `M=${M} K=${K} N=${N} ta=${ta} tb=${tb} bias=${withBias}`).toBeLessThan(K * 2 ** -23);
+        expect(relErr(got, ref, scale), `M=${M} K=${K} N=${N} ta=${ta} tb=${tb} bias=${withBias}`).toBeLessThan(
+          K * 2 ** -23,
+        );
         cases++;
       });
     }
@@ -52,9 +64,16 @@ describe('wasm SIMD GEMM', () => {
 
   it('the bench shapes (batch 256, widths 28/100/784/10) and K = 0', async () => {
     await initBackend('wasm');
-    for (const [M, K, N] of [[256, 28, 100], [256, 100, 100], [256, 784, 100], [256, 100, 10], [100, 256, 784]]) {
+    for (const [M, K, N] of [
+      [256, 28, 100],
+      [256, 100, 100],
+      [256, 784, 100],
+      [256, 100, 10],
+      [100, 256, 784],
+    ]) {
       tf.tidy(() => {
-        const a = tf.randomNormal([M, K], 0, 1, 'float32', 1) as tf.Tensor2D, b = tf.randomNormal([K, N], 0, 1, 'float32', 2) as tf.Tensor2D;
+        const a = tf.randomNormal([M, K], 0, 1, 'float32', 1) as tf.Tensor2D,
+          b = tf.randomNormal([K, N], 0, 1, 'float32', 2) as tf.Tensor2D;
         const scale = tf.matMul(tf.abs(a), tf.abs(b));
         expect(relErr(ours(a, false, b, false), tf.matMul(a, b), scale)).toBeLessThan(K * 2 ** -23);
       });
@@ -72,7 +91,9 @@ describe('wasm SIMD GEMM', () => {
     });
     await initBackend('cpu');
     tf.tidy(() => {
-      expect(() => gemmWasm(tf.backend(), tf.zeros([2, 3]), false, tf.zeros([3, 5]), false)).toThrow(/wasm backend only/);
+      expect(() => gemmWasm(tf.backend(), tf.zeros([2, 3]), false, tf.zeros([3, 5]), false)).toThrow(
+        /wasm backend only/,
+      );
     });
     await initBackend('wasm');
   });
@@ -88,18 +109,32 @@ describe('wasm SIMD GEMM', () => {
   it("the dense layer's three products agree between XNNPACK and ours", async () => {
     await initBackend('wasm');
     registerDenseKernel();
-    for (const [I, O] of [[28, 100], [100, 100], [784, 100], [100, 10], [100, 2]]) {
+    for (const [I, O] of [
+      [28, 100],
+      [100, 100],
+      [784, 100],
+      [100, 10],
+      [100, 2],
+    ]) {
       tf.tidy(() => {
-        const x = tf.randomNormal([256, I], 0, 1, 'float32', 3) as tf.Tensor2D, w = tf.randomNormal([I, O], 0, 1, 'float32', 4) as tf.Tensor2D;
-        const b = tf.randomNormal([O], 0, 1, 'float32', 5) as tf.Tensor1D, dy = tf.randomNormal([256, O], 0, 1, 'float32', 6) as tf.Tensor2D;
+        const x = tf.randomNormal([256, I], 0, 1, 'float32', 3) as tf.Tensor2D,
+          w = tf.randomNormal([I, O], 0, 1, 'float32', 4) as tf.Tensor2D;
+        const b = tf.randomNormal([O], 0, 1, 'float32', 5) as tf.Tensor1D,
+          dy = tf.randomNormal([256, O], 0, 1, 'float32', 6) as tf.Tensor2D;
         const run = (): tf.Tensor[] => [denseFast(x, w, b), denseInputGrad(dy, w), denseWeightGrad(x, dy)];
         setDenseGemm('xnnpack');
         const ref = run();
         setDenseGemm('ours');
         const got = run();
-        const scales = [tf.add(tf.matMul(tf.abs(x), tf.abs(w)), tf.abs(b)), tf.matMul(tf.abs(dy), tf.abs(w), false, true), tf.matMul(tf.abs(x), tf.abs(dy), true, false)];
+        const scales = [
+          tf.add(tf.matMul(tf.abs(x), tf.abs(w)), tf.abs(b)),
+          tf.matMul(tf.abs(dy), tf.abs(w), false, true),
+          tf.matMul(tf.abs(x), tf.abs(dy), true, false),
+        ];
         const K = [I, O, 256];
-        got.forEach((g, i) => expect(relErr(g, ref[i], scales[i]), `product ${i} of ${I}→${O}`).toBeLessThan(K[i] * 2 ** -23));
+        got.forEach((g, i) =>
+          expect(relErr(g, ref[i], scales[i]), `product ${i} of ${I}→${O}`).toBeLessThan(K[i] * 2 ** -23),
+        );
       });
     }
   });
@@ -107,7 +142,17 @@ describe('wasm SIMD GEMM', () => {
   it('training with our GEMM gives the epoch losses of training with XNNPACK (within 1e-5)', async () => {
     await initBackend('wasm');
     for (const activation of ['relu', 'bernstein']) {
-      const spec = parseSpec({ dataset: 'synthetic-higgs', rows: 512, depth: 4, width: 100, epochs: 4, batchSize: 128, activation, lr: 0.003, seed: 7 });
+      const spec = parseSpec({
+        dataset: 'synthetic-higgs',
+        rows: 512,
+        depth: 4,
+        width: 100,
+        epochs: 4,
+        batchSize: 128,
+        activation,
+        lr: 0.003,
+        seed: 7,
+      });
       const ds = await loadDataset({ id: spec.dataset, rows: spec.rows, testFraction: 0.25, seed: 0 });
       const losses: Record<string, number[]> = {};
       for (const g of ['xnnpack', 'ours'] as const) {
@@ -119,13 +164,17 @@ describe('wasm SIMD GEMM', () => {
       expect(losses.ours.length).toBe(4);
       expect(losses.xnnpack.length).toBe(4);
       expect(losses.ours[3]).toBeLessThan(losses.ours[0]);
-      losses.ours.forEach((l, i) => expect(Math.abs(l - losses.xnnpack[i]), `${activation} epoch ${i}`).toBeLessThan(1e-5));
+      losses.ours.forEach((l, i) =>
+        expect(Math.abs(l - losses.xnnpack[i]), `${activation} epoch ${i}`).toBeLessThan(1e-5),
+      );
     }
   });
 
   it('the committed gemm.wat and its compiled module are what scripts/build-gemm.mjs generates', async () => {
     // @ts-expect-error -- a plain .mjs build script without types
-    const { generated } = (await import('../scripts/build-gemm.mjs')) as { generated(): Promise<{ wat: string; ts: string }> };
+    const { generated } = (await import('../scripts/build-gemm.mjs')) as {
+      generated(): Promise<{ wat: string; ts: string }>;
+    };
     const want = await generated();
     const dir = new URL('../workers/engine/gemm/', import.meta.url);
     expect(readFileSync(new URL('gemm.wat', dir), 'utf8')).toBe(want.wat);

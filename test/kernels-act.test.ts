@@ -13,7 +13,10 @@ import { relErr } from './support/tensors.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 const KINDS = FIXED_ACTIVATIONS; // every activation in the table, including one added later
-const B = 30, W = 7, ALPHA = 0.2, EPS = 1e-5;
+const B = 30,
+  W = 7,
+  ALPHA = 0.2,
+  EPS = 1e-5;
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -22,7 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await initBackend('wasm');
 });
-
 
 /** h [B, W]: random, plus columns whose batch mean is hit exactly (x̂ = 0) and plain zeros (z = 0). */
 function input(seed: string): Float32Array {
@@ -51,7 +53,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const ref = (x: tf.Tensor2D): tf.Tensor2D => applyActivation(kind, referenceOps.batchNormTrain(x, EPS).y, ALPHA);
       const fast = (x: tf.Tensor2D): tf.Tensor2D => fastOps.bnActTrain!(x, kind, ALPHA, EPS).y;
       expect(relErr(fast(h), ref(h))).toBeLessThan(1e-4);
-      const r = fastOps.bnActTrain!(h, kind, ALPHA, EPS), rr = referenceOps.batchNormTrain(h, EPS);
+      const r = fastOps.bnActTrain!(h, kind, ALPHA, EPS),
+        rr = referenceOps.batchNormTrain(h, EPS);
       expect(relErr(r.mean, rr.mean)).toBeLessThan(1e-4);
       expect(relErr(r.variance, rr.variance)).toBeLessThan(1e-4);
       const gFast = tf.grad((x) => tf.sum(tf.mul(fast(x as tf.Tensor2D), dy)))(h);
@@ -71,7 +74,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const dy = tf.randomNormal([B, W], 0, 1, 'float32', 13) as tf.Tensor2D;
       const ref = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D =>
         applyActivation(kind, applyAffine(referenceOps.batchNormTrain(x, EPS).y, { gamma: g, beta: b }), ALPHA);
-      const fast = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => fastOps.bnActTrain!(x, kind, ALPHA, EPS, { gamma: g, beta: b }).y;
+      const fast = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D =>
+        fastOps.bnActTrain!(x, kind, ALPHA, EPS, { gamma: g, beta: b }).y;
       expect(relErr(fast(h, gamma, beta), ref(h, gamma, beta))).toBeLessThan(1e-4);
       const loss = (f: typeof fast) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(f(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D), dy));
@@ -94,7 +98,8 @@ describe.each(BACKENDS)('fused activations on %s', (backend) => {
       const gRef = tf.grad((x) => tf.sum(tf.mul(ref(x as tf.Tensor2D), dy)))(z);
       expect(relErr(gFast, gRef)).toBeLessThan(1e-3);
       // at z = 0 exactly: relu′ = 0, leaky′ = α (tfjs' subgradients)
-      const g = gFast.dataSync(), d = dy.dataSync();
+      const g = gFast.dataSync(),
+        d = dy.dataSync();
       for (let b = 0; b < B; b += 4) {
         const i = b * W + 1;
         if (kind === 'relu') expect(Math.abs(g[i])).toBe(0); // ±0: tfjs gives dy·0 too
@@ -113,16 +118,22 @@ describe.each(BACKENDS)('fused loss and running statistics on %s', (backend) => 
   it('softmax cross-entropy: loss ≤ 1e-4, ∂L/∂logits ≤ 1e-3, correct count exact', () => {
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      const Bn = 40, C = 6;
+      const Bn = 40,
+        C = 6;
       const logits = tf.mul(tf.randomNormal([Bn, C], 0, 1, 'float32', 5), 3) as tf.Tensor2D;
-      const labels = tf.tensor1d(Array.from({ length: Bn }, (_, i) => (i * 7) % C), 'int32');
+      const labels = tf.tensor1d(
+        Array.from({ length: Bn }, (_, i) => (i * 7) % C),
+        'int32',
+      );
       const target = tf.cast(tf.oneHot(labels, C), 'float32') as tf.Tensor2D;
-      const ref = (o: tf.Tensor2D): tf.Scalar => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(o)), 1))) as tf.Scalar;
+      const ref = (o: tf.Tensor2D): tf.Scalar =>
+        tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(o)), 1))) as tf.Scalar;
       const fast = (o: tf.Tensor2D): tf.Scalar => fastOps.softmaxCrossEntropy!(o, target).loss;
       expect(relErr(fast(logits), ref(logits))).toBeLessThan(1e-4);
       const refCorrect = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
       expect(fastOps.softmaxCrossEntropy!(logits, target).correct.dataSync()[0]).toBe(refCorrect.dataSync()[0]);
-      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor => tf.grad((o) => tf.mul(f(o as tf.Tensor2D), 2.5))(logits);
+      const g = (f: (o: tf.Tensor2D) => tf.Scalar): tf.Tensor =>
+        tf.grad((o) => tf.mul(f(o as tf.Tensor2D), 2.5))(logits);
       expect(relErr(g(fast), g(ref))).toBeLessThan(1e-3);
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -131,8 +142,14 @@ describe.each(BACKENDS)('fused loss and running statistics on %s', (backend) => 
   it('running averages: bit-identical to the composed float32 ops', () => {
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      const t = (seed: number, lo: number): tf.Tensor1D => tf.add(tf.randomUniform([W], 0, 2, 'float32', seed), lo) as tf.Tensor1D;
-      const updates = [0, 1, 2].map((i) => ({ mean: t(i, -1), variance: t(10 + i, 0.1), batchMean: t(20 + i, -1), batchVar: t(30 + i, 0.1) }));
+      const t = (seed: number, lo: number): tf.Tensor1D =>
+        tf.add(tf.randomUniform([W], 0, 2, 'float32', seed), lo) as tf.Tensor1D;
+      const updates = [0, 1, 2].map((i) => ({
+        mean: t(i, -1),
+        variance: t(10 + i, 0.1),
+        batchMean: t(20 + i, -1),
+        batchVar: t(30 + i, 0.1),
+      }));
       const unbiased = 256 / 255;
       const fast = fastOps.runningStats!(updates, 0.1, unbiased);
       updates.forEach((u, i) => {

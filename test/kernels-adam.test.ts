@@ -13,18 +13,34 @@ let counter = 0;
 function makeVars(seed: string): tf.Variable[] {
   const rng = seedrandom(seed);
   const id = ++counter;
-  return SHAPES.map((s, i) => tf.tidy(() =>
-    tf.variable(tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), s), true, `adamtest${id}/v${i}`)));
+  return SHAPES.map((s, i) =>
+    tf.tidy(() =>
+      tf.variable(
+        tf.tensor(
+          Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1),
+          s,
+        ),
+        true,
+        `adamtest${id}/v${i}`,
+      ),
+    ),
+  );
 }
 
 function gradsFor(vars: tf.Variable[], step: number): tf.Tensor[] {
   const rng = seedrandom(`g${step}`);
   // Mixed magnitudes (1e-3 … 10) exercise the ε term and the second moment.
-  return vars.map((v) => tf.tensor(Float32Array.from({ length: v.size }, () => (rng() - 0.5) * 10 ** (rng() * 4 - 3)), v.shape));
+  return vars.map((v) =>
+    tf.tensor(
+      Float32Array.from({ length: v.size }, () => (rng() - 0.5) * 10 ** (rng() * 4 - 3)),
+      v.shape,
+    ),
+  );
 }
 
 function maxRel(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync(), bv = b.dataSync();
+  const av = a.dataSync(),
+    bv = b.dataSync();
   let m = 0;
   for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs(av[i] - bv[i]) / Math.max(1e-3, Math.abs(bv[i])));
   return m;
@@ -42,7 +58,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('matches tf.train.adam over several steps', () => {
       const cfg = { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 };
-      const ours = makeVars('init'), theirs = makeVars('init');
+      const ours = makeVars('init'),
+        theirs = makeVars('init');
       const fused = new FusedAdam(ours, cfg);
       const ref = tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
       for (let step = 1; step <= 6; step++) {
@@ -58,7 +75,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('state exported mid-run and imported into a fresh optimiser continues identically', () => {
-      const a = makeVars('s'), b = makeVars('s');
+      const a = makeVars('s'),
+        b = makeVars('s');
       const optA = new FusedAdam(a, { learningRate: 0.05 });
       const apply = (opt: FusedAdam, vars: tf.Variable[], step: number) => {
         const g = gradsFor(vars, step);
@@ -70,7 +88,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       b.forEach((v, i) => v.assign(a[i]));
       const optB = new FusedAdam(b, { learningRate: 0.05 });
       const st = optA.getState();
-      optB.setState({ step: st.step, m: Object.fromEntries(b.map((v, i) => [v.name, st.m[a[i].name]])), v: Object.fromEntries(b.map((v, i) => [v.name, st.v[a[i].name]])) });
+      optB.setState({
+        step: st.step,
+        m: Object.fromEntries(b.map((v, i) => [v.name, st.m[a[i].name]])),
+        v: Object.fromEntries(b.map((v, i) => [v.name, st.v[a[i].name]])),
+      });
       for (let s = 4; s <= 6; s++) {
         apply(optA, a, s);
         apply(optB, b, s);
@@ -81,9 +103,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('fusedTrainerAdam stands in for the trainer Optimizer (same updates, same slot names)', () => {
-      const a = makeVars('t'), b = makeVars('t');
+      const a = makeVars('t'),
+        b = makeVars('t');
       const named = (vs: tf.Variable[]) => vs.map((variable, i) => ({ name: `L${i}/w`, variable }));
-      const ours = fusedTrainerAdam(named(a), 0.01), theirs = new Optimizer('adam', 0.01, named(b));
+      const ours = fusedTrainerAdam(named(a), 0.01),
+        theirs = new Optimizer('adam', 0.01, named(b));
       for (let s = 1; s <= 4; s++) {
         const g = gradsFor(a, s);
         ours.apply(g);
@@ -92,7 +116,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
       a.forEach((v, i) => expect(maxRel(v, b[i])).toBeLessThan(1e-5));
       expect(ours.step).toBe(theirs.step);
-      const so = ours.exportSlots(), st = theirs.exportSlots();
+      const so = ours.exportSlots(),
+        st = theirs.exportSlots();
       expect(so.map((x) => x.name)).toEqual(st.map((x) => x.name));
       so.forEach((x, i) => expect(maxRel(tf.tensor(x.data), tf.tensor(st[i].data))).toBeLessThan(1e-4));
       ours.importSlots(4, new Map(st.map((x) => [x.name, x])));
@@ -117,7 +142,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('a matMul after an update sees the new weights (no stale packed-weight cache)', () => {
-      const w = tf.variable(tf.tensor2d([[1, 2], [3, 4]]), true, `stale-${backend}`);
+      const w = tf.variable(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+        true,
+        `stale-${backend}`,
+      );
       const x = tf.tensor2d([[1, 1]]);
       const before = tf.matMul(x, w).dataSync().slice(); // primes any operator cache for w
       const opt = new FusedAdam([w], { learningRate: 0.5 });

@@ -21,7 +21,9 @@ const asar = requireHere('@electron/asar') as {
   listPackage(archive: string, o: { isPack: boolean }): string[];
   extractAll(archive: string, dest: string): void;
 };
-const fuses = requireHere('@electron/fuses') as { getCurrentFuseWire(binary: string): Promise<Record<string, number | string>> };
+const fuses = requireHere('@electron/fuses') as {
+  getCurrentFuseWire(binary: string): Promise<Record<string, number | string>>;
+};
 const electronVersion = (requireHere('electron/package.json') as { version: string }).version;
 const config = parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as Record<string, unknown> & {
   electronFuses: Record<string, boolean>;
@@ -48,13 +50,21 @@ const ELECTRON_DEFAULT_WIRE = [ON, OFF, ON, ON, OFF, OFF, OFF, ON];
 async function standInElectron(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const wire = Buffer.from([1, ELECTRON_DEFAULT_WIRE.length, ...ELECTRON_DEFAULT_WIRE]);
-  const script = Buffer.concat([Buffer.from(`#!/bin/sh\n# stand-in Electron for packaging tests; fuse wire: ${SENTINEL}`), wire, Buffer.from('\necho "stand-in Electron: no app here" >&2\nexit 1\n')]);
+  const script = Buffer.concat([
+    Buffer.from(`#!/bin/sh\n# stand-in Electron for packaging tests; fuse wire: ${SENTINEL}`),
+    wire,
+    Buffer.from('\necho "stand-in Electron: no app here" >&2\nexit 1\n'),
+  ]);
   await writeFile(join(dir, 'electron'), script, { mode: 0o755 });
   await writeFile(join(dir, 'version'), electronVersion);
   await writeFile(join(dir, 'LICENSE'), 'stand-in');
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -78,7 +88,11 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     fake = join(tmp, 'electron-dist');
     await standInElectron(fake);
     expect(existsSync(join(ROOT, 'dist/renderer/index.html')), 'run npm run build first').toBe(true);
-    built = await run(join(ROOT, 'node_modules/.bin/electron-builder'), ['--linux', 'dir', '--publish', 'never', `-c.electronDist=${fake}`, `-c.directories.output=${join(tmp, 'out')}`], { cwd: ROOT });
+    built = await run(
+      join(ROOT, 'node_modules/.bin/electron-builder'),
+      ['--linux', 'dir', '--publish', 'never', `-c.electronDist=${fake}`, `-c.directories.output=${join(tmp, 'out')}`],
+      { cwd: ROOT },
+    );
     unpacked = join(tmp, 'out', 'linux-unpacked');
     const archive = join(unpacked, 'resources', 'app.asar');
     entries = existsSync(archive) ? asar.listPackage(archive, { isPack: false }).map((e) => e.replace(/\\/g, '/')) : [];
@@ -113,9 +127,19 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     expect(entries.some((e) => e.startsWith('/dist/renderer/assets/') && e.endsWith('.js'))).toBe(true);
     expect(entries.filter((e) => e.startsWith('/examples/paper/')).length).toBeGreaterThan(0);
     // Nothing of the test build or the sources.
-    expect(entries.some((e) => e.startsWith('/dist/test/') || e.startsWith('/src-main/') || e.endsWith('.map'))).toBe(false);
-    const pkg = JSON.parse(asarFile(unpacked, 'package.json')) as { main: string; productName: string; desktopName: string };
-    expect(pkg).toMatchObject({ main: 'dist/src-main/electron/main.js', productName: 'DeepBern Workbench', desktopName: 'deepbern-workbench.desktop' });
+    expect(entries.some((e) => e.startsWith('/dist/test/') || e.startsWith('/src-main/') || e.endsWith('.map'))).toBe(
+      false,
+    );
+    const pkg = JSON.parse(asarFile(unpacked, 'package.json')) as {
+      main: string;
+      productName: string;
+      desktopName: string;
+    };
+    expect(pkg).toMatchObject({
+      main: 'dist/src-main/electron/main.js',
+      productName: 'DeepBern Workbench',
+      desktopName: 'deepbern-workbench.desktop',
+    });
   });
 
   it('leaves the optional native TensorFlow backends out', () => {
@@ -127,7 +151,10 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     const wasmDir = join(unpacked, 'resources/app.asar.unpacked/node_modules/@tensorflow/tfjs-backend-wasm/dist');
     const wasm = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
     expect(wasm).toEqual(expect.arrayContaining(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']));
-    const sqliteAddon = join(unpacked, 'resources/app.asar.unpacked/node_modules/sqlite3/build/Release/node_sqlite3.node');
+    const sqliteAddon = join(
+      unpacked,
+      'resources/app.asar.unpacked/node_modules/sqlite3/build/Release/node_sqlite3.node',
+    );
     expect(existsSync(sqliteAddon)).toBe(true);
   });
 
@@ -178,7 +205,11 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     expect(defaults.length).toBeGreaterThan(5);
     expect(config.deb.depends).toEqual(expect.arrayContaining([...defaults, 'libasound2']));
     const icons = args.filter((a) => a.includes('/usr/share/icons/hicolor/'));
-    for (const size of [16, 32, 48, 64, 128, 256, 512]) expect(icons.some((a) => a.endsWith(`/${size}x${size}/apps/deepbern-workbench.png`)), `${size}px`).toBe(true);
+    for (const size of [16, 32, 48, 64, 128, 256, 512])
+      expect(
+        icons.some((a) => a.endsWith(`/${size}x${size}/apps/deepbern-workbench.png`)),
+        `${size}px`,
+      ).toBe(true);
     // Each is a real PNG of its size (IHDR width/height), rendered from build/icon.svg.
     for (const a of icons) {
       const [file, dest] = a.split('=') as [string, string];
@@ -200,12 +231,19 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
     const app = join(tmp, 'extracted');
     asar.extractAll(join(unpacked, 'resources', 'app.asar'), app); // unpacked files come along
     const sweep = join(tmp, 'one.yaml');
-    await writeFile(sweep, 'name: packaged-smoke\ndataset: synthetic-higgs\nrows: 400\nbase: {activation: bernstein, depth: 2, width: 4, epochs: 1, batchSize: 64}\n');
+    await writeFile(
+      sweep,
+      'name: packaged-smoke\ndataset: synthetic-higgs\nrows: 400\nbase: {activation: bernstein, depth: 2, width: 4, epochs: 1, batchSize: 64}\n',
+    );
     const db = join(tmp, 'smoke.db');
     // Outside the repo: every module (piscina, sqlite3, tfjs) resolves from the package's own node_modules.
     expect(app.startsWith(ROOT)).toBe(false);
     const cli = join(app, 'dist/src-main/cli/main.js');
-    const r = await run(process.execPath, [cli, 'sweep', 'run', sweep, '--workers', '1', '--backend', 'wasm', '--db', db], { cwd: tmp });
+    const r = await run(
+      process.execPath,
+      [cli, 'sweep', 'run', sweep, '--workers', '1', '--backend', 'wasm', '--db', db],
+      { cwd: tmp },
+    );
     expect(r.code, r.out + r.err).toBe(0);
     const runs = await run(process.execPath, [cli, 'runs', '--db', db, '--json'], { cwd: tmp });
     expect(runs.code, runs.err).toBe(0);
@@ -215,5 +253,7 @@ describe('the desktop package (electron-builder --linux dir, stand-in Electron)'
 });
 
 function asarFile(unpacked: string, file: string): string {
-  return (requireHere('@electron/asar') as { extractFile(a: string, f: string): Buffer }).extractFile(join(unpacked, 'resources', 'app.asar'), file).toString('utf8');
+  return (requireHere('@electron/asar') as { extractFile(a: string, f: string): Buffer })
+    .extractFile(join(unpacked, 'resources', 'app.asar'), file)
+    .toString('utf8');
 }

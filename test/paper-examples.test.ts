@@ -13,7 +13,9 @@ import { trainRun } from '../workers/engine/train.js';
 import { easyClassification } from './support/engine-fixtures.js';
 
 const DIR = join(import.meta.dirname, '..', 'examples', 'paper');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const plan = (f: string) => planSweep(parseSweepText(readFileSync(join(DIR, f), 'utf8'))).runs;
 
 beforeAll(async () => {
@@ -22,7 +24,13 @@ beforeAll(async () => {
 
 describe('examples/paper', () => {
   it('has the four figure packs and the initialisation sweep', () => {
-    expect(files).toEqual(['higgs-full.yaml', 'higgs-laptop.yaml', 'init-depth50-laptop.yaml', 'mnist-full.yaml', 'mnist-laptop.yaml']);
+    expect(files).toEqual([
+      'higgs-full.yaml',
+      'higgs-laptop.yaml',
+      'init-depth50-laptop.yaml',
+      'mnist-full.yaml',
+      'mnist-laptop.yaml',
+    ]);
   });
 
   for (const f of files.filter((x) => !x.startsWith('init-'))) {
@@ -42,8 +50,12 @@ describe('examples/paper', () => {
   it('init-depth50-laptop.yaml: ReLU, ReLU_res and Bern at depth 50, each under torch and he_normal', () => {
     const runs = plan('init-depth50-laptop.yaml');
     expect(runs.map((r) => `${activationLabel(r.spec)}|${r.spec.init}|${r.spec.depth}`)).toEqual([
-      'ReLU|torch|50', 'ReLU_res|torch|50', 'Bern_{9,0.01}[-5,5]|torch|50',
-      'ReLU|he_normal|50', 'ReLU_res|he_normal|50', 'Bern_{9,0.01}[-5,5]|he_normal|50',
+      'ReLU|torch|50',
+      'ReLU_res|torch|50',
+      'Bern_{9,0.01}[-5,5]|torch|50',
+      'ReLU|he_normal|50',
+      'ReLU_res|he_normal|50',
+      'Bern_{9,0.01}[-5,5]|he_normal|50',
     ]);
     for (const r of runs) expect(r.spec.bnAffine).toBe(r.spec.batchNorm);
   });
@@ -54,10 +66,28 @@ describe('examples/paper', () => {
     for (const f of files) {
       for (const r of plan(f)) {
         // One run per distinct variant (the full files repeat variants across seeds/sizes only).
-        const key = JSON.stringify({ ...r.spec, dataset: '', rows: 0, depth: 0, width: 0, epochs: 0, evalBatch: 0, testFraction: 0 });
+        const key = JSON.stringify({
+          ...r.spec,
+          dataset: '',
+          rows: 0,
+          depth: 0,
+          width: 0,
+          epochs: 0,
+          evalBatch: 0,
+          testFraction: 0,
+        });
         if (seen.has(key)) continue;
         seen.add(key);
-        const spec = parseSpec({ ...r.spec, dataset: ds.id, rows: undefined, depth: 2, width: 8, epochs: 1, batchSize: 32, evalBatch: 32 });
+        const spec = parseSpec({
+          ...r.spec,
+          dataset: ds.id,
+          rows: undefined,
+          depth: 2,
+          width: 8,
+          epochs: 1,
+          batchSize: 32,
+          evalBatch: 32,
+        });
         let report: EpochReport | undefined;
         const res = await trainRun(spec, ds, { ops: fastOps, onEpoch: (e) => void (report = e) });
         expect(res.status, `${f}: ${activationLabel(spec)} ${res.error ?? ''}`).toBe('finished');

@@ -72,12 +72,16 @@ describe('paper report', () => {
       const { html, figures: f, certificates } = await buildPaperReport(store, sweepId);
       expect(f.layersShown).toEqual([1, 2, 3]);
       for (const panel of f.minDsigmaVsEpoch) expect(panel.series.map((s) => s.label)).toEqual(LABELS);
-      for (const s of [f.minDsigmaVsLayer, f.deadVsLayer.epoch, f.deadVsLayer.eval, f.mag1VsEpoch]) expect(s.map((x) => x.label)).toEqual(LABELS);
+      for (const s of [f.minDsigmaVsLayer, f.deadVsLayer.epoch, f.deadVsLayer.eval, f.mag1VsEpoch])
+        expect(s.map((x) => x.label)).toEqual(LABELS);
       // figure 3: a value per layer at the last epoch, for both dead readings; figure 4: one MAG point per epoch
       expect(f.deadReadings).toEqual(['epoch', 'eval']);
-      for (const s of [...f.deadVsLayer.epoch, ...f.deadVsLayer.eval]) expect(s.points.map((p) => p[0])).toEqual([1, 2, 3]);
-      for (const s of [...f.deadVsEpoch.epoch, ...f.deadVsEpoch.eval]) expect(s.points.map((p) => p[0])).toEqual([1, 2]);
-      for (const r of f.finalTable) for (const k of ['epoch', 'eval'] as const) expect(r.deadRatio[k]).toEqual(expect.any(Number));
+      for (const s of [...f.deadVsLayer.epoch, ...f.deadVsLayer.eval])
+        expect(s.points.map((p) => p[0])).toEqual([1, 2, 3]);
+      for (const s of [...f.deadVsEpoch.epoch, ...f.deadVsEpoch.eval])
+        expect(s.points.map((p) => p[0])).toEqual([1, 2]);
+      for (const r of f.finalTable)
+        for (const k of ['epoch', 'eval'] as const) expect(r.deadRatio[k]).toEqual(expect.any(Number));
       expect(f.initFigure).toBeNull(); // one init scheme in this sweep
       for (const s of f.mag1VsEpoch) expect(s.points.map((p) => p[0])).toEqual([1, 2]);
       expect(f.deltaBars).toEqual([{ label: 'Bern_{9,0.01}[-5,5]', value: expect.closeTo(0.009, 12) }]);
@@ -85,7 +89,11 @@ describe('paper report', () => {
       expect(f.finalTable.map((r) => [r.label, r.status, r.epochsDone])).toEqual(LABELS.map((l) => [l, 'finished', 2]));
       expect(f.finalTable.every((r) => r.testAcc !== null && r.testLoss !== null)).toBe(true);
       // each run's init (the activation's default here) and batch-norm mode, in the table and the HTML
-      expect(f.finalTable.map((r) => [r.init, r.bnAffine])).toEqual([['lecun_normal', false], ['he_normal', false], ['lecun_normal', false]]);
+      expect(f.finalTable.map((r) => [r.init, r.bnAffine])).toEqual([
+        ['lecun_normal', false],
+        ['he_normal', false],
+        ['lecun_normal', false],
+      ]);
       const final = html.slice(html.indexOf('id="final"'));
       expect(final).toContain('<th>init</th>');
       expect(final).toContain('he_normal');
@@ -94,7 +102,19 @@ describe('paper report', () => {
       expect(certificates[0]!.ok).toBe(true);
       expect(certificates[0]!.checked).toBeGreaterThan(0);
 
-      for (const id of ['data', 'fig1-l1', 'fig1-l2', 'fig1-l3', 'fig2', 'fig3', 'fig4', 'final', 'certificate', 'definitions']) expect(html).toContain(`id="${id}"`);
+      for (const id of [
+        'data',
+        'fig1-l1',
+        'fig1-l2',
+        'fig1-l3',
+        'fig2',
+        'fig3',
+        'fig4',
+        'final',
+        'certificate',
+        'definitions',
+      ])
+        expect(html).toContain(`id="${id}"`);
       // every figure is inline SVG whose legend names every label (ECharts SSR writes legend text into the SVG)
       const fig3 = html.slice(html.indexOf('id="fig3"'), html.indexOf('</figure>', html.indexOf('id="fig3"')));
       expect(fig3).toContain('<svg');
@@ -105,7 +125,10 @@ describe('paper report', () => {
       expect(html).toContain('dead (all) · eval batch');
       expect(html).toContain('depends on the batch');
       const evalHtml = renderPaperReport(f, certificates, { dead: 'eval' });
-      const evalFig3 = evalHtml.slice(evalHtml.indexOf('id="fig3"'), evalHtml.indexOf('</figure>', evalHtml.indexOf('id="fig3"')));
+      const evalFig3 = evalHtml.slice(
+        evalHtml.indexOf('id="fig3"'),
+        evalHtml.indexOf('</figure>', evalHtml.indexOf('id="fig3"')),
+      );
       expect(evalFig3).toMatch(/Dead ratio shown: <b>fixed evaluation batch/);
       expect(html).toContain('GENERATED HIGGS-shaped data');
       expect(html).toMatch(/ours/);
@@ -119,7 +142,9 @@ describe('paper report', () => {
       expect(defs).not.toMatch(/not available to us|DESIGN §|docs\//);
       expect(defs).toMatch(/threshold τ/);
       const fig2 = html.slice(html.indexOf('id="fig2"'), html.indexOf('</figure>', html.indexOf('id="fig2"')));
-      const ticks = [...fig2.matchAll(/<text[^>]*>(1e-\d+|0\.0*1|1)<\/text>/g)].map((m) => Math.round(Math.log10(Number(m[1]))));
+      const ticks = [...fig2.matchAll(/<text[^>]*>(1e-\d+|0\.0*1|1)<\/text>/g)].map((m) =>
+        Math.round(Math.log10(Number(m[1]))),
+      );
       const decades = [...new Set(ticks)].sort((a, b) => a - b);
       expect(decades.length).toBeGreaterThanOrEqual(2);
       expect(decades).toEqual(Array.from({ length: decades.at(-1)! - decades[0]! + 1 }, (_, i) => decades[0]! + i));
@@ -129,7 +154,25 @@ describe('paper report', () => {
   });
 
   it('issue 15 #10: a log chart spanning 14 decades labels every decade (ECharts alone skips most of them)', () => {
-    const c = lineChart({ title: 't', xName: 'x', yName: 'y', logY: true, floor: 1e-14, series: [{ label: 'a', runId: 'a', bernstein: true, points: [[1, 1e-14], [2, 0.3], [3, 1e-3]] }] });
+    const c = lineChart({
+      title: 't',
+      xName: 'x',
+      yName: 'y',
+      logY: true,
+      floor: 1e-14,
+      series: [
+        {
+          label: 'a',
+          runId: 'a',
+          bernstein: true,
+          points: [
+            [1, 1e-14],
+            [2, 0.3],
+            [3, 1e-3],
+          ],
+        },
+      ],
+    });
     const labels = [...c.svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     for (let k = -14; k <= 0; k++) expect(labels).toContain(k >= -3 ? String(10 ** k) : `1e${k}`);
   });
@@ -138,8 +181,20 @@ describe('paper report', () => {
     const store = await RunStore.open(db);
     let runId: string;
     try {
-      const badSweep = await store.createSweep({ name: 'bad', config: parseSweepText('name: bad\ndataset: synthetic-higgs\n') });
-      const spec = parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 4, activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], epochs: 2 });
+      const badSweep = await store.createSweep({
+        name: 'bad',
+        config: parseSweepText('name: bad\ndataset: synthetic-higgs\n'),
+      });
+      const spec = parseSpec({
+        dataset: 'synthetic-higgs',
+        depth: 2,
+        width: 4,
+        activation: 'bernstein',
+        degree: 9,
+        eps: 0.01,
+        bounds: [-5, 5],
+        epochs: 2,
+      });
       runId = await store.createRun({ spec, sweepId: badSweep, epochsTotal: 2 });
       const layer = (l: number, floor: number, min: number) => [
         { layer: l, metric: 'learned_floor' as const, value: floor },
@@ -148,8 +203,16 @@ describe('paper report', () => {
         { layer: l, metric: 'dead_ratio' as const, value: 0 },
       ];
       // epoch 1: within float tolerance (not a violation); epoch 2, layer 2: observed 0.005 < proven 0.012
-      await store.appendEpoch(runId, { epoch: 1, metrics: { mag1: 1e-3, dead_ratio: 0 }, layers: [...layer(1, 0.012, 0.012 * (1 - 1e-4)), ...layer(2, 0.012, 0.02)] });
-      await store.appendEpoch(runId, { epoch: 2, metrics: { mag1: 1e-3, dead_ratio: 0 }, layers: [...layer(1, 0.012, 0.03), ...layer(2, 0.012, 0.005)] });
+      await store.appendEpoch(runId, {
+        epoch: 1,
+        metrics: { mag1: 1e-3, dead_ratio: 0 },
+        layers: [...layer(1, 0.012, 0.012 * (1 - 1e-4)), ...layer(2, 0.012, 0.02)],
+      });
+      await store.appendEpoch(runId, {
+        epoch: 2,
+        metrics: { mag1: 1e-3, dead_ratio: 0 },
+        layers: [...layer(1, 0.012, 0.03), ...layer(2, 0.012, 0.005)],
+      });
       const c = await buildCertificate(store, runId);
       expect(c.ok).toBe(false);
       expect(c.violations).toBe(1);
@@ -159,7 +222,9 @@ describe('paper report', () => {
       // A run stored before the epoch-average reading has only the eval-batch one: that is what the report shows.
       expect(r.figures.deadReadings).toEqual(['eval']);
       expect(r.html).toMatch(/Dead ratio shown: <b>fixed evaluation batch/);
-      expect(renderPaperReport(r.figures, r.certificates, { dead: 'epoch' })).toContain('no run in this sweep has this reading');
+      expect(renderPaperReport(r.figures, r.certificates, { dead: 'epoch' })).toContain(
+        'no run in this sweep has this reading',
+      );
       expect(r.html).toContain('VIOLATION: observed &lt; proven floor');
     } finally {
       await store.close();
@@ -170,7 +235,17 @@ describe('paper report', () => {
     const json = cli(['certificate', runId, '--db', db, '--json']);
     expect(JSON.parse(json.stdout).violations).toBe(1);
     // a learned floor below δ̄ (the ε re-parameterisation broken) is flagged too
-    expect(checkCertificate({ runId, label: 'x', degree: 9, eps: 0.01, bounds: [-5, 5], boundsMode: 'fixed', points: [{ layer: 1, epoch: 1, metric: 'learned_floor', value: 0.004 }] }).floorBelowDeltaBar).toBe(1);
+    expect(
+      checkCertificate({
+        runId,
+        label: 'x',
+        degree: 9,
+        eps: 0.01,
+        bounds: [-5, 5],
+        boundsMode: 'fixed',
+        points: [{ layer: 1, epoch: 1, metric: 'learned_floor', value: 0.004 }],
+      }).floorBelowDeltaBar,
+    ).toBe(1);
   });
 
   it('deepbern report writes one HTML file; --dead-reading picks the reading, a bad value is refused', () => {
@@ -196,11 +271,14 @@ describe('paper report', () => {
       const fig = f.initFigure!;
       expect(fig.inits).toEqual(['torch', 'he_normal']);
       const plain = ['ReLU', 'ReLU_res', 'Bern_{9,0.01}[-5,5]'];
-      for (const p of fig.panels) for (const k of ['epoch', 'eval'] as const) {
-        expect(p.deadVsLayer[k].map((s) => s.label).sort()).toEqual([...plain].sort());
-        for (const s of p.deadVsLayer[k]) expect(s.points.map((x) => x[0])).toEqual([1, 2, 3]);
-      }
-      expect(fig.rows.map((r) => `${r.label}|${r.init}`).sort()).toEqual(plain.flatMap((l) => [`${l}|torch`, `${l}|he_normal`]).sort());
+      for (const p of fig.panels)
+        for (const k of ['epoch', 'eval'] as const) {
+          expect(p.deadVsLayer[k].map((s) => s.label).sort()).toEqual([...plain].sort());
+          for (const s of p.deadVsLayer[k]) expect(s.points.map((x) => x[0])).toEqual([1, 2, 3]);
+        }
+      expect(fig.rows.map((r) => `${r.label}|${r.init}`).sort()).toEqual(
+        plain.flatMap((l) => [`${l}|torch`, `${l}|he_normal`]).sort(),
+      );
       expect(fig.rows.every((r) => r.testAcc !== null)).toBe(true);
       // elsewhere the labels carry the init, so the two ReLU runs stay apart in every figure
       expect(f.finalTable.map((r) => r.label)).toContain('ReLU torch');
@@ -222,14 +300,34 @@ describe('paper report', () => {
   it('the approximation lab stores tagged runs and reads them back into its figure', async () => {
     const store = await RunStore.open(db);
     try {
-      const o = { ...APPROX_DEFAULTS, targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, gridPoints: 64, reports: 2, backend: 'cpu' };
+      const o = {
+        ...APPROX_DEFAULTS,
+        targets: ['fn:smooth'],
+        depths: [1, 2],
+        degrees: [3],
+        steps: 20,
+        gridPoints: 64,
+        reports: 2,
+        backend: 'cpu',
+      };
       const r = await runApproxLab(store, o);
-      expect(r.points.map((p) => [p.family, p.depth])).toEqual([['bernstein', 1], ['relu', 1], ['bernstein', 2], ['relu', 2]]);
-      expect(r.points.every((p) => Number.isFinite(p.final.maxErr) && p.final.maxErr > 0 && Number.isFinite(p.selected!.maxErr))).toBe(true);
+      expect(r.points.map((p) => [p.family, p.depth])).toEqual([
+        ['bernstein', 1],
+        ['relu', 1],
+        ['bernstein', 2],
+        ['relu', 2],
+      ]);
+      expect(
+        r.points.every(
+          (p) => Number.isFinite(p.final.maxErr) && p.final.maxErr > 0 && Number.isFinite(p.selected!.maxErr),
+        ),
+      ).toBe(true);
       expect(r.verdicts).toHaveLength(1);
       expect(r.cells).toHaveLength(2);
       const back = await loadApproxResults(store, r.tag);
-      expect(back.points.map((p) => [p.runId, p.verdictErr])).toEqual(r.points.map((p) => [p.runId, expect.closeTo(p.verdictErr, 5)]));
+      expect(back.points.map((p) => [p.runId, p.verdictErr])).toEqual(
+        r.points.map((p) => [p.runId, expect.closeTo(p.verdictErr, 5)]),
+      );
       const html = renderApproxReport(back);
       expect(html).toContain('Bern n=3');
       expect(html).toContain('n^(−L) reference');
@@ -245,7 +343,10 @@ describe('the paper commands that train go through the workbench service', () =>
   it('`paper run` stores and runs the sweep under its own lease and writes the report; a bad file changes nothing', async () => {
     const fresh = join(tmp.dir, 'paper-run.db');
     const file = join(tmp.dir, 'paper-run.yaml');
-    writeFileSync(file, 'name: paper-run-tiny\ndataset: synthetic-higgs\nrows: 300\nbase: {depth: 2, width: 8, epochs: 2, batchSize: 64, evalBatch: 64}\nparameters:\n  activation: {values: [relu]}\n');
+    writeFileSync(
+      file,
+      'name: paper-run-tiny\ndataset: synthetic-higgs\nrows: 300\nbase: {depth: 2, width: 8, epochs: 2, batchSize: 64, evalBatch: 64}\nparameters:\n  activation: {values: [relu]}\n',
+    );
     const out = join(tmp.dir, 'paper-run.html');
     const r = cli(['paper', 'run', file, '--workers', '1', '--db', fresh, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
@@ -272,7 +373,30 @@ describe('the paper commands that train go through the workbench service', () =>
   it('`approx` stores its fits as approx runs, finished and released, and writes its report', async () => {
     const fresh = join(tmp.dir, 'approx-cli.db');
     const out = join(tmp.dir, 'approx-cli.html');
-    const r = cli(['approx', '--targets', 'fn:smooth', '--depths', '1', '--degrees', '3', '--steps', '20', '--grid', '32', '--reports', '2', '--no-relu', '--workers', '0', '--backend', 'cpu', '--db', fresh, '--out', out]);
+    const r = cli([
+      'approx',
+      '--targets',
+      'fn:smooth',
+      '--depths',
+      '1',
+      '--degrees',
+      '3',
+      '--steps',
+      '20',
+      '--grid',
+      '32',
+      '--reports',
+      '2',
+      '--no-relu',
+      '--workers',
+      '0',
+      '--backend',
+      'cpu',
+      '--db',
+      fresh,
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[1\/1\] fn:smooth Bern n=3 L=1: test max err final/);
     expect(readFileSync(out, 'utf8')).toContain('Bern n=3');

@@ -19,7 +19,9 @@ let url = '';
 const workers = new Set<ChildProcess>();
 
 function exited(p: ChildProcess): Promise<void> {
-  return p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
+  return p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => p.once('exit', () => r()));
 }
 
 async function startRedis(): Promise<void> {
@@ -32,7 +34,14 @@ async function startRedis(): Promise<void> {
 
 /** One command on a fresh connection (no retries: an error if redis-server is not up yet). */
 async function redisCall(command: string, ...args: string[]): Promise<unknown> {
-  const c = new Redis({ host: '127.0.0.1', port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const c = new Redis({
+    host: '127.0.0.1',
+    port,
+    password: PASSWORD,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -44,7 +53,11 @@ async function redisCall(command: string, ...args: string[]): Promise<unknown> {
 
 /** A `deepbern worker` process; resolves once it says it is waiting for runs. */
 async function startWorker(): Promise<{ proc: ChildProcess; log: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--backend', 'wasm', '--lock-duration', '3000', '--stalled-interval', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'worker', '--redis', url, '--backend', 'wasm', '--lock-duration', '3000', '--stalled-interval', '1000'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   workers.add(proc);
   proc.once('exit', () => workers.delete(proc));
   let log = '';
@@ -107,15 +120,27 @@ afterAll(async () => {
 describe('remote workers over Redis', () => {
   it('a wrong password or an unreachable Redis: one clear line, exit 2, nothing marked failed', async () => {
     const db = join(tmp.dir, 'bad.db');
-    const wrong = cli(['sweep', 'run', sweepFile, '--redis', `redis://:not-the-password@127.0.0.1:${port}`, '--db', db]);
+    const wrong = cli([
+      'sweep',
+      'run',
+      sweepFile,
+      '--redis',
+      `redis://:not-the-password@127.0.0.1:${port}`,
+      '--db',
+      db,
+    ]);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^deepbern: Redis at redis:\/\/127\.0\.0\.1:\d+ refused the password/)]);
+    expect(wrong.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^deepbern: Redis at redis:\/\/127\.0\.0\.1:\d+ refused the password/),
+    ]);
     expect(wrong.stderr).not.toContain('not-the-password');
     const sweepId = wrong.stdout.trim();
     const dead = await freePort();
     const unreachable = cli(['sweep', 'resume', sweepId, '--redis', `redis://:x@127.0.0.1:${dead}`, '--db', db]);
     expect(unreachable.code).toBe(2);
-    expect(unreachable.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^deepbern: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connection refused/)]);
+    expect(unreachable.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^deepbern: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connection refused/),
+    ]);
     const noPassword = cli(['worker', '--redis', `redis://127.0.0.1:${port}`]);
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr).toMatch(/requires a password/);
@@ -146,7 +171,10 @@ describe('remote workers over Redis', () => {
       const list = await listRemoteWorkers(url);
       const run = list.find((w) => w.pid === aPid)?.runs[0];
       if (!run) continue;
-      const done = (await query<{ epochs_done: number }>(db, `SELECT epochs_done FROM runs WHERE id = '${run}'`).catch(() => []))[0]?.epochs_done ?? 0;
+      const done =
+        (
+          await query<{ epochs_done: number }>(db, `SELECT epochs_done FROM runs WHERE id = '${run}'`).catch(() => [])
+        )[0]?.epochs_done ?? 0;
       if (done >= 1 && done < 4) [victim, killedAfterEpochs] = [run, done];
       else if (done === 0 && Date.now() > deadline - 100_000) [victim, killedAfterEpochs] = [run, 0];
     }
@@ -161,7 +189,10 @@ describe('remote workers over Redis', () => {
 
     const runs = await query<{ status: string; epochs_done: number }>(db, 'SELECT status, epochs_done FROM runs');
     expect(runs).toEqual(Array(6).fill({ status: 'finished', epochs_done: 4 }));
-    const perEpoch = await query<{ n: number }>(db, 'SELECT COUNT(*) n FROM epoch_metrics GROUP BY run_id, epoch, metric HAVING n > 1');
+    const perEpoch = await query<{ n: number }>(
+      db,
+      'SELECT COUNT(*) n FROM epoch_metrics GROUP BY run_id, epoch, metric HAVING n > 1',
+    );
     expect(perEpoch).toEqual([]);
     const epochs = await query<{ n: number }>(db, "SELECT COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss'");
     expect(epochs[0].n).toBe(24);
@@ -169,8 +200,14 @@ describe('remote workers over Redis', () => {
 
     const mine = await query<MetricRow>(db, METRICS_SQL);
     const ref = await query<MetricRow>(localDb, METRICS_SQL);
-    expect(mine.map((m) => `${m.name}/${m.epoch}/${m.metric}`)).toEqual(ref.map((m) => `${m.name}/${m.epoch}/${m.metric}`));
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(mine[i].value - ref[i].value), `${ref[i].name} epoch ${ref[i].epoch} ${ref[i].metric}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref[i].value)));
+    expect(mine.map((m) => `${m.name}/${m.epoch}/${m.metric}`)).toEqual(
+      ref.map((m) => `${m.name}/${m.epoch}/${m.metric}`),
+    );
+    for (let i = 0; i < ref.length; i++)
+      expect(
+        Math.abs(mine[i].value - ref[i].value),
+        `${ref[i].name} epoch ${ref[i].epoch} ${ref[i].metric}`,
+      ).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref[i].value)));
     // the final models were stored too
     expect((await query<{ n: number }>(db, 'SELECT COUNT(*) n FROM models'))[0].n).toBe(6);
     // nothing left behind in the queue
@@ -183,20 +220,33 @@ describe('remote workers over Redis', () => {
     const w = await startWorker();
     const db = join(tmp.dir, 'child.db');
     const file = join(tmp.dir, 'child.yaml');
-    writeFileSync(file, SWEEP.replace('epochs: 4', 'epochs: 12').replace('lr: {values: [0.01, 0.003]}', 'lr: {value: 0.01}'));
+    writeFileSync(
+      file,
+      SWEEP.replace('epochs: 4', 'epochs: 12').replace('lr: {values: [0.01, 0.003]}', 'lr: {value: 0.01}'),
+    );
     const sweep = cliAsync(['sweep', 'run', file, '--redis', url, '--backend', 'wasm', '--db', db]);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const n = (await query<{ n: number }>(db, "SELECT COALESCE(MAX(epochs_done), 0) n FROM runs WHERE status = 'running'").catch(() => [{ n: 0 }]))[0].n;
+      const n = (
+        await query<{ n: number }>(
+          db,
+          "SELECT COALESCE(MAX(epochs_done), 0) n FROM runs WHERE status = 'running'",
+        ).catch(() => [{ n: 0 }])
+      )[0].n;
       if (n >= 1) break;
     }
-    const kids = spawnSync('pgrep', ['-P', String(w.proc.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const kids = spawnSync('pgrep', ['-P', String(w.proc.pid)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
     expect(kids.length).toBeGreaterThan(0);
     for (const k of kids) process.kill(Number(k), 'SIGKILL');
     const r = await sweep.done;
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stderr).toMatch(/interrupted: the remote worker's run process died \(Unexpected exit code: null signal: SIGKILL\); `deepbern sweep resume` continues/);
+    expect(r.stderr).toMatch(
+      /interrupted: the remote worker's run process died \(Unexpected exit code: null signal: SIGKILL\); `deepbern sweep resume` continues/,
+    );
     expect(r.stderr).toMatch(/sweep \S+ interrupted: /);
     const statuses = (await query<{ status: string }>(db, 'SELECT status FROM runs')).map((x) => x.status);
     expect(statuses).toContain('interrupted');
@@ -204,7 +254,9 @@ describe('remote workers over Redis', () => {
     const sweepId = r.stdout.trim();
     const resumed = cli(['sweep', 'resume', sweepId, '--redis', url, '--backend', 'wasm', '--db', db]);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(await query(db, 'SELECT status, epochs_done FROM runs')).toEqual(Array(3).fill({ status: 'finished', epochs_done: 12 }));
+    expect(await query(db, 'SELECT status, epochs_done FROM runs')).toEqual(
+      Array(3).fill({ status: 'finished', epochs_done: 12 }),
+    );
     await stopWorkers();
   });
 
@@ -217,7 +269,9 @@ describe('remote workers over Redis', () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const n = (await query<{ n: number }>(db, 'SELECT COALESCE(MAX(epochs_done), 0) n FROM runs').catch(() => [{ n: 0 }]))[0].n;
+      const n = (
+        await query<{ n: number }>(db, 'SELECT COALESCE(MAX(epochs_done), 0) n FROM runs').catch(() => [{ n: 0 }])
+      )[0].n;
       if (n >= 1) break;
     }
     redis!.kill('SIGKILL');
@@ -225,7 +279,9 @@ describe('remote workers over Redis', () => {
     ({ proc: redis } = await startRedisServer(tmp.dir, PASSWORD, async () => void (await redisCall('PING')), port));
     const r = await sweep.done;
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stderr).toMatch(/Redis lost this run's job \(restarted without persistence\?\); `deepbern sweep resume` continues/);
+    expect(r.stderr).toMatch(
+      /Redis lost this run's job \(restarted without persistence\?\); `deepbern sweep resume` continues/,
+    );
     const statuses = (await query<{ status: string }>(db, 'SELECT status FROM runs')).map((x) => x.status);
     expect(statuses).toContain('interrupted');
     expect(statuses.filter((x) => !['interrupted', 'queued', 'finished'].includes(x))).toEqual([]);
@@ -242,7 +298,9 @@ describe('remote workers over Redis', () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const n = (await query<{ n: number }>(db, 'SELECT COALESCE(MAX(epochs_done), 0) n FROM runs').catch(() => [{ n: 0 }]))[0].n;
+      const n = (
+        await query<{ n: number }>(db, 'SELECT COALESCE(MAX(epochs_done), 0) n FROM runs').catch(() => [{ n: 0 }])
+      )[0].n;
       if (n >= 1) break;
     }
     sweep.child.kill('SIGINT');
@@ -269,7 +327,17 @@ describe('remote workers over Redis', () => {
     for (const n of [1, 2]) {
       for (let i = 0; i < n; i++) await startWorker();
       const t0 = performance.now();
-      const r = cli(['sweep', 'run', sweepFile, '--redis', url, '--backend', 'wasm', '--db', join(tmp.dir, `time${n}.db`)]);
+      const r = cli([
+        'sweep',
+        'run',
+        sweepFile,
+        '--redis',
+        url,
+        '--backend',
+        'wasm',
+        '--db',
+        join(tmp.dir, `time${n}.db`),
+      ]);
       times[n] = (performance.now() - t0) / 1000;
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/finished: 6 finished/);

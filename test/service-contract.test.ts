@@ -42,8 +42,28 @@ describe.each([
   });
 
   it('saves, lists, updates and removes designs', async () => {
-    const blocks = [{ kind: 'repeat' as const, times: 2, blocks: [{ kind: 'dense' as const, width: 8 }, { kind: 'batchnorm' as const }, { kind: 'bernstein' as const, degree: 5, eps: 0.01, bounds: [-5, 5] as [number, number], boundsMode: 'fixed' as const }] }];
-    const saved = await h.call('designs.save', { name: 'stack', blocks, training: { dataset: 'synthetic-higgs', epochs: 2 } });
+    const blocks = [
+      {
+        kind: 'repeat' as const,
+        times: 2,
+        blocks: [
+          { kind: 'dense' as const, width: 8 },
+          { kind: 'batchnorm' as const },
+          {
+            kind: 'bernstein' as const,
+            degree: 5,
+            eps: 0.01,
+            bounds: [-5, 5] as [number, number],
+            boundsMode: 'fixed' as const,
+          },
+        ],
+      },
+    ];
+    const saved = await h.call('designs.save', {
+      name: 'stack',
+      blocks,
+      training: { dataset: 'synthetic-higgs', epochs: 2 },
+    });
     expect(saved).toMatchObject({ name: 'stack', blocks, training: { dataset: 'synthetic-higgs', epochs: 2 } });
     const renamed = await h.call('designs.save', { id: saved.id, name: 'stack 2', blocks, training: {} });
     expect(renamed.id).toBe(saved.id);
@@ -87,21 +107,29 @@ describe.each([
     const { rows } = await h.call('runs.list', { sweepId: sweep.id });
     expect(rows).toHaveLength(2);
     const ids = rows.map((r) => r.id).sort();
-    const finished = (id: string) => (e: WorkbenchEvent) => e.type === 'run-status' && e.runId === id && e.status === 'finished';
+    const finished = (id: string) => (e: WorkbenchEvent) =>
+      e.type === 'run-status' && e.runId === id && e.status === 'finished';
     for (const id of ids) await h.waitForEvent(finished(id), 110_000);
     await h.waitForEvent((e) => e.type === 'sweep-status' && e.sweepId === sweep.id && e.status === 'finished');
     for (const id of ids) {
-      const epochs = h.events.filter((e): e is Extract<WorkbenchEvent, { type: 'run-epoch' }> => e.type === 'run-epoch' && e.runId === id);
+      const epochs = h.events.filter(
+        (e): e is Extract<WorkbenchEvent, { type: 'run-epoch' }> => e.type === 'run-epoch' && e.runId === id,
+      );
       expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
       expect(epochs[1]!.metrics.test_loss).toBeGreaterThan(0);
-      const statuses = h.events.filter((e) => e.type === 'run-status' && e.runId === id).map((e) => (e as { status: string }).status);
+      const statuses = h.events
+        .filter((e) => e.type === 'run-status' && e.runId === id)
+        .map((e) => (e as { status: string }).status);
       expect(statuses).toEqual(['running', 'finished']);
     }
     expect(h.events.some((e) => e.type === 'workers' && e.busy > 0)).toBe(true);
 
     // What the screens then read: the table, the curves, the per-layer chart, the CSV.
     const after = await h.call('runs.list', { sweepId: sweep.id, orderBy: 'createdAt' });
-    expect(after.rows.map((r) => [r.status, r.epochsDone])).toEqual([['finished', 2], ['finished', 2]]);
+    expect(after.rows.map((r) => [r.status, r.epochsDone])).toEqual([
+      ['finished', 2],
+      ['finished', 2],
+    ]);
     const series = await h.call('metrics.series', ids, 'test_loss', 100);
     for (const id of ids) expect(series[id]!.map((b) => b.epoch)).toEqual([1, 2]);
     const bern = after.rows.find((r) => r.activation === 'bernstein')!;
@@ -116,9 +144,18 @@ describe.each([
     const q = (t: string) => (/[",]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
     expect(bern.label).toContain(',');
     expect(csv).toContain(`${bern.id},2,,test_loss,`);
-    expect(csv.split('\n').filter((l) => l.startsWith(`${bern.id},`)).every((l) => l.endsWith(`,${q(bern.name)},${q(bern.label)}`))).toBe(true);
+    expect(
+      csv
+        .split('\n')
+        .filter((l) => l.startsWith(`${bern.id},`))
+        .every((l) => l.endsWith(`,${q(bern.name)},${q(bern.label)}`)),
+    ).toBe(true);
     // The drawer's model download: the model file (docs/model-format.md) of a finished run; unknown → not-found.
-    const model = JSON.parse(await h.call('runs.exportModel', bern.id)) as { format: string; inputDim: number; layers: { type: string }[] };
+    const model = JSON.parse(await h.call('runs.exportModel', bern.id)) as {
+      format: string;
+      inputDim: number;
+      layers: { type: string }[];
+    };
     expect(model.format).toBe('deepbern-model');
     expect(model.layers.some((l) => l.type === 'bernstein')).toBe(true);
     expect((await rejection(h.call('runs.exportModel', 'r-nope'))).body.kind).toBe('not-found');
@@ -131,7 +168,11 @@ describe.each([
     await h.call('runs.setTags', bern.id, ['keep', 'paper']);
     expect((await h.call('runs.get', bern.id)).tags).toEqual(['keep', 'paper']);
     // No model before a run finishes: a conflict that says why (the drawer disables its button meanwhile).
-    const untrained = await h.service.store.createRun({ spec: (await h.call('runs.get', bern.id)).spec, name: 'never trained', epochsTotal: 2 });
+    const untrained = await h.service.store.createRun({
+      spec: (await h.call('runs.get', bern.id)).spec,
+      name: 'never trained',
+      epochsTotal: 2,
+    });
     const noModel = await rejection(h.call('runs.exportModel', untrained));
     expect(noModel.body.kind).toBe('conflict');
     expect(noModel.body.error).toMatch(/has no trained model: it is queued/);

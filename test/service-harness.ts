@@ -35,11 +35,23 @@ export interface Harness {
   web?: WebServer;
 }
 
-type Opts = Partial<Omit<WorkbenchServiceOptions, 'transport'>> & { staticDir?: string; web?: Partial<Omit<WebServerOptions, 'service'>> };
+type Opts = Partial<Omit<WorkbenchServiceOptions, 'transport'>> & {
+  staticDir?: string;
+  web?: Partial<Omit<WebServerOptions, 'service'>>;
+};
 
-async function startService(transport: 'web' | 'electron', opts: Opts): Promise<{ service: WorkbenchService; dir: string }> {
+async function startService(
+  transport: 'web' | 'electron',
+  opts: Opts,
+): Promise<{ service: WorkbenchService; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'deepbern-svc-'));
-  const service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), workers: 2, backend: 'wasm', ...opts, transport });
+  const service = await WorkbenchService.start({
+    dbPath: join(dir, 'w.db'),
+    workers: 2,
+    backend: 'wasm',
+    ...opts,
+    transport,
+  });
   return { service, dir };
 }
 
@@ -62,7 +74,11 @@ function eventWaiter(events: WorkbenchEvent[]) {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching event within ${timeoutMs} ms; got ${events.length}: ${JSON.stringify(events.slice(-5))}`));
+          reject(
+            new Error(
+              `no matching event within ${timeoutMs} ms; got ${events.length}: ${JSON.stringify(events.slice(-5))}`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) waiters.add(check);
       });
@@ -145,7 +161,9 @@ export class FakeIpc {
 
 export const APP_URL = 'file:///app/renderer/index.html';
 
-export async function ipcHarness(opts: Opts & { pickFile?: () => Promise<string | null> } = {}): Promise<Harness & { ipc: FakeIpc; unregister: () => void }> {
+export async function ipcHarness(
+  opts: Opts & { pickFile?: () => Promise<string | null> } = {},
+): Promise<Harness & { ipc: FakeIpc; unregister: () => void }> {
   const { service, dir } = await startService('electron', opts);
   const ipc = new FakeIpc();
   const events: WorkbenchEvent[] = [];

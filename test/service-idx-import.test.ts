@@ -42,19 +42,35 @@ describe('IDX import', () => {
     const h = await httpHarness({ workers: 1 });
     try {
       const up = async (name: string, body: Buffer) => {
-        const r = await fetch(`${h.web!.url}/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { authorization: `Bearer ${h.web!.token}` }, body: new Uint8Array(body) });
+        const r = await fetch(`${h.web!.url}/upload?name=${encodeURIComponent(name)}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.web!.token}` },
+          body: new Uint8Array(body),
+        });
         expect(r.status).toBe(200);
         return ((await r.json()) as { uploadId: string }).uploadId;
       };
       const three = [];
       for (const [n, b] of FILES.slice(0, 3)) three.push(await up(n, b));
       const e = await rejection(h.call('datasets.import', { kind: 'idx', uploadIds: three }));
-      expect(e.body).toMatchObject({ kind: 'bad-request', error: 'an IDX import needs the four files; missing t10k-images-idx3-ubyte' });
-      expect((await rejection(h.call('datasets.import', { kind: 'csv', uploadIds: three }))).body.error).toMatch(/uploadIds is for kind idx/);
+      expect(e.body).toMatchObject({
+        kind: 'bad-request',
+        error: 'an IDX import needs the four files; missing t10k-images-idx3-ubyte',
+      });
+      expect((await rejection(h.call('datasets.import', { kind: 'csv', uploadIds: three }))).body.error).toMatch(
+        /uploadIds is for kind idx/,
+      );
       const ids = [];
       for (const [n, b] of FILES) ids.push(await up(n, b));
       const ds = await h.call('datasets.import', { kind: 'idx', uploadIds: ids, title: 'tiny IDX' });
-      expect(ds).toMatchObject({ title: 'tiny IDX', kind: 'idx', task: 'classification', inputDim: 784, outputDim: 10, rows: 52 });
+      expect(ds).toMatchObject({
+        title: 'tiny IDX',
+        kind: 'idx',
+        task: 'classification',
+        inputDim: 784,
+        outputDim: 10,
+        rows: 52,
+      });
       expect((await h.call('datasets.list')).some((d) => d.id === ds.id && d.kind === 'idx')).toBe(true);
     } finally {
       await h.close();
@@ -64,11 +80,26 @@ describe('IDX import', () => {
   it('Electron: the folder picked with pickFile({directory: true}) is granted and imported', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'deepbern-idx-src-'));
     dirs.push(folder);
-    for (const [n, b] of FILES) writeFileSync(join(folder, n.replace(/\.gz$/, '')), n.endsWith('.gz') ? idx(n.includes('images') ? 'images' : 'labels', n.startsWith('train') ? 40 : 12, n.startsWith('train') ? 1 : 3) : b);
+    for (const [n, b] of FILES)
+      writeFileSync(
+        join(folder, n.replace(/\.gz$/, '')),
+        n.endsWith('.gz')
+          ? idx(
+              n.includes('images') ? 'images' : 'labels',
+              n.startsWith('train') ? 40 : 12,
+              n.startsWith('train') ? 1 : 3,
+            )
+          : b,
+      );
     const asked: unknown[] = [];
-    const h = await ipcHarness({ workers: 1, pickFile: async (o?: { directory?: boolean }) => (asked.push(o), o?.directory ? folder : null) } as never);
+    const h = await ipcHarness({
+      workers: 1,
+      pickFile: async (o?: { directory?: boolean }) => (asked.push(o), o?.directory ? folder : null),
+    } as never);
     try {
-      expect((await rejection(h.call('datasets.import', { kind: 'idx', path: folder }))).body.error).toMatch(/was not chosen in the file dialog/);
+      expect((await rejection(h.call('datasets.import', { kind: 'idx', path: folder }))).body.error).toMatch(
+        /was not chosen in the file dialog/,
+      );
       const reply = (await h.ipc.invoke(IPC_CHANNELS.pickFile, APP_URL, { directory: true })) as IpcReply;
       expect(reply).toEqual({ ok: true, result: folder });
       expect(asked).toEqual([{ directory: true }]);

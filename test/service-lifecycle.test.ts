@@ -47,7 +47,13 @@ function waitFor(events: WorkbenchEvent[], pred: (e: WorkbenchEvent) => boolean,
 describe('resume on start', () => {
   it('without resumeOnStart an interrupted sweep stays as it was, and nothing trains', async () => {
     const { sweepId, runIds } = await crashedSweep();
-    const svc = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm', resumeOnStart: false });
+    const svc = await WorkbenchService.start({
+      dbPath: db,
+      transport: 'web',
+      workers: 1,
+      backend: 'wasm',
+      resumeOnStart: false,
+    });
     const events: WorkbenchEvent[] = [];
     svc.onEvent((e) => events.push(e));
     await new Promise((r) => setTimeout(r, 500));
@@ -58,18 +64,28 @@ describe('resume on start', () => {
     expect((await svc['sweeps.get'](sweepId)).status).toBe('interrupted');
     // …and the user can still resume it by hand.
     await svc['sweeps.resume'](sweepId);
-    for (const id of runIds) await waitFor(events, (e) => e.type === 'run-status' && e.runId === id && e.status === 'finished');
+    for (const id of runIds)
+      await waitFor(events, (e) => e.type === 'run-status' && e.runId === id && e.status === 'finished');
     await svc.close();
   });
 
   it('with resumeOnStart the unfinished runs are queued again and the sweep finishes', async () => {
     const { sweepId, runIds } = await crashedSweep();
-    const svc = await WorkbenchService.start({ dbPath: db, transport: 'electron', workers: 2, backend: 'wasm', resumeOnStart: true });
+    const svc = await WorkbenchService.start({
+      dbPath: db,
+      transport: 'electron',
+      workers: 2,
+      backend: 'wasm',
+      resumeOnStart: true,
+    });
     const events: WorkbenchEvent[] = [];
     svc.onEvent((e) => events.push(e));
     await waitFor(events, (e) => e.type === 'sweep-status' && e.sweepId === sweepId && e.status === 'finished');
     const runs = (await svc['runs.list']({ sweepId })).rows;
-    expect(runs.map((r) => [r.status, r.epochsDone])).toEqual([['finished', 2], ['finished', 2]]);
+    expect(runs.map((r) => [r.status, r.epochsDone])).toEqual([
+      ['finished', 2],
+      ['finished', 2],
+    ]);
     expect(runs.map((r) => r.id).sort()).toEqual([...runIds].sort());
     expect((await svc['sweeps.get'](sweepId)).status).toBe('finished');
     await svc.close();
@@ -81,7 +97,13 @@ describe('resume on start', () => {
     for (const id of runIds) await store.finishRun(id, 'finished');
     await store.setSweepStatus(sweepId, 'running');
     await store.close();
-    const svc = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm', resumeOnStart: true });
+    const svc = await WorkbenchService.start({
+      dbPath: db,
+      transport: 'web',
+      workers: 1,
+      backend: 'wasm',
+      resumeOnStart: true,
+    });
     expect((await svc['sweeps.get'](sweepId)).status).toBe('finished');
     await svc.close();
   });
@@ -108,11 +130,19 @@ describe('close', () => {
 
     // The next start with resumeOnStart continues from the checkpoint instead of starting over.
     const done = runs.find((r) => r.epochsDone >= 1)!;
-    const again = await WorkbenchService.start({ dbPath: db, transport: 'web', workers: 1, backend: 'wasm', resumeOnStart: true });
+    const again = await WorkbenchService.start({
+      dbPath: db,
+      transport: 'web',
+      workers: 1,
+      backend: 'wasm',
+      resumeOnStart: true,
+    });
     const later: WorkbenchEvent[] = [];
     again.onEvent((e) => later.push(e));
     await waitFor(later, (e) => e.type === 'run-epoch' && e.runId === done.id);
-    const first = later.find((e): e is Extract<WorkbenchEvent, { type: 'run-epoch' }> => e.type === 'run-epoch' && e.runId === done.id)!;
+    const first = later.find(
+      (e): e is Extract<WorkbenchEvent, { type: 'run-epoch' }> => e.type === 'run-epoch' && e.runId === done.id,
+    )!;
     expect(first.epoch).toBe(done.epochsDone + 1);
     await again['sweeps.cancel'](sweep.id); // a user's cancel: this one stays cancelled
     await again.close();

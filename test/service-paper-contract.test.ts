@@ -23,7 +23,14 @@ let redis: ChildProcess | null = null;
 let port = 0;
 
 async function client(): Promise<Redis> {
-  const c = new Redis({ host: '127.0.0.1', port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const c = new Redis({
+    host: '127.0.0.1',
+    port,
+    password: PASSWORD,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   c.on('error', () => undefined);
   await c.connect();
   return c;
@@ -77,18 +84,36 @@ describe.each([
 
   it('paper.examples: the examples/paper files, laptop-sized first, each a valid sweep', async () => {
     const ex = await h.call('paper.examples');
-    expect(ex.map((e) => e.file)).toEqual(['higgs-laptop.yaml', 'init-depth50-laptop.yaml', 'mnist-laptop.yaml', 'higgs-full.yaml', 'mnist-full.yaml']);
-    expect(ex[0]).toMatchObject({ name: 'paper-higgs-laptop', description: expect.stringMatching(/^Paper figures 1–4 \(HIGGS/) });
+    expect(ex.map((e) => e.file)).toEqual([
+      'higgs-laptop.yaml',
+      'init-depth50-laptop.yaml',
+      'mnist-laptop.yaml',
+      'higgs-full.yaml',
+      'mnist-full.yaml',
+    ]);
+    expect(ex[0]).toMatchObject({
+      name: 'paper-higgs-laptop',
+      description: expect.stringMatching(/^Paper figures 1–4 \(HIGGS/),
+    });
     expect((await h.call('sweeps.plan', ex[0]!.text)).total).toBe(16);
-    expect(ex[1]).toMatchObject({ name: 'paper-init-depth50-laptop', description: expect.stringMatching(/^The initialisation figure/) });
+    expect(ex[1]).toMatchObject({
+      name: 'paper-init-depth50-laptop',
+      description: expect.stringMatching(/^The initialisation figure/),
+    });
     expect((await h.call('sweeps.plan', ex[1]!.text)).total).toBe(6);
   });
 
   it('settings: default off; the Redis password is stored (file mode 0600) but never returned; bad input refused', async () => {
     expect(await h.call('settings.get')).toEqual({ redisUrl: null, redisPasswordSet: false, useRemote: false });
-    expect((await rejection(h.call('settings.set', { useRemote: true }))).body).toEqual({ kind: 'bad-request', error: 'set a Redis URL before turning on remote workers' });
+    expect((await rejection(h.call('settings.set', { useRemote: true }))).body).toEqual({
+      kind: 'bad-request',
+      error: 'set a Redis URL before turning on remote workers',
+    });
     const bad = await rejection(h.call('settings.set', { redisUrl: 'http://x' }));
-    expect(bad.body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/^Redis URL: must start with redis:\/\/ or rediss:\/\//) });
+    expect(bad.body).toMatchObject({
+      kind: 'bad-request',
+      error: expect.stringMatching(/^Redis URL: must start with redis:\/\/ or rediss:\/\//),
+    });
     const url = `redis://:${PASSWORD}@127.0.0.1:${port}`;
     const view = await h.call('settings.set', { redisUrl: url });
     expect(view).toEqual({ redisUrl: `redis://:***@127.0.0.1:${port}`, redisPasswordSet: true, useRemote: false });
@@ -98,7 +123,9 @@ describe.each([
     // the redacted form sent back (an unchanged form field) keeps the stored password
     await h.call('settings.set', { redisUrl: view.redisUrl });
     expect(JSON.parse(readFileSync(file, 'utf8')).redisUrl).toBe(url);
-    expect((await rejection(h.call('settings.set', { redisUrl: `redis://:***@other:6379` }))).body.error).toMatch(/type the password again/);
+    expect((await rejection(h.call('settings.set', { redisUrl: `redis://:***@other:6379` }))).body.error).toMatch(
+      /type the password again/,
+    );
     expect(JSON.stringify(await h.call('settings.get'))).not.toContain(PASSWORD);
     expect((await rejection(h.raw('settings.set', [{ redisUrl: url, evil: 1 }]))).body.kind).toBe('bad-request');
   });
@@ -106,11 +133,29 @@ describe.each([
   it('remote.workers: a live heartbeat on the real Redis is listed; an unreachable port is a clear reason', async () => {
     const c = await client();
     const now = Date.now();
-    await publishWorker(c, { id: `w-${_name}`, host: 'gpu-box', pid: 4242, backend: 'wasm', concurrency: 3, busy: 1, runs: ['r-x'], version: '0.1.0', startedAt: now - 1000, seenAt: now });
+    await publishWorker(c, {
+      id: `w-${_name}`,
+      host: 'gpu-box',
+      pid: 4242,
+      backend: 'wasm',
+      concurrency: 3,
+      busy: 1,
+      runs: ['r-x'],
+      version: '0.1.0',
+      startedAt: now - 1000,
+      seenAt: now,
+    });
     c.disconnect();
     const s = await h.call('remote.workers');
     expect(s).toMatchObject({ reachable: true, redisUrl: `redis://:***@127.0.0.1:${port}` });
-    expect(s.workers.find((w) => w.id === `w-${_name}`)).toMatchObject({ host: 'gpu-box', pid: 4242, backend: 'wasm', concurrency: 3, busy: 1, runs: ['r-x'] });
+    expect(s.workers.find((w) => w.id === `w-${_name}`)).toMatchObject({
+      host: 'gpu-box',
+      pid: 4242,
+      backend: 'wasm',
+      concurrency: 3,
+      busy: 1,
+      runs: ['r-x'],
+    });
     expect(JSON.stringify(s)).not.toContain(PASSWORD);
 
     const good = (await h.call('settings.get')).redisUrl;
@@ -124,7 +169,9 @@ describe.each([
     const before = (await h.call('sweeps.list')).length;
     const e = await rejection(h.call('sweeps.launch', TINY_SWEEP));
     expect(e.body.kind).toBe('conflict');
-    expect(e.body.error).toMatch(/remote workers are on \(Settings\) but cannot reach Redis .*connection refused.*turn remote workers off/);
+    expect(e.body.error).toMatch(
+      /remote workers are on \(Settings\) but cannot reach Redis .*connection refused.*turn remote workers off/,
+    );
     expect((await h.call('sweeps.list')).length).toBe(before);
     await h.call('settings.set', { redisUrl: `redis://:${PASSWORD}@127.0.0.1:${port}`, useRemote: false });
     expect(good).toBe(`redis://:***@127.0.0.1:${port}`);
@@ -133,10 +180,18 @@ describe.each([
   it('a sweep launched with "use remote workers" on runs on the remote executor; then its figures and report HTML', async () => {
     await h.call('settings.set', { useRemote: true });
     const sweep = await h.call('sweeps.launch', TINY_SWEEP);
-    await h.waitForEvent((e) => e.type === 'sweep-status' && e.sweepId === sweep.id && e.status === 'finished', 110_000);
+    await h.waitForEvent(
+      (e) => e.type === 'sweep-status' && e.sweepId === sweep.id && e.status === 'finished',
+      110_000,
+    );
     const { rows } = await h.call('runs.list', { sweepId: sweep.id });
     expect(remoteCalls[0]).toBe(`redis://:${PASSWORD}@127.0.0.1:${port}`);
-    expect(remoteCalls.filter((c) => c.startsWith('run ')).map((c) => c.slice(4)).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(
+      remoteCalls
+        .filter((c) => c.startsWith('run '))
+        .map((c) => c.slice(4))
+        .sort(),
+    ).toEqual(rows.map((r) => r.id).sort());
     expect(rows.map((r) => r.status)).toEqual(['finished', 'finished']);
     await h.call('settings.set', { useRemote: false });
 
@@ -157,27 +212,61 @@ describe.each([
   });
 
   it('paper.approxRun: a tiny lab runs in the background with progress events; one at a time; bad targets refused', async () => {
-    expect((await rejection(h.call('paper.approxRun', { targets: ['fn:nope'] }))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/unknown target function fn:nope; one of fn:smooth/) });
+    expect((await rejection(h.call('paper.approxRun', { targets: ['fn:nope'] }))).body).toMatchObject({
+      kind: 'bad-request',
+      error: expect.stringMatching(/unknown target function fn:nope; one of fn:smooth/),
+    });
     expect((await rejection(h.raw('paper.approxRun', [{ depths: [0] }]))).body.kind).toBe('bad-request');
     // non-affine batch norm is not a lab choice (on 1-D input it makes depth 1 one degree-n polynomial)
-    expect((await rejection(h.raw('paper.approxRun', [{ bn: 'non-affine' }]))).body).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/bn must be affine or none/) });
-    const job = await h.call('paper.approxRun', { targets: ['fn:smooth'], depths: [1, 2], degrees: [3], steps: 20, relu: false });
+    expect((await rejection(h.raw('paper.approxRun', [{ bn: 'non-affine' }]))).body).toMatchObject({
+      kind: 'bad-request',
+      error: expect.stringMatching(/bn must be affine or none/),
+    });
+    const job = await h.call('paper.approxRun', {
+      targets: ['fn:smooth'],
+      depths: [1, 2],
+      degrees: [3],
+      steps: 20,
+      relu: false,
+    });
     expect(job).toMatchObject({ jobId: expect.stringMatching(/^lab-/), total: 2 });
     // answered while it runs: the service is not blocked, and a second lab is refused
     expect((await rejection(h.call('paper.approxRun', {}))).body.kind).toBe('conflict');
-    const done = (await h.waitForEvent((e) => e.type === 'approx-progress' && e.jobId === job.jobId && e.finished, 120_000)) as Extract<WorkbenchEvent, { type: 'approx-progress' }>;
+    const done = (await h.waitForEvent(
+      (e) => e.type === 'approx-progress' && e.jobId === job.jobId && e.finished,
+      120_000,
+    )) as Extract<WorkbenchEvent, { type: 'approx-progress' }>;
     expect(done.error).toBeUndefined();
-    const steps = h.events.filter((e): e is Extract<WorkbenchEvent, { type: 'approx-progress' }> => e.type === 'approx-progress' && e.jobId === job.jobId);
+    const steps = h.events.filter(
+      (e): e is Extract<WorkbenchEvent, { type: 'approx-progress' }> =>
+        e.type === 'approx-progress' && e.jobId === job.jobId,
+    );
     expect(steps.map((e) => e.done)).toEqual([0, 1, 2, 2]);
-    expect(steps[1]!.last).toMatchObject({ target: 'fn:smooth', family: 'bernstein', degree: 3, depth: 1, maxErr: expect.any(Number) });
+    expect(steps[1]!.last).toMatchObject({
+      target: 'fn:smooth',
+      family: 'bernstein',
+      degree: 3,
+      depth: 1,
+      maxErr: expect.any(Number),
+    });
     const res = await h.call('paper.approx', done.tag);
     expect(res.tag).toBe(done.tag);
-    expect(res.points.map((p) => [p.family, p.degree, p.depth])).toEqual([['bernstein', 3, 1], ['bernstein', 3, 2]]);
+    expect(res.points.map((p) => [p.family, p.degree, p.depth])).toEqual([
+      ['bernstein', 3, 1],
+      ['bernstein', 3, 2],
+    ]);
     expect(res.verdicts).toHaveLength(1);
     // Its fits are runs like any other (one recorder): their status and epoch events reach the app too.
     for (const p of res.points) {
-      const mine = h.events.filter((e): e is Extract<WorkbenchEvent, { type: 'run-status' | 'run-epoch' }> => (e.type === 'run-status' || e.type === 'run-epoch') && e.runId === p.runId);
-      expect(mine.map((e) => (e.type === 'run-status' ? e.status : `epoch ${e.epoch}`))).toEqual(['running', ...Array.from({ length: 10 }, (_, i) => `epoch ${i + 1}`), 'finished']);
+      const mine = h.events.filter(
+        (e): e is Extract<WorkbenchEvent, { type: 'run-status' | 'run-epoch' }> =>
+          (e.type === 'run-status' || e.type === 'run-epoch') && e.runId === p.runId,
+      );
+      expect(mine.map((e) => (e.type === 'run-status' ? e.status : `epoch ${e.epoch}`))).toEqual([
+        'running',
+        ...Array.from({ length: 10 }, (_, i) => `epoch ${i + 1}`),
+        'finished',
+      ]);
     }
   });
 });

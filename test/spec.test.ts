@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { activationLabel, INIT_SCHEMES, parseSpec, SPEC_FIELDS, SpecError, withLegacyDefaults } from '../shared/spec.js';
+import {
+  activationLabel,
+  INIT_SCHEMES,
+  parseSpec,
+  SPEC_FIELDS,
+  SpecError,
+  withLegacyDefaults,
+} from '../shared/spec.js';
 
 const base = { dataset: 'synthetic-higgs', depth: 3, width: 8, activation: 'bernstein' };
 
@@ -30,7 +37,10 @@ describe('network spec', () => {
     [{ depth: 0 }, /depth must be an integer between 1/],
     [{ activation: 'swish' }, /activation must be one of bernstein, relu/],
     [{ colour: 'red' }, /unknown field: colour/],
-    [{ init: 'kaiming' }, /init must be one of torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/],
+    [
+      { init: 'kaiming' },
+      /init must be one of torch, he_normal, he_uniform, lecun_normal, xavier_uniform, xavier_normal/,
+    ],
     [{ bnAffine: 'yes' }, /bnAffine must be true or false/],
   ])('rejects %j with a message naming the field', (patch, re) => {
     const p = problems({ ...base, ...patch });
@@ -41,7 +51,8 @@ describe('network spec', () => {
   it('init defaults to the scheme the engine always used for the activation; bnAffine to off', () => {
     expect(parseSpec(base).init).toBe('lecun_normal');
     expect(parseSpec({ ...base, activation: 'selu' }).init).toBe('lecun_normal');
-    for (const a of ['relu', 'leaky_relu', 'gelu']) expect(parseSpec({ ...base, activation: a }).init).toBe('he_normal');
+    for (const a of ['relu', 'leaky_relu', 'gelu'])
+      expect(parseSpec({ ...base, activation: a }).init).toBe('he_normal');
     expect(parseSpec(base).bnAffine).toBe(false);
     for (const init of INIT_SCHEMES) expect(parseSpec({ ...base, init }).init).toBe(init);
     expect(parseSpec({ ...base, bnAffine: true }).bnAffine).toBe(true);

@@ -20,10 +20,15 @@ describe('front-end DB lock', () => {
     await lock.release();
     expect(existsSync(lockPathFor(db))).toBe(false);
     // Another live process holds it.
-    writeFileSync(lockPathFor(db), JSON.stringify({ pid: sleeper.pid, host: hostname(), command: 'the desktop app', startedAt: Date.now() }));
+    writeFileSync(
+      lockPathFor(db),
+      JSON.stringify({ pid: sleeper.pid, host: hostname(), command: 'the desktop app', startedAt: Date.now() }),
+    );
     const err = await acquireFrontEndLock(db, { command: 'deepbern serve' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DbLockedError);
-    expect((err as Error).message).toMatch(new RegExp(`open in the desktop app \\(pid ${sleeper.pid} on ${hostname()}\\)`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`open in the desktop app \\(pid ${sleeper.pid} on ${hostname()}\\)`),
+    );
     sleeper.kill('SIGKILL');
     await new Promise((r) => sleeper.once('exit', r));
     // …and once it is gone, the lock is taken over.
@@ -33,7 +38,10 @@ describe('front-end DB lock', () => {
 
   it('a holder on another host counts as alive while it touches the lock, stale after a minute', async () => {
     const db = join(tmp.dir, 'remote.db');
-    writeFileSync(lockPathFor(db), JSON.stringify({ pid: 1, host: 'elsewhere.example', command: 'deepbern serve', startedAt: 0 }));
+    writeFileSync(
+      lockPathFor(db),
+      JSON.stringify({ pid: 1, host: 'elsewhere.example', command: 'deepbern serve', startedAt: 0 }),
+    );
     await expect(acquireFrontEndLock(db, { command: 'x' })).rejects.toThrow(/pid 1 on elsewhere\.example/);
     const old = new Date(Date.now() - 120_000);
     utimesSync(lockPathFor(db), old, old);
@@ -49,7 +57,10 @@ describe('front-end DB lock', () => {
     const t0 = Date.now();
     while (!out.includes('http') && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
     try {
-      const second = spawnSync(process.execPath, [BIN, 'serve', '--no-open', '--port', '0', '--db', db], { encoding: 'utf8', timeout: 60_000 });
+      const second = spawnSync(process.execPath, [BIN, 'serve', '--no-open', '--port', '0', '--db', db], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(second.status, second.stderr).toBe(4);
       expect(second.stderr).toMatch(new RegExp(`is open in deepbern serve \\(pid ${first.child.pid} on `));
     } finally {

@@ -20,7 +20,20 @@ const path = join(tmp.dir, 'old.db');
 
 /** What the old code wrote as spec_json: the full spec without the two new fields. */
 function oldSpec(activation: 'relu' | 'bernstein') {
-  const { init: _init, bnAffine: _bnAffine, ...rest } = parseSpec({ dataset: 'hand-easy', depth: 2, width: 6, activation, degree: 3, epochs: 1, batchSize: 32, evalBatch: 32 });
+  const {
+    init: _init,
+    bnAffine: _bnAffine,
+    ...rest
+  } = parseSpec({
+    dataset: 'hand-easy',
+    depth: 2,
+    width: 6,
+    activation,
+    degree: 3,
+    epochs: 1,
+    batchSize: 32,
+    evalBatch: 32,
+  });
   return rest;
 }
 
@@ -29,7 +42,10 @@ beforeAll(async () => {
   // The schema as it was (the first two migrations: nothing of ours), rows as the old code inserted them.
   const db = await Db.open(path);
   await migrate(db, MIGRATIONS.slice(0, 2));
-  for (const [id, activation, label] of [['rold-relu', 'relu', 'ReLU'], ['rold-bern', 'bernstein', 'Bern_{3,0.01}[-5,5]']] as const) {
+  for (const [id, activation, label] of [
+    ['rold-relu', 'relu', 'ReLU'],
+    ['rold-bern', 'bernstein', 'Bern_{3,0.01}[-5,5]'],
+  ] as const) {
     const spec = oldSpec(activation);
     await db.run(
       `INSERT INTO runs (id, name, spec_json, status, seed, dataset, activation, activation_label, depth, width, degree, eps, lr,
@@ -41,7 +57,11 @@ beforeAll(async () => {
     const result = await trainRun(parseSpec(spec), easyClassification(64, 32, 4));
     const state = loadState(result.finalState);
     const bytes = saveState({ ...state, spec: spec as typeof state.spec });
-    await db.run('INSERT INTO models (run_id, state, created_at) VALUES (?, ?, ?)', [id, Buffer.from(bytes), Date.now()]);
+    await db.run('INSERT INTO models (run_id, state, created_at) VALUES (?, ?, ?)', [
+      id,
+      Buffer.from(bytes),
+      Date.now(),
+    ]);
   }
   await db.close();
   expect(readFileSync(path).length).toBeGreaterThan(0);

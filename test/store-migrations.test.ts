@@ -16,8 +16,11 @@ afterEach(async () => {
 });
 
 const V1_TABLES = ['checkpoints', 'datasets', 'epoch_metrics', 'layer_metrics', 'models', 'runs', 'sweeps'];
-const tableNames = async (db: Db) => (await db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map((t) => t.name);
-const schema = (db: Db) => db.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_schema ORDER BY name");
+const tableNames = async (db: Db) =>
+  (await db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map(
+    (t) => t.name,
+  );
+const schema = (db: Db) => db.all<{ name: string; sql: string }>('SELECT name, sql FROM sqlite_schema ORDER BY name');
 
 describe('migrations', () => {
   it('migrates an empty database step by step: v1 has every table; open() reaches the newest version', async () => {
@@ -50,7 +53,9 @@ describe('migrations', () => {
   it('refuses a database from a newer version and leaves the file unchanged', async () => {
     const path = join(dir, 'future.db');
     const raw = await Db.open(path);
-    await raw.exec("CREATE TABLE future_stuff (x); INSERT INTO future_stuff VALUES ('keep'); PRAGMA user_version = 999; PRAGMA journal_mode = DELETE;");
+    await raw.exec(
+      "CREATE TABLE future_stuff (x); INSERT INTO future_stuff VALUES ('keep'); PRAGMA user_version = 999; PRAGMA journal_mode = DELETE;",
+    );
     await raw.close();
     const before = await readFile(path);
     for (const readOnly of [false, true]) {
@@ -60,7 +65,9 @@ describe('migrations', () => {
       );
       expect(e).toBeInstanceOf(StoreError);
       expect((e as StoreError).code).toBe('too_new');
-      expect((e as StoreError).message).toMatch(new RegExp(`schema version 999, newer than this version of DeepBern Workbench knows \\(${SCHEMA_VERSION}\\)`));
+      expect((e as StoreError).message).toMatch(
+        new RegExp(`schema version 999, newer than this version of DeepBern Workbench knows \\(${SCHEMA_VERSION}\\)`),
+      );
       expect(await readFile(path)).toEqual(before);
     }
   });
@@ -69,7 +76,10 @@ describe('migrations', () => {
     const path = join(dir, 'w.db');
     await (await RunStore.open(path)).close();
     const db = await Db.open(path);
-    const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x); THIS IS NOT SQL;' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x); THIS IS NOT SQL;' },
+    ];
     await expect(migrate(db, broken)).rejects.toThrow(StoreError);
     expect(await db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
     expect(await db.get("SELECT name FROM sqlite_schema WHERE name = 'half'")).toBeUndefined();

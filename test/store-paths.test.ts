@@ -7,7 +7,8 @@ describe('default database path', () => {
   it('lives in the per-user data folder, named deepbern without a suffix', () => {
     const p = defaultDbPath({});
     expect(p.endsWith(join('deepbern', 'workbench.db'))).toBe(true);
-    if (process.platform === 'linux' && !process.env.XDG_DATA_HOME) expect(p).toBe(join(homedir(), '.local', 'share', 'deepbern', 'workbench.db'));
+    if (process.platform === 'linux' && !process.env.XDG_DATA_HOME)
+      expect(p).toBe(join(homedir(), '.local', 'share', 'deepbern', 'workbench.db'));
   });
 
   it('DEEPBERN_DB overrides it (resolved to an absolute path)', () => {

@@ -17,7 +17,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const spec = (over: Partial<NetworkSpecInput> = {}) => parseSpec({ dataset: 'synthetic-higgs', depth: 4, width: 8, activation: 'bernstein', ...over });
+const spec = (over: Partial<NetworkSpecInput> = {}) =>
+  parseSpec({ dataset: 'synthetic-higgs', depth: 4, width: 8, activation: 'bernstein', ...over });
 
 function report(epoch: number, depth = 4, loss = 1 / epoch): EpochReport {
   const layers: LayerMetricRow[] = [];
@@ -35,7 +36,9 @@ async function snapshot() {
     runs: await store.db.all('SELECT * FROM runs ORDER BY id'),
     epochs: await store.db.all('SELECT * FROM epoch_metrics ORDER BY run_id, metric, epoch'),
     layers: await store.db.all('SELECT * FROM layer_metrics ORDER BY run_id, metric, layer, epoch'),
-    checkpoints: await store.db.all('SELECT run_id, epoch, hex(state) AS state, created_at FROM checkpoints ORDER BY run_id'),
+    checkpoints: await store.db.all(
+      'SELECT run_id, epoch, hex(state) AS state, created_at FROM checkpoints ORDER BY run_id',
+    ),
   };
 }
 
@@ -59,9 +62,25 @@ describe('RunStore runs', () => {
 
     const run = await store.getRun(id);
     expect(run).toMatchObject({
-      id, name: 'first', sweepId: null, status: 'finished', dataset: 'synthetic-higgs', label: 'Bern_{9,0.01}[-5,5]',
-      depth: 4, width: 8, activation: 'bernstein', degree: 9, eps: 0.01, lr: 1e-3, batchSize: 256, backend: 'wasm',
-      paramCount: 1234, epochsTotal: 3, epochsDone: 3, error: null, tags: ['a', 'b'],
+      id,
+      name: 'first',
+      sweepId: null,
+      status: 'finished',
+      dataset: 'synthetic-higgs',
+      label: 'Bern_{9,0.01}[-5,5]',
+      depth: 4,
+      width: 8,
+      activation: 'bernstein',
+      degree: 9,
+      eps: 0.01,
+      lr: 1e-3,
+      batchSize: 256,
+      backend: 'wasm',
+      paramCount: 1234,
+      epochsTotal: 3,
+      epochsDone: 3,
+      error: null,
+      tags: ['a', 'b'],
     });
     expect(run.spec).toEqual(spec());
     expect(Date.parse(run.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(run.startedAt!));
@@ -76,7 +95,13 @@ describe('RunStore runs', () => {
     expect(atEpoch2.every((r) => r.epoch === 2)).toBe(true);
     expect(atEpoch2.find((r) => r.metric === 'min_dsigma' && r.layer === 3)!.value).toBeCloseTo(0.06);
     const dead = await store.layerMetrics(id, { metric: 'dead_ratio' });
-    expect(dead.map((r) => [r.layer, r.epoch])).toEqual([1, 2, 3, 4].flatMap((l) => [[l, 1], [l, 2], [l, 3]]));
+    expect(dead.map((r) => [r.layer, r.epoch])).toEqual(
+      [1, 2, 3, 4].flatMap((l) => [
+        [l, 1],
+        [l, 2],
+        [l, 3],
+      ]),
+    );
     expect(await store.layerMetrics(id)).toHaveLength(24);
     const grid = await store.layerGrid(id, 'dead_ratio');
     expect(grid.layers).toEqual([1, 2, 3, 4]);
@@ -120,7 +145,11 @@ describe('RunStore runs', () => {
     expect((await store.getRun(id)).final).toEqual({ train_loss: 1, test_loss: 1.1, test_acc: 0.5 });
     await store.appendEpoch(id, { epoch: 2, metrics: { train_loss: 0.25 }, layers: [] });
     expect((await store.getRun(id)).final).toEqual({ train_loss: 0.25, test_loss: 1.1, test_acc: 0.5 });
-    await store.appendEpoch(id, { epoch: 3, metrics: { train_loss: Number.NaN, test_loss: Number.POSITIVE_INFINITY }, layers: [] });
+    await store.appendEpoch(id, {
+      epoch: 3,
+      metrics: { train_loss: Number.NaN, test_loss: Number.POSITIVE_INFINITY },
+      layers: [],
+    });
     const run = await store.getRun(id);
     expect(run.final).toEqual({ train_loss: null, test_loss: Number.POSITIVE_INFINITY, test_acc: 0.5 });
     expect(run.epochsDone).toBe(3);
@@ -159,7 +188,13 @@ describe('RunStore runs', () => {
     expect((await store.listRuns({ status: 'failed' })).rows.map((r) => r.id)).toEqual([ids[3]]);
     expect((await store.listRuns({ status: ['failed', 'queued'] })).total).toBe(25);
     expect((await store.listRuns({ search: 'keeper' })).rows.map((r) => r.id)).toEqual([ids[7]]);
-    expect((await store.listRuns({ search: 'ReLU run-1', orderBy: 'name' })).rows.map((r) => r.name)).toEqual(['run-11', 'run-13', 'run-15', 'run-17', 'run-19']);
+    expect((await store.listRuns({ search: 'ReLU run-1', orderBy: 'name' })).rows.map((r) => r.name)).toEqual([
+      'run-11',
+      'run-13',
+      'run-15',
+      'run-17',
+      'run-19',
+    ]);
     expect((await store.listRuns({ search: '100%' })).total).toBe(0);
     await expect(store.listRuns({ orderBy: 'spec_json; DROP TABLE runs' })).rejects.toMatchObject({ code: 'invalid' });
 
@@ -215,7 +250,13 @@ describe('RunStore runs', () => {
     const sizeAfter = (await stat(store.path)).size;
     expect(sizeAfter).toBeLessThan(1 << 20);
     for (const table of ['runs', 'epoch_metrics', 'layer_metrics', 'checkpoints', 'models']) {
-      const left = await store.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`.replace('run_id', table === 'runs' ? 'id' : 'run_id'), [JSON.stringify(gone)]);
+      const left = await store.db.get<{ n: number }>(
+        `SELECT count(*) AS n FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`.replace(
+          'run_id',
+          table === 'runs' ? 'id' : 'run_id',
+        ),
+        [JSON.stringify(gone)],
+      );
       expect(left!.n, table).toBe(0);
     }
     expect((await store.listRuns()).rows.map((r) => r.id)).toEqual([keep]);
@@ -230,7 +271,8 @@ describe('RunStore bucketed series', () => {
     const b = await store.createRun({ spec: spec(), epochsTotal: 60 });
     const valueA = (e: number) => (e === 37 ? 50 : e === 71 ? -3 : Math.sin(e));
     await store.writeBatch(async () => {
-      for (let e = 1; e <= 100; e++) await store.appendEpoch(a, { epoch: e, metrics: { train_loss: valueA(e) }, layers: [] });
+      for (let e = 1; e <= 100; e++)
+        await store.appendEpoch(a, { epoch: e, metrics: { train_loss: valueA(e) }, layers: [] });
       for (let e = 1; e <= 60; e++) await store.appendEpoch(b, { epoch: e, metrics: { train_loss: e }, layers: [] });
     });
     for (const maxPoints of [1, 7, 10, 33, 99]) {
@@ -246,14 +288,20 @@ describe('RunStore bucketed series', () => {
     }
     // Fewer epochs than points: every epoch is its own bucket.
     const all = await store.epochSeriesBucketed([b], 'train_loss', 500);
-    expect(all[b]!.map((x) => [x.epoch, x.min, x.max, x.last])).toEqual(Array.from({ length: 60 }, (_, i) => [i + 1, i + 1, i + 1, i + 1]));
+    expect(all[b]!.map((x) => [x.epoch, x.min, x.max, x.last])).toEqual(
+      Array.from({ length: 60 }, (_, i) => [i + 1, i + 1, i + 1, i + 1]),
+    );
     await expect(store.epochSeriesBucketed([a], 'train_loss', 0)).rejects.toMatchObject({ code: 'invalid' });
   });
 });
 
 describe('RunStore sweeps and datasets', () => {
   it('sweeps: create, get, list, status', async () => {
-    const id = await store.createSweep({ name: 'depth sweep', config: { name: 'depth sweep' } as never, fileText: 'name: depth sweep\n' });
+    const id = await store.createSweep({
+      name: 'depth sweep',
+      config: { name: 'depth sweep' } as never,
+      fileText: 'name: depth sweep\n',
+    });
     expect(id).toMatch(/^s[a-z2-9]{7}$/);
     await store.setSweepStatus(id, 'running');
     const s = await store.getSweep(id);
@@ -261,11 +309,23 @@ describe('RunStore sweeps and datasets', () => {
     expect((await store.listSweeps()).map((x) => x.id)).toEqual([id]);
     await expect(store.setSweepStatus(id, 'bogus' as never)).rejects.toMatchObject({ code: 'invalid' });
     await expect(store.getSweep('snope')).rejects.toThrow('no sweep with id snope');
-    await expect(store.createRun({ spec: spec(), sweepId: 'snope', epochsTotal: 1 })).rejects.toThrow('no sweep with id snope');
+    await expect(store.createRun({ spec: spec(), sweepId: 'snope', epochsTotal: 1 })).rejects.toThrow(
+      'no sweep with id snope',
+    );
   });
 
   it('datasets: add, get, list, remove', async () => {
-    const d = await store.addDataset({ kind: 'higgs', title: 'HIGGS 20k', sourcePath: '/x/HIGGS.csv.gz', filePath: '/data/h.bin', rows: 20000, inputDim: 28, outputDim: 2, task: 'classification', meta: { split: 0.2 } });
+    const d = await store.addDataset({
+      kind: 'higgs',
+      title: 'HIGGS 20k',
+      sourcePath: '/x/HIGGS.csv.gz',
+      filePath: '/data/h.bin',
+      rows: 20000,
+      inputDim: 28,
+      outputDim: 2,
+      task: 'classification',
+      meta: { split: 0.2 },
+    });
     expect(d.id).toMatch(/^d[a-z2-9]{7}$/);
     expect(await store.getDataset(d.id)).toEqual(d);
     expect(await store.datasetFiles()).toEqual({ [d.id]: '/data/h.bin' });

@@ -20,20 +20,37 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const spec = (over: Partial<NetworkSpecInput> = {}) => parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 8, activation: 'bernstein', ...over });
-const report = (epoch: number, acc: number): EpochReport => ({ epoch, metrics: { train_loss: 1, test_loss: 1, test_acc: acc }, layers: [] });
+const spec = (over: Partial<NetworkSpecInput> = {}) =>
+  parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 8, activation: 'bernstein', ...over });
+const report = (epoch: number, acc: number): EpochReport => ({
+  epoch,
+  metrics: { train_loss: 1, test_loss: 1, test_acc: acc },
+  layers: [],
+});
 
 describe('runs list at scale', () => {
   it('every list order is an index order: no temp B-tree sorts the table', async () => {
-    for (const [orderBy, desc] of [['createdAt', true], ['createdAt', false], ['final.test_acc', true], ['final.test_loss', true], ['final.train_loss', true]] as const) {
+    for (const [orderBy, desc] of [
+      ['createdAt', true],
+      ['createdAt', false],
+      ['final.test_acc', true],
+      ['final.test_loss', true],
+      ['final.train_loss', true],
+    ] as const) {
       const col = orderBy === 'createdAt' ? 'created_at' : `final_${orderBy.slice(6)}`;
       const dir = desc ? 'DESC' : 'ASC';
       // what the Runs screen asks (training runs) in every order; all kinds in creation order
-      const kinded = await store.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM runs WHERE kind = 'training' ORDER BY ${col} ${dir}, name ${dir}, id ${dir} LIMIT 100`);
+      const kinded = await store.db.all<{ detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT id FROM runs WHERE kind = 'training' ORDER BY ${col} ${dir}, name ${dir}, id ${dir} LIMIT 100`,
+      );
       expect(kinded.map((p) => p.detail).join(' | '), `${orderBy} ${dir}`).not.toMatch(/TEMP B-TREE/);
-      const nonNull = await store.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM runs WHERE kind = 'training' AND ${col} IS NOT NULL ORDER BY ${col} ${dir}, name ${dir}, id ${dir} LIMIT 100`);
+      const nonNull = await store.db.all<{ detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT id FROM runs WHERE kind = 'training' AND ${col} IS NOT NULL ORDER BY ${col} ${dir}, name ${dir}, id ${dir} LIMIT 100`,
+      );
       expect(nonNull.map((p) => p.detail).join(' | '), `${orderBy} ${dir} non-null`).not.toMatch(/TEMP B-TREE/);
-      const all = await store.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM runs ORDER BY created_at ${dir}, name ${dir}, id ${dir} LIMIT 100`);
+      const all = await store.db.all<{ detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT id FROM runs ORDER BY created_at ${dir}, name ${dir}, id ${dir} LIMIT 100`,
+      );
       expect(all.map((p) => p.detail).join(' | ')).not.toMatch(/TEMP B-TREE/);
     }
   });
@@ -47,7 +64,12 @@ describe('runs list at scale', () => {
     }
     const names = async (desc: boolean, limit: number) => {
       const out: string[] = [];
-      for (let offset = 0; offset < 7; offset += limit) out.push(...(await store.listRuns({ kind: 'training', orderBy: 'final.test_acc', desc, limit, offset })).rows.map((r) => r.name));
+      for (let offset = 0; offset < 7; offset += limit)
+        out.push(
+          ...(await store.listRuns({ kind: 'training', orderBy: 'final.test_acc', desc, limit, offset })).rows.map(
+            (r) => r.name,
+          ),
+        );
       return out;
     };
     expect(await names(false, 100)).toEqual(['r0', 'r2', 'r4', 'r6', 'r1', 'r3', 'r5']);
@@ -56,7 +78,12 @@ describe('runs list at scale', () => {
   });
 
   it('search finds substrings through the full-text index (and short words by LIKE), following renames and tags', async () => {
-    const a = await store.createRun({ spec: spec({ degree: 9, eps: 0.01, bounds: [-5, 5] }), name: 'higgs-deep-001', epochsTotal: 1, tags: ['baseline-check'] });
+    const a = await store.createRun({
+      spec: spec({ degree: 9, eps: 0.01, bounds: [-5, 5] }),
+      name: 'higgs-deep-001',
+      epochsTotal: 1,
+      tags: ['baseline-check'],
+    });
     await store.createRun({ spec: spec({ activation: 'relu' }), name: 'mnist-wide-002', epochsTotal: 1 });
     const find = async (search: string) => (await store.listRuns({ search })).rows.map((r) => r.name);
     expect(await find('Bern_{9')).toEqual(['higgs-deep-001']);
@@ -67,7 +94,9 @@ describe('runs list at scale', () => {
     await store.setTags(a, ['renamed-tag']);
     expect(await find('line-ch')).toEqual([]);
     expect(await find('med-ta')).toEqual(['higgs-deep-001']);
-    const plan = await store.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT id FROM runs WHERE rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH '"deep"')`);
+    const plan = await store.db.all<{ detail: string }>(
+      `EXPLAIN QUERY PLAN SELECT id FROM runs WHERE rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH '"deep"')`,
+    );
     expect(plan.map((p) => p.detail).join(' | ')).toMatch(/VIRTUAL TABLE INDEX/);
     await store.deleteRuns([a]);
     expect(await find('deep')).toEqual([]);
@@ -76,7 +105,9 @@ describe('runs list at scale', () => {
   it('approximation-lab fits are their own kind: the training list leaves them out', async () => {
     await store.createRun({ spec: spec(), name: 'trained', epochsTotal: 1 });
     await store.createRun({ spec: spec(), name: 'fit', epochsTotal: 5, tags: ['approx-lab', 'steps:2000'] });
-    expect((await store.listRuns({ kind: 'training' })).rows.map((r) => [r.name, r.kind])).toEqual([['trained', 'training']]);
+    expect((await store.listRuns({ kind: 'training' })).rows.map((r) => [r.name, r.kind])).toEqual([
+      ['trained', 'training'],
+    ]);
     expect((await store.listRuns({ kind: 'approx' })).rows.map((r) => [r.name, r.kind])).toEqual([['fit', 'approx']]);
     expect((await store.listRuns({})).total).toBe(2);
   });
@@ -85,7 +116,10 @@ describe('runs list at scale', () => {
     const a = await store.createRun({ spec: spec(), name: 'a', epochsTotal: 1 });
     const b = await store.createRun({ spec: spec({ seed: 3 }), name: 'b', epochsTotal: 1 });
     const got = await store.getRuns([b, 'rnope', a]);
-    expect(got.runs.map((r) => [r.name, r.spec.seed])).toEqual([['b', 3], ['a', 0]]);
+    expect(got.runs.map((r) => [r.name, r.spec.seed])).toEqual([
+      ['b', 3],
+      ['a', 0],
+    ]);
     expect(got.missing).toEqual(['rnope']);
   });
 });

@@ -18,17 +18,20 @@ const sweepIds: string[] = [];
 beforeAll(async () => {
   store = await RunStore.open(path);
   await store.writeBatch(async () => {
-    for (let s = 0; s < 40; s++) sweepIds.push(await store.createSweep({ name: `sweep-${s}`, config: { name: `sweep-${s}` } as never }));
+    for (let s = 0; s < 40; s++)
+      sweepIds.push(await store.createSweep({ name: `sweep-${s}`, config: { name: `sweep-${s}` } as never }));
   });
   await addRuns(store, 3000, sweepIds, 10); // three activation labels, names "sweep-<s>-<i> <label>", 1 in 11 without accuracy
   // Variety beyond the generator: other kinds, statuses, tags, names with LIKE's and FTS's special characters.
   await store.writeBatch(async () => {
-    await store.db.run("UPDATE runs SET kind = 'approx', tags_json = '[\"approx-lab\",\"lab:7\"]' WHERE rowid % 37 = 0");
+    await store.db.run(
+      'UPDATE runs SET kind = \'approx\', tags_json = \'["approx-lab","lab:7"]\' WHERE rowid % 37 = 0',
+    );
     await store.db.run("UPDATE runs SET status = 'failed', final_test_acc = NULL WHERE rowid % 13 = 0");
     await store.db.run("UPDATE runs SET status = 'cancelled' WHERE rowid % 17 = 0");
-    await store.db.run("UPDATE runs SET name = 'Wide_100% \"quoted\" run ' || rowid WHERE rowid % 101 = 0");
-    await store.db.run("UPDATE runs SET tags_json = '[\"baseline\"]' WHERE rowid % 7 = 3");
-    await store.db.run("UPDATE runs SET final_test_loss = NULL WHERE rowid % 19 = 0");
+    await store.db.run('UPDATE runs SET name = \'Wide_100% "quoted" run \' || rowid WHERE rowid % 101 = 0');
+    await store.db.run('UPDATE runs SET tags_json = \'["baseline"]\' WHERE rowid % 7 = 3');
+    await store.db.run('UPDATE runs SET final_test_loss = NULL WHERE rowid % 19 = 0');
   });
   readOnly = await RunStore.open(path, { readOnly: true });
 }, 120_000);
@@ -66,15 +69,48 @@ async function reference(opts: ListRunsOptions): Promise<{ ids: string[]; total:
   const col = orderColumn(opts.orderBy);
   const dir = opts.desc ? 'DESC' : 'ASC';
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const rows = await store.db.all<{ id: string }>(`SELECT id FROM runs NOT INDEXED ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, name ${dir}, id ${dir} LIMIT ? OFFSET ?`, [...params, opts.limit ?? 100, opts.offset ?? 0]);
+  const rows = await store.db.all<{ id: string }>(
+    `SELECT id FROM runs NOT INDEXED ${filter} ORDER BY ${col} IS NULL, ${col} ${dir}, name ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+    [...params, opts.limit ?? 100, opts.offset ?? 0],
+  );
   const total = (await store.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs NOT INDEXED ${filter}`, params))!.n;
   return { ids: rows.map((r) => r.id), total };
 }
 
 describe('runs search', () => {
-  const terms = ['Bern_{9', 'bern', 'ReLU', 'relu 5', 'sweep-12-', 'sweep-3', 'SELU', 'approx-lab', 'baseline Bern', '100%', '"quoted"', 'rb00012', 'xyzzy', 'e 9', 'synthetic'];
-  const filters: ListRunsOptions[] = [{ kind: 'training' }, {}, { kind: 'approx' }, { status: 'finished', kind: 'training' }, { sweepId: 'SWEEP' }, { status: ['failed', 'cancelled'] }];
-  const orders: Pick<ListRunsOptions, 'orderBy' | 'desc'>[] = [{}, { orderBy: 'createdAt', desc: true }, { orderBy: 'final.test_acc', desc: true }, { orderBy: 'final.test_acc' }, { orderBy: 'final.test_loss' }, { orderBy: 'name', desc: true }];
+  const terms = [
+    'Bern_{9',
+    'bern',
+    'ReLU',
+    'relu 5',
+    'sweep-12-',
+    'sweep-3',
+    'SELU',
+    'approx-lab',
+    'baseline Bern',
+    '100%',
+    '"quoted"',
+    'rb00012',
+    'xyzzy',
+    'e 9',
+    'synthetic',
+  ];
+  const filters: ListRunsOptions[] = [
+    { kind: 'training' },
+    {},
+    { kind: 'approx' },
+    { status: 'finished', kind: 'training' },
+    { sweepId: 'SWEEP' },
+    { status: ['failed', 'cancelled'] },
+  ];
+  const orders: Pick<ListRunsOptions, 'orderBy' | 'desc'>[] = [
+    {},
+    { orderBy: 'createdAt', desc: true },
+    { orderBy: 'final.test_acc', desc: true },
+    { orderBy: 'final.test_acc' },
+    { orderBy: 'final.test_loss' },
+    { orderBy: 'name', desc: true },
+  ];
 
   it('pages and totals equal a LIKE scan: every term × filter × order × offset, writable and read-only', async () => {
     let compared = 0;

@@ -29,7 +29,11 @@ parameters:
   variant: {values: [{activation: bernstein}, {activation: relu}]}
 `;
 
-async function withScheduler<T>(db: string, workers: number, fn: (s: Scheduler, store: RunStore) => Promise<T>): Promise<T> {
+async function withScheduler<T>(
+  db: string,
+  workers: number,
+  fn: (s: Scheduler, store: RunStore) => Promise<T>,
+): Promise<T> {
   const store = await RunStore.open(db);
   const scheduler = new Scheduler(store, new LocalPoolExecutor({ workers }));
   try {
@@ -102,7 +106,8 @@ describe('bayes sweeps on a worker pool', () => {
       const { sweepId } = await createSweepFromText(store, BAYES);
       const stopAfter = new Promise<void>((resolve) =>
         scheduler.on('event', (e: { type: string; status?: string }) => {
-          if (e.type === 'run-status' && e.status === 'finished') void store.listRuns({ sweepId, status: 'finished' }).then((r) => r.total >= 2 && resolve());
+          if (e.type === 'run-status' && e.status === 'finished')
+            void store.listRuns({ sweepId, status: 'finished' }).then((r) => r.total >= 2 && resolve());
         }),
       );
       await scheduler.startSweep(sweepId);

@@ -31,7 +31,9 @@ function runTpe(seed: number, n: number, concurrency = 1): TpeTrial[] {
   const history: TpeTrial[] = [];
   for (let i = 0; i < n; i++) {
     // The last `concurrency - 1` proposals are still in flight when this one is made.
-    const visible = history.map((t, j) => (j >= i - (concurrency - 1) ? { ...t, state: 'running' as const, value: undefined } : t));
+    const visible = history.map((t, j) =>
+      j >= i - (concurrency - 1) ? { ...t, state: 'running' as const, value: undefined } : t,
+    );
     const params = proposeTpe(space, visible, { seed, index: i, goal: 'minimize' });
     history.push({ index: i, params, state: 'complete', value: objective(params), epochs: 5 });
   }
@@ -62,7 +64,10 @@ describe('TPE sampler', () => {
       expect(p.width).toBe(32);
     }
     // Log-uniform: the startup draws cover the decades evenly, not crowded near the top.
-    const lrs = Array.from({ length: 200 }, (_, i) => proposeTpe({ lr: space.lr }, [], { seed: 1, index: i, goal: 'minimize' }).lr as number);
+    const lrs = Array.from(
+      { length: 200 },
+      (_, i) => proposeTpe({ lr: space.lr }, [], { seed: 1, index: i, goal: 'minimize' }).lr as number,
+    );
     const below1e3 = lrs.filter((x) => x < 1e-3).length / lrs.length;
     expect(below1e3).toBeGreaterThan(0.2);
     expect(below1e3).toBeLessThan(0.47);
@@ -71,7 +76,11 @@ describe('TPE sampler', () => {
   it('the same completed history gives the same next proposal (resume)', () => {
     const hist = runTpe(5, 15);
     const next = proposeTpe(space, hist, { seed: 5, index: 15, goal: 'minimize' });
-    const again = proposeTpe(space, JSON.parse(JSON.stringify(hist)) as TpeTrial[], { seed: 5, index: 15, goal: 'minimize' });
+    const again = proposeTpe(space, JSON.parse(JSON.stringify(hist)) as TpeTrial[], {
+      seed: 5,
+      index: 15,
+      goal: 'minimize',
+    });
     expect(again).toEqual(next);
   });
 
@@ -80,7 +89,9 @@ describe('TPE sampler', () => {
     let rnd = 0;
     for (let seed = 0; seed < 6; seed++) {
       tpe += Math.min(...runTpe(seed, 40).map((t) => t.value!));
-      const random = Array.from({ length: 40 }, (_, i) => objective(proposeTpe(space, [], { seed: seed + 100, index: i, goal: 'minimize' })));
+      const random = Array.from({ length: 40 }, (_, i) =>
+        objective(proposeTpe(space, [], { seed: seed + 100, index: i, goal: 'minimize' })),
+      );
       rnd += Math.min(...random);
     }
     expect(tpe).toBeLessThan(rnd);
@@ -90,9 +101,21 @@ describe('TPE sampler', () => {
     expect(goodCount(1)).toBe(1);
     expect(goodCount(30)).toBe(3);
     expect(goodCount(1000)).toBe(25);
-    const t = (index: number, state: TpeTrial['state'], value?: number, epochs?: number): TpeTrial => ({ index, params: {}, state, value, epochs });
+    const t = (index: number, state: TpeTrial['state'], value?: number, epochs?: number): TpeTrial => ({
+      index,
+      params: {},
+      state,
+      value,
+      epochs,
+    });
     const { good, bad } = splitTrials(
-      [t(0, 'complete', 5), t(1, 'pruned', 0.1, 1), t(2, 'complete', 1), t(3, 'running'), ...Array.from({ length: 16 }, (_, i) => t(4 + i, 'complete', 10 + i))],
+      [
+        t(0, 'complete', 5),
+        t(1, 'pruned', 0.1, 1),
+        t(2, 'complete', 1),
+        t(3, 'running'),
+        ...Array.from({ length: 16 }, (_, i) => t(4 + i, 'complete', 10 + i)),
+      ],
       'minimize',
     );
     expect(good.map((x) => x.index)).toEqual([0, 2]);
@@ -151,7 +174,7 @@ describe('hyperband', () => {
 describe('parameter importance', () => {
   it('ranks the parameter that drives the metric above two that do not', () => {
     let next = 12345;
-    const rand = () => ((next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const runs = Array.from({ length: 40 }, () => {
       const lr = 10 ** (-4 + 3 * rand());
       const width = [16, 32, 64][Math.floor(rand() * 3)];

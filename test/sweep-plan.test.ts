@@ -15,7 +15,11 @@ const head = 'name: t\ndataset: synthetic-higgs\nbase: {depth: 2, width: 8, acti
 
 describe('sweep plan', () => {
   it('grid expands to the product of value lists times seeds', () => {
-    const plan = planSweep(parseSweepText(head + 'parameters:\n  activation: {values: [bernstein, relu, gelu]}\n  depth: {values: [2, 4]}\nseeds: 2\n'));
+    const plan = planSweep(
+      parseSweepText(
+        head + 'parameters:\n  activation: {values: [bernstein, relu, gelu]}\n  depth: {values: [2, 4]}\nseeds: 2\n',
+      ),
+    );
     expect(plan.total).toBe(12);
     expect(plan.runs).toHaveLength(12);
     expect(new Set(plan.runs.map((r) => JSON.stringify(r.params))).size).toBe(12);
@@ -23,21 +27,40 @@ describe('sweep plan', () => {
   });
 
   it('init and bnAffine are sweepable like every spec field; a missing init is the activation default', () => {
-    const plan = planSweep(parseSweepText(head + 'parameters:\n  init: {values: [torch, he_normal]}\n  bn_affine: {values: [false, true]}\n  batchNorm: {values: [true]}\n'));
+    const plan = planSweep(
+      parseSweepText(
+        head +
+          'parameters:\n  init: {values: [torch, he_normal]}\n  bn_affine: {values: [false, true]}\n  batchNorm: {values: [true]}\n',
+      ),
+    );
     expect(plan.runs.map((r) => [r.spec.init, r.spec.bnAffine])).toEqual(
-      expect.arrayContaining([['torch', false], ['torch', true], ['he_normal', false], ['he_normal', true]]));
+      expect.arrayContaining([
+        ['torch', false],
+        ['torch', true],
+        ['he_normal', false],
+        ['he_normal', true],
+      ]),
+    );
     expect(plan.runs).toHaveLength(4);
-    expect(planSweep(parseSweepText(head + 'parameters:\n  depth: {values: [2]}\n')).runs[0].spec.init).toBe('he_normal');
-    expect(errorOf(head + 'parameters:\n  init: {values: [torch, glorot]}\n')).toMatch(/init must be one of torch, he_normal/);
+    expect(planSweep(parseSweepText(head + 'parameters:\n  depth: {values: [2]}\n')).runs[0].spec.init).toBe(
+      'he_normal',
+    );
+    expect(errorOf(head + 'parameters:\n  init: {values: [torch, glorot]}\n')).toMatch(
+      /init must be one of torch, he_normal/,
+    );
   });
 
   it('run_cap caps the grid; snake_case aliases work', () => {
-    const plan = planSweep(parseSweepText(head + 'run_cap: 3\nparameters:\n  batch_size: {values: [16, 32, 64, 128]}\n'));
+    const plan = planSweep(
+      parseSweepText(head + 'run_cap: 3\nparameters:\n  batch_size: {values: [16, 32, 64, 128]}\n'),
+    );
     expect(plan.runs.map((r) => r.spec.batchSize)).toEqual([16, 32, 64]);
   });
 
   it('random sampling is reproducible with random_seed and respects ranges', () => {
-    const text = head + 'method: random\nrun_cap: 20\nrandom_seed: 7\nparameters:\n  lr: {min: 0.0001, max: 0.1, distribution: log_uniform}\n  width: {min: 4, max: 9, distribution: int}\n';
+    const text =
+      head +
+      'method: random\nrun_cap: 20\nrandom_seed: 7\nparameters:\n  lr: {min: 0.0001, max: 0.1, distribution: log_uniform}\n  width: {min: 4, max: 9, distribution: int}\n';
     const a = planSweep(parseSweepText(text));
     const b = planSweep(parseSweepText(text));
     expect(a.runs.map((r) => r.spec.lr)).toEqual(b.runs.map((r) => r.spec.lr));
@@ -57,7 +80,14 @@ describe('sweep plan', () => {
     ['method: random\nrun_cap: 2\nparameters:\n  lr: {min: 2, max: 1}\n', /line 7: parameters.lr: min must be ≤ max/],
     ['parameters:\n  depth: {values: [0, 2]}\n', /depth must be an integer between 1 and 1000/],
     ['parameters:\n  lr: {min: 0.1, max: 1}\n', /a grid needs value or values/],
-    ['parameters:\n  width: {values: [' + Array.from({ length: 200 }, (_, i) => i + 1).join(',') + ']}\n  depth: {values: [' + Array.from({ length: 60 }, (_, i) => i + 1).join(',') + ']}\n', /12000 runs .*set run_cap/],
+    [
+      'parameters:\n  width: {values: [' +
+        Array.from({ length: 200 }, (_, i) => i + 1).join(',') +
+        ']}\n  depth: {values: [' +
+        Array.from({ length: 60 }, (_, i) => i + 1).join(',') +
+        ']}\n',
+      /12000 runs .*set run_cap/,
+    ],
     ['name: [\n', /line \d+:/],
   ])('rejects bad files clearly: %#', (tail, re) => {
     expect(errorOf(head + tail)).toMatch(re);
@@ -73,20 +103,26 @@ describe('sweep variants', () => {
       ),
     );
     expect(plan.runs).toHaveLength(6);
-    expect(plan.runs.map((r) => `${r.spec.activation}/${r.spec.degree}/${r.spec.residual}/${r.spec.batchNorm}`).filter((_, i) => i % 2 === 0)).toEqual([
-      'bernstein/15/false/true',
-      'relu/9/true/false',
-      'selu/9/false/true',
-    ]);
+    expect(
+      plan.runs
+        .map((r) => `${r.spec.activation}/${r.spec.degree}/${r.spec.residual}/${r.spec.batchNorm}`)
+        .filter((_, i) => i % 2 === 0),
+    ).toEqual(['bernstein/15/false/true', 'relu/9/true/false', 'selu/9/false/true']);
   });
 
   it('rejects unknown fields inside a variant with the line', () => {
-    expect(errorOf(head + 'parameters:\n  variant:\n    values:\n      - {activation: relu, colour: red}\n')).toMatch(/line 7: parameters.variant.values.0.colour: unknown field/);
+    expect(errorOf(head + 'parameters:\n  variant:\n    values:\n      - {activation: relu, colour: red}\n')).toMatch(
+      /line 7: parameters.variant.values.0.colour: unknown field/,
+    );
   });
 });
 
 describe('sweep base', () => {
   it('a variant in base is an unknown field, not a crash', () => {
-    expect(errorOf('name: t\ndataset: synthetic-higgs\nbase: {depth: 2, width: 8, activation: relu, variant: {values: [{}]}}\n')).toMatch(/line 3: base\.variant: unknown field/);
+    expect(
+      errorOf(
+        'name: t\ndataset: synthetic-higgs\nbase: {depth: 2, width: 8, activation: relu, variant: {values: [{}]}}\n',
+      ),
+    ).toMatch(/line 3: base\.variant: unknown field/);
   });
 });

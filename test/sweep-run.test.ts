@@ -18,7 +18,11 @@ rows: 400
 base: {depth: 2, width: 8, epochs: 2, batchSize: 64}
 ${extra}`;
 
-async function withScheduler<T>(db: string, workers: number, fn: (s: Scheduler, store: RunStore, events: WorkbenchEvent[]) => Promise<T>): Promise<T> {
+async function withScheduler<T>(
+  db: string,
+  workers: number,
+  fn: (s: Scheduler, store: RunStore, events: WorkbenchEvent[]) => Promise<T>,
+): Promise<T> {
   const store = await RunStore.open(db);
   const scheduler = new Scheduler(store, new LocalPoolExecutor({ workers }));
   const events: WorkbenchEvent[] = [];
@@ -45,30 +49,42 @@ function query<T>(db: string, sql: string): Promise<T[]> {
 }
 
 describe('sweep scheduler on a worker pool', () => {
-  it('splits the pool\'s cores between the runs it starts (docs/threads.md), or gives each the sweep file\'s threads', async () => {
-    const threadsOf = (events: WorkbenchEvent[]) => events.filter((e) => e.type === 'run-start').map((e) => (e as { threads?: number }).threads);
+  it("splits the pool's cores between the runs it starts (docs/threads.md), or gives each the sweep file's threads", async () => {
+    const threadsOf = (events: WorkbenchEvent[]) =>
+      events.filter((e) => e.type === 'run-start').map((e) => (e as { threads?: number }).threads);
     const sweep = async (file: string): Promise<(number | undefined)[]> =>
-      withScheduler(join(tmp.dir, `threads-${Math.random().toString(36).slice(2)}.db`), 2, async (scheduler, store, events) => {
-        const { sweepId } = await createSweepFromText(store, file);
-        await scheduler.startSweep(sweepId);
-        await scheduler.waitForSweep(sweepId);
-        expect((await store.listRuns({ sweepId })).rows.every((r) => r.status === 'finished')).toBe(true);
-        return threadsOf(events);
-      });
+      withScheduler(
+        join(tmp.dir, `threads-${Math.random().toString(36).slice(2)}.db`),
+        2,
+        async (scheduler, store, events) => {
+          const { sweepId } = await createSweepFromText(store, file);
+          await scheduler.startSweep(sweepId);
+          await scheduler.waitForSweep(sweepId);
+          expect((await store.listRuns({ sweepId })).rows.every((r) => r.status === 'finished')).toBe(true);
+          return threadsOf(events);
+        },
+      );
     const one = 'parameters:\n  activation: {value: bernstein}\n';
     expect(await sweep(tiny(`threads: auto\n${one}`))).toEqual([2]); // one run on 2 cores: both
-    expect(await sweep(tiny('threads: auto\nparameters:\n  activation: {values: [bernstein, relu]}\n'))).toEqual([1, 1]); // two runs: one each
+    expect(await sweep(tiny('threads: auto\nparameters:\n  activation: {values: [bernstein, relu]}\n'))).toEqual([
+      1, 1,
+    ]); // two runs: one each
     expect(await sweep(tiny(`threads: 2\n${one}`))).toEqual([2]);
     expect(await sweep(tiny(one))).toEqual([1]); // DEFAULT_RUN_THREADS
     const store = await RunStore.open(join(tmp.dir, 'bad-threads.db'));
-    await expect(createSweepFromText(store, tiny(`threads: 0\n${one}`))).rejects.toThrow(/threads must be auto or an integer from 1 to 64/);
+    await expect(createSweepFromText(store, tiny(`threads: 0\n${one}`))).rejects.toThrow(
+      /threads must be auto or an integer from 1 to 64/,
+    );
     await store.close();
   });
 
   it('a 2-worker pool runs 4 runs; every epoch of every run lands exactly once', async () => {
     const db = join(tmp.dir, 'four.db');
     await withScheduler(db, 2, async (scheduler, store, events) => {
-      const { sweepId, runIds } = await createSweepFromText(store, tiny('parameters:\n  activation: {values: [bernstein, relu]}\n  width: {values: [4, 8]}\n'));
+      const { sweepId, runIds } = await createSweepFromText(
+        store,
+        tiny('parameters:\n  activation: {values: [bernstein, relu]}\n  width: {values: [4, 8]}\n'),
+      );
       expect(runIds).toHaveLength(4);
       await scheduler.startSweep(sweepId);
       await scheduler.waitForSweep(sweepId);
@@ -82,7 +98,10 @@ describe('sweep scheduler on a worker pool', () => {
       // both workers were busy at once
       expect(Math.max(...events.filter((e) => e.type === 'workers').map((e) => (e as { busy: number }).busy))).toBe(2);
     });
-    const rows = await query<{ run_id: string; epoch: number; n: number }>(db, "SELECT run_id, epoch, COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss' GROUP BY run_id, epoch");
+    const rows = await query<{ run_id: string; epoch: number; n: number }>(
+      db,
+      "SELECT run_id, epoch, COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss' GROUP BY run_id, epoch",
+    );
     expect(rows).toHaveLength(8);
     const layers = await query<{ n: number }>(db, "SELECT COUNT(*) n FROM layer_metrics WHERE metric = 'dead_ratio'");
     expect(layers[0].n).toBe(4 * 2 * 2); // runs × epochs × layers
@@ -103,7 +122,8 @@ parameters:
       // cancel the second (healthy, 30-epoch) run once it has stored an epoch
       const second = runIds[1];
       const deadline = Date.now() + 120_000;
-      while ((await store.getRun(second)).epochsDone < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((await store.getRun(second)).epochsDone < 1 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       await scheduler.cancelRun(second);
       await scheduler.waitForSweep(sweepId);
       const [a, b] = await Promise.all(runIds.map((id) => store.getRun(id)));
@@ -151,7 +171,10 @@ describe('plan order', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
     try {
-      const { sweepId } = await createSweepFromText(store, tiny('parameters:\n  width: {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}\n  activation: {value: relu}\n'));
+      const { sweepId } = await createSweepFromText(
+        store,
+        tiny('parameters:\n  width: {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}\n  activation: {value: relu}\n'),
+      );
       const rows = (await store.listRuns({ sweepId, orderBy: 'created_at' })).rows;
       expect(new Set(rows.map((r) => r.createdAt)).size).toBe(1);
       expect(rows.map((r) => r.width)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -167,7 +190,12 @@ describe('crash and resume', () => {
     const db = join(tmp.dir, 'crash.db');
     const file = join(tmp.dir, 'crash.yaml');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(file, tiny('parameters:\n  activation: {values: [bernstein, relu]}\n').replace('epochs: 2', 'epochs: 6').replace('rows: 400', 'rows: 1500'));
+    writeFileSync(
+      file,
+      tiny('parameters:\n  activation: {values: [bernstein, relu]}\n')
+        .replace('epochs: 2', 'epochs: 6')
+        .replace('rows: 400', 'rows: 1500'),
+    );
     const child = cliAsync(['sweep', 'run', file, '--workers', '2', '--db', db]);
     // kill once some epochs are stored (but the sweep is not done)
     const deadline = Date.now() + 120_000;
@@ -175,7 +203,8 @@ describe('crash and resume', () => {
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 150));
       try {
-        stored = (await query<{ n: number }>(db, "SELECT COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss'"))[0].n;
+        stored = (await query<{ n: number }>(db, "SELECT COUNT(*) n FROM epoch_metrics WHERE metric = 'train_loss'"))[0]
+          .n;
       } catch {
         stored = 0; // the DB may not exist yet
       }
@@ -184,7 +213,10 @@ describe('crash and resume', () => {
     child.child.kill('SIGKILL');
     await child.done;
     expect(stored).toBeGreaterThanOrEqual(2);
-    const before = await query<{ run_id: string; epoch: number; metric: string; value: number }>(db, 'SELECT run_id, epoch, metric, value FROM epoch_metrics ORDER BY run_id, epoch, metric');
+    const before = await query<{ run_id: string; epoch: number; metric: string; value: number }>(
+      db,
+      'SELECT run_id, epoch, metric, value FROM epoch_metrics ORDER BY run_id, epoch, metric',
+    );
     const sweepId = (await query<{ id: string }>(db, 'SELECT id FROM sweeps'))[0].id;
     expect(before.length).toBeGreaterThan(0);
 
@@ -193,8 +225,14 @@ describe('crash and resume', () => {
     expect(r.code).toBe(0);
 
     const runs = await query<{ status: string; epochs_done: number }>(db, 'SELECT status, epochs_done FROM runs');
-    expect(runs).toEqual([{ status: 'finished', epochs_done: 6 }, { status: 'finished', epochs_done: 6 }]);
-    const after = await query<{ run_id: string; epoch: number; metric: string; value: number }>(db, 'SELECT run_id, epoch, metric, value FROM epoch_metrics ORDER BY run_id, epoch, metric');
+    expect(runs).toEqual([
+      { status: 'finished', epochs_done: 6 },
+      { status: 'finished', epochs_done: 6 },
+    ]);
+    const after = await query<{ run_id: string; epoch: number; metric: string; value: number }>(
+      db,
+      'SELECT run_id, epoch, metric, value FROM epoch_metrics ORDER BY run_id, epoch, metric',
+    );
     const key = (x: { run_id: string; epoch: number; metric: string }) => `${x.run_id}/${x.epoch}/${x.metric}`;
     const afterMap = new Map(after.map((x) => [key(x), x.value]));
     for (const b of before) expect(afterMap.get(key(b))).toBe(b.value); // finished epochs unchanged

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bernsteinDerivative, bernsteinValue, deltaBar, effectiveCoefficients, learnedFloor } from '../shared/theory.js';
+import {
+  bernsteinDerivative,
+  bernsteinValue,
+  deltaBar,
+  effectiveCoefficients,
+  learnedFloor,
+} from '../shared/theory.js';
 
 describe('theory helpers', () => {
   it('δ̄ for Bern_{9,0.01}[-5,5] is 0.009', () => {
@@ -7,7 +13,9 @@ describe('theory helpers', () => {
   });
 
   it('identity coefficients give σ(x) = x on [l,u] and clamp outside', () => {
-    const n = 9, l = -5, u = 5;
+    const n = 9,
+      l = -5,
+      u = 5;
     const c = Array.from({ length: n + 1 }, (_, k) => l + ((u - l) * k) / n);
     for (const x of [-5, -2.5, 0, 1.3, 5]) expect(bernsteinValue(c, l, u, x)).toBeCloseTo(x, 12);
     expect(bernsteinValue(c, l, u, 9)).toBeCloseTo(5, 12);
@@ -15,7 +23,7 @@ describe('theory helpers', () => {
     expect(bernsteinDerivative(c, l, u, 7)).toBe(0);
   });
 
-  it('the learned floor of ε-re-parameterised coefficients is ≥ δ̄ and bounds σ\' on a dense grid', () => {
+  it("the learned floor of ε-re-parameterised coefficients is ≥ δ̄ and bounds σ' on a dense grid", () => {
     const theta = [-8, 2, -3, 0.5, -20, 1, 0, -1, 3];
     const c = effectiveCoefficients(-1, theta, 0.01);
     const floor = learnedFloor(c, -5, 5);

@@ -10,7 +10,10 @@ function env(search: string, fetchImpl: typeof fetch) {
     env: {
       location: { search, pathname: '/', hash: '#/runs', host: '127.0.0.1:1', protocol: 'http:' },
       history: { replaceState: (_d: unknown, _u: string, url?: string) => void replaced.push(url ?? '') },
-      sessionStorage: { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) },
+      sessionStorage: {
+        getItem: (k: string) => store.get(k) ?? null,
+        setItem: (k: string, v: string) => void store.set(k, v),
+      },
       fetch: fetchImpl,
       setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
     },
@@ -30,7 +33,8 @@ describe('API client', () => {
     const seen: { url: string; init: RequestInit }[] = [];
     const fetchImpl = (async (url: string, init: RequestInit) => {
       seen.push({ url, init });
-      if (url.endsWith('runs.get')) return new Response(JSON.stringify({ error: 'run r9 not found', kind: 'not-found' }), { status: 404 });
+      if (url.endsWith('runs.get'))
+        return new Response(JSON.stringify({ error: 'run r9 not found', kind: 'not-found' }), { status: 404 });
       return new Response(JSON.stringify({ result: { rows: [], total: 0 } }), { status: 200 });
     }) as unknown as typeof fetch;
     const c = new WorkbenchClient(env('?token=t0k', fetchImpl).env);
@@ -54,7 +58,10 @@ describe('API client', () => {
       onEvent: () => undefined,
       pickFile: async () => '/data/HIGGS.csv.gz',
     };
-    const c = new WorkbenchClient({ ...env('', (() => Promise.reject(new Error('no'))) as never).env, bridge: bridge as never });
+    const c = new WorkbenchClient({
+      ...env('', (() => Promise.reject(new Error('no'))) as never).env,
+      bridge: bridge as never,
+    });
     expect(c.transport).toBe('electron');
     await expect(c.call('system.info')).resolves.toEqual({ version: '1' });
     await expect(c.call('runs.get', 'x')).rejects.toThrow(/^run x not found$/);

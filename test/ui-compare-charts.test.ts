@@ -8,16 +8,49 @@ import { heatmapOption, NOT_APPLICABLE, parallelOption } from '../src-renderer/l
 function run(id: string, spec: Record<string, unknown>): RunDetail {
   const s = parseSpec({ dataset: 'synthetic-higgs', depth: 2, width: 8, epochs: 2, ...spec });
   return {
-    id, name: id, sweepId: null, status: 'finished', dataset: s.dataset, label: activationLabel(s), depth: s.depth, width: s.width, activation: s.activation,
-    degree: s.activation === 'bernstein' ? s.degree : null, eps: s.activation === 'bernstein' ? s.eps : null, lr: s.lr, batchSize: s.batchSize, backend: 'wasm', paramCount: 10,
-    epochsTotal: s.epochs, epochsDone: s.epochs, createdAt: '', startedAt: null, finishedAt: null, error: null, tags: [], final: { train_loss: 0.5, test_loss: 0.6, test_acc: 0.7 }, spec: s,
+    id,
+    name: id,
+    sweepId: null,
+    status: 'finished',
+    dataset: s.dataset,
+    label: activationLabel(s),
+    depth: s.depth,
+    width: s.width,
+    activation: s.activation,
+    degree: s.activation === 'bernstein' ? s.degree : null,
+    eps: s.activation === 'bernstein' ? s.eps : null,
+    lr: s.lr,
+    batchSize: s.batchSize,
+    backend: 'wasm',
+    paramCount: 10,
+    epochsTotal: s.epochs,
+    epochsDone: s.epochs,
+    createdAt: '',
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    tags: [],
+    final: { train_loss: 0.5, test_loss: 0.6, test_acc: 0.7 },
+    spec: s,
   };
 }
 
 describe('issue 15 #3: heatmap colour bar', () => {
   it('a log range inside one decade reads as two different numbers, and the map leaves room for them', () => {
-    const grid: LayerGrid = { runId: 'r', metric: 'min_dsigma', layers: [1, 2], epochs: [1, 2], values: [[0.93, 0.95], [0.97, 0.99]] };
-    const o = heatmapOption(grid, true) as { visualMap: { min: number; max: number; formatter: (v: number) => string }; grid: { right: number } };
+    const grid: LayerGrid = {
+      runId: 'r',
+      metric: 'min_dsigma',
+      layers: [1, 2],
+      epochs: [1, 2],
+      values: [
+        [0.93, 0.95],
+        [0.97, 0.99],
+      ],
+    };
+    const o = heatmapOption(grid, true) as {
+      visualMap: { min: number; max: number; formatter: (v: number) => string };
+      grid: { right: number };
+    };
     const lo = o.visualMap.formatter(o.visualMap.min);
     const hi = o.visualMap.formatter(o.visualMap.max);
     expect(lo).not.toBe(hi);
@@ -29,7 +62,10 @@ describe('issue 15 #3: heatmap colour bar', () => {
   });
 
   it('a wide log range shows plain powers, a linear dead-ratio range its fractions', () => {
-    const wide = heatmapOption({ runId: 'r', metric: 'min_dsigma', layers: [1], epochs: [1, 2], values: [[1e-6, 0.1]] }, true) as { visualMap: { min: number; max: number; formatter: (v: number) => string } };
+    const wide = heatmapOption(
+      { runId: 'r', metric: 'min_dsigma', layers: [1], epochs: [1, 2], values: [[1e-6, 0.1]] },
+      true,
+    ) as { visualMap: { min: number; max: number; formatter: (v: number) => string } };
     expect(wide.visualMap.formatter(wide.visualMap.min)).toBe('1.0e-6');
     expect(wide.visualMap.formatter(wide.visualMap.max)).toBe('0.1');
   });
@@ -40,7 +76,10 @@ describe('issue 15 #4: parallel coordinates', () => {
     run('bern', { activation: 'bernstein', degree: 9, eps: 0.01, bounds: [-5, 5], batchNorm: true, epochs: 4 }),
     run('relu', { activation: 'relu', batchNorm: false, epochs: 2 }),
   ].map((detail, i) => ({ detail, color: ['#00f', '#f00'][i]!, finalValue: i === 0 ? 0.5 : 0.7 }));
-  const o = parallelOption(runs, 'test_loss') as { parallelAxis: { name: string; type?: string; data?: string[] }[]; series: { data: (string | number)[][] }[] };
+  const o = parallelOption(runs, 'test_loss') as {
+    parallelAxis: { name: string; type?: string; data?: string[] }[];
+    series: { data: (string | number)[][] }[];
+  };
   const axis = (name: string) => o.parallelAxis.findIndex((a) => a.name === name);
 
   it('every parameter that differs gets an axis (batch norm, epochs too), shared ones none', () => {

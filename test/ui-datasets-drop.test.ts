@@ -19,7 +19,9 @@ describe('DatasetsView: drop to import (Electron)', () => {
     const asked: { name: string; opts?: unknown }[] = [];
     const { calls } = installFakeApi({
       'datasets.import': () => ({ id: 'd1', title: 'HIGGS', rows: 10 }),
-      ...({ droppedPath: async (f: File, opts?: unknown) => (asked.push({ name: f.name, opts }), `/home/u/data/${f.name}`) } as object),
+      ...({
+        droppedPath: async (f: File, opts?: unknown) => (asked.push({ name: f.name, opts }), `/home/u/data/${f.name}`),
+      } as object),
     });
     const w = mount(DatasetsView);
     await flush();
@@ -42,13 +44,21 @@ describe('DatasetsView: drop to import (Electron)', () => {
     });
     const w = mount(DatasetsView);
     await flush();
-    const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((n) => new File(['x'], n));
+    const files = [
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+    ].map((n) => new File(['x'], n));
     w.get('[data-testid="dataset-drop"]').element.dispatchEvent(drop(files));
     await flush();
     expect(asked).toEqual([{ folder: true }]);
     await w.get('[data-testid="dataset-import"]').trigger('click');
     await flush();
-    expect(calls.find((c) => c.method === 'datasets.import')?.args[0]).toMatchObject({ kind: 'idx', path: '/home/u/mnist' });
+    expect(calls.find((c) => c.method === 'datasets.import')?.args[0]).toMatchObject({
+      kind: 'idx',
+      path: '/home/u/mnist',
+    });
   });
 
   it('a refused drop shows why and imports nothing', async () => {

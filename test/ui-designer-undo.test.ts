@@ -8,8 +8,10 @@ import { EditHistory, undoKey } from '../src-renderer/lib/history.js';
 import { store } from '../src-renderer/state/store.js';
 import { installFakeApi, flush, DATASETS } from './ui-support.js';
 
-const key = (k: string, o: KeyboardEventInit = {}) => new KeyboardEvent('keydown', { key: k, ctrlKey: true, bubbles: true, cancelable: true, ...o });
-const kinds = (w: ReturnType<typeof mount>) => w.findAll('[data-testid^="stack-block-"]').map((b) => b.attributes('data-kind'));
+const key = (k: string, o: KeyboardEventInit = {}) =>
+  new KeyboardEvent('keydown', { key: k, ctrlKey: true, bubbles: true, cancelable: true, ...o });
+const kinds = (w: ReturnType<typeof mount>) =>
+  w.findAll('[data-testid^="stack-block-"]').map((b) => b.attributes('data-kind'));
 
 describe('EditHistory', () => {
   it('typing coalesces into one step; structural edits are steps of their own; a new edit clears redo', () => {

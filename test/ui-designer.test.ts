@@ -16,7 +16,9 @@ describe('DesignerView', () => {
     await flush();
     // The starter stack is trainable: Repeat(20)[Dense 100, BN, Bern] → Dense 2.
     expect(w.find('[data-testid="design-valid"]').exists()).toBe(true);
-    expect(w.find('[data-testid="param-count"]').text()).toBe((28 * 100 + 100 + 19 * 10100 + 20 * 100 * 10 + 202).toLocaleString('en-US'));
+    expect(w.find('[data-testid="param-count"]').text()).toBe(
+      (28 * 100 + 100 + 19 * 10100 + 20 * 100 * 10 + 202).toLocaleString('en-US'),
+    );
     await w.find('[data-testid="stack-block-0-2"] .head').trigger('click');
     const degree = w.find('[data-testid="prop-degree"]');
     await degree.setValue('0');

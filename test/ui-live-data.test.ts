@@ -18,8 +18,29 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
-const SWEEP: SweepSummary = { id: 's1', name: 'first-sweep', status: 'running', createdAt: new Date().toISOString(), counts: { running: 2 }, total: 2, metric: { name: 'test_acc', goal: 'maximize' } };
-const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({ runId, label: 'ReLU', depth: 2, width: 8, status, epochsDone, testAcc, testLoss: 0.6, trainLoss: 0.6, init: 'he_normal', deadRatio: { epoch: 0, eval: 0 }, deadLast: { epoch: 0, eval: 0 } });
+const SWEEP: SweepSummary = {
+  id: 's1',
+  name: 'first-sweep',
+  status: 'running',
+  createdAt: new Date().toISOString(),
+  counts: { running: 2 },
+  total: 2,
+  metric: { name: 'test_acc', goal: 'maximize' },
+};
+const row = (runId: string, status: 'finished' | 'cancelled', testAcc: number, epochsDone: number) => ({
+  runId,
+  label: 'ReLU',
+  depth: 2,
+  width: 8,
+  status,
+  epochsDone,
+  testAcc,
+  testLoss: 0.6,
+  trainLoss: 0.6,
+  init: 'he_normal',
+  deadRatio: { epoch: 0, eval: 0 },
+  deadLast: { epoch: 0, eval: 0 },
+});
 const figs = (rows: ReturnType<typeof row>[]): PaperFigures => ({
   sweepId: 's1',
   sweepName: 'first-sweep',
@@ -62,7 +83,10 @@ describe('issue 15 #1: screens follow new data without a reload', () => {
 
   it('Sweep builder: a design saved after the screen opened appears in its design list', async () => {
     let list: Design[] = [];
-    const { emit } = installFakeApi({ 'designs.list': (() => list) as never, 'sweeps.plan': (() => ({ name: 'x', total: 1, runs: [] })) as never });
+    const { emit } = installFakeApi({
+      'designs.list': (() => list) as never,
+      'sweeps.plan': (() => ({ name: 'x', total: 1, runs: [] })) as never,
+    });
     const w = mount(SweepView, { attachTo: document.body });
     await flush();
     const options = () => w.findAll('[data-testid="sweep-design"] option').map((o) => o.text());

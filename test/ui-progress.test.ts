@@ -18,12 +18,40 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 const sweep = (over: Partial<SweepSummary> = {}): SweepSummary => ({
-  id: 's1', name: 'four', status: 'running', createdAt: new Date().toISOString(), counts: { running: 2, queued: 2 }, total: 4, metric: { name: 'test_loss', goal: 'minimize' },
-  epochs: { done: 0, total: 8, remaining: 8 }, startedAt: new Date(Date.now() - 30_000).toISOString(), ...over,
+  id: 's1',
+  name: 'four',
+  status: 'running',
+  createdAt: new Date().toISOString(),
+  counts: { running: 2, queued: 2 },
+  total: 4,
+  metric: { name: 'test_loss', goal: 'minimize' },
+  epochs: { done: 0, total: 8, remaining: 8 },
+  startedAt: new Date(Date.now() - 30_000).toISOString(),
+  ...over,
 });
 const run = (i: number): RunSummary => ({
-  id: `r${i}`, name: `four-00${i}`, sweepId: 's1', status: 'running', dataset: 'synthetic-higgs', label: 'ReLU', depth: 2, width: 8, activation: 'relu', degree: null, eps: null,
-  lr: 0.001, batchSize: 64, backend: 'wasm', paramCount: 100, epochsTotal: 2, epochsDone: 0, createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, error: null, tags: [],
+  id: `r${i}`,
+  name: `four-00${i}`,
+  sweepId: 's1',
+  status: 'running',
+  dataset: 'synthetic-higgs',
+  label: 'ReLU',
+  depth: 2,
+  width: 8,
+  activation: 'relu',
+  degree: null,
+  eps: null,
+  lr: 0.001,
+  batchSize: 64,
+  backend: 'wasm',
+  paramCount: 100,
+  epochsTotal: 2,
+  epochsDone: 0,
+  createdAt: new Date().toISOString(),
+  startedAt: null,
+  finishedAt: null,
+  error: null,
+  tags: [],
   final: { train_loss: null, test_loss: null, test_acc: null },
 });
 
@@ -35,8 +63,16 @@ describe('sweep progress', () => {
     const at = sweepProgress(sweep({ epochs: { done: 2, total: 8, remaining: 6 } }), 1);
     expect(at.etaSeconds).toBeCloseTo((30 / 3) * 5, 0);
     expect(at.text).toMatch(/^3\/8 epochs · ETA 50s$/);
-    expect(sweepProgress(sweep({ status: 'finished', epochs: { done: 8, total: 8, remaining: 0 } })).text).toBe('8/8 epochs');
-    expect(planEstimate([{ paramCount: 100, rows: 1000, epochs: 4 }], [{ paramCount: 100, rows: 1000, epochs: 2, seconds: 10 }], 1)).toBeCloseTo(20, 9);
+    expect(sweepProgress(sweep({ status: 'finished', epochs: { done: 8, total: 8, remaining: 0 } })).text).toBe(
+      '8/8 epochs',
+    );
+    expect(
+      planEstimate(
+        [{ paramCount: 100, rows: 1000, epochs: 4 }],
+        [{ paramCount: 100, rows: 1000, epochs: 2, seconds: 10 }],
+        1,
+      ),
+    ).toBeCloseTo(20, 9);
   });
 
   it('the Runs screen’s sweep row moves off 0 while the first epochs are still running', async () => {
@@ -45,7 +81,9 @@ describe('sweep progress', () => {
       'sweeps.list': (() => [sweep()]) as never,
     });
     const w = mount(RunsView, { attachTo: document.body });
-    await until(() => w.find('[data-testid="sweep-progress"]').exists() && w.findAll('[data-testid="run-row"]').length === 2);
+    await until(
+      () => w.find('[data-testid="sweep-progress"]').exists() && w.findAll('[data-testid="run-row"]').length === 2,
+    );
     expect(w.find('[data-testid="sweep-progress"]').text()).toMatch(/^0\/8 epochs · ETA —/);
     emit({ type: 'run-progress', runId: 'r1', epoch: 1, epochs: 2, batch: 5, batches: 10, loss: 0.7 });
     emit({ type: 'run-progress', runId: 'r2', epoch: 1, epochs: 2, batch: 5, batches: 10, loss: 0.7 });
@@ -57,16 +95,37 @@ describe('sweep progress', () => {
   it('the Sweep builder estimates epochs and time before launch', async () => {
     store.datasets = DATASETS.slice();
     store.workers = { size: 2, busy: 0, reason: undefined };
-    store.designerDraft = { name: 'Bern', blocks: [{ kind: 'repeat', times: 3, blocks: [{ kind: 'dense', width: 8 }, { kind: 'relu' }] }, { kind: 'dense', width: 2 }], training: { dataset: 'synthetic-higgs', epochs: 2, rows: 500 } };
+    store.designerDraft = {
+      name: 'Bern',
+      blocks: [
+        { kind: 'repeat', times: 3, blocks: [{ kind: 'dense', width: 8 }, { kind: 'relu' }] },
+        { kind: 'dense', width: 2 },
+      ],
+      training: { dataset: 'synthetic-higgs', epochs: 2, rows: 500 },
+    };
     const t0 = Date.now() - 60_000;
     installFakeApi({
       'sweeps.plan': (() => ({ name: 'x', total: 3, runs: [] })) as never,
-      'runs.list': (() => ({ rows: [{ ...run(9), status: 'finished', epochsDone: 2, paramCount: 5000, startedAt: new Date(t0).toISOString(), finishedAt: new Date(t0 + 10_000).toISOString() }], total: 1 })) as never,
+      'runs.list': (() => ({
+        rows: [
+          {
+            ...run(9),
+            status: 'finished',
+            epochsDone: 2,
+            paramCount: 5000,
+            startedAt: new Date(t0).toISOString(),
+            finishedAt: new Date(t0 + 10_000).toISOString(),
+          },
+        ],
+        total: 1,
+      })) as never,
       'runs.get': (() => ({ ...run(9), spec: { rows: 1000 } })) as never,
     });
     const w = mount(SweepView, { attachTo: document.body });
     await until(() => /≈ /.test(w.find('[data-testid="sweep-estimate"]').text()));
-    expect(w.find('[data-testid="sweep-estimate"]').text()).toMatch(/^\d[\d,]* epochs · ≈ .+ on 2 workers at the speed of your last 1 run$/);
+    expect(w.find('[data-testid="sweep-estimate"]').text()).toMatch(
+      /^\d[\d,]* epochs · ≈ .+ on 2 workers at the speed of your last 1 run$/,
+    );
     w.unmount();
   });
 });
@@ -78,7 +137,19 @@ describe('issue 15 #8: approximation fits are kept apart from training runs', ()
       'runs.list': ((q: { kind?: string }) => {
         kinds.push(q.kind);
         return q.kind === 'approx'
-          ? { rows: [{ ...run(5), status: 'finished', kind: 'approx', epochsDone: 5, epochsTotal: 5, tags: ['approx-lab', 'steps:2000'] }], total: 1 }
+          ? {
+              rows: [
+                {
+                  ...run(5),
+                  status: 'finished',
+                  kind: 'approx',
+                  epochsDone: 5,
+                  epochsTotal: 5,
+                  tags: ['approx-lab', 'steps:2000'],
+                },
+              ],
+              total: 1,
+            }
           : { rows: [run(1)], total: 1 };
       }) as never,
       'sweeps.list': (() => []) as never,
@@ -98,7 +169,10 @@ describe('issue 15 (scale): the sweeps list above the Runs table is virtualised'
   it('3,125 sweeps render a window of rows, and scrolling moves the window', async () => {
     installFakeApi({
       'runs.list': (() => ({ rows: [], total: 0 })) as never,
-      'sweeps.list': (() => Array.from({ length: 3125 }, (_, i) => sweep({ id: `s${i}`, name: `sweep-${i}`, status: 'finished' }))) as never,
+      'sweeps.list': (() =>
+        Array.from({ length: 3125 }, (_, i) =>
+          sweep({ id: `s${i}`, name: `sweep-${i}`, status: 'finished' }),
+        )) as never,
     });
     const w = mount(RunsView, { attachTo: document.body });
     await until(() => w.findAll('[data-testid="sweep-row"]').length > 0, 20_000);

@@ -9,7 +9,10 @@ import { closeTopDialog, openDialogs, useDialog } from '../src-renderer/lib/dial
 
 describe('addresses', () => {
   it('parse and format: view, params, unknown views, empty values dropped', () => {
-    expect(parseRoute('#/paper?sweep=abc&dead=eval')).toEqual({ view: 'paper', params: { sweep: 'abc', dead: 'eval' } });
+    expect(parseRoute('#/paper?sweep=abc&dead=eval')).toEqual({
+      view: 'paper',
+      params: { sweep: 'abc', dead: 'eval' },
+    });
     expect(parseRoute('#/nowhere?x=1').view).toBe('designer');
     expect(parseRoute('').view).toBe('designer');
     expect(parseRoute('#/runs?q=&status=failed').params).toEqual({ status: 'failed' });
@@ -22,7 +25,11 @@ describe('addresses', () => {
     const tab = ref<'a' | 'b'>('a');
     const q = ref('');
     const pick = ref('');
-    bindRoute('settings', { tab: field(tab, codec.oneOf(['a', 'b'] as const, 'a'), true), q: field(q, codec.str()), pick: field(pick, codec.str(), 'change') });
+    bindRoute('settings', {
+      tab: field(tab, codec.oneOf(['a', 'b'] as const, 'a'), true),
+      q: field(q, codec.str()),
+      pick: field(pick, codec.str(), 'change'),
+    });
     const len0 = history.length;
     go('settings');
     expect(view.value).toBe('settings');
@@ -61,8 +68,14 @@ describe('Esc', () => {
     const b = ref(false);
     const Comp = defineComponent({
       setup() {
-        useDialog(() => a.value, () => (a.value = false));
-        useDialog(() => b.value, () => (b.value = false));
+        useDialog(
+          () => a.value,
+          () => (a.value = false),
+        );
+        useDialog(
+          () => b.value,
+          () => (b.value = false),
+        );
         return () => h('div');
       },
     });

@@ -9,9 +9,28 @@ import { flush, installFakeApi } from './ui-support.js';
 
 const N = 5000;
 const run = (i: number): RunSummary => ({
-  id: `r${i}`, name: `sweep-${i}`, sweepId: 's1', status: i % 7 === 0 ? 'running' : 'finished', dataset: 'synthetic-higgs', label: 'Bern_{9,0.01}[-5,5]',
-  depth: 10, width: 32, activation: 'bernstein', degree: 9, eps: 0.01, lr: 0.001, batchSize: 256, backend: 'wasm', paramCount: 12345,
-  epochsTotal: 10, epochsDone: i % 7 === 0 ? 3 : 10, createdAt: new Date(0).toISOString(), startedAt: null, finishedAt: null, error: null, tags: [],
+  id: `r${i}`,
+  name: `sweep-${i}`,
+  sweepId: 's1',
+  status: i % 7 === 0 ? 'running' : 'finished',
+  dataset: 'synthetic-higgs',
+  label: 'Bern_{9,0.01}[-5,5]',
+  depth: 10,
+  width: 32,
+  activation: 'bernstein',
+  degree: 9,
+  eps: 0.01,
+  lr: 0.001,
+  batchSize: 256,
+  backend: 'wasm',
+  paramCount: 12345,
+  epochsTotal: 10,
+  epochsDone: i % 7 === 0 ? 3 : 10,
+  createdAt: new Date(0).toISOString(),
+  startedAt: null,
+  finishedAt: null,
+  error: null,
+  tags: [],
   final: { train_loss: 0.5, test_loss: 0.6, test_acc: 0.7 },
 });
 
@@ -32,7 +51,9 @@ describe('RunsView', () => {
     const { emit } = installFakeApi({
       'runs.list': ((q: ListRunsQuery) => {
         queries.push(q);
-        const rows = Array.from({ length: Math.min(q.limit ?? 100, N - (q.offset ?? 0)) }, (_, k) => run((q.offset ?? 0) + k));
+        const rows = Array.from({ length: Math.min(q.limit ?? 100, N - (q.offset ?? 0)) }, (_, k) =>
+          run((q.offset ?? 0) + k),
+        );
         return { rows, total: N };
       }) as never,
       'sweeps.list': (() => []) as never,
@@ -98,13 +119,20 @@ describe('RunsView live rows and selection actions', () => {
     const tagBtn = w.findAll('.toolbar button').find((b) => b.text() === 'Tag…')!;
     await tagBtn.trigger('click');
     await w.find('.toolbar .tagin').setValue('keep');
-    await w.findAll('.toolbar button').find((b) => b.text() === 'Add')!.trigger('click');
+    await w
+      .findAll('.toolbar button')
+      .find((b) => b.text() === 'Add')!
+      .trigger('click');
     await flush();
     await flush();
     expect(tagged.map((t) => t[0]).sort()).toEqual(['r7', 'r8']);
-    expect(w.findAll('[data-testid="run-row"]').slice(0, 2).every((r) => r.find('.tag').text() === 'keep')).toBe(true);
+    expect(
+      w
+        .findAll('[data-testid="run-row"]')
+        .slice(0, 2)
+        .every((r) => r.find('.tag').text() === 'keep'),
+    ).toBe(true);
     expect(w.find('.toolbar .tagin').exists()).toBe(false); // the tag field closes after success
     w.unmount();
   });
 });
-

@@ -5,13 +5,29 @@ import { flushPromises, mount } from '@vue/test-utils';
 import StatusBar from '../src-renderer/components/StatusBar.vue';
 import { installFakeApi } from './ui-support.js';
 
-const worker = { id: 'w1', host: 'gpu-box', pid: 42, backend: 'tfjs-node-gpu', concurrency: 2, busy: 1, runs: ['r1'], version: '0.1.0', startedAt: 0, seenAt: Date.now() };
+const worker = {
+  id: 'w1',
+  host: 'gpu-box',
+  pid: 42,
+  backend: 'tfjs-node-gpu',
+  concurrency: 2,
+  busy: 1,
+  runs: ['r1'],
+  version: '0.1.0',
+  startedAt: 0,
+  seenAt: Date.now(),
+};
 
 describe('StatusBar', () => {
   it('shows remote workers and their busy slots when sweeps use them', async () => {
     installFakeApi({
       'settings.get': () => ({ redisUrl: 'redis://:***@lab:6379', redisPasswordSet: true, useRemote: true }),
-      'remote.workers': () => ({ redisUrl: 'redis://:***@lab:6379', reachable: true, workers: [worker], checkedAt: new Date().toISOString() }),
+      'remote.workers': () => ({
+        redisUrl: 'redis://:***@lab:6379',
+        reachable: true,
+        workers: [worker],
+        checkedAt: new Date().toISOString(),
+      }),
     });
     const w = mount(StatusBar);
     await flushPromises();
@@ -22,7 +38,13 @@ describe('StatusBar', () => {
   it('says when remote workers are unreachable, and shows nothing when they are off', async () => {
     installFakeApi({
       'settings.get': () => ({ redisUrl: 'redis://lab:6379', redisPasswordSet: false, useRemote: true }),
-      'remote.workers': () => ({ redisUrl: 'redis://lab:6379', reachable: false, error: 'connection refused', workers: [], checkedAt: '' }),
+      'remote.workers': () => ({
+        redisUrl: 'redis://lab:6379',
+        reachable: false,
+        error: 'connection refused',
+        workers: [],
+        checkedAt: '',
+      }),
     });
     const a = mount(StatusBar);
     await flushPromises();

@@ -5,7 +5,15 @@ import type { ApiMethod, DatasetInfo, WorkbenchEvent } from '../shared/api.js';
 export type Handlers = Partial<Record<ApiMethod, (...args: never[]) => unknown>>;
 
 export const DATASETS: DatasetInfo[] = [
-  { id: 'synthetic-higgs', title: 'Synthetic HIGGS', kind: 'builtin', task: 'classification', inputDim: 28, outputDim: 2, rows: 100000 },
+  {
+    id: 'synthetic-higgs',
+    title: 'Synthetic HIGGS',
+    kind: 'builtin',
+    task: 'classification',
+    inputDim: 28,
+    outputDim: 2,
+    rows: 100000,
+  },
   { id: 'mnist', title: 'MNIST', kind: 'builtin', task: 'classification', inputDim: 784, outputDim: 10, rows: 70000 },
 ];
 
@@ -13,7 +21,13 @@ export function installFakeApi(handlers: Handlers = {}) {
   const calls: { method: string; args: unknown[] }[] = [];
   const listeners: ((e: WorkbenchEvent) => void)[] = [];
   const defaults: Handlers = {
-    'system.info': () => ({ version: '0.1.0', backend: { name: 'wasm', tried: [] }, workers: { size: 2, busy: 0 }, dbPath: '/tmp/x.db', transport: 'electron' }),
+    'system.info': () => ({
+      version: '0.1.0',
+      backend: { name: 'wasm', tried: [] },
+      workers: { size: 2, busy: 0 },
+      dbPath: '/tmp/x.db',
+      transport: 'electron',
+    }),
     'datasets.list': () => DATASETS,
     'designs.list': () => [],
   };
@@ -23,7 +37,9 @@ export function installFakeApi(handlers: Handlers = {}) {
       if (prop === 'pickFile') return async () => null;
       return async (...args: unknown[]) => {
         calls.push({ method: prop, args });
-        const h = (handlers as Record<string, (...a: unknown[]) => unknown>)[prop] ?? (defaults as Record<string, (...a: unknown[]) => unknown>)[prop];
+        const h =
+          (handlers as Record<string, (...a: unknown[]) => unknown>)[prop] ??
+          (defaults as Record<string, (...a: unknown[]) => unknown>)[prop];
         if (!h) throw new Error(`no fake for ${prop}`);
         return h(...args);
       };

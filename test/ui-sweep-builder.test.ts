@@ -22,11 +22,23 @@ const draft = (over: Partial<SweepDraft> = {}): SweepDraft => ({
 
 describe('sweep builder model', () => {
   it('grid run count is the product of the axes times seeds', () => {
-    const c = liveCount(draft({ axes: [{ ...newAxis('activation'), values: 'bernstein, relu, gelu' }, { ...newAxis('depth'), values: '2, 4' }, { ...newAxis('bounds'), values: '[-5, 5], [-3, 3]' }], seeds: 3 }));
+    const c = liveCount(
+      draft({
+        axes: [
+          { ...newAxis('activation'), values: 'bernstein, relu, gelu' },
+          { ...newAxis('depth'), values: '2, 4' },
+          { ...newAxis('bounds'), values: '[-5, 5], [-3, 3]' },
+        ],
+        seeds: 3,
+      }),
+    );
     expect(c.error).toBeUndefined();
     expect(c.runs).toBe(3 * 2 * 2 * 3);
     const file = parse(c.yaml);
-    expect(file.parameters.bounds.values).toEqual([[-5, 5], [-3, 3]]);
+    expect(file.parameters.bounds.values).toEqual([
+      [-5, 5],
+      [-3, 3],
+    ]);
     expect(file.base.batchNorm).toBeUndefined(); // follows each activation's default
   });
 
@@ -38,7 +50,9 @@ describe('sweep builder model', () => {
   });
 
   it('bad values name the axis; invalid points are errors, not silent drops', () => {
-    expect(liveCount(draft({ axes: [{ ...newAxis('depth'), values: '' }] })).error).toMatch(/depth: list at least one value/);
+    expect(liveCount(draft({ axes: [{ ...newAxis('depth'), values: '' }] })).error).toMatch(
+      /depth: list at least one value/,
+    );
     expect(liveCount(draft({ axes: [{ ...newAxis('degree'), values: '0, 9' }] })).error).toMatch(/degree/);
     expect(parseValueList('true, false')).toEqual([true, false]);
   });
@@ -47,7 +61,22 @@ describe('sweep builder model', () => {
 describe('SweepView', () => {
   it('shows the live run count as axes change and asks the server for the authoritative plan', async () => {
     store.datasets = DATASETS.slice();
-    store.designerDraft = { name: 'Bern', blocks: [{ kind: 'repeat', times: 3, blocks: [{ kind: 'dense', width: 8 }, { kind: 'batchnorm' }, { kind: 'bernstein', degree: 5, eps: 0.01, bounds: [-4, 4], boundsMode: 'fixed' }] }, { kind: 'dense', width: 2 }], training: { dataset: 'synthetic-higgs', epochs: 2 } };
+    store.designerDraft = {
+      name: 'Bern',
+      blocks: [
+        {
+          kind: 'repeat',
+          times: 3,
+          blocks: [
+            { kind: 'dense', width: 8 },
+            { kind: 'batchnorm' },
+            { kind: 'bernstein', degree: 5, eps: 0.01, bounds: [-4, 4], boundsMode: 'fixed' },
+          ],
+        },
+        { kind: 'dense', width: 2 },
+      ],
+      training: { dataset: 'synthetic-higgs', epochs: 2 },
+    };
     const plans: string[] = [];
     installFakeApi({ 'sweeps.plan': ((t: string) => (plans.push(t), { name: 'x', total: 6, runs: [] })) as never });
     const w = mount(SweepView);

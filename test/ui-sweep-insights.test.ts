@@ -14,11 +14,30 @@ type Stubbed = { props(k: string): unknown };
 const insights = (n: number): SweepInsights => ({
   sweepId: 's1',
   metric: { name: 'test_loss', goal: 'minimize' },
-  history: Array.from({ length: n }, (_, i) => ({ index: i, runId: `r${i}`, name: `b-00${i + 1} ReLU`, status: 'finished' as const, value: 1 / (i + 1), best: 1 / (i + 1) })),
+  history: Array.from({ length: n }, (_, i) => ({
+    index: i,
+    runId: `r${i}`,
+    name: `b-00${i + 1} ReLU`,
+    status: 'finished' as const,
+    value: 1 / (i + 1),
+    best: 1 / (i + 1),
+  })),
   importance:
     n >= 4
-      ? { runs: n, params: [{ param: 'lr', importance: 0.8 }, { param: 'degree', importance: 0.2 }], method: 'permutation importance' }
-      : { runs: n, params: [], reason: 'needs at least 4 finished runs with a metric (has 2)', method: 'permutation importance' },
+      ? {
+          runs: n,
+          params: [
+            { param: 'lr', importance: 0.8 },
+            { param: 'degree', importance: 0.2 },
+          ],
+          method: 'permutation importance',
+        }
+      : {
+          runs: n,
+          params: [],
+          reason: 'needs at least 4 finished runs with a metric (has 2)',
+          method: 'permutation importance',
+        },
 });
 
 describe('sweep insights panel', () => {
@@ -54,7 +73,13 @@ describe('sweep insights panel', () => {
       earlyTerminate: 'hyperband',
     };
     const obj = buildSweepObject(d);
-    expect(obj).toMatchObject({ method: 'bayes', run_cap: 12, random_seed: 3, early_terminate: { type: 'hyperband' }, parameters: { lr: { min: 0.0001, max: 0.01, distribution: 'log_uniform' } } });
+    expect(obj).toMatchObject({
+      method: 'bayes',
+      run_cap: 12,
+      random_seed: 3,
+      early_terminate: { type: 'hyperband' },
+      parameters: { lr: { min: 0.0001, max: 0.01, distribution: 'log_uniform' } },
+    });
     const live = liveCount(d);
     expect(live.ok).toBe(true);
     expect(live.runs).toBe(12);

@@ -54,7 +54,11 @@ describe('deepbern serve', () => {
     const api = `${url.origin}/api/system.info`;
     const ok = await fetch(api, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{"args":[]}' });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).result).toMatchObject({ transport: 'web', dbPath: join(dir, 'w.db'), workers: { size: 1 } });
+    expect((await ok.json()).result).toMatchObject({
+      transport: 'web',
+      dbPath: join(dir, 'w.db'),
+      workers: { size: 1 },
+    });
     expect((await fetch(api, { method: 'POST', body: '{"args":[]}' })).status).toBe(401);
     expect(s.err()).not.toMatch(/warning: listening/);
     s.child.kill('SIGTERM');
@@ -62,10 +66,24 @@ describe('deepbern serve', () => {
   });
 
   it('--host 0.0.0.0 works but warns', async () => {
-    const s = run(['serve', '--no-open', '--host', '0.0.0.0', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm']);
+    const s = run([
+      'serve',
+      '--no-open',
+      '--host',
+      '0.0.0.0',
+      '--db',
+      join(dir, 'w.db'),
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
     const url = new URL(await s.url);
     expect(s.err()).toMatch(/warning: listening on 0\.0\.0\.0: anyone who can reach this machine/);
-    const r = await fetch(`${url.origin}/api/runs.list?token=${url.searchParams.get('token')}`, { method: 'POST', body: '{"args":[{}]}' });
+    const r = await fetch(`${url.origin}/api/runs.list?token=${url.searchParams.get('token')}`, {
+      method: 'POST',
+      body: '{"args":[{}]}',
+    });
     expect(r.status).toBe(200);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
@@ -85,8 +103,13 @@ describe('deepbern start', () => {
     delete env.WAYLAND_DISPLAY;
     const s = run(['start', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'], env);
     await s.url;
-    const reasons = s.err().split('\n').filter((l) => /Electron/.test(l));
-    expect(reasons).toEqual(['deepbern: Electron cannot start: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); starting web mode instead']);
+    const reasons = s
+      .err()
+      .split('\n')
+      .filter((l) => /Electron/.test(l));
+    expect(reasons).toEqual([
+      'deepbern: Electron cannot start: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); starting web mode instead',
+    ]);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
   });
@@ -94,7 +117,12 @@ describe('deepbern start', () => {
   it('with a display but no Electron binary (this machine): tries to fetch it, says why it could not, then web mode', async () => {
     // A mirror nobody listens on (and an empty cache): the fetch fails fast and deterministically, online or not.
     const port = await freePort();
-    const env = { ...process.env, DISPLAY: ':99', ELECTRON_MIRROR: `http://127.0.0.1:${port}/`, electron_config_cache: join(dir, 'electron-cache') };
+    const env = {
+      ...process.env,
+      DISPLAY: ':99',
+      ELECTRON_MIRROR: `http://127.0.0.1:${port}/`,
+      electron_config_cache: join(dir, 'electron-cache'),
+    };
     const s = run(['start', '--no-open', '--db', join(dir, 'w.db'), '--workers', '1', '--backend', 'wasm'], env);
     const url = await Promise.race([s.url, s.exited.then(() => null)]);
     if (url === null) {
@@ -102,9 +130,18 @@ describe('deepbern start', () => {
       expect(s.err()).not.toMatch(/fetching Electron/);
       return;
     }
-    expect(s.err()).toMatch(/^deepbern: first start: fetching Electron [\d.]+ \(about 100 MB, once\) from http:\/\/127\.0\.0\.1:\d+\/$/m);
-    expect(s.err()).toMatch(/^deepbern: Electron cannot start: download failed: ECONNREFUSED \(offline\? see docs\/release\.md, "Installing offline"\); starting web mode instead$/m);
-    expect(s.err().split('\n').filter((l) => l.includes('cannot start'))).toHaveLength(1);
+    expect(s.err()).toMatch(
+      /^deepbern: first start: fetching Electron [\d.]+ \(about 100 MB, once\) from http:\/\/127\.0\.0\.1:\d+\/$/m,
+    );
+    expect(s.err()).toMatch(
+      /^deepbern: Electron cannot start: download failed: ECONNREFUSED \(offline\? see docs\/release\.md, "Installing offline"\); starting web mode instead$/m,
+    );
+    expect(
+      s
+        .err()
+        .split('\n')
+        .filter((l) => l.includes('cannot start')),
+    ).toHaveLength(1);
     s.child.kill('SIGTERM');
     expect(await s.exited, s.err()).toBe(0);
   });

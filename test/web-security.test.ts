@@ -22,13 +22,23 @@ let token: string;
 let root: string;
 
 /** A raw HTTP request: exact path bytes (no URL normalisation), any headers. */
-function raw(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Reply> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -55,7 +65,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'deepbern-web-'));
   const site = join(root, 'renderer');
   await mkdir(join(site, 'assets'), { recursive: true });
-  await writeFile(join(site, 'index.html'), '<!doctype html><title>wb</title><script type="module" src="./assets/app.js"></script>');
+  await writeFile(
+    join(site, 'index.html'),
+    '<!doctype html><title>wb</title><script type="module" src="./assets/app.js"></script>',
+  );
   await writeFile(join(site, 'assets', 'app.js'), 'console.log("app")');
   await writeFile(join(root, 'secret.txt'), 'TOP SECRET');
   await symlink(join(root, 'secret.txt'), join(site, 'assets', 'link.txt'));
@@ -87,7 +100,12 @@ describe('authentication', () => {
   });
 
   it('401 without a token, with a wrong one, and with a prefix of the right one', async () => {
-    const cases: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }];
+    const cases: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: `Bearer ${token.slice(0, -1)}` },
+      { authorization: token },
+    ];
     for (const headers of cases) {
       const r = await api('system.info', '{"args":[]}', headers);
       expect(r.status).toBe(401);
@@ -135,7 +153,9 @@ describe('foreign callers', () => {
     expect(r.status).toBe(403);
     expect(JSON.parse(r.body).error).toMatch(/foreign Origin "http:\/\/evil\.example"/);
     expect((await api('system.info', '{"args":[]}', { ...auth(), origin: 'null' })).status).toBe(403);
-    expect((await api('system.info', '{"args":[]}', { ...auth(), origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+    expect((await api('system.info', '{"args":[]}', { ...auth(), origin: `http://127.0.0.1:${port}` })).status).toBe(
+      200,
+    );
   });
 
   it('403 for a rebinding Host header (the server listens on loopback only)', async () => {
@@ -177,8 +197,14 @@ describe('routes and static files', () => {
   });
 
   it('security headers on every response', async () => {
-    for (const r of [await raw('GET', `/?token=${token}`), await api('system.info', '{"args":[]}'), await raw('GET', '/nope')]) {
-      expect(r.headers['content-security-policy']).toMatch(/default-src 'self'; script-src 'self';.*object-src 'none'.*frame-ancestors 'none'/);
+    for (const r of [
+      await raw('GET', `/?token=${token}`),
+      await api('system.info', '{"args":[]}'),
+      await raw('GET', '/nope'),
+    ]) {
+      expect(r.headers['content-security-policy']).toMatch(
+        /default-src 'self'; script-src 'self';.*object-src 'none'.*frame-ancestors 'none'/,
+      );
       expect(r.headers['x-content-type-options']).toBe('nosniff');
       expect(r.headers['referrer-policy']).toBe('no-referrer');
     }
@@ -190,12 +216,24 @@ describe('bodies and arguments', () => {
     const big = JSON.stringify({ args: ['x'.repeat(70 * 1024)] });
     const r = await api('sweeps.plan', big);
     expect(r.status).toBe(413);
-    expect(JSON.parse(r.body)).toMatchObject({ kind: 'bad-request', error: expect.stringMatching(/larger than the limit of 65536 bytes/) });
+    expect(JSON.parse(r.body)).toMatchObject({
+      kind: 'bad-request',
+      error: expect.stringMatching(/larger than the limit of 65536 bytes/),
+    });
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/sweeps.plan', headers: { ...auth(), 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/sweeps.plan',
+          headers: { ...auth(), 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 10; i++) req.write('x'.repeat(10 * 1024));
       req.end();
@@ -210,7 +248,12 @@ describe('bodies and arguments', () => {
     expect((await api('runs.list', '[1,2]')).status).toBe(400);
     const a = await api('runs.list', JSON.stringify({ args: [{ limit: 'ten' }] }));
     expect(a.status).toBe(400);
-    expect(JSON.parse(a.body)).toEqual({ kind: 'bad-request', error: expect.stringMatching(/^runs\.list: invalid arguments: argument 0\.limit: .*expected number, received string/) });
+    expect(JSON.parse(a.body)).toEqual({
+      kind: 'bad-request',
+      error: expect.stringMatching(
+        /^runs\.list: invalid arguments: argument 0\.limit: .*expected number, received string/,
+      ),
+    });
     const s = await api('runs.setTags', JSON.stringify({ args: ['r1'] }));
     expect(s.status).toBe(400);
   });
@@ -218,7 +261,8 @@ describe('bodies and arguments', () => {
 
 describe('uploads', () => {
   it('an uploaded CSV streams to a temp file and imports by its upload id (once); dataset-import events arrive', async () => {
-    const rows = ['label,a,b', ...Array.from({ length: 40 }, (_, i) => `${i % 2},${i / 10},${(i * 7) % 5}`)].join('\n') + '\n';
+    const rows =
+      ['label,a,b', ...Array.from({ length: 40 }, (_, i) => `${i % 2},${i / 10},${(i * 7) % 5}`)].join('\n') + '\n';
     const up = await raw('POST', '/upload?name=..%2F..%2Fmy%20data.csv', auth(), rows);
     expect(up.status).toBe(200);
     const { uploadId, name, bytes } = JSON.parse(up.body) as { uploadId: string; name: string; bytes: number };
@@ -255,13 +299,27 @@ describe('uploads', () => {
 
 describe('a dev server origin allowed explicitly (serve --allow-origin)', () => {
   it('accepts its Origin and proxied Host, and nothing else', async () => {
-    const dev = await startWebServer({ service: h.service, staticDir: root, token, extraOrigins: ['http://localhost:5173'] });
+    const dev = await startWebServer({
+      service: h.service,
+      staticDir: root,
+      token,
+      extraOrigins: ['http://localhost:5173'],
+    });
     const call = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: dev.port, method: 'POST', path: '/api/system.info', headers: { ...auth(), ...headers } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: dev.port,
+            method: 'POST',
+            path: '/api/system.info',
+            headers: { ...auth(), ...headers },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end('{"args":[]}');
       });

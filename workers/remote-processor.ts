@@ -10,7 +10,17 @@ import { executeRunJob } from './run-job.js';
 import type { BackendPref } from './engine/backend.js';
 import { redisOptions } from './remote/redis.js';
 import { parseRedisUrl } from './remote/redis-url.js';
-import { b64, keys, toRemoteResult, unb64, type Ack, type RemoteJobData, type RemoteProgress, type RemoteResult, type StoredCheckpoint } from './remote/protocol.js';
+import {
+  b64,
+  keys,
+  toRemoteResult,
+  unb64,
+  type Ack,
+  type RemoteJobData,
+  type RemoteProgress,
+  type RemoteResult,
+  type StoredCheckpoint,
+} from './remote/protocol.js';
 
 const STOP_POLL_MS = 500;
 const BATCH_PROGRESS_MS = 1_000;
@@ -36,7 +46,11 @@ function connection(): Redis {
 
 type StopReason = 'cancel' | 'shutdown' | 'orphan';
 
-export default async function processRun(job: SandboxedJob<RemoteJobData, RemoteResult>, token?: string, signal?: AbortSignal): Promise<RemoteResult> {
+export default async function processRun(
+  job: SandboxedJob<RemoteJobData, RemoteResult>,
+  token?: string,
+  signal?: AbortSignal,
+): Promise<RemoteResult> {
   const r = connection();
   const data = job.data;
   const jobId = job.id as string;
@@ -57,7 +71,10 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
   signal?.addEventListener('abort', () => halt('shutdown'), { once: true });
   const checkStop = async () => {
     try {
-      const [cancelled, alive] = await Promise.all([r.exists(keys.cancel(jobId)), r.exists(keys.workbench(data.workbench))]);
+      const [cancelled, alive] = await Promise.all([
+        r.exists(keys.cancel(jobId)),
+        r.exists(keys.workbench(data.workbench)),
+      ]);
       if (cancelled === 1) halt('cancel');
       else if (alive === 0) halt('orphan');
     } catch {
@@ -69,7 +86,8 @@ export default async function processRun(job: SandboxedJob<RemoteJobData, Remote
   const waitAck = async (epoch: number): Promise<Ack | null> => {
     const deadline = Date.now() + ACK_TIMEOUT_MS;
     while (!stop.signal.aborted) {
-      if (Date.now() > deadline) throw new Error(`the workbench did not acknowledge epoch ${epoch} within ${ACK_TIMEOUT_MS / 60_000} min`);
+      if (Date.now() > deadline)
+        throw new Error(`the workbench did not acknowledge epoch ${epoch} within ${ACK_TIMEOUT_MS / 60_000} min`);
       let reply: [key: string, value: string] | null;
       try {
         reply = await r.blpop(keys.ack(jobId, attempt), 1);

@@ -69,7 +69,12 @@ export async function startRemoteWorker(opts: RemoteWorkerOptions): Promise<Remo
     // Child processes, not threads: each holds its own wasm heap and dataset, and a crash takes down one run.
     useWorkerThreads: false,
     workerForkOptions: {
-      env: { ...process.env, DEEPBERN_REDIS_URL: opts.redisUrl, DEEPBERN_WORKER_BACKEND: opts.backend ?? '', DEEPBERN_WORKER_ID: info.id },
+      env: {
+        ...process.env,
+        DEEPBERN_REDIS_URL: opts.redisUrl,
+        DEEPBERN_WORKER_BACKEND: opts.backend ?? '',
+        DEEPBERN_WORKER_ID: info.id,
+      },
     },
     lockDuration: opts.lockDurationMs ?? 30_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
@@ -98,7 +103,9 @@ export async function startRemoteWorker(opts: RemoteWorkerOptions): Promise<Remo
     log(`run ${job.data.runId} ${what}`);
   };
   worker.on('completed', (job: Job<RemoteJobData>, result: { status?: string }) => done(job, result?.status ?? 'done'));
-  worker.on('failed', (job: Job<RemoteJobData> | undefined, e: Error) => done(job, e.name === 'WaitingError' ? 'handed back to the queue' : `failed: ${e.message}`));
+  worker.on('failed', (job: Job<RemoteJobData> | undefined, e: Error) =>
+    done(job, e.name === 'WaitingError' ? 'handed back to the queue' : `failed: ${e.message}`),
+  );
   await worker.waitUntilReady();
   publish();
   const beat = setInterval(publish, HEARTBEAT_MS);

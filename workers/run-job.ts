@@ -43,7 +43,14 @@ export async function executeRunJob(job: RunJob, hooks: RunJobHooks = {}): Promi
     resumeFrom: job.resumeFrom,
     threads: job.threads,
     onStart: hooks.onStart
-      ? (paramCount, t) => hooks.onStart?.({ backend: backend.name, paramCount, dataSource: dataset.source, threads: t.threads, ...(t.note ? { threadsNote: t.note } : {}) })
+      ? (paramCount, t) =>
+          hooks.onStart?.({
+            backend: backend.name,
+            paramCount,
+            dataSource: dataset.source,
+            threads: t.threads,
+            ...(t.note ? { threadsNote: t.note } : {}),
+          })
       : undefined,
     onBatch: hooks.onBatch,
     onEpoch: hooks.onEpoch,

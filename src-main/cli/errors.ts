@@ -34,7 +34,15 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
-const USER_ERRORS = new Set(['UserError', 'SpecError', 'SweepError', 'StoreError', 'DatasetError', 'ModelFileError', 'StateError']);
+const USER_ERRORS = new Set([
+  'UserError',
+  'SpecError',
+  'SweepError',
+  'StoreError',
+  'DatasetError',
+  'ModelFileError',
+  'StateError',
+]);
 
 export function isUserError(e: unknown): e is Error {
   return e instanceof Error && (USER_ERRORS.has(e.name) || e instanceof SpecError || e instanceof SweepError);
@@ -54,7 +62,8 @@ export function threadsFlag(max: number): (v: string) => number | 'auto' {
   return (v: string) => {
     if (v.trim() === 'auto') return 'auto';
     const n = Number(v);
-    if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) throw new UserError(`--threads must be auto or a whole number from 1 to ${max} (got "${v}")`);
+    if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > max)
+      throw new UserError(`--threads must be auto or a whole number from 1 to ${max} (got "${v}")`);
     return n;
   };
 }

@@ -8,6 +8,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-buildProgram()
-  .parseAsync(process.argv)
-  .catch(reportAndExit);
+buildProgram().parseAsync(process.argv).catch(reportAndExit);

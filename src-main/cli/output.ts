@@ -21,12 +21,19 @@ export function fmt(v: unknown): string {
   if (v === null || v === undefined) return MISSING;
   if (typeof v === 'number') return formatNumber(v);
   if (Array.isArray(v)) return v.map(fmt).join(',');
-  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${termText(k)}=${fmt(x)}`).join(' ');
+  if (typeof v === 'object')
+    return Object.entries(v)
+      .map(([k, x]) => `${termText(k)}=${fmt(x)}`)
+      .join(' ');
   return termText(String(v));
 }
 
 export function table(head: string[], rows: unknown[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  const t = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const r of rows) t.push(r.map(fmt));
   return t.toString();
 }

@@ -18,7 +18,8 @@ export function epochLine(r: EpochReport, epochs: number): string {
   const parts = [`epoch ${r.epoch}/${epochs}`, `train_loss ${fmt(m.train_loss)}`, `test_loss ${fmt(m.test_loss)}`];
   if (m.test_acc !== undefined) parts.push(`test_acc ${formatMetric('test_acc', m.test_acc)}`);
   // Both dead readings (docs/metrics.md): the paper's epoch average over the training batches, the eval batch.
-  if (m.dead_ratio_epoch !== undefined) parts.push(`dead_epoch ${formatMetric('dead_ratio_epoch', m.dead_ratio_epoch)}`);
+  if (m.dead_ratio_epoch !== undefined)
+    parts.push(`dead_epoch ${formatMetric('dead_ratio_epoch', m.dead_ratio_epoch)}`);
   parts.push(`dead_eval ${formatMetric('dead_ratio', m.dead_ratio)}`, `mag1 ${fmt(m.mag1)}`, `${fmt(m.epoch_time_s)}s`);
   return parts.join('  ');
 }
@@ -76,7 +77,13 @@ export function createProgress(init: { json: boolean; label: string }): Progress
   return {
     setLabel,
     batch(p) {
-      const payload = { label: opts.label, epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss), etaText: eta((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches) };
+      const payload = {
+        label: opts.label,
+        epoch: p.epoch,
+        epochs: p.epochs,
+        loss: fmt(p.loss),
+        etaText: eta((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches),
+      };
       if (!started) {
         bar.start(p.batches, p.batch, payload);
         started = true;

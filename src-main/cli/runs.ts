@@ -28,11 +28,41 @@ export function registerRuns(program: Command): void {
       const store = await openStoreIfExists(f.db);
       if (!store) return f.json ? printJson({ total: 0, runs: [] }) : printTable(['id', 'name', 'status'], []);
       try {
-        const { rows, total } = await store.listRuns({ status: f.status as never, sweepId: f.sweep, limit: f.limit, orderBy: 'created_at', desc: true });
+        const { rows, total } = await store.listRuns({
+          status: f.status as never,
+          sweepId: f.sweep,
+          limit: f.limit,
+          orderBy: 'created_at',
+          desc: true,
+        });
         if (f.json) return printJson({ total, runs: rows });
         printTable(
-          ['id', 'name', 'status', 'dataset', 'depth', 'width', 'epochs', 'test_loss', 'test_acc', 'backend', 'created'],
-          rows.map((r) => [r.id, r.name, r.status, r.dataset, r.depth, r.width, `${r.epochsDone}/${r.epochsTotal}`, r.final.test_loss, formatMetric('test_acc', r.final.test_acc), r.backend, r.createdAt]),
+          [
+            'id',
+            'name',
+            'status',
+            'dataset',
+            'depth',
+            'width',
+            'epochs',
+            'test_loss',
+            'test_acc',
+            'backend',
+            'created',
+          ],
+          rows.map((r) => [
+            r.id,
+            r.name,
+            r.status,
+            r.dataset,
+            r.depth,
+            r.width,
+            `${r.epochsDone}/${r.epochsTotal}`,
+            r.final.test_loss,
+            formatMetric('test_acc', r.final.test_acc),
+            r.backend,
+            r.createdAt,
+          ]),
         );
         if (total > rows.length) process.stdout.write(`(${rows.length} of ${total}; --limit for more)\n`);
       } finally {
@@ -53,19 +83,31 @@ export function registerRuns(program: Command): void {
         const epochs = await store.epochMetrics(runId);
         const layers = await store.layerMetrics(runId, f.json ? {} : { epoch: f.epoch ?? run.epochsDone });
         if (f.json) return printJson({ run, epochs, layers });
-        process.stdout.write(`run ${run.id}  ${termText(run.name)}  [${run.status}]  backend ${run.backend ?? '–'}  params ${run.paramCount ?? '–'}\n`);
-        process.stdout.write(`init ${run.spec.init}  batch norm ${run.spec.batchNorm ? (run.spec.bnAffine ? 'affine' : 'on (no affine)') : 'off'}\n`);
+        process.stdout.write(
+          `run ${run.id}  ${termText(run.name)}  [${run.status}]  backend ${run.backend ?? '–'}  params ${run.paramCount ?? '–'}\n`,
+        );
+        process.stdout.write(
+          `init ${run.spec.init}  batch norm ${run.spec.batchNorm ? (run.spec.bnAffine ? 'affine' : 'on (no affine)') : 'off'}\n`,
+        );
         process.stdout.write(`spec ${JSON.stringify(run.spec)}\n`);
         if (run.error) process.stdout.write(`error: ${termText(run.error)}\n`);
         const present = EPOCH_METRICS.filter((m) => epochs.some((e) => e.metrics[m] !== undefined));
-        printTable(['epoch', ...present], epochs.map((e) => [e.epoch, ...present.map((m) => e.metrics[m])]));
+        printTable(
+          ['epoch', ...present],
+          epochs.map((e) => [e.epoch, ...present.map((m) => e.metrics[m])]),
+        );
         const epoch = f.epoch ?? run.epochsDone;
         if (epoch > 0) {
           const metrics = LAYER_METRICS.filter((m) => layers.some((l) => l.metric === m));
           const byLayer = new Map<number, Record<string, number>>();
           for (const l of layers) byLayer.set(l.layer, { ...(byLayer.get(l.layer) ?? {}), [l.metric]: l.value });
           process.stdout.write(`per-layer metrics at epoch ${epoch}:\n`);
-          printTable(['layer', ...metrics], [...byLayer.entries()].sort((a, b) => a[0] - b[0]).map(([layer, v]) => [layer, ...metrics.map((m) => v[m])]));
+          printTable(
+            ['layer', ...metrics],
+            [...byLayer.entries()]
+              .sort((a, b) => a[0] - b[0])
+              .map(([layer, v]) => [layer, ...metrics.map((m) => v[m])]),
+          );
         }
       } finally {
         await store.close();
@@ -74,18 +116,24 @@ export function registerRuns(program: Command): void {
 
   program
     .command('export <runIds...>')
-    .description('export runs\' per-epoch and per-layer metrics (long format: run,epoch,layer,metric,value)')
+    .description("export runs' per-epoch and per-layer metrics (long format: run,epoch,layer,metric,value)")
     .option('--format <fmt>', 'csv | json', 'csv')
     .option('--db <path>', DB_HELP)
     .action(async (runIds: string[], f: Common & { format: string }) => {
-      if (f.format !== 'csv' && f.format !== 'json') throw new UserError(`--format must be csv or json (got "${f.format}")`);
+      if (f.format !== 'csv' && f.format !== 'json')
+        throw new UserError(`--format must be csv or json (got "${f.format}")`);
       const store = await openStore(f.db, { readOnly: true });
       try {
         for (const id of runIds) await store.getRun(id);
         if (f.format === 'csv') process.stdout.write(await runsToCsv(store, runIds));
         else {
           const out = [];
-          for (const id of runIds) out.push({ run: await store.getRun(id), epochs: await store.epochMetrics(id), layers: await store.layerMetrics(id, {}) });
+          for (const id of runIds)
+            out.push({
+              run: await store.getRun(id),
+              epochs: await store.epochMetrics(id),
+              layers: await store.layerMetrics(id, {}),
+            });
           printJson(out.length === 1 ? out[0] : out);
         }
       } finally {
@@ -126,14 +174,17 @@ export function registerRuns(program: Command): void {
     .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .action(async (runId: string | undefined, f: Common & { input: string; model?: string }) => {
-      if ((runId === undefined) === (f.model === undefined)) throw new UserError('give either a run id or --model <file>');
+      if ((runId === undefined) === (f.model === undefined))
+        throw new UserError('give either a run id or --model <file>');
       let task: 'classification' | 'regression';
       let result: number[][];
       if (f.model !== undefined) {
         const model = parseModelFile(readText(f.model), f.model);
         const { rows, n } = readFeatureRows(f.input, model.inputDim);
         task = model.task;
-        result = Array.from({ length: n }, (_, i) => evaluateModel(model, rows.subarray(i * model.inputDim, (i + 1) * model.inputDim)));
+        result = Array.from({ length: n }, (_, i) =>
+          evaluateModel(model, rows.subarray(i * model.inputDim, (i + 1) * model.inputDim)),
+        );
       } else {
         const store = await openStore(f.db, { readOnly: true });
         try {
@@ -153,8 +204,14 @@ export function registerRuns(program: Command): void {
       }
       if (f.json) return printJson({ task, outputs: result });
       const k = result[0].length;
-      const head = task === 'classification' ? ['row', 'class', ...Array.from({ length: k }, (_, c) => `p${c}`)] : ['row', 'value'];
-      printTable(head, result.map((o, i) => (task === 'classification' ? [i + 1, o.indexOf(Math.max(...o)), ...o] : [i + 1, o[0]])));
+      const head =
+        task === 'classification'
+          ? ['row', 'class', ...Array.from({ length: k }, (_, c) => `p${c}`)]
+          : ['row', 'value'];
+      printTable(
+        head,
+        result.map((o, i) => (task === 'classification' ? [i + 1, o.indexOf(Math.max(...o)), ...o] : [i + 1, o[0]])),
+      );
     });
 }
 
@@ -191,10 +248,12 @@ export function readFeatureRows(path: string, dim: number): { rows: Float32Array
   if (records.length === 0) throw new UserError(`${path} has no data rows`);
   const rows = new Float32Array(records.length * dim);
   records.forEach((r, i) => {
-    if (r.length !== dim) throw new UserError(`${path} line ${lineOf(i)}: ${r.length} columns, the model takes ${dim} features`);
+    if (r.length !== dim)
+      throw new UserError(`${path} line ${lineOf(i)}: ${r.length} columns, the model takes ${dim} features`);
     r.forEach((c, j) => {
       const v = Number(c);
-      if (c === '' || !Number.isFinite(v)) throw new UserError(`${path} line ${lineOf(i)}, column ${j + 1}: "${c}" is not a finite number`);
+      if (c === '' || !Number.isFinite(v))
+        throw new UserError(`${path} line ${lineOf(i)}, column ${j + 1}: "${c}" is not a finite number`);
       rows[i * dim + j] = v;
     });
   });

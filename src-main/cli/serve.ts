@@ -36,13 +36,21 @@ function rendererDir(): string {
 }
 
 function checkFlags(f: { port?: number; workers?: number; backend?: string }): void {
-  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 0 || f.port > 65535)) throw new UserError('--port must be an integer between 0 and 65535');
-  if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
-  if (f.backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(f.backend)) throw new UserError(`--backend must be one of ${BACKEND_PREFS.join(', ')}`);
+  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 0 || f.port > 65535))
+    throw new UserError('--port must be an integer between 0 and 65535');
+  if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256))
+    throw new UserError('--workers must be an integer between 1 and 256');
+  if (f.backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(f.backend))
+    throw new UserError(`--backend must be one of ${BACKEND_PREFS.join(', ')}`);
 }
 
 function openBrowser(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => undefined); // no browser launcher: the printed URL is enough
@@ -55,7 +63,8 @@ function openBrowser(url: string): void {
 export async function serve(f: ServeFlags): Promise<void> {
   checkFlags(f);
   const staticDir = rendererDir();
-  if (!existsSync(`${staticDir}/index.html`)) process.stderr.write(`deepbern: warning: the renderer is not built (${staticDir}); run \`npx vite build\`\n`);
+  if (!existsSync(`${staticDir}/index.html`))
+    process.stderr.write(`deepbern: warning: the renderer is not built (${staticDir}); run \`npx vite build\`\n`);
   const dbPath = f.db ?? defaultDbPath();
   // One front end per DB (the app, another serve): refused with who has it (exit 4) before anything resumes.
   const lock = await acquireFrontEndLock(dbPath, { command: 'deepbern serve' });
@@ -80,11 +89,14 @@ export async function serve(f: ServeFlags): Promise<void> {
     await service.close();
     await lock.release();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${f.host}:${f.port ?? 0} (${code})`);
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new UserError(`cannot listen on ${f.host}:${f.port ?? 0} (${code})`);
     throw e;
   }
   if (!isLoopbackHost(f.host)) {
-    process.stderr.write(`deepbern: warning: listening on ${f.host}: anyone who can reach this machine and has the link can use the workbench (and its files)\n`);
+    process.stderr.write(
+      `deepbern: warning: listening on ${f.host}: anyone who can reach this machine and has the link can use the workbench (and its files)\n`,
+    );
   }
   // Handlers first: whoever reads the printed URL may signal us the moment it appears.
   let stopping = false;
@@ -100,7 +112,9 @@ export async function serve(f: ServeFlags): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const info = await service['system.info']();
-  process.stderr.write(`deepbern: web mode, store ${info.dbPath}, backend ${info.backend.name}, ${info.workers.size} worker${info.workers.size > 1 ? 's' : ''}\n`);
+  process.stderr.write(
+    `deepbern: web mode, store ${info.dbPath}, backend ${info.backend.name}, ${info.workers.size} worker${info.workers.size > 1 ? 's' : ''}\n`,
+  );
   process.stdout.write(`${server.openUrl}\n`);
   if (f.open) openBrowser(server.openUrl);
 }
@@ -145,15 +159,22 @@ function progressLine(err: NodeJS.WritableStream & { isTTY?: boolean }) {
  * with a one-line reason when there is no display, the fetch fails, the build is incomplete or Electron dies
  * at launch.
  */
-export async function startDesktop(f: { db?: string; workers?: number; backend?: string; open: boolean }, deps: StartDeps = {}): Promise<StartOutcome> {
+export async function startDesktop(
+  f: { db?: string; workers?: number; backend?: string; open: boolean },
+  deps: StartDeps = {},
+): Promise<StartOutcome> {
   checkFlags(f);
   const env = deps.env ?? process.env;
   const err = deps.stderr ?? process.stderr;
   // The package root: beside dist/ (compiled: dist/src-main/cli/serve.js; from source: src-main/cli/serve.ts).
-  const appDir = deps.appDir ?? fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
+  const appDir =
+    deps.appDir ?? fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
   const fallback = async (reason: string): Promise<StartOutcome> => {
     err.write(`deepbern: Electron cannot start: ${reason}; starting web mode instead\n`);
-    await (deps.webMode ?? (() => serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true })))();
+    await (
+      deps.webMode ??
+      (() => serve({ host: '127.0.0.1', db: f.db, workers: f.workers, backend: f.backend, open: f.open, resume: true }))
+    )();
     return { mode: 'web', reason };
   };
   const mainJs = join(appDir, 'dist', 'src-main', 'electron', 'main.js');
@@ -164,7 +185,9 @@ export async function startDesktop(f: { db?: string; workers?: number; backend?:
   let electron = locateElectron(env, deps.platform, deps.electronPkgDir);
   if (!electron.ok && electron.fetch) {
     const pkg = electron.fetch;
-    err.write(`deepbern: first start: fetching Electron ${pkg.version} (about 100 MB, once) from ${downloadSource(env)}\n`);
+    err.write(
+      `deepbern: first start: fetching Electron ${pkg.version} (about 100 MB, once) from ${downloadSource(env)}\n`,
+    );
     const bar = progressLine(err);
     const got = await fetchElectronBinary(pkg, { env, onProgress: (p) => bar.update(p) });
     bar.end();
@@ -198,17 +221,28 @@ export function registerServe(program: Command): void {
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'do not open a browser')
     .option('--no-resume', 'do not re-queue sweeps an earlier crash left running')
-    .option('--allow-origin <origin>', 'also accept calls from this origin, e.g. a vite dev server http://localhost:5173 (repeatable)', (v: string, prev: string[] = []) => {
-      if (!/^https?:\/\/[^/\s]+$/.test(v)) throw new UserError(`--allow-origin must be an origin like http://localhost:5173 (got "${v}")`);
-      return [...prev, v];
-    })
+    .option(
+      '--allow-origin <origin>',
+      'also accept calls from this origin, e.g. a vite dev server http://localhost:5173 (repeatable)',
+      (v: string, prev: string[] = []) => {
+        if (!/^https?:\/\/[^/\s]+$/.test(v))
+          throw new UserError(`--allow-origin must be an origin like http://localhost:5173 (got "${v}")`);
+        return [...prev, v];
+      },
+    )
     .action((f: ServeFlags) => serve(f));
 
   program
     .command('start')
-    .description('the desktop app (Electron; its binary is fetched on first start); where Electron cannot start, web mode instead')
+    .description(
+      'the desktop app (Electron; its binary is fetched on first start); where Electron cannot start, web mode instead',
+    )
     .option('--db <path>', DB_HELP)
-    .option('--workers <n>', 'parallel runs (default: CPU cores − 1, one stays with the window)', numberFlag('--workers'))
+    .option(
+      '--workers <n>',
+      'parallel runs (default: CPU cores − 1, one stays with the window)',
+      numberFlag('--workers'),
+    )
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--no-open', 'web-mode fallback: do not open a browser')
     .action((f: { db?: string; workers?: number; backend?: string; open: boolean }) => start(f));

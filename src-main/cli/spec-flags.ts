@@ -11,12 +11,17 @@ export const TRAIN_DEFAULTS = { dataset: 'synthetic-higgs', depth: 20, width: 10
 export function addSpecOptions(cmd: Command): Command {
   return cmd
     .option('--spec <file>', 'a JSON/YAML network spec file; flags override its fields')
-    .option('--dataset <id>', 'synthetic-higgs (default) | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id')
+    .option(
+      '--dataset <id>',
+      'synthetic-higgs (default) | mnist | fn:smooth | fn:osc | fn:kink | fn:runge | fn:sinexp | an imported dataset id',
+    )
     .option('--rows <n>', 'rows to use (train + test)', numberFlag('--rows'))
     .option('--test-fraction <f>', 'fraction held out for test (default 0.2)', numberFlag('--test-fraction'))
     .option('--depth <n>', `hidden layers (default ${TRAIN_DEFAULTS.depth})`, numberFlag('--depth'))
     .option('--width <n>', `units per hidden layer (default ${TRAIN_DEFAULTS.width})`, numberFlag('--width'))
-    .addOption(new Option('--activation <kind>', `activation (default ${TRAIN_DEFAULTS.activation})`).choices([...ACTIVATIONS]))
+    .addOption(
+      new Option('--activation <kind>', `activation (default ${TRAIN_DEFAULTS.activation})`).choices([...ACTIVATIONS]),
+    )
     .option('--degree <n>', 'Bernstein degree n ≥ 1 (default 9)', numberFlag('--degree'))
     .option('--eps <ε>', 'Bernstein derivative floor parameter ε ≥ 0 (default 0.01)', numberFlag('--eps'))
     .option('--bounds <l,u|adaptive>', 'Bernstein interval, e.g. -5,5, or "adaptive" (default -5,5)')
@@ -26,14 +31,23 @@ export function addSpecOptions(cmd: Command): Command {
     .option('--bn-affine', 'batch norm with learnable scale γ and shift β (PyTorch affine=True; default off)')
     .option('--no-bn-affine', 'batch norm without scale and shift')
     .option('--residual', 'identity skips around hidden blocks')
-    .addOption(new Option('--init <scheme>', 'weight/bias initialisation, docs/init.md (default: he_normal for relu/leaky_relu/gelu, lecun_normal for selu/bernstein)').choices([...INIT_SCHEMES]))
+    .addOption(
+      new Option(
+        '--init <scheme>',
+        'weight/bias initialisation, docs/init.md (default: he_normal for relu/leaky_relu/gelu, lecun_normal for selu/bernstein)',
+      ).choices([...INIT_SCHEMES]),
+    )
     .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
     .option('--lr <rate>', 'learning rate (default 0.001)', numberFlag('--lr'))
     .option('--batch-size <n>', 'mini-batch size (default 256)', numberFlag('--batch-size'))
     .option('--epochs <n>', 'epochs (default 10)', numberFlag('--epochs'))
     .option('--seed <n>', 'seed for init, shuffling and sampling (default 0)', numberFlag('--seed'))
     .option('--tau <τ>', "dead-unit threshold on |σ'| (default 1e-6)", numberFlag('--tau'))
-    .option('--eval-batch <n>', 'samples in the probes\' fixed evaluation batch (default 512)', numberFlag('--eval-batch'));
+    .option(
+      '--eval-batch <n>',
+      "samples in the probes' fixed evaluation batch (default 512)",
+      numberFlag('--eval-batch'),
+    );
 }
 
 export interface SpecFlags {
@@ -74,7 +88,8 @@ function readSpecFile(path: string): Record<string, unknown> {
   } catch (e) {
     throw new UserError(`spec file ${path} is not valid JSON/YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`spec file ${path} must hold a mapping of spec fields`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UserError(`spec file ${path} must hold a mapping of spec fields`);
   return value as Record<string, unknown>;
 }
 

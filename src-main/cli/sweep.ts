@@ -36,7 +36,8 @@ function readText(path: string): string {
 
 /** Remote executors plug in here (BullMQ); the local pool is the default. */
 export type ExecutorFactory = (opts: { workers?: number; backend?: string; redis?: string }) => Promise<Executor>;
-let executorFactory: ExecutorFactory = async (o) => new LocalPoolExecutor({ workers: o.workers, backend: o.backend as never });
+let executorFactory: ExecutorFactory = async (o) =>
+  new LocalPoolExecutor({ workers: o.workers, backend: o.backend as never });
 export function setExecutorFactory(f: ExecutorFactory): void {
   executorFactory = f;
 }
@@ -58,7 +59,12 @@ async function startService(f: RunFlags): Promise<WorkbenchService> {
     backend: f.backend as BackendPref | undefined,
     remoteFromSettings: false,
     // Remote workers pick their own backend unless --backend asks for one.
-    ...(f.redis ? { executor: () => executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis }), jobBackend: f.backend as BackendPref | undefined } : {}),
+    ...(f.redis
+      ? {
+          executor: () => executorFactory({ workers: f.workers, backend: f.backend, redis: f.redis }),
+          jobBackend: f.backend as BackendPref | undefined,
+        }
+      : {}),
   });
 }
 
@@ -78,7 +84,10 @@ async function resumeOrWait(service: WorkbenchService, sweepId: string, wait: bo
 }
 
 /** Runs the sweep (launched from `text`, or resumed) to its end on this process's service; sets the exit code. */
-async function drive(f: RunFlags, what: { text: string; plan: SweepPlan } | { resume: string; fresh?: boolean }): Promise<void> {
+async function drive(
+  f: RunFlags,
+  what: { text: string; plan: SweepPlan } | { resume: string; fresh?: boolean },
+): Promise<void> {
   const service = await startService(f);
   try {
     const views: ReturnType<typeof createSweepView>[] = [];
@@ -117,9 +126,17 @@ async function drive(f: RunFlags, what: { text: string; plan: SweepPlan } | { re
     }
     const sweep = await service['sweeps.get'](sweepId);
     const counts = sweep.counts;
-    if (f.json) process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
-    else process.stderr.write(`sweep ${sweepId} ${sweep.status}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-    process.exitCode = interrupted ? EXIT.cancelled : exitCodeFor([...(Object.keys(counts) as RunStatus[]), sweep.status]);
+    if (f.json)
+      process.stdout.write(JSON.stringify({ event: 'sweep-done', sweepId, status: sweep.status, counts }) + '\n');
+    else
+      process.stderr.write(
+        `sweep ${sweepId} ${sweep.status}: ${Object.entries(counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}\n`,
+      );
+    process.exitCode = interrupted
+      ? EXIT.cancelled
+      : exitCodeFor([...(Object.keys(counts) as RunStatus[]), sweep.status]);
   } finally {
     await service.close();
   }
@@ -127,7 +144,18 @@ async function drive(f: RunFlags, what: { text: string; plan: SweepPlan } | { re
 
 function createSweepView(service: WorkbenchService, sweepId: string, json: boolean) {
   const tty = process.stderr.isTTY === true && !json;
-  const multi = tty ? new cliProgress.MultiBar({ format: '{label} |{bar}| {info}', hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20 }, cliProgress.Presets.shades_grey) : null;
+  const multi = tty
+    ? new cliProgress.MultiBar(
+        {
+          format: '{label} |{bar}| {info}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_grey,
+      )
+    : null;
   const bars = new Map<string, cliProgress.SingleBar>();
   let overall: cliProgress.SingleBar | null = null;
   let done = 0;
@@ -139,9 +167,19 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
   };
   return {
     start(total: number, workers: number, resume: boolean) {
-      if (json) process.stdout.write(JSON.stringify({ event: 'sweep-start', sweepId, runs: total, workers, resume }) + '\n');
-      else process.stderr.write(`sweep ${sweepId}: ${total} runs on ${workers} worker${workers > 1 ? 's' : ''}${resume ? ' (resumed)' : ''}\n`);
-      if (multi) overall = multi.create(total, 0, { label: 'overall'.padEnd(28), etaText: NO_ETA }, { format: '{label} |{bar}| {value}/{total} runs  ETA {etaText}' });
+      if (json)
+        process.stdout.write(JSON.stringify({ event: 'sweep-start', sweepId, runs: total, workers, resume }) + '\n');
+      else
+        process.stderr.write(
+          `sweep ${sweepId}: ${total} runs on ${workers} worker${workers > 1 ? 's' : ''}${resume ? ' (resumed)' : ''}\n`,
+        );
+      if (multi)
+        overall = multi.create(
+          total,
+          0,
+          { label: 'overall'.padEnd(28), etaText: NO_ETA },
+          { format: '{label} |{bar}| {value}/{total} runs  ETA {etaText}' },
+        );
       startedAt = Date.now();
     },
     event(e: WorkbenchEvent) {
@@ -153,13 +191,22 @@ function createSweepView(service: WorkbenchService, sweepId: string, json: boole
         void nameOf(e.runId).then((name) => {
           let bar = bars.get(e.runId);
           if (!bar) {
-            bar = multi.create(e.epochs, 0, { label: name.slice(0, 28).padEnd(28), info: '' }, { format: '{label} |{bar}| {info}' });
+            bar = multi.create(
+              e.epochs,
+              0,
+              { label: name.slice(0, 28).padEnd(28), info: '' },
+              { format: '{label} |{bar}| {info}' },
+            );
             bars.set(e.runId, bar);
           }
           bar.update(e.epoch - 1 + e.batch / e.batches, { info: `epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)}` });
         });
       } else if (e.type === 'run-epoch' && !multi) {
-        void nameOf(e.runId).then((name) => process.stderr.write(`${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${formatMetric('test_acc', e.metrics.test_acc)}\n`));
+        void nameOf(e.runId).then((name) =>
+          process.stderr.write(
+            `${e.runId} ${name}  epoch ${e.epoch}  train_loss ${fmt(e.metrics.train_loss)}  test_loss ${fmt(e.metrics.test_loss)}  test_acc ${formatMetric('test_acc', e.metrics.test_acc)}\n`,
+          ),
+        );
       } else if (e.type === 'run-status' && e.status !== 'running' && e.status !== 'queued') {
         done++;
         const bar = bars.get(e.runId);
@@ -185,7 +232,9 @@ export function registerSweep(program: Command): void {
 
   sweep
     .command('plan <file>')
-    .description('the runs a sweep file expands to; nothing runs (with --db: also checks its datasets are in that store)')
+    .description(
+      'the runs a sweep file expands to; nothing runs (with --db: also checks its datasets are in that store)',
+    )
     .option('--db <path>', `${DB_HELP}; read only, to check the datasets`)
     .option('--json', 'machine-readable output')
     .action(async (file: string, f: Common) => {
@@ -195,7 +244,10 @@ export function registerSweep(program: Command): void {
         const wanted = plan.runs.map((r) => r.spec.dataset).filter((id) => !id.startsWith('fn:')); // target functions are generated
         if (!existsSync(f.db)) {
           const unknown = wanted.find((id) => !BUILTIN_DATASETS.some((d) => d.id === id));
-          if (unknown !== undefined) throw new UserError(`unknown dataset "${unknown}": ${f.db} does not exist yet, so only the built-in datasets are available (${BUILTIN_DATASETS.map((d) => d.id).join(', ')})`);
+          if (unknown !== undefined)
+            throw new UserError(
+              `unknown dataset "${unknown}": ${f.db} does not exist yet, so only the built-in datasets are available (${BUILTIN_DATASETS.map((d) => d.id).join(', ')})`,
+            );
         } else {
           const store = await openStore(f.db, { readOnly: true });
           try {
@@ -205,13 +257,27 @@ export function registerSweep(program: Command): void {
           }
         }
       }
-      if (f.json) return printJson({ name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })) });
+      if (f.json)
+        return printJson({
+          name: plan.file.name,
+          total: plan.total,
+          sequential: plan.sequential === true,
+          runs: plan.runs.map((r) => ({ index: r.index, params: r.params, spec: r.spec })),
+        });
       if (plan.sequential) {
-        process.stdout.write(`method bayes: up to ${plan.total} runs, each proposed from the finished ones (TPE); the first run:\n`);
+        process.stdout.write(
+          `method bayes: up to ${plan.total} runs, each proposed from the finished ones (TPE); the first run:\n`,
+        );
       }
       const keys = [...new Set(plan.runs.flatMap((r) => Object.keys(r.params)))];
-      printTable(['#', 'label', ...keys], plan.runs.map((r) => [r.index + 1, activationLabel(r.spec), ...keys.map((k) => r.params[k])]));
-      if (!plan.sequential) process.stdout.write(`${plan.runs.length} runs${plan.total > plan.runs.length ? ` (of ${plan.total}; run_cap)` : ''}\n`);
+      printTable(
+        ['#', 'label', ...keys],
+        plan.runs.map((r) => [r.index + 1, activationLabel(r.spec), ...keys.map((k) => r.params[k])]),
+      );
+      if (!plan.sequential)
+        process.stdout.write(
+          `${plan.runs.length} runs${plan.total > plan.runs.length ? ` (of ${plan.total}; run_cap)` : ''}\n`,
+        );
     });
 
   sweep
@@ -223,7 +289,8 @@ export function registerSweep(program: Command): void {
     .option('--db <path>', DB_HELP)
     .option('--json', 'stream events as JSON lines')
     .action(async (file: string, f: RunFlags) => {
-      if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256)) throw new UserError('--workers must be an integer between 1 and 256');
+      if (f.workers !== undefined && (!Number.isInteger(f.workers) || f.workers < 1 || f.workers > 256))
+        throw new UserError('--workers must be an integer between 1 and 256');
       const text = readText(file);
       const plan = planSweep(parseSweepText(text)); // validate before touching the DB (or loading tfjs)
       if (!f.redis) return drive(f, { text, plan });
@@ -237,7 +304,7 @@ export function registerSweep(program: Command): void {
 
   sweep
     .command('resume <sweepId>')
-    .description('continue a sweep\'s unfinished runs from their last checkpoints')
+    .description("continue a sweep's unfinished runs from their last checkpoints")
     .option('--workers <n>', 'parallel runs (default: CPU cores)', numberFlag('--workers'))
     .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu')
     .option('--redis <url>', 'dispatch runs to remote workers through Redis')
@@ -249,7 +316,8 @@ export function registerSweep(program: Command): void {
       try {
         const s = await store.getSweep(sweepId);
         const unfinished = (await store.listRuns({ sweepId, status: RESUMABLE_RUN_STATUSES, limit: 1 })).total;
-        if (unfinished === 0) throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
+        if (unfinished === 0)
+          throw new UserError(`sweep ${sweepId} (${s.name}) is ${s.status} with no unfinished runs: nothing to resume`);
       } finally {
         await store.close();
       }
@@ -274,7 +342,19 @@ export function registerSweep(program: Command): void {
           rows.push({ ...s, runs: runs.length, counts });
         }
         if (f.json) return printJson(rows.map(({ config: _c, ...r }) => r));
-        printTable(['id', 'name', 'status', 'runs', 'states', 'created'], rows.map((s) => [s.id, s.name, s.status, s.runs, Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', '), s.createdAt]));
+        printTable(
+          ['id', 'name', 'status', 'runs', 'states', 'created'],
+          rows.map((s) => [
+            s.id,
+            s.name,
+            s.status,
+            s.runs,
+            Object.entries(s.counts)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', '),
+            s.createdAt,
+          ]),
+        );
       } finally {
         await store.close();
       }
@@ -282,7 +362,7 @@ export function registerSweep(program: Command): void {
 
   sweep
     .command('show <sweepId>')
-    .description('a sweep\'s runs ranked by its metric, with the parameters they differ in')
+    .description("a sweep's runs ranked by its metric, with the parameters they differ in")
     .option('--db <path>', DB_HELP)
     .option('--json', 'machine-readable output')
     .option('--importance', 'also: which swept parameters explain the metric (random-forest permutation importance)')
@@ -295,18 +375,53 @@ export function registerSweep(program: Command): void {
         const specs = new Map((await store.getRuns(runs.map((r) => r.id))).runs.map((r) => [r.id, r.spec]));
         const swept = sweptParams([...specs.values()]);
         const ranked = [];
-        for (const r of runs) ranked.push({ run: r, value: await store.finalMetric(r.id, metric), params: runParams(specs.get(r.id)!, swept) });
-        ranked.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value));
+        for (const r of runs)
+          ranked.push({
+            run: r,
+            value: await store.finalMetric(r.id, metric),
+            params: runParams(specs.get(r.id)!, swept),
+          });
+        ranked.sort((a, b) =>
+          a.value === null ? 1 : b.value === null ? -1 : goal === 'minimize' ? a.value - b.value : b.value - a.value,
+        );
         const importance = f.importance ? (await sweepInsights(store, sweepId)).importance : undefined;
-        if (f.json) return printJson({ sweep: { ...s, config: undefined }, metric: { name: metric, goal }, swept, runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, params: x.params, ...x.run })), importance });
+        if (f.json)
+          return printJson({
+            sweep: { ...s, config: undefined },
+            metric: { name: metric, goal },
+            swept,
+            runs: ranked.map((x, i) => ({ rank: i + 1, value: x.value, params: x.params, ...x.run })),
+            importance,
+          });
         process.stdout.write(`sweep ${s.id}  ${termText(s.name)}  [${s.status}]  ranked by ${metric} (${goal})\n`);
-        process.stdout.write(swept.length ? `swept: ${swept.map((p) => `${p.param} ${p.values.map(fmt).join(' | ')}`).join('  ·  ')}\n` : 'swept: nothing (every run has the same spec but its name)\n');
+        process.stdout.write(
+          swept.length
+            ? `swept: ${swept.map((p) => `${p.param} ${p.values.map(fmt).join(' | ')}`).join('  ·  ')}\n`
+            : 'swept: nothing (every run has the same spec but its name)\n',
+        );
         const keys = swept.map((p) => p.param);
-        printTable(['rank', 'run', 'name', 'status', 'epochs', ...keys, metric], ranked.map((x, i) => [i + 1, x.run.id, x.run.name, x.run.status, `${x.run.epochsDone}/${x.run.epochsTotal}`, ...keys.map((k) => x.params[k]), x.value]));
+        printTable(
+          ['rank', 'run', 'name', 'status', 'epochs', ...keys, metric],
+          ranked.map((x, i) => [
+            i + 1,
+            x.run.id,
+            x.run.name,
+            x.run.status,
+            `${x.run.epochsDone}/${x.run.epochsTotal}`,
+            ...keys.map((k) => x.params[k]),
+            x.value,
+          ]),
+        );
         if (importance) {
-          process.stdout.write(`\nparameter importance for ${metric} (${importance.method}; ${importance.runs} runs)\n`);
+          process.stdout.write(
+            `\nparameter importance for ${metric} (${importance.method}; ${importance.runs} runs)\n`,
+          );
           if (importance.reason) process.stdout.write(`  not computed: ${importance.reason}\n`);
-          else printTable(['parameter', 'importance'], importance.params.map((p) => [p.param, p.importance.toFixed(3)]));
+          else
+            printTable(
+              ['parameter', 'importance'],
+              importance.params.map((p) => [p.param, p.importance.toFixed(3)]),
+            );
         }
       } finally {
         await store.close();
@@ -323,9 +438,12 @@ export function registerSweep(program: Command): void {
         const s = await store.getSweep(sweepId);
         if (s.status === 'finished') throw new UserError(`sweep ${sweepId} is already finished`);
         await store.setSweepStatus(sweepId, 'cancelled');
-        for (const r of (await store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows) await store.finishRun(r.id, 'cancelled');
+        for (const r of (await store.listRuns({ sweepId, status: ['queued', 'interrupted'], limit: 100_000 })).rows)
+          await store.finishRun(r.id, 'cancelled');
         const owner = await store.liveOwnerOf('sweeps', sweepId);
-        process.stderr.write(`sweep ${sweepId} cancelled${owner ? ` (${describeOwner(owner)} stops its runs within a few seconds)` : ''}\n`);
+        process.stderr.write(
+          `sweep ${sweepId} cancelled${owner ? ` (${describeOwner(owner)} stops its runs within a few seconds)` : ''}\n`,
+        );
       } finally {
         await store.close();
       }

@@ -6,8 +6,13 @@ const BERNSTEIN_ONLY = new Set(['degree', 'eps', 'bounds', 'boundsMode', 'bounds
 
 /** Whether a spec field means anything for this spec's activation (a ReLU run has no degree: missing, not 9). */
 export function fieldApplies(spec: NetworkSpec, field: string): boolean {
-  if (BERNSTEIN_ONLY.has(field)) return spec.activation === BERNSTEIN && (field !== 'boundsMomentum' || spec.boundsMode === 'adaptive');
-  if (field === 'alpha') return isFixedActivation(spec.activation) && (FIXED_ACTIVATION_TABLE[spec.activation].params as readonly string[]).includes('alpha');
+  if (BERNSTEIN_ONLY.has(field))
+    return spec.activation === BERNSTEIN && (field !== 'boundsMomentum' || spec.boundsMode === 'adaptive');
+  if (field === 'alpha')
+    return (
+      isFixedActivation(spec.activation) &&
+      (FIXED_ACTIVATION_TABLE[spec.activation].params as readonly string[]).includes('alpha')
+    );
   if (field === 'bnAffine') return spec.batchNorm;
   return true;
 }
@@ -35,5 +40,10 @@ export function sweptParams(specs: readonly NetworkSpec[]): SweptParam[] {
 
 /** One run's values of the swept parameters; null where the field does not apply to it. */
 export function runParams(spec: NetworkSpec, swept: readonly SweptParam[]): Record<string, unknown> {
-  return Object.fromEntries(swept.map(({ param }) => [param, fieldApplies(spec, param) ? ((spec as unknown as Record<string, unknown>)[param] ?? null) : null]));
+  return Object.fromEntries(
+    swept.map(({ param }) => [
+      param,
+      fieldApplies(spec, param) ? ((spec as unknown as Record<string, unknown>)[param] ?? null) : null,
+    ]),
+  );
 }

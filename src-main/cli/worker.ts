@@ -29,7 +29,8 @@ function redisUrlFrom(flag: string | undefined): string {
 }
 
 function positiveInt(name: string, v: number | undefined, max: number): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw new UserError(`${name} must be an integer between 1 and ${max}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max))
+    throw new UserError(`${name} must be an integer between 1 and ${max}`);
 }
 
 async function listWorkers(url: string, json: boolean): Promise<void> {
@@ -38,7 +39,10 @@ async function listWorkers(url: string, json: boolean): Promise<void> {
   const list = await listRemoteWorkers(url);
   if (json) return void process.stdout.write(JSON.stringify(list) + '\n');
   if (list.length === 0) return void process.stdout.write(`no workers connected to ${redactRedisUrl(url)}\n`);
-  for (const w of list) process.stdout.write(`${w.id}  backend ${w.backend}  ${w.busy}/${w.concurrency} busy${w.runs.length ? `  runs ${w.runs.join(', ')}` : ''}  v${w.version}\n`);
+  for (const w of list)
+    process.stdout.write(
+      `${w.id}  backend ${w.backend}  ${w.busy}/${w.concurrency} busy${w.runs.length ? `  runs ${w.runs.join(', ')}` : ''}  v${w.version}\n`,
+    );
 }
 
 async function runWorker(url: string, f: WorkerFlags): Promise<void> {
@@ -54,7 +58,9 @@ async function runWorker(url: string, f: WorkerFlags): Promise<void> {
     version: VERSION,
     log: say,
   });
-  say(`worker ${handle.info.id} connected to ${describeTarget(parseRedisUrl(url))} (concurrency ${f.concurrency}, backend ${handle.info.backend}); waiting for runs, Ctrl-C to stop`);
+  say(
+    `worker ${handle.info.id} connected to ${describeTarget(parseRedisUrl(url))} (concurrency ${f.concurrency}, backend ${handle.info.backend}); waiting for runs, Ctrl-C to stop`,
+  );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
@@ -78,7 +84,11 @@ export function registerRemote(program: Command): void {
   setExecutorFactory(async (o) => {
     if (!o.redis) return new LocalPoolExecutor({ workers: o.workers, backend: o.backend as never });
     const { RemoteExecutor } = await import('../scheduler/remote-executor.js');
-    const ex = await RemoteExecutor.connect({ redisUrl: o.redis, workers: o.workers, log: (l) => process.stderr.write(`deepbern: ${l}\n`) });
+    const ex = await RemoteExecutor.connect({
+      redisUrl: o.redis,
+      workers: o.workers,
+      log: (l) => process.stderr.write(`deepbern: ${l}\n`),
+    });
     if (ex.capacityReason?.startsWith('no remote workers')) process.stderr.write(`deepbern: ${ex.capacityReason}\n`);
     return ex;
   });
@@ -88,9 +98,20 @@ export function registerRemote(program: Command): void {
     .description('train runs that workbenches queue on Redis (docs/distributed.md)')
     .option('--redis <url>', 'redis://:password@host:6379 or rediss:// (TLS); default $DEEPBERN_REDIS_URL')
     .option('--concurrency <n>', 'runs at once, one process each (default 1)', numberFlag('--concurrency'), 1)
-    .option('--backend <name>', 'auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default: what the sweep asks, else auto)')
-    .option('--lock-duration <ms>', 'a worker silent this long is presumed dead and its run re-queued (default 30000)', numberFlag('--lock-duration'))
-    .option('--stalled-interval <ms>', 'how often to look for runs of dead workers (default 30000)', numberFlag('--stalled-interval'))
+    .option(
+      '--backend <name>',
+      'auto | tfjs-node-gpu | tfjs-node | wasm | cpu (default: what the sweep asks, else auto)',
+    )
+    .option(
+      '--lock-duration <ms>',
+      'a worker silent this long is presumed dead and its run re-queued (default 30000)',
+      numberFlag('--lock-duration'),
+    )
+    .option(
+      '--stalled-interval <ms>',
+      'how often to look for runs of dead workers (default 30000)',
+      numberFlag('--stalled-interval'),
+    )
     .option('--list', 'list the workers connected to this Redis and exit')
     // Accepted like every command's --db (scripts pass it everywhere): a worker stores nothing locally.
     .option('--db <path>', 'not used: a worker keeps no store; its runs are stored by the workbench that queued them')
@@ -100,7 +121,8 @@ export function registerRemote(program: Command): void {
       positiveInt('--concurrency', f.concurrency, 64);
       positiveInt('--lock-duration', f.lockDuration, 3_600_000);
       positiveInt('--stalled-interval', f.stalledInterval, 3_600_000);
-      if (f.backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(f.backend)) throw new UserError(`--backend must be one of ${BACKEND_PREFS.join(', ')}`);
+      if (f.backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(f.backend))
+        throw new UserError(`--backend must be one of ${BACKEND_PREFS.join(', ')}`);
       if (f.list) return listWorkers(url, f.json === true);
       await runWorker(url, f);
     });

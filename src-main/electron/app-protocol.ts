@@ -55,7 +55,12 @@ export function appFileFor(url: string, rendererDir: string): string | null {
 }
 
 function headers(type: string): Record<string, string> {
-  return { 'content-type': type, 'content-security-policy': APP_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' };
+  return {
+    'content-type': type,
+    'content-security-policy': APP_CSP,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-cache',
+  };
 }
 
 /** The protocol handler: `protocol.handle('app', createAppHandler(dir))`. */
@@ -69,7 +74,10 @@ export function createAppHandler(rendererDir: string): (req: Request) => Promise
     if (!file) return new Response('not found', { status: 404 });
     try {
       const body = await readFile(file);
-      return new Response(req.method === 'HEAD' ? null : body, { status: 200, headers: headers(TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream') });
+      return new Response(req.method === 'HEAD' ? null : body, {
+        status: 200,
+        headers: headers(TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'),
+      });
     } catch {
       return new Response('not found', { status: 404 });
     }

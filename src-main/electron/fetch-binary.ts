@@ -52,7 +52,8 @@ export function fetchFailureReason(e: unknown): string {
   const first = (s: string) => s.split('\n')[0]!.trim();
   const msg = first(err instanceof Error ? err.message : String(e));
   if (err?.name === 'HTTPError') return `download failed: ${msg}`;
-  if (msg === 'fetch failed') return `download failed: ${err.cause?.code ?? first(err.cause?.message ?? 'network error')}`;
+  if (msg === 'fetch failed')
+    return `download failed: ${err.cause?.code ?? first(err.cause?.message ?? 'network error')}`;
   if (/checksum/i.test(msg)) return `the downloaded archive is broken: ${msg}`;
   return msg;
 }
@@ -62,7 +63,11 @@ function nativeArch(platform: string): string {
   const a = hostArch();
   if (platform !== 'darwin' || process.platform !== 'darwin' || a !== 'x64') return a;
   try {
-    return execSync('sysctl -in sysctl.proc_translated', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === '1' ? 'arm64' : a;
+    return execSync('sysctl -in sysctl.proc_translated', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim() === '1'
+      ? 'arm64'
+      : a;
   } catch {
     return a;
   }
@@ -90,7 +95,9 @@ export async function fetchElectronBinary(pkg: ElectronPackage, o: FetchOptions 
         customDir: env.ELECTRON_CUSTOM_DIR,
         customFilename: env.ELECTRON_CUSTOM_FILENAME,
       },
-      checksums: remoteChecksums ? undefined : (JSON.parse(readFileSync(join(pkg.dir, 'checksums.json'), 'utf8')) as Record<string, string>),
+      checksums: remoteChecksums
+        ? undefined
+        : (JSON.parse(readFileSync(join(pkg.dir, 'checksums.json'), 'utf8')) as Record<string, string>),
       downloadOptions: {
         quiet: true, // our own progress instead of @electron/get's bar, which appears only after 30 s
         getProgressCallback: (p: FetchProgress) => {
@@ -114,7 +121,8 @@ export async function fetchElectronBinary(pkg: ElectronPackage, o: FetchOptions 
     await rm(dist, { recursive: true, force: true });
     await rename(partial, dist);
     // As install.js: the archive's typings replace the package's, and path.txt is written last (it marks "installed").
-    if (existsSync(join(dist, 'electron.d.ts'))) await rename(join(dist, 'electron.d.ts'), join(pkg.dir, 'electron.d.ts'));
+    if (existsSync(join(dist, 'electron.d.ts')))
+      await rename(join(dist, 'electron.d.ts'), join(pkg.dir, 'electron.d.ts'));
     await writeFile(join(pkg.dir, 'path.txt'), pkg.platformPath);
   } catch (e) {
     await rm(partial, { recursive: true, force: true }).catch(() => undefined);

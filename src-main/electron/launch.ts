@@ -26,11 +26,13 @@ export interface LaunchOptions {
 
 // Escape sequences and Chromium's "[pid:...:ERROR:...]" prefixes make poor one-line reasons.
 function cleanLine(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ … m) from Electron's output
-    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
-    .replace(/^\[[^\]]*\]\s*/, '')
-    .trim();
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ … m) from Electron's output
+      .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+      .replace(/^\[[^\]]*\]\s*/, '')
+      .trim()
+  );
 }
 
 export function launchElectron(o: LaunchOptions): Promise<LaunchResult> {
@@ -61,7 +63,9 @@ export function launchElectron(o: LaunchOptions): Promise<LaunchResult> {
       rmSync(readyFile, { force: true });
       resolve(r);
     };
-    child.on('error', (e: NodeJS.ErrnoException) => done({ launched: false, reason: `cannot run ${o.binary} (${e.code ?? e.message})` }));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      done({ launched: false, reason: `cannot run ${o.binary} (${e.code ?? e.message})` }),
+    );
     child.on('close', (code, signal) => {
       const ready = existsSync(readyFile);
       const failed = code !== 0 && code !== DB_LOCKED_EXIT;

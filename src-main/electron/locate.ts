@@ -78,11 +78,20 @@ export function locateElectron(
   // Electron's own override (a binary built or unpacked elsewhere): used as is, never downloaded.
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
     const binary = join(env.ELECTRON_OVERRIDE_DIST_PATH, relative || 'electron');
-    return existsSync(binary) ? { ok: true, binary } : { ok: false, reason: `the Electron binary is missing (${binary}, from ELECTRON_OVERRIDE_DIST_PATH)` };
+    return existsSync(binary)
+      ? { ok: true, binary }
+      : { ok: false, reason: `the Electron binary is missing (${binary}, from ELECTRON_OVERRIDE_DIST_PATH)` };
   }
   const binary = join(pkg.dir, 'dist', relative || pkg.platformPath);
   // The same test as Electron's install.js: right version, right platform, binary present.
-  const installed = relative === pkg.platformPath && readTrimmed(join(pkg.dir, 'dist', 'version')).replace(/^v/, '') === pkg.version && existsSync(binary);
+  const installed =
+    relative === pkg.platformPath &&
+    readTrimmed(join(pkg.dir, 'dist', 'version')).replace(/^v/, '') === pkg.version &&
+    existsSync(binary);
   if (installed) return { ok: true, binary };
-  return { ok: false, reason: `the Electron ${pkg.version} binary is not downloaded yet (${join(pkg.dir, 'dist')})`, fetch: pkg };
+  return {
+    ok: false,
+    reason: `the Electron ${pkg.version} binary is not downloaded yet (${join(pkg.dir, 'dist')})`,
+    fetch: pkg,
+  };
 }

@@ -2,7 +2,17 @@
 // this main process, and the IPC adapter between them. Every policy is a tested function elsewhere:
 // window.ts (options, navigation, permissions, menu, pool size), app-protocol.ts (the scheme), shutdown.ts
 // (bounded quit), app-start.ts (the lock beside the DB), transports/ipc.ts (the calls). Started by `deepbern start` or a packaged build.
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MessageBoxOptions, type OpenDialogOptions } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  protocol,
+  session,
+  type MessageBoxOptions,
+  type OpenDialogOptions,
+} from 'electron';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendPref } from '../../workers/engine/backend.js';
@@ -69,7 +79,13 @@ async function main(): Promise<void> {
   if (!locked.ok) {
     const r = locked.refusal;
     process.stderr.write(`DeepBern Workbench: ${r.message} ${r.detail.replace(/\s+/g, ' ')}\n`);
-    await dialog.showMessageBox({ type: 'error', title: r.title, message: r.message, detail: r.detail, buttons: ['Quit'] });
+    await dialog.showMessageBox({
+      type: 'error',
+      title: r.title,
+      message: r.message,
+      detail: r.detail,
+      buttons: ['Quit'],
+    });
     app.exit(r.exitCode);
     return;
   }
@@ -77,10 +93,13 @@ async function main(): Promise<void> {
 
   const packaged = app.isPackaged;
   const menu = appMenu(process.platform, packaged);
-  if (menu !== 'default') Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu as Electron.MenuItemConstructorOptions[]) : null);
+  if (menu !== 'default')
+    Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu as Electron.MenuItemConstructorOptions[]) : null);
 
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, permission, done, details) => done(allowPermission(permission, details.requestingUrl)));
+  ses.setPermissionRequestHandler((_wc, permission, done, details) =>
+    done(allowPermission(permission, details.requestingUrl)),
+  );
   ses.setPermissionCheckHandler((_wc, permission, origin) => allowPermission(permission, origin));
   protocol.handle(APP_SCHEME, createAppHandler(RENDERER_DIR));
 
@@ -206,7 +225,10 @@ async function main(): Promise<void> {
     targets: () => (win && !win.isDestroyed() ? [win.webContents] : []),
     pickFile: (o) =>
       o?.directory
-        ? openDialog({ title: 'Import an MNIST-style IDX folder (train/t10k images and labels)', properties: ['openDirectory'] })
+        ? openDialog({
+            title: 'Import an MNIST-style IDX folder (train/t10k images and labels)',
+            properties: ['openDirectory'],
+          })
         : openDialog({
             title: 'Import a dataset',
             properties: ['openFile'],

@@ -70,7 +70,9 @@ async function unwrap(p: Promise<Reply>): Promise<unknown> {
   throw e;
 }
 
-const calls = Object.fromEntries(METHODS.map((m) => [m, (...args: unknown[]) => unwrap(ipcRenderer.invoke(CALL, m, args) as Promise<Reply>)])) as unknown as {
+const calls = Object.fromEntries(
+  METHODS.map((m) => [m, (...args: unknown[]) => unwrap(ipcRenderer.invoke(CALL, m, args) as Promise<Reply>)]),
+) as unknown as {
   [M in (typeof METHODS)[number]]: WorkbenchApi[M];
 };
 
@@ -84,7 +86,11 @@ const api = {
   },
   /** The native open-file dialog (`directory: true`: a folder); the chosen path becomes importable. Null when cancelled. */
   pickFile(opts?: { directory?: boolean }): Promise<string | null> {
-    return unwrap((opts?.directory ? ipcRenderer.invoke(PICK_FILE, { directory: true }) : ipcRenderer.invoke(PICK_FILE)) as Promise<Reply>) as Promise<string | null>;
+    return unwrap(
+      (opts?.directory
+        ? ipcRenderer.invoke(PICK_FILE, { directory: true })
+        : ipcRenderer.invoke(PICK_FILE)) as Promise<Reply>,
+    ) as Promise<string | null>;
   },
   /**
    * A File from a drop (or file input): its path on disk, granted for import by the main process (as a dialog
@@ -93,7 +99,9 @@ const api = {
   async droppedPath(file: File, opts?: { folder?: boolean }): Promise<string | null> {
     const path = webUtils.getPathForFile(file);
     if (!path) return null;
-    const reply = (opts?.folder ? ipcRenderer.invoke(DROPPED_PATH, path, { folder: true }) : ipcRenderer.invoke(DROPPED_PATH, path)) as Promise<Reply>;
+    const reply = (
+      opts?.folder ? ipcRenderer.invoke(DROPPED_PATH, path, { folder: true }) : ipcRenderer.invoke(DROPPED_PATH, path)
+    ) as Promise<Reply>;
     return unwrap(reply) as Promise<string>;
   },
 };

@@ -9,17 +9,27 @@ export const QUIT_TIMEOUT_MS = 15_000;
 export type ShutdownResult = { ok: true } | { ok: false; reason: string };
 
 /** Runs `close` but gives up after `timeoutMs`; never throws. */
-export async function closeWithin(close: () => Promise<void>, timeoutMs: number = QUIT_TIMEOUT_MS): Promise<ShutdownResult> {
+export async function closeWithin(
+  close: () => Promise<void>,
+  timeoutMs: number = QUIT_TIMEOUT_MS,
+): Promise<ShutdownResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ShutdownResult>((resolve) => {
     timer = setTimeout(
-      () => resolve({ ok: false, reason: `the runs did not stop within ${Math.round(timeoutMs / 1000)} s; quitting anyway (interrupted sweeps resume on the next start)` }),
+      () =>
+        resolve({
+          ok: false,
+          reason: `the runs did not stop within ${Math.round(timeoutMs / 1000)} s; quitting anyway (interrupted sweeps resume on the next start)`,
+        }),
       timeoutMs,
     );
   });
   const closed = close().then(
     (): ShutdownResult => ({ ok: true }),
-    (e: unknown): ShutdownResult => ({ ok: false, reason: `closing the store failed: ${e instanceof Error ? e.message : String(e)}` }),
+    (e: unknown): ShutdownResult => ({
+      ok: false,
+      reason: `closing the store failed: ${e instanceof Error ? e.message : String(e)}`,
+    }),
   );
   try {
     return await Promise.race([closed, timeout]);

@@ -122,53 +122,115 @@ export function engineHasAffineBn(): boolean {
 /** Checks lab options; throws a readable Error (the CLI and the service wrap it). */
 export function checkApproxOptions(o: ApproxLabOptions): void {
   for (const t of o.targets) {
-    if (!findTargetFunction(t)) throw new Error(`unknown target function ${t}; one of ${TARGET_FUNCTIONS.map((x) => x.id).join(', ')}`);
+    if (!findTargetFunction(t))
+      throw new Error(`unknown target function ${t}; one of ${TARGET_FUNCTIONS.map((x) => x.id).join(', ')}`);
   }
-  if (o.bn !== 'affine' && o.bn !== 'none') throw new Error(`bn must be affine or none (got ${String(o.bn)}); non-affine batch norm makes every first-layer unit ±x̂ on a 1-D input`);
-  if (o.bn === 'affine' && !engineHasAffineBn()) throw new Error("bn: affine needs the engine's affine batch norm (spec field bnAffine), which this build lacks; use bn: none");
-  if (o.select !== 'validation' && o.select !== 'final') throw new Error(`select must be validation or final (got ${String(o.select)})`);
-  if (!Number.isInteger(o.reports) || o.reports < 1) throw new Error(`reports must be an integer ≥ 1 (got ${o.reports})`);
-  if (!Number.isInteger(o.steps) || o.steps < o.reports) throw new Error(`steps must be an integer ≥ reports (${o.reports}) (got ${o.steps})`);
+  if (o.bn !== 'affine' && o.bn !== 'none')
+    throw new Error(
+      `bn must be affine or none (got ${String(o.bn)}); non-affine batch norm makes every first-layer unit ±x̂ on a 1-D input`,
+    );
+  if (o.bn === 'affine' && !engineHasAffineBn())
+    throw new Error(
+      "bn: affine needs the engine's affine batch norm (spec field bnAffine), which this build lacks; use bn: none",
+    );
+  if (o.select !== 'validation' && o.select !== 'final')
+    throw new Error(`select must be validation or final (got ${String(o.select)})`);
+  if (!Number.isInteger(o.reports) || o.reports < 1)
+    throw new Error(`reports must be an integer ≥ 1 (got ${o.reports})`);
+  if (!Number.isInteger(o.steps) || o.steps < o.reports)
+    throw new Error(`steps must be an integer ≥ reports (${o.reports}) (got ${o.steps})`);
 }
 
 /** Runs the lab in this thread; returns its tag (`lab:<id>`) and results. */
-export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?: (f: FitDone) => void, hooks: ApproxLabHooks = {}, recording: LabRecording = {}): Promise<ApproxResults> {
+export async function runApproxLab(
+  store: RunStore,
+  o: ApproxLabOptions,
+  onFit?: (f: FitDone) => void,
+  hooks: ApproxLabHooks = {},
+  recording: LabRecording = {},
+): Promise<ApproxResults> {
   checkApproxOptions(o);
   // tfjs loads only when the lab really runs (the report half must not pull it into every CLI command).
   const { initBackend } = await import('../../workers/engine/backend.js');
   const { pickOps } = await import('../../workers/engine/kernels/index.js');
-  const { fitTarget, fitSpec, matchedReluWidth, mlpParamCount, scoreOnTestGrid, checkpointState } = await import('../../workers/approx/fit.js');
+  const { fitTarget, fitSpec, matchedReluWidth, mlpParamCount, scoreOnTestGrid, checkpointState } =
+    await import('../../workers/approx/fit.js');
   const { ApproxFitPool } = await import('./approx-pool.js');
   const { labGrids, SealedTestGrid } = await import('../../workers/data/target-functions.js');
   const backend = await initBackend((o.backend ?? 'auto') as Parameters<typeof initBackend>[0]);
   const ops = pickOps(backend.name);
   const labTag = `lab:${randomBytes(4).toString('hex')}`;
-  type Job = { target: string; activation: 'bernstein' | 'relu'; depth: number; width: number; degree: number; matched: number | null };
+  type Job = {
+    target: string;
+    activation: 'bernstein' | 'relu';
+    depth: number;
+    width: number;
+    degree: number;
+    matched: number | null;
+  };
   const jobs: Job[] = [];
   for (const target of o.targets) {
     for (const depth of o.depths) {
       for (const degree of o.degrees) {
         jobs.push({ target, activation: 'bernstein', depth, width: o.width, degree, matched: null });
         if (o.relu) {
-          const p = mlpParamCount({ activation: 'bernstein', depth, width: o.width, degree, bnAffine: o.bn === 'affine' });
+          const p = mlpParamCount({
+            activation: 'bernstein',
+            depth,
+            width: o.width,
+            degree,
+            bnAffine: o.bn === 'affine',
+          });
           jobs.push({ target, activation: 'relu', depth, width: matchedReluWidth(depth, p), degree, matched: degree });
         }
       }
     }
   }
   // Fail before any run is stored if a spec cannot be built (e.g. affine BN on an engine without it).
-  for (const j of jobs) fitSpec({ ...j, eps: o.eps, bounds: o.bounds, bn: o.bn, gridPoints: o.gridPoints, steps: o.steps, lr: o.lr, lrFinal: o.lrFinal, reports: o.reports, seed: o.seed });
+  for (const j of jobs)
+    fitSpec({
+      ...j,
+      eps: o.eps,
+      bounds: o.bounds,
+      bn: o.bn,
+      gridPoints: o.gridPoints,
+      steps: o.steps,
+      lr: o.lr,
+      lrFinal: o.lrFinal,
+      reports: o.reports,
+      seed: o.seed,
+    });
   const points: ApproxPoint[] = [];
-  let valPoints = 0, done = 0;
+  let valPoints = 0,
+    done = 0;
   // Trains one fit on the train and validation grids only: in this thread, or on the pool (o.workers > 0).
-  const train = async (fo: FitJobOptions, grids: { train: Grid; validation: Grid }, onReport: (r: FitReport) => Promise<void>): Promise<FitOutcome> => {
+  const train = async (
+    fo: FitJobOptions,
+    grids: { train: Grid; validation: Grid },
+    onReport: (r: FitReport) => Promise<void>,
+  ): Promise<FitOutcome> => {
     if (!pool) return fitTarget({ ...fo, ops }, grids, onReport);
     return pool.fit({ options: fo, backend: (o.backend ?? 'auto') as ApproxFitJob['backend'], ...grids }, onReport);
   };
   const runOne = async (i: number): Promise<void> => {
     const j = jobs[i]!;
     const fitNo = i + 1;
-    const fo = { target: j.target, activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, eps: o.eps, bounds: o.bounds, bn: o.bn, gridPoints: o.gridPoints, steps: o.steps, lr: o.lr, lrFinal: o.lrFinal, reports: o.reports, seed: o.seed };
+    const fo = {
+      target: j.target,
+      activation: j.activation,
+      depth: j.depth,
+      width: j.width,
+      degree: j.degree,
+      eps: o.eps,
+      bounds: o.bounds,
+      bn: o.bn,
+      gridPoints: o.gridPoints,
+      steps: o.steps,
+      lr: o.lr,
+      lrFinal: o.lrFinal,
+      reports: o.reports,
+      seed: o.seed,
+    };
     const spec = fitSpec(fo);
     const bn: ApproxBatchNorm = j.activation === 'bernstein' ? o.bn : 'none';
     const tags = [
@@ -198,8 +260,18 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
       const fit = await train(fo, { train: grids.train, validation: grids.validation }, async (rep) => {
         if (!started) {
           started = true;
-          const paramCount = mlpParamCount({ activation: j.activation, depth: j.depth, width: j.width, degree: j.degree, bnAffine: bn === 'affine' });
-          await rec.started({ backend: backend.name, paramCount, dataSource: `${j.target} on a ${o.gridPoints}-point grid` });
+          const paramCount = mlpParamCount({
+            activation: j.activation,
+            depth: j.depth,
+            width: j.width,
+            degree: j.degree,
+            bnAffine: bn === 'affine',
+          });
+          await rec.started({
+            backend: backend.name,
+            paramCount,
+            dataSource: `${j.target} on a ${o.gridPoints}-point grid`,
+          });
         }
         const report: EpochReport = { epoch: rep.index, metrics: rep.metrics, layers: rep.layers };
         // The last report point waits for the test numbers (scored after training).
@@ -209,7 +281,11 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
       });
       const [finalScore, selScore] = scoreOnTestGrid(fit, ops, [fit.final, fit.selected], test);
       const heldReport = held as EpochReport | null;
-      if (heldReport) await rec.epoch({ ...heldReport, metrics: { ...heldReport.metrics, max_abs_err: finalScore!.maxErr, test_loss: finalScore!.rmse ** 2 } });
+      if (heldReport)
+        await rec.epoch({
+          ...heldReport,
+          metrics: { ...heldReport.metrics, max_abs_err: finalScore!.maxErr, test_loss: finalScore!.rmse ** 2 },
+        });
       const verdictCk = o.select === 'validation' ? fit.selected : fit.final;
       await rec.model(checkpointState(fit, verdictCk));
       await rec.tags([
@@ -218,13 +294,25 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
         `test-selected:${selScore!.maxErr}|${selScore!.rmse}`,
         `test-final:${finalScore!.maxErr}|${finalScore!.rmse}`,
         `val:${fit.selected.valMaxErr}|${fit.final.valMaxErr}`,
-        ...(fit.selected.clippedFrac !== undefined ? [`clipped:${fit.selected.clippedFrac}|${fit.final.clippedFrac ?? ''}`] : []),
+        ...(fit.selected.clippedFrac !== undefined
+          ? [`clipped:${fit.selected.clippedFrac}|${fit.final.clippedFrac ?? ''}`]
+          : []),
         `model:${o.select === 'validation' ? 'selected' : 'final'}`,
       ]);
       const status = Number.isFinite(finalScore!.maxErr) && heldReport ? 'finished' : 'diverged';
       await rec.finish(status, status === 'diverged' ? 'loss became non-finite' : undefined);
-      const final: ApproxCheckpoint = { index: fit.final.index, valMaxErr: fit.final.valMaxErr, maxErr: finalScore!.maxErr, rmse: finalScore!.rmse };
-      const selected: ApproxCheckpoint = { index: fit.selected.index, valMaxErr: fit.selected.valMaxErr, maxErr: selScore!.maxErr, rmse: selScore!.rmse };
+      const final: ApproxCheckpoint = {
+        index: fit.final.index,
+        valMaxErr: fit.final.valMaxErr,
+        maxErr: finalScore!.maxErr,
+        rmse: finalScore!.rmse,
+      };
+      const selected: ApproxCheckpoint = {
+        index: fit.selected.index,
+        valMaxErr: fit.selected.valMaxErr,
+        maxErr: selScore!.maxErr,
+        rmse: selScore!.rmse,
+      };
       const point: ApproxPoint = {
         runId,
         target: j.target,
@@ -260,7 +348,8 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
   try {
     pool = o.workers && o.workers > 0 ? new ApproxFitPool(o.workers) : null;
     // As many fits at once as the pool has threads; after a failure no new fit starts, the running ones finish.
-    let next = 0, failed = false;
+    let next = 0,
+      failed = false;
     const lane = async () => {
       while (!failed && next < jobs.length) {
         const i = next++;
@@ -272,7 +361,9 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
         }
       }
     };
-    const lanes = await Promise.allSettled(Array.from({ length: pool ? Math.min(pool.capacity, jobs.length) : 1 }, lane));
+    const lanes = await Promise.allSettled(
+      Array.from({ length: pool ? Math.min(pool.capacity, jobs.length) : 1 }, lane),
+    );
     const bad = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
     if (bad) throw bad.reason;
   } finally {
@@ -282,7 +373,10 @@ export async function runApproxLab(store: RunStore, o: ApproxLabOptions, onFit?:
   return results(labTag, points, { ...o, valPoints, legacy: false, bnSetting: o.bn });
 }
 
-type ResultSettings = Pick<ApproxLabOptions, 'steps' | 'lr' | 'lrFinal' | 'gridPoints' | 'width' | 'reports' | 'select'> & {
+type ResultSettings = Pick<
+  ApproxLabOptions,
+  'steps' | 'lr' | 'lrFinal' | 'gridPoints' | 'width' | 'reports' | 'select'
+> & {
   valPoints: number;
   legacy: boolean;
   bnSetting: ApproxBatchNorm | 'mixed';
@@ -293,7 +387,16 @@ const floors = new FloorCache();
 function floorFor(target: string, degree: number, depth: number): ApproxFloor {
   const t = findTargetFunction(target);
   const N = degree ** depth;
-  if (!t) return { degree: N, computedDegree: 0, upper: Number.NaN, lower: null, belowPrecision: false, capped: false, text: `unknown target ${target}` };
+  if (!t)
+    return {
+      degree: N,
+      computedDegree: 0,
+      upper: Number.NaN,
+      lower: null,
+      belowPrecision: false,
+      capped: false,
+      text: `unknown target ${target}`,
+    };
   const p = floors.get(target, t.f, N);
   return { ...p, text: floorText(p) };
 }
@@ -334,14 +437,19 @@ const fin = (x: number | null | undefined): x is number => typeof x === 'number'
 /** Per (target, depth, degree): who won, the Bernstein floor, and whether optimisation or the floor limits it. */
 export function approxCells(points: ApproxPoint[]): ApproxCell[] {
   const out: ApproxCell[] = [];
-  const bern = points.filter((p) => p.family === 'bernstein').sort((a, b) => a.target.localeCompare(b.target) || a.degree! - b.degree! || a.depth - b.depth);
+  const bern = points
+    .filter((p) => p.family === 'bernstein')
+    .sort((a, b) => a.target.localeCompare(b.target) || a.degree! - b.degree! || a.depth - b.depth);
   for (const b of bern) {
     const n = b.degree!;
-    const relu = points.find((p) => p.family === 'relu' && p.target === b.target && p.depth === b.depth && p.matchedDegree === n);
+    const relu = points.find(
+      (p) => p.family === 'relu' && p.target === b.target && p.depth === b.depth && p.matchedDegree === n,
+    );
     const eb = fin(b.verdictErr) ? b.verdictErr : null;
     const er = relu && fin(relu.verdictErr) ? relu.verdictErr : null;
     let winner: ApproxCell['winner'] = 'none';
-    if (eb !== null && er !== null) winner = Math.max(eb, er) <= TIE * Math.min(eb, er) ? 'tie' : eb < er ? 'bernstein' : 'relu';
+    if (eb !== null && er !== null)
+      winner = Math.max(eb, er) <= TIE * Math.min(eb, er) ? 'tie' : eb < er ? 'bernstein' : 'relu';
     else if (eb !== null) winner = 'bernstein';
     else if (er !== null) winner = 'relu';
     const floor = floorFor(b.target, n, b.depth);
@@ -365,30 +473,52 @@ export function approxCells(points: ApproxPoint[]): ApproxCell[] {
       why = `max error ${e3(eb)}; the floor is only bounded above (${floor.text}), so it cannot tell optimisation from the floor`;
     } else {
       limitedBy = 'optimisation';
-      const gap = floor.belowPrecision ? 'far above a floor below float64 precision' : `×${e3(eb / floor.upper)} above the floor (${floor.text})`;
+      const gap = floor.belowPrecision
+        ? 'far above a floor below float64 precision'
+        : `×${e3(eb / floor.upper)} above the floor (${floor.text})`;
       const shallower = bern.find((q) => q.target === b.target && q.degree === n && q.depth === b.depth - 1);
-      const worse = shallower && fin(shallower.verdictErr) && TIE * shallower.verdictErr < eb ? `; depth ${shallower.depth} did better (${e3(shallower.verdictErr)}) although depth ${b.depth} can represent every depth-${shallower.depth} net` : '';
+      const worse =
+        shallower && fin(shallower.verdictErr) && TIE * shallower.verdictErr < eb
+          ? `; depth ${shallower.depth} did better (${e3(shallower.verdictErr)}) although depth ${b.depth} can represent every depth-${shallower.depth} net`
+          : '';
       why = `max error ${e3(eb)} is ${gap}: OPTIMISATION limits it (training does not reach what a degree-${floor.degree} polynomial can do; the width-${b.width} net reaches only some of those polynomials)${worse}`;
     }
     if (fin(b.clippedFrac) && b.clippedFrac > 0) {
       why += `; ${(100 * b.clippedFrac).toPrecision(2)} % of pre-activations were clamped to [l,u], making the net piecewise polynomial, so the floor is indicative there`;
     }
     const won =
-      winner === 'none' ? 'no finite error'
-      : er === null ? `Bernstein ${e3(eb)} (no ReLU fit)`
-      : winner === 'tie' ? `tie: Bernstein ${e3(eb)} vs ReLU ${e3(er)}`
-      : winner === 'bernstein' ? `Bernstein won: ${e3(eb)} vs ReLU ${e3(er)}`
-      : `ReLU won: ${e3(er)} vs Bernstein ${e3(eb)}`;
-    out.push({ target: b.target, depth: b.depth, degree: n, bern: eb, relu: er, winner, floor, limitedBy, text: `${b.target} L=${b.depth} n=${n}: ${won}. Bernstein: ${why}.` });
+      winner === 'none'
+        ? 'no finite error'
+        : er === null
+          ? `Bernstein ${e3(eb)} (no ReLU fit)`
+          : winner === 'tie'
+            ? `tie: Bernstein ${e3(eb)} vs ReLU ${e3(er)}`
+            : winner === 'bernstein'
+              ? `Bernstein won: ${e3(eb)} vs ReLU ${e3(er)}`
+              : `ReLU won: ${e3(er)} vs Bernstein ${e3(eb)}`;
+    out.push({
+      target: b.target,
+      depth: b.depth,
+      degree: n,
+      bern: eb,
+      relu: er,
+      winner,
+      floor,
+      limitedBy,
+      text: `${b.target} L=${b.depth} n=${n}: ${won}. Bernstein: ${why}.`,
+    });
   }
   return out;
 }
 
 /** Least-squares slope of ln(err) against depth. */
 function logSlope(pts: { depth: number; err: number }[]): number {
-  const xs = pts.map((p) => p.depth), ys = pts.map((p) => Math.log(p.err));
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let num = 0, den = 0;
+  const xs = pts.map((p) => p.depth),
+    ys = pts.map((p) => Math.log(p.err));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length,
+    my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0,
+    den = 0;
   xs.forEach((x, i) => {
     num += (x - mx) * (ys[i]! - my);
     den += (x - mx) ** 2;
@@ -404,7 +534,10 @@ export function verdicts(points: ApproxPoint[], cells: ApproxCell[] = approxCell
     const [target, d] = key.split('|');
     const n = Number(d);
     const pts = points
-      .filter((p) => p.family === 'bernstein' && p.target === target && p.degree === n && fin(p.verdictErr) && p.verdictErr > 0)
+      .filter(
+        (p) =>
+          p.family === 'bernstein' && p.target === target && p.degree === n && fin(p.verdictErr) && p.verdictErr > 0,
+      )
       .map((p) => ({ depth: p.depth, err: p.verdictErr }))
       .sort((a, b) => a.depth - b.depth);
     if (pts.length < 2) continue;
@@ -412,9 +545,21 @@ export function verdicts(points: ApproxPoint[], cells: ApproxCell[] = approxCell
     const mine = cells.filter((c) => c.target === target && c.degree === n).sort((a, b) => a.depth - b.depth);
     const limits = [...new Set(mine.map((c) => c.limitedBy))];
     const limitedBy = limits.length === 1 ? limits[0]! : 'mixed';
-    const byLimit = limits.map((l) => `${l} at L=${mine.filter((c) => c.limitedBy === l).map((c) => c.depth).join(',')}`).join('; ');
+    const byLimit = limits
+      .map(
+        (l) =>
+          `${l} at L=${mine
+            .filter((c) => c.limitedBy === l)
+            .map((c) => c.depth)
+            .join(',')}`,
+      )
+      .join('; ');
     const wins = (w: ApproxCell['winner']) => mine.filter((c) => c.winner === w).map((c) => c.depth);
-    const winText = [['Bernstein', wins('bernstein')], ['ReLU', wins('relu')], ['tie', wins('tie')]]
+    const winText = [
+      ['Bernstein', wins('bernstein')],
+      ['ReLU', wins('relu')],
+      ['tie', wins('tie')],
+    ]
       .filter(([, ds]) => (ds as number[]).length)
       .map(([w, ds]) => `${w as string} at L=${(ds as number[]).join(',')}`)
       .join(', ');
@@ -434,16 +579,30 @@ const pair = (v: string | undefined): [number, number] => {
 
 /** The lab's results as stored: `tag` (`lab:<id>`), or the most recent lab when omitted. */
 export async function loadApproxResults(store: RunStore, tag?: string): Promise<ApproxResults> {
-  const all = (await store.listRuns({ search: tag ?? APPROX_TAG, limit: 100_000, orderBy: 'created_at', desc: true })).rows.filter((r) => r.tags.includes(APPROX_TAG));
+  const all = (
+    await store.listRuns({ search: tag ?? APPROX_TAG, limit: 100_000, orderBy: 'created_at', desc: true })
+  ).rows.filter((r) => r.tags.includes(APPROX_TAG));
   const labTag = tag ?? all.map((r) => r.tags.find((t) => t.startsWith('lab:'))).find((t) => t !== undefined);
   const runs = all.filter((r) => labTag !== undefined && r.tags.includes(labTag)).reverse();
   const points: ApproxPoint[] = [];
-  let steps = 0, lr = 0, lrFinal = 0, grid = 0, width = 0, reports = 0, legacy = false;
+  let steps = 0,
+    lr = 0,
+    lrFinal = 0,
+    grid = 0,
+    width = 0,
+    reports = 0,
+    legacy = false;
   let select: ApproxSelect = 'validation';
   const bns = new Set<ApproxBatchNorm>();
   for (const r of runs) {
     if (r.epochsDone === 0) continue;
-    const [err, time, lrs, val, clipped] = await store.epochSeries(r.id, ['max_abs_err', 'epoch_time_s', 'lr', 'val_max_err', 'clipped_frac']);
+    const [err, time, lrs, val, clipped] = await store.epochSeries(r.id, [
+      'max_abs_err',
+      'epoch_time_s',
+      'lr',
+      'val_max_err',
+      'clipped_frac',
+    ]);
     const detail = await store.getRun(r.id);
     steps = Number(tagValue(r.tags, 'steps:') ?? 0);
     const lrTag = tagValue(r.tags, 'lr:')?.split(' ')[0]?.split('->');
@@ -456,7 +615,7 @@ export async function loadApproxResults(store: RunStore, tag?: string): Promise<
     const bern = r.activation === 'bernstein';
     const storedBn = tagValue(r.tags, 'bn:') as ApproxBatchNorm | undefined;
     // Labs from before the bn choice ran Bernstein nets with non-affine batch norm (the engine's only kind then).
-    const bn: ApproxBatchNorm = !bern ? 'none' : storedBn ?? (detail.spec.batchNorm ? 'non-affine' : 'none');
+    const bn: ApproxBatchNorm = !bern ? 'none' : (storedBn ?? (detail.spec.batchNorm ? 'non-affine' : 'none'));
     if (bern) bns.add(bn);
     const last = <T>(xs: T[]) => xs[xs.length - 1];
     const errs = err!.values;
@@ -466,7 +625,12 @@ export async function loadApproxResults(store: RunStore, tag?: string): Promise<
       // Before validation selection: max_abs_err (test grid) at every report point; the old "best" chose on
       // the test grid, so only the final fit is reported.
       legacy = true;
-      final = { index: errs.length, valMaxErr: Number.NaN, maxErr: last(errs) ?? Number.NaN, rmse: Math.sqrt(r.final.test_loss ?? Number.NaN) };
+      final = {
+        index: errs.length,
+        valMaxErr: Number.NaN,
+        maxErr: last(errs) ?? Number.NaN,
+        rmse: Math.sqrt(r.final.test_loss ?? Number.NaN),
+      };
       selected = null;
     } else {
       const [selErr, selRmse] = pair(tagValue(r.tags, 'test-selected:'));
@@ -501,5 +665,16 @@ export async function loadApproxResults(store: RunStore, tag?: string): Promise<
   }
   if (legacy) select = 'final';
   const valPoints = grid ? validationGrid(grid, () => 0, []).x.length : 0;
-  return results(labTag ?? '', points, { steps, lr, lrFinal, gridPoints: grid, width, reports, select, valPoints, legacy, bnSetting: bns.size === 1 ? [...bns][0]! : bns.size === 0 ? 'none' : 'mixed' });
+  return results(labTag ?? '', points, {
+    steps,
+    lr,
+    lrFinal,
+    gridPoints: grid,
+    width,
+    reports,
+    select,
+    valPoints,
+    legacy,
+    bnSetting: bns.size === 1 ? [...bns][0]! : bns.size === 0 ? 'none' : 'mixed',
+  });
 }

@@ -15,7 +15,8 @@ export function approxTaskFile(): string {
   const compiled = here.endsWith('.ts')
     ? fileURLToPath(new URL('../../dist/workers/approx/pool-fit.js', import.meta.url))
     : fileURLToPath(new URL('../../workers/approx/pool-fit.js', import.meta.url));
-  if (!existsSync(compiled)) throw new Error(`approximation-lab worker task not built: ${compiled} is missing (run npm run build)`);
+  if (!existsSync(compiled))
+    throw new Error(`approximation-lab worker task not built: ${compiled} is missing (run npm run build)`);
   return compiled;
 }
 
@@ -23,7 +24,13 @@ export class ApproxFitPool {
   private readonly pool: Piscina;
 
   constructor(readonly capacity: number) {
-    this.pool = new Piscina({ filename: approxTaskFile(), minThreads: 0, maxThreads: capacity, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
+    this.pool = new Piscina({
+      filename: approxTaskFile(),
+      minThreads: 0,
+      maxThreads: capacity,
+      idleTimeout: 30_000,
+      concurrentTasksPerWorker: 1,
+    });
   }
 
   async fit(job: ApproxFitJob, onReport: (r: FitReport) => Promise<void>): Promise<FitOutcome> {

@@ -13,29 +13,68 @@ export function renderApproxReport(r: ApproxResults): string {
   const sections = r.targets.map((t) => {
     const target = t.id;
     const pts = r.points.filter((p) => p.target === target);
-    const degrees = [...new Set(pts.filter((p) => p.family === 'bernstein').map((p) => p.degree!))].sort((a, b) => a - b);
+    const degrees = [...new Set(pts.filter((p) => p.family === 'bernstein').map((p) => p.degree!))].sort(
+      (a, b) => a - b,
+    );
     const cells = r.cells.filter((c) => c.target === target);
     const series: FigureSeries[] = [];
     const dashed: FigureSeries[] = [];
     for (const n of degrees) {
       const b = pts.filter((p) => p.family === 'bernstein' && p.degree === n).sort((a, c) => a.depth - c.depth);
-      series.push({ label: `Bern n=${n}`, runId: b[0]?.runId ?? '', bernstein: true, points: b.map((p) => [p.depth, p.verdictErr]) });
+      series.push({
+        label: `Bern n=${n}`,
+        runId: b[0]?.runId ?? '',
+        bernstein: true,
+        points: b.map((p) => [p.depth, p.verdictErr]),
+      });
       const relu = pts.filter((p) => p.family === 'relu' && p.matchedDegree === n).sort((a, c) => a.depth - c.depth);
-      if (relu.length) series.push({ label: `ReLU (params ≈ Bern n=${n})`, runId: relu[0]!.runId, bernstein: false, points: relu.map((p) => [p.depth, p.verdictErr]) });
+      if (relu.length)
+        series.push({
+          label: `ReLU (params ≈ Bern n=${n})`,
+          runId: relu[0]!.runId,
+          bernstein: false,
+          points: relu.map((p) => [p.depth, p.verdictErr]),
+        });
       const fl = cells.filter((c) => c.degree === n).sort((a, c) => a.depth - c.depth);
       // The floor's upper bound (a floor below float64 precision is drawn at the chart's floor).
-      dashed.push({ label: `floor E_{n^L}, n=${n}`, runId: '', bernstein: true, points: fl.map((c) => [c.depth, c.floor.belowPrecision ? ERR_FLOOR : c.floor.upper]) });
+      dashed.push({
+        label: `floor E_{n^L}, n=${n}`,
+        runId: '',
+        bernstein: true,
+        points: fl.map((c) => [c.depth, c.floor.belowPrecision ? ERR_FLOOR : c.floor.upper]),
+      });
       // Reference: anchored at the measured first-depth error, falling by n per added layer (the n^(−L) rate).
       const first = b[0];
-      if (first) dashed.push({ label: `n^(−L) reference, n=${n}`, runId: '', bernstein: true, points: b.map((p) => [p.depth, first.verdictErr * n ** -(p.depth - first.depth)]) });
+      if (first)
+        dashed.push({
+          label: `n^(−L) reference, n=${n}`,
+          runId: '',
+          bernstein: true,
+          points: b.map((p) => [p.depth, first.verdictErr * n ** -(p.depth - first.depth)]),
+        });
     }
-    const c = lineChart({ title: `${target} = ${t.formula}: max |N − f| vs depth`, xName: 'depth L (hidden layers)', yName: 'max error (test grid)', series, dashed, logY: true, floor: ERR_FLOOR, xInteger: true });
+    const c = lineChart({
+      title: `${target} = ${t.formula}: max |N − f| vs depth`,
+      xName: 'depth L (hidden layers)',
+      yName: 'max error (test grid)',
+      series,
+      dashed,
+      logY: true,
+      floor: ERR_FLOOR,
+      xInteger: true,
+    });
     const verdicts = r.verdicts.filter((v) => v.target === target);
     const rows = pts
       .slice()
-      .sort((a, b) => a.depth - b.depth || (a.degree ?? a.matchedDegree ?? 0) - (b.degree ?? b.matchedDegree ?? 0) || a.family.localeCompare(b.family))
+      .sort(
+        (a, b) =>
+          a.depth - b.depth ||
+          (a.degree ?? a.matchedDegree ?? 0) - (b.degree ?? b.matchedDegree ?? 0) ||
+          a.family.localeCompare(b.family),
+      )
       .map((p) => {
-        const cell = p.family === 'bernstein' ? cells.find((x) => x.depth === p.depth && x.degree === p.degree) : undefined;
+        const cell =
+          p.family === 'bernstein' ? cells.find((x) => x.depth === p.depth && x.degree === p.degree) : undefined;
         return [
           esc(p.family === 'bernstein' ? `Bern n=${p.degree}` : `ReLU ≈ n=${p.matchedDegree}`),
           String(p.depth),
@@ -58,11 +97,12 @@ ${figure(`approx-${target}`, c.svg, `Max error on the dense test grid of ${check
   });
   const count = (l: string) => r.cells.filter((c) => c.limitedBy === l).length;
   const wins = (w: string) => r.cells.filter((c) => c.winner === w).length;
-  const headline = r.cells.length === 0
-    ? 'No Bernstein fits in this lab.'
-    : `${r.cells.length} (target, depth, degree) cells: optimisation limits ${count('optimisation')}, the architecture's floor limits ${count('architecture floor')}` +
-      `${count('float32 precision') ? `, float32 precision ${count('float32 precision')}` : ''}${count('undetermined') ? `, undetermined ${count('undetermined')}` : ''}${count('diverged') ? `, diverged ${count('diverged')}` : ''}. ` +
-      `Bernstein won ${wins('bernstein')}, ReLU won ${wins('relu')}, ${wins('tie')} tie(s) (within ×1.1).`;
+  const headline =
+    r.cells.length === 0
+      ? 'No Bernstein fits in this lab.'
+      : `${r.cells.length} (target, depth, degree) cells: optimisation limits ${count('optimisation')}, the architecture's floor limits ${count('architecture floor')}` +
+        `${count('float32 precision') ? `, float32 precision ${count('float32 precision')}` : ''}${count('undetermined') ? `, undetermined ${count('undetermined')}` : ''}${count('diverged') ? `, diverged ${count('diverged')}` : ''}. ` +
+        `Bernstein won ${wins('bernstein')}, ReLU won ${wins('relu')}, ${wins('tie')} tie(s) (within ×1.1).`;
   const body = `<h1>Approximation-rate lab</h1>
 <p class="muted">Lab tag <code>${esc(r.tag)}</code>; ${r.points.length} fits, stored as runs tagged <code>approx-lab</code>.</p>
 ${r.legacy ? '<div class="banner bad">Stored before validation selection: this lab\'s old "best" error was chosen on the test grid and is not shown; the verdict uses the final fit, and its Bernstein nets used non-affine batch norm.</div>' : ''}

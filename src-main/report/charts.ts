@@ -48,8 +48,10 @@ export function lineChart(o: LineChartOptions): ChartResult {
     return v;
   };
   /** A band edge: like y() but not counted as a clamped point (the caption counts the lines' points). */
-  const edge = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : o.logY && v <= floor ? floor : v);
-  let bi = 0, oi = 0;
+  const edge = (v: number | null): number | null =>
+    v === null || !Number.isFinite(v) ? null : o.logY && v <= floor ? floor : v;
+  let bi = 0,
+    oi = 0;
   const colors = o.series.map((s) => (s.bernstein ? BERN[bi++ % BERN.length]! : BASE[oi++ % BASE.length]!));
   const series: echarts.SeriesOption[] = o.series.map((s, i) => ({
     type: 'line',
@@ -70,13 +72,26 @@ export function lineChart(o: LineChartOptions): ChartResult {
     const lo = band.lo.map(edge);
     const hi = band.hi.map(edge);
     const stack = `band-${i}`;
-    const common = { type: 'line' as const, stack, showSymbol: false, silent: true, connectNulls: false, lineStyle: { opacity: 0, width: 0 }, z: 1 };
+    const common = {
+      type: 'line' as const,
+      stack,
+      showSymbol: false,
+      silent: true,
+      connectNulls: false,
+      lineStyle: { opacity: 0, width: 0 },
+      z: 1,
+    };
     series.push({ ...common, name: `${s.label} ·band-lo`, data: s.points.map(([x], k) => [x, lo[k] ?? null]) });
     series.push({
       ...common,
       name: `${s.label} ·band`,
       areaStyle: { color: colors[i], opacity: 0.18 },
-      data: s.points.map(([x], k) => [x, lo[k] !== null && hi[k] !== null && lo[k] !== undefined && hi[k] !== undefined ? Math.max(0, hi[k]! - lo[k]!) : null]),
+      data: s.points.map(([x], k) => [
+        x,
+        lo[k] !== null && hi[k] !== null && lo[k] !== undefined && hi[k] !== undefined
+          ? Math.max(0, hi[k]! - lo[k]!)
+          : null,
+      ]),
     });
   });
   for (const d of o.dashed ?? []) {
@@ -94,14 +109,20 @@ export function lineChart(o: LineChartOptions): ChartResult {
   (o.refs ?? []).forEach((r, i) => {
     refNames.push(`δ̄ ${r.label} = ${r.value.toPrecision(3)}`);
     const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
-    const lo = Math.min(...xs), hi = Math.max(...xs);
+    const lo = Math.min(...xs),
+      hi = Math.max(...xs);
     series.push({
       type: 'line',
       name: `δ̄ ${r.label} = ${formatNumber(r.value)}`,
       showSymbol: false,
       lineStyle: { type: 'dashed', width: 1.5 },
       itemStyle: { color: ['#000', '#444', '#777', '#999'][i % 4] },
-      data: Number.isFinite(lo) ? [[lo, r.value], [hi, r.value]] : [],
+      data: Number.isFinite(lo)
+        ? [
+            [lo, r.value],
+            [hi, r.value],
+          ]
+        : [],
     });
   });
   // Log axes span whole decades around the data (ECharts' own log extent pads to absurd ranges like 1e±10).
@@ -109,15 +130,32 @@ export function lineChart(o: LineChartOptions): ChartResult {
   if (o.logY) {
     // (a band's stacked width is not a value on the axis: its edges are)
     const edges = o.series.flatMap((s) => ('band' in s && s.band ? [...s.band.lo, ...s.band.hi].map(edge) : []));
-    const vals = [...series.filter((s) => !String(s.name).endsWith(' ·band')).flatMap((s) => ((s as { data: [number, number | null][] }).data ?? []).map((p) => p[1])), ...edges].filter((v): v is number => v !== null && v > 0);
-    if (vals.length) yRange = { min: 10 ** Math.floor(Math.log10(Math.min(...vals))), max: 10 ** Math.ceil(Math.log10(Math.max(...vals)) + 1e-9) };
+    const vals = [
+      ...series
+        .filter((s) => !String(s.name).endsWith(' ·band'))
+        .flatMap((s) => ((s as { data: [number, number | null][] }).data ?? []).map((p) => p[1])),
+      ...edges,
+    ].filter((v): v is number => v !== null && v > 0);
+    if (vals.length)
+      yRange = {
+        min: 10 ** Math.floor(Math.log10(Math.min(...vals))),
+        max: 10 ** Math.ceil(Math.log10(Math.max(...vals)) + 1e-9),
+      };
   }
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
       animation: false,
       title: { text: o.title, left: 8, top: 4, textStyle: { fontSize: 13 } },
-      legend: { type: 'plain', right: 8, top: 28, orient: 'vertical', textStyle: { fontSize: 10 }, itemHeight: 8, data: [...legendNames, ...refNames] },
+      legend: {
+        type: 'plain',
+        right: 8,
+        top: 28,
+        orient: 'vertical',
+        textStyle: { fontSize: 10 },
+        itemHeight: 8,
+        data: [...legendNames, ...refNames],
+      },
       grid: { left: 70, right: 230, top: 40, bottom: 48 },
       xAxis: {
         type: o.xLog ? 'log' : 'value',
@@ -132,7 +170,12 @@ export function lineChart(o: LineChartOptions): ChartResult {
         name: o.yName,
         nameLocation: 'middle',
         nameGap: 54,
-        axisLabel: { formatter: (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4) || v === 0 ? String(Number(v.toPrecision(3))) : v.toExponential(0) },
+        axisLabel: {
+          formatter: (v: number) =>
+            (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4) || v === 0
+              ? String(Number(v.toPrecision(3)))
+              : v.toExponential(0),
+        },
         scale: !o.logY,
         // A tick at every decade, so a reader can place δ̄ and the data against labelled powers of ten.
         ...(o.logY ? { interval: 1, minorTick: { show: true }, splitLine: { show: true } } : {}),

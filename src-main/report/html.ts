@@ -2,7 +2,10 @@
 import { formatNumber } from '../../shared/format.js';
 
 export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Metric values: the shared formatter (the CLI and the app print the same). */
@@ -10,7 +13,11 @@ export const num = formatNumber;
 
 export function table(head: string[], rows: string[][], rowClass?: (i: number) => string): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
-  const trs = rows.map((r, i) => `<tr${rowClass?.(i) ? ` class="${rowClass(i)}"` : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  const trs = rows
+    .map(
+      (r, i) => `<tr${rowClass?.(i) ? ` class="${rowClass(i)}"` : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 

@@ -51,20 +51,29 @@ function mse(pred: number[], y: number[]): number {
 }
 
 /** Importance of each parameter that takes more than one value among the runs. Deterministic for a seed. */
-export function parameterImportance(runs: readonly ImportanceRun[], opts: { seed?: number; trees?: number; repeats?: number } = {}): ImportanceResult {
+export function parameterImportance(
+  runs: readonly ImportanceRun[],
+  opts: { seed?: number; trees?: number; repeats?: number } = {},
+): ImportanceResult {
   const ok = runs.filter((r) => Number.isFinite(r.value));
   const names = [...new Set(ok.flatMap((r) => Object.keys(r.params)))].filter((n) => {
     const distinct = new Set(ok.map((r) => JSON.stringify(r.params[n] ?? null)));
     return distinct.size > 1;
   });
-  if (ok.length < IMPORTANCE_MIN_RUNS) return { runs: ok.length, params: [], reason: `needs at least ${IMPORTANCE_MIN_RUNS} finished runs with a metric (has ${ok.length})` };
-  if (names.length === 0) return { runs: ok.length, params: [], reason: 'no swept parameter takes more than one value' };
+  if (ok.length < IMPORTANCE_MIN_RUNS)
+    return {
+      runs: ok.length,
+      params: [],
+      reason: `needs at least ${IMPORTANCE_MIN_RUNS} finished runs with a metric (has ${ok.length})`,
+    };
+  if (names.length === 0)
+    return { runs: ok.length, params: [], reason: 'no swept parameter takes more than one value' };
   const enc = names.map((n) => encoder(ok.map((r) => r.params[n] ?? null)));
   const X = ok.map((r) => names.map((n, j) => enc[j](r.params[n] ?? null)));
   const y = ok.map((r) => r.value);
   const seed = opts.seed ?? 0;
   const forest = new RandomForestRegression({
-    seed: (seed | 0) || 1,
+    seed: seed | 0 || 1,
     nEstimators: opts.trees ?? 64,
     // Every tree sees every parameter (there are few); the forest varies by bootstrap samples.
     maxFeatures: names.length,

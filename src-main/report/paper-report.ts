@@ -1,7 +1,24 @@
 // `deepbern report`: one sweep's paper figures, final table, data source, metric definitions and the
 // gradient certificates, as ONE self-contained HTML file.
-import { BAND_LABEL, DEFAULT_GROUP_BY, groupFinals, groupSeries, resolveGrouping, type GroupOption, type GroupStat, type RunGroup } from '../../shared/groups.js';
-import { DEAD_READING_LABEL, defaultDeadReading, type DeadReading, type FigureSeries, type FinalRow, type GradientCertificate, type PaperFigures } from '../../shared/paper.js';
+import {
+  BAND_LABEL,
+  DEFAULT_GROUP_BY,
+  groupFinals,
+  groupSeries,
+  resolveGrouping,
+  type GroupOption,
+  type GroupStat,
+  type RunGroup,
+} from '../../shared/groups.js';
+import {
+  DEAD_READING_LABEL,
+  defaultDeadReading,
+  type DeadReading,
+  type FigureSeries,
+  type FinalRow,
+  type GradientCertificate,
+  type PaperFigures,
+} from '../../shared/paper.js';
 import type { RunStore } from '../store/run-store.js';
 import { buildCertificate } from './certificate.js';
 import { lineChart } from './charts.js';
@@ -42,13 +59,25 @@ eval mode.</dd>
 </dl>`;
 
 function certificateSection(certs: GradientCertificate[]): string {
-  if (certs.length === 0) return '<h2 id="certificate">Gradient certificate</h2><p>No Bernstein runs with stored epochs in this sweep.</p>';
+  if (certs.length === 0)
+    return '<h2 id="certificate">Gradient certificate</h2><p>No Bernstein runs with stored epochs in this sweep.</p>';
   const bad = certs.filter((c) => !c.ok);
   const banner = bad.length
     ? `<div class="banner bad">CERTIFICATE VIOLATED in ${bad.length} run(s): ${bad.map((c) => `${esc(c.label)} (${c.runId}: ${c.violations} cell(s) with observed min |σ'| below the proven floor, ${c.floorBelowDeltaBar} with the floor below δ̄)`).join('; ')}</div>`
     : `<div class="banner ok">Certificate holds: in every Bernstein run, at every layer and epoch, the observed min |σ'| inside [l,u] is ≥ the floor proven from the learned coefficients (tolerance ${certs[0]!.tolerance.abs} + ${certs[0]!.tolerance.rel}·floor for float32 rounding).</div>`;
   const summary = table(
-    ['run', 'label', 'δ̄ = nε/(u−l)', 'cells checked', 'violations', 'floor < δ̄', "min |σ'| ≥ δ̄ (cells)", "min observed |σ'|", 'min learned floor', 'max clamped frac'],
+    [
+      'run',
+      'label',
+      'δ̄ = nε/(u−l)',
+      'cells checked',
+      'violations',
+      'floor < δ̄',
+      "min |σ'| ≥ δ̄ (cells)",
+      "min observed |σ'|",
+      'min learned floor',
+      'max clamped frac',
+    ],
     certs.map((c) => {
       const minObs = Math.min(...c.cells.map((x) => x.minDsigma ?? Infinity));
       const minFloor = Math.min(...c.cells.map((x) => x.learnedFloor ?? Infinity));
@@ -82,7 +111,15 @@ ${table(
     num(x.minDsigma),
     x.learnedFloor && x.minDsigma !== null ? num(x.minDsigma / x.learnedFloor, 3) : '–',
     num(x.clippedFrac),
-    esc(x.violation ? 'VIOLATION: observed < proven floor' : x.floorBelowDeltaBar ? 'floor below δ̄' : x.minDsigma === null ? 'no sample inside [l,u]' : 'ok'),
+    esc(
+      x.violation
+        ? 'VIOLATION: observed < proven floor'
+        : x.floorBelowDeltaBar
+          ? 'floor below δ̄'
+          : x.minDsigma === null
+            ? 'no sample inside [l,u]'
+            : 'ok',
+    ),
   ]),
   (i) => (rows[i]!.violation ? 'bad' : rows[i]!.floorBelowDeltaBar ? 'warn' : ''),
 )}</details>`;
@@ -117,7 +154,9 @@ export interface ReportOptions {
 /** The group-by fields said the short way: "all parameters but the seed" for the default. */
 function byText(by: readonly string[]): string {
   const def = DEFAULT_GROUP_BY;
-  return by.length === def.length && def.every((f) => by.includes(f)) ? 'all parameters but the seed' : by.join(', ') || 'nothing (one group)';
+  return by.length === def.length && def.every((f) => by.includes(f))
+    ? 'all parameters but the seed'
+    : by.join(', ') || 'nothing (one group)';
 }
 
 /** Final metrics per group over its finished runs: the mean and its band. */
@@ -125,10 +164,20 @@ function groupTable(groups: RunGroup[], rows: FinalRow[], band: GroupOption['ban
   const stat = (st: GroupStat | null, metric: string) => {
     if (!st) return '–';
     if (st.n === 1) return formatMetric(metric, st.mean);
-    return band === 'sd' ? `${formatMetric(metric, st.mean)} ± ${formatMetric(metric, st.hi - st.mean)}` : `${formatMetric(metric, st.mean)} [${formatMetric(metric, st.lo)}, ${formatMetric(metric, st.hi)}]`;
+    return band === 'sd'
+      ? `${formatMetric(metric, st.mean)} ± ${formatMetric(metric, st.hi - st.mean)}`
+      : `${formatMetric(metric, st.mean)} [${formatMetric(metric, st.lo)}, ${formatMetric(metric, st.hi)}]`;
   };
   return table(
-    ['group', 'runs', 'finished', 'seeds', `test acc (mean ${band === 'sd' ? '± sd' : '[min, max]'})`, 'test loss', 'train loss'],
+    [
+      'group',
+      'runs',
+      'finished',
+      'seeds',
+      `test acc (mean ${band === 'sd' ? '± sd' : '[min, max]'})`,
+      'test loss',
+      'train loss',
+    ],
     groupFinals(groups, rows, band).map((g) => [
       esc(g.label),
       String(g.runIds.length),
@@ -141,7 +190,11 @@ function groupTable(groups: RunGroup[], rows: FinalRow[], band: GroupOption['ban
   );
 }
 
-export async function buildPaperReport(store: RunStore, sweepId: string, opts: ReportOptions = {}): Promise<PaperReport> {
+export async function buildPaperReport(
+  store: RunStore,
+  sweepId: string,
+  opts: ReportOptions = {},
+): Promise<PaperReport> {
   const figs = await buildPaperFigures(store, sweepId);
   const certificates: GradientCertificate[] = [];
   for (const c of figs.certificates) certificates.push(await buildCertificate(store, c.runId));
@@ -149,13 +202,30 @@ export async function buildPaperReport(store: RunStore, sweepId: string, opts: R
 }
 
 /** The initialisation figure: dead vs layer per scheme, and the final accuracy per label × scheme. */
-function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number, G: (s: FigureSeries[]) => FigureSeries[]): string {
+function initSection(
+  f: PaperFigures,
+  dead: DeadReading,
+  deadFloor: number,
+  G: (s: FigureSeries[]) => FigureSeries[],
+): string {
   const fig = f.initFigure;
   if (!fig) return '';
   const panels = fig.panels
     .map((p) => {
-      const c = lineChart({ title: `init = ${p.init}: dead-neuron ratio vs layer (last epoch)`, xName: 'hidden layer', yName: 'dead ratio', series: G(p.deadVsLayer[dead]), logY: true, floor: deadFloor, xInteger: true });
-      return figure(`fig-init-${p.init}`, c.svg, `Initialisation <code>${esc(p.init)}</code>; dead ratio = ${esc(DEAD_READING_LABEL[dead])}.${c.clamped ? ` <b>${c.clamped} point(s) are exactly 0 and are drawn at 0.5/width = ${num(deadFloor)}</b>.` : ''}`);
+      const c = lineChart({
+        title: `init = ${p.init}: dead-neuron ratio vs layer (last epoch)`,
+        xName: 'hidden layer',
+        yName: 'dead ratio',
+        series: G(p.deadVsLayer[dead]),
+        logY: true,
+        floor: deadFloor,
+        xInteger: true,
+      });
+      return figure(
+        `fig-init-${p.init}`,
+        c.svg,
+        `Initialisation <code>${esc(p.init)}</code>; dead ratio = ${esc(DEAD_READING_LABEL[dead])}.${c.clamped ? ` <b>${c.clamped} point(s) are exactly 0 and are drawn at 0.5/width = ${num(deadFloor)}</b>.` : ''}`,
+      );
     })
     .join('\n');
   const labels = [...new Set(fig.rows.map((r) => r.label))];
@@ -163,7 +233,11 @@ function initSection(f: PaperFigures, dead: DeadReading, deadFloor: number, G: (
     ['label', ...fig.inits.map((i) => `test acc · ${i}`), ...fig.inits.map((i) => `dead (all) · ${i}`)],
     labels.map((l) => {
       const cell = (i: string) => fig.rows.find((r) => r.label === l && r.init === i);
-      return [esc(l), ...fig.inits.map((i) => formatMetric('test_acc', cell(i)?.testAcc)), ...fig.inits.map((i) => formatMetric('dead_ratio', cell(i)?.deadRatio[dead]))];
+      return [
+        esc(l),
+        ...fig.inits.map((i) => formatMetric('test_acc', cell(i)?.testAcc)),
+        ...fig.inits.map((i) => formatMetric('dead_ratio', cell(i)?.deadRatio[dead])),
+      ];
     }),
   );
   return `<h2 id="fig-init">Initialisation — dead ratio vs layer and final test accuracy per scheme</h2>
@@ -177,7 +251,8 @@ ${acc}`;
 export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[], opts: ReportOptions = {}): string {
   const dead = opts.dead ?? defaultDeadReading(f.deadReadings);
   const grouping = resolveGrouping(f.groupable ?? [], opts.group);
-  const G = (series: FigureSeries[]): FigureSeries[] => (grouping ? groupSeries(series, grouping.groups, grouping.band) : series);
+  const G = (series: FigureSeries[]): FigureSeries[] =>
+    grouping ? groupSeries(series, grouping.groups, grouping.band) : series;
   const groupText = grouping
     ? ` Runs grouped by ${esc(byText(grouping.by))}: each line is a group's mean over its runs (seeds), the shaded band its ${BAND_LABEL[grouping.band]}.`
     : '';
@@ -186,33 +261,118 @@ export function renderPaperReport(f: PaperFigures, certs: GradientCertificate[],
     ? `Dashed lines: δ̄ = n·ε/(u−l) per fixed-bounds Bernstein label (${f.deltaBars.map((d) => `${esc(d.label)}: ${num(d.value)}`).join(', ')}). Adaptive-bounds labels have a per-unit [l,u], hence no single δ̄ line: their certified floor is in the certificate section.`
     : 'No fixed-bounds Bernstein run: no δ̄ line.';
   const zeroNote = (n: number, floor: number, what: string) =>
-    n > 0 ? ` <b>${n} point(s) are exactly 0 (${what}) and are drawn at ${num(floor)}</b> — a log axis cannot show zero.` : '';
+    n > 0
+      ? ` <b>${n} point(s) are exactly 0 (${what}) and are drawn at ${num(floor)}</b> — a log axis cannot show zero.`
+      : '';
 
   const fig1 = f.minDsigmaVsEpoch
     .map((panel) => {
-      const c = lineChart({ title: `min |σ'| vs epoch — layer ${panel.layer}`, xName: 'epoch', yName: "min |σ'|", series: G(panel.series), logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
-      return figure(`fig1-l${panel.layer}`, c.svg, `Figure 1, layer ${panel.layer}. Minimum |σ'| over units × evaluation samples (Bernstein: inside [l,u]) at each epoch. ${deltaText}${zeroNote(c.clamped, MIN_DSIGMA_FLOOR, "e.g. ReLU units off on some sample: σ' = 0")}`);
+      const c = lineChart({
+        title: `min |σ'| vs epoch — layer ${panel.layer}`,
+        xName: 'epoch',
+        yName: "min |σ'|",
+        series: G(panel.series),
+        logY: true,
+        floor: MIN_DSIGMA_FLOOR,
+        refs: f.deltaBars,
+        xInteger: true,
+      });
+      return figure(
+        `fig1-l${panel.layer}`,
+        c.svg,
+        `Figure 1, layer ${panel.layer}. Minimum |σ'| over units × evaluation samples (Bernstein: inside [l,u]) at each epoch. ${deltaText}${zeroNote(c.clamped, MIN_DSIGMA_FLOOR, "e.g. ReLU units off on some sample: σ' = 0")}`,
+      );
     })
     .join('\n');
-  const c2 = lineChart({ title: "min |σ'| vs layer (last epoch)", xName: 'hidden layer', yName: "min |σ'|", series: G(f.minDsigmaVsLayer), logY: true, floor: MIN_DSIGMA_FLOOR, refs: f.deltaBars, xInteger: true });
+  const c2 = lineChart({
+    title: "min |σ'| vs layer (last epoch)",
+    xName: 'hidden layer',
+    yName: "min |σ'|",
+    series: G(f.minDsigmaVsLayer),
+    logY: true,
+    floor: MIN_DSIGMA_FLOOR,
+    refs: f.deltaBars,
+    xInteger: true,
+  });
   const deadFloor = 0.5 / f.maxWidth;
-  const c3 = lineChart({ title: `dead-neuron ratio vs layer (last epoch; ${dead === 'epoch' ? 'epoch average' : 'eval batch'})`, xName: 'hidden layer', yName: 'dead ratio', series: G(f.deadVsLayer[dead]), logY: true, floor: deadFloor, xInteger: true });
-  const c4 = lineChart({ title: 'MAG (mean |∂loss/∂a₁|) vs epoch', xName: 'epoch', yName: 'MAG', series: G(f.mag1VsEpoch), logY: true, floor: MAG_FLOOR, xInteger: true });
+  const c3 = lineChart({
+    title: `dead-neuron ratio vs layer (last epoch; ${dead === 'epoch' ? 'epoch average' : 'eval batch'})`,
+    xName: 'hidden layer',
+    yName: 'dead ratio',
+    series: G(f.deadVsLayer[dead]),
+    logY: true,
+    floor: deadFloor,
+    xInteger: true,
+  });
+  const c4 = lineChart({
+    title: 'MAG (mean |∂loss/∂a₁|) vs epoch',
+    xName: 'epoch',
+    yName: 'MAG',
+    series: G(f.mag1VsEpoch),
+    logY: true,
+    floor: MAG_FLOOR,
+    xInteger: true,
+  });
 
   let fig5 = '';
   if (f.mnist) {
-    const c5a = lineChart({ title: 'MNIST: MAG vs epoch, Bernstein vs the others', xName: 'epoch', yName: 'MAG', series: G(f.mag1VsEpoch), logY: true, floor: MAG_FLOOR, xInteger: true });
-    const c5b = lineChart({ title: 'MNIST: network-wide dead ratio vs epoch', xName: 'epoch', yName: 'dead ratio', series: G(f.deadVsEpoch[dead]), logY: true, floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), xInteger: true });
+    const c5a = lineChart({
+      title: 'MNIST: MAG vs epoch, Bernstein vs the others',
+      xName: 'epoch',
+      yName: 'MAG',
+      series: G(f.mag1VsEpoch),
+      logY: true,
+      floor: MAG_FLOOR,
+      xInteger: true,
+    });
+    const c5b = lineChart({
+      title: 'MNIST: network-wide dead ratio vs epoch',
+      xName: 'epoch',
+      yName: 'dead ratio',
+      series: G(f.deadVsEpoch[dead]),
+      logY: true,
+      floor: 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))),
+      xInteger: true,
+    });
     fig5 = `<h2 id="fig5">Figure 5 — MNIST: MAG and dead ratios</h2>
 ${figure('fig5-mag', c5a.svg, `MAG of the first hidden layer per epoch; Bernstein labels in blue/green, the baselines in warm colours.${zeroNote(c5a.clamped, MAG_FLOOR, 'no gradient reaches layer 1')}`)}
 ${figure('fig5-dead', c5b.svg, `Network-wide dead ratio per epoch. ${deadText}${zeroNote(c5b.clamped, 0.5 / (f.maxWidth * Math.max(...f.finalTable.map((r) => r.depth))), 'no dead unit')}`)}`;
   }
 
   const finalTable = table(
-    ['label', 'run', 'init', 'BN affine', 'depth', 'width', 'status', 'epochs', 'test acc', 'test loss', 'train loss',
-      'dead (all) · epoch avg', 'dead (last layer) · epoch avg', 'dead (all) · eval batch', 'dead (last layer) · eval batch'],
-    f.finalTable.map((r) => [esc(r.label), esc(r.runId), esc(r.init), r.bnAffine ? 'yes' : 'no', String(r.depth), String(r.width), esc(r.status), String(r.epochsDone), formatMetric('test_acc', r.testAcc), num(r.testLoss), num(r.trainLoss),
-      ...[r.deadRatio.epoch, r.deadLast.epoch, r.deadRatio.eval, r.deadLast.eval].map((v) => formatMetric('dead_ratio', v))]),
+    [
+      'label',
+      'run',
+      'init',
+      'BN affine',
+      'depth',
+      'width',
+      'status',
+      'epochs',
+      'test acc',
+      'test loss',
+      'train loss',
+      'dead (all) · epoch avg',
+      'dead (last layer) · epoch avg',
+      'dead (all) · eval batch',
+      'dead (last layer) · eval batch',
+    ],
+    f.finalTable.map((r) => [
+      esc(r.label),
+      esc(r.runId),
+      esc(r.init),
+      r.bnAffine ? 'yes' : 'no',
+      String(r.depth),
+      String(r.width),
+      esc(r.status),
+      String(r.epochsDone),
+      formatMetric('test_acc', r.testAcc),
+      num(r.testLoss),
+      num(r.trainLoss),
+      ...[r.deadRatio.epoch, r.deadLast.epoch, r.deadRatio.eval, r.deadLast.eval].map((v) =>
+        formatMetric('dead_ratio', v),
+      ),
+    ]),
   );
 
   const body = `
@@ -231,9 +391,13 @@ ${figure('fig4', c4.svg, `Mean |∂loss/∂a₁| over first-layer units and eval
 ${fig5}
 ${initSection(f, dead, deadFloor, G)}
 <h2 id="final">Final test accuracy and loss per activation × depth</h2>
-${grouping ? `<h3 id="groups">Across seeds — ${grouping.groups.length} groups of ${f.finalTable.length} runs (grouped by ${esc(byText(grouping.by))})</h3>
+${
+  grouping
+    ? `<h3 id="groups">Across seeds — ${grouping.groups.length} groups of ${f.finalTable.length} runs (grouped by ${esc(byText(grouping.by))})</h3>
 ${groupTable(grouping.groups, f.finalTable, grouping.band)}
-<h3>Every run</h3>` : ''}
+<h3>Every run</h3>`
+    : ''
+}
 ${finalTable}
 ${certificateSection(certs)}
 <h2 id="definitions">Metric definitions</h2>

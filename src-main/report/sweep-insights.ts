@@ -7,7 +7,8 @@ import { paramsOfSpec } from '../scheduler/bayes.js';
 import type { RunStore } from '../store/run-store.js';
 import { parameterImportance } from './importance.js';
 
-export const IMPORTANCE_METHOD = 'permutation importance over a random forest (64 trees) fitted to the finished and pruned runs';
+export const IMPORTANCE_METHOD =
+  'permutation importance over a random forest (64 trees) fitted to the finished and pruned runs';
 
 export async function sweepInsights(store: RunStore, sweepId: string): Promise<SweepInsights> {
   const sweep = await store.getSweep(sweepId);
@@ -20,12 +21,16 @@ export async function sweepInsights(store: RunStore, sweepId: string): Promise<S
   const history = trials.map((t, index) => {
     const counts = t.status === 'finished' || t.status === 'pruned';
     const value = t.value !== null && Number.isFinite(t.value) ? t.value : null;
-    if (counts && value !== null && (best === null || (goal === 'minimize' ? value < best : value > best))) best = value;
+    if (counts && value !== null && (best === null || (goal === 'minimize' ? value < best : value > best)))
+      best = value;
     return { index, runId: t.runId, name: nameOf.get(t.runId) ?? t.runId, status: t.status as RunStatus, value, best };
   });
   // Importance explains what finished: pruned runs carry an early value, so they join only when nothing else.
   const done = trials.filter((t) => t.status === 'finished' && t.value !== null);
-  const fitted = done.length >= 4 ? done : trials.filter((t) => (t.status === 'finished' || t.status === 'pruned') && t.value !== null);
+  const fitted =
+    done.length >= 4
+      ? done
+      : trials.filter((t) => (t.status === 'finished' || t.status === 'pruned') && t.value !== null);
   const importance = parameterImportance(
     fitted.map((t) => ({ params: paramsOfSpec(file, t.spec as NetworkSpec), value: t.value as number })),
     { seed: file.random_seed },

@@ -18,9 +18,13 @@ export async function probeBackendInWorker(pref?: BackendPref): Promise<BackendI
   const worker = new Worker(probeFile(), { workerData: { pref } });
   try {
     return await new Promise<BackendInfo>((resolve, reject) => {
-      worker.once('message', (m: { ok: true; info: BackendInfo } | { ok: false; error: string }) => (m.ok ? resolve(m.info) : reject(new Error(m.error))));
+      worker.once('message', (m: { ok: true; info: BackendInfo } | { ok: false; error: string }) =>
+        m.ok ? resolve(m.info) : reject(new Error(m.error)),
+      );
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the backend probe thread exited (code ${code}) before answering`)));
+      worker.once('exit', (code) =>
+        reject(new Error(`the backend probe thread exited (code ${code}) before answering`)),
+      );
     });
   } finally {
     await worker.terminate();

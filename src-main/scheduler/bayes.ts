@@ -3,7 +3,14 @@
 // history survives a crash and a resumed sweep continues the same sequence.
 import type { NetworkSpec } from '../../shared/spec.js';
 import { activationLabel } from '../../shared/spec.js';
-import { bayesSeed, canonicalField, runSpec, VARIANT_PARAM, type ParamValue, type SweepFile } from '../../shared/sweep.js';
+import {
+  bayesSeed,
+  canonicalField,
+  runSpec,
+  VARIANT_PARAM,
+  type ParamValue,
+  type SweepFile,
+} from '../../shared/sweep.js';
 import { proposeTpe, type TpeTrial } from '../../shared/tpe.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -16,7 +23,9 @@ export function paramsOfSpec(file: SweepFile, spec: NetworkSpec): Record<string,
   for (const [name, def] of Object.entries(file.parameters)) {
     if (name === VARIANT_PARAM) {
       const values = 'values' in def ? def.values : 'value' in def ? [def.value] : [];
-      const hit = values.find((v) => Object.entries(v as Record<string, unknown>).every(([k, x]) => same(fields[canonicalField(k) ?? k], x)));
+      const hit = values.find((v) =>
+        Object.entries(v as Record<string, unknown>).every(([k, x]) => same(fields[canonicalField(k) ?? k], x)),
+      );
       if (hit !== undefined) out[name] = hit;
       continue;
     }

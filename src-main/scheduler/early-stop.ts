@@ -21,7 +21,10 @@ export function hyperbandBrackets(rule: { min_epochs: number; max_epochs: number
 }
 
 /** The bracket a run belongs to: deterministic in its index, so a resumed sweep puts it in the same one. */
-export function hyperbandBracket(rule: { min_epochs: number; max_epochs: number; eta: number }, runIndex: number): number {
+export function hyperbandBracket(
+  rule: { min_epochs: number; max_epochs: number; eta: number },
+  runIndex: number,
+): number {
   const n = hyperbandBrackets(rule);
   const budgets = Array.from({ length: n }, (_, b) => {
     const s = n - 1 - b;
@@ -38,7 +41,10 @@ export function hyperbandBracket(rule: { min_epochs: number; max_epochs: number;
 }
 
 /** The epochs at which a run of this bracket is judged: min_epochs·eta^(bracket+k), below max_epochs. */
-export function hyperbandRungs(rule: { min_epochs: number; max_epochs: number; eta: number }, bracket: number): number[] {
+export function hyperbandRungs(
+  rule: { min_epochs: number; max_epochs: number; eta: number },
+  bracket: number,
+): number[] {
   const rungs: number[] = [];
   for (let r = rule.min_epochs * rule.eta ** bracket; r < rule.max_epochs; r *= rule.eta) rungs.push(Math.round(r));
   return rungs;

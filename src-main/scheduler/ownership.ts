@@ -63,7 +63,11 @@ export class Ownership extends EventEmitter {
     this.beating ??= (async () => {
       try {
         // Short waits: the next beat tries again; the TTL is several beats long.
-        if (!(await retryBusy('renew the lease', () => this.store.renewOwner(this.id, this.timings), { maxWaitMs: this.timings.heartbeatMs }))) {
+        if (
+          !(await retryBusy('renew the lease', () => this.store.renewOwner(this.id, this.timings), {
+            maxWaitMs: this.timings.heartbeatMs,
+          }))
+        ) {
           await this.store.registerOwner({ id: this.id, command: this.opts.command }, this.timings);
         }
         const reaped = await retryBusy('reap', () => this.store.reapExpired(), { maxWaitMs: this.timings.heartbeatMs });
@@ -72,7 +76,8 @@ export class Ownership extends EventEmitter {
         for (const id of asked.runs) this.emit('cancel-run', id);
         for (const id of asked.sweeps) this.emit('cancel-sweep', id);
       } catch (e) {
-        if (!this.stopped && !this.store.db.isClosed) this.opts.log?.(`lease renewal failed (retrying): ${e instanceof Error ? e.message : String(e)}`);
+        if (!this.stopped && !this.store.db.isClosed)
+          this.opts.log?.(`lease renewal failed (retrying): ${e instanceof Error ? e.message : String(e)}`);
       } finally {
         this.beating = null;
       }
@@ -86,6 +91,7 @@ export class Ownership extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.beating;
-    if (!this.store.db.isClosed) await this.write('end the lease', () => this.store.removeOwner(this.id)).catch(() => undefined);
+    if (!this.store.db.isClosed)
+      await this.write('end the lease', () => this.store.removeOwner(this.id)).catch(() => undefined);
   }
 }

@@ -115,8 +115,11 @@ export class RemoteExecutor implements Executor {
           : `${list.length} remote worker${list.length > 1 ? 's' : ''} connected`;
     };
     await refresh();
-    if (this.opts.workers === undefined) this.timers.push(setInterval(() => void refresh().catch(() => undefined), WORKERS_REFRESH_MS));
-    this.events.on('progress', ({ jobId, data }: { jobId: string; data: unknown }) => this.onProgress(jobId, data as RemoteProgress));
+    if (this.opts.workers === undefined)
+      this.timers.push(setInterval(() => void refresh().catch(() => undefined), WORKERS_REFRESH_MS));
+    this.events.on('progress', ({ jobId, data }: { jobId: string; data: unknown }) =>
+      this.onProgress(jobId, data as RemoteProgress),
+    );
     this.events.on('completed', ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
       void this.finish(jobId, () => fromRemoteResult(returnvalue as RemoteResult));
     });
@@ -124,7 +127,11 @@ export class RemoteExecutor implements Executor {
       // The worker's run process died (SIGKILL, OOM): not the run's fault; it resumes from its last checkpoint.
       const died = /^Unexpected exit code|^Error initializing child/.test(failedReason);
       void this.finish(jobId, () =>
-        died ? new RunInterruptedError(`the remote worker's run process died (${failedReason}); \`deepbern sweep resume\` continues from the last checkpoint`) : new Error(`remote worker: ${failedReason}`),
+        died
+          ? new RunInterruptedError(
+              `the remote worker's run process died (${failedReason}); \`deepbern sweep resume\` continues from the last checkpoint`,
+            )
+          : new Error(`remote worker: ${failedReason}`),
       );
     });
     // Jobs Redis no longer has (restarted without persistence, FLUSHALL): their runs end interrupted, not hang.
@@ -133,7 +140,9 @@ export class RemoteExecutor implements Executor {
     this.redis.on('close', () => {
       if (down || this.closed) return;
       down = true;
-      this.opts.log?.(`lost the connection to Redis; reconnecting (runs whose jobs Redis lost end interrupted and resumable)`);
+      this.opts.log?.(
+        `lost the connection to Redis; reconnecting (runs whose jobs Redis lost end interrupted and resumable)`,
+      );
     });
     this.redis.on('ready', () => void (down = false));
   }
@@ -142,7 +151,9 @@ export class RemoteExecutor implements Executor {
     const { runId } = job;
     if (Date.now() - this.lostAt < LOST_PAUSE_MS) {
       // The sweep ends resumable (one line per run) rather than trickling on over a Redis that just lost its data.
-      throw new RunInterruptedError('not started: Redis lost its queued jobs (restarted without persistence?); `deepbern sweep resume` runs it');
+      throw new RunInterruptedError(
+        'not started: Redis lost its queued jobs (restarted without persistence?); `deepbern sweep resume` runs it',
+      );
     }
     const attempt = await this.redis.incr(keys.attempts(runId));
     await this.redis.expire(keys.attempts(runId), KEY_TTL_S);
@@ -155,7 +166,13 @@ export class RemoteExecutor implements Executor {
     }
     const resumeEpoch = job.resumeFrom ? loadState(job.resumeFrom).epoch : 0;
     // The stored checkpoint, as workers see it: a re-queued job resumes from here, not from its job data.
-    if (job.resumeFrom) await this.redis.set(keys.checkpoint(runId), JSON.stringify({ epoch: resumeEpoch, state: b64(job.resumeFrom) }), 'EX', KEY_TTL_S);
+    if (job.resumeFrom)
+      await this.redis.set(
+        keys.checkpoint(runId),
+        JSON.stringify({ epoch: resumeEpoch, state: b64(job.resumeFrom) }),
+        'EX',
+        KEY_TTL_S,
+      );
     else await this.redis.del(keys.checkpoint(runId));
 
     const result = new Promise<RunJobResult>((resolve, reject) => {
@@ -203,7 +220,13 @@ export class RemoteExecutor implements Executor {
       // Twice in a row: a job that just completed is removed too, but its 'completed' event settles it first.
       if (p.missing >= 2) {
         this.lostAt = Date.now();
-        void this.finish(jobId, () => new RunInterruptedError('Redis lost this run\'s job (restarted without persistence?); `deepbern sweep resume` continues from the last checkpoint'));
+        void this.finish(
+          jobId,
+          () =>
+            new RunInterruptedError(
+              "Redis lost this run's job (restarted without persistence?); `deepbern sweep resume` continues from the last checkpoint",
+            ),
+        );
       }
     }
   }
@@ -231,20 +254,36 @@ export class RemoteExecutor implements Executor {
   private onProgress(jobId: string, p: RemoteProgress): void {
     const entry = this.pending.get(jobId);
     if (!entry) return; // another workbench's job, or one that already ended
-    if (p.type === 'start') entry.hooks.onStart({ backend: p.backend, paramCount: p.paramCount, dataSource: p.dataSource, ...(p.threads !== undefined ? { threads: p.threads } : {}) });
+    if (p.type === 'start')
+      entry.hooks.onStart({
+        backend: p.backend,
+        paramCount: p.paramCount,
+        dataSource: p.dataSource,
+        ...(p.threads !== undefined ? { threads: p.threads } : {}),
+      });
     else if (p.type === 'batch') entry.hooks.onBatch(p);
     else if (p.type === 'epoch') entry.chain = entry.chain.then(() => this.storeEpoch(jobId, entry, p));
   }
 
-  private async storeEpoch(jobId: string, entry: Pending, p: Extract<RemoteProgress, { type: 'epoch' }>): Promise<void> {
+  private async storeEpoch(
+    jobId: string,
+    entry: Pending,
+    p: Extract<RemoteProgress, { type: 'epoch' }>,
+  ): Promise<void> {
     const { epoch } = p.report;
     let ack: Ack;
     try {
       const { prune } = await entry.hooks.onEpoch(p.report, new Uint8Array(Buffer.from(p.checkpoint, 'base64')));
-      await this.redis.set(keys.checkpoint(entry.runId), JSON.stringify({ epoch, state: p.checkpoint }), 'EX', KEY_TTL_S);
+      await this.redis.set(
+        keys.checkpoint(entry.runId),
+        JSON.stringify({ epoch, state: p.checkpoint }),
+        'EX',
+        KEY_TTL_S,
+      );
       ack = { epoch, prune };
     } catch (e) {
-      if (isAlreadyStored(e)) ack = { epoch, stale: true }; // a re-run re-sent it: the worker resumes from the stored one
+      if (isAlreadyStored(e))
+        ack = { epoch, stale: true }; // a re-run re-sent it: the worker resumes from the stored one
       else {
         entry.storeError = e; // storing failed: stop the run rather than train on unsaved epochs
         ack = { epoch, cancel: true };

@@ -66,19 +66,34 @@ export class RunRecorder {
   async started(info: RunStartInfo): Promise<void> {
     await this.write('record the backend', () => this.store.markRunning(this.runId, info.backend, info.paramCount));
     this.emit({
-      type: 'run-start', runId: this.runId, backend: info.backend, paramCount: info.paramCount, dataSource: info.dataSource,
-      ...(info.threads !== undefined ? { threads: info.threads } : {}), ...(info.threadsNote ? { threadsNote: info.threadsNote } : {}),
+      type: 'run-start',
+      runId: this.runId,
+      backend: info.backend,
+      paramCount: info.paramCount,
+      dataSource: info.dataSource,
+      ...(info.threads !== undefined ? { threads: info.threads } : {}),
+      ...(info.threadsNote ? { threadsNote: info.threadsNote } : {}),
     });
   }
 
   progress(p: BatchProgress): void {
     // Field by field: executors hand over their own messages (with their `type`, an attempt number…).
-    this.emit({ type: 'run-progress', runId: this.runId, epochs: this.epochs, epoch: p.epoch, batch: p.batch, batches: p.batches, loss: p.loss });
+    this.emit({
+      type: 'run-progress',
+      runId: this.runId,
+      epochs: this.epochs,
+      epoch: p.epoch,
+      batch: p.batch,
+      batches: p.batches,
+      loss: p.loss,
+    });
   }
 
   /** Stores the epoch with its checkpoint (when the run has one: a lab fit keeps only its model); resolves once both are durable. */
   async epoch(report: EpochReport, checkpoint?: Uint8Array): Promise<void> {
-    await this.write(`store epoch ${report.epoch}`, () => this.store.appendEpoch(this.runId, report, checkpoint, this.owner));
+    await this.write(`store epoch ${report.epoch}`, () =>
+      this.store.appendEpoch(this.runId, report, checkpoint, this.owner),
+    );
     this.emit({ type: 'run-epoch', runId: this.runId, epoch: report.epoch, metrics: report.metrics });
   }
 
@@ -116,7 +131,9 @@ export class RunRecorder {
 
   async finish(status: RunStatus, error?: string): Promise<void> {
     if (this.lost) return;
-    const mine = await this.write(`mark the run ${status}`, () => this.store.finishRun(this.runId, status, error, this.owner));
+    const mine = await this.write(`mark the run ${status}`, () =>
+      this.store.finishRun(this.runId, status, error, this.owner),
+    );
     if (mine) this.emit({ type: 'run-status', runId: this.runId, status, error });
   }
 }

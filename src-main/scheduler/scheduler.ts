@@ -4,7 +4,15 @@
 import { EventEmitter } from 'node:events';
 import type { WorkbenchEvent } from '../../shared/api.js';
 import { RESUMABLE_RUN_STATUSES } from '../../shared/metrics.js';
-import { DEFAULT_RUN_THREADS, parseSweepText, planSweep, SweepError, type RunThreads, type SweepFile, type SweepPlan } from '../../shared/sweep.js';
+import {
+  DEFAULT_RUN_THREADS,
+  parseSweepText,
+  planSweep,
+  SweepError,
+  type RunThreads,
+  type SweepFile,
+  type SweepPlan,
+} from '../../shared/sweep.js';
 import { activationLabel } from '../../shared/spec.js';
 import { describeOwner, OwnedError, type RunStore } from '../store/run-store.js';
 import type { Executor } from './executor.js';
@@ -15,7 +23,11 @@ import { Ownership } from './ownership.js';
 import { FINAL_RUN_STATUSES } from '../../shared/metrics.js';
 
 /** Create the sweep and its runs (all queued) from a plan; nothing starts until `Scheduler.startSweep`. */
-export async function createSweepFromPlan(store: RunStore, plan: SweepPlan, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+export async function createSweepFromPlan(
+  store: RunStore,
+  plan: SweepPlan,
+  text: string,
+): Promise<{ sweepId: string; runIds: string[] }> {
   const file = plan.file;
   const sweepId = await store.createSweep({ name: file.name, config: file, fileText: text });
   const runIds: string[] = [];
@@ -27,7 +39,10 @@ export async function createSweepFromPlan(store: RunStore, plan: SweepPlan, text
 }
 
 /** The same from file text (parsed and planned here), after checking its datasets exist. */
-export async function createSweepFromText(store: RunStore, text: string): Promise<{ sweepId: string; runIds: string[] }> {
+export async function createSweepFromText(
+  store: RunStore,
+  text: string,
+): Promise<{ sweepId: string; runIds: string[] }> {
   const plan = planSweep(parseSweepText(text));
   await store.assertDatasetsAvailable(plan.runs.map((r) => r.spec.dataset));
   return createSweepFromPlan(store, plan, text);
@@ -91,7 +106,10 @@ export class Scheduler extends EventEmitter {
   }
 
   private ownership(): Promise<Ownership> {
-    this.own ??= Ownership.start(this.store, { command: this.opts.command ?? 'deepbern', log: (l) => this.emit('error-log', new Error(l)) }).then((o) => {
+    this.own ??= Ownership.start(this.store, {
+      command: this.opts.command ?? 'deepbern',
+      log: (l) => this.emit('error-log', new Error(l)),
+    }).then((o) => {
       this.listen(o);
       return o;
     });
@@ -112,9 +130,15 @@ export class Scheduler extends EventEmitter {
     const own = await this.ownership();
     const sweep = await this.store.getSweep(sweepId);
     const owner = this.sweeps.has(sweepId) ? null : await this.store.liveOwnerOf('sweeps', sweepId);
-    if (owner && owner.id !== own.id) throw new OwnedError(`sweep ${sweepId} (${sweep.name}) is being run by ${describeOwner(owner)}; it is not taken over`, owner);
+    if (owner && owner.id !== own.id)
+      throw new OwnedError(
+        `sweep ${sweepId} (${sweep.name}) is being run by ${describeOwner(owner)}; it is not taken over`,
+        owner,
+      );
     const runs = (await this.store.listRuns({ sweepId, limit: 100_000, orderBy: 'created_at' })).rows;
-    const todo = runs.filter((r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id));
+    const todo = runs.filter(
+      (r) => RESUMABLE_RUN_STATUSES.includes(r.status) && !this.active.has(r.id) && !this.isQueued(r.id),
+    );
     const proposes = sweep.config.method === 'bayes' && runs.length < (sweep.config.run_cap ?? 0);
     if (todo.length === 0 && !proposes && !runs.some((r) => this.active.has(r.id) || this.isQueued(r.id))) {
       throw new SweepError([`sweep ${sweepId} (${sweep.name}) has no unfinished runs: nothing to resume`]);
@@ -227,10 +251,17 @@ export class Scheduler extends EventEmitter {
     }
     await this.idle();
     if (own) {
-      for (const q of queued) if (!q.sweepId) await own.write('pause a run', () => this.store.finishRun(q.runId, 'interrupted', 'the process stopped before the run started; resume runs it'));
+      for (const q of queued)
+        if (!q.sweepId)
+          await own.write('pause a run', () =>
+            this.store.finishRun(q.runId, 'interrupted', 'the process stopped before the run started; resume runs it'),
+          );
       for (const id of this.sweeps) {
         const s = await this.store.getSweep(id).catch(() => null);
-        if (s) await own.write('pause the sweep', () => this.store.releaseSweep(id, own.id, s.status === 'running' ? 'interrupted' : undefined));
+        if (s)
+          await own.write('pause the sweep', () =>
+            this.store.releaseSweep(id, own.id, s.status === 'running' ? 'interrupted' : undefined),
+          );
       }
       if (this.ownsLease) await own.stop();
     }
@@ -248,7 +279,8 @@ export class Scheduler extends EventEmitter {
    * cores evenly over the runs that can start now (1 run on 2 cores: 2 threads; 2 runs: 1 each).
    */
   private threadsFor(runId: string, sweepId: string | null): number | undefined | null {
-    const asked = this.runThreads.get(runId) ?? (sweepId ? this.sweepThreads.get(sweepId) : undefined) ?? DEFAULT_RUN_THREADS;
+    const asked =
+      this.runThreads.get(runId) ?? (sweepId ? this.sweepThreads.get(sweepId) : undefined) ?? DEFAULT_RUN_THREADS;
     const budget = this.executor.threadBudget;
     if (budget === undefined) return asked === 'auto' ? undefined : asked;
     let used = 0;
@@ -288,7 +320,11 @@ export class Scheduler extends EventEmitter {
   private async propose(sweepId: string, file: SweepFile): Promise<void> {
     this.proposing.add(sweepId);
     try {
-      while (!this.closed && this.sequential.has(sweepId) && this.active.size + this.queue.length < this.executor.capacity) {
+      while (
+        !this.closed &&
+        this.sequential.has(sweepId) &&
+        this.active.size + this.queue.length < this.executor.capacity
+      ) {
         const runId = await proposeNextRun(this.store, sweepId, file);
         if (runId === undefined || !this.sequential.has(sweepId)) {
           this.sequential.delete(sweepId);
@@ -311,14 +347,21 @@ export class Scheduler extends EventEmitter {
     const own = await this.ownership();
     const run = await this.store.getRun(runId);
     if (run.status === 'cancelled' || FINAL_RUN_STATUSES.includes(run.status)) return; // cancelled by another process while queued here
-    const recorder = new RunRecorder(this.store, runId, run.spec, (e) => this.emitEvent(e), { owner: own.id, write: (w, fn) => own.write(w, fn) });
+    const recorder = new RunRecorder(this.store, runId, run.spec, (e) => this.emitEvent(e), {
+      owner: own.id,
+      write: (w, fn) => own.write(w, fn),
+    });
     const start = await recorder.begin();
     if (!start) return;
     const sweepFile: SweepFile | undefined = run.sweepId ? (await this.store.getSweep(run.sweepId)).config : undefined;
     try {
       const result = await this.executor.execute(
         {
-          runId, spec: start.spec, resumeFrom: start.resumeFrom, datasetFiles: await this.store.datasetFiles(), backend: this.opts.backend as never,
+          runId,
+          spec: start.spec,
+          resumeFrom: start.resumeFrom,
+          datasetFiles: await this.store.datasetFiles(),
+          backend: this.opts.backend as never,
           ...(entry.threads !== undefined ? { threads: entry.threads } : {}),
         },
         {
@@ -331,14 +374,23 @@ export class Scheduler extends EventEmitter {
           },
         },
       );
-      if (entry.paused && result.status === 'cancelled') await recorder.finish('interrupted', 'the process stopped (shut down) before the run finished; resume continues from its last checkpoint');
+      if (entry.paused && result.status === 'cancelled')
+        await recorder.finish(
+          'interrupted',
+          'the process stopped (shut down) before the run finished; resume continues from its last checkpoint',
+        );
       else await recorder.end(result);
     } catch (e) {
       await recorder.fail(e);
     }
   }
 
-  private async decidePrune(runId: string, file: SweepFile | undefined, epoch: number, metrics: Record<string, number | undefined>): Promise<boolean> {
+  private async decidePrune(
+    runId: string,
+    file: SweepFile | undefined,
+    epoch: number,
+    metrics: Record<string, number | undefined>,
+  ): Promise<boolean> {
     if (!file?.early_terminate) return false;
     const value = metrics[file.metric.name];
     if (value === undefined) return false;
@@ -347,7 +399,8 @@ export class Scheduler extends EventEmitter {
     if (rule.type === 'hyperband') {
       // Runs are compared within their bracket; a run's bracket follows from its place in the sweep.
       const order = (await this.store.sweepTrials(run.sweepId as string, file.metric.name)).map((t) => t.runId);
-      const bracketOf = (id: string) => hyperbandBracket({ ...rule, max_epochs: rule.max_epochs ?? run.spec.epochs }, order.indexOf(id));
+      const bracketOf = (id: string) =>
+        hyperbandBracket({ ...rule, max_epochs: rule.max_epochs ?? run.spec.epochs }, order.indexOf(id));
       const mine = bracketOf(runId);
       const peers = (await this.store.metricAtEpochByRun(run.sweepId as string, file.metric.name, epoch))
         .filter((p) => p.runId !== runId && bracketOf(p.runId) === mine)

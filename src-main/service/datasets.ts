@@ -31,7 +31,8 @@ export async function importDatasetFile(store: RunStore, o: ImportOptions): Prom
   const filePath = join(dir, `${id}.dbds`);
   const shown = o.displayName;
   // An upload's temp path (a hashed name in a server folder) never reaches what the user reads.
-  const userText = (text: string) => (shown ? text.split(o.path).join(shown).split(basename(o.path)).join(shown) : text);
+  const userText = (text: string) =>
+    shown ? text.split(o.path).join(shown).split(basename(o.path)).join(shown) : text;
   let meta: Awaited<ReturnType<typeof importUciDataset>>;
   try {
     meta = await importUciDataset(o.kind, o.path, filePath, {

@@ -19,13 +19,21 @@ const Block: z.ZodType<DesignBlock> = z.lazy(() =>
     [
       z.object({ kind: z.literal('dense'), width: num }),
       z.object({ kind: z.literal('batchnorm') }),
-      z.object({ kind: z.literal('bernstein'), degree: num, eps: num, bounds: z.tuple([num, num]), boundsMode: z.enum(BOUNDS_MODES) }),
+      z.object({
+        kind: z.literal('bernstein'),
+        degree: num,
+        eps: num,
+        bounds: z.tuple([num, num]),
+        boundsMode: z.enum(BOUNDS_MODES),
+      }),
       z.object({ kind: z.literal('leaky_relu'), alpha: num }),
       ...PARAMLESS_ACTIVATIONS.map((kind) => z.object({ kind: z.literal(kind) })),
       z.object({ kind: z.literal('residual') }),
       z.object({ kind: z.literal('repeat'), times: num, blocks: z.array(Block).max(1000) }),
     ],
-    { error: `kind must be one of ${['dense', 'batchnorm', 'bernstein', ...FIXED_ACTIVATIONS, 'residual', 'repeat'].join(', ')}` },
+    {
+      error: `kind must be one of ${['dense', 'batchnorm', 'bernstein', ...FIXED_ACTIVATIONS, 'residual', 'repeat'].join(', ')}`,
+    },
   ),
 );
 
@@ -35,8 +43,15 @@ function nesting(blocks: DesignBlock[]): number {
 
 export function parseBlocks(input: unknown[]): DesignBlock[] {
   const r = z.array(Block).safeParse(input);
-  if (!r.success) throw new ServiceError('bad-request', `design blocks: ${formatIssues(r.error).map((m) => `blocks.${m}`).join('; ')}`);
-  if (nesting(r.data) > MAX_NESTING) throw new ServiceError('bad-request', `design blocks: repeat groups nest more than ${MAX_NESTING} deep`);
+  if (!r.success)
+    throw new ServiceError(
+      'bad-request',
+      `design blocks: ${formatIssues(r.error)
+        .map((m) => `blocks.${m}`)
+        .join('; ')}`,
+    );
+  if (nesting(r.data) > MAX_NESTING)
+    throw new ServiceError('bad-request', `design blocks: repeat groups nest more than ${MAX_NESTING} deep`);
   return r.data;
 }
 
@@ -80,25 +95,18 @@ export async function saveDesign(
   if (!name) throw new ServiceError('bad-request', 'a design needs a name');
   const now = Date.now();
   if (d.id !== undefined) {
-    const r = await q.run('UPDATE designs SET name = ?, blocks_json = ?, training_json = ?, updated_at = ? WHERE id = ?', [
-      name,
-      JSON.stringify(blocks),
-      JSON.stringify(d.training),
-      now,
-      d.id,
-    ]);
+    const r = await q.run(
+      'UPDATE designs SET name = ?, blocks_json = ?, training_json = ?, updated_at = ? WHERE id = ?',
+      [name, JSON.stringify(blocks), JSON.stringify(d.training), now, d.id],
+    );
     if (r.changes === 0) throw new ServiceError('not-found', `no design with id ${d.id}`);
     return getDesign(q, d.id);
   }
   const id = `g${randomBytes(5).toString('hex')}`;
-  await q.run('INSERT INTO designs (id, name, blocks_json, training_json, created_at, updated_at) VALUES (?,?,?,?,?,?)', [
-    id,
-    name,
-    JSON.stringify(blocks),
-    JSON.stringify(d.training),
-    now,
-    now,
-  ]);
+  await q.run(
+    'INSERT INTO designs (id, name, blocks_json, training_json, created_at, updated_at) VALUES (?,?,?,?,?,?)',
+    [id, name, JSON.stringify(blocks), JSON.stringify(d.training), now, now],
+  );
   return getDesign(q, id);
 }
 

@@ -10,7 +10,8 @@ export function isApiMethod(name: unknown): name is ApiMethod {
 
 /** Validates a call against the contract; throws not-found (unknown method) or bad-request (the zod reason). */
 export function parseCall(method: unknown, args: unknown): { method: ApiMethod; args: unknown[] } {
-  if (!isApiMethod(method)) throw new ServiceError('not-found', `unknown API method ${JSON.stringify(String(method)).slice(0, 80)}`);
+  if (!isApiMethod(method))
+    throw new ServiceError('not-found', `unknown API method ${JSON.stringify(String(method)).slice(0, 80)}`);
   const r = API_ARGS[method].safeParse(args ?? []);
   if (!r.success) {
     const reasons = r.error.issues.map(reason);
@@ -30,6 +31,7 @@ export function invoke(api: WorkbenchApi, call: { method: ApiMethod; args: unkno
  * zod 4 leaves `input` out of issues unless asked, so it cannot tell missing from mistyped.) */
 function reason(i: z.core.$ZodIssue): string {
   const where = i.path.length ? `argument ${i.path.map(String).join('.')}: ` : '';
-  if (i.code === 'unrecognized_keys') return `${where}unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
+  if (i.code === 'unrecognized_keys')
+    return `${where}unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
   return where + i.message;
 }

@@ -16,9 +16,11 @@ export async function runsToCsv(store: RunStore, runIds: string[]): Promise<stri
     const run = await store.getRun(id);
     const who = `${csvField(run.name)},${csvField(run.label)}`;
     for (const e of await store.epochMetrics(id)) {
-      for (const [metric, value] of Object.entries(e.metrics)) lines.push(`${id},${e.epoch},,${metric},${value},${who}`);
+      for (const [metric, value] of Object.entries(e.metrics))
+        lines.push(`${id},${e.epoch},,${metric},${value},${who}`);
     }
-    for (const l of await store.layerMetrics(id, {})) lines.push(`${id},${l.epoch},${l.layer},${l.metric},${l.value},${who}`);
+    for (const l of await store.layerMetrics(id, {}))
+      lines.push(`${id},${l.epoch},${l.layer},${l.metric},${l.value},${who}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -32,15 +32,26 @@ export class FileGrants {
   /** The file an import request may read; throws a bad-request for anything not granted. */
   resolve(req: { path?: string; uploadId?: string }): { path: string; upload?: Upload } {
     if ((req.path === undefined) === (req.uploadId === undefined)) {
-      throw new ServiceError('bad-request', 'an import needs exactly one of path (a file you chose) or uploadId (an uploaded file)');
+      throw new ServiceError(
+        'bad-request',
+        'an import needs exactly one of path (a file you chose) or uploadId (an uploaded file)',
+      );
     }
     if (req.uploadId !== undefined) {
       const upload = this.uploads.get(req.uploadId);
-      if (!upload) throw new ServiceError('not-found', `no upload with id ${req.uploadId} (uploads last until the server stops; upload the file again)`);
+      if (!upload)
+        throw new ServiceError(
+          'not-found',
+          `no upload with id ${req.uploadId} (uploads last until the server stops; upload the file again)`,
+        );
       return { path: upload.path, upload };
     }
     const path = resolve(req.path as string);
-    if (!this.chosen.has(path)) throw new ServiceError('bad-request', `${req.path} was not chosen in the file dialog: only files you picked or uploaded can be imported`);
+    if (!this.chosen.has(path))
+      throw new ServiceError(
+        'bad-request',
+        `${req.path} was not chosen in the file dialog: only files you picked or uploaded can be imported`,
+      );
     return { path };
   }
 

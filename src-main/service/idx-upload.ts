@@ -7,7 +7,12 @@ import { gunzipSync } from 'node:zlib';
 import { ServiceError } from './errors.js';
 import type { Upload } from './file-grants.js';
 
-export const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;
+export const IDX_FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+] as const;
 
 /** Which of the four an uploaded file is, by its name (`train-images.idx3-ubyte.gz`, `t10k-labels-idx1-ubyte`…). */
 export function idxRole(name: string): (typeof IDX_FILES)[number] | null {
@@ -22,12 +27,18 @@ export async function assembleIdxDir(uploads: Upload[]): Promise<{ dir: string; 
   const roles = new Map<string, Upload>();
   for (const u of uploads) {
     const role = idxRole(u.name);
-    if (!role) throw new ServiceError('bad-request', `${u.name}: not an MNIST-style IDX file name (expected train/t10k images/labels, e.g. train-images-idx3-ubyte.gz)`);
-    if (roles.has(role)) throw new ServiceError('bad-request', `${u.name} and ${roles.get(role)!.name} are both ${role}`);
+    if (!role)
+      throw new ServiceError(
+        'bad-request',
+        `${u.name}: not an MNIST-style IDX file name (expected train/t10k images/labels, e.g. train-images-idx3-ubyte.gz)`,
+      );
+    if (roles.has(role))
+      throw new ServiceError('bad-request', `${u.name} and ${roles.get(role)!.name} are both ${role}`);
     roles.set(role, u);
   }
   const missing = IDX_FILES.filter((f) => !roles.has(f));
-  if (missing.length) throw new ServiceError('bad-request', `an IDX import needs the four files; missing ${missing.join(', ')}`);
+  if (missing.length)
+    throw new ServiceError('bad-request', `an IDX import needs the four files; missing ${missing.join(', ')}`);
   // The pid in the name lets start-up cleanup (stale-files.ts) remove it if this process dies first.
   const dir = await mkdtemp(join(tmpdir(), `deepbern-idx-${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true });
@@ -39,7 +50,10 @@ export async function assembleIdxDir(uploads: Upload[]): Promise<{ dir: string; 
       try {
         bytes = gz ? gunzipSync(raw) : raw;
       } catch (e) {
-        throw new ServiceError('bad-request', `${u.name}: not a valid gzip file (${e instanceof Error ? e.message : String(e)})`);
+        throw new ServiceError(
+          'bad-request',
+          `${u.name}: not a valid gzip file (${e instanceof Error ? e.message : String(e)})`,
+        );
       }
       await writeFile(join(dir, role), bytes);
     }

@@ -38,12 +38,19 @@ function leadComment(text: string): string {
 
 export async function listPaperExamples(dir = examplesDir()): Promise<PaperExample[]> {
   if (!dir) return [];
-  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/i.test(f)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const files = (await readdir(dir))
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const out: PaperExample[] = [];
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8');
     const doc = parseDocument(text).toJS() as { name?: unknown } | null;
-    out.push({ file, name: typeof doc?.name === 'string' ? doc.name : file.replace(/\.ya?ml$/i, ''), description: leadComment(text), text });
+    out.push({
+      file,
+      name: typeof doc?.name === 'string' ? doc.name : file.replace(/\.ya?ml$/i, ''),
+      description: leadComment(text),
+      text,
+    });
   }
   return out;
 }
@@ -80,9 +87,25 @@ export class ApproxLabRunner {
   }
 
   start(req: ApproxLabRequest): ApproxLabJob {
-    if (this.running) throw new ServiceError('conflict', `an approximation lab is already running (${this.running.jobId}); wait for it to finish`);
+    if (this.running)
+      throw new ServiceError(
+        'conflict',
+        `an approximation lab is already running (${this.running.jobId}); wait for it to finish`,
+      );
     const r = { ...APP_LAB_DEFAULTS, ...req };
-    const o: ApproxLabOptions = { ...APPROX_DEFAULTS, targets: r.targets, depths: r.depths, degrees: r.degrees, width: r.width, steps: r.steps, relu: r.relu, bn: r.bn, select: r.select, backend: this.backend, workers: Math.max(1, this.workers()) };
+    const o: ApproxLabOptions = {
+      ...APPROX_DEFAULTS,
+      targets: r.targets,
+      depths: r.depths,
+      degrees: r.degrees,
+      width: r.width,
+      steps: r.steps,
+      relu: r.relu,
+      bn: r.bn,
+      select: r.select,
+      backend: this.backend,
+      workers: Math.max(1, this.workers()),
+    };
     try {
       checkApproxOptions(o);
     } catch (e) {
@@ -103,14 +126,27 @@ export class ApproxLabRunner {
               done: f.index,
               total: f.total,
               finished: false,
-              last: { target: f.point.target, family: f.point.family, degree: f.point.degree ?? f.point.matchedDegree, depth: f.point.depth, maxErr: f.point.verdictErr },
+              last: {
+                target: f.point.target,
+                family: f.point.family,
+                degree: f.point.degree ?? f.point.matchedDegree,
+                depth: f.point.depth,
+                maxErr: f.point.verdictErr,
+              },
             }),
           {},
           { ownership: this.ownership, emit: this.emit },
         );
         this.emit({ type: 'approx-progress', jobId, done: total, total, finished: true, tag: res.tag });
       } catch (e) {
-        this.emit({ type: 'approx-progress', jobId, done: 0, total, finished: true, error: e instanceof Error ? e.message : String(e) });
+        this.emit({
+          type: 'approx-progress',
+          jobId,
+          done: 0,
+          total,
+          finished: true,
+          error: e instanceof Error ? e.message : String(e),
+        });
       } finally {
         this.running = null;
       }

@@ -73,7 +73,8 @@ export function planSweepOffThread(text: string): Promise<SweepPlan> {
               ),
             false,
           );
-        const onExit = (code: number) => settle(() => reject(new Error(`sweep planning stopped (worker exit code ${code})`)), false);
+        const onExit = (code: number) =>
+          settle(() => reject(new Error(`sweep planning stopped (worker exit code ${code})`)), false);
         let settled = false;
         // Only our own listeners come off: Worker uses listener events internally (removeAllListeners breaks it).
         const settle = (fn: () => void, reusable: boolean) => {

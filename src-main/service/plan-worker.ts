@@ -5,7 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { parseSweepText, planSweep, SweepError } from '../../shared/sweep.js';
 
-export type PlanReply = { ok: true; plan: ReturnType<typeof planSweep> } | { ok: false; issues: string[] } | { ok: false; crash: string };
+export type PlanReply =
+  { ok: true; plan: ReturnType<typeof planSweep> } | { ok: false; issues: string[] } | { ok: false; crash: string };
 
 function reply(text: string): PlanReply {
   try {

@@ -16,7 +16,18 @@ export async function remoteStatus(redisUrl: string | null): Promise<RemoteStatu
     return {
       redisUrl: shown,
       reachable: true,
-      workers: list.map((w) => ({ id: w.id, host: w.host, pid: w.pid, backend: w.backend, concurrency: w.concurrency, busy: w.busy, runs: w.runs, version: w.version, startedAt: w.startedAt, seenAt: w.seenAt })),
+      workers: list.map((w) => ({
+        id: w.id,
+        host: w.host,
+        pid: w.pid,
+        backend: w.backend,
+        concurrency: w.concurrency,
+        busy: w.busy,
+        runs: w.runs,
+        version: w.version,
+        startedAt: w.startedAt,
+        seenAt: w.seenAt,
+      })),
       checkedAt,
     };
   } catch (e) {

@@ -40,7 +40,11 @@ export class SettingsFile {
 
   view(): AppSettings {
     const url = this.cur.redisUrl;
-    return { redisUrl: url ? redactRedisUrl(url) : null, redisPasswordSet: !!url && hasPassword(url), useRemote: this.cur.useRemote };
+    return {
+      redisUrl: url ? redactRedisUrl(url) : null,
+      redisPasswordSet: !!url && hasPassword(url),
+      useRemote: this.cur.useRemote,
+    };
   }
 
   set(patch: SettingsPatch): AppSettings {
@@ -54,14 +58,22 @@ export class SettingsFile {
         try {
           parseRedisUrl(url);
         } catch (e) {
-          throw new ServiceError('bad-request', `Redis URL: ${(e instanceof Error ? e.message : String(e)).replace(/^--redis( URL)? /, '')}`);
+          throw new ServiceError(
+            'bad-request',
+            `Redis URL: ${(e instanceof Error ? e.message : String(e)).replace(/^--redis( URL)? /, '')}`,
+          );
         }
-        if (/:\*\*\*@/.test(url)) throw new ServiceError('bad-request', 'Redis URL: "***" is the hidden password of another URL; type the password again');
+        if (/:\*\*\*@/.test(url))
+          throw new ServiceError(
+            'bad-request',
+            'Redis URL: "***" is the hidden password of another URL; type the password again',
+          );
         next.redisUrl = url;
       }
     }
     if (patch.useRemote !== undefined) next.useRemote = patch.useRemote;
-    if (next.useRemote && !next.redisUrl) throw new ServiceError('bad-request', 'set a Redis URL before turning on remote workers');
+    if (next.useRemote && !next.redisUrl)
+      throw new ServiceError('bad-request', 'set a Redis URL before turning on remote workers');
     this.cur = next;
     this.save();
     return this.view();

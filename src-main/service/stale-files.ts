@@ -57,7 +57,11 @@ async function sizeOf(path: string): Promise<number> {
  * Remove stale temp files of ours from `datasetsDir` (the folder beside the DB) and stale upload/IDX folders
  * from `tempRoot` (default the OS temp dir; null: skip). Never throws: cleanup must not stop a start.
  */
-export async function cleanStaleFiles(opts: { datasetsDir?: string; tempRoot?: string | null; now?: number }): Promise<CleanupReport> {
+export async function cleanStaleFiles(opts: {
+  datasetsDir?: string;
+  tempRoot?: string | null;
+  now?: number;
+}): Promise<CleanupReport> {
   const now = opts.now ?? Date.now();
   const report: CleanupReport = { removed: [], bytes: 0 };
   const consider = async (path: string, pid: number | undefined, dirOk: boolean) => {

@@ -28,7 +28,13 @@ import type {
   WorkbenchApi,
   WorkbenchEvent,
 } from '../../shared/api.js';
-import { EPOCH_METRICS, LAYER_METRICS, type EpochMetric, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
+import {
+  EPOCH_METRICS,
+  LAYER_METRICS,
+  type EpochMetric,
+  type LayerMetric,
+  type RunStatus,
+} from '../../shared/metrics.js';
 import { activationLabel, type NetworkSpec, type NetworkSpecInput } from '../../shared/spec.js';
 import { SweepError, type RunThreads, type SweepPlan } from '../../shared/sweep.js';
 import { closePlanners, planSweepOffThread } from './plan-thread.js';
@@ -96,7 +102,11 @@ export interface WorkbenchServiceOptions {
 const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
 /** Runs a user may cancel: active ones, and interrupted ones (their owner is gone; they would otherwise resume). */
 const CANCELLABLE: readonly RunStatus[] = ['queued', 'running', 'interrupted'];
-const COMMANDS: Record<SystemInfo['transport'], string> = { electron: 'the desktop app', web: 'deepbern serve', cli: 'deepbern' };
+const COMMANDS: Record<SystemInfo['transport'], string> = {
+  electron: 'the desktop app',
+  web: 'deepbern serve',
+  cli: 'deepbern',
+};
 const PROGRESS_EVERY_MS = 200;
 
 export class WorkbenchService implements WorkbenchApi {
@@ -125,8 +135,16 @@ export class WorkbenchService implements WorkbenchApi {
     // Many browser tabs and the bridge may listen; the emitter must not warn at 10.
     this.events.setMaxListeners(0);
     scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
-    scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`));
-    this.lab = new ApproxLabRunner(store, backend.name, (e) => this.emit(e), ownership, () => scheduler.capacity);
+    scheduler.on('error-log', (e: unknown) =>
+      process.stderr.write(`deepbern: ${e instanceof Error ? e.message : String(e)}\n`),
+    );
+    this.lab = new ApproxLabRunner(
+      store,
+      backend.name,
+      (e) => this.emit(e),
+      ownership,
+      () => scheduler.capacity,
+    );
   }
 
   static async start(opts: WorkbenchServiceOptions): Promise<WorkbenchService> {
@@ -140,13 +158,19 @@ export class WorkbenchService implements WorkbenchApi {
     let ownership: Ownership;
     const log = (line: string) => process.stderr.write(`deepbern: ${line}\n`);
     try {
-      ownership = await Ownership.start(store, { command: opts.command ?? COMMANDS[opts.transport], timings: opts.leases, log });
+      ownership = await Ownership.start(store, {
+        command: opts.command ?? COMMANDS[opts.transport],
+        timings: opts.leases,
+        log,
+      });
     } catch (e) {
       await store.close();
       throw e;
     }
     try {
-      executor = opts.executor ? await opts.executor(backend) : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });
+      executor = opts.executor
+        ? await opts.executor(backend)
+        : new LocalPoolExecutor({ workers: opts.workers, backend: backend.name });
     } catch (e) {
       await ownership.stop();
       await store.close();
@@ -154,7 +178,15 @@ export class WorkbenchService implements WorkbenchApi {
     }
     const jobBackend = 'jobBackend' in opts ? opts.jobBackend : backend.name;
     const scheduler = new Scheduler(store, executor, { backend: jobBackend, ownership });
-    const service = new WorkbenchService(store, ownership, scheduler, executor, backend, opts.grants ?? new FileGrants(), opts.transport);
+    const service = new WorkbenchService(
+      store,
+      ownership,
+      scheduler,
+      executor,
+      backend,
+      opts.grants ?? new FileGrants(),
+      opts.transport,
+    );
     service.jobBackend = jobBackend;
     service.settings = new SettingsFile(opts.settingsPath ?? settingsPathFor(opts.dbPath));
     if (opts.remoteExecutor) service.remoteFactory = opts.remoteExecutor;
@@ -247,7 +279,11 @@ export class WorkbenchService implements WorkbenchApi {
     return {
       version: VERSION,
       backend: { name: this.backend.name, tried: this.backend.tried.map((t) => ({ name: t.name, error: t.error })) },
-      workers: { size: this.scheduler.capacity, busy: this.scheduler.busy, ...(this.executor.capacityReason ? { reason: this.executor.capacityReason } : {}) },
+      workers: {
+        size: this.scheduler.capacity,
+        busy: this.scheduler.busy,
+        ...(this.executor.capacityReason ? { reason: this.executor.capacityReason } : {}),
+      },
       dbPath: this.store.path,
       transport: this.transport,
     };
@@ -274,12 +310,22 @@ export class WorkbenchService implements WorkbenchApi {
   async 'datasets.import'(req: DatasetImportRequest): Promise<DatasetInfo> {
     if (req.uploadIds !== undefined) {
       // Web mode's IDX import: four uploads become one folder.
-      if (req.kind !== 'idx') throw new ServiceError('bad-request', 'uploadIds is for kind idx (the four IDX files); other kinds upload one file');
-      if (req.path !== undefined || req.uploadId !== undefined) throw new ServiceError('bad-request', 'an import needs exactly one of path, uploadId or uploadIds');
+      if (req.kind !== 'idx')
+        throw new ServiceError(
+          'bad-request',
+          'uploadIds is for kind idx (the four IDX files); other kinds upload one file',
+        );
+      if (req.path !== undefined || req.uploadId !== undefined)
+        throw new ServiceError('bad-request', 'an import needs exactly one of path, uploadId or uploadIds');
       const uploads = req.uploadIds.map((id) => this.grants.resolve({ uploadId: id }).upload as Upload);
       const { dir, cleanup } = await assembleIdxDir(uploads);
       try {
-        const info = await this.importFrom(req, dir, undefined, `uploaded IDX files ${uploads.map((u) => u.name).join(', ')}`);
+        const info = await this.importFrom(
+          req,
+          dir,
+          undefined,
+          `uploaded IDX files ${uploads.map((u) => u.name).join(', ')}`,
+        );
         for (const u of uploads) await this.grants.release(u.id);
         return info;
       } finally {
@@ -290,10 +336,16 @@ export class WorkbenchService implements WorkbenchApi {
     return this.importFrom(req, path, upload);
   }
 
-  private async importFrom(req: DatasetImportRequest, path: string, upload: Upload | undefined, displayName = upload?.name): Promise<DatasetInfo> {
+  private async importFrom(
+    req: DatasetImportRequest,
+    path: string,
+    upload: Upload | undefined,
+    displayName = upload?.name,
+  ): Promise<DatasetInfo> {
     const jobId = `i-${randomBytes(6).toString('hex')}`;
     let last = 0;
-    const progress = (rows: number, fraction: number) => this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });
+    const progress = (rows: number, fraction: number) =>
+      this.emit({ type: 'dataset-import', jobId, rows, fraction, done: false });
     progress(0, 0);
     try {
       const info = await importDatasetFile(this.store, {
@@ -316,13 +368,21 @@ export class WorkbenchService implements WorkbenchApi {
       if (upload) await this.grants.release(upload.id); // converted: the raw upload is no longer needed
       return info;
     } catch (e) {
-      this.emit({ type: 'dataset-import', jobId, rows: 0, fraction: 0, done: true, error: e instanceof Error ? e.message : String(e) });
+      this.emit({
+        type: 'dataset-import',
+        jobId,
+        rows: 0,
+        fraction: 0,
+        done: true,
+        error: e instanceof Error ? e.message : String(e),
+      });
       throw e;
     }
   }
 
   async 'datasets.remove'(id: string): Promise<void> {
-    if (BUILTIN_DATASETS.some((d) => d.id === id)) throw new ServiceError('bad-request', `${id} is a built-in dataset and cannot be removed`);
+    if (BUILTIN_DATASETS.some((d) => d.id === id))
+      throw new ServiceError('bad-request', `${id} is a built-in dataset and cannot be removed`);
     const rec = await this.store.removeDataset(id);
     if (rec.filePath) await rm(rec.filePath, { force: true });
     this.emit({ type: 'data-changed', what: 'datasets' });
@@ -334,7 +394,12 @@ export class WorkbenchService implements WorkbenchApi {
     return designs.listDesigns(this.store.db);
   }
 
-  async 'designs.save'(d: { id?: string; name: string; blocks: DesignBlock[]; training: Partial<NetworkSpecInput> }): Promise<Design> {
+  async 'designs.save'(d: {
+    id?: string;
+    name: string;
+    blocks: DesignBlock[];
+    training: Partial<NetworkSpecInput>;
+  }): Promise<Design> {
     const saved = await designs.saveDesign(this.store.db, { ...d, training: d.training as Record<string, unknown> });
     this.emit({ type: 'data-changed', what: 'designs' });
     return saved;
@@ -349,7 +414,12 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'sweeps.plan'(text: string): Promise<SweepPlanView> {
     const plan = await planSweepOffThread(text);
-    return { name: plan.file.name, total: plan.total, sequential: plan.sequential === true, runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })) };
+    return {
+      name: plan.file.name,
+      total: plan.total,
+      sequential: plan.sequential === true,
+      runs: plan.runs.map((r) => ({ index: r.index, params: r.params, label: activationLabel(r.spec) })),
+    };
   }
 
   async 'sweeps.launch'(text: string): Promise<SweepSummary> {
@@ -388,7 +458,12 @@ export class WorkbenchService implements WorkbenchApi {
     const run = await this.store.getRun(runId);
     if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'queued') {
       const owner = run.status === 'running' ? await this.store.liveOwnerOf('runs', runId) : null;
-      throw new ServiceError('conflict', owner ? `run ${runId} is being run by ${describeOwner(owner)}` : `run ${runId} is ${run.status}: only interrupted, cancelled or queued runs resume`);
+      throw new ServiceError(
+        'conflict',
+        owner
+          ? `run ${runId} is being run by ${describeOwner(owner)}`
+          : `run ${runId} is ${run.status}: only interrupted, cancelled or queued runs resume`,
+      );
     }
     if (run.status !== 'queued') await this.store.setRunStatus(runId, 'queued');
     await this.scheduler.startRun(runId, opts);
@@ -427,15 +502,24 @@ export class WorkbenchService implements WorkbenchApi {
         const executor = await this.remoteFactory(redisUrl, this.backend);
         const scheduler = new Scheduler(this.store, executor, { backend: this.jobBackend, ownership: this.ownership });
         scheduler.on('event', (e: WorkbenchEvent) => this.emit(e));
-        scheduler.on('error-log', (e: unknown) => process.stderr.write(`deepbern: remote scheduler: ${e instanceof Error ? e.message : String(e)}\n`));
+        scheduler.on('error-log', (e: unknown) =>
+          process.stderr.write(`deepbern: remote scheduler: ${e instanceof Error ? e.message : String(e)}\n`),
+        );
         const old = this.remote;
         this.remote = { url: redisUrl, scheduler, executor };
         // A changed URL: the old connection's runs finish where they are; it closes when they are done.
-        if (old) void old.scheduler.idle().then(() => old.scheduler.close()).catch(() => undefined);
+        if (old)
+          void old.scheduler
+            .idle()
+            .then(() => old.scheduler.close())
+            .catch(() => undefined);
         return scheduler;
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        throw new ServiceError('conflict', `remote workers are on (Settings) but ${msg}. Start Redis, fix the URL, or turn remote workers off.`);
+        throw new ServiceError(
+          'conflict',
+          `remote workers are on (Settings) but ${msg}. Start Redis, fix the URL, or turn remote workers off.`,
+        );
       } finally {
         this.remoteConnecting = null;
       }
@@ -488,7 +572,11 @@ export class WorkbenchService implements WorkbenchApi {
   async 'runs.cancel'(id: string): Promise<void> {
     await this.store.reapExpired();
     const run = await this.store.getRun(id);
-    if (!CANCELLABLE.includes(run.status)) throw new ServiceError('conflict', `run ${id} is ${run.status}: only queued, running or interrupted runs can be cancelled`);
+    if (!CANCELLABLE.includes(run.status))
+      throw new ServiceError(
+        'conflict',
+        `run ${id} is ${run.status}: only queued, running or interrupted runs can be cancelled`,
+      );
     const scheduler = [this.scheduler, this.remote?.scheduler].find((s) => s?.has(id));
     if (scheduler) return scheduler.cancelRun(id);
     if (run.status === 'running') {
@@ -513,11 +601,17 @@ export class WorkbenchService implements WorkbenchApi {
     return this.store.compact();
   }
 
-  async 'runs.delete'(ids: string[]): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }> {
+  async 'runs.delete'(
+    ids: string[],
+  ): Promise<{ deleted: number; freedBytes: number; reclaim?: 'done' | 'background' | 'on-request' }> {
     await this.store.reapExpired(); // a run whose owner died is interrupted, and deletable
     const { rows } = await this.store.listRuns({ status: ACTIVE, limit: 1_000_000 });
     const busy = rows.filter((r) => ids.includes(r.id));
-    if (busy.length) throw new ServiceError('conflict', `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`);
+    if (busy.length)
+      throw new ServiceError(
+        'conflict',
+        `run${busy.length > 1 ? 's' : ''} ${busy.map((r) => r.id).join(', ')} ${busy.length > 1 ? 'are' : 'is'} still ${busy[0]!.status}: cancel before deleting`,
+      );
     for (const id of ids) await this.store.getRun(id); // an unknown id is a 404 and nothing is deleted
     const r = await this.store.deleteRuns(ids, { vacuum: 'background' });
     this.emit({ type: 'data-changed', what: 'runs' });
@@ -530,7 +624,11 @@ export class WorkbenchService implements WorkbenchApi {
 
   // ── metrics ───────────────────────────────────────────────────────────────────────────────────────────
 
-  async 'metrics.series'(runIds: string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>> {
+  async 'metrics.series'(
+    runIds: string[],
+    metric: EpochMetric,
+    maxPoints: number,
+  ): Promise<Record<string, SeriesBucket[]>> {
     return this.store.epochSeriesBucketed(runIds, epochMetric(metric), maxPoints);
   }
 
@@ -538,7 +636,11 @@ export class WorkbenchService implements WorkbenchApi {
     return this.store.layerGrid(runId, layerMetric(metric));
   }
 
-  async 'metrics.layerProfile'(runIds: string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>> {
+  async 'metrics.layerProfile'(
+    runIds: string[],
+    metric: LayerMetric,
+    epoch?: number,
+  ): Promise<Record<string, { layer: number; value: number }[]>> {
     return this.store.layerProfile(runIds, layerMetric(metric), epoch);
   }
 
@@ -549,7 +651,11 @@ export class WorkbenchService implements WorkbenchApi {
   async 'runs.exportModel'(id: string): Promise<string> {
     const run = await this.store.getRun(id); // not-found names the id
     const state = await this.store.loadModel(id);
-    if (!state) throw new ServiceError('conflict', `run ${id} has no trained model: it is ${run.status}${run.status === 'finished' ? '' : ' (a model is stored when a run finishes)'}`);
+    if (!state)
+      throw new ServiceError(
+        'conflict',
+        `run ${id} has no trained model: it is ${run.status}${run.status === 'finished' ? '' : ' (a model is stored when a run finishes)'}`,
+      );
     const { exportModelJson } = await import('../../workers/engine/export.js'); // tfjs loads only when needed
     return JSON.stringify(exportModelJson(state), null, 2);
   }
@@ -568,7 +674,11 @@ export class WorkbenchService implements WorkbenchApi {
     return loadApproxResults(this.store, tag);
   }
 
-  async 'paper.reportHtml'(sweepId: string, deadReading?: DeadReading, group?: { by: string[]; band: BandMode } | null): Promise<string> {
+  async 'paper.reportHtml'(
+    sweepId: string,
+    deadReading?: DeadReading,
+    group?: { by: string[]; band: BandMode } | null,
+  ): Promise<string> {
     return (await buildPaperReport(this.store, sweepId, { dead: deadReading, group })).html;
   }
 
@@ -578,21 +688,33 @@ export class WorkbenchService implements WorkbenchApi {
 
   async 'paper.approxRun'(req: ApproxLabRequest): Promise<ApproxLabJob> {
     const bad = (req.targets ?? []).filter((t) => !findTargetFunction(t));
-    if (bad.length) throw new ServiceError('bad-request', `unknown target function ${bad.join(', ')}; one of ${TARGET_FUNCTIONS.map((t) => t.id).join(', ')}`);
+    if (bad.length)
+      throw new ServiceError(
+        'bad-request',
+        `unknown target function ${bad.join(', ')}; one of ${TARGET_FUNCTIONS.map((t) => t.id).join(', ')}`,
+      );
     return this.lab.start(req);
   }
 
   // ── saved views ───────────────────────────────────────────────────────────────────────────────────────
 
   async 'views.list'(): Promise<SavedView[]> {
-    const rows = await this.store.db.all<{ name: string; screen: string; state_json: string; updated_at: number }>('SELECT * FROM saved_views ORDER BY updated_at DESC, name');
-    return rows.map((r) => ({ name: r.name, screen: 'compare', state: JSON.parse(r.state_json) as Record<string, unknown>, updatedAt: new Date(r.updated_at).toISOString() }));
+    const rows = await this.store.db.all<{ name: string; screen: string; state_json: string; updated_at: number }>(
+      'SELECT * FROM saved_views ORDER BY updated_at DESC, name',
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      screen: 'compare',
+      state: JSON.parse(r.state_json) as Record<string, unknown>,
+      updatedAt: new Date(r.updated_at).toISOString(),
+    }));
   }
 
   async 'views.save'(v: { name: string; screen: 'compare'; state: Record<string, unknown> }): Promise<SavedView> {
     const name = v.name.trim();
     const text = JSON.stringify(v.state);
-    if (text.length > 200_000) throw new ServiceError('bad-request', `view "${name}" is too large to save (${text.length} characters of state)`);
+    if (text.length > 200_000)
+      throw new ServiceError('bad-request', `view "${name}" is too large to save (${text.length} characters of state)`);
     const now = Date.now();
     await this.store.db.run(
       'INSERT INTO saved_views (name, screen, state_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET screen = excluded.screen, state_json = excluded.state_json, updated_at = excluded.updated_at',
@@ -628,16 +750,28 @@ function userFileName(p: string): string {
 }
 
 function summary(s: SweepRecord): SweepSummary {
-  return { id: s.id, name: s.name, status: s.status, createdAt: s.createdAt, counts: s.counts, total: s.total, metric: s.config.metric, epochs: s.epochs, startedAt: s.startedAt };
+  return {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    createdAt: s.createdAt,
+    counts: s.counts,
+    total: s.total,
+    metric: s.config.metric,
+    epochs: s.epochs,
+    startedAt: s.startedAt,
+  };
 }
 
 function epochMetric(m: string): EpochMetric {
-  if (!(EPOCH_METRICS as readonly string[]).includes(m)) throw new ServiceError('bad-request', `unknown epoch metric "${m}"; one of ${EPOCH_METRICS.join(', ')}`);
+  if (!(EPOCH_METRICS as readonly string[]).includes(m))
+    throw new ServiceError('bad-request', `unknown epoch metric "${m}"; one of ${EPOCH_METRICS.join(', ')}`);
   return m as EpochMetric;
 }
 
 function layerMetric(m: string): LayerMetric {
-  if (!(LAYER_METRICS as readonly string[]).includes(m)) throw new ServiceError('bad-request', `unknown layer metric "${m}"; one of ${LAYER_METRICS.join(', ')}`);
+  if (!(LAYER_METRICS as readonly string[]).includes(m))
+    throw new ServiceError('bad-request', `unknown layer metric "${m}"; one of ${LAYER_METRICS.join(', ')}`);
   return m as LayerMetric;
 }
 

@@ -5,7 +5,12 @@ import type { Queryable, SqlValue } from './db.js';
 const MAX_PARAMS = 8000;
 
 /** `table` and `columns` are trusted identifiers from this package, never user input. */
-export async function insertRows(q: Queryable, table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
+export async function insertRows(
+  q: Queryable,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly SqlValue[])[],
+): Promise<void> {
   const perChunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   const tuple = `(${columns.map(() => '?').join(',')})`;
   for (let i = 0; i < rows.length; i += perChunk) {

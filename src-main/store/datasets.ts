@@ -22,7 +22,10 @@ export interface DatasetRecord {
   createdAt: string;
 }
 
-export type NewDataset = Omit<DatasetRecord, 'id' | 'createdAt' | 'meta' | 'sourcePath' | 'filePath' | 'rows' | 'inputDim' | 'outputDim' | 'task'> &
+export type NewDataset = Omit<
+  DatasetRecord,
+  'id' | 'createdAt' | 'meta' | 'sourcePath' | 'filePath' | 'rows' | 'inputDim' | 'outputDim' | 'task'
+> &
   Partial<Pick<DatasetRecord, 'id' | 'meta' | 'sourcePath' | 'filePath' | 'rows' | 'inputDim' | 'outputDim' | 'task'>>;
 
 interface DatasetRow {
@@ -61,10 +64,23 @@ export async function addDataset(q: Queryable, d: NewDataset): Promise<DatasetRe
     await q.run(
       `INSERT INTO datasets (id, kind, title, source_path, file_path, rows, input_dim, output_dim, task, meta_json, created_at)
        VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-      [id, d.kind, d.title, d.sourcePath ?? null, d.filePath ?? null, d.rows ?? null, d.inputDim ?? null, d.outputDim ?? null, d.task ?? null, JSON.stringify(d.meta ?? {}), Date.now()],
+      [
+        id,
+        d.kind,
+        d.title,
+        d.sourcePath ?? null,
+        d.filePath ?? null,
+        d.rows ?? null,
+        d.inputDim ?? null,
+        d.outputDim ?? null,
+        d.task ?? null,
+        JSON.stringify(d.meta ?? {}),
+        Date.now(),
+      ],
     );
   } catch (e) {
-    if (e instanceof StoreError && e.sqlite === 'SQLITE_CONSTRAINT') throw new StoreError(`a dataset with id ${id} already exists`, 'conflict', { cause: e });
+    if (e instanceof StoreError && e.sqlite === 'SQLITE_CONSTRAINT')
+      throw new StoreError(`a dataset with id ${id} already exists`, 'conflict', { cause: e });
     throw e;
   }
   return getDataset(q, id);

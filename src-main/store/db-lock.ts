@@ -52,7 +52,14 @@ function alive(pid: number): boolean {
 async function readHolder(path: string): Promise<DbLockHolder | null> {
   try {
     const h = JSON.parse(await readFile(path, 'utf8')) as Partial<DbLockHolder>;
-    return typeof h.pid === 'number' && typeof h.host === 'string' ? { pid: h.pid, host: h.host, command: String(h.command ?? 'another program'), startedAt: Number(h.startedAt ?? 0) } : null;
+    return typeof h.pid === 'number' && typeof h.host === 'string'
+      ? {
+          pid: h.pid,
+          host: h.host,
+          command: String(h.command ?? 'another program'),
+          startedAt: Number(h.startedAt ?? 0),
+        }
+      : null;
   } catch {
     return null; // half-written or unreadable: treated as stale
   }
@@ -93,7 +100,10 @@ export async function acquireFrontEndLock(dbPath: string, opts: { command: strin
     if (holder && holder.pid === me.pid && holder.host === me.host) return held(path, me); // this process already holds it
     if (!(await isStale(path, holder))) {
       const h = holder as DbLockHolder;
-      throw new DbLockedError(`the database ${dbPath} is open in ${h.command} (pid ${h.pid} on ${h.host}); close it there first, or use another --db`, h);
+      throw new DbLockedError(
+        `the database ${dbPath} is open in ${h.command} (pid ${h.pid} on ${h.host}); close it there first, or use another --db`,
+        h,
+      );
     }
     await unlink(path).catch(() => undefined); // stale: its owner is gone
   }

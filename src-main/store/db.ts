@@ -116,7 +116,9 @@ export class Db implements Queryable {
     return this.exclusive(
       () =>
         new Promise<T[]>((ok, fail) => {
-          this.conn.all<T>(sql, bindable(params), (err: Error | null, rows: T[]) => (err ? fail(wrap(err, sql)) : ok(rows)));
+          this.conn.all<T>(sql, bindable(params), (err: Error | null, rows: T[]) =>
+            err ? fail(wrap(err, sql)) : ok(rows),
+          );
         }),
     );
   }
@@ -231,9 +233,16 @@ function wrap(err: Error, sql: string): StoreError {
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR') {
     // Disk full, a file-size limit, or a failing device: say what the user can act on. SQLite rolls the
     // transaction back, so what was stored before stays intact.
-    return new StoreError(`could not write the database (disk full, file size limit, or I/O error: ${err.message}); nothing from this write was stored`, 'sqlite', { cause: err, sqlite: code });
+    return new StoreError(
+      `could not write the database (disk full, file size limit, or I/O error: ${err.message}); nothing from this write was stored`,
+      'sqlite',
+      { cause: err, sqlite: code },
+    );
   }
-  return new StoreError(`${err.message} (in: ${where.replace(/\s+/g, ' ').trim()})`, 'sqlite', { cause: err, sqlite: code });
+  return new StoreError(`${err.message} (in: ${where.replace(/\s+/g, ' ').trim()})`, 'sqlite', {
+    cause: err,
+    sqlite: code,
+  });
 }
 
 /**
@@ -246,7 +255,11 @@ async function prepareLocation(file: string, readonly: boolean): Promise<void> {
     try {
       await mkdir(dir, { recursive: true });
     } catch (e) {
-      throw new StoreError(`cannot create the folder for the database ${file}: ${(e as Error).message}`, 'cannot_open', { cause: e });
+      throw new StoreError(
+        `cannot create the folder for the database ${file}: ${(e as Error).message}`,
+        'cannot_open',
+        { cause: e },
+      );
     }
   }
   const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
@@ -265,7 +278,9 @@ async function prepareLocation(file: string, readonly: boolean): Promise<void> {
       try {
         await access(target, fsConstants.W_OK);
       } catch (e) {
-        throw new StoreError(`cannot write the database ${file}: ${target} is not writable`, 'cannot_open', { cause: e });
+        throw new StoreError(`cannot write the database ${file}: ${target} is not writable`, 'cannot_open', {
+          cause: e,
+        });
       }
     }
   }
@@ -294,12 +309,17 @@ async function checkHeader(file: string): Promise<void> {
  */
 async function connectReadOnly(file: string): Promise<sqlite3.Database> {
   const conn = await connect(file, true);
-  const probe = await new Promise<Error | null>((ok) => conn.get('SELECT count(*) FROM sqlite_master', (err: Error | null) => ok(err)));
+  const probe = await new Promise<Error | null>((ok) =>
+    conn.get('SELECT count(*) FROM sqlite_master', (err: Error | null) => ok(err)),
+  );
   if (!probe) return conn;
   await new Promise<void>((ok) => conn.close(() => ok()));
   const code = sqliteCode(probe);
   if (code !== 'SQLITE_READONLY' && code !== 'SQLITE_CANTOPEN') {
-    throw new StoreError(`cannot open the database ${file}: ${probe.message}`, 'cannot_open', { cause: probe, sqlite: code });
+    throw new StoreError(`cannot open the database ${file}: ${probe.message}`, 'cannot_open', {
+      cause: probe,
+      sqlite: code,
+    });
   }
   return connect(`${pathToFileURL(file).href}?immutable=1`, true, sqlite3.OPEN_URI);
 }
@@ -308,7 +328,13 @@ function connect(file: string, readonly: boolean, extraFlags = 0): Promise<sqlit
   const mode = (readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE) | extraFlags;
   return new Promise((ok, fail) => {
     const conn: sqlite3.Database = new sqlite3.Database(file, mode, (err) => {
-      if (err) fail(new StoreError(`cannot open the database ${file}: ${err.message}`, 'cannot_open', { cause: err, sqlite: sqliteCode(err) }));
+      if (err)
+        fail(
+          new StoreError(`cannot open the database ${file}: ${err.message}`, 'cannot_open', {
+            cause: err,
+            sqlite: sqliteCode(err),
+          }),
+        );
       else ok(conn);
     });
   });

@@ -15,9 +15,13 @@ export interface LeaseTimings {
 }
 
 export function leaseTimings(env: NodeJS.ProcessEnv = process.env, given: Partial<LeaseTimings> = {}): LeaseTimings {
-  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v.trim()) && Number(v) > 0 ? Number(v) : undefined);
+  const num = (v: string | undefined) =>
+    v !== undefined && /^\d+$/.test(v.trim()) && Number(v) > 0 ? Number(v) : undefined;
   const ttlMs = given.ttlMs ?? num(env.DEEPBERN_LEASE_MS) ?? 15_000;
-  const heartbeatMs = Math.min(given.heartbeatMs ?? num(env.DEEPBERN_HEARTBEAT_MS) ?? 3_000, Math.max(1, Math.floor(ttlMs / 3)));
+  const heartbeatMs = Math.min(
+    given.heartbeatMs ?? num(env.DEEPBERN_HEARTBEAT_MS) ?? 3_000,
+    Math.max(1, Math.floor(ttlMs / 3)),
+  );
   return { ttlMs, heartbeatMs };
 }
 
@@ -42,7 +46,15 @@ interface OwnerRow {
   expires_at: number;
 }
 
-const toInfo = (r: OwnerRow): OwnerInfo => ({ id: r.id, pid: r.pid, host: r.host, command: r.command, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, expiresAt: r.expires_at });
+const toInfo = (r: OwnerRow): OwnerInfo => ({
+  id: r.id,
+  pid: r.pid,
+  host: r.host,
+  command: r.command,
+  startedAt: r.started_at,
+  heartbeatAt: r.heartbeat_at,
+  expiresAt: r.expires_at,
+});
 
 /** "pid 123 on host (deepbern sweep run, heartbeat 2 s ago)" */
 export function describeOwner(o: OwnerInfo, now = Date.now()): string {
@@ -59,15 +71,25 @@ export class OwnedError extends StoreError {
   }
 }
 
-export async function registerOwner(q: Queryable, o: { id: string; command: string }, timings: LeaseTimings): Promise<void> {
+export async function registerOwner(
+  q: Queryable,
+  o: { id: string; command: string },
+  timings: LeaseTimings,
+): Promise<void> {
   const now = Date.now();
-  await q.run('INSERT INTO owners (id, pid, host, command, started_at, heartbeat_at, expires_at) VALUES (?,?,?,?,?,?,?)', [o.id, process.pid, hostname(), o.command, now, now, now + timings.ttlMs]);
+  await q.run(
+    'INSERT INTO owners (id, pid, host, command, started_at, heartbeat_at, expires_at) VALUES (?,?,?,?,?,?,?)',
+    [o.id, process.pid, hostname(), o.command, now, now, now + timings.ttlMs],
+  );
 }
 
 /** Renews the lease; false when the row is gone (the owner was declared dead and cleaned up). */
 export async function renewOwner(q: Queryable, id: string, timings: LeaseTimings): Promise<boolean> {
   const now = Date.now();
-  return (await q.run('UPDATE owners SET heartbeat_at = ?, expires_at = ? WHERE id = ?', [now, now + timings.ttlMs, id])).changes === 1;
+  return (
+    (await q.run('UPDATE owners SET heartbeat_at = ?, expires_at = ? WHERE id = ?', [now, now + timings.ttlMs, id]))
+      .changes === 1
+  );
 }
 
 export async function removeOwner(q: Queryable, id: string): Promise<void> {
@@ -86,15 +108,23 @@ function processGone(pid: number): boolean {
 
 /** Expire the leases of owners on this host whose process no longer exists. */
 async function expireVanished(q: Queryable, now: number): Promise<void> {
-  const here = await q.all<{ id: string; pid: number }>('SELECT id, pid FROM owners WHERE host = ? AND expires_at > ?', [hostname(), now]);
-  for (const o of here) if (o.pid !== process.pid && processGone(o.pid)) await q.run('UPDATE owners SET expires_at = ? WHERE id = ?', [now, o.id]);
+  const here = await q.all<{ id: string; pid: number }>(
+    'SELECT id, pid FROM owners WHERE host = ? AND expires_at > ?',
+    [hostname(), now],
+  );
+  for (const o of here)
+    if (o.pid !== process.pid && processGone(o.pid))
+      await q.run('UPDATE owners SET expires_at = ? WHERE id = ?', [now, o.id]);
 }
 
 /** The live owner of a run or sweep, or null (none, or its lease expired). */
 export async function liveOwnerOf(q: Queryable, table: 'runs' | 'sweeps', id: string): Promise<OwnerInfo | null> {
   const now = Date.now();
   await expireVanished(q, now);
-  const row = await q.get<OwnerRow>(`SELECT o.* FROM ${table} t JOIN owners o ON o.id = t.owner_id WHERE t.id = ? AND o.expires_at > ?`, [id, now]);
+  const row = await q.get<OwnerRow>(
+    `SELECT o.* FROM ${table} t JOIN owners o ON o.id = t.owner_id WHERE t.id = ? AND o.expires_at > ?`,
+    [id, now],
+  );
   return row ? toInfo(row) : null;
 }
 
@@ -102,9 +132,16 @@ export async function liveOwnerOf(q: Queryable, table: 'runs' | 'sweeps', id: st
  * Makes `ownerId` the owner of the run or sweep, unless another live owner has it (OwnedError naming it).
  * Call inside a transaction with whatever status change goes with it.
  */
-export async function claim(q: Queryable, table: 'runs' | 'sweeps', id: string, ownerId: string, what: string): Promise<void> {
+export async function claim(
+  q: Queryable,
+  table: 'runs' | 'sweeps',
+  id: string,
+  ownerId: string,
+  what: string,
+): Promise<void> {
   const owner = await liveOwnerOf(q, table, id);
-  if (owner && owner.id !== ownerId) throw new OwnedError(`${what} is being run by ${describeOwner(owner)}; it is not taken over`, owner);
+  if (owner && owner.id !== ownerId)
+    throw new OwnedError(`${what} is being run by ${describeOwner(owner)}; it is not taken over`, owner);
   await q.run(`UPDATE ${table} SET owner_id = ? WHERE id = ?`, [ownerId, id]);
 }
 
@@ -124,8 +161,14 @@ function interruptedError(pid: number | null, host: string | null): string {
  */
 export async function orphanedIds(q: Queryable): Promise<{ runs: Map<string, string>; sweeps: Map<string, string> }> {
   const now = Date.now();
-  const owners = await q.all<{ id: string; pid: number; host: string; expires_at: number }>('SELECT id, pid, host, expires_at FROM owners');
-  const live = new Set(owners.filter((o) => o.expires_at > now && (o.host !== hostname() || o.pid === process.pid || !processGone(o.pid))).map((o) => o.id));
+  const owners = await q.all<{ id: string; pid: number; host: string; expires_at: number }>(
+    'SELECT id, pid, host, expires_at FROM owners',
+  );
+  const live = new Set(
+    owners
+      .filter((o) => o.expires_at > now && (o.host !== hostname() || o.pid === process.pid || !processGone(o.pid)))
+      .map((o) => o.id),
+  );
   const byId = new Map(owners.map((o) => [o.id, o]));
   const dead = async (t: 'runs' | 'sweeps') =>
     new Map(
@@ -143,29 +186,38 @@ export async function orphanedIds(q: Queryable): Promise<{ runs: Map<string, str
 export async function reapExpired(q: Queryable): Promise<{ runs: string[]; sweeps: string[] }> {
   const now = Date.now();
   await expireVanished(q, now);
-  const orphan = (t: string) => `${t}.status = 'running' AND (${t}.owner_id IS NULL OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.id = ${t}.owner_id AND o.expires_at > ?))`;
+  const orphan = (t: string) =>
+    `${t}.status = 'running' AND (${t}.owner_id IS NULL OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.id = ${t}.owner_id AND o.expires_at > ?))`;
   const runs = await q.all<{ id: string; pid: number | null; host: string | null; error: string | null }>(
     `SELECT r.id, o.pid, o.host FROM runs r LEFT JOIN owners o ON o.id = r.owner_id WHERE ${orphan('r')}`,
     [now],
   );
   for (const r of runs) {
-    await q.run(`UPDATE runs SET status = 'interrupted', owner_id = NULL, cancel_requested = 0, finished_at = ?, error = ? WHERE id = ? AND status = 'running'`, [
-      now,
-      interruptedError(r.pid, r.host),
-      r.id,
-    ]);
+    await q.run(
+      `UPDATE runs SET status = 'interrupted', owner_id = NULL, cancel_requested = 0, finished_at = ?, error = ? WHERE id = ? AND status = 'running'`,
+      [now, interruptedError(r.pid, r.host), r.id],
+    );
   }
   const sweeps = await q.all<{ id: string }>(`SELECT s.id FROM sweeps s WHERE ${orphan('s')}`, [now]);
-  for (const s of sweeps) await q.run(`UPDATE sweeps SET status = 'interrupted', owner_id = NULL, updated_at = ? WHERE id = ?`, [now, s.id]);
+  for (const s of sweeps)
+    await q.run(`UPDATE sweeps SET status = 'interrupted', owner_id = NULL, updated_at = ? WHERE id = ?`, [now, s.id]);
   // Owners dead for a day are history: nothing points at them that reaping has not cleared.
-  await q.run('DELETE FROM owners WHERE expires_at < ? AND id NOT IN (SELECT owner_id FROM runs WHERE owner_id IS NOT NULL UNION SELECT owner_id FROM sweeps WHERE owner_id IS NOT NULL)', [now - 86_400_000]);
+  await q.run(
+    'DELETE FROM owners WHERE expires_at < ? AND id NOT IN (SELECT owner_id FROM runs WHERE owner_id IS NOT NULL UNION SELECT owner_id FROM sweeps WHERE owner_id IS NOT NULL)',
+    [now - 86_400_000],
+  );
   return { runs: runs.map((r) => r.id), sweeps: sweeps.map((s) => s.id) };
 }
 
 /** Ids of the runs this owner holds that another process asked to cancel. */
 export async function cancelRequests(q: Queryable, ownerId: string): Promise<{ runs: string[]; sweeps: string[] }> {
-  const runs = await q.all<{ id: string }>("SELECT id FROM runs WHERE owner_id = ? AND cancel_requested = 1 AND status = 'running'", [ownerId]);
-  const sweeps = await q.all<{ id: string }>("SELECT id FROM sweeps WHERE owner_id = ? AND status = 'cancelled'", [ownerId]);
+  const runs = await q.all<{ id: string }>(
+    "SELECT id FROM runs WHERE owner_id = ? AND cancel_requested = 1 AND status = 'running'",
+    [ownerId],
+  );
+  const sweeps = await q.all<{ id: string }>("SELECT id FROM sweeps WHERE owner_id = ? AND status = 'cancelled'", [
+    ownerId,
+  ]);
   return { runs: runs.map((r) => r.id), sweeps: sweeps.map((s) => s.id) };
 }
 

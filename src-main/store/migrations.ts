@@ -186,7 +186,9 @@ const CORE_TABLES = ['runs', 'sweeps', 'epoch_metrics'];
  * never migrated or switched to WAL. Reads only. An empty database (a new file) is fine.
  */
 export async function assertWorkbenchDb(db: Db): Promise<void> {
-  const objects = await db.all<{ type: string; name: string }>("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name");
+  const objects = await db.all<{ type: string; name: string }>(
+    "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
   if (objects.length === 0) return;
   const tables = objects.filter((o) => o.type === 'table').map((o) => o.name);
   if ((await schemaVersion(db)) >= 1 && CORE_TABLES.every((t) => tables.includes(t))) return;
@@ -220,7 +222,8 @@ export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATI
       // Re-read inside the write lock: another process may have migrated meanwhile.
       const v = await assertNotNewer(db, known);
       if (v >= m.version) return false;
-      if (v !== m.version - 1) throw new StoreError(`cannot migrate ${db.path} from version ${v} to ${m.version}`, 'sqlite');
+      if (v !== m.version - 1)
+        throw new StoreError(`cannot migrate ${db.path} from version ${v} to ${m.version}`, 'sqlite');
       await db.exec(m.sql);
       await db.exec(`PRAGMA user_version = ${m.version}`);
       return true;

@@ -78,12 +78,28 @@ for (const [field, column] of [
 }
 
 /** Columns that are never NULL: their ORDER BY needs no "NULLs last" term, so an index serves it directly. */
-export const NOT_NULL_ORDER = new Set(['id', 'name', 'status', 'dataset', 'activation_label', 'activation', 'depth', 'width', 'lr', 'batch_size', 'seed', 'epochs_total', 'epochs_done', 'created_at']);
+export const NOT_NULL_ORDER = new Set([
+  'id',
+  'name',
+  'status',
+  'dataset',
+  'activation_label',
+  'activation',
+  'depth',
+  'width',
+  'lr',
+  'batch_size',
+  'seed',
+  'epochs_total',
+  'epochs_done',
+  'created_at',
+]);
 
 export function orderColumn(key: string | undefined): string {
   if (key === undefined) return 'created_at';
   const col = ORDERABLE[key];
-  if (!col) throw new StoreError(`cannot sort runs by "${key}"; use one of ${Object.keys(ORDERABLE).join(', ')}`, 'invalid');
+  if (!col)
+    throw new StoreError(`cannot sort runs by "${key}"; use one of ${Object.keys(ORDERABLE).join(', ')}`, 'invalid');
   return col;
 }
 

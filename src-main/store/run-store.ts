@@ -1,7 +1,15 @@
 // The run store: every run, its per-epoch and per-layer metrics, its latest checkpoint and final model, plus
 // sweeps and imported datasets. The main process is the only writer; others may open it read-only.
 import type { LayerGrid, ListRunsQuery, RunDetail, RunSummary, SeriesBucket } from '../../shared/api.js';
-import { EPOCH_METRICS, LAYER_METRICS, RUN_STATUSES, type EpochMetric, type EpochReport, type LayerMetric, type RunStatus } from '../../shared/metrics.js';
+import {
+  EPOCH_METRICS,
+  LAYER_METRICS,
+  RUN_STATUSES,
+  type EpochMetric,
+  type EpochReport,
+  type LayerMetric,
+  type RunStatus,
+} from '../../shared/metrics.js';
 import { activationLabel, parseSpec, type NetworkSpec } from '../../shared/spec.js';
 import type { SweepFile } from '../../shared/sweep.js';
 import { insertRows } from './batch.js';
@@ -11,7 +19,15 @@ import { StoreError } from './errors.js';
 import type { LeaseTimings, OwnerInfo } from './leases.js';
 import { newId } from './ids.js';
 import { assertNotNewer, assertWorkbenchDb, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
-import { NOT_NULL_ORDER, SUMMARY_COLUMNS, orderColumn, specColumns, toDetail, toSummary, type RunRow } from './run-rows.js';
+import {
+  NOT_NULL_ORDER,
+  SUMMARY_COLUMNS,
+  orderColumn,
+  specColumns,
+  toDetail,
+  toSummary,
+  type RunRow,
+} from './run-rows.js';
 import * as series from './series.js';
 import { DEFAULT_VACUUM_POLICY, diskBytes, freePages, reclaim, type VacuumPolicy } from './space.js';
 import * as sweeps from './sweeps.js';
@@ -65,7 +81,9 @@ const FINAL_COLUMNS: Partial<Record<EpochMetric, string>> = {
   test_acc: 'final_test_acc',
 };
 /** The summary columns, qualified: a search page may read them through a join with its scratch table of hits. */
-const QUALIFIED_SUMMARY = SUMMARY_COLUMNS.split(',').map((c) => `runs.${c.trim()}`).join(', ');
+const QUALIFIED_SUMMARY = SUMMARY_COLUMNS.split(',')
+  .map((c) => `runs.${c.trim()}`)
+  .join(', ');
 const TERMINAL: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'diverged', 'pruned', 'interrupted'];
 const MAX_LIST = 1_000_000;
 
@@ -94,12 +112,16 @@ export class RunStore {
       if (opts.readOnly) {
         const v = await schemaVersion(db);
         if (v !== SCHEMA_VERSION) {
-          throw new StoreError(`the database ${db.path} is at schema version ${v}, not ${SCHEMA_VERSION}; open it once read-write to migrate`, 'needs_migration');
+          throw new StoreError(
+            `the database ${db.path} is at schema version ${v}, not ${SCHEMA_VERSION}; open it once read-write to migrate`,
+            'needs_migration',
+          );
         }
       } else {
         // A new file gives deleted runs' space back in small steps (incremental vacuum) instead of a VACUUM
         // that rewrites the whole file and blocks every call. Only settable before the first table exists.
-        if ((await schemaVersion(db)) === 0 && !(await db.get('SELECT 1 FROM sqlite_master LIMIT 1'))) await db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM;'); // empty: instant
+        if ((await schemaVersion(db)) === 0 && !(await db.get('SELECT 1 FROM sqlite_master LIMIT 1')))
+          await db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM;'); // empty: instant
         await migrate(db);
       }
     } catch (e) {
@@ -147,7 +169,10 @@ export class RunStore {
     for (let attempt = 0; ; attempt++) {
       const id = newId('r');
       try {
-        await this.db.run(`INSERT INTO runs (id, ${names.join(', ')}) VALUES (?${', ?'.repeat(names.length)})`, [id, ...(Object.values(cols) as SqlValue[])]);
+        await this.db.run(`INSERT INTO runs (id, ${names.join(', ')}) VALUES (?${', ?'.repeat(names.length)})`, [
+          id,
+          ...(Object.values(cols) as SqlValue[]),
+        ]);
         return id;
       } catch (e) {
         if (!(e instanceof StoreError) || e.sqlite !== 'SQLITE_CONSTRAINT') throw e;
@@ -167,7 +192,10 @@ export class RunStore {
 
   /** Many runs in one query, in the order asked; ids not in the store are returned in `missing`. */
   async getRuns(ids: readonly string[]): Promise<{ runs: RunDetail[]; missing: string[] }> {
-    const rows = await this.db.all<RunRow & { spec_json: string }>('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+    const rows = await this.db.all<RunRow & { spec_json: string }>(
+      'SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))',
+      [JSON.stringify(ids)],
+    );
     const by = new Map((await this.asReaped(rows.map(toDetail))).map((r) => [r.id, r]));
     return { runs: ids.flatMap((id) => by.get(id) ?? []), missing: ids.filter((id) => !by.has(id)) };
   }
@@ -185,7 +213,8 @@ export class RunStore {
       params.push(opts.sweepId);
     }
     if (opts.kind !== undefined && opts.kind !== 'all') {
-      if (opts.kind !== 'training' && opts.kind !== 'approx') throw new StoreError(`kind must be training, approx or all (got "${String(opts.kind)}")`, 'invalid');
+      if (opts.kind !== 'training' && opts.kind !== 'approx')
+        throw new StoreError(`kind must be training, approx or all (got "${String(opts.kind)}")`, 'invalid');
       where.push('kind = ?');
       params.push(opts.kind);
     }
@@ -197,7 +226,9 @@ export class RunStore {
       if ([...word].length >= 3) phrases.push(`"${word.replace(/"/g, '""')}"`);
       else {
         const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push(`(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+        where.push(
+          `(${['id', 'name', 'activation_label', 'dataset', 'tags_json'].map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+        );
         params.push(like, like, like, like, like);
       }
     }
@@ -205,8 +236,10 @@ export class RunStore {
     const dir = opts.desc ? 'DESC' : 'ASC';
     const limit = opts.limit ?? 100;
     const offset = opts.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new StoreError(`limit must be an integer in 1..${MAX_LIST} (got ${limit})`, 'invalid');
-    if (!Number.isInteger(offset) || offset < 0) throw new StoreError(`offset must be a non-negative integer (got ${offset})`, 'invalid');
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)
+      throw new StoreError(`limit must be an integer in 1..${MAX_LIST} (got ${limit})`, 'invalid');
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new StoreError(`offset must be a non-negative integer (got ${offset})`, 'invalid');
     return this.db.transaction(async () => {
       // Search: the full-text match is evaluated ONCE per call, into a scratch table of matching rowids (its
       // primary key), which the page and the total then probe. Before, every statement repeated the match
@@ -223,12 +256,19 @@ export class RunStore {
           filters.push('rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)');
           fparams.push(match);
         } else {
-          await this.db.exec('CREATE TEMP TABLE IF NOT EXISTS run_search_hits (rid INTEGER PRIMARY KEY); DELETE FROM temp.run_search_hits;');
-          hits = (await this.db.run('INSERT INTO temp.run_search_hits SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?', [match])).changes;
+          await this.db.exec(
+            'CREATE TEMP TABLE IF NOT EXISTS run_search_hits (rid INTEGER PRIMARY KEY); DELETE FROM temp.run_search_hits;',
+          );
+          hits = (
+            await this.db.run('INSERT INTO temp.run_search_hits SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?', [
+              match,
+            ])
+          ).changes;
           // Few hits: read just those rows and sort them (a lookup each). Many: walk the order's index and stop
           // after the page, probing the hits (a step each; the walk is about (offset+limit)·runs/hits long).
           const runs = (await this.db.get<{ n: number | null }>('SELECT max(rowid) AS n FROM runs'))!.n ?? 0;
-          if (hits * hits * 8 <= (offset + limit) * runs) source = 'temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid';
+          if (hits * hits * 8 <= (offset + limit) * runs)
+            source = 'temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid';
           else filters.push('EXISTS (SELECT 1 FROM temp.run_search_hits WHERE rid = runs.rowid)');
         }
       }
@@ -242,8 +282,14 @@ export class RunStore {
         const all = cond ? [...filters, cond] : filters;
         return all.length ? `WHERE ${all.join(' AND ')}` : '';
       };
-      const count = async (cond = '') => (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${source} ${whereWith(cond)}`, fparams))!.n;
-      const page = (cond: string, lim: number, off: number) => this.db.all<RunRow>(`SELECT ${QUALIFIED_SUMMARY} FROM ${source} ${whereWith(cond)} ${order} LIMIT ? OFFSET ?`, [...fparams, lim, off]);
+      const count = async (cond = '') =>
+        (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${source} ${whereWith(cond)}`, fparams))!.n;
+      const page = (cond: string, lim: number, off: number) =>
+        this.db.all<RunRow>(`SELECT ${QUALIFIED_SUMMARY} FROM ${source} ${whereWith(cond)} ${order} LIMIT ? OFFSET ?`, [
+          ...fparams,
+          lim,
+          off,
+        ]);
       let rows: RunRow[];
       if (dir === 'DESC' || NOT_NULL_ORDER.has(col)) rows = await page('', limit, offset);
       else {
@@ -261,15 +307,24 @@ export class RunStore {
         total =
           opts.kind === undefined || opts.kind === 'all'
             ? hits
-            : hits - (await this.db.get<{ n: number }>('SELECT count(*) AS n FROM runs WHERE (kind < ? OR kind > ?) AND EXISTS (SELECT 1 FROM temp.run_search_hits WHERE rid = runs.rowid)', [opts.kind, opts.kind]))!.n;
+            : hits -
+              (await this.db.get<{ n: number }>(
+                'SELECT count(*) AS n FROM runs WHERE (kind < ? OR kind > ?) AND EXISTS (SELECT 1 FROM temp.run_search_hits WHERE rid = runs.rowid)',
+                [opts.kind, opts.kind],
+              ))!.n;
       } else if (phrases.length === 0 && where.length === 1 && opts.kind === 'training') {
         // The usual list (training runs, no other filter) counts as all runs minus the few fits: both counts read
         // narrow indexes instead of every entry of the wide kind index.
-        total = (await this.db.get<{ n: number }>(`SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`))!.n;
+        total = (await this.db.get<{ n: number }>(
+          `SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE kind = 'approx') AS n`,
+        ))!.n;
       } else if (hits >= 0 && source === 'runs') {
         // Many hits and other filters: count through the hits (a row each) rather than through the filters'
         // index, whose range can be every run (status finished), each probed and most read for the kind.
-        total = (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid WHERE ${where.join(' AND ')}`, params))!.n;
+        total = (await this.db.get<{ n: number }>(
+          `SELECT count(*) AS n FROM temp.run_search_hits AS hit CROSS JOIN runs ON runs.rowid = hit.rid WHERE ${where.join(' AND ')}`,
+          params,
+        ))!.n;
       } else total = await count();
       return { rows: await this.asReaped(rows.map(toSummary)), total };
     });
@@ -279,13 +334,18 @@ export class RunStore {
    * A read-only open cannot reap, so it shows what reaping would store: a run or sweep whose owner is dead reads
    * as `interrupted`. A writable open reaped at open and returns rows unchanged.
    */
-  private async asReaped<T extends { id: string; status: string }>(rows: T[], table: 'runs' | 'sweeps' = 'runs'): Promise<T[]> {
+  private async asReaped<T extends { id: string; status: string }>(
+    rows: T[],
+    table: 'runs' | 'sweeps' = 'runs',
+  ): Promise<T[]> {
     if (!this.db.readOnly || !rows.some((r) => r.status === 'running')) return rows;
     const dead = (await leases.orphanedIds(this.db))[table];
     return rows.map((r) => {
       const error = r.status === 'running' ? dead.get(r.id) : undefined;
       if (error === undefined) return r;
-      return ('error' in r && table === 'runs' ? { ...r, status: 'interrupted', error } : { ...r, status: 'interrupted' }) as T;
+      return (
+        'error' in r && table === 'runs' ? { ...r, status: 'interrupted', error } : { ...r, status: 'interrupted' }
+      ) as T;
     });
   }
 
@@ -303,13 +363,10 @@ export class RunStore {
   }
 
   async markRunning(id: string, backend: string, paramCount: number): Promise<void> {
-    const r = await this.db.run('UPDATE runs SET status = ?, backend = ?, param_count = ?, started_at = coalesce(started_at, ?), error = NULL WHERE id = ?', [
-      'running',
-      backend,
-      paramCount,
-      Date.now(),
-      id,
-    ]);
+    const r = await this.db.run(
+      'UPDATE runs SET status = ?, backend = ?, param_count = ?, started_at = coalesce(started_at, ?), error = NULL WHERE id = ?',
+      ['running', backend, paramCount, Date.now(), id],
+    );
     if (r.changes === 0) throw notFound(id);
   }
 
@@ -322,13 +379,10 @@ export class RunStore {
       throw new StoreError(`finishRun needs a final status (${TERMINAL.join(', ')}), got "${status}"`, 'invalid');
     }
     const guard = owner === undefined ? '' : ' AND (owner_id IS NULL OR owner_id = ?)';
-    const r = await this.db.run(`UPDATE runs SET status = ?, finished_at = ?, error = ?, owner_id = NULL, cancel_requested = 0 WHERE id = ?${guard}`, [
-      status,
-      Date.now(),
-      error ?? null,
-      id,
-      ...(owner === undefined ? [] : [owner]),
-    ]);
+    const r = await this.db.run(
+      `UPDATE runs SET status = ?, finished_at = ?, error = ?, owner_id = NULL, cancel_requested = 0 WHERE id = ?${guard}`,
+      [status, Date.now(), error ?? null, id, ...(owner === undefined ? [] : [owner])],
+    );
     if (r.changes === 0) {
       await this.assertRun(id);
       return false;
@@ -406,16 +460,19 @@ export class RunStore {
    */
   async appendEpoch(runId: string, report: EpochReport, checkpoint?: Uint8Array, owner?: string): Promise<void> {
     const { epoch } = report;
-    if (!Number.isInteger(epoch) || epoch < 1) throw new StoreError(`epoch must be a positive integer (got ${epoch})`, 'invalid');
+    if (!Number.isInteger(epoch) || epoch < 1)
+      throw new StoreError(`epoch must be a positive integer (got ${epoch})`, 'invalid');
     const metricRows = Object.entries(report.metrics)
       .filter((e): e is [string, number] => e[1] !== undefined)
       .map(([metric, value]) => {
-        if (!(EPOCH_METRICS as readonly string[]).includes(metric)) throw new StoreError(`unknown epoch metric "${metric}"`, 'invalid');
+        if (!(EPOCH_METRICS as readonly string[]).includes(metric))
+          throw new StoreError(`unknown epoch metric "${metric}"`, 'invalid');
         return [runId, metric, epoch, checkValue(value, metric)] as SqlValue[];
       });
     const seen = new Set<string>();
     const layerRows = report.layers.map(({ layer, metric, value }) => {
-      if (!(LAYER_METRICS as readonly string[]).includes(metric)) throw new StoreError(`unknown layer metric "${metric}"`, 'invalid');
+      if (!(LAYER_METRICS as readonly string[]).includes(metric))
+        throw new StoreError(`unknown layer metric "${metric}"`, 'invalid');
       const key = `${metric}@${layer}`;
       if (seen.has(key)) throw new StoreError(`epoch ${epoch} reports ${metric} of layer ${layer} twice`, 'invalid');
       seen.add(key);
@@ -423,13 +480,22 @@ export class RunStore {
     });
 
     await this.db.transaction(async () => {
-      const run = await this.db.get<{ epochs_done: number; depth: number; owner_id: string | null }>('SELECT epochs_done, depth, owner_id FROM runs WHERE id = ?', [runId]);
+      const run = await this.db.get<{ epochs_done: number; depth: number; owner_id: string | null }>(
+        'SELECT epochs_done, depth, owner_id FROM runs WHERE id = ?',
+        [runId],
+      );
       if (!run) throw notFound(runId);
       if (owner !== undefined && run.owner_id !== owner) {
-        throw new StoreError(`run ${runId} is no longer owned by this process (its lease expired and another process took it over); epoch ${epoch} is not stored`, 'owned');
+        throw new StoreError(
+          `run ${runId} is no longer owned by this process (its lease expired and another process took it over); epoch ${epoch} is not stored`,
+          'owned',
+        );
       }
       if (epoch <= run.epochs_done) {
-        throw new StoreError(`run ${runId} already has epoch ${epoch} (epochs done: ${run.epochs_done}); an epoch is stored once`, 'conflict');
+        throw new StoreError(
+          `run ${runId} already has epoch ${epoch} (epochs done: ${run.epochs_done}); an epoch is stored once`,
+          'conflict',
+        );
       }
       for (const { layer } of report.layers) {
         if (!Number.isInteger(layer) || layer < 1 || layer > run.depth) {
@@ -460,7 +526,10 @@ export class RunStore {
 
   /** The latest checkpoint, or null when the run has none yet. */
   async loadCheckpoint(runId: string): Promise<{ epoch: number; state: Uint8Array } | null> {
-    const row = await this.db.get<{ epoch: number; state: Buffer }>('SELECT epoch, state FROM checkpoints WHERE run_id = ?', [runId]);
+    const row = await this.db.get<{ epoch: number; state: Buffer }>(
+      'SELECT epoch, state FROM checkpoints WHERE run_id = ?',
+      [runId],
+    );
     if (row) return { epoch: row.epoch, state: row.state };
     await this.assertRun(runId);
     return null;
@@ -487,7 +556,10 @@ export class RunStore {
    * Deletes runs with everything they own (metrics, checkpoint, model: ON DELETE CASCADE), then VACUUMs when
    * enough pages are free ('auto', per the vacuum policy) so the disk space really comes back.
    */
-  async deleteRuns(ids: readonly string[], opts: { vacuum?: 'auto' | 'always' | 'never' | 'background'; chunk?: number } = {}): Promise<DeleteRunsResult> {
+  async deleteRuns(
+    ids: readonly string[],
+    opts: { vacuum?: 'auto' | 'always' | 'never' | 'background'; chunk?: number } = {},
+  ): Promise<DeleteRunsResult> {
     const before = await diskBytes(this.path);
     const freeBefore = await freePages(this.db);
     // One run per transaction (by default): every other call waits for one run's rows at most, never the whole delete.
@@ -495,7 +567,11 @@ export class RunStore {
     let deleted = 0;
     for (let i = 0; i < ids.length; i += chunk) {
       const part = ids.slice(i, i + chunk);
-      deleted += await this.db.transaction(async () => (await this.db.run('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(part)])).changes);
+      deleted += await this.db.transaction(
+        async () =>
+          (await this.db.run('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(part)]))
+            .changes,
+      );
       await new Promise((r) => setImmediate(r));
     }
     const freeAfter = await freePages(this.db);
@@ -516,7 +592,12 @@ export class RunStore {
       vacuumed = await reclaim(this.db, mode === 'always' ? 'always' : 'auto', this.vacuumPolicy);
     }
     const after = await diskBytes(this.path);
-    return { deleted, freedBytes: vacuumed ? Math.max(0, before - after) : released, vacuumed, reclaim: vacuumed ? 'done' : incremental ? 'background' : 'on-request' };
+    return {
+      deleted,
+      freedBytes: vacuumed ? Math.max(0, before - after) : released,
+      vacuumed,
+      reclaim: vacuumed ? 'done' : incremental ? 'background' : 'on-request',
+    };
   }
 
   /** Background space reclaim in flight (close() waits for it). */
@@ -555,7 +636,11 @@ export class RunStore {
   /** Disk used, and bytes free inside the file (reused by new runs, or returned to disk by compact()). */
   async space(): Promise<{ fileBytes: number; freeBytes: number; incremental: boolean }> {
     const { free, pageSize } = await freePages(this.db);
-    return { fileBytes: await diskBytes(this.path), freeBytes: free * pageSize, incremental: await this.incrementalVacuum() };
+    return {
+      fileBytes: await diskBytes(this.path),
+      freeBytes: free * pageSize,
+      incremental: await this.incrementalVacuum(),
+    };
   }
 
   /** On request: rewrites the file without its free pages (a full VACUUM, which blocks while it runs) and turns
@@ -609,11 +694,18 @@ export class RunStore {
   }
 
   /** Per run, at most `maxPoints` buckets of {epoch (bucket's last), min, max, last}; see series.ts. */
-  epochSeriesBucketed(runIds: readonly string[], metric: EpochMetric, maxPoints: number): Promise<Record<string, SeriesBucket[]>> {
+  epochSeriesBucketed(
+    runIds: readonly string[],
+    metric: EpochMetric,
+    maxPoints: number,
+  ): Promise<Record<string, SeriesBucket[]>> {
     return series.epochSeriesBucketed(this.db, runIds, metric, maxPoints);
   }
 
-  async layerMetrics(runId: string, filter: { epoch?: number; metric?: LayerMetric } = {}): Promise<series.LayerMetricPoint[]> {
+  async layerMetrics(
+    runId: string,
+    filter: { epoch?: number; metric?: LayerMetric } = {},
+  ): Promise<series.LayerMetricPoint[]> {
     const run = await this.db.get<{ depth: number }>('SELECT depth FROM runs WHERE id = ?', [runId]);
     if (!run) throw notFound(runId);
     return series.layerMetrics(this.db, runId, run.depth, filter, LAYER_METRICS);
@@ -624,7 +716,11 @@ export class RunStore {
   }
 
   /** One value per layer at `epoch` (default: each run's last epoch). */
-  layerProfile(runIds: readonly string[], metric: LayerMetric, epoch?: number): Promise<Record<string, { layer: number; value: number }[]>> {
+  layerProfile(
+    runIds: readonly string[],
+    metric: LayerMetric,
+    epoch?: number,
+  ): Promise<Record<string, { layer: number; value: number }[]>> {
     return series.layerProfile(this.db, runIds, metric, epoch);
   }
 
@@ -635,7 +731,12 @@ export class RunStore {
 
   // ── sweeps ──────────────────────────────────────────────────────────────────────────────────────────
 
-  createSweep(input: { name: string; config: SweepFile; fileText?: string; status?: sweeps.SweepStatus }): Promise<string> {
+  createSweep(input: {
+    name: string;
+    config: SweepFile;
+    fileText?: string;
+    status?: sweeps.SweepStatus;
+  }): Promise<string> {
     return sweeps.createSweep(this.db, input);
   }
 
@@ -672,7 +773,9 @@ export class RunStore {
 
   /** Imported dataset id → its converted file, for the trainer. */
   async datasetFiles(): Promise<Record<string, string>> {
-    const rows = await this.db.all<{ id: string; file_path: string }>('SELECT id, file_path FROM datasets WHERE file_path IS NOT NULL');
+    const rows = await this.db.all<{ id: string; file_path: string }>(
+      'SELECT id, file_path FROM datasets WHERE file_path IS NOT NULL',
+    );
     return Object.fromEntries(rows.map((r) => [r.id, r.file_path]));
   }
 
@@ -681,8 +784,13 @@ export class RunStore {
     const imported = await this.datasetFiles();
     for (const id of new Set(ids)) {
       if (BUILTIN_DATASETS.some((d) => d.id === id) || id in imported) continue;
-      const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)` : `unknown dataset "${id}"`;
-      throw new DatasetError(`${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`);
+      const hint =
+        id === 'higgs' || id === 'susy'
+          ? `${id} is not imported yet (deepbern datasets import ${id} ${id.toUpperCase()}.csv.gz)`
+          : `unknown dataset "${id}"`;
+      throw new DatasetError(
+        `${hint}; available: ${[...BUILTIN_DATASETS.map((d) => d.id), ...Object.keys(imported)].join(', ')}`,
+      );
     }
   }
 
@@ -696,7 +804,8 @@ function notFound(id: string): StoreError {
 }
 
 function checkStatus(s: string): RunStatus {
-  if (!(RUN_STATUSES as readonly string[]).includes(s)) throw new StoreError(`run status must be one of ${RUN_STATUSES.join(', ')} (got "${s}")`, 'invalid');
+  if (!(RUN_STATUSES as readonly string[]).includes(s))
+    throw new StoreError(`run status must be one of ${RUN_STATUSES.join(', ')} (got "${s}")`, 'invalid');
   return s as RunStatus;
 }
 

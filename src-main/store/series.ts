@@ -24,7 +24,11 @@ export interface LayerMetricPoint {
 
 const num = (v: number | null): number => (v === null ? Number.NaN : v);
 
-export async function epochSeries(q: Queryable, runId: string, metrics: readonly EpochMetric[]): Promise<EpochSeries[]> {
+export async function epochSeries(
+  q: Queryable,
+  runId: string,
+  metrics: readonly EpochMetric[],
+): Promise<EpochSeries[]> {
   const rows = await q.all<{ metric: EpochMetric; epoch: number; value: number | null }>(
     `SELECT metric, epoch, value FROM epoch_metrics
      WHERE run_id = ? AND metric IN (SELECT value FROM json_each(?)) ORDER BY metric, epoch`,
@@ -50,8 +54,15 @@ export async function epochSeriesBucketed(
   metric: EpochMetric,
   maxPoints: number,
 ): Promise<Record<string, SeriesBucket[]>> {
-  if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new StoreError(`maxPoints must be a positive integer (got ${maxPoints})`, 'invalid');
-  const rows = await q.all<{ run_id: string; epoch: number; min: number | null; max: number | null; last: number | null }>(
+  if (!Number.isInteger(maxPoints) || maxPoints < 1)
+    throw new StoreError(`maxPoints must be a positive integer (got ${maxPoints})`, 'invalid');
+  const rows = await q.all<{
+    run_id: string;
+    epoch: number;
+    min: number | null;
+    max: number | null;
+    last: number | null;
+  }>(
     // MATERIALIZED: otherwise SQLite re-evaluates the span aggregate for every point (quadratic). `last` is a
     // primary-key lookup at the bucket's last epoch, cheaper than a window function over every point.
     `WITH pts AS MATERIALIZED (
@@ -119,7 +130,13 @@ export async function layerProfile(
   epoch?: number,
 ): Promise<Record<string, { layer: number; value: number }[]>> {
   const ids = JSON.stringify(runIds);
-  const depth = (await q.get<{ d: number | null }>('SELECT max(depth) AS d FROM runs WHERE id IN (SELECT value FROM json_each(?))', [ids]))?.d ?? 0;
+  const depth =
+    (
+      await q.get<{ d: number | null }>(
+        'SELECT max(depth) AS d FROM runs WHERE id IN (SELECT value FROM json_each(?))',
+        [ids],
+      )
+    )?.d ?? 0;
   const rows = await q.all<{ run_id: string; layer: number; value: number | null }>(
     `SELECT r.id AS run_id, m.layer, m.value
      FROM runs r, json_each(?4) l
@@ -134,7 +151,13 @@ export async function layerProfile(
 }
 
 /** The metric at one epoch for the runs of a sweep (early termination compares a run with its peers). */
-export async function metricAtEpoch(q: Queryable, sweepId: string, metric: EpochMetric, epoch: number, excludeRunId?: string): Promise<number[]> {
+export async function metricAtEpoch(
+  q: Queryable,
+  sweepId: string,
+  metric: EpochMetric,
+  epoch: number,
+  excludeRunId?: string,
+): Promise<number[]> {
   const rows = await q.all<{ value: number | null }>(
     `SELECT m.value FROM runs r JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = ?
      WHERE r.sweep_id = ? AND r.id IS NOT ?`,
@@ -154,17 +177,34 @@ export interface SweepTrialRow {
 }
 
 export async function sweepTrials(q: Queryable, sweepId: string, metric: EpochMetric): Promise<SweepTrialRow[]> {
-  const rows = await q.all<{ id: string; status: string; epochs_done: number; spec_json: string; value: number | null }>(
+  const rows = await q.all<{
+    id: string;
+    status: string;
+    epochs_done: number;
+    spec_json: string;
+    value: number | null;
+  }>(
     `SELECT r.id, r.status, r.epochs_done, r.spec_json, m.value FROM runs r
      LEFT JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = r.epochs_done
      WHERE r.sweep_id = ? ORDER BY r.created_at, r.name, r.id`,
     [metric, sweepId],
   );
-  return rows.map((r) => ({ runId: r.id, status: r.status, epochsDone: r.epochs_done, spec: JSON.parse(r.spec_json) as unknown, value: r.value === null ? null : num(r.value) }));
+  return rows.map((r) => ({
+    runId: r.id,
+    status: r.status,
+    epochsDone: r.epochs_done,
+    spec: JSON.parse(r.spec_json) as unknown,
+    value: r.value === null ? null : num(r.value),
+  }));
 }
 
 /** The metric at one epoch per run of a sweep, with the run ids (hyperband compares within a bracket). */
-export async function metricAtEpochByRun(q: Queryable, sweepId: string, metric: EpochMetric, epoch: number): Promise<{ runId: string; value: number }[]> {
+export async function metricAtEpochByRun(
+  q: Queryable,
+  sweepId: string,
+  metric: EpochMetric,
+  epoch: number,
+): Promise<{ runId: string; value: number }[]> {
   const rows = await q.all<{ run_id: string; value: number | null }>(
     `SELECT r.id AS run_id, m.value FROM runs r JOIN epoch_metrics m ON m.run_id = r.id AND m.metric = ? AND m.epoch = ?
      WHERE r.sweep_id = ?`,

@@ -19,7 +19,8 @@ export async function diskBytes(path: string): Promise<number> {
 }
 
 export async function freePages(db: Db): Promise<{ free: number; total: number; pageSize: number }> {
-  const get = async (pragma: string) => Object.values((await db.get<Record<string, number>>(`PRAGMA ${pragma}`)) ?? {})[0] ?? 0;
+  const get = async (pragma: string) =>
+    Object.values((await db.get<Record<string, number>>(`PRAGMA ${pragma}`)) ?? {})[0] ?? 0;
   return { free: await get('freelist_count'), total: await get('page_count'), pageSize: await get('page_size') };
 }
 

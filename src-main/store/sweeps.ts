@@ -43,7 +43,15 @@ const SELECT = 'SELECT s.* FROM sweeps s';
 const RUN_STATS = `SELECT sweep_id, status, count(*) AS n, sum(epochs_done) AS done, sum(epochs_total) AS total,
   sum(CASE WHEN status IN ('queued', 'running') THEN max(0, epochs_total - epochs_done) ELSE 0 END) AS remaining, min(started_at) AS started
   FROM runs WHERE sweep_id IS NOT NULL`;
-interface StatRow { sweep_id: string; status: string; n: number; done: number; total: number; remaining: number; started: number | null }
+interface StatRow {
+  sweep_id: string;
+  status: string;
+  n: number;
+  done: number;
+  total: number;
+  remaining: number;
+  started: number | null;
+}
 
 function withStats(row: SweepRow, stats: StatRow[]): SweepRow {
   const counts: Record<string, number> = {};
@@ -60,7 +68,12 @@ function withStats(row: SweepRow, stats: StatRow[]): SweepRow {
 
 function toRecord(r: SweepRow): SweepRecord {
   const counts = JSON.parse(r.counts_json ?? '{}') as Partial<Record<RunStatus, number>>;
-  const ep = JSON.parse(r.epochs_json ?? '{}') as { done?: number; total?: number; remaining?: number; started?: number | null };
+  const ep = JSON.parse(r.epochs_json ?? '{}') as {
+    done?: number;
+    total?: number;
+    remaining?: number;
+    started?: number | null;
+  };
   return {
     id: r.id,
     name: r.name,
@@ -76,19 +89,17 @@ function toRecord(r: SweepRow): SweepRecord {
   };
 }
 
-export async function createSweep(q: Queryable, input: { name: string; config: SweepFile; fileText?: string; status?: SweepStatus }): Promise<string> {
+export async function createSweep(
+  q: Queryable,
+  input: { name: string; config: SweepFile; fileText?: string; status?: SweepStatus },
+): Promise<string> {
   const status = checkStatus(input.status ?? 'queued');
   const now = Date.now();
   const id = newId('s');
-  await q.run('INSERT INTO sweeps (id, name, config_json, file_text, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)', [
-    id,
-    input.name,
-    JSON.stringify(input.config),
-    input.fileText ?? null,
-    status,
-    now,
-    now,
-  ]);
+  await q.run(
+    'INSERT INTO sweeps (id, name, config_json, file_text, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+    [id, input.name, JSON.stringify(input.config), input.fileText ?? null, status, now, now],
+  );
   return id;
 }
 
@@ -110,7 +121,11 @@ export async function listSweeps(q: Queryable): Promise<SweepRecord[]> {
 }
 
 export async function setSweepStatus(q: Queryable, id: string, status: SweepStatus): Promise<void> {
-  const r = await q.run('UPDATE sweeps SET status = ?, updated_at = ? WHERE id = ?', [checkStatus(status), Date.now(), id]);
+  const r = await q.run('UPDATE sweeps SET status = ?, updated_at = ? WHERE id = ?', [
+    checkStatus(status),
+    Date.now(),
+    id,
+  ]);
   if (r.changes === 0) throw new StoreError(`no sweep with id ${id}`, 'not_found');
 }
 

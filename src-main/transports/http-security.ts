@@ -58,13 +58,17 @@ export function isLoopbackHost(host: string): boolean {
  * its requests carry its own Origin (refused), and a rebinding DNS name shows up in Host (refused when we
  * listen on loopback only).
  */
-export function foreignRequest(req: IncomingMessage, opts: { port: number; loopbackOnly: boolean; extraOrigins?: readonly string[] }): string | null {
+export function foreignRequest(
+  req: IncomingMessage,
+  opts: { port: number; loopbackOnly: boolean; extraOrigins?: readonly string[] },
+): string | null {
   const host = req.headers.host ?? '';
   // A dev server proxying to us (vite, DEEPBERN_URL) forwards its own Host: allowed when its origin is.
   const viaAllowedOrigin = opts.extraOrigins?.some((o) => o === `http://${host}`) ?? false;
   if (opts.loopbackOnly && !viaAllowedOrigin) {
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
-    if (!m || !LOOPBACK_NAMES.has(m[1]!.toLowerCase()) || Number(m[2] ?? 80) !== opts.port) return `foreign Host header "${host.slice(0, 100)}"`;
+    if (!m || !LOOPBACK_NAMES.has(m[1]!.toLowerCase()) || Number(m[2] ?? 80) !== opts.port)
+      return `foreign Host header "${host.slice(0, 100)}"`;
   }
   const origin = req.headers.origin;
   if (origin === undefined) return null; // same-origin GETs and non-browser clients send none

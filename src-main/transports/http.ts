@@ -12,12 +12,23 @@ import { API_PREFIX, EVENTS_PATH, TOKEN_PARAM, UPLOAD_PATH } from '../../shared/
 import { invoke, parseCall } from '../service/dispatch.js';
 import { HTTP_STATUS, toApiError } from '../service/errors.js';
 import type { FileGrants } from '../service/file-grants.js';
-import { foreignRequest, isLoopbackHost, newToken, presentedToken, sessionCookie, setSecurityHeaders, tokenMatches } from './http-security.js';
+import {
+  foreignRequest,
+  isLoopbackHost,
+  newToken,
+  presentedToken,
+  sessionCookie,
+  setSecurityHeaders,
+  tokenMatches,
+} from './http-security.js';
 import { resolveStatic, sendFile } from './static-files.js';
 import { formatBytes, receiveUpload, safeFileName, TooLarge } from './uploads.js';
 
 /** What the web transport needs from the service. */
-export type ServedApi = WorkbenchApi & { onEvent(cb: (e: WorkbenchEvent) => void): () => void; readonly grants: FileGrants };
+export type ServedApi = WorkbenchApi & {
+  onEvent(cb: (e: WorkbenchEvent) => void): () => void;
+  readonly grants: FileGrants;
+};
 
 export interface WebServerOptions {
   service: ServedApi;
@@ -116,7 +127,8 @@ function isPageNavigation(req: IncomingMessage, url: URL): boolean {
 /** Reads a body up to `limit` bytes; past it, 413 (the rest is drained so the client reads the answer). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) return Promise.reject(new HttpError(413, `the request body is larger than the limit of ${formatBytes(limit)}`));
+  if (declared > limit)
+    return Promise.reject(new HttpError(413, `the request body is larger than the limit of ${formatBytes(limit)}`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -148,7 +160,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const token = opts.token ?? newToken();
   const maxBody = opts.maxBodyBytes ?? 2 << 20;
   const maxUpload = opts.maxUploadBytes ?? 16 * 2 ** 30;
-  const uploadDir = opts.uploadDir ?? join(tmpdir(), `deepbern-uploads-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const uploadDir =
+    opts.uploadDir ?? join(tmpdir(), `deepbern-uploads-${process.pid}-${randomBytes(4).toString('hex')}`);
   const loopbackOnly = isLoopbackHost(host);
   const { service } = opts;
   let port = 0;
@@ -156,9 +169,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const gate = (req: IncomingMessage, url: URL): HttpError | null => {
     const foreign = foreignRequest(req, { port, loopbackOnly, extraOrigins: opts.extraOrigins });
     if (foreign) return new HttpError(403, `refused: ${foreign}`);
-    const staticFile = !url.pathname.startsWith(API_PREFIX) && url.pathname !== UPLOAD_PATH && url.pathname !== EVENTS_PATH;
-    if (!tokenMatches(presentedToken(req, url, port, staticFile && (req.method === 'GET' || req.method === 'HEAD')), token)) {
-      return new HttpError(401, 'not authorised: open the workbench with the link printed when it started (it carries the session token)');
+    const staticFile =
+      !url.pathname.startsWith(API_PREFIX) && url.pathname !== UPLOAD_PATH && url.pathname !== EVENTS_PATH;
+    if (
+      !tokenMatches(
+        presentedToken(req, url, port, staticFile && (req.method === 'GET' || req.method === 'HEAD')),
+        token,
+      )
+    ) {
+      return new HttpError(
+        401,
+        'not authorised: open the workbench with the link printed when it started (it carries the session token)',
+      );
     }
     return null;
   };
@@ -175,7 +197,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     } catch (e) {
       throw new HttpError(400, `the request body is not JSON: ${(e as Error).message}`);
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be {"args": [...]}');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new HttpError(400, 'the request body must be {"args": [...]}');
     const call = parseCall(method, (body as { args?: unknown }).args);
     sendJson(res, 200, { result: (await invoke(service, call)) ?? null });
   };
@@ -183,7 +206,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const handleUpload = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (req.method !== 'POST') throw new HttpError(405, `${UPLOAD_PATH} takes POST`);
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > maxUpload) throw new HttpError(413, `the upload is larger than the limit of ${formatBytes(maxUpload)}`);
+    if (declared > maxUpload)
+      throw new HttpError(413, `the upload is larger than the limit of ${formatBytes(maxUpload)}`);
     const name = safeFileName(url.searchParams.get('name'));
     try {
       const { path, bytes } = await receiveUpload(req, uploadDir, name, maxUpload);
@@ -198,7 +222,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const handleStatic = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(404, 'not found');
     const file = await resolveStatic(opts.staticDir, url.pathname);
-    if (!file) throw new HttpError(404, url.pathname === '/' ? `the renderer is not built (${opts.staticDir} has no index.html; run npx vite build)` : 'not found');
+    if (!file)
+      throw new HttpError(
+        404,
+        url.pathname === '/'
+          ? `the renderer is not built (${opts.staticDir} has no index.html; run npx vite build)`
+          : 'not found',
+      );
     // The landing page carries the token in its address; a cookie lets the page's own assets load.
     if (url.searchParams.has(TOKEN_PARAM)) res.setHeader('Set-Cookie', sessionCookie(port, token));
     sendFile(res, file, req.method);
@@ -232,7 +262,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         return;
       }
       const body = toApiError(e);
-      if (body.kind === 'internal') process.stderr.write(`deepbern: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      if (body.kind === 'internal')
+        process.stderr.write(`deepbern: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       sendError(res, HTTP_STATUS[body.kind], body.error, body.kind);
     });
   });
@@ -252,7 +283,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     // Before the handshake completes, the raw socket has no listener either (a reset mid-upgrade).
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
     };
     let url: URL;
     try {

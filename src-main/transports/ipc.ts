@@ -36,7 +36,10 @@ export interface WebContentsLike {
   isDestroyed(): boolean;
 }
 
-export type IpcService = WorkbenchApi & { onEvent(cb: (e: WorkbenchEvent) => void): () => void; readonly grants: FileGrants };
+export type IpcService = WorkbenchApi & {
+  onEvent(cb: (e: WorkbenchEvent) => void): () => void;
+  readonly grants: FileGrants;
+};
 
 export interface IpcOptions {
   /** Only our own page may call (e.g. its URL is the app's index.html); default: any sender. */
@@ -63,12 +66,14 @@ export async function handleCall(service: WorkbenchApi, method: unknown, args: u
  * grants its folder instead (the four files of an MNIST-style IDX set). Only existing files are granted.
  */
 export async function grantDroppedPath(grants: FileGrants, raw: unknown, opts?: unknown): Promise<string> {
-  if (typeof raw !== 'string' || raw === '' || !isAbsolute(raw)) throw new ServiceError('bad-request', 'a dropped file needs an absolute path');
+  if (typeof raw !== 'string' || raw === '' || !isAbsolute(raw))
+    throw new ServiceError('bad-request', 'a dropped file needs an absolute path');
   const folder = typeof opts === 'object' && opts !== null && (opts as { folder?: unknown }).folder === true;
   const target = folder ? dirname(raw) : raw;
   const st = await stat(target).catch(() => null);
   if (!st) throw new ServiceError('not-found', `${target} does not exist (was it moved after dropping?)`);
-  if (folder ? !st.isDirectory() : !st.isFile()) throw new ServiceError('bad-request', `${target} is not a ${folder ? 'folder' : 'file'}`);
+  if (folder ? !st.isDirectory() : !st.isFile())
+    throw new ServiceError('bad-request', `${target} is not a ${folder ? 'folder' : 'file'}`);
   grants.grantPath(target);
   return target;
 }
@@ -76,11 +81,18 @@ export async function grantDroppedPath(grants: FileGrants, raw: unknown, opts?: 
 /** Registers the handlers and the event fan-out; returns a function undoing both. */
 export function registerIpc(ipc: IpcMainLike, service: IpcService, opts: IpcOptions): () => void {
   const trusted = (e: InvokeEventLike) => opts.isTrustedSender?.(e) ?? true;
-  const untrusted = (): IpcReply => ({ ok: false, error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' } });
+  const untrusted = (): IpcReply => ({
+    ok: false,
+    error: { error: 'refused: the call did not come from the workbench window', kind: 'forbidden' },
+  });
 
   ipc.handle(IPC_CHANNELS.call, (event, method, args, ...extra) => {
     if (!trusted(event)) return untrusted();
-    if (extra.length) return { ok: false, error: { error: 'malformed call: expected (method, args)', kind: 'bad-request' } } satisfies IpcReply;
+    if (extra.length)
+      return {
+        ok: false,
+        error: { error: 'malformed call: expected (method, args)', kind: 'bad-request' },
+      } satisfies IpcReply;
     return handleCall(service, method, args);
   });
 

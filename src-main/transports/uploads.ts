@@ -21,12 +21,19 @@ export function formatBytes(n: number): string {
 
 /** A file name safe to keep as a suffix (the importer looks at `.gz`); only the last path part survives. */
 export function safeFileName(name: string | null): string {
-  const base = basename((name ?? '').replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
+  const base = basename((name ?? '').replace(/\\/g, '/'))
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(-120);
   return base.replace(/^\.+/, '') || 'upload';
 }
 
 /** Streams the body to `dir`; rejects with TooLarge (file removed) past `limit` bytes. */
-export async function receiveUpload(req: IncomingMessage, dir: string, name: string, limit: number): Promise<{ path: string; bytes: number }> {
+export async function receiveUpload(
+  req: IncomingMessage,
+  dir: string,
+  name: string,
+  limit: number,
+): Promise<{ path: string; bytes: number }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${randomBytes(8).toString('hex')}-${name}`);
   const out = createWriteStream(path, { mode: 0o600 });

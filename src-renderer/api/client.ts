@@ -2,7 +2,14 @@
 // preload exposed it, else HTTP (POST /api/<method>) + a WebSocket for events, per shared/protocol.ts.
 // Views never know which transport they talk to.
 import type { ApiErrorBody, ApiMethod, WorkbenchApi, WorkbenchEvent } from '../../shared/api.js';
-import { API_PREFIX, BRIDGE_ERROR_PREFIX, BRIDGE_GLOBAL, EVENTS_PATH, TOKEN_PARAM, UPLOAD_PATH } from '../../shared/protocol.js';
+import {
+  API_PREFIX,
+  BRIDGE_ERROR_PREFIX,
+  BRIDGE_GLOBAL,
+  EVENTS_PATH,
+  TOKEN_PARAM,
+  UPLOAD_PATH,
+} from '../../shared/protocol.js';
 
 export type Args<M extends ApiMethod> = Parameters<WorkbenchApi[M]>;
 export type Result<M extends ApiMethod> = Awaited<ReturnType<WorkbenchApi[M]>>;
@@ -119,7 +126,10 @@ export class WorkbenchClient {
         body: JSON.stringify({ args }),
       });
     } catch (e) {
-      throw new ApiError(`cannot reach the workbench server (${e instanceof Error ? e.message : String(e)})`, 'network');
+      throw new ApiError(
+        `cannot reach the workbench server (${e instanceof Error ? e.message : String(e)})`,
+        'network',
+      );
     }
     const text = await res.text();
     let body: unknown = undefined;
@@ -130,7 +140,11 @@ export class WorkbenchClient {
     }
     if (!res.ok) {
       const b = body as Partial<ApiErrorBody> | undefined;
-      const msg = b?.error ?? (res.status === 401 || res.status === 403 ? 'not authorised: open the workbench with the link printed when it started (it carries the session token)' : text || `HTTP ${res.status}`);
+      const msg =
+        b?.error ??
+        (res.status === 401 || res.status === 403
+          ? 'not authorised: open the workbench with the link printed when it started (it carries the session token)'
+          : text || `HTTP ${res.status}`);
       throw new ApiError(msg, b?.kind ?? kindOfStatus(res.status), res.status);
     }
     return (body as { result: Result<M> } | undefined)?.result as Result<M>;
@@ -237,7 +251,14 @@ export class WorkbenchClient {
           /* not JSON */
         }
         if (xhr.status >= 200 && xhr.status < 300 && body.uploadId) resolve(body.uploadId);
-        else reject(new ApiError(body.error ?? `upload failed (HTTP ${xhr.status})`, (body as Partial<ApiErrorBody>).kind ?? kindOfStatus(xhr.status), xhr.status));
+        else
+          reject(
+            new ApiError(
+              body.error ?? `upload failed (HTTP ${xhr.status})`,
+              (body as Partial<ApiErrorBody>).kind ?? kindOfStatus(xhr.status),
+              xhr.status,
+            ),
+          );
       };
       xhr.send(file);
     });

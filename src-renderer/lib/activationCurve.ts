@@ -13,7 +13,16 @@ export interface Curve {
 }
 
 export function activationCurve(degree: number, eps: number, l: number, u: number, points = 241): Curve | null {
-  if (!(Number.isInteger(degree) && degree >= 1 && degree <= 64 && Number.isFinite(l) && Number.isFinite(u) && l < u && eps >= 0)) return null;
+  if (!(
+    Number.isInteger(degree) &&
+    degree >= 1 &&
+    degree <= 64 &&
+    Number.isFinite(l) &&
+    Number.isFinite(u) &&
+    l < u &&
+    eps >= 0
+  ))
+    return null;
   const c = identityCoefficients(degree, l, u);
   const pad = 0.18 * (u - l);
   const x0 = l - pad;

@@ -34,7 +34,10 @@ export const LAYER_TITLES: Record<LayerMetric, { title: string; log?: boolean }>
 export { PARAM_FIELDS, paramValue } from '../../shared/groups.js';
 
 /** Rows of the parameter table; with onlyDiff, only fields where the runs disagree. */
-export function paramRows(runs: RunDetail[], onlyDiff: boolean): { field: string; values: string[]; differs: boolean }[] {
+export function paramRows(
+  runs: RunDetail[],
+  onlyDiff: boolean,
+): { field: string; values: string[]; differs: boolean }[] {
   return PARAM_FIELDS.map((field) => {
     const values = runs.map((r) => paramValue(r, field));
     return { field, values, differs: new Set(values).size > 1 };
@@ -72,8 +75,24 @@ export function heatmapOption(grid: LayerGrid, log: boolean): Record<string, unk
         return `layer ${grid.layers[l]} · epoch ${grid.epochs[e]}<br/><b>${v}</b>`;
       },
     },
-    xAxis: { type: 'category', data: grid.epochs, name: 'epoch', nameLocation: 'middle', nameGap: 26, axisLabel: { fontSize: 10 }, splitArea: { show: false } },
-    yAxis: { type: 'category', data: grid.layers, name: 'layer', nameLocation: 'middle', nameGap: 36, axisLabel: { fontSize: 10 }, inverse: true },
+    xAxis: {
+      type: 'category',
+      data: grid.epochs,
+      name: 'epoch',
+      nameLocation: 'middle',
+      nameGap: 26,
+      axisLabel: { fontSize: 10 },
+      splitArea: { show: false },
+    },
+    yAxis: {
+      type: 'category',
+      data: grid.layers,
+      name: 'layer',
+      nameLocation: 'middle',
+      nameGap: 36,
+      axisLabel: { fontSize: 10 },
+      inverse: true,
+    },
     visualMap: {
       min: lo,
       max: hi,
@@ -86,7 +105,9 @@ export function heatmapOption(grid: LayerGrid, log: boolean): Record<string, unk
       formatter: barLabel,
       inRange: { color: ['#0d0887', '#6a00a8', '#b12a90', '#e16462', '#fca636', '#f0f921'] },
     },
-    series: [{ type: 'heatmap', data, progressive: 5000, emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } } }],
+    series: [
+      { type: 'heatmap', data, progressive: 5000, emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } } },
+    ],
   };
 }
 
@@ -95,7 +116,10 @@ export function heatmapOption(grid: LayerGrid, log: boolean): Record<string, unk
  * significant digits as the range needs (a range inside one decade must not read "1e-0.0" at both ends).
  */
 export function colourBarFormatter(lo: number, hi: number, log: boolean): (v: number) => string {
-  const span = Math.abs((log ? 10 ** hi - 10 ** lo : hi - lo) / Math.max(Math.abs(log ? 10 ** hi : hi), Math.abs(log ? 10 ** lo : lo), 1e-300));
+  const span = Math.abs(
+    (log ? 10 ** hi - 10 ** lo : hi - lo) /
+      Math.max(Math.abs(log ? 10 ** hi : hi), Math.abs(log ? 10 ** lo : lo), 1e-300),
+  );
   const digits = Math.min(6, Math.max(2, 1 + Math.ceil(-Math.log10(Math.max(span, 1e-6)))));
   return (v: number) => fmtNum(log ? 10 ** v : v, digits);
 }
@@ -119,7 +143,14 @@ function parValue(r: RunDetail, field: string): string | number | boolean | null
   return String(v);
 }
 
-const PAR_NAMES: Record<string, string> = { activation: 'activation', degree: 'degree n', eps: 'ε', batchSize: 'batch', batchNorm: 'batch norm', boundsMode: 'bounds mode' };
+const PAR_NAMES: Record<string, string> = {
+  activation: 'activation',
+  degree: 'degree n',
+  eps: 'ε',
+  batchSize: 'batch',
+  batchNorm: 'batch norm',
+  boundsMode: 'bounds mode',
+};
 /** Shown as "n/a" on an axis: the run has no such parameter (drawn apart from every real value). */
 export const NOT_APPLICABLE = 'n/a';
 
@@ -129,7 +160,9 @@ export const NOT_APPLICABLE = 'n/a';
  * real values, never at an interpolated height.
  */
 export function parallelOption(runs: ParRun[], metric: string): Record<string, unknown> {
-  const fields = PARAM_FIELDS.filter((f) => f === 'activation' || new Set(runs.map((r) => JSON.stringify(parValue(r.detail, f)))).size > 1);
+  const fields = PARAM_FIELDS.filter(
+    (f) => f === 'activation' || new Set(runs.map((r) => JSON.stringify(parValue(r.detail, f)))).size > 1,
+  );
   type Dim = { name: string; type?: 'category' | 'value' | 'log'; data?: string[] };
   const cols: { dim: Dim; value: (r: ParRun) => string | number }[] = fields.map((f) => {
     if (f === 'activation') {
@@ -143,11 +176,19 @@ export function parallelOption(runs: ParRun[], metric: string): Record<string, u
     if (numeric && !missing) {
       const positive = (vals as number[]).every((v) => v > 0);
       const spread = positive ? Math.max(...(vals as number[])) / Math.min(...(vals as number[])) : 1;
-      return { dim: { name, ...(f === 'lr' || spread >= 100 ? { type: 'log' as const } : {}) }, value: (r) => parValue(r.detail, f) as number };
+      return {
+        dim: { name, ...(f === 'lr' || spread >= 100 ? { type: 'log' as const } : {}) },
+        value: (r) => parValue(r.detail, f) as number,
+      };
     }
     // Categories in value order, with "n/a" first (the bottom of the axis) when some run has no value.
-    const present = [...new Set(vals.filter((v) => v !== null))].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
-    const data = [...(missing ? [NOT_APPLICABLE] : []), ...present.map((v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v)))];
+    const present = [...new Set(vals.filter((v) => v !== null))].sort((a, b) =>
+      typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
+    );
+    const data = [
+      ...(missing ? [NOT_APPLICABLE] : []),
+      ...present.map((v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v))),
+    ];
     return {
       dim: { name, type: 'category', data },
       value: (r) => {
@@ -165,7 +206,12 @@ export function parallelOption(runs: ParRun[], metric: string): Record<string, u
       scale: i === cols.length - 1,
       ...c.dim,
       nameTextStyle: { fontSize: 11, color: '#454c59' },
-      axisLabel: { fontSize: 10, color: '#69717f', formatter: (v: string | number) => (v === NOT_APPLICABLE ? 'n/a' : typeof v === 'number' ? fmtNum(v, 3) : String(v)) },
+      axisLabel: {
+        fontSize: 10,
+        color: '#69717f',
+        formatter: (v: string | number) =>
+          v === NOT_APPLICABLE ? 'n/a' : typeof v === 'number' ? fmtNum(v, 3) : String(v),
+      },
     })),
     parallel: { left: 60, right: 70, top: 36, bottom: 24 },
     tooltip: { trigger: 'item', formatter: (p: { seriesName: string }) => p.seriesName },
@@ -173,9 +219,23 @@ export function parallelOption(runs: ParRun[], metric: string): Record<string, u
       type: 'parallel',
       name: `${r.detail.name} · ${r.detail.label}`,
       // A run without the final metric yet is drawn dashed and faint: its line ends in no value.
-      lineStyle: { color: r.color, width: 2, opacity: r.finalValue === null ? 0.35 : 0.85, ...(r.finalValue === null ? { type: 'dashed' } : {}) },
+      lineStyle: {
+        color: r.color,
+        width: 2,
+        opacity: r.finalValue === null ? 0.35 : 0.85,
+        ...(r.finalValue === null ? { type: 'dashed' } : {}),
+      },
       data: [cols.map((c) => c.value(r))],
     })),
-    ...(metricMissing ? { title: { text: 'dashed: no final value yet', right: 8, top: 4, textStyle: { fontSize: 10, fontWeight: 'normal', color: '#69717f' } } } : {}),
+    ...(metricMissing
+      ? {
+          title: {
+            text: 'dashed: no final value yet',
+            right: 8,
+            top: 4,
+            textStyle: { fontSize: 10, fontWeight: 'normal', color: '#69717f' },
+          },
+        }
+      : {}),
   };
 }

@@ -59,7 +59,12 @@ export function replaceAt(blocks: DesignBlock[], path: Path, block: DesignBlock)
  * Move the block at `from` to position `index` of `container` (positions as seen before the move).
  * Returns the block's new path, or null when the move is impossible (a group into itself).
  */
-export function moveTo(blocks: DesignBlock[], from: Path, container: Path, index: number): { blocks: DesignBlock[]; path: Path } | null {
+export function moveTo(
+  blocks: DesignBlock[],
+  from: Path,
+  container: Path,
+  index: number,
+): { blocks: DesignBlock[]; path: Path } | null {
   if (isWithin(container, from)) return null;
   const block = getAt(blocks, from);
   if (!block) return null;
@@ -69,7 +74,11 @@ export function moveTo(blocks: DesignBlock[], from: Path, container: Path, index
   let idx = index;
   // Removing `from` shifts later siblings (and containers below them) up by one.
   if (samePath(fromContainer, container) && fromIndex < idx) idx--;
-  if (target.length > fromContainer.length && samePath(target.slice(0, fromContainer.length), fromContainer) && target[fromContainer.length] > fromIndex) {
+  if (
+    target.length > fromContainer.length &&
+    samePath(target.slice(0, fromContainer.length), fromContainer) &&
+    target[fromContainer.length] > fromIndex
+  ) {
     target = [...target];
     target[fromContainer.length]--;
   }

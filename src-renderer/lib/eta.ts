@@ -33,7 +33,9 @@ export function sweepProgress(s: SweepSummary, partial = 0, now = Date.now()): S
   // Pace of this session's work: epochs done since the first start (resumed sweeps start counting anew is fine).
   const etaSeconds = active && left > 0 && done > 0 && elapsed > 0 ? (elapsed / done) * left : null;
   const epochsText = `${Number.isInteger(done) ? done : done.toFixed(1)}/${e.total} epochs`;
-  const text = active ? `${epochsText} · ${etaSeconds === null ? 'ETA —' : `ETA ${fmtSeconds(etaSeconds)}`}` : epochsText;
+  const text = active
+    ? `${epochsText} · ${etaSeconds === null ? 'ETA —' : `ETA ${fmtSeconds(etaSeconds)}`}`
+    : epochsText;
   return { done, total: e.total, fraction: Math.min(1, done / total), etaSeconds, text };
 }
 
@@ -46,7 +48,11 @@ export interface SpeedSample {
 }
 
 /** Seconds a plan will take at the measured rate, spread over `workers` parallel runs; null without samples. */
-export function planEstimate(plan: { paramCount: number; rows: number; epochs: number }[], samples: SpeedSample[], workers: number): number | null {
+export function planEstimate(
+  plan: { paramCount: number; rows: number; epochs: number }[],
+  samples: SpeedSample[],
+  workers: number,
+): number | null {
   const good = samples.filter((x) => x.seconds > 0 && x.paramCount > 0 && x.rows > 0 && x.epochs > 0);
   if (!good.length || !plan.length) return null;
   const rate = good.reduce((a, x) => a + x.paramCount * x.rows * x.epochs, 0) / good.reduce((a, x) => a + x.seconds, 0);

@@ -50,7 +50,18 @@ export function fmtDuration(startIso: string | null, endIso: string | null, now 
 }
 
 /** Ten distinguishable colours for run series (Tableau 10, slightly deepened). */
-export const RUN_COLORS = ['#1f77b4', '#e8600c', '#2a9d3a', '#d62728', '#8c5bbf', '#8c564b', '#d45fb0', '#6b6b6b', '#a0a81c', '#15a3b8'];
+export const RUN_COLORS = [
+  '#1f77b4',
+  '#e8600c',
+  '#2a9d3a',
+  '#d62728',
+  '#8c5bbf',
+  '#8c564b',
+  '#d45fb0',
+  '#6b6b6b',
+  '#a0a81c',
+  '#15a3b8',
+];
 /** The first colours from the palette; after it, golden-angle hues in two lightness bands: no repeats at 50 runs. */
 export const runColor = (i: number): string => {
   if (i < RUN_COLORS.length) return RUN_COLORS[i]!;

@@ -14,7 +14,11 @@ export class EditHistory {
   record(next: string, structural = false): void {
     if (next === this.current) return;
     const now = (this.opts.now ?? Date.now)();
-    const merge = !structural && this.undos.length > 0 && this.redos.length === 0 && now - this.lastAt < (this.opts.coalesceMs ?? 800);
+    const merge =
+      !structural &&
+      this.undos.length > 0 &&
+      this.redos.length === 0 &&
+      now - this.lastAt < (this.opts.coalesceMs ?? 800);
     if (!merge) {
       this.undos.push(this.current);
       if (this.undos.length > (this.opts.limit ?? 200)) this.undos.shift();

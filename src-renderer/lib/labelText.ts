@@ -25,5 +25,7 @@ export function labelParts(text: string): LabelPart[] {
 
 /** Plain text with Unicode minus signs (for canvas and file names, where there are no subscripts). */
 export function plainLabel(text: string): string {
-  return labelParts(text).map((p) => (p.sub ? `_${p.text}` : p.text)).join('');
+  return labelParts(text)
+    .map((p) => (p.sub ? `_${p.text}` : p.text))
+    .join('');
 }

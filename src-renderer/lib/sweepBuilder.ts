@@ -32,7 +32,14 @@ export interface SweepDraft {
 }
 
 /** Axis presets W&B/Optuna users reach for, with example values. */
-export const AXIS_PRESETS: { field: string; label: string; values: string; min: number; max: number; distribution: Axis['distribution'] }[] = [
+export const AXIS_PRESETS: {
+  field: string;
+  label: string;
+  values: string;
+  min: number;
+  max: number;
+  distribution: Axis['distribution'];
+}[] = [
   { field: 'depth', label: 'depth', values: '10, 25, 50', min: 5, max: 50, distribution: 'int' },
   { field: 'width', label: 'width', values: '50, 100', min: 16, max: 256, distribution: 'int' },
   { field: 'degree', label: 'degree n', values: '5, 9, 15', min: 3, max: 20, distribution: 'int' },
@@ -49,14 +56,37 @@ export const AXIS_PRESETS: { field: string; label: string; values: string; min: 
   { field: 'epochs', label: 'epochs', values: '10, 20', min: 5, max: 50, distribution: 'int' },
   { field: 'optimizer', label: 'optimizer', values: 'adam, sgd', min: 0, max: 0, distribution: 'uniform' },
   { field: 'boundsMode', label: 'bounds mode', values: 'fixed, adaptive', min: 0, max: 0, distribution: 'uniform' },
-  { field: 'tau', label: 'τ (dead threshold, ours)', values: '1e-6, 1e-4', min: 1e-8, max: 1e-3, distribution: 'log_uniform' },
+  {
+    field: 'tau',
+    label: 'τ (dead threshold, ours)',
+    values: '1e-6, 1e-4',
+    min: 1e-8,
+    max: 1e-3,
+    distribution: 'log_uniform',
+  },
 ];
 
-export const CATEGORICAL = new Set(['bounds', 'activation', 'batchNorm', 'bnAffine', 'residual', 'init', 'optimizer', 'boundsMode']);
+export const CATEGORICAL = new Set([
+  'bounds',
+  'activation',
+  'batchNorm',
+  'bnAffine',
+  'residual',
+  'init',
+  'optimizer',
+  'boundsMode',
+]);
 
 export function newAxis(field: string): Axis {
   const p = AXIS_PRESETS.find((a) => a.field === field);
-  return { field, mode: 'values', values: p?.values ?? '', min: p?.min ?? 0, max: p?.max ?? 1, distribution: p?.distribution ?? 'uniform' };
+  return {
+    field,
+    mode: 'values',
+    values: p?.values ?? '',
+    min: p?.min ?? 0,
+    max: p?.max ?? 1,
+    distribution: p?.distribution ?? 'uniform',
+  };
 }
 
 /** `2, 4, 8` → [2,4,8]; `[-5,5], [-3,3]` → [[-5,5],[-3,3]]; `relu, gelu` → ['relu','gelu']. */
@@ -92,7 +122,8 @@ export function buildSweepObject(d: SweepDraft): Record<string, unknown> {
   for (const f of Object.keys(parameters)) delete base[f];
   // Sweeping the activation: batch norm follows each activation's default (on for Bernstein, off for the
   // plain baselines, DESIGN §1.3) unless batch norm is itself an axis.
-  if ('activation' in parameters && !('batchNorm' in parameters) && d.activationDefaultsBn !== false) delete base.batchNorm;
+  if ('activation' in parameters && !('batchNorm' in parameters) && d.activationDefaultsBn !== false)
+    delete base.batchNorm;
   const obj: Record<string, unknown> = { name: d.name || 'sweep', dataset: d.dataset };
   if (d.rows) obj.rows = d.rows;
   obj.method = d.method;

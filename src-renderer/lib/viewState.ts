@@ -12,7 +12,13 @@ export interface CompareState {
   hidden: string[];
 }
 
-const list = (v: string | null) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const list = (v: string | null) =>
+  v
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 export function compareHash(s: CompareState): string {
   const q = new URLSearchParams();

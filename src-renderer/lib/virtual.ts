@@ -7,7 +7,13 @@ export interface VisibleRange {
   padBottom: number;
 }
 
-export function visibleRange(scrollTop: number, viewport: number, rowHeight: number, total: number, overscan = 8): VisibleRange {
+export function visibleRange(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  total: number,
+  overscan = 8,
+): VisibleRange {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(total, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
   const start = Math.min(first, total);

@@ -112,11 +112,15 @@ export function bindRoute(v: View, fields: Record<string, RouteField<unknown>>):
   if (route.value.view === v) apply(route.value, true);
   providers.set(v, current);
   listeners.add((r) => r.view === v && apply(r, false));
-  watch(current, (now, before) => {
-    if (view.value !== v) return;
-    const pushed = entries.some(([k, f]) => f.push && now[k] !== before?.[k] && (f.push === true || !!before?.[k]));
-    setParams(v, { ...route.value.params, ...now }, pushed);
-  }, { deep: true });
+  watch(
+    current,
+    (now, before) => {
+      if (view.value !== v) return;
+      const pushed = entries.some(([k, f]) => f.push && now[k] !== before?.[k] && (f.push === true || !!before?.[k]));
+      setParams(v, { ...route.value.params, ...now }, pushed);
+    },
+    { deep: true },
+  );
   // Shown again from the navigation with a bare address: the screen's own state goes back into it.
   watch(view, (nv) => {
     if (nv === v) setParams(v, { ...current(), ...route.value.params });
@@ -125,11 +129,31 @@ export function bindRoute(v: View, fields: Record<string, RouteField<unknown>>):
 
 /** Codecs for the usual field types. */
 export const codec = {
-  str: (fallback = ''): Omit<RouteField<string>, 'ref'> => ({ read: (s) => s, write: (v) => (v === fallback ? '' : v), fallback }),
-  list: (): Omit<RouteField<string[]>, 'ref'> => ({ read: (s) => (s === undefined ? undefined : s.split(',').filter(Boolean)), write: (v) => v.join(','), fallback: [] }),
-  bool: (fallback = false): Omit<RouteField<boolean>, 'ref'> => ({ read: (s) => (s === undefined ? undefined : s === '1'), write: (v) => (v === fallback ? '' : v ? '1' : '0'), fallback }),
-  oneOf: <T extends string>(values: readonly T[], fallback: T): Omit<RouteField<T>, 'ref'> => ({ read: (s) => (values.includes(s as T) ? (s as T) : undefined), write: (v) => (v === fallback ? '' : v), fallback }),
-  num: (fallback: number): Omit<RouteField<number>, 'ref'> => ({ read: (s) => (s !== undefined && Number.isFinite(Number(s)) ? Number(s) : undefined), write: (v) => (v === fallback ? '' : String(v)), fallback }),
+  str: (fallback = ''): Omit<RouteField<string>, 'ref'> => ({
+    read: (s) => s,
+    write: (v) => (v === fallback ? '' : v),
+    fallback,
+  }),
+  list: (): Omit<RouteField<string[]>, 'ref'> => ({
+    read: (s) => (s === undefined ? undefined : s.split(',').filter(Boolean)),
+    write: (v) => v.join(','),
+    fallback: [],
+  }),
+  bool: (fallback = false): Omit<RouteField<boolean>, 'ref'> => ({
+    read: (s) => (s === undefined ? undefined : s === '1'),
+    write: (v) => (v === fallback ? '' : v ? '1' : '0'),
+    fallback,
+  }),
+  oneOf: <T extends string>(values: readonly T[], fallback: T): Omit<RouteField<T>, 'ref'> => ({
+    read: (s) => (values.includes(s as T) ? (s as T) : undefined),
+    write: (v) => (v === fallback ? '' : v),
+    fallback,
+  }),
+  num: (fallback: number): Omit<RouteField<number>, 'ref'> => ({
+    read: (s) => (s !== undefined && Number.isFinite(Number(s)) ? Number(s) : undefined),
+    write: (v) => (v === fallback ? '' : String(v)),
+    fallback,
+  }),
 };
 
 /** A field: a ref plus its codec (push: a change adds a history entry; see RouteField.push). */

@@ -4,7 +4,6 @@ import type { DatasetInfo, DesignBlock, SystemInfo, WorkbenchEvent } from '../..
 import type { NetworkSpecInput } from '../../shared/spec.js';
 import { getApi, type ConnectionState } from '../api/client.js';
 
-
 export interface DesignDraft {
   id?: string;
   name: string;
@@ -48,13 +47,16 @@ try {
 } catch {
   /* no storage */
 }
-watch(() => store.compareIds, (ids) => {
-  try {
-    sessionStorage.setItem('deepbern.compare', JSON.stringify(ids));
-  } catch {
-    /* no storage */
-  }
-});
+watch(
+  () => store.compareIds,
+  (ids) => {
+    try {
+      sessionStorage.setItem('deepbern.compare', JSON.stringify(ids));
+    } catch {
+      /* no storage */
+    }
+  },
+);
 
 let toastId = 0;
 export function notify(text: string, kind: Toast['kind'] = 'info', ms = kind === 'error' ? 8000 : 3500): void {

@@ -24,12 +24,20 @@ export function standIn(p: Record<string, ParamValue>): number {
   const eps = p.eps as number;
   const degree = p.degree as number;
   const depth = p.depth as number;
-  return 0.05 + 0.06 * (Math.log10(lr) + 2.5) ** 2 + 8 * (eps - 0.02) ** 2 + 0.0015 * (degree - 9) ** 2 + 0.01 * (Math.log2(depth) - 4) ** 2;
+  return (
+    0.05 +
+    0.06 * (Math.log10(lr) + 2.5) ** 2 +
+    8 * (eps - 0.02) ** 2 +
+    0.0015 * (degree - 9) ** 2 +
+    0.01 * (Math.log2(depth) - 4) ** 2
+  );
 }
 
 function gridPoints(): Record<string, ParamValue>[] {
   const out: Record<string, ParamValue>[] = [];
-  for (const lr of GRID.lr) for (const eps of GRID.eps) for (const degree of GRID.degree) for (const depth of GRID.depth) out.push({ lr, eps, degree, depth });
+  for (const lr of GRID.lr)
+    for (const eps of GRID.eps)
+      for (const degree of GRID.degree) for (const depth of GRID.depth) out.push({ lr, eps, degree, depth });
   return out;
 }
 
@@ -41,7 +49,9 @@ function bestSoFar(values: number[]): number[] {
 function bayesRun(seed: number, budget: number, inFlight: number): number[] {
   const history: TpeTrial[] = [];
   for (let i = 0; i < budget; i++) {
-    const visible = history.map((t, j) => (j > i - inFlight ? { ...t, state: 'running' as const, value: undefined } : t));
+    const visible = history.map((t, j) =>
+      j > i - inFlight ? { ...t, state: 'running' as const, value: undefined } : t,
+    );
     const params = proposeTpe(SPACE, visible, { seed, index: i, goal: 'minimize' });
     history.push({ index: i, params, state: 'complete', value: standIn(params) });
   }
@@ -49,7 +59,9 @@ function bayesRun(seed: number, budget: number, inFlight: number): number[] {
 }
 
 function randomRun(seed: number, budget: number): number[] {
-  return Array.from({ length: budget }, (_, i) => standIn(proposeTpe(SPACE, [], { seed: seed + 1000, index: i, goal: 'minimize' })));
+  return Array.from({ length: budget }, (_, i) =>
+    standIn(proposeTpe(SPACE, [], { seed: seed + 1000, index: i, goal: 'minimize' })),
+  );
 }
 
 function shuffledGrid(seed: number): number[] {
@@ -69,7 +81,12 @@ export function bayesBench(json: boolean, seeds = 8): void {
   const gridBest = Math.min(...grid.map(standIn));
   const budget = Math.floor(grid.length / 3);
   const checkpoints = [10, 16, 32, 64, budget].filter((c) => c <= budget);
-  const curves: Record<string, number[][]> = { 'bayes (1 in flight)': [], 'bayes (4 in flight)': [], random: [], 'grid (shuffled)': [] };
+  const curves: Record<string, number[][]> = {
+    'bayes (1 in flight)': [],
+    'bayes (4 in flight)': [],
+    random: [],
+    'grid (shuffled)': [],
+  };
   for (let s = 0; s < seeds; s++) {
     curves['bayes (1 in flight)'].push(bestSoFar(bayesRun(s, budget, 1)));
     curves['bayes (4 in flight)'].push(bestSoFar(bayesRun(s, budget, 4)));
@@ -92,14 +109,22 @@ export function bayesBench(json: boolean, seeds = 8): void {
   };
   const ok = result.runsToWithin5pct['bayes (1 in flight)'] !== null;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...result, target: 'bayes within 5% of the grid best in ≤ 1/3 of its runs', met: ok }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, target: 'bayes within 5% of the grid best in ≤ 1/3 of its runs', met: ok }, null, 2)}\n`,
+    );
     return;
   }
-  process.stdout.write(`stand-in objective over lr × eps × degree × depth; grid ${grid.length} runs, best ${gridBest.toFixed(4)}; budget ${budget} (1/3); mean of ${seeds} seeds\n`);
-  process.stdout.write(`best-so-far at run  ${checkpoints.map((c) => String(c).padStart(8)).join('')}   runs to ≤ 1.05 × grid best\n`);
+  process.stdout.write(
+    `stand-in objective over lr × eps × degree × depth; grid ${grid.length} runs, best ${gridBest.toFixed(4)}; budget ${budget} (1/3); mean of ${seeds} seeds\n`,
+  );
+  process.stdout.write(
+    `best-so-far at run  ${checkpoints.map((c) => String(c).padStart(8)).join('')}   runs to ≤ 1.05 × grid best\n`,
+  );
   for (const k of Object.keys(curves)) {
     const n = result.runsToWithin5pct[k];
-    process.stdout.write(`${k.padEnd(20)}${result.curves[k].map((v) => v.toFixed(4).padStart(8)).join('')}   ${n === null ? `not within ${budget}` : n}\n`);
+    process.stdout.write(
+      `${k.padEnd(20)}${result.curves[k].map((v) => v.toFixed(4).padStart(8)).join('')}   ${n === null ? `not within ${budget}` : n}\n`,
+    );
   }
   process.stdout.write(`target (bayes within 5 % of the grid's best in ≤ ${budget} runs): ${ok ? 'met' : 'NOT met'}\n`);
 }

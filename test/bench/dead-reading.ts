@@ -25,20 +25,43 @@ function higgsLike(n: number, dim = 28): Dataset {
   const x = new Float32Array(n * dim).map(() => rng() * 2 - 1);
   const y = new Float32Array(n).map((_, i) => (x[i * dim] * x[i * dim + 1] + x[i * dim + 2] > 0 ? 1 : 0));
   return {
-    id: 'bench', task: 'classification', inputDim: dim, outputDim: 2, xTrain: x, yTrain: y, nTrain: n,
-    xTest: x.subarray(0, 256 * dim), yTest: y.subarray(0, 256), nTest: 256,
-    standardization: { mean: new Float32Array(dim), std: new Float32Array(dim).fill(1) }, source: 'bench',
+    id: 'bench',
+    task: 'classification',
+    inputDim: dim,
+    outputDim: 2,
+    xTrain: x,
+    yTrain: y,
+    nTrain: n,
+    xTest: x.subarray(0, 256 * dim),
+    yTest: y.subarray(0, 256),
+    nTest: 256,
+    standardization: { mean: new Float32Array(dim), std: new Float32Array(dim).fill(1) },
+    source: 'bench',
   };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function deadReadingBench(json: boolean, only: string | null = null, pairs = 3, rows = 5120): Promise<void> {
+export async function deadReadingBench(
+  json: boolean,
+  only: string | null = null,
+  pairs = 3,
+  rows = 5120,
+): Promise<void> {
   await initBackend('wasm');
   const ds = higgsLike(rows);
-  const out: { net: string; epochS: number; deadS: number; inRunPct: number; abPct: number; deadRatioEpoch: number }[] = [];
+  const out: { net: string; epochS: number; deadS: number; inRunPct: number; abPct: number; deadRatioEpoch: number }[] =
+    [];
   for (const over of NETS) {
-    const spec = parseSpec({ dataset: 'bench', depth: 50, width: 100, batchSize: 256, epochs: 1, evalBatch: 128, ...over });
+    const spec = parseSpec({
+      dataset: 'bench',
+      depth: 50,
+      width: 100,
+      batchSize: 256,
+      epochs: 1,
+      evalBatch: 128,
+      ...over,
+    });
     if (only && !`${activationLabel(spec)} init=${spec.init}`.includes(only)) continue;
     const epoch = async (on: boolean) => {
       let m: Record<string, number | undefined> = {};
@@ -46,8 +69,11 @@ export async function deadReadingBench(json: boolean, only: string | null = null
       return m;
     };
     await epoch(true); // warm-up (kernel registration, XNNPACK operators)
-    const shares: number[] = [], on: number[] = [], off: number[] = [];
-    let dead = 0, deadS = 0;
+    const shares: number[] = [],
+      on: number[] = [],
+      off: number[] = [];
+    let dead = 0,
+      deadS = 0;
     for (let i = 0; i < pairs; i++) {
       const a = await epoch(true);
       const b = await epoch(false);
@@ -66,7 +92,10 @@ export async function deadReadingBench(json: boolean, only: string | null = null
       deadRatioEpoch: dead,
     };
     out.push(row);
-    if (!json) console.log(`${row.net.padEnd(32)} epoch ${row.epochS.toFixed(2)} s; reading ${row.deadS.toFixed(4)} s = ${row.inRunPct.toFixed(2)} % in-run; A/B on vs off ${row.abPct >= 0 ? '+' : ''}${row.abPct.toFixed(1)} %; dead_ratio_epoch ${row.deadRatioEpoch.toFixed(3)}`);
+    if (!json)
+      console.log(
+        `${row.net.padEnd(32)} epoch ${row.epochS.toFixed(2)} s; reading ${row.deadS.toFixed(4)} s = ${row.inRunPct.toFixed(2)} % in-run; A/B on vs off ${row.abPct >= 0 ? '+' : ''}${row.abPct.toFixed(1)} %; dead_ratio_epoch ${row.deadRatioEpoch.toFixed(3)}`,
+      );
   }
   if (json) console.log(JSON.stringify(out, null, 2));
 }

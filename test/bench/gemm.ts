@@ -7,13 +7,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../workers/engine/backend.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
 import {
-  denseFast, denseInputGrad, denseWeightGrad, registerDenseKernel, setDenseGemm, type DenseGemm,
+  denseFast,
+  denseInputGrad,
+  denseWeightGrad,
+  registerDenseKernel,
+  setDenseGemm,
+  type DenseGemm,
 } from '../../workers/engine/kernels/dense.js';
 import { buildNet, PEER_NETS } from './nets.js';
 
 const IMPLS: DenseGemm[] = ['xnnpack', 'ours'];
 /** [inputs, outputs] of the nets' layers: HIGGS 28→100, hidden 100→100, MNIST 784→100, heads 100→10 / 100→2. */
-const SHAPES: [number, number][] = [[28, 100], [100, 100], [784, 100], [100, 10], [100, 2]];
+const SHAPES: [number, number][] = [
+  [28, 100],
+  [100, 100],
+  [784, 100],
+  [100, 10],
+  [100, 2],
+];
 const BATCH = 256;
 
 const median = (v: number[]): number => {
@@ -55,8 +66,10 @@ interface ProductRow {
 function productRows(repeats: number): ProductRow[] {
   const rows: ProductRow[] = [];
   for (const [I, O] of SHAPES) {
-    const x = tf.randomNormal([BATCH, I]) as tf.Tensor2D, w = tf.randomNormal([I, O]) as tf.Tensor2D;
-    const b = tf.randomNormal([O]) as tf.Tensor1D, dy = tf.randomNormal([BATCH, O]) as tf.Tensor2D;
+    const x = tf.randomNormal([BATCH, I]) as tf.Tensor2D,
+      w = tf.randomNormal([I, O]) as tf.Tensor2D;
+    const b = tf.randomNormal([O]) as tf.Tensor1D,
+      dy = tf.randomNormal([BATCH, O]) as tf.Tensor2D;
     const flop = 2 * BATCH * I * O;
     // Training makes new weights (and a new dY) every step, so each call gets a fresh tensor: XNNPACK caches its
     // packed-weight operator per tensor id, which a real step never hits. Both sides pay the same copy.
@@ -80,8 +93,13 @@ function productRows(repeats: number): ProductRow[] {
       const gflopsCpu = { xnnpack: median(cpu.xnnpack), ours: median(cpu.ours) };
       const best = { xnnpack: Math.max(...samples.xnnpack), ours: Math.max(...samples.ours) };
       rows.push({
-        shape: `${BATCH}×${I}·${I}×${O}`, product, gflops, gflopsCpu, best,
-        ratio: gflops.ours / gflops.xnnpack, ratioCpu: gflopsCpu.ours / gflopsCpu.xnnpack,
+        shape: `${BATCH}×${I}·${I}×${O}`,
+        product,
+        gflops,
+        gflopsCpu,
+        best,
+        ratio: gflops.ours / gflops.xnnpack,
+        ratioCpu: gflopsCpu.ours / gflopsCpu.xnnpack,
       });
     }
     tf.dispose([x, w, b, dy]);
@@ -107,7 +125,10 @@ function netRows(repeats: number): NetRow[] {
     const y = tf.cast(tf.oneHot(labels, spec.outputs), 'float32') as tf.Tensor2D;
     const samples: Record<DenseGemm, number[]> = { xnnpack: [], ours: [] };
     const cpu: Record<DenseGemm, number[]> = { xnnpack: [], ours: [] };
-    const nets = Object.fromEntries(IMPLS.map((impl) => [impl, buildNet(spec, ops)])) as Record<DenseGemm, ReturnType<typeof buildNet>>;
+    const nets = Object.fromEntries(IMPLS.map((impl) => [impl, buildNet(spec, ops)])) as Record<
+      DenseGemm,
+      ReturnType<typeof buildNet>
+    >;
     for (const impl of IMPLS) {
       setDenseGemm(impl);
       for (let i = 0; i < 5; i++) nets[impl].step(x, y); // warm-up: JIT, heap growth
@@ -127,8 +148,11 @@ function netRows(repeats: number): NetRow[] {
     const stepsPerSec = { xnnpack: median(samples.xnnpack), ours: median(samples.ours) };
     const stepsPerCpuSec = { xnnpack: median(cpu.xnnpack), ours: median(cpu.ours) };
     rows.push({
-      net: spec.name, stepsPerSec, stepsPerCpuSec,
-      ratio: stepsPerSec.ours / stepsPerSec.xnnpack, ratioCpu: stepsPerCpuSec.ours / stepsPerCpuSec.xnnpack,
+      net: spec.name,
+      stepsPerSec,
+      stepsPerCpuSec,
+      ratio: stepsPerSec.ours / stepsPerSec.xnnpack,
+      ratioCpu: stepsPerCpuSec.ours / stepsPerCpuSec.xnnpack,
     });
     for (const n of Object.values(nets)) n.dispose();
     tf.dispose([x, labels, y]);
@@ -146,21 +170,29 @@ export async function gemmBench(argv: string[]): Promise<void> {
   const nets = argv.includes('--no-nets') ? [] : netRows(repeats);
   setDenseGemm('xnnpack');
   if (json) {
-    process.stdout.write(JSON.stringify({ suite: 'gemm', backend: info.tfBackend, repeats, products, nets }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ suite: 'gemm', backend: info.tfBackend, repeats, products, nets }, null, 2) + '\n',
+    );
     return;
   }
   const f = (v: number): string => v.toFixed(2).padStart(6);
-  console.log(`dense-layer products on ${info.tfBackend}, batch ${BATCH}: GFLOP/s, medians of ${repeats}; ` +
-    'wall clock (best in brackets) | per CPU-second');
+  console.log(
+    `dense-layer products on ${info.tfBackend}, batch ${BATCH}: GFLOP/s, medians of ${repeats}; ` +
+      'wall clock (best in brackets) | per CPU-second',
+  );
   for (const r of products) {
-    console.log(`  ${r.shape.padEnd(16)} ${r.product.padEnd(10)} xnnpack ${f(r.gflops.xnnpack)} (${f(r.best.xnnpack)})` +
-      `   ours ${f(r.gflops.ours)} (${f(r.best.ours)})   ours/xnnpack ${r.ratio.toFixed(2)}` +
-      `  | cpu: xnnpack ${f(r.gflopsCpu.xnnpack)} ours ${f(r.gflopsCpu.ours)} ratio ${r.ratioCpu.toFixed(2)}`);
+    console.log(
+      `  ${r.shape.padEnd(16)} ${r.product.padEnd(10)} xnnpack ${f(r.gflops.xnnpack)} (${f(r.best.xnnpack)})` +
+        `   ours ${f(r.gflops.ours)} (${f(r.best.ours)})   ours/xnnpack ${r.ratio.toFixed(2)}` +
+        `  | cpu: xnnpack ${f(r.gflopsCpu.xnnpack)} ours ${f(r.gflopsCpu.ours)} ratio ${r.ratioCpu.toFixed(2)}`,
+    );
   }
   if (nets.length) console.log('minimal training step, steps/s (medians): wall clock | per CPU-second');
   for (const r of nets) {
-    console.log(`  ${r.net.padEnd(26)} xnnpack ${f(r.stepsPerSec.xnnpack)}   ours ${f(r.stepsPerSec.ours)}   ` +
-      `ratio ${r.ratio.toFixed(2)}  | cpu: xnnpack ${f(r.stepsPerCpuSec.xnnpack)} ours ${f(r.stepsPerCpuSec.ours)} ` +
-      `ratio ${r.ratioCpu.toFixed(2)}`);
+    console.log(
+      `  ${r.net.padEnd(26)} xnnpack ${f(r.stepsPerSec.xnnpack)}   ours ${f(r.stepsPerSec.ours)}   ` +
+        `ratio ${r.ratio.toFixed(2)}  | cpu: xnnpack ${f(r.stepsPerCpuSec.xnnpack)} ours ${f(r.stepsPerCpuSec.ours)} ` +
+        `ratio ${r.ratioCpu.toFixed(2)}`,
+    );
   }
 }

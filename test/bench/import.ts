@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Options {
 function* higgsLines(rows: number): Generator<string> {
   // A pool of distinct rows (formatting 300M numbers would take longer than the import), cycled.
   let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pool: string[] = [];
   for (let i = 0; i < 4096; i++) {
     const f = [String(i % 2 === 0 ? '1.000000000000000000e+00' : '0.000000000000000000e+00')];
@@ -63,7 +63,9 @@ async function generate(path: string, rows: number, gzip: boolean): Promise<void
   else await pipeline(src, createWriteStream(path));
 }
 
-async function peakRssOf(args: string[]): Promise<{ code: number | null; ms: number; peakMb: number | null; stderr: string; stdout: string }> {
+async function peakRssOf(
+  args: string[],
+): Promise<{ code: number | null; ms: number; peakMb: number | null; stderr: string; stdout: string }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -112,8 +114,12 @@ export async function importBench(argv: string[]): Promise<void> {
     };
     if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
-      log(`  ${result.rows.toLocaleString('en')} rows in ${result.seconds} s (${result.rowsPerSecond.toLocaleString('en')} rows/s)`);
-      log(`  peak RSS ${result.peakRssMb ?? 'n/a (no /proc)'} MB — bound ${RSS_BOUND_MB} MB: ${result.withinBound === null ? 'not measured' : result.withinBound ? 'OK' : 'EXCEEDED'}`);
+      log(
+        `  ${result.rows.toLocaleString('en')} rows in ${result.seconds} s (${result.rowsPerSecond.toLocaleString('en')} rows/s)`,
+      );
+      log(
+        `  peak RSS ${result.peakRssMb ?? 'n/a (no /proc)'} MB — bound ${RSS_BOUND_MB} MB: ${result.withinBound === null ? 'not measured' : result.withinBound ? 'OK' : 'EXCEEDED'}`,
+      );
     }
     if (result.withinBound === false) process.exitCode = 1;
   } finally {

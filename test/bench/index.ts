@@ -44,7 +44,18 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, torch: true, product: true, repeats: 3, steps: null, torchThreads: 0, ops: 'fast', only: null, sweep: true, threads: availableParallelism() };
+  const o: Options = {
+    json: false,
+    torch: true,
+    product: true,
+    repeats: 3,
+    steps: null,
+    torchThreads: 0,
+    ops: 'fast',
+    only: null,
+    sweep: true,
+    threads: availableParallelism(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -133,10 +144,21 @@ function timeNet(spec: NetSpec, o: Options, log: (s: string) => void): Row {
     runs.push((steps * 1000) / (performance.now() - t0));
   }
   const row: Row = {
-    net: spec.name, params: net.paramCount, torchParams: null, ours: null, oursRuns: [],
-    minimal: Math.max(...runs), minimalRuns: runs, torch: null, ratio: null, target: target(spec), met: null,
+    net: spec.name,
+    params: net.paramCount,
+    torchParams: null,
+    ours: null,
+    oursRuns: [],
+    minimal: Math.max(...runs),
+    minimalRuns: runs,
+    torch: null,
+    ratio: null,
+    target: target(spec),
+    met: null,
   };
-  log(`  ${spec.name}, minimal step: ${runs.map((r) => r.toFixed(2)).join(', ')} steps/s (${steps} steps × ${o.repeats})`);
+  log(
+    `  ${spec.name}, minimal step: ${runs.map((r) => r.toFixed(2)).join(', ')} steps/s (${steps} steps × ${o.repeats})`,
+  );
   net.dispose();
   tf.dispose([x, y]);
   return row;
@@ -157,26 +179,61 @@ async function timeProductNet(spec: NetSpec, row: Row, o: Options, log: (s: stri
     row.tensorSteps = r.stepsBetween;
     row.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   }
-  log(`  ${spec.name}, product trainer: ${r.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch (${perEpoch} steps each; epoch 1 = warm-up)`);
+  log(
+    `  ${spec.name}, product trainer: ${r.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch (${perEpoch} steps each; epoch 1 = warm-up)`,
+  );
   if (o.threads > 1) {
     const m = await timeProduct(spec, perEpoch, epochs, o.threads);
     row.multi = {
-      threads: m.threads, stepsPerSec: m.stepsPerSec, epochRates: m.epochRates, scaling: m.stepsPerSec / r.stepsPerSec,
-      rssOneMB: r.rssMB, rssMB: m.rssMB, tensorsBefore: m.tensorsBefore, tensorsAfter: m.tensorsAfter,
-      waitShare: m.waitShare, barriersPerStep: m.barriersPerStep, sleptShare: m.sleptShare,
+      threads: m.threads,
+      stepsPerSec: m.stepsPerSec,
+      epochRates: m.epochRates,
+      scaling: m.stepsPerSec / r.stepsPerSec,
+      rssOneMB: r.rssMB,
+      rssMB: m.rssMB,
+      tensorsBefore: m.tensorsBefore,
+      tensorsAfter: m.tensorsAfter,
+      waitShare: m.waitShare,
+      barriersPerStep: m.barriersPerStep,
+      sleptShare: m.sleptShare,
     };
-    log(`  ${spec.name}, product trainer on ${m.threads} threads: ${m.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
+    log(
+      `  ${spec.name}, product trainer on ${m.threads} threads: ${m.epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`,
+    );
   }
 }
 
 /** The threads column: one run on 1 vs N threads (best later epoch each, like "ours"). */
 function multiTable(rows: Row[]): string {
-  const head = ['net', 'ours 1 thread', 'ours N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors N threads', 'RSS MB 1 / N (sampled per run)'];
-  const body = rows.filter((r) => r.multi).map((r) => {
-    const m = r.multi as MultiThreadFigures;
-    const wait = m.waitShare === undefined ? '—' : `${(100 * m.waitShare).toFixed(0)} % of time, ${fmt(m.barriersPerStep, 0)}/step, ${(100 * (m.sleptShare ?? 0)).toFixed(0)} % slept`;
-    return [r.net, fmt(r.ours), fmt(m.stepsPerSec), String(m.threads), `${m.scaling.toFixed(2)}×`, wait, `${m.tensorsBefore} → ${m.tensorsAfter}`, `${m.rssOneMB} / ${m.rssMB}`];
-  });
+  const head = [
+    'net',
+    'ours 1 thread',
+    'ours N threads',
+    'N',
+    'scaling',
+    'barrier wait (rank 0)',
+    'tensors N threads',
+    'RSS MB 1 / N (sampled per run)',
+  ];
+  const body = rows
+    .filter((r) => r.multi)
+    .map((r) => {
+      const m = r.multi as MultiThreadFigures;
+      const wait =
+        m.waitShare === undefined
+          ? '—'
+          : `${(100 * m.waitShare).toFixed(0)} % of time, ${fmt(m.barriersPerStep, 0)}/step, ${(100 * (m.sleptShare ?? 0)).toFixed(0)} % slept`;
+      return [
+        r.net,
+        fmt(r.ours),
+        fmt(m.stepsPerSec),
+        String(m.threads),
+        `${m.scaling.toFixed(2)}×`,
+        wait,
+        `${m.tensorsBefore} → ${m.tensorsAfter}`,
+        `${m.rssOneMB} / ${m.rssMB}`,
+      ];
+    });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -192,10 +249,25 @@ function fmt(v: number | null | undefined, digits = 2): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['net', 'params (ours / torch)', 'ours steps/s', 'minimal step', 'torch steps/s', 'ratio', 'target', 'met?'];
+  const head = [
+    'net',
+    'params (ours / torch)',
+    'ours steps/s',
+    'minimal step',
+    'torch steps/s',
+    'ratio',
+    'target',
+    'met?',
+  ];
   const body = rows.map((r) => [
-    r.net, `${r.params} / ${r.torchParams ?? '—'}`, fmt(r.ours), fmt(r.minimal), fmt(r.torch), fmt(r.ratio),
-    `≥ ${r.target}×`, r.met === null ? '—' : r.met ? 'yes' : 'NO',
+    r.net,
+    `${r.params} / ${r.torchParams ?? '—'}`,
+    fmt(r.ours),
+    fmt(r.minimal),
+    fmt(r.torch),
+    fmt(r.ratio),
+    `≥ ${r.target}×`,
+    r.met === null ? '—' : r.met ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -207,7 +279,11 @@ async function main(): Promise<void> {
   if (argv[0] === 'sweep') return sweepBench(argv.includes('--json'));
   if (argv[0] === 'import') return importBench(argv.slice(1));
   if (argv[0] === 'ui') return uiBench();
-  if (argv[0] === 'dead') return deadReadingBench(argv.includes('--json'), argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null);
+  if (argv[0] === 'dead')
+    return deadReadingBench(
+      argv.includes('--json'),
+      argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? null) : null,
+    );
   if (argv[0] === 'bayes') return bayesBench(argv.includes('--json'));
   if (argv[0] === 'gemm') return gemmBench(argv.slice(1));
   if (argv[0] === 'sweep-torch') {
@@ -216,7 +292,10 @@ async function main(): Promise<void> {
     const row = await sweepVsTorch(haveTorch, json ? () => {} : console.log);
     const info = haveTorch ? torchInfo() : null;
     if (json) console.log(JSON.stringify({ suite: 'sweep-torch', torchInfo: info, sweep: row }, null, 2));
-    else if (info) console.log(`PyTorch ${info.version}: ${info.threads} intra-op thread(s); BLAS ${info.openblasConfig ?? info.blasInfo} (${info.openblasThreads ?? '?'} threads)`);
+    else if (info)
+      console.log(
+        `PyTorch ${info.version}: ${info.threads} intra-op thread(s); BLAS ${info.openblasConfig ?? info.blasInfo} (${info.openblasThreads ?? '?'} threads)`,
+      );
     return;
   }
   if (argv[0] === 'threads') return threadsBench(argv.slice(1));
@@ -226,7 +305,9 @@ async function main(): Promise<void> {
   };
   const info = await initBackend('wasm');
   const nets = PEER_NETS.filter((n) => o.only === null || n.name.toLowerCase().includes(o.only.toLowerCase()));
-  log(`backend ${info.tfBackend} (one thread), ops ${o.ops}; best of ${o.repeats} repeats (the machine is shared: noisy)`);
+  log(
+    `backend ${info.tfBackend} (one thread), ops ${o.ops}; best of ${o.repeats} repeats (the machine is shared: noisy)`,
+  );
   log('ratio = ours (product trainer) / torch; "minimal step" = the same ops without the trainer\'s overhead');
   const rows = nets.map((spec) => timeNet(spec, o, log));
   if (o.product) for (const [i, spec] of nets.entries()) await timeProductNet(spec, rows[i], o, log);
@@ -235,15 +316,18 @@ async function main(): Promise<void> {
   let torch: TorchInfo | null = null;
   if (haveTorch) {
     torch = torchInfo();
-    log(`PyTorch ${torch.version}: torch.get_num_threads() ${torch.threads} (interop ${torch.interopThreads}); ` +
-      `BLAS ${torch.openblasConfig ? `${torch.openblasConfig}, ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`} ` +
-      `(${torch.blasLibraries.join(', ') || 'no BLAS library loaded'})`);
+    log(
+      `PyTorch ${torch.version}: torch.get_num_threads() ${torch.threads} (interop ${torch.interopThreads}); ` +
+        `BLAS ${torch.openblasConfig ? `${torch.openblasConfig}, ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`} ` +
+        `(${torch.blasLibraries.join(', ') || 'no BLAS library loaded'})`,
+    );
   }
   if (haveTorch) {
     log('PyTorch peer (../shared/bench/peer_torch.py, same settings):');
     nets.forEach((spec, i) => {
       const runs: PeerResult[] = [];
-      for (let r = 0; r < Math.min(o.repeats, 2); r++) runs.push(runPeer(spec, spec.act === 'bern' ? 40 : 150, o.torchThreads));
+      for (let r = 0; r < Math.min(o.repeats, 2); r++)
+        runs.push(runPeer(spec, spec.act === 'bern' ? 40 : 150, o.torchThreads));
       const best = Math.max(...runs.map((p) => p.stepsPerSec));
       torchVersion = runs[0].version;
       const row = rows[i];
@@ -258,30 +342,52 @@ async function main(): Promise<void> {
   }
   const sweep: SweepVsTorch | null = o.sweep ? await sweepVsTorch(haveTorch, log) : null;
   if (o.json) {
-    console.log(JSON.stringify({ backend: info.tfBackend, ops: o.ops, torch: torchVersion, torchInfo: torch, threads: o.threads, load: loadNote(), rows, sweep }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          backend: info.tfBackend,
+          ops: o.ops,
+          torch: torchVersion,
+          torchInfo: torch,
+          threads: o.threads,
+          load: loadNote(),
+          rows,
+          sweep,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(`\n${table(rows)}`);
-  if (rows.some((r) => r.multi)) console.log(`\none run on 1 vs ${o.threads} threads (product trainer; load: ${loadNote()}):\n${multiTable(rows)}`);
+  if (rows.some((r) => r.multi))
+    console.log(`\none run on 1 vs ${o.threads} threads (product trainer; load: ${loadNote()}):\n${multiTable(rows)}`);
   if (sweep) {
-    console.log(`\nsweep (8 runs, depth 16 × 100, HIGGS-shaped, ${sweep.stepsPerRun} steps each): ours ${fmt(sweep.ours.runsPerMin)} runs/min ` +
-      `(pool of ${sweep.workers}) | torch one after another ${fmt(sweep.torch?.runsPerMin)} runs/min | ratio ${fmt(sweep.ratio)} ` +
-      `(target ≥ ${sweep.target}×: ${sweep.met === null ? '—' : sweep.met ? 'met' : 'NOT met'})`);
+    console.log(
+      `\nsweep (8 runs, depth 16 × 100, HIGGS-shaped, ${sweep.stepsPerRun} steps each): ours ${fmt(sweep.ours.runsPerMin)} runs/min ` +
+        `(pool of ${sweep.workers}) | torch one after another ${fmt(sweep.torch?.runsPerMin)} runs/min | ratio ${fmt(sweep.ratio)} ` +
+        `(target ≥ ${sweep.target}×: ${sweep.met === null ? '—' : sweep.met ? 'met' : 'NOT met'})`,
+    );
   }
   if (torch) {
-    console.log(`PyTorch ${torch.version}: ${torch.threads} intra-op thread(s) (torch.get_num_threads()); BLAS: ` +
-      `${torch.openblasConfig ? `${torch.openblasConfig} with ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`}`);
+    console.log(
+      `PyTorch ${torch.version}: ${torch.threads} intra-op thread(s) (torch.get_num_threads()); BLAS: ` +
+        `${torch.openblasConfig ? `${torch.openblasConfig} with ${torch.openblasThreads} threads` : `BLAS_INFO=${torch.blasInfo}`}`,
+    );
   }
   for (const r of rows) {
     if (r.tensorsBefore !== undefined) {
-      console.log(`${r.net} (product trainer): tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over ` +
-        `${r.tensorSteps} steps; peak RSS ${r.peakRssMB} MB ` +
-        '(process-wide, measured right after this run)');
+      console.log(
+        `${r.net} (product trainer): tf.memory().numTensors ${r.tensorsBefore} → ${r.tensorsAfter} over ` +
+          `${r.tensorSteps} steps; peak RSS ${r.peakRssMB} MB ` +
+          '(process-wide, measured right after this run)',
+      );
     }
   }
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -46,7 +46,11 @@ export interface BenchNet {
 }
 
 /** PyTorch nn.Linear default: U(−1/√in, 1/√in) for weights and bias. */
-function linear(inDim: number, outDim: number, tag: string): { w: tf.Variable<tf.Rank.R2>; b: tf.Variable<tf.Rank.R1> } {
+function linear(
+  inDim: number,
+  outDim: number,
+  tag: string,
+): { w: tf.Variable<tf.Rank.R2>; b: tf.Variable<tf.Rank.R1> } {
   const k = 1 / Math.sqrt(inDim);
   return {
     w: tf.tidy(() => tf.variable(tf.randomUniform([inDim, outDim], -k, k) as tf.Tensor2D, true, `${tag}/w`)),
@@ -65,7 +69,9 @@ export function buildNet(spec: NetSpec, ops: EngineOps): BenchNet {
     const layer: Layer = { ...lin, runMean: tf.keep(tf.zeros([spec.width])), runVar: tf.keep(tf.ones([spec.width])) };
     if (spec.act === 'bern') {
       layer.a = tf.tidy(() => tf.variable(tf.fill([spec.width], -1) as tf.Tensor1D, true, `${id}/L${i}/a`));
-      layer.theta = tf.tidy(() => tf.variable(tf.zeros([spec.width, spec.degree]) as tf.Tensor2D, true, `${id}/L${i}/theta`));
+      layer.theta = tf.tidy(() =>
+        tf.variable(tf.zeros([spec.width, spec.degree]) as tf.Tensor2D, true, `${id}/L${i}/theta`),
+      );
     }
     layers.push(layer);
     d = spec.width;
@@ -87,9 +93,9 @@ export function buildNet(spec: NetSpec, ops: EngineOps): BenchNet {
         const r = ops.bnBernsteinTrain
           ? ops.bnBernsteinTrain(z, c, spec.l, spec.u, BN_EPS)
           : (() => {
-            const bn = ops.batchNormTrain(z, BN_EPS);
-            return { ...bn, y: ops.bernstein(bn.y, c, spec.l, spec.u) };
-          })();
+              const bn = ops.batchNormTrain(z, BN_EPS);
+              return { ...bn, y: ops.bernstein(bn.y, c, spec.l, spec.u) };
+            })();
         stats.push({ mean: r.mean, variance: r.variance });
         h = r.y;
       } else {
@@ -108,19 +114,24 @@ export function buildNet(spec: NetSpec, ops: EngineOps): BenchNet {
       const stats: { mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const logits = forward(x, stats);
-        stats.forEach((s) => { tf.keep(s.mean); tf.keep(s.variance); });
+        stats.forEach((s) => {
+          tf.keep(s.mean);
+          tf.keep(s.variance);
+        });
         return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
       }, vars);
       adam.applyGradients(grads);
       // Running statistics as BatchNorm1d keeps them (momentum 0.1, unbiased variance).
-      tf.tidy(() => layers.forEach((L, i) => {
-        const nm = tf.keep(tf.add(tf.mul(L.runMean, 0.9), tf.mul(stats[i].mean, 0.1))) as tf.Tensor1D;
-        const nv = tf.keep(tf.add(tf.mul(L.runVar, 0.9), tf.mul(stats[i].variance, 0.1 * unbias))) as tf.Tensor1D;
-        L.runMean.dispose();
-        L.runVar.dispose();
-        L.runMean = nm;
-        L.runVar = nv;
-      }));
+      tf.tidy(() =>
+        layers.forEach((L, i) => {
+          const nm = tf.keep(tf.add(tf.mul(L.runMean, 0.9), tf.mul(stats[i].mean, 0.1))) as tf.Tensor1D;
+          const nv = tf.keep(tf.add(tf.mul(L.runVar, 0.9), tf.mul(stats[i].variance, 0.1 * unbias))) as tf.Tensor1D;
+          L.runMean.dispose();
+          L.runVar.dispose();
+          L.runMean = nm;
+          L.runVar = nv;
+        }),
+      );
       for (const s of stats) tf.dispose([s.mean, s.variance]);
       tf.dispose(grads);
       value.dispose();

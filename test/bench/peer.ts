@@ -35,9 +35,26 @@ export function torchAvailable(): boolean {
 
 function args(spec: NetSpec): string[] {
   return [
-    '--depth', String(spec.depth), '--width', String(spec.width), '--degree', String(spec.degree),
-    '--eps', String(spec.eps), '--l', String(spec.l), '--u', String(spec.u), '--batch', String(spec.batch),
-    '--inputs', String(spec.inputs), '--outputs', String(spec.outputs), '--act', spec.act,
+    '--depth',
+    String(spec.depth),
+    '--width',
+    String(spec.width),
+    '--degree',
+    String(spec.degree),
+    '--eps',
+    String(spec.eps),
+    '--l',
+    String(spec.l),
+    '--u',
+    String(spec.u),
+    '--batch',
+    String(spec.batch),
+    '--inputs',
+    String(spec.inputs),
+    '--outputs',
+    String(spec.outputs),
+    '--act',
+    spec.act,
   ];
 }
 
@@ -55,16 +72,32 @@ export function runPeer(spec: NetSpec, steps: number, threads: number): PeerResu
   const m = /steps\/s\s+([\d.]+)/.exec(out);
   const v = /^torch\s+(\S+)/m.exec(out);
   if (!m) throw new Error(`unexpected peer output: ${out}`);
-  const count = execFileSync(PYTHON, ['-c', [
-    'import sys, argparse',
-    `sys.path.insert(0, ${JSON.stringify(dirname(script))})`,
-    'import peer_torch as p',
-    `ns = argparse.Namespace(**${JSON.stringify(Object.fromEntries([
-      ['depth', spec.depth], ['width', spec.width], ['degree', spec.degree], ['eps', spec.eps], ['l', spec.l],
-      ['u', spec.u], ['inputs', spec.inputs], ['outputs', spec.outputs], ['act', spec.act],
-    ]))})`,
-    'print(sum(t.numel() for t in p.build(ns).parameters()))',
-  ].join('\n')], { encoding: 'utf8', timeout: 120_000 });
+  const count = execFileSync(
+    PYTHON,
+    [
+      '-c',
+      [
+        'import sys, argparse',
+        `sys.path.insert(0, ${JSON.stringify(dirname(script))})`,
+        'import peer_torch as p',
+        `ns = argparse.Namespace(**${JSON.stringify(
+          Object.fromEntries([
+            ['depth', spec.depth],
+            ['width', spec.width],
+            ['degree', spec.degree],
+            ['eps', spec.eps],
+            ['l', spec.l],
+            ['u', spec.u],
+            ['inputs', spec.inputs],
+            ['outputs', spec.outputs],
+            ['act', spec.act],
+          ]),
+        )})`,
+        'print(sum(t.numel() for t in p.build(ns).parameters()))',
+      ].join('\n'),
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   return { stepsPerSec: Number(m[1]), params: Number(count.trim()), version: v?.[1] ?? '?' };
 }
 
@@ -84,20 +117,27 @@ export interface TorchInfo {
 
 /** What PyTorch runs on: its thread counts and the BLAS library actually loaded (default settings). */
 export function torchInfo(): TorchInfo {
-  const out = execFileSync(PYTHON, ['-c', [
-    'import json, os, re, ctypes, torch',
-    'a = torch.randn(64, 64); a @ a',
-    "libs = sorted({os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if re.search('blas|lapack|mkl', l.split()[-1].lower())})",
-    'cfg = nthreads = None',
-    'for p in libs:',
-    '    try:',
-    '        lib = ctypes.CDLL(p); f = lib.openblas_get_config; f.restype = ctypes.c_char_p',
-    '        cfg = f().decode(); nthreads = lib.openblas_get_num_threads(); break',
-    '    except (OSError, AttributeError): pass',
-    "m = re.search(r'BLAS_INFO=([^,\\s]+)', torch.__config__.show())",
-    'print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "interopThreads": torch.get_num_interop_threads(),',
-    '  "blasLibraries": libs, "openblasConfig": cfg, "openblasThreads": nthreads, "blasInfo": m.group(1) if m else None}))',
-  ].join('\n')], { encoding: 'utf8', timeout: 120_000 });
+  const out = execFileSync(
+    PYTHON,
+    [
+      '-c',
+      [
+        'import json, os, re, ctypes, torch',
+        'a = torch.randn(64, 64); a @ a',
+        "libs = sorted({os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if re.search('blas|lapack|mkl', l.split()[-1].lower())})",
+        'cfg = nthreads = None',
+        'for p in libs:',
+        '    try:',
+        '        lib = ctypes.CDLL(p); f = lib.openblas_get_config; f.restype = ctypes.c_char_p',
+        '        cfg = f().decode(); nthreads = lib.openblas_get_num_threads(); break',
+        '    except (OSError, AttributeError): pass',
+        "m = re.search(r'BLAS_INFO=([^,\\s]+)', torch.__config__.show())",
+        'print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "interopThreads": torch.get_num_interop_threads(),',
+        '  "blasLibraries": libs, "openblasConfig": cfg, "openblasThreads": nthreads, "blasInfo": m.group(1) if m else None}))',
+      ].join('\n'),
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as TorchInfo;
 }
 

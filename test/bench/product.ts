@@ -31,18 +31,44 @@ function randomDataset(spec: NetSpec, rows: number): Dataset {
   const x = Float32Array.from({ length: rows * spec.inputs }, () => rng() * 2 - 1);
   const y = Float32Array.from({ length: rows }, () => Math.floor(rng() * spec.outputs));
   return {
-    id: 'bench', task: 'classification', inputDim: spec.inputs, outputDim: spec.outputs, xTrain: x, yTrain: y, nTrain: rows,
-    xTest: new Float32Array(0), yTest: new Float32Array(0), nTest: 0,
-    standardization: { mean: new Float32Array(spec.inputs), std: new Float32Array(spec.inputs).fill(1) }, source: 'bench (random)',
+    id: 'bench',
+    task: 'classification',
+    inputDim: spec.inputs,
+    outputDim: spec.outputs,
+    xTrain: x,
+    yTrain: y,
+    nTrain: rows,
+    xTest: new Float32Array(0),
+    yTest: new Float32Array(0),
+    nTest: 0,
+    standardization: { mean: new Float32Array(spec.inputs), std: new Float32Array(spec.inputs).fill(1) },
+    source: 'bench (random)',
   };
 }
 
 /** batchesPerEpoch × epochs steps; at least minSteps between the first and last tensor count. */
-export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs: number, threads = 1): Promise<ProductResult> {
+export async function timeProduct(
+  spec: NetSpec,
+  batchesPerEpoch: number,
+  epochs: number,
+  threads = 1,
+): Promise<ProductResult> {
   const net = parseSpec({
-    dataset: 'bench', depth: spec.depth, width: spec.width, activation: spec.act === 'bern' ? 'bernstein' : 'relu',
-    degree: spec.degree, eps: spec.eps, bounds: [spec.l, spec.u], boundsMode: 'fixed', batchNorm: true, residual: false,
-    optimizer: 'adam', lr: 1e-3, batchSize: spec.batch, epochs, evalBatch: 256,
+    dataset: 'bench',
+    depth: spec.depth,
+    width: spec.width,
+    activation: spec.act === 'bern' ? 'bernstein' : 'relu',
+    degree: spec.degree,
+    eps: spec.eps,
+    bounds: [spec.l, spec.u],
+    boundsMode: 'fixed',
+    batchNorm: true,
+    residual: false,
+    optimizer: 'adam',
+    lr: 1e-3,
+    batchSize: spec.batch,
+    epochs,
+    evalBatch: 256,
   });
   const rates: number[] = [];
   const counts: number[] = [];
@@ -75,10 +101,12 @@ export async function timeProduct(spec: NetSpec, batchesPerEpoch: number, epochs
     stepsBetween: (counts.length - 1) * batchesPerEpoch,
     threads: usedThreads,
     rssMB: Math.round(rss / 2 ** 20),
-    ...(res.threadWaits ? {
-      waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
-      barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
-      sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
-    } : {}),
+    ...(res.threadWaits
+      ? {
+          waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
+          barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
+          sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
+        }
+      : {}),
   };
 }

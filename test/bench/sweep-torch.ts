@@ -56,7 +56,10 @@ async function timeOurs(): Promise<{ seconds: number; runs: number; workers: num
     const seconds = (performance.now() - t0) / 1000;
     const runs = (await store.listRuns({ sweepId })).rows;
     const bad = runs.filter((r) => r.status !== 'finished');
-    if (bad.length) throw new Error(`sweep row: ${bad.length} runs did not finish (${bad.map((r) => `${r.id} ${r.status} ${r.error ?? ''}`).join('; ')})`);
+    if (bad.length)
+      throw new Error(
+        `sweep row: ${bad.length} runs did not finish (${bad.map((r) => `${r.id} ${r.status} ${r.error ?? ''}`).join('; ')})`,
+      );
     return { seconds, runs: runIds.length, workers: executor.capacity };
   } finally {
     await scheduler.close();
@@ -73,14 +76,22 @@ function peerSpec(act: NetSpec['act']): NetSpec {
 
 /** The whole row; `torch` false (or PyTorch missing) leaves the torch side null. */
 export async function sweepVsTorch(torch: boolean, log: (s: string) => void): Promise<SweepVsTorch> {
-  log(`sweep row: 8 runs (4 Bern n=9 + 4 ReLU, depth ${DEPTH} × 100, batch ${BATCH}, synthetic-higgs ${SWEEP_ROWS} rows, ` +
-    `${SWEEP_EPOCHS} epochs = ${STEPS_PER_RUN} steps per run)`);
+  log(
+    `sweep row: 8 runs (4 Bern n=9 + 4 ReLU, depth ${DEPTH} × 100, batch ${BATCH}, synthetic-higgs ${SWEEP_ROWS} rows, ` +
+      `${SWEEP_EPOCHS} epochs = ${STEPS_PER_RUN} steps per run)`,
+  );
   const ours = await timeOurs();
   const oursPerMin = (60 * ours.runs) / ours.seconds;
   log(`  ours (pool of ${ours.workers}): ${ours.seconds.toFixed(1)} s, ${oursPerMin.toFixed(2)} runs/min`);
   const row: SweepVsTorch = {
-    runs: ours.runs, stepsPerRun: STEPS_PER_RUN, workers: ours.workers,
-    ours: { seconds: ours.seconds, runsPerMin: oursPerMin }, torch: null, ratio: null, target: 3, met: null,
+    runs: ours.runs,
+    stepsPerRun: STEPS_PER_RUN,
+    workers: ours.workers,
+    ours: { seconds: ours.seconds, runsPerMin: oursPerMin },
+    torch: null,
+    ratio: null,
+    target: 3,
+    met: null,
   };
   if (!torch) return row;
   let seconds = 0;
@@ -97,8 +108,10 @@ export async function sweepVsTorch(torch: boolean, log: (s: string) => void): Pr
   row.torch = { seconds, runsPerMin: torchPerMin, stepsPerSec: { bern: mean(rates.bern), relu: mean(rates.relu) } };
   row.ratio = oursPerMin / torchPerMin;
   row.met = row.ratio >= row.target;
-  log(`  torch (one after another, default threads): ${seconds.toFixed(1)} s, ${torchPerMin.toFixed(2)} runs/min ` +
-    `(in-loop ${row.torch.stepsPerSec.bern.toFixed(2)} steps/s Bern, ${row.torch.stepsPerSec.relu.toFixed(2)} ReLU)`);
+  log(
+    `  torch (one after another, default threads): ${seconds.toFixed(1)} s, ${torchPerMin.toFixed(2)} runs/min ` +
+      `(in-loop ${row.torch.stepsPerSec.bern.toFixed(2)} steps/s Bern, ${row.torch.stepsPerSec.relu.toFixed(2)} ReLU)`,
+  );
   log(`  ratio ${row.ratio.toFixed(2)} (target ≥ ${row.target}×: ${row.met ? 'met' : 'NOT met'})`);
   return row;
 }

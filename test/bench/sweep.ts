@@ -28,7 +28,10 @@ async function timeSweep(workers: number): Promise<{ seconds: number; runs: numb
     const seconds = (performance.now() - t0) / 1000;
     const runs = (await store.listRuns({ sweepId })).rows;
     const bad = runs.filter((r) => r.status !== 'finished');
-    if (bad.length) throw new Error(`bench sweep: ${bad.length} runs did not finish (${bad.map((r) => `${r.id} ${r.status} ${r.error ?? ''}`).join('; ')})`);
+    if (bad.length)
+      throw new Error(
+        `bench sweep: ${bad.length} runs did not finish (${bad.map((r) => `${r.id} ${r.status} ${r.error ?? ''}`).join('; ')})`,
+      );
     return { seconds, runs: runIds.length };
   } finally {
     await scheduler.close();
@@ -55,8 +58,11 @@ export async function sweepBench(json: boolean): Promise<void> {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;
   }
-  const line = (w: string, r: { seconds: number }, rpm: number) => `${w.padEnd(10)} ${r.seconds.toFixed(1).padStart(7)} s   ${rpm.toFixed(2).padStart(6)} runs/min`;
-  process.stdout.write(`sweep bench: ${one.runs} runs (synthetic-higgs 20000 rows, depth 16, width 100, 3 epochs; Bernstein and ReLU × 2 seeds)\n`);
+  const line = (w: string, r: { seconds: number }, rpm: number) =>
+    `${w.padEnd(10)} ${r.seconds.toFixed(1).padStart(7)} s   ${rpm.toFixed(2).padStart(6)} runs/min`;
+  process.stdout.write(
+    `sweep bench: ${one.runs} runs (synthetic-higgs 20000 rows, depth 16, width 100, 3 epochs; Bernstein and ReLU × 2 seeds)\n`,
+  );
   process.stdout.write(line('1 worker', one, perMin(one)) + '\n');
   process.stdout.write(line('2 workers', two, perMin(two)) + '\n');
   process.stdout.write(`ratio ${ratio.toFixed(2)} (target ≥ 1.8: ${result.met ? 'met' : 'NOT met'})\n`);

@@ -36,34 +36,66 @@ function median(v: number[]): number {
 const rate = (r: ProductResult): number => median(r.epochRates.slice(1));
 
 /** One net, 1 vs N threads, alternating; ≥ 200 steps after warm-up per run (the tensor-count window). */
-export async function timeThreads(spec: NetSpec, threads: number, repeats: number, log: (s: string) => void): Promise<ThreadsRow> {
+export async function timeThreads(
+  spec: NetSpec,
+  threads: number,
+  repeats: number,
+  log: (s: string) => void,
+): Promise<ThreadsRow> {
   const probe = await timeProduct(spec, 4, 2, 1);
   const perEpoch = Math.max(8, Math.round(probe.epochRates[1] * 2.5));
   const epochs = 1 + Math.max(3, Math.ceil(200 / perEpoch));
-  const one: ProductResult[] = [], many: ProductResult[] = [];
+  const one: ProductResult[] = [],
+    many: ProductResult[] = [];
   for (let r = 0; r < repeats; r++) {
     one.push(await timeProduct(spec, perEpoch, epochs, 1));
     many.push(await timeProduct(spec, perEpoch, epochs, threads));
-    log(`  ${spec.name}: 1 thread ${one[r].epochRates.map((v) => v.toFixed(2)).join(', ')} | ${many[r].threads} threads ${many[r].epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`);
+    log(
+      `  ${spec.name}: 1 thread ${one[r].epochRates.map((v) => v.toFixed(2)).join(', ')} | ${many[r].threads} threads ${many[r].epochRates.map((v) => v.toFixed(2)).join(', ')} steps/s per epoch`,
+    );
   }
-  const a = median(one.map(rate)), b = median(many.map(rate));
+  const a = median(one.map(rate)),
+    b = median(many.map(rate));
   const last = many[many.length - 1];
   return {
-    net: spec.name, threads: last.threads, one: a, many: b, scaling: b / a,
-    oneRuns: one.map(rate), manyRuns: many.map(rate),
-    tensorsBefore: last.tensorsBefore, tensorsAfter: last.tensorsAfter, tensorSteps: last.stepsBetween,
-    rssOneMB: Math.max(...one.map((r) => r.rssMB)), rssManyMB: Math.max(...many.map((r) => r.rssMB)),
-    waitShare: median(many.map((r) => r.waitShare ?? 0)), sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
+    net: spec.name,
+    threads: last.threads,
+    one: a,
+    many: b,
+    scaling: b / a,
+    oneRuns: one.map(rate),
+    manyRuns: many.map(rate),
+    tensorsBefore: last.tensorsBefore,
+    tensorsAfter: last.tensorsAfter,
+    tensorSteps: last.stepsBetween,
+    rssOneMB: Math.max(...one.map((r) => r.rssMB)),
+    rssManyMB: Math.max(...many.map((r) => r.rssMB)),
+    waitShare: median(many.map((r) => r.waitShare ?? 0)),
+    sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
   };
 }
 
 export function threadsTable(rows: ThreadsRow[]): string {
-  const head = ['net', 'steps/s 1 thread', 'steps/s N threads', 'N', 'scaling', 'barrier wait (rank 0)', 'tensors (over steps)', 'RSS MB 1 / N'];
+  const head = [
+    'net',
+    'steps/s 1 thread',
+    'steps/s N threads',
+    'N',
+    'scaling',
+    'barrier wait (rank 0)',
+    'tensors (over steps)',
+    'RSS MB 1 / N',
+  ];
   const body = rows.map((r) => [
-    r.net, r.one.toFixed(2), r.many.toFixed(2), String(r.threads), `${r.scaling.toFixed(2)}×`,
+    r.net,
+    r.one.toFixed(2),
+    r.many.toFixed(2),
+    String(r.threads),
+    `${r.scaling.toFixed(2)}×`,
     `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
-    `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`, `${r.rssOneMB} / ${r.rssManyMB}`,
+    `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`,
+    `${r.rssOneMB} / ${r.rssManyMB}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -80,9 +112,12 @@ export async function threadsBench(argv: string[]): Promise<void> {
     if (!json) console.log(s);
   };
   await initBackend('wasm');
-  log(`one run, 1 vs ${threads} threads (product trainer, wasm); medians; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+  log(
+    `one run, 1 vs ${threads} threads (product trainer, wasm); medians; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+  );
   const rows: ThreadsRow[] = [];
-  for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase()))) rows.push(await timeThreads(spec, threads, repeats, log));
+  for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase())))
+    rows.push(await timeThreads(spec, threads, repeats, log));
   if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
   else console.log(`\n${threadsTable(rows)}`);
 }

@@ -6,7 +6,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export async function launchBrowser(profileDir: string, opts: { acceptDownloads?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; consoleErrors: string[] }> {
+export async function launchBrowser(
+  profileDir: string,
+  opts: { acceptDownloads?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; consoleErrors: string[] }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
   const context = await chromium.launchPersistentContext(join(profileDir, 'profile'), {
     executablePath: CHROMIUM,

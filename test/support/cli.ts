@@ -16,18 +16,31 @@ export interface CliResult {
 }
 
 export function cli(args: string[], opts: { env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 300_000, maxBuffer: 512 * 2 ** 20 }); // a model file can be MBs
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    timeout: 300_000,
+    maxBuffer: 512 * 2 ** 20,
+  }); // a model file can be MBs
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The same, without blocking the test's event loop (for runs that others interrupt). */
-export function cliAsync(args: string[], opts: { env?: Record<string, string> } = {}): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+export function cliAsync(
+  args: string[],
+  opts: { env?: Record<string, string> } = {},
+): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -55,7 +68,9 @@ export function dbHash(path: string): string {
       db.get('PRAGMA user_version', (e2, v) => { console.log(JSON.stringify([v, out])); db.close(); });
     });`;
   const r = spawnSync(process.execPath, ['-e', script, path], { encoding: 'utf8', cwd: ROOT });
-  return createHash('sha256').update(r.stdout + r.stderr).digest('hex');
+  return createHash('sha256')
+    .update(r.stdout + r.stderr)
+    .digest('hex');
 }
 
 export function fileHash(path: string): string {

@@ -15,10 +15,19 @@ export function easyClassification(nTrain = 256, nTest = 64, dim = 4, seed = 'ea
     }
     return { x, y };
   };
-  const tr = make(nTrain), te = make(nTest);
+  const tr = make(nTrain),
+    te = make(nTest);
   return {
-    id: 'hand-easy', task: 'classification', inputDim: dim, outputDim: 2,
-    xTrain: tr.x, yTrain: tr.y, nTrain, xTest: te.x, yTest: te.y, nTest,
+    id: 'hand-easy',
+    task: 'classification',
+    inputDim: dim,
+    outputDim: 2,
+    xTrain: tr.x,
+    yTrain: tr.y,
+    nTrain,
+    xTest: te.x,
+    yTest: te.y,
+    nTest,
     standardization: { mean: new Float32Array(dim).fill(0.5), std: new Float32Array(dim).fill(2) },
     source: 'hand-made (test)',
   };
@@ -36,15 +45,36 @@ export function smallRegression(nTrain = 128, nTest = 32, seed = 'reg'): Dataset
     }
     return { x, y };
   };
-  const tr = make(nTrain), te = make(nTest);
+  const tr = make(nTrain),
+    te = make(nTest);
   return {
-    id: 'hand-reg', task: 'regression', inputDim: 2, outputDim: 1,
-    xTrain: tr.x, yTrain: tr.y, nTrain, xTest: te.x, yTest: te.y, nTest,
+    id: 'hand-reg',
+    task: 'regression',
+    inputDim: 2,
+    outputDim: 1,
+    xTrain: tr.x,
+    yTrain: tr.y,
+    nTrain,
+    xTest: te.x,
+    yTest: te.y,
+    nTest,
     standardization: { mean: new Float32Array([0.1, -0.2]), std: new Float32Array([1.5, 0.5]) },
     source: 'hand-made (test)',
   };
 }
 
 export function tinySpec(over: Partial<NetworkSpecInput> = {}): NetworkSpec {
-  return parseSpec({ dataset: 'hand-easy', depth: 3, width: 8, activation: 'bernstein', degree: 5, batchSize: 32, epochs: 2, lr: 0.01, evalBatch: 64, seed: 7, ...over });
+  return parseSpec({
+    dataset: 'hand-easy',
+    depth: 3,
+    width: 8,
+    activation: 'bernstein',
+    degree: 5,
+    batchSize: 32,
+    epochs: 2,
+    lr: 0.01,
+    evalBatch: 64,
+    seed: 7,
+    ...over,
+  });
 }

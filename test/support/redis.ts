@@ -14,9 +14,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(dir: string, password: string, ping: (port: number) => Promise<void>, at?: number): Promise<{ proc: ChildProcess; port: number }> {
+export async function startRedisServer(
+  dir: string,
+  password: string,
+  ping: (port: number) => Promise<void>,
+  at?: number,
+): Promise<{ proc: ChildProcess; port: number }> {
   const port = at ?? (await freePort());
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      password,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

@@ -108,7 +108,10 @@ export interface TestScore {
 export function fitSpec(o: Omit<FitOptions, 'ops'>): NetworkSpec {
   const bern = o.activation === 'bernstein';
   const affine = bern && o.bn === 'affine';
-  if (affine && !ENGINE_HAS_AFFINE_BN) throw new Error('bn: affine needs the engine\'s affine batch norm (spec field bnAffine), which this build lacks; use bn: none');
+  if (affine && !ENGINE_HAS_AFFINE_BN)
+    throw new Error(
+      "bn: affine needs the engine's affine batch norm (spec field bnAffine), which this build lacks; use bn: none",
+    );
   return parseSpec({
     dataset: o.target,
     rows: o.gridPoints,
@@ -142,7 +145,8 @@ function evalErrors(model: DeepBernModel, g: Grid): { maxErr: number; mse: numbe
   const out = tf.tidy(() => model.forwardEval(tf.tensor2d(g.x, [g.x.length, 1])));
   const v = out.dataSync();
   out.dispose();
-  let maxErr = 0, se = 0;
+  let maxErr = 0,
+    se = 0;
   for (let i = 0; i < g.y.length; i++) {
     const d = Math.abs(v[i]! - g.y[i]!);
     if (!(d <= maxErr)) maxErr = d; // NaN propagates (a diverged fit must not look perfect)
@@ -174,14 +178,25 @@ export async function fitTarget(
   try {
     for (let step = 1; step <= o.steps; step++) {
       // The engine's training step (forward, backward, update, batch-norm buffers), with the lab's scheduled lr.
-      trainMse = trainStep(model, scheduled(adam, (s) => lrAt(o, s)), xTrain, yTrain).loss;
+      trainMse = trainStep(
+        model,
+        scheduled(adam, (s) => lrAt(o, s)),
+        xTrain,
+        yTrain,
+      ).loss;
       if (!Number.isFinite(trainMse)) break;
       if (reportAt.has(step)) {
         const val = evalErrors(model, grids.validation);
         const probes = runProbes(model, xTrain, yTrain);
         index++;
-        lastReport = { index, step, valMaxErr: val.maxErr, ...(probes.clipped_frac !== undefined ? { clippedFrac: probes.clipped_frac } : {}) };
-        if (Number.isFinite(val.maxErr) && (!selected || val.maxErr < selected.valMaxErr)) selected = { ...lastReport, tensors: model.exportTensors() };
+        lastReport = {
+          index,
+          step,
+          valMaxErr: val.maxErr,
+          ...(probes.clipped_frac !== undefined ? { clippedFrac: probes.clipped_frac } : {}),
+        };
+        if (Number.isFinite(val.maxErr) && (!selected || val.maxErr < selected.valMaxErr))
+          selected = { ...lastReport, tensors: model.exportTensors() };
         await onReport?.({
           index,
           step,
@@ -223,7 +238,12 @@ export async function fitTarget(
  * Scores checkpoints of a finished fit on the test grid: one `read()` for all of them. Call it only after
  * the selection is fixed (the lab does, and test/approx-lab.test.ts checks the order of reads).
  */
-export function scoreOnTestGrid(fit: Pick<FitOutcome, 'spec' | 'dims'>, ops: EngineOps, checkpoints: FitCheckpoint[], grid: SealedTestGrid): TestScore[] {
+export function scoreOnTestGrid(
+  fit: Pick<FitOutcome, 'spec' | 'dims'>,
+  ops: EngineOps,
+  checkpoints: FitCheckpoint[],
+  grid: SealedTestGrid,
+): TestScore[] {
   const g = grid.read();
   const model = new DeepBernModel(fit.spec, fit.dims, ops);
   try {
@@ -251,7 +271,13 @@ export function checkpointState(fit: FitOutcome, c: FitCheckpoint): Uint8Array {
 }
 
 /** Parameter count of a plain net with 1-D input/output: what `matchedReluWidth` equalises. */
-export function mlpParamCount(o: { activation: 'bernstein' | 'relu'; depth: number; width: number; degree: number; bnAffine?: boolean }): number {
+export function mlpParamCount(o: {
+  activation: 'bernstein' | 'relu';
+  depth: number;
+  width: number;
+  degree: number;
+  bnAffine?: boolean;
+}): number {
   const W = o.width;
   const perUnitAct = o.activation === 'bernstein' ? o.degree + 1 : 0; // a and θ_1..θ_n per unit
   const perUnitBn = o.bnAffine ? 2 : 0; // γ and β per unit
@@ -260,7 +286,8 @@ export function mlpParamCount(o: { activation: 'bernstein' | 'relu'; depth: numb
 
 /** The ReLU width (same depth) whose parameter count is closest to the Bernstein net's. */
 export function matchedReluWidth(depth: number, bernParams: number): number {
-  let best = 1, bestGap = Infinity;
+  let best = 1,
+    bestGap = Infinity;
   for (let w = 1; w <= 4096; w++) {
     const gap = Math.abs(mlpParamCount({ activation: 'relu', depth, width: w, degree: 0 }) - bernParams);
     if (gap < bestGap) [best, bestGap] = [w, gap];

@@ -39,12 +39,15 @@ export default async function approxFitTask({ job, port }: ApproxFitTaskInput): 
   });
   try {
     const backend = await initBackend(job.backend);
-    const outcome = await fitTarget({ ...job.options, ops: pickOps(backend.name) }, { train: job.train, validation: job.validation }, (report) =>
-      new Promise<void>((resolve, reject) => {
-        if (cancelled) return reject(new Error('cancelled'));
-        waiting.set(report.index, () => (cancelled ? reject(new Error('cancelled')) : resolve()));
-        port.postMessage({ type: 'report', report } satisfies FitTaskToMain);
-      }),
+    const outcome = await fitTarget(
+      { ...job.options, ops: pickOps(backend.name) },
+      { train: job.train, validation: job.validation },
+      (report) =>
+        new Promise<void>((resolve, reject) => {
+          if (cancelled) return reject(new Error('cancelled'));
+          waiting.set(report.index, () => (cancelled ? reject(new Error('cancelled')) : resolve()));
+          port.postMessage({ type: 'report', report } satisfies FitTaskToMain);
+        }),
     );
     return { ...outcome, backend: backend.name };
   } finally {

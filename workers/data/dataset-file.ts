@@ -69,7 +69,8 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Pr
   for (let o = 0; o < bytes.length; o += IO_CHUNK) {
     const part = bytes.subarray(o, Math.min(bytes.length, o + IO_CHUNK));
     let done = 0;
-    while (done < part.length) done += (await fh.write(part, done, part.length - done, position + o + done)).bytesWritten;
+    while (done < part.length)
+      done += (await fh.write(part, done, part.length - done, position + o + done)).bytesWritten;
   }
 }
 
@@ -95,7 +96,11 @@ function checkTable(t: RawTable): void {
  * Write `table` to `path` atomically: a temp file in the same directory, fsync, then rename, so a crash
  * never leaves a half-written file under the final name. Returns the header written.
  */
-export async function writeDatasetFile(path: string, meta: DatasetFileMeta, table: RawTable): Promise<DatasetFileHeader> {
+export async function writeDatasetFile(
+  path: string,
+  meta: DatasetFileMeta,
+  table: RawTable,
+): Promise<DatasetFileHeader> {
   assertLittleEndian();
   checkTable(table);
   const x = bytesOf(table.x);
@@ -139,16 +144,23 @@ export async function writeDatasetFile(path: string, meta: DatasetFileMeta, tabl
   return header;
 }
 
-async function readHeaderFrom(fh: FileHandle, name: string): Promise<{ header: DatasetFileHeader; dataAt: number; size: number }> {
+async function readHeaderFrom(
+  fh: FileHandle,
+  name: string,
+): Promise<{ header: DatasetFileHeader; dataAt: number; size: number }> {
   const size = (await fh.stat()).size;
   const prefix = Buffer.alloc(PREFIX_BYTES);
   if (!(await readAll(fh, prefix, 0)) || prefix.toString('ascii', 0, 4) !== DATASET_FILE_MAGIC) {
     throw new DatasetError(`${name}: not a dataset file (it must start with "${DATASET_FILE_MAGIC}")`);
   }
   const version = prefix.readUInt32LE(4);
-  if (version !== DATASET_FILE_VERSION) throw new DatasetError(`${name}: dataset file version ${version} is not supported (allowed: ${DATASET_FILE_VERSION})`);
+  if (version !== DATASET_FILE_VERSION)
+    throw new DatasetError(
+      `${name}: dataset file version ${version} is not supported (allowed: ${DATASET_FILE_VERSION})`,
+    );
   const jsonLen = prefix.readUInt32LE(8);
-  if (PREFIX_BYTES + jsonLen > size || jsonLen > 64 << 20) throw new DatasetError(`${name}: corrupt dataset file (header length ${jsonLen} exceeds the file)`);
+  if (PREFIX_BYTES + jsonLen > size || jsonLen > 64 << 20)
+    throw new DatasetError(`${name}: corrupt dataset file (header length ${jsonLen} exceeds the file)`);
   const json = Buffer.alloc(jsonLen);
   await readAll(fh, json, PREFIX_BYTES);
   let parsed: unknown;
@@ -160,15 +172,23 @@ async function readHeaderFrom(fh: FileHandle, name: string): Promise<{ header: D
   const r = HeaderSchema.safeParse(parsed);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new DatasetError(`${name}: corrupt dataset file header (${issue.path.join('.') || 'header'}: ${issue.message})`);
+    throw new DatasetError(
+      `${name}: corrupt dataset file header (${issue.path.join('.') || 'header'}: ${issue.message})`,
+    );
   }
   const h = r.data;
-  if (h.task === 'regression' && h.outputDim !== 1) throw new DatasetError(`${name}: corrupt dataset file header (regression needs outputDim 1)`);
-  if (h.labels && h.labels.length !== h.outputDim) throw new DatasetError(`${name}: corrupt dataset file header (${h.labels.length} label names for ${h.outputDim} classes)`);
+  if (h.task === 'regression' && h.outputDim !== 1)
+    throw new DatasetError(`${name}: corrupt dataset file header (regression needs outputDim 1)`);
+  if (h.labels && h.labels.length !== h.outputDim)
+    throw new DatasetError(
+      `${name}: corrupt dataset file header (${h.labels.length} label names for ${h.outputDim} classes)`,
+    );
   const dataAt = PREFIX_BYTES + jsonLen;
   const expected = dataAt + 4 * h.rows * (h.inputDim + 1);
   if (size !== expected) {
-    throw new DatasetError(`${name}: corrupt dataset file (${size} bytes; header says ${h.rows} rows × ${h.inputDim} features = ${expected} bytes)`);
+    throw new DatasetError(
+      `${name}: corrupt dataset file (${size} bytes; header says ${h.rows} rows × ${h.inputDim} features = ${expected} bytes)`,
+    );
   }
   return { header: h, dataAt, size };
 }
@@ -202,12 +222,24 @@ export async function readDatasetFile(path: string): Promise<{ header: DatasetFi
     const y = new Float32Array(h.rows);
     const ok = (await readAll(fh, bytesOf(x), dataAt)) && (await readAll(fh, bytesOf(y), dataAt + x.byteLength));
     if (!ok) throw new DatasetError(`${name}: corrupt dataset file (it ended while reading the rows)`);
-    if (crc32(bytesOf(y), crc32(bytesOf(x))) !== h.crc32) throw new DatasetError(`${name}: corrupt dataset file (checksum mismatch: the rows were altered or damaged)`);
+    if (crc32(bytesOf(y), crc32(bytesOf(x))) !== h.crc32)
+      throw new DatasetError(`${name}: corrupt dataset file (checksum mismatch: the rows were altered or damaged)`);
     if (h.task === 'classification') {
       const bad = y.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < h.outputDim));
-      if (bad >= 0) throw new DatasetError(`${name}: corrupt dataset file (row ${bad + 1} has class ${y[bad]}; allowed 0 to ${h.outputDim - 1})`);
+      if (bad >= 0)
+        throw new DatasetError(
+          `${name}: corrupt dataset file (row ${bad + 1} has class ${y[bad]}; allowed 0 to ${h.outputDim - 1})`,
+        );
     }
-    const table: RawTable = { task: h.task, inputDim: h.inputDim, outputDim: h.outputDim, rows: h.rows, x, y, ...(h.labels ? { labels: h.labels } : {}) };
+    const table: RawTable = {
+      task: h.task,
+      inputDim: h.inputDim,
+      outputDim: h.outputDim,
+      rows: h.rows,
+      x,
+      y,
+      ...(h.labels ? { labels: h.labels } : {}),
+    };
     return { header: h, table };
   } finally {
     await fh.close();
@@ -251,7 +283,10 @@ export class DatasetFileWriter {
   ) {}
 
   /** `headerHint`: bytes the header will need beyond the fixed fields (e.g. the feature names' JSON). */
-  static async create(path: string, o: { inputDim: number; codeWidth: number; headerHint?: number }): Promise<DatasetFileWriter> {
+  static async create(
+    path: string,
+    o: { inputDim: number; codeWidth: number; headerHint?: number },
+  ): Promise<DatasetFileWriter> {
     assertLittleEndian();
     const tmp = tempPathFor(path);
     const codesTmp = tempPathFor(path, '.labels');
@@ -270,7 +305,8 @@ export class DatasetFileWriter {
 
   /** Append `n` rows: x is [n × inputDim], codes [n × codeWidth]. */
   async write(x: Float32Array, codes: Float64Array, n: number): Promise<void> {
-    if (x.length < n * this.inputDim || codes.length < n * this.codeWidth) throw new DatasetError('dataset file writer: batch arrays shorter than the row count');
+    if (x.length < n * this.inputDim || codes.length < n * this.codeWidth)
+      throw new DatasetError('dataset file writer: batch arrays shorter than the row count');
     const xb = bytesOf(x.subarray(0, n * this.inputDim));
     this.crcX = crc32(xb, this.crcX);
     await writeAll(this.fh, xb, this.reserve + this.rows * this.inputDim * 4);
@@ -290,7 +326,8 @@ export class DatasetFileWriter {
       for (let r0 = 0; r0 < this.rows; r0 += LABEL_SLICE_ROWS) {
         const n = Math.min(LABEL_SLICE_ROWS, this.rows - r0);
         const cb = new Uint8Array(codes.buffer, 0, n * this.codeWidth * 8);
-        if (!(await readAll(this.codesFh, cb, r0 * this.codeWidth * 8))) throw new DatasetError('dataset file writer: label codes file ended early');
+        if (!(await readAll(this.codesFh, cb, r0 * this.codeWidth * 8)))
+          throw new DatasetError('dataset file writer: label codes file ended early');
         for (let i = 0; i < n; i++) y[i] = info.yOf(codes, i * this.codeWidth);
         const yb = bytesOf(y.subarray(0, n));
         crc = crc32(yb, crc);
@@ -326,7 +363,8 @@ export class DatasetFileWriter {
           const buf = new Uint8Array(Math.min(IO_CHUNK, 16 << 20));
           for (let o = 0; o < payloadBytes; o += buf.length) {
             const part = buf.subarray(0, Math.min(buf.length, payloadBytes - o));
-            if (!(await readAll(this.fh, part, this.reserve + o))) throw new DatasetError('dataset file writer: temp file ended early');
+            if (!(await readAll(this.fh, part, this.reserve + o)))
+              throw new DatasetError('dataset file writer: temp file ended early');
             await writeAll(out, part, head.length + o);
           }
           await out.sync();

@@ -49,7 +49,8 @@ async function readSplit(dir: string, prefix: 'train' | 't10k'): Promise<MnistSp
   if (img.dims.length !== 3 || img.dims[1] !== MNIST_SIDE || img.dims[2] !== MNIST_SIDE) {
     throw new DatasetError(`${imgName}: MNIST images must have dims n×28×28, found ${img.dims.join('×')}`);
   }
-  if (lbl.dims.length !== 1) throw new DatasetError(`${lblName}: MNIST labels must have 1 dimension, found ${lbl.dims.length}`);
+  if (lbl.dims.length !== 1)
+    throw new DatasetError(`${lblName}: MNIST labels must have 1 dimension, found ${lbl.dims.length}`);
   if (lbl.dims[0] !== img.dims[0]) {
     throw new DatasetError(`${prefix}: ${img.dims[0]} images but ${lbl.dims[0]} labels (they must match)`);
   }
@@ -101,17 +102,22 @@ function toFloats(split: MnistSplit, take: ArrayLike<number>, count: number): { 
 }
 
 /** Build the MNIST Dataset (see the split semantics at the top of this file). */
-export function mnistDataset(raw: MnistRaw, req: { rows?: number; testFraction: number; seed: number; id?: string }): Dataset {
+export function mnistDataset(
+  raw: MnistRaw,
+  req: { rows?: number; testFraction: number; seed: number; id?: string },
+): Dataset {
   let nTrain = raw.train.n;
   let nTest = raw.test.n;
   if (req.rows !== undefined) {
     assertTestFraction(req.testFraction);
-    if (!Number.isInteger(req.rows) || req.rows < 2) throw new DatasetError(`rows must be an integer ≥ 2 (got ${req.rows})`);
+    if (!Number.isInteger(req.rows) || req.rows < 2)
+      throw new DatasetError(`rows must be an integer ≥ 2 (got ${req.rows})`);
     nTest = Math.min(raw.test.n, Math.max(1, Math.round(req.rows * req.testFraction)));
     nTrain = Math.min(raw.train.n, req.rows - nTest);
   }
   // Full splits keep the file order; subsets are seeded samples without replacement.
-  const pick = (n: number, total: number, stream: string) => (n === total ? identity(total) : permutation(total, makeRng(req.seed, stream)));
+  const pick = (n: number, total: number, stream: string) =>
+    n === total ? identity(total) : permutation(total, makeRng(req.seed, stream));
   const train = toFloats(raw.train, pick(nTrain, raw.train.n, 'mnist-train'), nTrain);
   const test = toFloats(raw.test, pick(nTest, raw.test.n, 'mnist-test'), nTest);
   const what = req.rows === undefined ? 'all rows' : `seeded sample of ${nTrain} train + ${nTest} test rows`;

@@ -7,9 +7,22 @@ import { DatasetError } from './errors.js';
 import { loadMnist, MNIST_PIXELS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS, readMnistDir, type MnistRaw } from './mnist.js';
 import { assertTestFraction, splitTable } from './split.js';
 import { SYNTHETIC_HIGGS_DEFAULT_ROWS, SYNTHETIC_HIGGS_FEATURES, syntheticHiggsTable } from './synthetic.js';
-import { findTargetFunction, FN_DEFAULT_TRAIN_ROWS, TARGET_FUNCTIONS, targetFunctionDataset } from './target-functions.js';
+import {
+  findTargetFunction,
+  FN_DEFAULT_TRAIN_ROWS,
+  TARGET_FUNCTIONS,
+  targetFunctionDataset,
+} from './target-functions.js';
 import type { Dataset, DatasetRequest, RawTable, Task } from './types.js';
-import { scanUciCsv, scanUserCsv, UCI_FORMATS, type ProgressFn, type RowSink, type ScanResult, type StreamLimits } from './uci-csv.js';
+import {
+  scanUciCsv,
+  scanUserCsv,
+  UCI_FORMATS,
+  type ProgressFn,
+  type RowSink,
+  type ScanResult,
+  type StreamLimits,
+} from './uci-csv.js';
 import { IMPORT_KINDS, isOneOf, type ImportKind } from '../../shared/vocab.js';
 
 export { DatasetError } from './errors.js';
@@ -45,20 +58,19 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
     inputDim: SYNTHETIC_HIGGS_FEATURES,
     outputDim: 2,
     rows: SYNTHETIC_HIGGS_DEFAULT_ROWS,
-    description: 'Generated HIGGS-shaped data (21 low-level + 7 mass features) from a fixed noisy teacher; Bayes accuracy ≈ 0.79.',
+    description:
+      'Generated HIGGS-shaped data (21 low-level + 7 mass features) from a fixed noisy teacher; Bayes accuracy ≈ 0.79.',
   },
-  ...TARGET_FUNCTIONS.map(
-    (t): BuiltinDataset => ({
-      id: t.id,
-      title: `${t.title}: ${t.formula}`,
-      kind: 'builtin',
-      task: 'regression',
-      inputDim: 1,
-      outputDim: 1,
-      rows: FN_DEFAULT_TRAIN_ROWS,
-      description: `1-D target ${t.formula} on [−1,1]: rows = uniform train grid, fixed dense test grid (approximation lab).`,
-    }),
-  ),
+  ...TARGET_FUNCTIONS.map((t): BuiltinDataset => ({
+    id: t.id,
+    title: `${t.title}: ${t.formula}`,
+    kind: 'builtin',
+    task: 'regression',
+    inputDim: 1,
+    outputDim: 1,
+    rows: FN_DEFAULT_TRAIN_ROWS,
+    description: `1-D target ${t.formula} on [−1,1]: rows = uniform train grid, fixed dense test grid (approximation lab).`,
+  })),
 ];
 
 /** Fewer rows cannot make a train and a test split worth the name. */
@@ -68,7 +80,10 @@ export type { ImportKind };
 
 function unknownDataset(id: string): DatasetError {
   const ids = BUILTIN_DATASETS.map((d) => d.id).join(', ');
-  const hint = id === 'higgs' || id === 'susy' ? `${id} is not imported yet (import ${id.toUpperCase()}.csv.gz first); ` : `unknown dataset "${id}"; `;
+  const hint =
+    id === 'higgs' || id === 'susy'
+      ? `${id} is not imported yet (import ${id.toUpperCase()}.csv.gz first); `
+      : `unknown dataset "${id}"; `;
   return new DatasetError(`${hint}available: ${ids}, or the id of an imported dataset`);
 }
 
@@ -84,7 +99,10 @@ function checkRequest(req: DatasetRequest): void {
  * Build the Dataset a run asked for. Builtins are generated/loaded here; any other id is looked up with
  * `resolveImported` (the store's id → dataset-file path); imported sets use their first `rows` rows.
  */
-export async function loadDataset(req: DatasetRequest, resolveImported?: (id: string) => string | undefined): Promise<Dataset> {
+export async function loadDataset(
+  req: DatasetRequest,
+  resolveImported?: (id: string) => string | undefined,
+): Promise<Dataset> {
   checkRequest(req);
   if (req.id === 'mnist') return loadMnist(req);
   if (req.id === 'synthetic-higgs') {
@@ -147,7 +165,11 @@ class FileSink implements RowSink {
   writer: DatasetFileWriter | undefined;
   constructor(private readonly path: string) {}
   async start(inputDim: number, codeWidth: number, featureNames?: string[]): Promise<void> {
-    this.writer = await DatasetFileWriter.create(this.path, { inputDim, codeWidth, headerHint: featureNames ? JSON.stringify(featureNames).length : 0 });
+    this.writer = await DatasetFileWriter.create(this.path, {
+      inputDim,
+      codeWidth,
+      headerHint: featureNames ? JSON.stringify(featureNames).length : 0,
+    });
   }
   write(x: Float32Array, codes: Float64Array, n: number): Promise<void> {
     return (this.writer as DatasetFileWriter).write(x, codes, n);
@@ -165,15 +187,26 @@ export type ImportedDatasetMeta = DatasetFileHeader & {
 function defaultImportId(kind: ImportKind, srcPath: string): string {
   if (kind !== 'csv') return kind;
   const stem = basename(srcPath).replace(/(\.csv)?(\.gz)?$/i, '');
-  return stem.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'csv';
+  return (
+    stem
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'csv'
+  );
 }
 
 /**
  * Parse a HIGGS/SUSY/user CSV (plain or gzip) once and write it to `destPath` as a dataset file (raw rows,
  * unsplit). Returns the metadata to register under `id`.
  */
-export async function importUciDataset(kind: ImportKind, srcPath: string, destPath: string, opts: ImportOptions = {}): Promise<ImportedDatasetMeta> {
-  if (!isOneOf(IMPORT_KINDS, kind)) throw new DatasetError(`cannot import kind "${String(kind)}" (allowed: ${IMPORT_KINDS.join(', ')})`);
+export async function importUciDataset(
+  kind: ImportKind,
+  srcPath: string,
+  destPath: string,
+  opts: ImportOptions = {},
+): Promise<ImportedDatasetMeta> {
+  if (!isOneOf(IMPORT_KINDS, kind))
+    throw new DatasetError(`cannot import kind "${String(kind)}" (allowed: ${IMPORT_KINDS.join(', ')})`);
   const id = opts.id ?? defaultImportId(kind, srcPath);
   if (BUILTIN_DATASETS.some((d) => d.id === id) || id.startsWith('fn:')) {
     throw new DatasetError(`dataset id "${id}" is taken by a built-in dataset (choose another id)`);
@@ -185,7 +218,9 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
     ...(opts.limits ? { limits: opts.limits } : {}),
   };
   const tooFew = (rows: number) =>
-    new DatasetError(`${basename(srcPath)}: ${rows} data row${rows === 1 ? '' : 's'}; a dataset needs at least ${MIN_IMPORT_ROWS} to split into train and test`);
+    new DatasetError(
+      `${basename(srcPath)}: ${rows} data row${rows === 1 ? '' : 's'}; a dataset needs at least ${MIN_IMPORT_ROWS} to split into train and test`,
+    );
   const sourceText = (rows: number, what: string) => {
     const limited = opts.rows !== undefined && rows === opts.rows;
     return `${basename(srcPath)} ${limited ? `first ${rows}` : `all ${rows}`} rows (${what})`;
@@ -194,7 +229,11 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
   if (kind === 'idx') {
     const table = idxTable(await readMnistDir(srcPath), opts.rows);
     if (table.rows < MIN_IMPORT_ROWS) throw tooFew(table.rows);
-    header = await writeDatasetFile(destPath, { id, kind, source: sourceText(table.rows, 'MNIST-style IDX files, train then test rows') }, table);
+    header = await writeDatasetFile(
+      destPath,
+      { id, kind, source: sourceText(table.rows, 'MNIST-style IDX files, train then test rows') },
+      table,
+    );
   } else {
     // CSVs stream: rows go to the file as they are parsed, so memory stays bounded whatever the file's size.
     const sink = new FileSink(destPath);
@@ -203,7 +242,11 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
       let featureNames: string[] | undefined;
       let what: string;
       if (kind === 'csv') {
-        const t = await scanUserCsv(srcPath, sink, { ...read, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}), ...(opts.task ? { task: opts.task } : {}) });
+        const t = await scanUserCsv(srcPath, sink, {
+          ...read,
+          ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}),
+          ...(opts.task ? { task: opts.task } : {}),
+        });
         scan = t;
         featureNames = t.featureNames;
         what = `label column "${t.labelName}", ${t.task}`;
@@ -212,11 +255,19 @@ export async function importUciDataset(kind: ImportKind, srcPath: string, destPa
         what = `${UCI_FORMATS[kind].title} format`;
       }
       if (scan.rows < MIN_IMPORT_ROWS) throw tooFew(scan.rows);
-      header = await (sink.writer as DatasetFileWriter).finish({ id, kind, source: sourceText(scan.rows, what), ...(featureNames ? { featureNames } : {}) }, scan);
+      header = await (sink.writer as DatasetFileWriter).finish(
+        { id, kind, source: sourceText(scan.rows, what), ...(featureNames ? { featureNames } : {}) },
+        scan,
+      );
     } catch (e) {
       await sink.writer?.abort();
       throw e;
     }
   }
-  return { ...header, path: destPath, fileBytes: (await stat(destPath)).size, elapsedMs: Math.round(performance.now() - started) };
+  return {
+    ...header,
+    path: destPath,
+    fileBytes: (await stat(destPath)).size,
+    elapsedMs: Math.round(performance.now() - started),
+  };
 }

@@ -33,7 +33,12 @@ export function splitCounts(rows: number, testFraction: number): { nTrain: numbe
 }
 
 /** Mean/std (population) of each feature over `rows` rows; zero std is replaced by 1. */
-export function featureStats(x: Float32Array, rows: number, dim: number, mode: StandardizeMode = 'per-feature'): Standardization {
+export function featureStats(
+  x: Float32Array,
+  rows: number,
+  dim: number,
+  mode: StandardizeMode = 'per-feature',
+): Standardization {
   const mean = new Float32Array(dim);
   const std = new Float32Array(dim).fill(1);
   if (mode === 'none' || rows === 0) return { mean, std };
@@ -71,7 +76,13 @@ export function standardizeInPlace(x: Float32Array, dim: number, s: Standardizat
 }
 
 /** Copy the rows `order[from..to)` of a row-major table into a new array. */
-export function gatherRows(x: Float32Array, dim: number, order: ArrayLike<number>, from: number, to: number): Float32Array {
+export function gatherRows(
+  x: Float32Array,
+  dim: number,
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+): Float32Array {
   const out = new Float32Array((to - from) * dim);
   for (let i = from; i < to; i++) {
     const src = order[i] * dim;
@@ -137,7 +148,16 @@ export function splitTable(
   const order = permutation(table.rows, makeRng(opts.seed, 'split'));
   const d = table.inputDim;
   const test = { x: gatherRows(table.x, d, order, 0, nTest), y: gatherValues(table.y, order, 0, nTest) };
-  const train = { x: gatherRows(table.x, d, order, nTest, table.rows), y: gatherValues(table.y, order, nTest, table.rows) };
+  const train = {
+    x: gatherRows(table.x, d, order, nTest, table.rows),
+    y: gatherValues(table.y, order, nTest, table.rows),
+  };
   const labels = opts.labels ?? table.labels;
-  return assembleDataset({ id: opts.id, source: opts.source, ...(labels ? { labels } : {}) }, table, train, test, opts.mode ?? 'per-feature');
+  return assembleDataset(
+    { id: opts.id, source: opts.source, ...(labels ? { labels } : {}) },
+    table,
+    train,
+    test,
+    opts.mode ?? 'per-feature',
+  );
 }

@@ -25,7 +25,11 @@ export interface StreamLimits {
   /** Most bytes a gzip may unpack to. Default 64 GiB (HIGGS in full is 7.5 GB). */
   maxUnpackedBytes?: number;
 }
-export const DEFAULT_STREAM_LIMITS: Required<StreamLimits> = { maxGzipRatio: 200, ratioAfterBytes: 64 << 20, maxUnpackedBytes: 64 * 2 ** 30 };
+export const DEFAULT_STREAM_LIMITS: Required<StreamLimits> = {
+  maxGzipRatio: 200,
+  ratioAfterBytes: 64 << 20,
+  maxUnpackedBytes: 64 * 2 ** 30,
+};
 
 function fmtBytes(n: number): string {
   return n >= 2 ** 30 ? `${+(n / 2 ** 30).toFixed(1)} GiB` : `${+(n / 2 ** 20).toFixed(1)} MiB`;
@@ -38,7 +42,11 @@ function expansionGuard(name: string, compressedRead: () => number, limits: Requ
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       out += chunk.length;
       if (out > limits.maxUnpackedBytes) {
-        cb(new DatasetError(`${name}: the gzip unpacks to more than ${fmtBytes(limits.maxUnpackedBytes)} (the most an import may read); refusing it`));
+        cb(
+          new DatasetError(
+            `${name}: the gzip unpacks to more than ${fmtBytes(limits.maxUnpackedBytes)} (the most an import may read); refusing it`,
+          ),
+        );
         return;
       }
       const read = Math.max(1, compressedRead());
@@ -69,7 +77,12 @@ export type ProgressFn = (p: ImportProgress) => void;
 /** Progress from a row count and the source's byte counters. */
 export function progressOf(rows: number, info: SourceInfo): ImportProgress {
   const bytesRead = Math.min(info.bytesRead(), info.totalBytes);
-  return { rows, bytesRead, totalBytes: info.totalBytes, fraction: info.totalBytes > 0 ? bytesRead / info.totalBytes : 1 };
+  return {
+    rows,
+    bytesRead,
+    totalBytes: info.totalBytes,
+    fraction: info.totalBytes > 0 ? bytesRead / info.totalBytes : 1,
+  };
 }
 
 export interface SourceInfo {
@@ -134,11 +147,14 @@ export async function streamFile(
     const cause = consumerError ?? e;
     if (cause instanceof DatasetError) throw cause;
     const err = cause as NodeJS.ErrnoException;
-    if (consumerError !== undefined && !(typeof err.code === 'string' && err.code.startsWith('Z_'))) throw consumerError;
+    if (consumerError !== undefined && !(typeof err.code === 'string' && err.code.startsWith('Z_')))
+      throw consumerError;
     // Returning early from the sink aborts the pipeline: that is the row limit working, not a failure.
     if (stopped && err.code === 'ABORT_ERR') return;
     if (err.code === 'Z_BUF_ERROR') {
-      throw new DatasetError(`${name}: truncated gzip data (the compressed stream ends early, after ${src.bytesRead} of ${totalBytes} bytes)`);
+      throw new DatasetError(
+        `${name}: truncated gzip data (the compressed stream ends early, after ${src.bytesRead} of ${totalBytes} bytes)`,
+      );
     }
     if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
       throw new DatasetError(`${name}: corrupt gzip data (${err.message})`);

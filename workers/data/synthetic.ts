@@ -60,7 +60,10 @@ let teacherCache: Teacher | undefined;
 function teacher(): Teacher {
   if (teacherCache) return teacherCache;
   const rng = makeRng(TEACHER_SEED, 'synthetic-higgs-teacher');
-  const w1 = Float64Array.from({ length: TEACHER_HIDDEN * LOW_LEVEL }, () => (1.6 * gaussian(rng)) / Math.sqrt(LOW_LEVEL));
+  const w1 = Float64Array.from(
+    { length: TEACHER_HIDDEN * LOW_LEVEL },
+    () => (1.6 * gaussian(rng)) / Math.sqrt(LOW_LEVEL),
+  );
   const b1 = Float64Array.from({ length: TEACHER_HIDDEN }, () => 0.5 * gaussian(rng));
   const w2 = Float64Array.from({ length: TEACHER_HIDDEN }, () => (1.5 * gaussian(rng)) / Math.sqrt(TEACHER_HIDDEN));
   teacherCache = { w1, b1, w2 };

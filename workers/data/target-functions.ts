@@ -23,8 +23,12 @@ export { FN_DEFAULT_TRAIN_ROWS, findTargetFunction, TARGET_FUNCTIONS, type Targe
 
 function target(id: string, rows: number): TargetFunction {
   const t = findTargetFunction(id);
-  if (!t) throw new DatasetError(`unknown target function "${id}" (allowed: ${TARGET_FUNCTIONS.map((f) => f.id).join(', ')})`);
-  if (!Number.isInteger(rows) || rows < 2) throw new DatasetError(`rows must be an integer ≥ 2 for ${id} (got ${rows})`);
+  if (!t)
+    throw new DatasetError(
+      `unknown target function "${id}" (allowed: ${TARGET_FUNCTIONS.map((f) => f.id).join(', ')})`,
+    );
+  if (!Number.isInteger(rows) || rows < 2)
+    throw new DatasetError(`rows must be an integer ≥ 2 for ${id} (got ${rows})`);
   return t;
 }
 

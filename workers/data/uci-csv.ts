@@ -132,7 +132,8 @@ export class MemorySink implements RowSink {
 }
 
 function checkRowLimit(rows: number | undefined): void {
-  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1)) throw new DatasetError(`rows must be a positive integer (got ${rows})`);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1))
+    throw new DatasetError(`rows must be a positive integer (got ${rows})`);
 }
 
 const NAN_TEXT = /^[+-]?nan$/i;
@@ -153,10 +154,13 @@ export function parseNumber(text: string): number | string {
   if (NAN_TEXT.test(t)) return 'NaN is not allowed (expected a finite number)';
   if (/^[+-]?inf(inity)?$/i.test(t)) return `${t} is not allowed (expected a finite number)`;
   if (!DECIMAL.test(t)) {
-    return Number.isNaN(Number(t)) ? `"${clip(t)}" is not a number` : `"${clip(t)}" is not a plain decimal number (write numbers like 12, -0.5 or 1e-3)`;
+    return Number.isNaN(Number(t))
+      ? `"${clip(t)}" is not a number`
+      : `"${clip(t)}" is not a plain decimal number (write numbers like 12, -0.5 or 1e-3)`;
   }
   const v = Number(t);
-  if (!(Math.abs(v) <= FLOAT32_MAX)) return `${clip(t)} is beyond the float32 range (±3.4028235e38; the dataset stores float32)`;
+  if (!(Math.abs(v) <= FLOAT32_MAX))
+    return `${clip(t)} is beyond the float32 range (±3.4028235e38; the dataset stores float32)`;
   return v;
 }
 
@@ -175,7 +179,12 @@ function clip(s: string): string {
  * `.csv` or gzip (detected by content). Blank lines are skipped; anything else malformed is an error with
  * its line number.
  */
-export async function scanUciCsv(path: string, kind: UciKind, sink: RowSink, opts: ReadOptions = {}): Promise<ScanResult> {
+export async function scanUciCsv(
+  path: string,
+  kind: UciKind,
+  sink: RowSink,
+  opts: ReadOptions = {},
+): Promise<ScanResult> {
   checkRowLimit(opts.rows);
   const fmt = UCI_FORMATS[kind];
   const name = basename(path);
@@ -229,7 +238,9 @@ export async function scanUciCsv(path: string, kind: UciKind, sink: RowSink, opt
       };
       const tooLong = (): never => {
         lineNo++;
-        return fail(`the line is longer than ${MAX_LINE_CHARS} characters (a ${fmt.title} row is about ${cols * 25}): not a ${fmt.title} file?`);
+        return fail(
+          `the line is longer than ${MAX_LINE_CHARS} characters (a ${fmt.title} row is about ${cols * 25}): not a ${fmt.title} file?`,
+        );
       };
       for await (const chunk of chunks) {
         const text = decoder.write(chunk);
@@ -266,7 +277,8 @@ export async function scanUciCsv(path: string, kind: UciKind, sink: RowSink, opt
     opts.limits,
   );
 
-  if (b.rows === 0) throw new DatasetError(`${name}: no data rows (the file is empty or blank; expected ${fmt.title} CSV rows)`);
+  if (b.rows === 0)
+    throw new DatasetError(`${name}: no data rows (the file is empty or blank; expected ${fmt.title} CSV rows)`);
   return { rows: b.rows, inputDim: fmt.features, task: 'classification', outputDim: 2, yOf: (c, at) => c[at] };
 }
 
@@ -301,7 +313,11 @@ function resolveLabelColumn(header: string[], want: string | number | undefined,
   if (byName >= 0) return byName;
   const idx = typeof want === 'number' ? want : /^\d+$/.test(want) ? Number(want) : NaN;
   if (Number.isInteger(idx) && idx >= 0 && idx < header.length) return idx;
-  const shown = header.slice(0, 12).map((h) => JSON.stringify(h)).join(', ') + (header.length > 12 ? ', …' : '');
+  const shown =
+    header
+      .slice(0, 12)
+      .map((h) => JSON.stringify(h))
+      .join(', ') + (header.length > 12 ? ', …' : '');
   throw new DatasetError(
     `${name}: label column ${JSON.stringify(want)} not found (allowed: a header name — ${shown} — or an index 0 to ${header.length - 1})`,
   );
@@ -346,25 +362,44 @@ class LabelCoder {
   plan(name: string, labelName: string, column: number, task: Task | undefined): LabelPlan {
     const allNumeric = !this.firstNonNumeric && !this.firstBeyondFloat32;
     const chosen: Task =
-      task ?? (!allNumeric || (!this.numOverflow && this.nums.size <= AUTO_MAX_CLASSES && this.allIntegers) ? 'classification' : 'regression');
+      task ??
+      (!allNumeric || (!this.numOverflow && this.nums.size <= AUTO_MAX_CLASSES && this.allIntegers)
+        ? 'classification'
+        : 'regression');
     if (chosen === 'regression') {
       const bad = this.firstNonNumeric;
-      if (bad) throw new DatasetError(`${name}: line ${bad.line}: label "${clip(bad.text)}" is not a number (regression needs numeric labels)`);
+      if (bad)
+        throw new DatasetError(
+          `${name}: line ${bad.line}: label "${clip(bad.text)}" is not a number (regression needs numeric labels)`,
+        );
       const big = this.firstBeyondFloat32;
-      if (big) throw new DatasetError(`${name}: line ${big.line}, column ${column + 1} (${labelName}): ${clip(big.text)} is beyond the float32 range (±3.4028235e38; the dataset stores float32)`);
+      if (big)
+        throw new DatasetError(
+          `${name}: line ${big.line}, column ${column + 1} (${labelName}): ${clip(big.text)} is beyond the float32 range (±3.4028235e38; the dataset stores float32)`,
+        );
       return { task: 'regression', outputDim: 1, yOf: (c, at) => c[at] };
     }
     const overflow = allNumeric ? this.numOverflow : this.textOverflow;
     const size = allNumeric ? this.nums.size : this.texts.size;
     if (overflow || size > MAX_CLASSES) {
-      throw new DatasetError(`${name}: label column "${labelName}" has more than ${MAX_CLASSES} distinct values (classification allows at most ${MAX_CLASSES}; use task regression)`);
+      throw new DatasetError(
+        `${name}: label column "${labelName}" has more than ${MAX_CLASSES} distinct values (classification allows at most ${MAX_CLASSES}; use task regression)`,
+      );
     }
-    if (size < 2) throw new DatasetError(`${name}: label column "${labelName}" has only one value (classification needs at least 2 classes)`);
+    if (size < 2)
+      throw new DatasetError(
+        `${name}: label column "${labelName}" has only one value (classification needs at least 2 classes)`,
+      );
     if (allNumeric) {
       // Numeric labels are keyed by value so "1" and "1.0" are one class.
       const keys = [...this.nums].sort((a, b) => a - b);
       const index = new Map(keys.map((k, i) => [k, i]));
-      return { task: 'classification', outputDim: keys.length, labels: keys.map(String), yOf: (c, at) => index.get(c[at]) as number };
+      return {
+        task: 'classification',
+        outputDim: keys.length,
+        labels: keys.map(String),
+        yOf: (c, at) => index.get(c[at]) as number,
+      };
     }
     const keys = [...this.texts.keys()].sort();
     const rank = new Float64Array(this.texts.size);
@@ -392,7 +427,13 @@ export async function scanUserCsv(path: string, sink: RowSink, opts: UserCsvOpti
   let b: Batcher | undefined;
   const coder = new LabelCoder();
   let lineNo = 0;
-  const parser = parse({ info: true, skip_empty_lines: true, relax_column_count: true, bom: true, max_record_size: MAX_LINE_CHARS });
+  const parser = parse({
+    info: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    bom: true,
+    max_record_size: MAX_LINE_CHARS,
+  });
 
   try {
     await streamFile(
@@ -405,14 +446,23 @@ export async function scanUserCsv(path: string, sink: RowSink, opts: UserCsvOpti
           const rec = item.record;
           if (!header) {
             header = rec.map((h) => h.trim());
-            if (header.length < 2) throw new DatasetError(`${name}: line ${lineNo}: the header has ${header.length} column (need a label and at least one feature)`);
+            if (header.length < 2)
+              throw new DatasetError(
+                `${name}: line ${lineNo}: the header has ${header.length} column (need a label and at least one feature)`,
+              );
             labelCol = resolveLabelColumn(header, opts.labelColumn, name);
-            await sink.start(header.length - 1, 2, header.filter((_, j) => j !== labelCol));
+            await sink.start(
+              header.length - 1,
+              2,
+              header.filter((_, j) => j !== labelCol),
+            );
             b = new Batcher(sink, header.length - 1, 2);
             continue;
           }
           if (rec.length !== header.length) {
-            throw new DatasetError(`${name}: line ${lineNo}: expected ${header.length} columns (as in the header), found ${rec.length}`);
+            throw new DatasetError(
+              `${name}: line ${lineNo}: expected ${header.length} columns (as in the header), found ${rec.length}`,
+            );
           }
           const batch = b as Batcher;
           const o = batch.n * batch.width;
@@ -420,11 +470,15 @@ export async function scanUserCsv(path: string, sink: RowSink, opts: UserCsvOpti
           for (let j = 0, k = 0; j < rec.length; j++) {
             if (j === labelCol) continue;
             const v = parseNumber(rec[j]);
-            if (typeof v === 'string') throw new DatasetError(`${name}: line ${lineNo}, column ${j + 1} (${header[j]}): ${v}`);
+            if (typeof v === 'string')
+              throw new DatasetError(`${name}: line ${lineNo}, column ${j + 1} (${header[j]}): ${v}`);
             xs[o + k++] = v;
           }
           const lt = rec[labelCol].trim();
-          if (lt === '') throw new DatasetError(`${name}: line ${lineNo}, column ${labelCol + 1} (${header[labelCol]}): empty label`);
+          if (lt === '')
+            throw new DatasetError(
+              `${name}: line ${lineNo}, column ${labelCol + 1} (${header[labelCol]}): empty label`,
+            );
           coder.code(lt, lineNo, batch.codes, batch.n * 2);
           batch.commit();
           if (batch.full) await batch.flush();
@@ -445,7 +499,8 @@ export async function scanUserCsv(path: string, sink: RowSink, opts: UserCsvOpti
   } catch (e) {
     // csv-parse's own errors (unclosed quote…) carry their line in the message.
     const code = (e as { code?: unknown }).code?.toString() ?? '';
-    if (code === 'CSV_MAX_RECORD_SIZE') throw new DatasetError(`${name}: line ${lineNo + 1}: a record is longer than ${MAX_LINE_CHARS} characters`);
+    if (code === 'CSV_MAX_RECORD_SIZE')
+      throw new DatasetError(`${name}: line ${lineNo + 1}: a record is longer than ${MAX_LINE_CHARS} characters`);
     if (code.startsWith('CSV_')) throw new DatasetError(`${name}: ${(e as Error).message}`);
     throw e;
   }

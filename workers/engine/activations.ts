@@ -21,7 +21,12 @@ export interface EngineActivation {
 // (tfjs spells them 1.7580993408473768599402175208123 and 1.0507009873554804934193349852946).
 const K_SELU_SCALEALPHA = 1.7580993408473768;
 const K_SELU_SCALE = 1.0507009873554805;
-const ERF_P = 0.3275911, ERF_A1 = 0.254829592, ERF_A2 = -0.284496736, ERF_A3 = 1.421413741, ERF_A4 = -1.453152027, ERF_A5 = 1.061405429;
+const ERF_P = 0.3275911,
+  ERF_A1 = 0.254829592,
+  ERF_A2 = -0.284496736,
+  ERF_A3 = 1.421413741,
+  ERF_A4 = -1.453152027,
+  ERF_A5 = 1.061405429;
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -52,7 +57,12 @@ export const ENGINE_ACTIVATIONS: Record<FixedActivation, EngineActivation> = {
   },
   selu: {
     forward: (z) => tf.selu(z),
-    derivative: (z) => tf.where(tf.greater(z, 0), tf.fill(z.shape, SELU_SCALE), tf.mul(tf.exp(z), SELU_SCALE * SELU_ALPHA)) as tf.Tensor2D,
+    derivative: (z) =>
+      tf.where(
+        tf.greater(z, 0),
+        tf.fill(z.shape, SELU_SCALE),
+        tf.mul(tf.exp(z), SELU_SCALE * SELU_ALPHA),
+      ) as tf.Tensor2D,
     // tfjs masks with z > 0: selu′(0) = scale·α_selu.
     kernel: {
       act: (x) => (x > 0 ? K_SELU_SCALE * x : K_SELU_SCALEALPHA * (Math.exp(x) - 1)),

@@ -105,7 +105,8 @@ async function init(pref: BackendPref): Promise<BackendInfo> {
       tried.push({ name, error: message(e) });
     }
   }
-  if (pref === 'auto') throw new Error(`no tfjs backend could load: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
+  if (pref === 'auto')
+    throw new Error(`no tfjs backend could load: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
   throw new Error(`backend ${pref} could not load: ${tried[0]?.error ?? 'unknown error'}`);
 }
 

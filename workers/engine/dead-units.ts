@@ -19,7 +19,12 @@ export interface ColumnNorm {
 /** Per-unit z of element idx in column w (the same float64 arithmetic as the fused forward kernels). */
 function normalizer(norm: ColumnNorm | null, w: number): { m: number; sc: number; g: number; b: number } {
   if (!norm) return { m: 0, sc: 1, g: 1, b: 0 };
-  return { m: norm.mean[w], sc: 1 / Math.sqrt(norm.variance[w] + norm.eps), g: norm.gamma ? norm.gamma[w] : 1, b: norm.beta ? norm.beta[w] : 0 };
+  return {
+    m: norm.mean[w],
+    sc: 1 / Math.sqrt(norm.variance[w] + norm.eps),
+    g: norm.gamma ? norm.gamma[w] : 1,
+    b: norm.beta ? norm.beta[w] : 0,
+  };
 }
 
 /**
@@ -27,7 +32,13 @@ function normalizer(norm: ColumnNorm | null, w: number): { m: number; sc: number
  * src [B, W] (z itself when norm is null). Same σ′ and kink conventions as the fused backward kernels.
  */
 export function deadUnitsFixed(
-  src: Float32Array, B: number, W: number, norm: ColumnNorm | null, code: number, alpha: number, tau: number,
+  src: Float32Array,
+  B: number,
+  W: number,
+  norm: ColumnNorm | null,
+  code: number,
+  alpha: number,
+  tau: number,
   alive: Uint8Array | null = null,
 ): number {
   const N = B * W;
@@ -88,24 +99,36 @@ let diffs = new Float64Array(64);
  * [l,u] (the clamp) and, inside (inclusive, as the backward kernel), n/(u−l)·Σ (c_{k+1}−c_k)·b_{k,n−1}(t).
  */
 export function deadUnitsBernstein(
-  src: Float32Array, B: number, W: number, norm: ColumnNorm | null,
-  coeffs: Float32Array, n: number, lo: Float32Array, hi: Float32Array, tau: number,
+  src: Float32Array,
+  B: number,
+  W: number,
+  norm: ColumnNorm | null,
+  coeffs: Float32Array,
+  n: number,
+  lo: Float32Array,
+  hi: Float32Array,
+  tau: number,
   alive: Uint8Array | null = null,
 ): number {
-  const N = B * W, n1 = n + 1;
-  const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
+  const N = B * W,
+    n1 = n + 1;
+  const ls = lo.length === 1 ? 0 : 1,
+    hs = hi.length === 1 ? 0 : 1;
   const bw = weightsFor(n);
   if (diffs.length < n) diffs = new Float64Array(n);
   let dead = 0;
   for (let w = 0; w < W; w++) {
     const { m, sc, g, b } = normalizer(norm, w);
-    const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
+    const l = lo[w * ls],
+      u = hi[w * hs],
+      inv = 1 / (u - l);
     for (let k = 0; k < n; k++) diffs[k] = bw[k] * (coeffs[w * n1 + k + 1] - coeffs[w * n1 + k]);
     let isAlive = false;
     for (let idx = w; idx < N && n > 0; idx += W) {
       const x = norm ? (src[idx] - m) * sc * g + b : src[idx];
       if (!(x >= l && x <= u)) continue; // clamped: σ′ = 0
-      const t = (x - l) * inv, s = 1 - t;
+      const t = (x - l) * inv,
+        s = 1 - t;
       // Σ_k d_k t^k s^(n−1−k), Horner in the ratio ≤ 1 (as the kernels), times the larger base's power.
       let p: number, base: number;
       if (t <= 0.5) {

@@ -50,7 +50,13 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
   };
   const dense = (prefix: string): LayerJson => {
     const w = get(`${prefix}/w`);
-    return { type: 'dense', inputDim: w.shape[0], outputDim: w.shape[1], weights: rows(w), bias: Array.from(get(`${prefix}/b`).data) };
+    return {
+      type: 'dense',
+      inputDim: w.shape[0],
+      outputDim: w.shape[1],
+      weights: rows(w),
+      bias: Array.from(get(`${prefix}/b`).data),
+    };
   };
   const W = spec.width;
   const layers: LayerJson[] = [];
@@ -72,14 +78,18 @@ export function exportModelJson(stateBytes: Uint8Array): ModelJson {
     }
     switch (spec.activation) {
       case 'bernstein': {
-        const a = get(`L${i}/a`).data, th = get(`L${i}/theta`).data, n = spec.degree;
+        const a = get(`L${i}/a`).data,
+          th = get(`L${i}/theta`).data,
+          n = spec.degree;
         const adaptive = spec.boundsMode === 'adaptive';
         layers.push({
           type: 'bernstein',
           degree: n,
           l: adaptive ? Array.from(get(`L${i}/lo`).data) : Array(W).fill(spec.bounds[0]),
           u: adaptive ? Array.from(get(`L${i}/hi`).data) : Array(W).fill(spec.bounds[1]),
-          coefficients: Array.from({ length: W }, (_, j) => effectiveCoefficients(a[j], th.subarray(j * n, (j + 1) * n), spec.eps)),
+          coefficients: Array.from({ length: W }, (_, j) =>
+            effectiveCoefficients(a[j], th.subarray(j * n, (j + 1) * n), spec.eps),
+          ),
         });
         break;
       }
@@ -133,13 +143,20 @@ export function modelFromState(stateBytes: Uint8Array, ops: EngineOps = referenc
  * Outputs for n raw (unstandardised) rows [n × inputDim]: class probabilities [n × C] or regression values
  * [n × 1], eval mode (running batch-norm statistics).
  */
-export function predict(stateBytes: Uint8Array, rawRows: Float32Array, n: number, ops: EngineOps = referenceOps): Float32Array {
+export function predict(
+  stateBytes: Uint8Array,
+  rawRows: Float32Array,
+  n: number,
+  ops: EngineOps = referenceOps,
+): Float32Array {
   const state = loadState(stateBytes);
   const { inputDim, task } = state.dims;
-  if (rawRows.length !== n * inputDim) throw new Error(`predict: ${rawRows.length} values for ${n} rows × ${inputDim} features`);
+  if (rawRows.length !== n * inputDim)
+    throw new Error(`predict: ${rawRows.length} values for ${n} rows × ${inputDim} features`);
   const { mean, std } = state.standardization;
   const x = new Float32Array(rawRows.length);
-  for (let i = 0; i < n; i++) for (let j = 0; j < inputDim; j++) x[i * inputDim + j] = (rawRows[i * inputDim + j] - mean[j]) / std[j];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < inputDim; j++) x[i * inputDim + j] = (rawRows[i * inputDim + j] - mean[j]) / std[j];
   const model = modelFromState(stateBytes, ops);
   try {
     const out = tf.tidy(() => {

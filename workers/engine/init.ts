@@ -74,7 +74,13 @@ export function initRule(scheme: InitScheme, fanIn: number, fanOut: number, outp
  * Draws one layer: W [fanIn, fanOut] row-major, then b [fanOut] (only when the rule has random biases, so the
  * zero-bias schemes consume exactly the draws the engine always consumed: seeds reproduce old runs).
  */
-export function drawLayer(next: InitStream, scheme: InitScheme, fanIn: number, fanOut: number, output: boolean): { w: Float32Array; b: Float32Array } {
+export function drawLayer(
+  next: InitStream,
+  scheme: InitScheme,
+  fanIn: number,
+  fanOut: number,
+  output: boolean,
+): { w: Float32Array; b: Float32Array } {
   const rule = initRule(scheme, fanIn, fanOut, output);
   const w = new Float32Array(fanIn * fanOut);
   if (rule.dist === 'normal') for (let i = 0; i < w.length; i++) w[i] = next.normal() * rule.weight;

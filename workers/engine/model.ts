@@ -92,7 +92,10 @@ export class DeepBernModel {
       };
       if (isBern) {
         layer.a = this.variable(`L${i}/a`, tf.fill([W], l) as tf.Tensor1D);
-        layer.theta = this.variable(`L${i}/theta`, tf.fill([W, spec.degree], identityTheta(l, u, spec.degree, spec.eps)) as tf.Tensor2D);
+        layer.theta = this.variable(
+          `L${i}/theta`,
+          tf.fill([W, spec.degree], identityTheta(l, u, spec.degree, spec.eps)) as tf.Tensor2D,
+        );
         if (spec.boundsMode === 'adaptive') {
           layer.lo = tf.keep(tf.fill([W], l) as tf.Tensor1D);
           layer.hi = tf.keep(tf.fill([W], u) as tf.Tensor1D);
@@ -125,8 +128,13 @@ export class DeepBernModel {
     const out: { name: string; variable: tf.Variable }[] = [];
     for (const L of this.layers) {
       out.push({ name: `L${L.index}/w`, variable: L.w }, { name: `L${L.index}/b`, variable: L.b });
-      if (L.gamma && L.beta) out.push({ name: `L${L.index}/bn_gamma`, variable: L.gamma }, { name: `L${L.index}/bn_beta`, variable: L.beta });
-      if (L.a && L.theta) out.push({ name: `L${L.index}/a`, variable: L.a }, { name: `L${L.index}/theta`, variable: L.theta });
+      if (L.gamma && L.beta)
+        out.push(
+          { name: `L${L.index}/bn_gamma`, variable: L.gamma },
+          { name: `L${L.index}/bn_beta`, variable: L.beta },
+        );
+      if (L.a && L.theta)
+        out.push({ name: `L${L.index}/a`, variable: L.a }, { name: `L${L.index}/theta`, variable: L.theta });
     }
     out.push({ name: 'out/w', variable: this.outW }, { name: 'out/b', variable: this.outB });
     return out;
@@ -140,7 +148,9 @@ export class DeepBernModel {
   /** Effective Bernstein coefficients [W, n+1] of a layer (c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε). */
   coefficients(L: HiddenLayer): tf.Tensor2D {
     if (!L.a || !L.theta) throw new Error(`layer ${L.index} is not a Bernstein layer`);
-    return this.ops.coefficients ? this.ops.coefficients(L.a, L.theta, this.spec.eps) : effectiveCoefficientsT(L.a, L.theta, this.spec.eps);
+    return this.ops.coefficients
+      ? this.ops.coefficients(L.a, L.theta, this.spec.eps)
+      : effectiveCoefficientsT(L.a, L.theta, this.spec.eps);
   }
 
   bounds(L: HiddenLayer): { l: Bound; u: Bound } {
@@ -158,7 +168,9 @@ export class DeepBernModel {
       return this.ops.bernstein(z, coeffs ?? this.coefficients(L), l, u);
     }
     const kind = this.spec.activation;
-    return this.ops.activation ? this.ops.activation(z, kind, this.spec.alpha) : applyActivation(kind, z, this.spec.alpha);
+    return this.ops.activation
+      ? this.ops.activation(z, kind, this.spec.alpha)
+      : applyActivation(kind, z, this.spec.alpha);
   }
 
   /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
@@ -206,7 +218,11 @@ export class DeepBernModel {
    * with their batch statistics (and the layer's γ, β under affine batch norm). Reads the tensors' storage in place (no kernel, no copy on wasm/cpu).
    */
   private countDead(
-    t: DeadTally, L: HiddenLayer, src: tf.Tensor2D, norm: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null, coeffs?: tf.Tensor2D,
+    t: DeadTally,
+    L: HiddenLayer,
+    src: tf.Tensor2D,
+    norm: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null,
+    coeffs?: tf.Tensor2D,
   ): void {
     const t0 = performance.now();
     const backend = tf.backend();
@@ -215,18 +231,44 @@ export class DeepBernModel {
     // The fused kernels apply affine batch norm inside: fold γ, β in (the composed path hands z itself).
     const affine = norm ? this.affine(L) : undefined;
     const n = norm
-      ? { mean: view(norm.mean), variance: view(norm.variance), eps: BN_EPS, gamma: affine ? view(affine.gamma) : null, beta: affine ? view(affine.beta) : null }
+      ? {
+          mean: view(norm.mean),
+          variance: view(norm.variance),
+          eps: BN_EPS,
+          gamma: affine ? view(affine.gamma) : null,
+          beta: affine ? view(affine.beta) : null,
+        }
       : null;
     let count: number;
     if (coeffs) {
       const { l, u } = this.bounds(L);
       const lo = typeof l === 'number' ? Float32Array.of(l) : view(l);
       const hi = typeof u === 'number' ? Float32Array.of(u) : view(u);
-      count = deadUnitsBernstein(view(src), B, W, n, view(coeffs), this.spec.degree, lo, hi, t.tau, t.alive?.[t.counts.length] ?? null);
+      count = deadUnitsBernstein(
+        view(src),
+        B,
+        W,
+        n,
+        view(coeffs),
+        this.spec.degree,
+        lo,
+        hi,
+        t.tau,
+        t.alive?.[t.counts.length] ?? null,
+      );
     } else {
       const kind = this.spec.activation;
       if (kind === 'bernstein') throw new Error('dead units: a Bernstein layer without its coefficients');
-      count = deadUnitsFixed(view(src), B, W, n, ACT_CODES[kind], this.spec.alpha, t.tau, t.alive?.[t.counts.length] ?? null);
+      count = deadUnitsFixed(
+        view(src),
+        B,
+        W,
+        n,
+        ACT_CODES[kind],
+        this.spec.alpha,
+        t.tau,
+        t.alive?.[t.counts.length] ?? null,
+      );
     }
     t.counts.push(count);
     t.seconds += (performance.now() - t0) / 1000;
@@ -264,15 +306,23 @@ export class DeepBernModel {
     this.layers.forEach((L, i) => {
       const bn = stats.bn[i];
       if (bn && L.bnMean && L.bnVar && !fused) {
-        const oldMean = L.bnMean, oldVar = L.bnVar;
-        L.bnMean = tf.keep(tf.tidy(() => tf.add(tf.mul(oldMean, 1 - BN_MOMENTUM), tf.mul(bn.mean, BN_MOMENTUM)) as tf.Tensor1D));
-        L.bnVar = tf.keep(tf.tidy(() => tf.add(tf.mul(oldVar, 1 - BN_MOMENTUM), tf.mul(bn.variance, BN_MOMENTUM * unbiased)) as tf.Tensor1D));
+        const oldMean = L.bnMean,
+          oldVar = L.bnVar;
+        L.bnMean = tf.keep(
+          tf.tidy(() => tf.add(tf.mul(oldMean, 1 - BN_MOMENTUM), tf.mul(bn.mean, BN_MOMENTUM)) as tf.Tensor1D),
+        );
+        L.bnVar = tf.keep(
+          tf.tidy(
+            () => tf.add(tf.mul(oldVar, 1 - BN_MOMENTUM), tf.mul(bn.variance, BN_MOMENTUM * unbiased)) as tf.Tensor1D,
+          ),
+        );
         oldMean.dispose();
         oldVar.dispose();
       }
       const r = stats.range[i];
       if (r && L.lo && L.hi) {
-        const oldLo = L.lo, oldHi = L.hi;
+        const oldLo = L.lo,
+          oldHi = L.hi;
         const [lo, hi] = tf.tidy(() => {
           const lo1 = tf.add(tf.mul(oldLo, mu), tf.mul(r.min, 1 - mu));
           const hi1 = tf.add(tf.mul(oldHi, mu), tf.mul(r.max, 1 - mu));
@@ -333,10 +383,20 @@ export class DeepBernModel {
 
   /** Every value the checkpoint needs from the model (trainables, then buffers), in a fixed order. */
   exportTensors(): NamedArray[] {
-    const out: NamedArray[] = this.trainables().map((t) => ({ name: t.name, shape: t.variable.shape.slice(), data: t.variable.dataSync() as Float32Array }));
+    const out: NamedArray[] = this.trainables().map((t) => ({
+      name: t.name,
+      shape: t.variable.shape.slice(),
+      data: t.variable.dataSync() as Float32Array,
+    }));
     for (const L of this.layers) {
-      const buffers: [string, tf.Tensor1D | undefined][] = [['bn_mean', L.bnMean], ['bn_var', L.bnVar], ['lo', L.lo], ['hi', L.hi]];
-      for (const [n, t] of buffers) if (t) out.push({ name: `L${L.index}/${n}`, shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+      const buffers: [string, tf.Tensor1D | undefined][] = [
+        ['bn_mean', L.bnMean],
+        ['bn_var', L.bnVar],
+        ['lo', L.lo],
+        ['hi', L.hi],
+      ];
+      for (const [n, t] of buffers)
+        if (t) out.push({ name: `L${L.index}/${n}`, shape: t.shape.slice(), data: t.dataSync() as Float32Array });
     }
     return out.map((t) => ({ ...t, data: Float32Array.from(t.data) }));
   }

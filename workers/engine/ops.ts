@@ -46,7 +46,14 @@ export interface EngineOps {
    * Optional fused batchNormTrain → (applyAffine) → bernstein, same semantics as calling them in turn;
    * differentiable in h, coeffs, the bounds and γ, β.
    */
-  bnBernsteinTrain?(h: tf.Tensor2D, coeffs: tf.Tensor2D, l: Bound, u: Bound, eps: number, affine?: BnAffine): BatchNormOut;
+  bnBernsteinTrain?(
+    h: tf.Tensor2D,
+    coeffs: tf.Tensor2D,
+    l: Bound,
+    u: Bound,
+    eps: number,
+    affine?: BnAffine,
+  ): BatchNormOut;
   /** Optional fused batchNormTrain → (applyAffine) → fixed activation (α for leaky_relu), same semantics. */
   bnActTrain?(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number, affine?: BnAffine): BatchNormOut;
   /** Optional fused fixed activation (same values and autodiff subgradients as activations.ts applyActivation). */

@@ -73,7 +73,11 @@ export class Optimizer implements TrainerOptimizer {
   exportSlots(): NamedArray[] {
     if (this.kind === 'sgd') return [];
     const dump = (prefix: string, ts: tf.Tensor[]) =>
-      ts.map((t, i) => ({ name: `${prefix}/${this.params[i].name}`, shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) }));
+      ts.map((t, i) => ({
+        name: `${prefix}/${this.params[i].name}`,
+        shape: t.shape.slice(),
+        data: Float32Array.from(t.dataSync() as Float32Array),
+      }));
     return [...dump('adam/m', this.m), ...dump('adam/v', this.v)];
   }
 
@@ -84,7 +88,8 @@ export class Optimizer implements TrainerOptimizer {
       ts.forEach((t, i) => {
         const name = `${prefix}/${this.params[i].name}`;
         const a = byName.get(name);
-        if (!a || a.data.length !== t.size) throw new Error(`checkpoint lacks optimizer slot ${name} of size ${t.size}`);
+        if (!a || a.data.length !== t.size)
+          throw new Error(`checkpoint lacks optimizer slot ${name} of size ${t.size}`);
         ts[i] = tf.keep(tf.tensor(a.data, t.shape));
         t.dispose();
       });
@@ -98,6 +103,12 @@ export class Optimizer implements TrainerOptimizer {
 }
 
 /** The run's optimiser: the ops' fused Adam when they have one, else the composed one. */
-export function createTrainerOptimizer(spec: Pick<NetworkSpec, 'optimizer' | 'lr'>, ops: EngineOps, params: Param[]): TrainerOptimizer {
-  return spec.optimizer === 'adam' && ops.createAdam ? ops.createAdam(params, spec.lr) : new Optimizer(spec.optimizer, spec.lr, params);
+export function createTrainerOptimizer(
+  spec: Pick<NetworkSpec, 'optimizer' | 'lr'>,
+  ops: EngineOps,
+  params: Param[],
+): TrainerOptimizer {
+  return spec.optimizer === 'adam' && ops.createAdam
+    ? ops.createAdam(params, spec.lr)
+    : new Optimizer(spec.optimizer, spec.lr, params);
 }

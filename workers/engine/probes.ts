@@ -15,11 +15,17 @@ export interface ProbeResult {
 }
 
 // Per-layer summary vector, gathered into one tensor so the whole probe costs a single device sync.
-const DEAD = 0, MIN_IN = 1, FLOOR = 2, CLIPPED = 3, GRAD = 4, FIELDS = 5;
+const DEAD = 0,
+  MIN_IN = 1,
+  FLOOR = 2,
+  CLIPPED = 3,
+  GRAD = 4,
+  FIELDS = 5;
 
 export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets): ProbeResult {
   const { spec } = model;
-  const B = x.shape[0], W = spec.width;
+  const B = x.shape[0],
+    W = spec.width;
   const kind = spec.activation;
   const isBern = kind === 'bernstein'; // narrows `kind` to a fixed activation where false
   const zs: tf.Tensor2D[] = [];
@@ -40,7 +46,9 @@ export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets)
           const { l, u } = model.bounds(L);
           // σ acts elementwise, so ∂(Σσ(z))/∂z = σ'(z): the ops' own (fused, on wasm/cpu) backward kernel gives
           // the derivative at the cost of one kernel call (the composed reference took seconds at depth 50).
-          d = tf.abs(tf.grad((zz: tf.Tensor) => tf.sum(model.ops.bernstein(zz as tf.Tensor2D, c, l, u)))(z)) as tf.Tensor2D;
+          d = tf.abs(
+            tf.grad((zz: tf.Tensor) => tf.sum(model.ops.bernstein(zz as tf.Tensor2D, c, l, u)))(z),
+          ) as tf.Tensor2D;
           const inside = tf.logicalAnd(tf.greaterEqual(z, l), tf.lessEqual(z, u));
           minInside = tf.min(tf.where(inside, d, tf.fill(d.shape, Infinity)));
           clipped = tf.sub(B * W, tf.sum(tf.cast(inside, 'float32')));
@@ -63,7 +71,8 @@ export function runProbes(model: DeepBernModel, x: tf.Tensor2D, y: BatchTargets)
     const v = summary.dataSync();
     summary.dispose();
     const layers: LayerMetricRow[] = [];
-    let dead = 0, clipped = 0;
+    let dead = 0,
+      clipped = 0;
     model.layers.forEach((L, i) => {
       const r = (k: number) => v[i * FIELDS + k];
       dead += r(DEAD);

@@ -53,12 +53,18 @@ function assertLittleEndian(): void {
 export function saveState(state: ModelState): Uint8Array {
   assertLittleEndian();
   const { tensors, ...meta } = state;
-  const header: Header = { format: STATE_FORMAT, version: STATE_VERSION, ...meta, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) };
+  const header: Header = {
+    format: STATE_FORMAT,
+    version: STATE_VERSION,
+    ...meta,
+    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
+  };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = Math.ceil((12 + json.length) / 4) * 4;
   let floats = 0;
   for (const t of tensors) {
-    if (t.data.length !== size(t.shape)) throw new Error(`tensor ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== size(t.shape))
+      throw new Error(`tensor ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
     floats += t.data.length;
   }
   const out = new Uint8Array(dataStart + floats * 4);
@@ -78,10 +84,12 @@ export function saveState(state: ModelState): Uint8Array {
 
 export function loadState(bytes: Uint8Array): ModelState {
   assertLittleEndian();
-  if (bytes.length < 12 || MAGIC.some((m, i) => bytes[i] !== m)) throw new Error('not a DeepBern checkpoint (bad magic)');
+  if (bytes.length < 12 || MAGIC.some((m, i) => bytes[i] !== m))
+    throw new Error('not a DeepBern checkpoint (bad magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== STATE_VERSION) throw new Error(`checkpoint version ${version} is not supported (expected ${STATE_VERSION})`);
+  if (version !== STATE_VERSION)
+    throw new Error(`checkpoint version ${version} is not supported (expected ${STATE_VERSION})`);
   const jsonLen = view.getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLen))) as Header;
   if (header.format !== STATE_FORMAT) throw new Error(`not a DeepBern checkpoint (format ${String(header.format)})`);

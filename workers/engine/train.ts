@@ -71,14 +71,26 @@ function gatherRows(src: Float32Array, dim: number, idx: ArrayLike<number>, from
   return out;
 }
 
-function gatherRowsInto(src: Float32Array, dim: number, idx: ArrayLike<number>, from: number, to: number, out: Float32Array): void {
+function gatherRowsInto(
+  src: Float32Array,
+  dim: number,
+  idx: ArrayLike<number>,
+  from: number,
+  to: number,
+  out: Float32Array,
+): void {
   for (let r = from; r < to; r++) out.set(src.subarray(idx[r] * dim, idx[r] * dim + dim), (r - from) * dim);
 }
 
 /** One thread, or a group of replicas when more are asked for and this run supports them. */
 async function startThreads(
-  wanted: number | undefined, spec: NetworkSpec, dims: ModelDims, ops: EngineOps, state: Uint8Array,
-  model: DeepBernModel, optimizer: TrainerOptimizer,
+  wanted: number | undefined,
+  spec: NetworkSpec,
+  dims: ModelDims,
+  ops: EngineOps,
+  state: Uint8Array,
+  model: DeepBernModel,
+  optimizer: TrainerOptimizer,
 ): Promise<{ group?: ThreadGroup; info: ThreadsInfo }> {
   const asked = wanted === undefined ? 1 : Math.floor(wanted);
   if (!Number.isFinite(asked) || asked < 1) throw new Error(`threads must be a whole number ≥ 1 (got ${wanted})`);
@@ -98,15 +110,22 @@ function gatherValues(src: Float32Array, idx: ArrayLike<number>, from: number, t
 
 function checkDims(spec: NetworkSpec, ds: Dataset): ModelDims {
   if (ds.nTrain < 1) throw new Error(`dataset ${ds.id} has no training rows`);
-  if (ds.xTrain.length !== ds.nTrain * ds.inputDim) throw new Error(`dataset ${ds.id}: xTrain has ${ds.xTrain.length} values, expected ${ds.nTrain}×${ds.inputDim}`);
+  if (ds.xTrain.length !== ds.nTrain * ds.inputDim)
+    throw new Error(`dataset ${ds.id}: xTrain has ${ds.xTrain.length} values, expected ${ds.nTrain}×${ds.inputDim}`);
   if (spec.batchNorm && spec.batchSize < 2) throw new Error('batch norm needs batchSize ≥ 2');
   return { inputDim: ds.inputDim, outputDim: ds.outputDim, task: ds.task };
 }
 
 /** Mean loss and accuracy over a split in eval mode, in chunks to bound memory. */
-export function evaluateSplit(model: DeepBernModel, x: Float32Array, y: Float32Array, n: number): { loss: number; acc?: number } {
+export function evaluateSplit(
+  model: DeepBernModel,
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+): { loss: number; acc?: number } {
   const { inputDim, outputDim, task } = model.dims;
-  let lossSum = 0, correct = 0;
+  let lossSum = 0,
+    correct = 0;
   for (let s = 0; s < n; s += EVAL_CHUNK) {
     const e = Math.min(n, s + EVAL_CHUNK);
     const targets = makeTargets(task, outputDim, y.subarray(s, e));
@@ -150,7 +169,8 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
   try {
     if (opts.resumeFrom) {
       const state = loadState(opts.resumeFrom);
-      if (state.optimizer.kind !== spec.optimizer) throw new Error(`checkpoint optimizer ${state.optimizer.kind} ≠ spec optimizer ${spec.optimizer}`);
+      if (state.optimizer.kind !== spec.optimizer)
+        throw new Error(`checkpoint optimizer ${state.optimizer.kind} ≠ spec optimizer ${spec.optimizer}`);
       const byName = tensorMap(state);
       model.importTensors(byName);
       optimizer.importSlots(state.optimizer.step, byName);
@@ -169,20 +189,28 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
     for (let epoch = startEpoch + 1; epoch <= spec.epochs; epoch++) {
       const t0 = performance.now();
       const perm = epochPermutation(n, spec.seed, epoch);
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0,
+        correct = 0,
+        seen = 0;
       // Epoch-average dead reading (docs/metrics.md dead_ratio_epoch): per-layer sums of per-batch dead counts.
       const deadSums = new Float64Array(spec.depth);
       let deadSeconds = 0;
-      const tally: DeadTally | undefined = opts.epochDeadReading === false ? undefined : { tau: spec.tau, counts: [], seconds: 0 };
+      const tally: DeadTally | undefined =
+        opts.epochDeadReading === false ? undefined : { tau: spec.tau, counts: [], seconds: 0 };
       for (let b = 0; b < batches; b++) {
         if (opts.signal?.aborted) return { status: 'cancelled', epochsDone: epoch - 1, finalState: last, paramCount };
-        const from = b * bs, to = Math.min(n, from + bs);
+        const from = b * bs,
+          to = Math.min(n, from + bs);
         let loss: number, right: number;
         if (group) {
-          ({ loss, right } = group.step(to - from, (xb, yb) => {
-            gatherRowsInto(dataset.xTrain, dims.inputDim, perm, from, to, xb);
-            for (let r = from; r < to; r++) yb[r - from] = dataset.yTrain[perm[r]];
-          }, tally));
+          ({ loss, right } = group.step(
+            to - from,
+            (xb, yb) => {
+              gatherRowsInto(dataset.xTrain, dims.inputDim, perm, from, to, xb);
+              for (let r = from; r < to; r++) yb[r - from] = dataset.yTrain[perm[r]];
+            },
+            tally,
+          ));
         } else {
           const x = tf.tensor2d(gatherRows(dataset.xTrain, dims.inputDim, perm, from, to), [to - from, dims.inputDim]);
           const targets = makeTargets(dims.task, dims.outputDim, gatherValues(dataset.yTrain, perm, from, to));
@@ -195,7 +223,13 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
           disposeTargets(targets);
         }
         if (!Number.isFinite(loss)) {
-          return { status: 'diverged', epochsDone: epoch - 1, finalState: last, paramCount, error: `loss became ${loss} at epoch ${epoch}, batch ${b + 1}` };
+          return {
+            status: 'diverged',
+            epochsDone: epoch - 1,
+            finalState: last,
+            paramCount,
+            error: `loss became ${loss} at epoch ${epoch}, batch ${b + 1}`,
+          };
         }
         if (tally) {
           for (let i = 0; i < spec.depth; i++) deadSums[i] += tally.counts[i];
@@ -244,7 +278,13 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
         return { status: 'pruned', epochsDone: epoch, finalState: last, paramCount };
       }
     }
-    return { status: 'finished', epochsDone: Math.max(startEpoch, spec.epochs), finalState: last, paramCount, ...(group ? { threadWaits: group.waits } : {}) };
+    return {
+      status: 'finished',
+      epochsDone: Math.max(startEpoch, spec.epochs),
+      finalState: last,
+      paramCount,
+      ...(group ? { threadWaits: group.waits } : {}),
+    };
   } finally {
     await group?.stop();
     evalX.dispose();
@@ -255,21 +295,30 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
 }
 
 /** Forward + backward + update on one batch; returns the batch's mean loss and correct count (and fills `dead`). */
-export function trainStep(model: DeepBernModel, optimizer: TrainerOptimizer, x: tf.Tensor2D, y: BatchTargets, dead?: DeadTally): { loss: number; right: number } {
+export function trainStep(
+  model: DeepBernModel,
+  optimizer: TrainerOptimizer,
+  x: tf.Tensor2D,
+  y: BatchTargets,
+  dead?: DeadTally,
+): { loss: number; right: number } {
   const params = model.trainables();
   let kept: tf.Tensor[] = [];
   let stats: ReturnType<DeepBernModel['forwardTrain']>['stats'] | undefined;
   let correctT: tf.Scalar | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const r = model.forwardTrain(x, dead);
-    stats = r.stats;
-    // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
-    for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
-    for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-    const lc = model.lossAndCorrect(r.out, y);
-    if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
-    return lc.loss;
-  }, params.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const r = model.forwardTrain(x, dead);
+      stats = r.stats;
+      // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
+      for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
+      for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
+      const lc = model.lossAndCorrect(r.out, y);
+      if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
+      return lc.loss;
+    },
+    params.map((p) => p.variable),
+  );
   const loss = value.dataSync()[0];
   const right = correctT ? correctT.dataSync()[0] : 0;
   if (Number.isFinite(loss)) {

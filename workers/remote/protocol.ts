@@ -66,7 +66,8 @@ export interface StoredCheckpoint {
 /** A worker's heartbeat record: exactly what the app shows (the contract's type). */
 export type RemoteWorkerInfo = RemoteWorkerView;
 
-export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+export const b64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 export const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
 export function toRemoteResult(r: RunJobResult): RemoteResult {

@@ -22,19 +22,24 @@ export function parseRedisUrl(url: string): RedisTarget {
   } catch {
     throw new RedisUrlError(`--redis must be a URL like redis://:password@host:6379 (got "${redactRedisUrl(url)}")`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisUrlError(`--redis must start with redis:// or rediss:// (TLS), got "${u.protocol}//"`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new RedisUrlError(`--redis must start with redis:// or rediss:// (TLS), got "${u.protocol}//"`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
   if (!host) throw new RedisUrlError('--redis URL has no host');
   const port = u.port ? Number(u.port) : 6379;
   const dbText = u.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) throw new RedisUrlError(`--redis URL database must be a number, got "${dbText}"`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new RedisUrlError(`--redis URL database must be a number, got "${dbText}"`);
   const target: RedisTarget = { host, port, db };
   if (u.username) target.username = decodeURIComponent(u.username);
   if (u.password) target.password = decodeURIComponent(u.password);
   if (u.protocol === 'rediss:') {
     // An IP has no SNI name; certificates are checked unless the URL says ?tls_insecure=1 (self-signed test setups).
-    target.tls = { servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: u.searchParams.get('tls_insecure') !== '1' };
+    target.tls = {
+      servername: /^[\d.:]+$/.test(host) ? undefined : host,
+      rejectUnauthorized: u.searchParams.get('tls_insecure') !== '1',
+    };
   }
   return target;
 }

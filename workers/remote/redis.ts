@@ -35,7 +35,9 @@ export function redisOptions(target: RedisTarget, name?: string): RedisOptions {
     password: target.password,
     db: target.db,
     // SNI name only for host names; ?tls_insecure=1 turns the certificate check off (redis-url.ts).
-    tls: target.tls ? { servername: target.tls.servername, rejectUnauthorized: target.tls.rejectUnauthorized } : undefined,
+    tls: target.tls
+      ? { servername: target.tls.servername, rejectUnauthorized: target.tls.rejectUnauthorized }
+      : undefined,
     connectionName: name,
     protocol: 2,
     maxRetriesPerRequest: null,
@@ -64,7 +66,10 @@ export async function connectRedis(target: RedisTarget, opts: ConnectOptions = {
   let timer: NodeJS.Timeout | undefined;
   const noAnswer = new Promise<never>((_, reject) => {
     // connectTimeout covers TCP/TLS; this also covers a server that accepts and then never answers.
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs + 1_000);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+      timeoutMs + 1_000,
+    );
   });
   try {
     await Promise.race([client.connect(), noAnswer]);
@@ -97,25 +102,38 @@ export function explainRedisError(e: Error, target: RedisTarget): RedisUnavailab
   const msg = e.message ?? String(e);
   const fail = (text: string) => Object.assign(new RedisUnavailableError(text), code ? { code } : {});
   if (e.name === 'ReplyError') {
-    if (/^WRONGPASS|^ERR invalid password|invalid username-password/.test(msg)) return fail(`${where} refused the password (check the URL's :password@ part)`);
+    if (/^WRONGPASS|^ERR invalid password|invalid username-password/.test(msg))
+      return fail(`${where} refused the password (check the URL's :password@ part)`);
     if (/^NOAUTH/.test(msg)) return fail(`${where} requires a password: use redis://:PASSWORD@host:port`);
-    if (/no password is set|without any password configured/i.test(msg)) return fail(`${where} has no password set but the URL gives one; set requirepass on the server (docs/distributed.md)`);
+    if (/no password is set|without any password configured/i.test(msg))
+      return fail(
+        `${where} has no password set but the URL gives one; set requirepass on the server (docs/distributed.md)`,
+      );
     return fail(`${where}: ${msg}`);
   }
   const cannot = `cannot reach ${where}`;
-  if (code === 'ECONNREFUSED') return fail(`${cannot}: connection refused (is redis-server running and listening there?)`);
+  if (code === 'ECONNREFUSED')
+    return fail(`${cannot}: connection refused (is redis-server running and listening there?)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail(`${cannot}: unknown host`);
   if (/certificate|self[- ]signed|CERT_|ALTNAME/i.test(`${code ?? ''} ${msg}`)) {
     return fail(`${cannot}: ${msg} (trust the server's CA with NODE_EXTRA_CA_CERTS=ca.pem; docs/distributed.md)`);
   }
   const closed = msg === CONNECTION_CLOSED || code === 'ECONNRESET' || code === 'EPIPE';
-  if (target.tls && (closed || /^ERR_SSL|^EPROTO/.test(code ?? '') || /SSL routines|wrong version number|packet length/i.test(msg))) {
-    return fail(`${cannot}: TLS handshake failed (does the server speak TLS on that port? rediss:// needs its tls-port)`);
+  if (
+    target.tls &&
+    (closed || /^ERR_SSL|^EPROTO/.test(code ?? '') || /SSL routines|wrong version number|packet length/i.test(msg))
+  ) {
+    return fail(
+      `${cannot}: TLS handshake failed (does the server speak TLS on that port? rediss:// needs its tls-port)`,
+    );
   }
-  if (!target.tls && (closed || /Protocol error/i.test(msg))) return fail(`${cannot}: the server closed the connection (if it uses TLS, use rediss://)`);
+  if (!target.tls && (closed || /Protocol error/i.test(msg)))
+    return fail(`${cannot}: the server closed the connection (if it uses TLS, use rediss://)`);
   if (code === 'ETIMEDOUT') {
     const hint = target.tls ? 'or a plaintext port: rediss:// needs the TLS port' : 'or a TLS port: use rediss://';
-    return fail(`${cannot}: ${/no answer/.test(msg) ? msg : 'connection timed out'} (host down, a firewall in the way, ${hint}?)`);
+    return fail(
+      `${cannot}: ${/no answer/.test(msg) ? msg : 'connection timed out'} (host down, a firewall in the way, ${hint}?)`,
+    );
   }
   return fail(`${cannot}: ${msg}`);
 }

@@ -120,12 +120,21 @@ export class BrowserWindow extends EventEmitter {
       throw Object.assign(new Error(`ERR_ABORTED (-3) loading '${url}'`), { code: 'ERR_ABORTED', errno: -3 });
     }
     if (process.env.FAKE_FAIL_APP === '1' && url.endsWith('/index.html')) {
-      throw Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading '${url}'`), { code: 'ERR_FILE_NOT_FOUND', errno: -6 });
+      throw Object.assign(new Error(`ERR_FILE_NOT_FOUND (-6) loading '${url}'`), {
+        code: 'ERR_FILE_NOT_FOUND',
+        errno: -6,
+      });
     }
     const res = schemeHandler ? await schemeHandler(new Request(url)) : null;
-    log({ call: 'loadURL', url, status: res?.status ?? null, csp: res?.headers.get('content-security-policy') ?? null });
+    log({
+      call: 'loadURL',
+      url,
+      status: res?.status ?? null,
+      csp: res?.headers.get('content-security-policy') ?? null,
+    });
     this.webContents.emit('did-finish-load');
-    if (url.endsWith('/index.html')) setTimeout(() => void drive(this).catch((e) => log({ call: 'drive-error', error: String(e) })), 0);
+    if (url.endsWith('/index.html'))
+      setTimeout(() => void drive(this).catch((e) => log({ call: 'drive-error', error: String(e) })), 0);
   }
   isDestroyed() {
     return this.destroyed;
@@ -149,17 +158,35 @@ async function drive(win) {
   const scenario = process.env.FAKE_SCENARIO ?? 'use';
   const appUrl = 'app://deepbern/index.html';
   if (scenario === 'use') {
-    const granted = (perm, url) => new Promise((resolve) => permissionRequest(win.webContents, perm, resolve, { requestingUrl: url, isMainFrame: true }));
-    log({ call: 'permission', perm: 'clipboard-sanitized-write', granted: await granted('clipboard-sanitized-write', appUrl) });
+    const granted = (perm, url) =>
+      new Promise((resolve) =>
+        permissionRequest(win.webContents, perm, resolve, { requestingUrl: url, isMainFrame: true }),
+      );
+    log({
+      call: 'permission',
+      perm: 'clipboard-sanitized-write',
+      granted: await granted('clipboard-sanitized-write', appUrl),
+    });
     log({ call: 'permission', perm: 'media', granted: await granted('media', appUrl) });
-    log({ call: 'permission-check', granted: permissionCheck(win.webContents, 'clipboard-sanitized-write', 'app://deepbern', {}) });
+    log({
+      call: 'permission-check',
+      granted: permissionCheck(win.webContents, 'clipboard-sanitized-write', 'app://deepbern', {}),
+    });
     log({ call: 'window.open', result: win.webContents.openHandler({ url: 'https://example.org/' }) });
     let prevented = false;
     win.webContents.emit('will-navigate', { url: 'https://evil.example/', preventDefault: () => (prevented = true) });
     log({ call: 'will-navigate', url: 'https://evil.example/', prevented });
     const call = handlers.get('deepbern:call');
-    log({ call: 'ipc', from: 'app', reply: await call({ senderFrame: { url: `${appUrl}#/runs` } }, 'system.info', []) });
-    log({ call: 'ipc', from: 'loading', reply: await call({ senderFrame: { url: 'app://deepbern/loading.html' } }, 'system.info', []) });
+    log({
+      call: 'ipc',
+      from: 'app',
+      reply: await call({ senderFrame: { url: `${appUrl}#/runs` } }, 'system.info', []),
+    });
+    log({
+      call: 'ipc',
+      from: 'loading',
+      reply: await call({ senderFrame: { url: 'app://deepbern/loading.html' } }, 'system.info', []),
+    });
     app.emit('second-instance', {}, []);
     app.quit();
   } else if (scenario === 'quit-twice') {

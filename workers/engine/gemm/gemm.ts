@@ -22,10 +22,19 @@ interface WasmBackendLike {
 }
 
 type GemmFn = (
-  M: number, N: number, K: number,
-  a: number, rsA: number, csA: number,
-  b: number, rsB: number, csB: number,
-  c: number, ldc: number, bias: number, scratch: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  rsA: number,
+  csA: number,
+  b: number,
+  rsB: number,
+  csB: number,
+  c: number,
+  ldc: number,
+  bias: number,
+  scratch: number,
 ) => void;
 
 interface Bound {
@@ -39,7 +48,10 @@ const instances = new WeakMap<object, Bound>();
 
 export function isWasmBackend(b: KernelBackend): b is KernelBackend & WasmBackendLike {
   const w = (b as Partial<WasmBackendLike>).wasm;
-  return typeof (b as Partial<WasmBackendLike>).getMemoryOffset === 'function' && w?.asm?.memory instanceof WebAssembly.Memory;
+  return (
+    typeof (b as Partial<WasmBackendLike>).getMemoryOffset === 'function' &&
+    w?.asm?.memory instanceof WebAssembly.Memory
+  );
 }
 
 function bind(backend: WasmBackendLike): Bound {
@@ -47,7 +59,9 @@ function bind(backend: WasmBackendLike): Bound {
   if (!inst) {
     const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
     // ~4 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: backend.wasm.asm.memory } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { memory: backend.wasm.asm.memory },
+    });
     inst = { gemm: instance.exports.gemm as GemmFn, scratch: 0, scratchBytes: 0 };
     instances.set(backend, inst);
   }
@@ -90,21 +104,35 @@ function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number)
  * set (read by strides, never materialised). a, b are rank-2 float32 (rank-3 with batch 1 is accepted).
  */
 export function gemmWasm(
-  backend: KernelBackend, a: TensorInfo, transposeA: boolean, b: TensorInfo, transposeB: boolean, bias?: TensorInfo,
+  backend: KernelBackend,
+  a: TensorInfo,
+  transposeA: boolean,
+  b: TensorInfo,
+  transposeB: boolean,
+  bias?: TensorInfo,
 ): TensorInfo {
   if (!isWasmBackend(backend)) throw new Error('gemmWasm runs on the tfjs wasm backend only');
-  for (const t of bias ? [a, b, bias] : [a, b]) if (t.dtype !== 'float32') throw new Error(`gemm takes float32, got ${t.dtype}`);
-  const [ar, ac] = a.shape.slice(-2), [br, bc] = b.shape.slice(-2);
-  const M = transposeA ? ac : ar, K = transposeA ? ar : ac;
-  const Kb = transposeB ? bc : br, N = transposeB ? br : bc;
-  if (K !== Kb) throw new Error(`gemm: inner dimensions differ (${a.shape} vs ${b.shape}, transposes ${transposeA}, ${transposeB})`);
-  if (bias && bias.shape[bias.shape.length - 1] !== N) throw new Error(`gemm: bias has ${bias.shape} entries, want ${N}`);
+  for (const t of bias ? [a, b, bias] : [a, b])
+    if (t.dtype !== 'float32') throw new Error(`gemm takes float32, got ${t.dtype}`);
+  const [ar, ac] = a.shape.slice(-2),
+    [br, bc] = b.shape.slice(-2);
+  const M = transposeA ? ac : ar,
+    K = transposeA ? ar : ac;
+  const Kb = transposeB ? bc : br,
+    N = transposeB ? br : bc;
+  if (K !== Kb)
+    throw new Error(
+      `gemm: inner dimensions differ (${a.shape} vs ${b.shape}, transposes ${transposeA}, ${transposeB})`,
+    );
+  if (bias && bias.shape[bias.shape.length - 1] !== N)
+    throw new Error(`gemm: bias has ${bias.shape} entries, want ${N}`);
   const inst = bind(backend);
   // Allocate before reading any offsets (offsets stay valid when the heap grows; only views detach).
   const out = backend.makeOutput([M, N], 'float32');
   const scratch = scratchFor(backend, inst, K, N);
   if (M * N === 0) return out;
-  const pa = backend.getMemoryOffset(a.dataId), pb = backend.getMemoryOffset(b.dataId);
+  const pa = backend.getMemoryOffset(a.dataId),
+    pb = backend.getMemoryOffset(b.dataId);
   const pc = backend.getMemoryOffset(out.dataId);
   const pbias = bias ? backend.getMemoryOffset(bias.dataId) : 0;
   // Stored row-major [ar, ac]: element (r, c) at r·ac + c. Transposed view: (r, c) at c·ac + r.

@@ -15,7 +15,8 @@ import { activeCollective, type Collective } from './collective.js';
 export const ACT_CODES = Object.fromEntries(FIXED_ACTIVATIONS.map((k, i) => [k, i])) as Record<FixedActivation, number>;
 const KERNELS = FIXED_ACTIVATIONS.map((k) => ENGINE_ACTIVATIONS[k].kernel);
 // relu and leaky_relu also have hand-written loops below; every activation runs through its table entry otherwise.
-const RELU = ACT_CODES.relu, LEAKY = ACT_CODES.leaky_relu;
+const RELU = ACT_CODES.relu,
+  LEAKY = ACT_CODES.leaky_relu;
 
 /** σ and σ′ of a kernel code (looked up once per call, outside the loops). */
 function kernelOf(code: number): EngineActivation['kernel'] {
@@ -36,16 +37,36 @@ export function actGrad(code: number, alpha: number, x: number): number {
 /** y = σ(z) over N elements. */
 export function actForward(z: Float32Array, N: number, code: number, alpha: number, y: Float32Array): void {
   const { act } = kernelOf(code);
-  if (code === RELU) for (let i = 0; i < N; i++) { const x = z[i]; y[i] = (x + Math.abs(x)) * 0.5; }
-  else if (code === LEAKY) for (let i = 0; i < N; i++) { const x = z[i], a = Math.abs(x); y[i] = (x + a) * 0.5 + alpha * ((x - a) * 0.5); }
+  if (code === RELU)
+    for (let i = 0; i < N; i++) {
+      const x = z[i];
+      y[i] = (x + Math.abs(x)) * 0.5;
+    }
+  else if (code === LEAKY)
+    for (let i = 0; i < N; i++) {
+      const x = z[i],
+        a = Math.abs(x);
+      y[i] = (x + a) * 0.5 + alpha * ((x - a) * 0.5);
+    }
   else for (let i = 0; i < N; i++) y[i] = act(z[i], alpha);
 }
 
 /** dz = dy·σ′(z). */
-export function actBackward(dy: Float32Array, z: Float32Array, N: number, code: number, alpha: number, dz: Float32Array): void {
+export function actBackward(
+  dy: Float32Array,
+  z: Float32Array,
+  N: number,
+  code: number,
+  alpha: number,
+  dz: Float32Array,
+): void {
   const { grad } = kernelOf(code);
   if (code === RELU) for (let i = 0; i < N; i++) dz[i] = dy[i] * +(z[i] > 0);
-  else if (code === LEAKY) for (let i = 0; i < N; i++) { const p = +(z[i] > 0); dz[i] = dy[i] * (p + alpha * (1 - p)); }
+  else if (code === LEAKY)
+    for (let i = 0; i < N; i++) {
+      const p = +(z[i] > 0);
+      dz[i] = dy[i] * (p + alpha * (1 - p));
+    }
   else for (let i = 0; i < N; i++) dz[i] = dy[i] * grad(z[i], alpha);
 }
 
@@ -56,8 +77,16 @@ export function actBackward(dy: Float32Array, z: Float32Array, N: number, code: 
  * with affine batch norm y = σ(γ·x̂ + β).
  */
 export function bnActForward(
-  h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
-  y: Float32Array, mean: Float32Array, variance: Float32Array, affine: Affine | null = null,
+  h: Float32Array,
+  B: number,
+  W: number,
+  eps: number,
+  code: number,
+  alpha: number,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  affine: Affine | null = null,
 ): void {
   const { act } = kernelOf(code);
   const N = B * W;
@@ -65,24 +94,34 @@ export function bnActForward(
   for (let w = 0; w < W; w++) {
     // Normalise with the stored (float32) statistics, exactly as the backward pass recomputes x̂ from them;
     // x̂ = 0 exactly iff h = mean, as in the reference, so the kinks (relu′(0) = 0, leaky′(0) = α) agree.
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
     if (affine !== null) {
-      const ga = affine.gamma[w], be = affine.beta[w];
+      const ga = affine.gamma[w],
+        be = affine.beta[w];
       if (code === RELU) {
-        for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc * ga + be; y[idx] = (x + Math.abs(x)) * 0.5; }
+        for (let idx = w; idx < N; idx += W) {
+          const x = (h[idx] - m) * sc * ga + be;
+          y[idx] = (x + Math.abs(x)) * 0.5;
+        }
       } else if (code === LEAKY) {
         for (let idx = w; idx < N; idx += W) {
-          const x = (h[idx] - m) * sc * ga + be, a = Math.abs(x);
+          const x = (h[idx] - m) * sc * ga + be,
+            a = Math.abs(x);
           y[idx] = (x + a) * 0.5 + alpha * ((x - a) * 0.5);
         }
       } else {
         for (let idx = w; idx < N; idx += W) y[idx] = act((h[idx] - m) * sc * ga + be, alpha);
       }
     } else if (code === RELU) {
-      for (let idx = w; idx < N; idx += W) { const x = (h[idx] - m) * sc; y[idx] = (x + Math.abs(x)) * 0.5; }
+      for (let idx = w; idx < N; idx += W) {
+        const x = (h[idx] - m) * sc;
+        y[idx] = (x + Math.abs(x)) * 0.5;
+      }
     } else if (code === LEAKY) {
       for (let idx = w; idx < N; idx += W) {
-        const x = (h[idx] - m) * sc, a = Math.abs(x);
+        const x = (h[idx] - m) * sc,
+          a = Math.abs(x);
         y[idx] = (x + a) * 0.5 + alpha * ((x - a) * 0.5);
       }
     } else {
@@ -97,22 +136,41 @@ export function bnActForward(
  * parked in dh between passes. With affine, grads.gamma/beta receive Σ_b g·x̂ and Σ_b g.
  */
 export function bnActBackward(
-  dy: Float32Array, h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
-  mean: Float32Array, variance: Float32Array, dh: Float32Array, affine: Affine | null = null, grads: Affine | null = null,
+  dy: Float32Array,
+  h: Float32Array,
+  B: number,
+  W: number,
+  eps: number,
+  code: number,
+  alpha: number,
+  mean: Float32Array,
+  variance: Float32Array,
+  dh: Float32Array,
+  affine: Affine | null = null,
+  grads: Affine | null = null,
 ): void {
   const { grad } = kernelOf(code);
   const N = B * W;
   const group = activeCollective();
   if (group) return bnActBackwardSlice(group, dy, h, B, W, eps, code, alpha, mean, variance, dh, affine, grads);
   for (let w = 0; w < W; w++) {
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
-    let sg = 0, sgx = 0;
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
+    let sg = 0,
+      sgx = 0;
     if (affine !== null) {
-      const ga = affine.gamma[w], be = affine.beta[w];
+      const ga = affine.gamma[w],
+        be = affine.beta[w];
       for (let idx = w; idx < N; idx += W) {
-        const x = (h[idx] - m) * sc, z = x * ga + be;
+        const x = (h[idx] - m) * sc,
+          z = x * ga + be;
         // relu / leaky masks branch-free, as below
-        const g = code === RELU ? dy[idx] * +(z > 0) : code === LEAKY ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0))) : dy[idx] * grad(z, alpha);
+        const g =
+          code === RELU
+            ? dy[idx] * +(z > 0)
+            : code === LEAKY
+              ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0)))
+              : dy[idx] * grad(z, alpha);
         dh[idx] = g;
         sg += g;
         sgx += g * x;
@@ -127,7 +185,8 @@ export function bnActBackward(
       }
     } else if (code === LEAKY) {
       for (let idx = w; idx < N; idx += W) {
-        const x = (h[idx] - m) * sc, p = +(x > 0);
+        const x = (h[idx] - m) * sc,
+          p = +(x > 0);
         const g = dy[idx] * (p + alpha * (1 - p));
         dh[idx] = g;
         sg += g;
@@ -147,7 +206,9 @@ export function bnActBackward(
       grads.beta[w] = sg;
     }
     // dh holds g rounded to float32; the sums used float64 g (differences ≪ the 1e-3 gradient tolerance).
-    const mg = sg / B, mgx = sgx / B, k = affine === null ? sc : sc * affine.gamma[w];
+    const mg = sg / B,
+      mgx = sgx / B,
+      k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < N; idx += W) dh[idx] = k * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
   }
 }
@@ -160,20 +221,40 @@ let sliceSums = new Float64Array(64);
  * replicas' gradients are summed afterwards). Same arithmetic per element as bnActBackward.
  */
 function bnActBackwardSlice(
-  group: Collective, dy: Float32Array, h: Float32Array, B: number, W: number, eps: number, code: number, alpha: number,
-  mean: Float32Array, variance: Float32Array, dh: Float32Array, affine: Affine | null, grads: Affine | null,
+  group: Collective,
+  dy: Float32Array,
+  h: Float32Array,
+  B: number,
+  W: number,
+  eps: number,
+  code: number,
+  alpha: number,
+  mean: Float32Array,
+  variance: Float32Array,
+  dh: Float32Array,
+  affine: Affine | null,
+  grads: Affine | null,
 ): void {
   const { grad } = kernelOf(code);
   const N = B * W;
   if (sliceSums.length < 2 * W) sliceSums = new Float64Array(2 * W);
   const part = sliceSums;
   for (let w = 0; w < W; w++) {
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
-    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
-    let sg = 0, sgx = 0;
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
+    const ga = affine === null ? 1 : affine.gamma[w],
+      be = affine === null ? 0 : affine.beta[w];
+    let sg = 0,
+      sgx = 0;
     for (let idx = w; idx < N; idx += W) {
-      const x = (h[idx] - m) * sc, z = affine === null ? x : x * ga + be;
-      const g = code === RELU ? dy[idx] * +(z > 0) : code === LEAKY ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0))) : dy[idx] * grad(z, alpha);
+      const x = (h[idx] - m) * sc,
+        z = affine === null ? x : x * ga + be;
+      const g =
+        code === RELU
+          ? dy[idx] * +(z > 0)
+          : code === LEAKY
+            ? dy[idx] * (+(z > 0) + alpha * (1 - +(z > 0)))
+            : dy[idx] * grad(z, alpha);
       dh[idx] = g;
       sg += g;
       sgx += g * x;
@@ -185,10 +266,14 @@ function bnActBackwardSlice(
       grads.beta[w] = sg;
     }
   }
-  const tot = group.allReduce(part, 2 * W), R = group.batchRows;
+  const tot = group.allReduce(part, 2 * W),
+    R = group.batchRows;
   for (let w = 0; w < W; w++) {
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
-    const mg = tot[w] / R, mgx = tot[W + w] / R, k = affine === null ? sc : sc * affine.gamma[w];
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
+    const mg = tot[w] / R,
+      mgx = tot[W + w] / R,
+      k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < N; idx += W) dh[idx] = k * (dh[idx] - mg - (h[idx] - m) * sc * mgx);
   }
 }

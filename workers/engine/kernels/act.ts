@@ -39,26 +39,59 @@ const bnActFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
   const [B, W] = h.shape;
   const ai = affineInfos(inputs);
   return runOnViews(backend, [h, ...ai], [[B, W], [W], [W]], (i, o) =>
-    bnActForward(i[0], B, W, attrs.eps, attrs.act, attrs.alpha, o[0], o[1], o[2], ai.length ? { gamma: i[1], beta: i[2] } : null));
+    bnActForward(
+      i[0],
+      B,
+      W,
+      attrs.eps,
+      attrs.act,
+      attrs.alpha,
+      o[0],
+      o[1],
+      o[2],
+      ai.length ? { gamma: i[1], beta: i[2] } : null,
+    ),
+  );
 };
 
 const bnActBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
-  const dy = need(inputs, 'dy'), h = need(inputs, 'h'), mean = need(inputs, 'mean'), variance = need(inputs, 'variance');
+  const dy = need(inputs, 'dy'),
+    h = need(inputs, 'h'),
+    mean = need(inputs, 'mean'),
+    variance = need(inputs, 'variance');
   const [B, W] = h.shape;
   const ai = affineInfos(inputs);
   return runOnViews(backend, [dy, h, mean, variance, ...ai], [[B, W], ...ai.map(() => [W])], (i, o) =>
-    bnActBackward(i[0], i[1], B, W, attrs.eps, attrs.act, attrs.alpha, i[2], i[3], o[0],
-      ai.length ? { gamma: i[4], beta: i[5] } : null, ai.length ? { gamma: o[1], beta: o[2] } : null));
+    bnActBackward(
+      i[0],
+      i[1],
+      B,
+      W,
+      attrs.eps,
+      attrs.act,
+      attrs.alpha,
+      i[2],
+      i[3],
+      o[0],
+      ai.length ? { gamma: i[4], beta: i[5] } : null,
+      ai.length ? { gamma: o[1], beta: o[2] } : null,
+    ),
+  );
 };
 
 const actFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
   const z = need(inputs, 'z');
-  return runOnViews(backend, [z], [z.shape], (i, o) => actForward(i[0], z.shape[0] * z.shape[1], attrs.act, attrs.alpha, o[0]));
+  return runOnViews(backend, [z], [z.shape], (i, o) =>
+    actForward(i[0], z.shape[0] * z.shape[1], attrs.act, attrs.alpha, o[0]),
+  );
 };
 
 const actBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
-  const dy = need(inputs, 'dy'), z = need(inputs, 'z');
-  return runOnViews(backend, [dy, z], [z.shape], (i, o) => actBackward(i[0], i[1], z.shape[0] * z.shape[1], attrs.act, attrs.alpha, o[0]));
+  const dy = need(inputs, 'dy'),
+    z = need(inputs, 'z');
+  return runOnViews(backend, [dy, z], [z.shape], (i, o) =>
+    actBackward(i[0], i[1], z.shape[0] * z.shape[1], attrs.act, attrs.alpha, o[0]),
+  );
 };
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>): tf.Tensor[] =>
@@ -71,32 +104,55 @@ export function registerActKernels(): void {
   registered = true;
   for (const backendName of FAST_BACKENDS) {
     for (const [kernelName, f] of [
-      [ACT_K.bnAct, bnActFwd], [ACT_K.bnActAffine, bnActFwd], [ACT_K.bnActGrad, bnActBwd], [ACT_K.act, actFwd], [ACT_K.actGrad, actBwd],
+      [ACT_K.bnAct, bnActFwd],
+      [ACT_K.bnActAffine, bnActFwd],
+      [ACT_K.bnActGrad, bnActBwd],
+      [ACT_K.act, actFwd],
+      [ACT_K.actGrad, actBwd],
     ] as const) {
       // tfjs types the backend as {} and attrs as a union; ours are numbers.
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
+      if (!tf.getKernel(kernelName, backendName))
+        tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
   tf.registerGradient({
-    kernelName: ACT_K.bnAct, inputsToSave: ['h'], outputsToSave: [false, true, true],
+    kernelName: ACT_K.bnAct,
+    inputsToSave: ['h'],
+    outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(ACT_K.bnActGrad, { dy: dyMain, h: saved[0], mean: saved[1], variance: saved[2] }, attrs as Record<string, number>);
+      const g = run(
+        ACT_K.bnActGrad,
+        { dy: dyMain, h: saved[0], mean: saved[1], variance: saved[2] },
+        attrs as Record<string, number>,
+      );
       return { h: () => g[0] };
     },
   });
   tf.registerGradient({
-    kernelName: ACT_K.bnActAffine, inputsToSave: ['h', 'gamma', 'beta'], outputsToSave: [false, true, true],
+    kernelName: ACT_K.bnActAffine,
+    inputsToSave: ['h', 'gamma', 'beta'],
+    outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(ACT_K.bnActGrad, {
-        dy: dyMain, h: saved[0], gamma: saved[1], beta: saved[2], mean: saved[3], variance: saved[4],
-      }, attrs as Record<string, number>);
+      const g = run(
+        ACT_K.bnActGrad,
+        {
+          dy: dyMain,
+          h: saved[0],
+          gamma: saved[1],
+          beta: saved[2],
+          mean: saved[3],
+          variance: saved[4],
+        },
+        attrs as Record<string, number>,
+      );
       return { h: () => g[0], gamma: () => g[1], beta: () => g[2] };
     },
   });
   tf.registerGradient({
-    kernelName: ACT_K.act, inputsToSave: ['z'],
+    kernelName: ACT_K.act,
+    inputsToSave: ['z'],
     gradFunc: (dy, saved, attrs) => ({
       z: () => run(ACT_K.actGrad, { dy: dy as tf.Tensor, z: saved[0] }, attrs as Record<string, number>)[0],
     }),
@@ -108,7 +164,13 @@ function actAttrs(kind: FixedActivation, alpha: number): { act: number; alpha: n
 }
 
 /** Training batch norm (biased variance, optionally affine) → activation; mean/variance are not differentiated. */
-export function bnActTrainFast(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number, affine?: BnAffine): BatchNormOut {
+export function bnActTrainFast(
+  h: tf.Tensor2D,
+  kind: FixedActivation,
+  alpha: number,
+  eps: number,
+  affine?: BnAffine,
+): BatchNormOut {
   registerActKernels();
   const r = affine
     ? run(ACT_K.bnActAffine, { h, gamma: affine.gamma, beta: affine.beta }, { eps, ...actAttrs(kind, alpha) })

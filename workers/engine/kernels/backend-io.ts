@@ -30,18 +30,26 @@ function size(shape: readonly number[]): number {
  * On wasm every output is allocated before any view is taken: allocation may grow the heap and detach views.
  */
 export function runOnViews(
-  backend: KernelBackend, inputs: readonly TensorInfo[], outShapes: readonly number[][],
+  backend: KernelBackend,
+  inputs: readonly TensorInfo[],
+  outShapes: readonly number[][],
   body: (ins: Float32Array[], outs: Float32Array[]) => void,
 ): TensorInfo[] {
   for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`fused kernels take float32, got ${t.dtype}`);
   if (isWasm(backend)) {
     const infos = outShapes.map((s) => backend.makeOutput(s.slice(), 'float32'));
-    body(inputs.map((t) => backend.typedArrayFromHeap(t)), infos.map((t) => backend.typedArrayFromHeap(t)));
+    body(
+      inputs.map((t) => backend.typedArrayFromHeap(t)),
+      infos.map((t) => backend.typedArrayFromHeap(t)),
+    );
     return infos;
   }
   if (isCpu(backend)) {
     const outs = outShapes.map((s) => new Float32Array(size(s)));
-    body(inputs.map((t) => backend.readSync(t.dataId) as Float32Array), outs);
+    body(
+      inputs.map((t) => backend.readSync(t.dataId) as Float32Array),
+      outs,
+    );
     return outs.map((v, i) => backend.makeTensorInfo(outShapes[i].slice(), 'float32', v));
   }
   throw new Error('fused kernels are registered for the wasm and cpu backends only');
@@ -65,7 +73,10 @@ export function exclusiveView(backend: KernelBackend, dataId: DataId): Float32Ar
 }
 
 /** A read-only view of a tensor's float32 data on wasm/cpu (no copy), else a copy via dataSync. */
-export function readView(backend: KernelBackend, t: { dataId: DataId; shape: number[]; dataSync(): unknown }): Float32Array {
+export function readView(
+  backend: KernelBackend,
+  t: { dataId: DataId; shape: number[]; dataSync(): unknown },
+): Float32Array {
   if (isWasm(backend)) return backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
   if (isCpu(backend)) {
     const v = backend.readSync(t.dataId);

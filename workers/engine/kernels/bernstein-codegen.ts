@@ -11,8 +11,19 @@
  * ga, be: the affine batch-norm scale and shift (1 and 0 without: x is then exactly (src − mu)·sc).
  */
 export type ColumnForward = (
-  src: Float32Array, y: Float32Array, N: number, W: number, w: number,
-  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number, ga: number, be: number,
+  src: Float32Array,
+  y: Float32Array,
+  N: number,
+  W: number,
+  w: number,
+  c: Float32Array,
+  cOff: number,
+  l: number,
+  u: number,
+  mu: number,
+  sc: number,
+  ga: number,
+  be: number,
 ) => void;
 
 /**
@@ -21,8 +32,21 @@ export type ColumnForward = (
  * backward and ∂L/∂γ, ∂L/∂β need).
  */
 export type ColumnBackward = (
-  dy: Float32Array, src: Float32Array, gx: Float32Array, N: number, W: number, w: number,
-  c: Float32Array, cOff: number, l: number, u: number, mu: number, sc: number, ga: number, be: number, acc: Float64Array,
+  dy: Float32Array,
+  src: Float32Array,
+  gx: Float32Array,
+  N: number,
+  W: number,
+  w: number,
+  c: Float32Array,
+  cOff: number,
+  l: number,
+  u: number,
+  mu: number,
+  sc: number,
+  ga: number,
+  be: number,
+  acc: Float64Array,
 ) => void;
 
 export const MAX_GENERATED_DEGREE = 32;
@@ -63,8 +87,10 @@ y[idx] = ${terms};
 function backwardSource(n: number): string {
   // With p_k = t^k s^(n−1−k):  σ'(t) = Σ_k d_k p_k, d_k = n·C(n−1,k)(c_{k+1} − c_k);  b_k = C(n,k)·p_k·s (k < n),
   // b_n = tⁿ. Sharing p_k between both costs ~5n flops per element instead of ~8n.
-  const ds = Array.from({ length: n }, (_, k) =>
-    `const d${k} = (c[cOff + ${k + 1}] - c[cOff + ${k}]) * ${n * binom(n - 1, k)};`).join('\n');
+  const ds = Array.from(
+    { length: n },
+    (_, k) => `const d${k} = (c[cOff + ${k + 1}] - c[cOff + ${k}]) * ${n * binom(n - 1, k)};`,
+  ).join('\n');
   const accs = Array.from({ length: n + 1 }, (_, k) => `a${k} = 0`).join(', ');
   const ps = Array.from({ length: n }, (_, k) => `const p${k} = ${pw('t', k)} * ${pw('s', n - 1 - k)};`).join('\n');
   const accUpd = [
@@ -107,7 +133,13 @@ function compile<T>(params: string[], body: string): T | null {
 export function columnForward(n: number): ColumnForward | null {
   if (n > MAX_GENERATED_DEGREE) return null;
   if (!fwdCache.has(n)) {
-    fwdCache.set(n, compile<ColumnForward>(['src', 'y', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be'], forwardSource(n)));
+    fwdCache.set(
+      n,
+      compile<ColumnForward>(
+        ['src', 'y', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be'],
+        forwardSource(n),
+      ),
+    );
   }
   return fwdCache.get(n) ?? null;
 }
@@ -116,8 +148,13 @@ export function columnForward(n: number): ColumnForward | null {
 export function columnBackward(n: number): ColumnBackward | null {
   if (n > MAX_GENERATED_DEGREE) return null;
   if (!bwdCache.has(n)) {
-    bwdCache.set(n, compile<ColumnBackward>(
-      ['dy', 'src', 'gx', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be', 'acc'], backwardSource(n)));
+    bwdCache.set(
+      n,
+      compile<ColumnBackward>(
+        ['dy', 'src', 'gx', 'N', 'W', 'w', 'c', 'cOff', 'l', 'u', 'mu', 'sc', 'ga', 'be', 'acc'],
+        backwardSource(n),
+      ),
+    );
   }
   return bwdCache.get(n) ?? null;
 }

@@ -56,7 +56,8 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
     // A replica's slice: the per-unit sums over every slice (in rank order), divided by the whole batch's rows.
     const part = scratch(2 * W, 2);
     for (let w = 0; w < W; w++) {
-      let s1 = 0, s2 = 0;
+      let s1 = 0,
+        s2 = 0;
       for (let idx = w; idx < N; idx += W) {
         const v = h[idx];
         s1 += v;
@@ -65,7 +66,8 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
       part[w] = s1;
       part[W + w] = s2;
     }
-    const tot = group.allReduce(part, 2 * W), R = group.batchRows;
+    const tot = group.allReduce(part, 2 * W),
+      R = group.batchRows;
     for (let w = 0; w < W; w++) {
       const m = tot[w] / R;
       mean[w] = m;
@@ -74,7 +76,8 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
     return;
   }
   for (let w = 0; w < W; w++) {
-    let s1 = 0, s2 = 0;
+    let s1 = 0,
+      s2 = 0;
     for (let idx = w; idx < N; idx += W) {
       const v = h[idx];
       s1 += v;
@@ -88,20 +91,33 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
 
 /** y = (h − mean)/sqrt(var + eps), plain batch norm (used by non-Bernstein nets). */
 export function batchNormForward(
-  h: Float32Array, B: number, W: number, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array,
+  h: Float32Array,
+  B: number,
+  W: number,
+  eps: number,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
 ): void {
   columnStats(h, B, W, mean, variance);
   const N = B * W;
   for (let w = 0; w < W; w++) {
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
     for (let idx = w; idx < N; idx += W) y[idx] = (h[idx] - m) * sc;
   }
 }
 
 /** dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)), g = dy: the batch-norm backward (mean/var not differentiated). */
 export function batchNormBackward(
-  dy: Float32Array, h: Float32Array, B: number, W: number, eps: number,
-  mean: Float32Array, variance: Float32Array, dh: Float32Array,
+  dy: Float32Array,
+  h: Float32Array,
+  B: number,
+  W: number,
+  eps: number,
+  mean: Float32Array,
+  variance: Float32Array,
+  dh: Float32Array,
 ): void {
   const N = B * W;
   const group = activeCollective();
@@ -111,7 +127,8 @@ export function batchNormBackward(
     const part = scratch(2 * W, 2);
     for (let w = 0; w < W; w++) {
       const m = mean[w];
-      let sg = 0, sgx = 0;
+      let sg = 0,
+        sgx = 0;
       for (let idx = w; idx < N; idx += W) {
         const g = dy[idx];
         sg += g;
@@ -124,8 +141,10 @@ export function batchNormBackward(
   }
   const R = group ? group.batchRows : B;
   for (let w = 0; w < W; w++) {
-    const m = mean[w], sc = 1 / Math.sqrt(variance[w] + eps);
-    let sg = 0, sgx = 0;
+    const m = mean[w],
+      sc = 1 / Math.sqrt(variance[w] + eps);
+    let sg = 0,
+      sgx = 0;
     if (tot) {
       sg = tot[w];
       sgx = tot[W + w];
@@ -136,7 +155,8 @@ export function batchNormBackward(
         sgx += g * (h[idx] - m);
       }
     }
-    const mg = sg / R, k = (sgx * sc * sc) / R;
+    const mg = sg / R,
+      k = (sgx * sc * sc) / R;
     for (let idx = w; idx < N; idx += W) dh[idx] = sc * (dy[idx] - mg - (h[idx] - m) * k);
   }
 }
@@ -146,18 +166,39 @@ export function batchNormBackward(
  * null); fused batch norm: shift = mean, scale = 1/sqrt(var + eps); affine batch norm adds γ, β.
  */
 export function bernsteinForward(
-  src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
-  lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, y: Float32Array,
+  src: Float32Array,
+  B: number,
+  W: number,
+  coeffs: Float32Array,
+  n: number,
+  lo: Float32Array,
+  hi: Float32Array,
+  shift: Float32Array | null,
+  scale: Float64Array | null,
+  y: Float32Array,
   affine: Affine | null = null,
 ): void {
   const n1 = n + 1;
-  const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
+  const ls = lo.length === 1 ? 0 : 1,
+    hs = hi.length === 1 ? 0 : 1;
   const gen = columnForward(n);
   if (gen) {
     for (let w = 0; w < W; w++) {
-      gen(src, y, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
-        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w],
-        affine === null ? 1 : affine.gamma[w], affine === null ? 0 : affine.beta[w]);
+      gen(
+        src,
+        y,
+        B * W,
+        W,
+        w,
+        coeffs,
+        w * n1,
+        lo[w * ls],
+        hi[w * hs],
+        shift === null ? 0 : shift[w],
+        scale === null ? 1 : scale[w],
+        affine === null ? 1 : affine.gamma[w],
+        affine === null ? 0 : affine.beta[w],
+      );
     }
     return;
   }
@@ -165,9 +206,13 @@ export function bernsteinForward(
   const cb = scratch(n1, 1);
   for (let w = 0; w < W; w++) {
     for (let k = 0; k < n1; k++) cb[k] = binom[k] * coeffs[w * n1 + k];
-    const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
-    const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
-    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
+    const l = lo[w * ls],
+      u = hi[w * hs],
+      inv = 1 / (u - l);
+    const mu = shift === null ? 0 : shift[w],
+      sc = scale === null ? 1 : scale[w];
+    const ga = affine === null ? 1 : affine.gamma[w],
+      be = affine === null ? 0 : affine.beta[w];
     for (let idx = w; idx < B * W; idx += W) {
       const x = (src[idx] - mu) * sc * ga + be;
       const t = x <= l ? 0 : x >= u ? 1 : (x - l) * inv;
@@ -209,15 +254,25 @@ export interface BernsteinGrads {
  * the coefficients, and optionally the bounds. dy [B, W].
  */
 export function bernsteinBackward(
-  dy: Float32Array, src: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
-  lo: Float32Array, hi: Float32Array, shift: Float32Array | null, scale: Float64Array | null, out: BernsteinGrads,
+  dy: Float32Array,
+  src: Float32Array,
+  B: number,
+  W: number,
+  coeffs: Float32Array,
+  n: number,
+  lo: Float32Array,
+  hi: Float32Array,
+  shift: Float32Array | null,
+  scale: Float64Array | null,
+  out: BernsteinGrads,
   affine: Affine | null = null,
 ): void {
   const n1 = n + 1;
   const binom1 = binomials(Math.max(n - 1, 0));
   const acc = scratch(n1, 0);
   const db = scratch(n1, 1);
-  const ls = lo.length === 1 ? 0 : 1, hs = hi.length === 1 ? 0 : 1;
+  const ls = lo.length === 1 ? 0 : 1,
+    hs = hi.length === 1 ? 0 : 1;
   const { gx, gc, gl, gh } = out;
   if (gl) gl.fill(0);
   if (gh) gh.fill(0);
@@ -226,9 +281,23 @@ export function bernsteinBackward(
     const a = scratch(n + 5, 0);
     const sums = out.sums ?? null;
     for (let w = 0; w < W; w++) {
-      gen(dy, src, gx, B * W, W, w, coeffs, w * n1, lo[w * ls], hi[w * hs],
-        shift === null ? 0 : shift[w], scale === null ? 1 : scale[w],
-        affine === null ? 1 : affine.gamma[w], affine === null ? 0 : affine.beta[w], a);
+      gen(
+        dy,
+        src,
+        gx,
+        B * W,
+        W,
+        w,
+        coeffs,
+        w * n1,
+        lo[w * ls],
+        hi[w * hs],
+        shift === null ? 0 : shift[w],
+        scale === null ? 1 : scale[w],
+        affine === null ? 1 : affine.gamma[w],
+        affine === null ? 0 : affine.beta[w],
+        a,
+      );
       for (let k = 0; k < n1; k++) gc[w * n1 + k] = a[k];
       if (gl) gl[w * ls] += a[n1];
       if (gh) gh[w * hs] += a[n1 + 1];
@@ -243,10 +312,15 @@ export function bernsteinBackward(
     // dσ/dt = Σ_k n·C(n−1,k)(c_{k+1} − c_k) t^k s^(n−1−k)
     for (let k = 0; k < n; k++) db[k] = n * binom1[k] * (coeffs[w * n1 + k + 1] - coeffs[w * n1 + k]);
     acc.fill(0, 0, n1);
-    const l = lo[w * ls], u = hi[w * hs], inv = 1 / (u - l);
-    const mu = shift === null ? 0 : shift[w], sc = scale === null ? 1 : scale[w];
-    const ga = affine === null ? 1 : affine.gamma[w], be = affine === null ? 0 : affine.beta[w];
-    let accL = 0, accH = 0;
+    const l = lo[w * ls],
+      u = hi[w * hs],
+      inv = 1 / (u - l);
+    const mu = shift === null ? 0 : shift[w],
+      sc = scale === null ? 1 : scale[w];
+    const ga = affine === null ? 1 : affine.gamma[w],
+      be = affine === null ? 0 : affine.beta[w];
+    let accL = 0,
+      accH = 0;
     for (let idx = w; idx < B * W; idx += W) {
       const g = dy[idx];
       const x = (src[idx] - mu) * sc * ga + be;
@@ -302,8 +376,17 @@ export function bernsteinBackward(
 
 /** Fused training batch norm → Bernstein forward. Fills y [B, W] and the batch statistics. */
 export function bnBernsteinForward(
-  h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number, lo: Float32Array, hi: Float32Array,
-  eps: number, y: Float32Array, stats: ColumnStats, affine: Affine | null = null,
+  h: Float32Array,
+  B: number,
+  W: number,
+  coeffs: Float32Array,
+  n: number,
+  lo: Float32Array,
+  hi: Float32Array,
+  eps: number,
+  y: Float32Array,
+  stats: ColumnStats,
+  affine: Affine | null = null,
 ): void {
   columnStats(h, B, W, stats.mean, stats.variance);
   const istd = inverseStd(stats.variance, eps);
@@ -322,9 +405,19 @@ function inverseStd(variance: Float32Array, eps: number): Float64Array {
  * affine batch norm, grads.gamma/beta [W] receive ∂L/∂γ = Σ_b g·x̂ and ∂L/∂β = Σ_b g (g = ∂L/∂z).
  */
 export function bnBernsteinBackward(
-  dy: Float32Array, h: Float32Array, B: number, W: number, coeffs: Float32Array, n: number,
-  lo: Float32Array, hi: Float32Array, eps: number, stats: ColumnStats, out: BernsteinGrads,
-  affine: Affine | null = null, affineGrads: Affine | null = null,
+  dy: Float32Array,
+  h: Float32Array,
+  B: number,
+  W: number,
+  coeffs: Float32Array,
+  n: number,
+  lo: Float32Array,
+  hi: Float32Array,
+  eps: number,
+  stats: ColumnStats,
+  out: BernsteinGrads,
+  affine: Affine | null = null,
+  affineGrads: Affine | null = null,
 ): void {
   const istd = inverseStd(stats.variance, eps);
   const sums = scratch(2 * W, 2).fill(NaN, 0, 2 * W);
@@ -337,8 +430,10 @@ export function bnBernsteinBackward(
     // the local sums (the replicas' gradients are summed afterwards like every other parameter's).
     for (let w = 0; w < W; w++) {
       if (!Number.isNaN(sums[w])) continue;
-      const mu = stats.mean[w], sc = istd[w];
-      let sg = 0, sgx = 0;
+      const mu = stats.mean[w],
+        sc = istd[w];
+      let sg = 0,
+        sgx = 0;
       for (let idx = w; idx < B * W; idx += W) {
         const gv = g[idx];
         sg += gv;
@@ -358,13 +453,16 @@ export function bnBernsteinBackward(
   const R = group ? group.batchRows : B;
   // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
   for (let w = 0; w < W; w++) {
-    const mu = stats.mean[w], sc = istd[w];
-    let sg = sums[w], sgx = sums[W + w];
+    const mu = stats.mean[w],
+      sc = istd[w];
+    let sg = sums[w],
+      sgx = sums[W + w];
     if (tot) {
       sg = tot[w];
       sgx = tot[W + w];
     } else {
-      if (Number.isNaN(sg)) { // the generic path does not fill the sums
+      if (Number.isNaN(sg)) {
+        // the generic path does not fill the sums
         sg = 0;
         sgx = 0;
         for (let idx = w; idx < B * W; idx += W) {
@@ -379,7 +477,9 @@ export function bnBernsteinBackward(
       }
     }
     // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
-    const mg = sg / R, mgx = sgx / R, k = affine === null ? sc : sc * affine.gamma[w];
+    const mg = sg / R,
+      mgx = sgx / R,
+      k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < B * W; idx += W) g[idx] = k * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
   }
 }

@@ -31,7 +31,14 @@ function forwardLoop(av: Float32Array, th: Float32Array, c: Float32Array, W: num
   }
 }
 
-function backwardLoop(g: Float32Array, th: Float32Array, ga: Float32Array, gt: Float32Array, W: number, n: number): void {
+function backwardLoop(
+  g: Float32Array,
+  th: Float32Array,
+  ga: Float32Array,
+  gt: Float32Array,
+  W: number,
+  n: number,
+): void {
   for (let w = 0; w < W; w++) {
     let tail = 0; // Σ_{k ≥ j} ∂L/∂c_k, built from the end
     for (let k = n; k >= 1; k--) {
@@ -58,16 +65,22 @@ export function registerCoefficientKernels(): void {
   if (registered) return;
   registered = true;
   for (const backendName of FAST_BACKENDS) {
-    for (const [kernelName, f] of [[COEFFS_KERNEL, forward], [COEFFS_GRAD_KERNEL, backward]] as const) {
+    for (const [kernelName, f] of [
+      [COEFFS_KERNEL, forward],
+      [COEFFS_GRAD_KERNEL, backward],
+    ] as const) {
       // tfjs types kernel args loosely; ours are always present.
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
+      if (!tf.getKernel(kernelName, backendName))
+        tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
   tf.registerGradient({
     kernelName: COEFFS_KERNEL,
     inputsToSave: ['theta'],
     gradFunc: (dy, saved, attrs) => {
-      const g = tf.engine().runKernel(COEFFS_GRAD_KERNEL, { dc: dy as tf.Tensor, theta: saved[0] }, attrs) as tf.Tensor[];
+      const g = tf
+        .engine()
+        .runKernel(COEFFS_GRAD_KERNEL, { dc: dy as tf.Tensor, theta: saved[0] }, attrs) as tf.Tensor[];
       return { a: () => g[0], theta: () => g[1] };
     },
   });

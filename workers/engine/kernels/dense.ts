@@ -34,7 +34,8 @@ let gemmPick: DenseGemm | undefined;
 
 /** Which GEMM the wasm backend's dense layers use from now on (this thread). */
 export function setDenseGemm(g: DenseGemm): void {
-  if (!(DENSE_GEMMS as readonly string[]).includes(g)) throw new Error(`dense GEMM must be one of ${DENSE_GEMMS.join(', ')}`);
+  if (!(DENSE_GEMMS as readonly string[]).includes(g))
+    throw new Error(`dense GEMM must be one of ${DENSE_GEMMS.join(', ')}`);
   gemmPick = g;
 }
 
@@ -113,7 +114,8 @@ function denseKernel(backendName: string): KernelFunc {
     if (oursOn(backend)) return gemmWasm(backend, x, false, w, false, b);
     fused ??= tf.getKernel(tf._FusedMatMul, backendName);
     if (!fused) throw new Error(`backend ${backendName} has no ${tf._FusedMatMul} kernel`);
-    const [B, I] = x.shape, O = w.shape[1];
+    const [B, I] = x.shape,
+      O = w.shape[1];
     // The wasm kernel reads rank-3 shapes; re-viewing a TensorInfo's shape costs nothing (as Reshape does).
     const out = fused.kernelFunc({
       inputs: { a: { ...x, shape: [1, B, I] }, b: { ...w, shape: [1, I, O] }, bias: b },
@@ -159,13 +161,21 @@ export function registerDenseKernel(): void {
     if (!tf.getKernel(DENSE_KERNEL, backendName)) {
       tf.registerKernel({ kernelName: DENSE_KERNEL, backendName, kernelFunc: denseKernel(backendName) });
     }
-    for (const [kernelName, f] of [[TRANSPOSE_KERNEL, transpose2d], [COLSUM_KERNEL, columnSum]] as const) {
+    for (const [kernelName, f] of [
+      [TRANSPOSE_KERNEL, transpose2d],
+      [COLSUM_KERNEL, columnSum],
+    ] as const) {
       // Our kernel args are always present; tfjs types them loosely.
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
+      if (!tf.getKernel(kernelName, backendName))
+        tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
   if (!tf.getKernel(GEMM_KERNEL, 'wasm')) {
-    tf.registerKernel({ kernelName: GEMM_KERNEL, backendName: 'wasm', kernelFunc: gemmKernel as unknown as KernelFunc });
+    tf.registerKernel({
+      kernelName: GEMM_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: gemmKernel as unknown as KernelFunc,
+    });
   }
   tf.registerGradient({
     kernelName: DENSE_KERNEL,

@@ -61,8 +61,10 @@ export class FusedAdam {
     this.stepCount++;
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     // Fold the bias corrections into the step size and ε, as PyTorch does: one multiply-add fewer per element.
-    const c1 = 1 - Math.pow(b1, this.stepCount), c2 = 1 - Math.pow(b2, this.stepCount);
-    const stepSize = this.learningRate / c1, rc2 = 1 / Math.sqrt(c2);
+    const c1 = 1 - Math.pow(b1, this.stepCount),
+      c2 = 1 - Math.pow(b2, this.stepCount);
+    const stepSize = this.learningRate / c1,
+      rc2 = 1 / Math.sqrt(c2);
     const backend = tf.backend();
     for (const [name, g] of Object.entries(grads)) {
       const slot = this.slots.get(name);
@@ -75,9 +77,11 @@ export class FusedAdam {
       // loop is done) and write a fresh array.
       const src = inPlace ?? readView(backend, variable);
       const p = inPlace ?? new Float32Array(size);
-      const m = this.m, v = this.v;
+      const m = this.m,
+        v = this.v;
       for (let i = 0; i < size; i++) {
-        const gi = gv[i], j = offset + i;
+        const gi = gv[i],
+          j = offset + i;
         const mi = b1 * m[j] + (1 - b1) * gi;
         const vi = b2 * v[j] + (1 - b2) * gi * gi;
         m[j] = mi;
@@ -95,7 +99,8 @@ export class FusedAdam {
   }
 
   getState(): AdamState {
-    const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+    const m: Record<string, Float32Array> = {},
+      v: Record<string, Float32Array> = {};
     for (const [name, { offset, size }] of this.slots) {
       m[name] = this.m.slice(offset, offset + size);
       v[name] = this.v.slice(offset, offset + size);
@@ -105,8 +110,10 @@ export class FusedAdam {
 
   setState(state: AdamState): void {
     for (const [name, { offset, size }] of this.slots) {
-      const m = state.m[name], v = state.v[name];
-      if (!m || !v || m.length !== size || v.length !== size) throw new Error(`FusedAdam: state for ${name} missing or mis-sized`);
+      const m = state.m[name],
+        v = state.v[name];
+      if (!m || !v || m.length !== size || v.length !== size)
+        throw new Error(`FusedAdam: state for ${name} missing or mis-sized`);
       this.m.set(m, offset);
       this.v.set(v, offset);
     }
@@ -114,13 +121,19 @@ export class FusedAdam {
   }
 }
 
-
 /**
  * FusedAdam behind the trainer's Optimizer interface: params in the trainer's order, grads passed as an array
  * in that order, slots named `adam/m/<name>`, `adam/v/<name>` like the composed Optimizer's checkpoints.
  */
-export function fusedTrainerAdam(params: readonly { name: string; variable: tf.Variable }[], lr: number, epsilon = 1e-8): TrainerOptimizer {
-  const adam = new FusedAdam(params.map((p) => p.variable), { learningRate: lr, epsilon });
+export function fusedTrainerAdam(
+  params: readonly { name: string; variable: tf.Variable }[],
+  lr: number,
+  epsilon = 1e-8,
+): TrainerOptimizer {
+  const adam = new FusedAdam(
+    params.map((p) => p.variable),
+    { learningRate: lr, epsilon },
+  );
   const vname = new Map(params.map((p) => [p.name, p.variable.name]));
   return {
     get step() {
@@ -131,14 +144,20 @@ export function fusedTrainerAdam(params: readonly { name: string; variable: tf.V
     },
     exportSlots() {
       const s = adam.getState();
-      const slot = (kind: 'm' | 'v') => params.map((p) =>
-        ({ name: `adam/${kind}/${p.name}`, shape: p.variable.shape.slice(), data: s[kind][p.variable.name] }));
+      const slot = (kind: 'm' | 'v') =>
+        params.map((p) => ({
+          name: `adam/${kind}/${p.name}`,
+          shape: p.variable.shape.slice(),
+          data: s[kind][p.variable.name],
+        }));
       return [...slot('m'), ...slot('v')];
     },
     importSlots(step, byName) {
-      const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+      const m: Record<string, Float32Array> = {},
+        v: Record<string, Float32Array> = {};
       for (const [name, varName] of vname) {
-        const a = byName.get(`adam/m/${name}`), b = byName.get(`adam/v/${name}`);
+        const a = byName.get(`adam/m/${name}`),
+          b = byName.get(`adam/v/${name}`);
         if (!a || !b) throw new Error(`checkpoint lacks optimizer slots for ${name}`);
         m[varName] = a.data;
         v[varName] = b.data;

@@ -6,7 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
 import {
-  batchNormBackward, batchNormForward, bernsteinBackward, bernsteinForward, bnBernsteinBackward, bnBernsteinForward,
+  batchNormBackward,
+  batchNormForward,
+  bernsteinBackward,
+  bernsteinForward,
+  bnBernsteinBackward,
+  bnBernsteinForward,
 } from './bernstein-math.js';
 
 export const FAST_BACKENDS = ['wasm', 'cpu'] as const;
@@ -43,8 +48,10 @@ function boundInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
 }
 
 const bernFwd = (args: KernelArgs): TensorInfo[] => {
-  const z = need(args.inputs, 'z'), c = need(args.inputs, 'coeffs');
-  const [B, W] = z.shape, n = c.shape[1] - 1;
+  const z = need(args.inputs, 'z'),
+    c = need(args.inputs, 'coeffs');
+  const [B, W] = z.shape,
+    n = c.shape[1] - 1;
   return runOnViews(args.backend, [z, c, ...boundInfos(args.inputs)], [[B, W]], (i, o) => {
     const { lo, hi } = boundsOf(args, i, 2);
     bernsteinForward(i[0], B, W, i[1], n, lo, hi, null, null, o[0]);
@@ -52,14 +59,21 @@ const bernFwd = (args: KernelArgs): TensorInfo[] => {
 };
 
 const bernBwd = (args: KernelArgs): TensorInfo[] => {
-  const dy = need(args.inputs, 'dy'), z = need(args.inputs, 'z'), c = need(args.inputs, 'coeffs');
-  const [B, W] = z.shape, n = c.shape[1] - 1;
+  const dy = need(args.inputs, 'dy'),
+    z = need(args.inputs, 'z'),
+    c = need(args.inputs, 'coeffs');
+  const [B, W] = z.shape,
+    n = c.shape[1] - 1;
   const bi = boundInfos(args.inputs);
   const shapes = [[B, W], c.shape, ...bi.map((t) => t.shape)];
   return runOnViews(args.backend, [dy, z, c, ...bi], shapes, (i, o) => {
     const { lo, hi } = boundsOf(args, i, 3);
-    bernsteinBackward(i[0], i[1], B, W, i[2], n, lo, hi, null, null,
-      { gx: o[0], gc: o[1], gl: o[2] ?? null, gh: o[3] ?? null });
+    bernsteinBackward(i[0], i[1], B, W, i[2], n, lo, hi, null, null, {
+      gx: o[0],
+      gc: o[1],
+      gl: o[2] ?? null,
+      gh: o[3] ?? null,
+    });
   });
 };
 
@@ -68,9 +82,12 @@ function affineInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
 }
 
 const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
-  const h = need(args.inputs, 'h'), c = need(args.inputs, 'coeffs');
-  const [B, W] = h.shape, n = c.shape[1] - 1;
-  const bi = boundInfos(args.inputs), ai = affineInfos(args.inputs);
+  const h = need(args.inputs, 'h'),
+    c = need(args.inputs, 'coeffs');
+  const [B, W] = h.shape,
+    n = c.shape[1] - 1;
+  const bi = boundInfos(args.inputs),
+    ai = affineInfos(args.inputs);
   return runOnViews(args.backend, [h, c, ...bi, ...ai], [[B, W], [W], [W]], (i, o) => {
     const { lo, hi } = boundsOf(args, i, 2);
     const at = 2 + bi.length;
@@ -80,18 +97,37 @@ const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
 };
 
 const bnBernBwd = (args: KernelArgs): TensorInfo[] => {
-  const dy = need(args.inputs, 'dy'), h = need(args.inputs, 'h'), c = need(args.inputs, 'coeffs');
-  const mean = need(args.inputs, 'mean'), variance = need(args.inputs, 'variance');
-  const [B, W] = h.shape, n = c.shape[1] - 1;
-  const bi = boundInfos(args.inputs), ai = affineInfos(args.inputs);
+  const dy = need(args.inputs, 'dy'),
+    h = need(args.inputs, 'h'),
+    c = need(args.inputs, 'coeffs');
+  const mean = need(args.inputs, 'mean'),
+    variance = need(args.inputs, 'variance');
+  const [B, W] = h.shape,
+    n = c.shape[1] - 1;
+  const bi = boundInfos(args.inputs),
+    ai = affineInfos(args.inputs);
   const shapes = [[B, W], c.shape, ...bi.map((t) => t.shape), ...ai.map(() => [W])];
   return runOnViews(args.backend, [dy, h, c, mean, variance, ...bi, ...ai], shapes, (i, o) => {
     const { lo, hi } = boundsOf(args, i, 5);
-    const at = 5 + bi.length, ot = 2 + bi.length;
+    const at = 5 + bi.length,
+      ot = 2 + bi.length;
     const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
     const affineGrads = ai.length ? { gamma: o[ot], beta: o[ot + 1] } : null;
-    bnBernsteinBackward(i[0], i[1], B, W, i[2], n, lo, hi, args.attrs.eps, { mean: i[3], variance: i[4] },
-      { gx: o[0], gc: o[1], gl: bi.length ? o[2] : null, gh: bi.length ? o[3] : null }, affine, affineGrads);
+    bnBernsteinBackward(
+      i[0],
+      i[1],
+      B,
+      W,
+      i[2],
+      n,
+      lo,
+      hi,
+      args.attrs.eps,
+      { mean: i[3], variance: i[4] },
+      { gx: o[0], gc: o[1], gl: bi.length ? o[2] : null, gh: bi.length ? o[3] : null },
+      affine,
+      affineGrads,
+    );
   });
 };
 
@@ -99,15 +135,19 @@ const bnFwd = (args: KernelArgs): TensorInfo[] => {
   const h = need(args.inputs, 'h');
   const [B, W] = h.shape;
   return runOnViews(args.backend, [h], [[B, W], [W], [W]], (i, o) =>
-    batchNormForward(i[0], B, W, args.attrs.eps, o[0], o[1], o[2]));
+    batchNormForward(i[0], B, W, args.attrs.eps, o[0], o[1], o[2]),
+  );
 };
 
 const bnBwd = (args: KernelArgs): TensorInfo[] => {
-  const dy = need(args.inputs, 'dy'), h = need(args.inputs, 'h');
-  const mean = need(args.inputs, 'mean'), variance = need(args.inputs, 'variance');
+  const dy = need(args.inputs, 'dy'),
+    h = need(args.inputs, 'h');
+  const mean = need(args.inputs, 'mean'),
+    variance = need(args.inputs, 'variance');
   const [B, W] = h.shape;
   return runOnViews(args.backend, [dy, h, mean, variance], [[B, W]], (i, o) =>
-    batchNormBackward(i[0], i[1], B, W, args.attrs.eps, i[2], i[3], o[0]));
+    batchNormBackward(i[0], i[1], B, W, args.attrs.eps, i[2], i[3], o[0]),
+  );
 };
 
 type Run = (name: string, inputs: tf.NamedTensorMap, attrs: NamedAttrMap) => tf.Tensor[];
@@ -117,7 +157,13 @@ const run: Run = (name, inputs, attrs) => tf.engine().runKernel(name, inputs, at
  * saved = [main input, coeffs, (lo, hi), (gamma, beta)] + extra outputs (mean, variance); gradient names follow
  * the forward inputs. The layout is fixed per kernel name (inputsToSave is static), hence the flags.
  */
-function bernGradFunc(grad: string, main: 'z' | 'h', withStats: boolean, bounded: boolean, affine: boolean): GradConfig['gradFunc'] {
+function bernGradFunc(
+  grad: string,
+  main: 'z' | 'h',
+  withStats: boolean,
+  bounded: boolean,
+  affine: boolean,
+): GradConfig['gradFunc'] {
   return (dy, saved, attrs) => {
     const dyMain = Array.isArray(dy) ? dy[0] : dy;
     const inputs: tf.NamedTensorMap = { dy: dyMain, [main]: saved[0], coeffs: saved[1] };
@@ -148,8 +194,12 @@ export function registerFastKernels(): void {
   if (registered) return;
   registered = true;
   const kernels: [string, (a: KernelArgs) => TensorInfo[]][] = [
-    [K.bern, bernFwd], [K.bernGrad, bernBwd], [K.bnBern, bnBernFwd], [K.bnBernGrad, bnBernBwd],
-    [K.bn, bnFwd], [K.bnGrad, bnBwd],
+    [K.bern, bernFwd],
+    [K.bernGrad, bernBwd],
+    [K.bnBern, bnBernFwd],
+    [K.bnBernGrad, bnBernBwd],
+    [K.bn, bnFwd],
+    [K.bnGrad, bnBwd],
   ];
   for (const backendName of FAST_BACKENDS) {
     for (const [kernelName, f] of kernels) {
@@ -181,7 +231,9 @@ export function registerFastKernels(): void {
     }
   }
   tf.registerGradient({
-    kernelName: K.bn, inputsToSave: ['h'], outputsToSave: [false, true, true],
+    kernelName: K.bn,
+    inputsToSave: ['h'],
+    outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
       const g = run(K.bnGrad, { dy: dyMain, h: saved[0], mean: saved[1], variance: saved[2] }, attrs);
@@ -196,8 +248,13 @@ export function variantSuffix(bounded: boolean, affine: boolean): string {
 }
 
 /** Bound attrs for the kernels: numbers go in attrs; tensors go in as inputs. */
-export function boundArgs(l: number | tf.Tensor1D, u: number | tf.Tensor1D): {
-  suffix: '' | 'Bounded'; inputs: tf.NamedTensorMap; attrs: NamedAttrMap;
+export function boundArgs(
+  l: number | tf.Tensor1D,
+  u: number | tf.Tensor1D,
+): {
+  suffix: '' | 'Bounded';
+  inputs: tf.NamedTensorMap;
+  attrs: NamedAttrMap;
 } {
   if (typeof l === 'number' && typeof u === 'number') return { suffix: '', inputs: {}, attrs: { l, u } };
   const lo = typeof l === 'number' ? tf.tensor1d([l]) : l;

@@ -4,7 +4,13 @@
 // computes the same bits and the result does not depend on which thread arrives first.
 
 /** Control words (Int32). */
-const COUNT = 0, GEN = 1, ABORT = 2, CMD = 3, ROWS = 4, ERR_LEN = 5, CTL_WORDS = 8;
+const COUNT = 0,
+  GEN = 1,
+  ABORT = 2,
+  CMD = 3,
+  ROWS = 4,
+  ERR_LEN = 5,
+  CTL_WORDS = 8;
 const ERR_BYTES = 4096;
 
 export const CMD_STEP = 1;
@@ -156,7 +162,11 @@ export class GroupMemory {
    * The end of a step: this replica's gradients (views in parameter order, or null for a ghost) and scalars go
    * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once).
    */
-  exchange(grads: readonly Float32Array[] | null, scalars: Float64Array, len: number): { grads: Float32Array; scalars: Float64Array } {
+  exchange(
+    grads: readonly Float32Array[] | null,
+    scalars: Float64Array,
+    len: number,
+  ): { grads: Float32Array; scalars: Float64Array } {
     const P = this.gradSum.length;
     const base = this.rank * P;
     if (grads === null) this.grads.fill(0, base, base + P);
@@ -169,7 +179,9 @@ export class GroupMemory {
       if (off !== base + P) throw new Error(`gradients hold ${off - base} values, the group expects ${P}`);
     }
     const sums = this.allReduce(scalars, len, grads === null);
-    const out = this.gradSum, src = this.grads, n = this.size;
+    const out = this.gradSum,
+      src = this.grads,
+      n = this.size;
     if (n === 2) {
       for (let j = 0; j < P; j++) out[j] = src[j] + src[P + j];
     } else {

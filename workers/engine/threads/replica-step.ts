@@ -53,7 +53,10 @@ export class Replica {
     // whose contributions are dropped.
     const ghost = to === from;
     const n = ghost ? 1 : to - from;
-    const x = tf.tensor2d(ghost ? new Float32Array(inputDim) : mem.batchX.slice(from * inputDim, to * inputDim), [n, inputDim]);
+    const x = tf.tensor2d(ghost ? new Float32Array(inputDim) : mem.batchX.slice(from * inputDim, to * inputDim), [
+      n,
+      inputDim,
+    ]);
     const targets = makeTargets(task, outputDim, ghost ? new Float32Array(1) : mem.batchY.slice(from, to));
     const scale = ghost ? 0 : n / rows;
     if (tally) {
@@ -66,16 +69,19 @@ export class Replica {
     let correctT: tf.Scalar | undefined;
     setCollective({ batchRows: rows, allReduce: (local, len) => mem.allReduce(local, len, ghost) });
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const r = model.forwardTrain(x, tally);
-        stats = r.stats;
-        for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
-        for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-        const lc = model.lossAndCorrect(r.out, targets);
-        if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
-        // This slice's share of the whole batch's mean loss: the gradients then sum over replicas.
-        return tf.mul(lc.loss, scale) as tf.Scalar;
-      }, params.map((p) => p.variable));
+      const { value, grads } = tf.variableGrads(
+        () => {
+          const r = model.forwardTrain(x, tally);
+          stats = r.stats;
+          for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
+          for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
+          const lc = model.lossAndCorrect(r.out, targets);
+          if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
+          // This slice's share of the whole batch's mean loss: the gradients then sum over replicas.
+          return tf.mul(lc.loss, scale) as tf.Scalar;
+        },
+        params.map((p) => p.variable),
+      );
       const backend = tf.backend();
       const sc = this.scalars;
       sc[0] = value.dataSync()[0];
@@ -86,7 +92,8 @@ export class Replica {
       }
       const views = ghost ? null : params.map((p) => readView(backend, grads[p.variable.name]));
       const sum = mem.exchange(views, sc, sc.length);
-      const loss = sum.scalars[0], right = sum.scalars[1];
+      const loss = sum.scalars[0],
+        right = sum.scalars[1];
       if (tally) {
         tally.counts.length = 0;
         for (let i = 0; i < depth; i++) {

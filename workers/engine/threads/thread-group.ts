@@ -21,7 +21,8 @@ export const MAX_THREADS = MAX_RUN_THREADS;
 export function threadsUnsupported(spec: NetworkSpec, ops: EngineOps, backend: string): string | null {
   if (backend !== 'wasm' && backend !== 'cpu') return `the ${backend} backend trains on one thread per run`;
   if (ops.name !== 'fast') return `the ${ops.name} ops have no batch-norm exchange between threads`;
-  if (spec.activation === 'bernstein' && spec.boundsMode === 'adaptive') return 'adaptive Bernstein bounds are not yet reduced across threads';
+  if (spec.activation === 'bernstein' && spec.boundsMode === 'adaptive')
+    return 'adaptive Bernstein bounds are not yet reduced across threads';
   return null;
 }
 
@@ -92,17 +93,19 @@ export class ThreadGroup {
       const w = spawnReplica({ buffers, rank, spec: o.spec, dims: o.dims, state: o.state, backend });
       workers.push(w);
       exited.push(new Promise((r) => w.once('exit', r)));
-      ready.push(new Promise<void>((resolve, reject) => {
-        w.on('message', (m: { type: string; message?: string }) => {
-          if (m.type === 'ready') resolve();
-          else if (m.type === 'error') reject(new Error(`replica thread ${rank}: ${m.message}`));
-        });
-        w.once('error', (e) => {
-          mem.abort(`replica thread ${rank}: ${message(e)}`);
-          reject(new Error(`replica thread ${rank}: ${message(e)}`));
-        });
-        w.once('exit', (code) => reject(new Error(`replica thread ${rank} exited (${code}) before it was ready`)));
-      }));
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (m: { type: string; message?: string }) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'error') reject(new Error(`replica thread ${rank}: ${m.message}`));
+          });
+          w.once('error', (e) => {
+            mem.abort(`replica thread ${rank}: ${message(e)}`);
+            reject(new Error(`replica thread ${rank}: ${message(e)}`));
+          });
+          w.once('exit', (code) => reject(new Error(`replica thread ${rank} exited (${code}) before it was ready`)));
+        }),
+      );
     }
     try {
       await Promise.all(ready);
