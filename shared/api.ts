@@ -475,11 +475,9 @@ export const API_ARGS = {
       .object({
         by: z
           .array(
-            z
-              .string()
-              .refine((f) => GROUP_FIELDS.includes(f), {
-                error: `group by: each field must be one of ${GROUP_FIELDS.join(', ')}`,
-              }),
+            z.string().refine((f) => GROUP_FIELDS.includes(f), {
+              error: `group by: each field must be one of ${GROUP_FIELDS.join(', ')}`,
+            }),
           )
           .max(GROUP_FIELDS.length),
         band: z.enum(BAND_MODES, { error: `the band must be one of ${BAND_MODES.join(', ')}` }),
