@@ -163,7 +163,7 @@ describe('the Runs table and the run drawer in Chromium (web mode)', () => {
     expect(csvDl.suggestedFilename()).toMatch(/\.csv$/);
     const csv = await readFile((await csvDl.path())!, 'utf8');
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('run_id,epoch,layer,metric,value');
+    expect(lines[0]).toBe('run_id,epoch,layer,metric,value,run_name,label');
     expect(lines.slice(1).every((l) => l.startsWith(`${bernId},`))).toBe(true);
     expect(csv).toContain(`${bernId},3,,test_loss,`);
     const [modelDl] = await Promise.all([
