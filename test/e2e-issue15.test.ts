@@ -1,14 +1,13 @@
 // End to end for issue 15 in real Chromium (web mode, real service, real worker pool): the Paper screen opened
 // before any sweep fills in live; undo/redo in the Designer; 2 designs × 2 seeds grouped into mean + band in
 // Compare; a saved view reopened from its URL. Screenshots go to test-results/e2e-i15-*.png.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './support/browser.js';
+import { buildRendererSite, launchBrowser } from './support/browser.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
 import { startWebServer, type WebServer } from '../src-main/transports/http.js';
 
@@ -33,11 +32,7 @@ let sweepId = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-i15-'));
-  const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  const site = buildRendererSite(dir);
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });

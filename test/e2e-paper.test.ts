@@ -2,13 +2,12 @@
 // Paper screen shows its figures, final table and certificates; a run's drawer shows the gradient certificate;
 // the report HTML downloads; a tiny approximation lab runs from the Approximation lab form; Settings shows a
 // clear error for an unreachable Redis. Screenshots go to test-results/e2e-paper-*.png.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from './support/browser.js';
+import { buildRendererSite, launchBrowser } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkbenchEvent } from '../shared/api.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
@@ -70,11 +69,7 @@ let consoleErrors: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-paper-'));
-  const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  const site = buildRendererSite(dir);
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   // The sweep runs to the end before the browser opens: the Paper screen is judged on a finished sweep.

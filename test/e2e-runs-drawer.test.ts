@@ -3,14 +3,13 @@
 // names; the column chooser hides a column and remembers it across a reload; the drawer shows the run's own
 // curves, a per-layer heatmap, the dataset by its title and a labelled certificate chart, and downloads the
 // run's CSV and its model file. Screenshots go to test-results/e2e-runs-*.png.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './support/browser.js';
+import { buildRendererSite, launchBrowser } from './support/browser.js';
 import { parseModelFile } from '../shared/model-file.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
 import { startWebServer, type WebServer } from '../src-main/transports/http.js';
@@ -36,11 +35,7 @@ let bernId = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-runs-'));
-  const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  const site = buildRendererSite(dir);
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });

@@ -3,14 +3,14 @@
 // dialog, the activation preview reads σ and σ′ under the cursor, seeds grouped in the Paper figures and the
 // HTML report, the Paper final table's init column, Settings → Database → Compact, and Compare with 50 runs.
 // Screenshots: test-results/e2e-nav-*.png.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './support/browser.js';
+import { buildRendererSite, launchBrowser } from './support/browser.js';
 import { API_ARGS } from '../shared/api.js';
 import { addRuns } from './bench/ui.js';
 import { insertRows } from '../src-main/store/batch.js';
@@ -47,11 +47,7 @@ let fifty: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-nav-'));
-  const site = join(dir, 'renderer');
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  const site = buildRendererSite(dir);
   dbPath = join(dir, 'w.db');
   service = await WorkbenchService.start({ dbPath, transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });

@@ -1,13 +1,12 @@
 // End to end in a real browser: the renderer build served by web mode (real service, fresh SQLite file, real
 // worker pool), driven in Debian Chromium through playwright-core. Design a Bernstein stack by drag and drop,
 // save it, launch a 2-run sweep, watch it finish live, compare the runs. Screenshots go to test-results/.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from './support/browser.js';
+import { buildRendererSite, launchBrowser } from './support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
 import { startWebServer, type WebServer } from '../src-main/transports/http.js';
@@ -24,12 +23,7 @@ let consoleErrors: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-'));
-  const site = join(dir, 'renderer');
-  // A private build directory: other suites (and people) may be using dist/renderer right now.
-  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  const site = buildRendererSite(dir);
   service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
   web = await startWebServer({ service, staticDir: site });
   await mkdir(SHOTS, { recursive: true });

@@ -1,10 +1,25 @@
 // Debian Chromium driven by playwright-core for the end-to-end suites: a fresh profile, the flags this
 // machine needs, and console errors collected so a test can assert there were none.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Builds the renderer into `<dir>/renderer` and returns that folder: a private build, because other suites (and
+ * people) may be using dist/renderer at the same time.
+ */
+export function buildRendererSite(dir: string): string {
+  const site = join(dir, 'renderer');
+  execFileSync('npx', ['vite', 'build', '--outDir', site, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: 'pipe',
+  });
+  return site;
+}
 
 export async function launchBrowser(
   profileDir: string,
