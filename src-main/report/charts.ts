@@ -1,9 +1,15 @@
 // Line charts rendered to inline SVG strings with ECharts' server-side renderer (no DOM, no external URLs).
 // Log axes cannot show zeros or negatives: values ≤ 0 are drawn at `floor` and the caption says so.
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
+import type * as echarts from 'echarts';
 import type { GroupedSeries } from '../../shared/groups.js';
 import type { FigureSeries, ReferenceLine } from '../../shared/paper.js';
 import { formatNumber } from '../../shared/format.js';
+
+/** ECharts is loaded on the first chart, not at import: as ESM it is ~600 modules (≈1 s of startup for every
+ *  `deepbern` command that never draws one); its CommonJS build is one file with the same API. */
+let echartsLib: typeof echarts | undefined;
+const loadEcharts = (): typeof echarts => (echartsLib ??= createRequire(import.meta.url)('echarts') as typeof echarts);
 
 export interface LineChartOptions {
   title: string;
@@ -142,7 +148,7 @@ export function lineChart(o: LineChartOptions): ChartResult {
         max: 10 ** Math.ceil(Math.log10(Math.max(...vals)) + 1e-9),
       };
   }
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = loadEcharts().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
       animation: false,
