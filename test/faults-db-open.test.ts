@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../src-main/store/run-store.js';
-import { BIN, cli, fileHash, tempDir, type CliResult } from './support/cli.js';
+import { BIN, cli, expectOneLineError, fileHash, tempDir } from './support/cli.js';
 
 const tmp = tempDir('deepbern-faults-dbopen-');
 const p = (name: string) => join(tmp.dir, name);
@@ -25,11 +25,6 @@ function sql(path: string, statements: string[]): Promise<void> {
   });
 }
 
-const oneLine = (r: CliResult) =>
-  r.stderr
-    .trim()
-    .split('\n')
-    .filter((l) => !l.startsWith('(add --help'));
 /** SQLite header bytes 18–19: 1 = rollback journal, 2 = WAL. */
 const journalBytes = (path: string) => [...readFileSync(path).subarray(18, 20)];
 
@@ -95,10 +90,10 @@ describe('a SQLite file that is not a workbench DB', () => {
     (_n, c) => {
       const before = fileHash(foreign());
       const r = cli(c.map((a) => (a === 'DB' ? foreign() : a)));
-      expect(r.code).toBe(2);
-      expect(oneLine(r)).toHaveLength(1);
-      expect(oneLine(r)[0]).toMatch(
+      expectOneLineError(
+        r,
         /contacts\.db is a SQLite database but not a DeepBern Workbench store \(it holds table contacts\)/,
+        2,
       );
       expect(fileHash(foreign())).toBe(before);
       expect(journalBytes(foreign())).toEqual([1, 1]);

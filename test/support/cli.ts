@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'deepbern.js');
@@ -42,6 +43,24 @@ export function cliAsync(
     child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr })),
   );
   return { child, done };
+}
+
+/** stderr's lines without commander's usage hint (it follows a usage error on a line of its own). */
+export function errorLines(r: CliResult): string[] {
+  return r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(add --help'));
+}
+
+/** The CLI failed (with `code`, when given) and said why in one `deepbern: …` line matching `re`. */
+export function expectOneLineError(r: CliResult, re: RegExp, code?: number): void {
+  if (code === undefined) expect(r.code, r.stderr).not.toBe(0);
+  else expect(r.code, r.stderr).toBe(code);
+  const lines = errorLines(r);
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^deepbern: /);
+  expect(lines[0]).toMatch(re);
 }
 
 export function tempDir(prefix = 'deepbern-test-'): { dir: string; cleanup: () => void } {
