@@ -10,13 +10,16 @@ import vue from '@vitejs/plugin-vue';
 const LONG_FIRST = [
   'faults-bad-input',
   'remote-sweep',
-  'faults-db-open',
   'cli-train',
-  'faults-ownership',
-  'e2e-paper',
+  'faults-db-open',
   'faults-crash',
-  'cli-parity',
   'faults-resources',
+  'cli-parity',
+  'faults-ownership',
+  'electron-main',
+  'kernels-train',
+  'e2e-workbench-nav',
+  'e2e-paper',
   'packaging',
 ];
 
