@@ -1,6 +1,7 @@
 // Our wasm SIMD GEMM (gemm.wat, built by scripts/build-gemm.mjs) running on tfjs-wasm's own heap: the module
 // imports the backend's WebAssembly.Memory, so operands are read where tfjs keeps them and the product is written
-// straight into a tfjs output tensor — no copies, and a transposed operand is only swapped strides.
+// straight into a tfjs output tensor — no copies of tfjs's; a transposed operand is only swapped strides, read once
+// while the module packs it into its panels (scratch on the same heap).
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import { GEMM_WASM_BASE64 } from './gemm-wasm.generated.js';
 
@@ -58,7 +59,7 @@ function bind(backend: WasmBackendLike): Bound {
   let inst = instances.get(backend);
   if (!inst) {
     const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    // ~4 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
+    // ~3 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: { memory: backend.wasm.asm.memory },
     });
@@ -85,10 +86,18 @@ export function gemmUsable(backend: KernelBackend): boolean {
   }
 }
 
-/** Packed-B panels + padded bias + edge tile, 16-byte aligned (kept between calls, grown on demand). */
+/** The GEMM's row-panel height (MR in scripts/build-gemm.mjs). */
+const MR = 4;
+
+/**
+ * Scratch for one call, 16-byte aligned (kept between calls, grown on demand): the packed B panels (K × 8 floats
+ * each), the padded bias, one packed A panel (K × MR, rounded up to 16 bytes) and an MR × 8 edge tile. The layout
+ * is the driver's in gemm.wat.
+ */
 function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number): number {
   const npad = Math.ceil(N / 8) * 8;
-  const need = (K * npad + npad + 64) * 4 + 16; // the edge tile: up to 8 rows × 8
+  const aPanel = Math.ceil((K * MR) / 4) * 4;
+  const need = (K * npad + npad + aPanel + MR * 8) * 4 + 16;
   if (need > inst.scratchBytes) {
     if (inst.scratch) backend.wasm._free(inst.scratch);
     const bytes = Math.max(need, inst.scratchBytes * 2);
