@@ -1,6 +1,6 @@
 // Our wasm SIMD GEMM (workers/engine/gemm/) against tfjs's matMul: every transpose combination on random shapes
-// (edges of the 4×8 blocking included), the dense layer's three products, and training with it gives the same
-// losses as with XNNPACK. Also: the committed .wat and generated .ts are what scripts/build-gemm.mjs produces.
+// (edges of the 4×8 blocking included), bit-exact fixed-order float32 sums on block edges (so: deterministic), the
+// dense layer's three products, and training with it gives the same losses as with XNNPACK. Also: the committed .wat and generated .ts are what scripts/build-gemm.mjs produces.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
@@ -81,6 +81,86 @@ describe('wasm SIMD GEMM', () => {
     tf.tidy(() => {
       const got = ours(tf.zeros([3, 0]), false, tf.zeros([0, 5]), false, tf.tensor1d([1, 2, 3, 4, 5]));
       expect(Array.from(got.dataSync())).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
+    });
+  });
+
+  it('every output is the fixed-order float32 sum (bias, then k = 0 … K−1), bit for bit, on block edges', async () => {
+    // Edges of the 4-row panels and 8/4-wide column panels, K = 1, N = 1, every transpose combination, with and
+    // without a bias: the result must equal a float32 emulation of one sequential sum per output (so it is the
+    // same bits on every run, thread and machine) and lie within float32 rounding of the float64 product.
+    await initBackend('wasm');
+    const rng = seedrandom('gemm-edges');
+    const sizes = [1, 3, 4, 5, 8, 9, 12, 13];
+    let cases = 0;
+    for (const [M, N, K] of [
+      ...sizes.flatMap((m) => sizes.map((n): [number, number, number] => [m, n, 1 + ((m * 7 + n) % 13)])),
+      [6, 13, 784],
+      [257, 1, 3],
+      [1, 100, 256],
+      [5, 2, 100],
+    ] as [number, number, number][]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const withBias = (M + N + K + Number(ta) + Number(tb)) % 2 === 0;
+        const av = Float32Array.from({ length: M * K }, () => rng() * 2 - 1);
+        const bv = Float32Array.from({ length: K * N }, () => rng() * 2 - 1);
+        const biasv = Float32Array.from({ length: N }, () => rng() * 2 - 1);
+        // a stored [M, K] (or [K, M] when transposed), b [K, N] (or [N, K])
+        const aAt = (i: number, k: number): number => (ta ? av[k * M + i] : av[i * K + k]);
+        const bAt = (k: number, j: number): number => (tb ? bv[j * K + k] : bv[k * N + j]);
+        const got = tf.tidy(() =>
+          ours(
+            tf.tensor2d(av, ta ? [K, M] : [M, K]),
+            ta,
+            tf.tensor2d(bv, tb ? [N, K] : [K, N]),
+            tb,
+            withBias ? tf.tensor1d(biasv) : undefined,
+          ).dataSync(),
+        );
+        const label = `M=${M} N=${N} K=${K} ta=${ta} tb=${tb} bias=${withBias}`;
+        expect(got.length, label).toBe(M * N);
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let f32 = withBias ? biasv[j] : 0,
+              f64 = f32,
+              scale = Math.abs(f32);
+            for (let k = 0; k < K; k++) {
+              const p = aAt(i, k) * bAt(k, j);
+              f32 = Math.fround(f32 + Math.fround(p));
+              f64 += p;
+              scale += Math.abs(p);
+            }
+            const g = got[i * N + j];
+            if (g !== f32) expect(g, `${label} at (${i}, ${j})`).toBe(f32);
+            if (!(Math.abs(g - f64) <= (K + 1) * 2 ** -24 * scale))
+              expect(Math.abs(g - f64), `${label} at (${i}, ${j}) vs float64`).toBeLessThanOrEqual(
+                (K + 1) * 2 ** -24 * scale,
+              );
+          }
+        cases++;
+      }
+    }
+    expect(cases).toBe(4 * (sizes.length ** 2 + 4));
+  });
+
+  it('the same inputs give the same bits call after call (scratch reused and regrown in between)', async () => {
+    await initBackend('wasm');
+    tf.tidy(() => {
+      const a = tf.randomNormal([100, 256], 0, 1, 'float32', 11) as tf.Tensor2D;
+      const b = tf.randomNormal([100, 37], 0, 1, 'float32', 12) as tf.Tensor2D;
+      const bias = tf.randomNormal([37], 0, 1, 'float32', 13) as tf.Tensor1D;
+      const first = ours(a, true, b, false, bias).dataSync();
+      // a larger call in between grows the scratch; a smaller one leaves stale panels behind
+      ours(tf.randomNormal([64, 784]) as tf.Tensor2D, false, tf.randomNormal([784, 100]) as tf.Tensor2D, false);
+      ours(tf.randomNormal([3, 5]) as tf.Tensor2D, false, tf.randomNormal([2, 5]) as tf.Tensor2D, true);
+      const again = ours(a, true, b, false, bias).dataSync();
+      expect(Buffer.from(again.buffer, again.byteOffset, again.byteLength)).toEqual(
+        Buffer.from(first.buffer, first.byteOffset, first.byteLength),
+      );
     });
   });
 
