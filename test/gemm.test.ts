@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
-import { gemmUsable, gemmWasm } from '../workers/engine/gemm/gemm.js';
+import {
+  gemmUsable,
+  gemmVariant,
+  gemmWasm,
+  relaxedSimdAvailable,
+  setGemmVariant,
+} from '../workers/engine/gemm/gemm.js';
 import {
   denseFast,
   denseGemm,
@@ -21,7 +27,10 @@ import { parseSpec } from '../shared/spec.js';
 import { loadDataset } from '../workers/data/registry.js';
 
 const initial = denseGemm();
-afterAll(() => setDenseGemm(initial));
+afterAll(() => {
+  setDenseGemm(initial);
+  setGemmVariant('auto');
+});
 
 function ours(a: tf.Tensor2D, ta: boolean, b: tf.Tensor2D, tb: boolean, bias?: tf.Tensor1D): tf.Tensor2D {
   return tf.engine().makeTensorFromTensorInfo(gemmWasm(tf.backend(), a, ta, b, tb, bias)) as tf.Tensor2D;
@@ -87,8 +96,10 @@ describe('wasm SIMD GEMM', () => {
   it('every output is the fixed-order float32 sum (bias, then k = 0 … K−1), bit for bit, on block edges', async () => {
     // Edges of the 4-row panels and 8/4-wide column panels, K = 1, N = 1, every transpose combination, with and
     // without a bias: the result must equal a float32 emulation of one sequential sum per output (so it is the
-    // same bits on every run, thread and machine) and lie within float32 rounding of the float64 product.
+    // same bits on every run, thread and machine) and lie within float32 rounding of the float64 product. The
+    // SIMD128 build: the relaxed one fuses each multiply-add (test/gemm-relaxed.test.ts).
     await initBackend('wasm');
+    setGemmVariant('simd128');
     const rng = seedrandom('gemm-edges');
     const sizes = [1, 3, 4, 5, 8, 9, 12, 13];
     let cases = 0;
@@ -186,6 +197,20 @@ describe('wasm SIMD GEMM', () => {
     expect(gemmUsable(tf.backend())).toBe(true);
   });
 
+  it('picks the relaxed-SIMD build only where the engine has it; asking for it elsewhere is a clear error', async () => {
+    // (test/gemm-relaxed.test.ts runs that build with the engine flag set.)
+    await initBackend('wasm');
+    setGemmVariant('auto');
+    const has = relaxedSimdAvailable();
+    expect(gemmVariant()).toBe(has ? 'relaxed' : 'simd128');
+    setGemmVariant('simd128');
+    expect(gemmVariant()).toBe('simd128');
+    setGemmVariant('relaxed');
+    if (has) expect(gemmVariant()).toBe('relaxed');
+    else expect(() => gemmVariant()).toThrow(/no relaxed SIMD/);
+    setGemmVariant('simd128');
+  });
+
   it("the dense layer's three products agree between XNNPACK and ours", async () => {
     await initBackend('wasm');
     registerDenseKernel();
@@ -250,14 +275,15 @@ describe('wasm SIMD GEMM', () => {
     }
   });
 
-  it('the committed gemm.wat and its compiled module are what scripts/build-gemm.mjs generates', async () => {
+  it('the committed gemm.wat, gemm-relaxed.wat and their compiled modules are what scripts/build-gemm.mjs generates', async () => {
     // @ts-expect-error -- a plain .mjs build script without types
     const { generated } = (await import('../scripts/build-gemm.mjs')) as {
-      generated(): Promise<{ wat: string; ts: string }>;
+      generated(): Promise<{ wat: string; watRelaxed: string; ts: string }>;
     };
     const want = await generated();
     const dir = new URL('../workers/engine/gemm/', import.meta.url);
     expect(readFileSync(new URL('gemm.wat', dir), 'utf8')).toBe(want.wat);
+    expect(readFileSync(new URL('gemm-relaxed.wat', dir), 'utf8')).toBe(want.watRelaxed);
     expect(readFileSync(new URL('gemm-wasm.generated.ts', dir), 'utf8')).toBe(want.ts);
   });
 });

@@ -3,7 +3,7 @@
 // straight into a tfjs output tensor — no copies of tfjs's; a transposed operand is only swapped strides, read once
 // while the module packs it into its panels (scratch on the same heap).
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-import { GEMM_WASM_BASE64 } from './gemm-wasm.generated.js';
+import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-wasm.generated.js';
 
 // The Node typings (lib ES2022, no DOM) do not declare WebAssembly; the little we use, typed here.
 interface WasmMemory {
@@ -12,6 +12,7 @@ interface WasmMemory {
 declare const WebAssembly: {
   Memory: abstract new (...args: never[]) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
@@ -39,12 +40,57 @@ type GemmFn = (
 ) => void;
 
 interface Bound {
-  gemm: GemmFn;
+  fns: Partial<Record<GemmVariant, GemmFn>>;
   scratch: number;
   scratchBytes: number;
 }
 
-/** One instance per tfjs-wasm backend object (per thread); the backend's heap is what it runs on. */
+/**
+ * The module's two builds (scripts/build-gemm.mjs): 'relaxed' does each multiply-add as f32x4.relaxed_madd (one
+ * FMA on x64; V8 ≥ 11.4, so Electron — Node 20 only behind --experimental-wasm-relaxed-simd), 'simd128' as mul +
+ * add. The default picks 'relaxed' where the engine validates it; DEEPBERN_GEMM_SIMD=simd128|relaxed|auto or
+ * setGemmVariant() override. The pick is per process, so results are the same bits run to run and across
+ * threads; the two builds differ by float32 rounding (a CLI run in Node and an app run in Electron do too).
+ */
+export const GEMM_VARIANTS = ['simd128', 'relaxed'] as const;
+export type GemmVariant = (typeof GEMM_VARIANTS)[number];
+type VariantPick = GemmVariant | 'auto';
+
+const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+const SOURCES: Record<GemmVariant, string> = { simd128: GEMM_WASM_BASE64, relaxed: GEMM_RELAXED_WASM_BASE64 };
+const modules: Partial<Record<GemmVariant, object>> = {};
+let relaxedOk: boolean | undefined;
+let variantPick: VariantPick | undefined;
+
+/** Whether this engine accepts relaxed SIMD (checked once; setGemmVariant checks again). */
+export function relaxedSimdAvailable(): boolean {
+  return (relaxedOk ??= WebAssembly.validate(decode(GEMM_RELAXED_WASM_BASE64)));
+}
+
+function parsePick(raw: string, from: string): VariantPick {
+  if (raw === 'auto' || (GEMM_VARIANTS as readonly string[]).includes(raw)) return raw as VariantPick;
+  throw new Error(`${from}=${raw} is not one of auto, ${GEMM_VARIANTS.join(', ')}`);
+}
+
+/** Which build gemmWasm uses from now on (this thread): 'auto' (the default), 'simd128' or 'relaxed'. */
+export function setGemmVariant(v: VariantPick): void {
+  variantPick = parsePick(v, 'gemm variant');
+  relaxedOk = undefined;
+}
+
+/** The build gemmWasm runs; 'relaxed' asked for where the engine lacks it is an error, not a silent fallback. */
+export function gemmVariant(): GemmVariant {
+  const env = typeof process !== 'undefined' ? process.env.DEEPBERN_GEMM_SIMD : undefined;
+  const pick = (variantPick ??= env ? parsePick(env, 'DEEPBERN_GEMM_SIMD') : 'auto');
+  if (pick === 'auto') return relaxedSimdAvailable() ? 'relaxed' : 'simd128';
+  if (pick === 'relaxed' && !relaxedSimdAvailable())
+    throw new Error(
+      'gemm: this engine has no relaxed SIMD (V8 ≥ 11.4; Node 20 needs --experimental-wasm-relaxed-simd)',
+    );
+  return pick;
+}
+
+/** One instance per tfjs-wasm backend object (per thread) and build; the backend's heap is what it runs on. */
 const instances = new WeakMap<object, Bound>();
 
 export function isWasmBackend(b: KernelBackend): b is KernelBackend & WasmBackendLike {
@@ -55,18 +101,20 @@ export function isWasmBackend(b: KernelBackend): b is KernelBackend & WasmBacken
   );
 }
 
-function bind(backend: WasmBackendLike): Bound {
+function bind(backend: WasmBackendLike, variant: GemmVariant): GemmFn {
   let inst = instances.get(backend);
   if (!inst) {
-    const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    // ~3 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: { memory: backend.wasm.asm.memory },
-    });
-    inst = { gemm: instance.exports.gemm as GemmFn, scratch: 0, scratchBytes: 0 };
+    inst = { fns: {}, scratch: 0, scratchBytes: 0 };
     instances.set(backend, inst);
   }
-  return inst;
+  let fn = inst.fns[variant];
+  if (!fn) {
+    // ~3 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
+    const module = (modules[variant] ??= new WebAssembly.Module(decode(SOURCES[variant])));
+    const instance = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } });
+    fn = inst.fns[variant] = instance.exports.gemm as GemmFn;
+  }
+  return fn;
 }
 
 const unusable = new WeakSet<object>();
@@ -77,8 +125,9 @@ const unusable = new WeakSet<object>();
  */
 export function gemmUsable(backend: KernelBackend): boolean {
   if (!isWasmBackend(backend) || unusable.has(backend)) return false;
+  const variant = gemmVariant();
   try {
-    bind(backend);
+    bind(backend, variant);
     return true;
   } catch {
     unusable.add(backend);
@@ -94,7 +143,9 @@ const MR = 4;
  * each), the padded bias, one packed A panel (K × MR, rounded up to 16 bytes) and an MR × 8 edge tile. The layout
  * is the driver's in gemm.wat.
  */
-function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number): number {
+function scratchFor(backend: WasmBackendLike, K: number, N: number): number {
+  const inst = instances.get(backend);
+  if (!inst) throw new Error('gemm: scratch asked for before the module was bound');
   const npad = Math.ceil(N / 8) * 8;
   const aPanel = Math.ceil((K * MR) / 4) * 4;
   const need = (K * npad + npad + aPanel + MR * 8) * 4 + 16;
@@ -110,7 +161,7 @@ function scratchFor(backend: WasmBackendLike, inst: Bound, K: number, N: number)
 
 /**
  * op(a)·op(b) (+ bias) into a new [M, N] float32 tensor on the wasm backend, where op(t) = tᵀ when the flag is
- * set (read by strides, never materialised). a, b are rank-2 float32 (rank-3 with batch 1 is accepted).
+ * set (read by strides while packing, never materialised). a, b are rank-2 float32 (rank-3 with batch 1 is accepted).
  */
 export function gemmWasm(
   backend: KernelBackend,
@@ -135,10 +186,10 @@ export function gemmWasm(
     );
   if (bias && bias.shape[bias.shape.length - 1] !== N)
     throw new Error(`gemm: bias has ${bias.shape} entries, want ${N}`);
-  const inst = bind(backend);
+  const gemm = bind(backend, gemmVariant());
   // Allocate before reading any offsets (offsets stay valid when the heap grows; only views detach).
   const out = backend.makeOutput([M, N], 'float32');
-  const scratch = scratchFor(backend, inst, K, N);
+  const scratch = scratchFor(backend, K, N);
   if (M * N === 0) return out;
   const pa = backend.getMemoryOffset(a.dataId),
     pb = backend.getMemoryOffset(b.dataId);
@@ -147,6 +198,6 @@ export function gemmWasm(
   // Stored row-major [ar, ac]: element (r, c) at r·ac + c. Transposed view: (r, c) at c·ac + r.
   const [rsA, csA] = transposeA ? [1, ac] : [ac, 1];
   const [rsB, csB] = transposeB ? [1, bc] : [bc, 1];
-  inst.gemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, pbias, scratch);
+  gemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, pbias, scratch);
   return out;
 }
