@@ -72,6 +72,12 @@ function parsePick(raw: string, from: string): VariantPick {
   throw new Error(`${from}=${raw} is not one of auto, ${GEMM_VARIANTS.join(', ')}`);
 }
 
+/** DEEPBERN_GEMM_SIMD, read once (an environment lookup costs about a small product's time). */
+function envPick(): VariantPick {
+  const env = typeof process !== 'undefined' ? process.env.DEEPBERN_GEMM_SIMD : undefined;
+  return env ? parsePick(env, 'DEEPBERN_GEMM_SIMD') : 'auto';
+}
+
 /** Which build gemmWasm uses from now on (this thread): 'auto' (the default), 'simd128' or 'relaxed'. */
 export function setGemmVariant(v: VariantPick): void {
   variantPick = parsePick(v, 'gemm variant');
@@ -80,8 +86,7 @@ export function setGemmVariant(v: VariantPick): void {
 
 /** The build gemmWasm runs; 'relaxed' asked for where the engine lacks it is an error, not a silent fallback. */
 export function gemmVariant(): GemmVariant {
-  const env = typeof process !== 'undefined' ? process.env.DEEPBERN_GEMM_SIMD : undefined;
-  const pick = (variantPick ??= env ? parsePick(env, 'DEEPBERN_GEMM_SIMD') : 'auto');
+  const pick = (variantPick ??= envPick());
   if (pick === 'auto') return relaxedSimdAvailable() ? 'relaxed' : 'simd128';
   if (pick === 'relaxed' && !relaxedSimdAvailable())
     throw new Error(
