@@ -49,8 +49,9 @@ interface Bound {
  * The module's two builds (scripts/build-gemm.mjs): 'relaxed' does each multiply-add as f32x4.relaxed_madd (one
  * FMA on x64; V8 ≥ 11.4, so Electron — Node 20 only behind --experimental-wasm-relaxed-simd), 'simd128' as mul +
  * add. The default picks 'relaxed' where the engine validates it; DEEPBERN_GEMM_SIMD=simd128|relaxed|auto or
- * setGemmVariant() override. The pick is per process, so results are the same bits run to run and across
- * threads; the two builds differ by float32 rounding (a CLI run in Node and an app run in Electron do too).
+ * setGemmVariant() (this thread) override. 'auto' depends only on the engine, so every thread of a process runs
+ * the same build and results are the same bits run to run and across threads; the two builds differ by float32
+ * rounding (so a CLI run on Node 20 and the same run in the Electron app do too, unless one is pinned).
  */
 export const GEMM_VARIANTS = ['simd128', 'relaxed'] as const;
 export type GemmVariant = (typeof GEMM_VARIANTS)[number];
