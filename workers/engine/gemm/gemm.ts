@@ -48,10 +48,11 @@ interface Bound {
 /**
  * The module's two builds (scripts/build-gemm.mjs): 'relaxed' does each multiply-add as f32x4.relaxed_madd (one
  * FMA on x64; V8 ≥ 11.4, so Electron — Node 20 only behind --experimental-wasm-relaxed-simd), 'simd128' as mul +
- * add. The default picks 'relaxed' where the engine validates it; DEEPBERN_GEMM_SIMD=simd128|relaxed|auto or
- * setGemmVariant() (this thread) override. 'auto' depends only on the engine, so every thread of a process runs
- * the same build and results are the same bits run to run and across threads; the two builds differ by float32
- * rounding (so a CLI run on Node 20 and the same run in the Electron app do too, unless one is pinned).
+ * add. The default is 'simd128': IEEE mul + add gives the same bits on every engine and CPU, so a run started in
+ * the app resumes in the CLI (and reproduces on another machine) bit for bit. relaxed_madd is FMA or mul + add at
+ * the engine's choice, so it is opt-in: DEEPBERN_GEMM_SIMD=relaxed|auto (auto: relaxed where the engine
+ * validates it) or setGemmVariant() (this thread). 'auto' depends only on the engine, so every thread of a
+ * process runs the same build; the two builds differ by float32 rounding.
  */
 export const GEMM_VARIANTS = ['simd128', 'relaxed'] as const;
 export type GemmVariant = (typeof GEMM_VARIANTS)[number];
@@ -76,10 +77,10 @@ function parsePick(raw: string, from: string): VariantPick {
 /** DEEPBERN_GEMM_SIMD, read once (an environment lookup costs about a small product's time). */
 function envPick(): VariantPick {
   const env = typeof process !== 'undefined' ? process.env.DEEPBERN_GEMM_SIMD : undefined;
-  return env ? parsePick(env, 'DEEPBERN_GEMM_SIMD') : 'auto';
+  return env ? parsePick(env, 'DEEPBERN_GEMM_SIMD') : 'simd128';
 }
 
-/** Which build gemmWasm uses from now on (this thread): 'auto' (the default), 'simd128' or 'relaxed'. */
+/** Which build gemmWasm uses from now on (this thread): 'simd128' (the default), 'relaxed' or 'auto'. */
 export function setGemmVariant(v: VariantPick): void {
   variantPick = parsePick(v, 'gemm variant');
   relaxedOk = undefined;
