@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dbHash, expectOneLineError, fileHash, tempDir } from './support/cli.js';
+import { cli, dbHash, expectOneLineError, fileHash, tempDir, tinyTrainArgs } from './support/cli.js';
 import { bernsteinValue } from '../shared/theory.js';
 
 const tmp = tempDir();
@@ -139,21 +139,7 @@ describe('deepbern CLI', () => {
   let hash: string | undefined;
   it.each(bad)('rejects %s with one clear line and leaves the DB unchanged', (_name, patch, re) => {
     const before = (hash ??= dbHash(db));
-    const args = [
-      'train',
-      '--depth',
-      '2',
-      '--width',
-      '4',
-      '--activation',
-      'bernstein',
-      '--epochs',
-      '1',
-      '--rows',
-      '100',
-      '--db',
-      db,
-    ];
+    const args = tinyTrainArgs(db);
     for (let i = 0; i < patch.length; i += 2) {
       const at = args.indexOf(patch[i]);
       if (at >= 0) args[at + 1] = patch[i + 1];

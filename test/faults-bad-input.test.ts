@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, dbHash, expectOneLineError, tempDir } from './support/cli.js';
+import { cli, dbHash, expectOneLineError, tempDir, tinyTrainArgs } from './support/cli.js';
 import { httpHarness, CallError, type Harness } from './service-harness.js';
 import { mnistDataDir } from '../workers/data/mnist.js';
 
@@ -73,22 +73,7 @@ function cutGzip(): Buffer {
   return gz.subarray(0, Math.floor(gz.length / 2));
 }
 const sweepHead = 'name: bad\ndataset: synthetic-higgs\nbase: {depth: 2, width: 4, activation: relu, epochs: 1}\n';
-const train = (...extra: string[]) => [
-  'train',
-  '--depth',
-  '2',
-  '--width',
-  '4',
-  '--activation',
-  'bernstein',
-  '--epochs',
-  '1',
-  '--rows',
-  '100',
-  ...extra,
-  '--db',
-  db,
-];
+const train = (...extra: string[]) => tinyTrainArgs(db, ...extra);
 
 type Case = [string, () => string[], RegExp];
 const cliCases: Case[] = [

@@ -45,6 +45,24 @@ export function cliAsync(
   return { child, done };
 }
 
+/** `deepbern train` of a tiny net (1 epoch on 100 rows): the base of the bad-flag cases, `extra` before `--db`. */
+export const tinyTrainArgs = (db: string, ...extra: string[]): string[] => [
+  'train',
+  '--depth',
+  '2',
+  '--width',
+  '4',
+  '--activation',
+  'bernstein',
+  '--epochs',
+  '1',
+  '--rows',
+  '100',
+  ...extra,
+  '--db',
+  db,
+];
+
 /** stderr's lines without commander's usage hint (it follows a usage error on a line of its own). */
 export function errorLines(r: CliResult): string[] {
   return r.stderr
