@@ -94,7 +94,7 @@ const actBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
   );
 };
 
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>): tf.Tensor[] =>
+export const runActKernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>): tf.Tensor[] =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
 
 let registered = false;
@@ -121,7 +121,7 @@ export function registerActKernels(): void {
     outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(
+      const g = runActKernel(
         ACT_K.bnActGrad,
         { dy: dyMain, h: saved[0], mean: saved[1], variance: saved[2] },
         attrs as Record<string, number>,
@@ -135,7 +135,7 @@ export function registerActKernels(): void {
     outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(
+      const g = runActKernel(
         ACT_K.bnActGrad,
         {
           dy: dyMain,
@@ -154,12 +154,12 @@ export function registerActKernels(): void {
     kernelName: ACT_K.act,
     inputsToSave: ['z'],
     gradFunc: (dy, saved, attrs) => ({
-      z: () => run(ACT_K.actGrad, { dy: dy as tf.Tensor, z: saved[0] }, attrs as Record<string, number>)[0],
+      z: () => runActKernel(ACT_K.actGrad, { dy: dy as tf.Tensor, z: saved[0] }, attrs as Record<string, number>)[0],
     }),
   });
 }
 
-function actAttrs(kind: FixedActivation, alpha: number): { act: number; alpha: number } {
+export function actAttrs(kind: FixedActivation, alpha: number): { act: number; alpha: number } {
   return { act: ACT_CODES[kind], alpha: kind === 'leaky_relu' ? alpha : 0 };
 }
 
@@ -173,12 +173,12 @@ export function bnActTrainFast(
 ): BatchNormOut {
   registerActKernels();
   const r = affine
-    ? run(ACT_K.bnActAffine, { h, gamma: affine.gamma, beta: affine.beta }, { eps, ...actAttrs(kind, alpha) })
-    : run(ACT_K.bnAct, { h }, { eps, ...actAttrs(kind, alpha) });
+    ? runActKernel(ACT_K.bnActAffine, { h, gamma: affine.gamma, beta: affine.beta }, { eps, ...actAttrs(kind, alpha) })
+    : runActKernel(ACT_K.bnAct, { h }, { eps, ...actAttrs(kind, alpha) });
   return { y: r[0] as tf.Tensor2D, mean: r[1] as tf.Tensor1D, variance: r[2] as tf.Tensor1D };
 }
 
 export function activationFast(z: tf.Tensor2D, kind: FixedActivation, alpha: number): tf.Tensor2D {
   registerActKernels();
-  return run(ACT_K.act, { z }, actAttrs(kind, alpha))[0] as tf.Tensor2D;
+  return runActKernel(ACT_K.act, { z }, actAttrs(kind, alpha))[0] as tf.Tensor2D;
 }

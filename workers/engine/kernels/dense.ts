@@ -152,6 +152,11 @@ export function denseWeightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(unary(TRANSPOSE_KERNEL, x) as tf.Tensor2D, dy);
 }
 
+/** ∂L/∂b = Σ over rows of dY. */
+export function denseBiasGrad(dy: tf.Tensor2D): tf.Tensor1D {
+  return unary(COLSUM_KERNEL, dy) as tf.Tensor1D;
+}
+
 let registered = false;
 
 export function registerDenseKernel(): void {
@@ -186,7 +191,7 @@ export function registerDenseKernel(): void {
       return {
         x: () => denseInputGrad(g, w),
         w: () => denseWeightGrad(x, g),
-        b: () => unary(COLSUM_KERNEL, g),
+        b: () => denseBiasGrad(g),
       };
     },
   });
