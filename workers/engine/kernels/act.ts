@@ -6,6 +6,7 @@ import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-cor
 import type { FixedActivation } from '../activations.js';
 import type { BatchNormOut, BnAffine } from '../ops.js';
 import { runOnViews } from './backend-io.js';
+import { prepareBnSimd } from './bn-simd.js';
 import { ACT_CODES, actBackward, actForward, bnActBackward, bnActForward } from './act-math.js';
 import { FAST_BACKENDS } from './register.js';
 
@@ -35,6 +36,7 @@ function affineInfos(inputs: Args['inputs']): TensorInfo[] {
 }
 
 const bnActFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
+  prepareBnSimd(backend);
   const h = need(inputs, 'h');
   const [B, W] = h.shape;
   const ai = affineInfos(inputs);
@@ -55,6 +57,7 @@ const bnActFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
 };
 
 const bnActBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
+  prepareBnSimd(backend);
   const dy = need(inputs, 'dy'),
     h = need(inputs, 'h'),
     mean = need(inputs, 'mean'),
