@@ -136,6 +136,21 @@ describe('wasm SIMD batch-norm kernels vs the JS loops', () => {
     }
   });
 
+  it('batch statistics and the bias gradient (column sums) are bit-identical to the JS loops', () => {
+    const rng = seedrandom('sums');
+    const h = rand([256, 100], rng, 3, 40) as tf.Tensor2D; // a large mean: the float64 sums matter
+    const pass: Pass = (g) => {
+      const r = fastOps.bnActTrain!(h, 'relu', 0, 1e-5);
+      const [, , gb] = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        fastOps.dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+      )([h, tf.eye(100), tf.zeros([100])], g);
+      return [r.mean, r.variance, gb];
+    };
+    const { simd, js } = bothWays(pass, rand([256, 100], rng) as tf.Tensor2D);
+    simd.forEach((t, i) => expect(Array.from(t.dataSync()), `output ${i}`).toEqual(Array.from(js[i].dataSync())));
+    tf.dispose([...simd, ...js, h]);
+  });
+
   it('the committed module is what scripts/build-bn-simd.mjs compiles from bn-simd.wat', async () => {
     // @ts-expect-error -- a plain .mjs build script without types
     const { generated } = (await import('../scripts/build-bn-simd.mjs')) as { generated(): Promise<string> };

@@ -25,7 +25,14 @@ export interface Affine {
 
 import { columnBackward, columnForward } from './bernstein-codegen.js';
 import { activeCollective } from './collective.js';
-import { SIMD_MAX_DEGREE, simdBernsteinBackward, simdBernsteinForward, simdBnApply, simdFor } from './bn-simd.js';
+import {
+  SIMD_MAX_DEGREE,
+  simdBernsteinBackward,
+  simdBernsteinForward,
+  simdBnApply,
+  simdColumnStats,
+  simdFor,
+} from './bn-simd.js';
 
 // Scratch reused across calls (one JS thread per worker, kernels do not re-enter).
 const scratchBufs = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
@@ -76,6 +83,8 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
     }
     return;
   }
+  const simd = simdFor(W, h);
+  if (simd) return simdColumnStats(simd, h, B, W, mean, variance);
   for (let w = 0; w < W; w++) {
     let s1 = 0,
       s2 = 0;

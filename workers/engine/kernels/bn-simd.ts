@@ -36,6 +36,7 @@ export interface BnSimd {
   bnApply: Fn;
   bnReluFwd: Fn;
   bnReluBwd: Fn;
+  colSums: Fn;
   /** Addresses: parameter block, accumulators, s powers. */
   p: number;
   acc: number;
@@ -71,6 +72,7 @@ export function prepareBnSimd(backend: KernelBackend): void {
       bnApply: ex.bn_apply as Fn,
       bnReluFwd: ex.bnrelu_fwd as Fn,
       bnReluBwd: ex.bnrelu_bwd as Fn,
+      colSums: ex.col_sums as Fn,
       p,
       acc: p + 16 * (SIMD_MAX_DEGREE + 8),
       sp: p + 16 * (2 * SIMD_MAX_DEGREE + 14),
@@ -320,5 +322,34 @@ export function simdBnReluBackward(
       (w) => sums[w - w0] / B,
       (w) => sums[4 + w - w0] / B,
     );
+  }
+}
+
+/** columnStats (bernstein-math.ts) on the heap: the same float64 sums in the same order, so the same bits. */
+export function simdColumnStats(
+  s: BnSimd,
+  h: Float32Array,
+  B: number,
+  W: number,
+  mean: Float32Array,
+  variance: Float32Array,
+): void {
+  for (let w0 = 0; w0 < W; w0 += 4) {
+    s.colSums(h.byteOffset + 4 * w0, B, 4 * W, s.p, 1);
+    const F = new Float64Array(s.memory.buffer, s.p, 8);
+    for (let j = 0; j < 4; j++) {
+      const m = F[j] / B;
+      mean[w0 + j] = m;
+      variance[w0 + j] = Math.max(F[4 + j] / B - m * m, 0);
+    }
+  }
+}
+
+/** Σ over the rows of a [R, C] tensor (float64 sums in row order, as the JS loop), into o [C]. */
+export function simdColumnSum(s: BnSimd, a: Float32Array, R: number, C: number, o: Float32Array): void {
+  for (let c0 = 0; c0 < C; c0 += 4) {
+    s.colSums(a.byteOffset + 4 * c0, R, 4 * C, s.p, 0);
+    const F = new Float64Array(s.memory.buffer, s.p, 4);
+    for (let j = 0; j < 4; j++) o[c0 + j] = F[j];
   }
 }

@@ -208,4 +208,30 @@
         (br $rows)))
     (v128.store offset=112 (local.get $p) (local.get $sg))
     (v128.store offset=128 (local.get $p) (local.get $sgx)))
+
+  ;; Per-unit Σ src and Σ src² over the rows, in float64 (each lane's sum in row order, as the JS loops add):
+;; $out receives 4 f64x2 (Σ of units 0–1, 2–3, then Σ² of units 0–1, 2–3). $sq = 0: sums only.
+  (func (export "col_sums") (param $src i32) (param $B i32) (param $stride i32) (param $out i32) (param $sq i32)
+    (local $r i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $s1a v128) (local $s1b v128) (local $s2a v128) (local $s2b v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+        (local.set $v (v128.load (local.get $src)))
+        (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $hi (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+        (local.set $s1a (f64x2.add (local.get $s1a) (local.get $lo)))
+        (local.set $s1b (f64x2.add (local.get $s1b) (local.get $hi)))
+        (if (local.get $sq)
+          (then
+            (local.set $s2a (f64x2.add (local.get $s2a) (f64x2.mul (local.get $lo) (local.get $lo))))
+            (local.set $s2b (f64x2.add (local.get $s2b) (f64x2.mul (local.get $hi) (local.get $hi))))))
+        (local.set $src (i32.add (local.get $src) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+    (v128.store offset=0 (local.get $out) (local.get $s1a))
+    (v128.store offset=16 (local.get $out) (local.get $s1b))
+    (v128.store offset=32 (local.get $out) (local.get $s2a))
+    (v128.store offset=48 (local.get $out) (local.get $s2b)))
 )
