@@ -74,6 +74,7 @@ describe('wasm SIMD batch-norm kernels vs the JS loops', () => {
     ['n = 1, scalar bounds, affine', 8, 1, 'scalar', true],
     ['n = 5, per-unit bounds', 12, 5, 'unit', false],
     ['n = 14, per-unit bounds, affine', 20, 14, 'unit', true],
+    ['n = 20 (the generic, not unrolled, SIMD loop), affine', 16, 20, 'scalar', true],
     ['width 6 (JS loops both ways)', 6, 3, 'scalar', false],
   ] as const) {
     it(`batch norm → Bernstein, ${name}: forward, statistics, ∂h, ∂c, ∂bounds, ∂γ, ∂β agree`, () => {
