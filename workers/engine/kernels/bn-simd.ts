@@ -104,9 +104,34 @@ export function simdFor(W: number, ...views: Float32Array[]): BnSimd | null {
   return null;
 }
 
-/** A float32 view of `slots` 16-byte slots at addr (views are cheap; the heap may have grown since). */
-function slotsAt(s: BnSimd, addr: number, slots: number): Float32Array {
-  return new Float32Array(s.memory.buffer, addr, slots * 4);
+interface Views {
+  buffer: ArrayBuffer;
+  p32: Float32Array;
+  p64: Float64Array;
+  acc32: Float32Array;
+}
+const views = new WeakMap<BnSimd, Views>();
+
+/** Float32 / float64 views of the parameter block and accumulators, made again only when the heap has grown. */
+function viewsOf(s: BnSimd): Views {
+  let v = views.get(s);
+  if (!v || v.buffer !== s.memory.buffer) {
+    const buffer = s.memory.buffer;
+    const slots = SIMD_MAX_DEGREE + 8;
+    v = {
+      buffer,
+      p32: new Float32Array(buffer, s.p, 4 * slots),
+      p64: new Float64Array(buffer, s.p, 2 * slots),
+      acc32: new Float32Array(buffer, s.acc, 4 * slots),
+    };
+    views.set(s, v);
+  }
+  return v;
+}
+
+function slotsAt(s: BnSimd, addr: number): Float32Array {
+  const v = viewsOf(s);
+  return addr === s.acc ? v.acc32 : v.p32;
 }
 
 interface Column {
@@ -151,7 +176,7 @@ export function simdBernsteinForward(
   const n1 = n + 1;
   const fwd = s.bernFwdN[n] ?? s.bernFwd;
   for (let w0 = 0; w0 < W; w0 += 4) {
-    const P = slotsAt(s, s.p, 7 + n1);
+    const P = slotsAt(s, s.p);
     fillCommon(P, w0, col);
     for (let j = 0; j < 4; j++) {
       const base = (w0 + j) * n1;
@@ -187,14 +212,14 @@ export function simdBernsteinBackward(
     hs = col.hi.length === 1 ? 0 : 1;
   const bwd = s.bernBwdN[n] ?? s.bernBwd;
   for (let w0 = 0; w0 < W; w0 += 4) {
-    const P = slotsAt(s, s.p, 7 + n1);
+    const P = slotsAt(s, s.p);
     fillCommon(P, w0, col);
     for (let j = 0; j < 4; j++) {
       const base = (w0 + j) * n1;
       for (let k = 0; k < n; k++) P[(7 + k) * 4 + j] = n * binom1[k] * (coeffs[base + k + 1] - coeffs[base + k]);
     }
     bwd(dy.byteOffset + 4 * w0, src.byteOffset + 4 * w0, gx.byteOffset + 4 * w0, B, 4 * W, s.p, n, s.acc, s.sp);
-    const A = slotsAt(s, s.acc, n1 + 4);
+    const A = slotsAt(s, s.acc);
     for (let j = 0; j < 4; j++) {
       const w = w0 + j;
       for (let k = 0; k < n1; k++) gc[w * n1 + k] = A[k * 4 + j] * binom[k];
@@ -206,35 +231,6 @@ export function simdBernsteinBackward(
       }
     }
   }
-}
-
-/**
- * The batch-norm backward update in place for units w0 … w0+3: g ← k_w·(g − mg_w − (h − mu_w)·sc_w·mgx_w).
- * k, mg, mgx per unit from the callback (float64 in, stored as float32).
- */
-function applyGroup(
-  s: BnSimd,
-  g: Float32Array,
-  h: Float32Array,
-  B: number,
-  W: number,
-  w0: number,
-  mu: (w: number) => number,
-  sc: (w: number) => number,
-  k: (w: number) => number,
-  mg: (w: number) => number,
-  mgx: (w: number) => number,
-): void {
-  const P = slotsAt(s, s.p, 10);
-  for (let j = 0; j < 4; j++) {
-    const w = w0 + j;
-    P[j] = mu(w);
-    P[4 + j] = sc(w);
-    P[28 + j] = k(w);
-    P[32 + j] = mg(w);
-    P[36 + j] = mgx(w);
-  }
-  s.bnApply(g.byteOffset + 4 * w0, h.byteOffset + 4 * w0, B, 4 * W, s.p);
 }
 
 /**
@@ -254,19 +250,17 @@ export function simdBnApply(
   sums: Float64Array,
 ): void {
   for (let w0 = 0; w0 < W; w0 += 4) {
-    applyGroup(
-      s,
-      g,
-      h,
-      B,
-      W,
-      w0,
-      (w) => mean[w],
-      (w) => istd[w],
-      (w) => (gamma === null ? istd[w] : istd[w] * gamma[w]),
-      (w) => sums[w] / R,
-      (w) => sums[W + w] / R,
-    );
+    const P = slotsAt(s, s.p);
+    // slots 0 mu, 1 sc, 7 k, 8 mg, 9 mgx
+    for (let j = 0; j < 4; j++) {
+      const w = w0 + j;
+      P[j] = mean[w];
+      P[4 + j] = istd[w];
+      P[28 + j] = gamma === null ? istd[w] : istd[w] * gamma[w];
+      P[32 + j] = sums[w] / R;
+      P[36 + j] = sums[W + w] / R;
+    }
+    s.bnApply(g.byteOffset + 4 * w0, h.byteOffset + 4 * w0, B, 4 * W, s.p);
   }
 }
 
@@ -282,7 +276,7 @@ export function simdBnReluForward(
   y: Float32Array,
 ): void {
   for (let w0 = 0; w0 < W; w0 += 4) {
-    const P = slotsAt(s, s.p, 2);
+    const P = slotsAt(s, s.p);
     for (let j = 0; j < 4; j++) {
       P[j] = mean[w0 + j];
       P[4 + j] = 1 / Math.sqrt(variance[w0 + j] + eps);
@@ -303,32 +297,23 @@ export function simdBnReluBackward(
   variance: Float32Array,
   dh: Float32Array,
 ): void {
-  const sums = new Float64Array(8);
   for (let w0 = 0; w0 < W; w0 += 4) {
-    let P = slotsAt(s, s.p, 9);
+    const P = slotsAt(s, s.p);
     for (let j = 0; j < 4; j++) {
       P[j] = mean[w0 + j];
       P[4 + j] = 1 / Math.sqrt(variance[w0 + j] + eps);
     }
-    s.bnReluBwd(dy.byteOffset + 4 * w0, h.byteOffset + 4 * w0, dh.byteOffset + 4 * w0, B, 4 * W, s.p);
-    P = slotsAt(s, s.p, 9);
+    const off = 4 * w0;
+    s.bnReluBwd(dy.byteOffset + off, h.byteOffset + off, dh.byteOffset + off, B, 4 * W, s.p);
+    // the sums came back in slots 7, 8; the update takes 7 k, 8 mg, 9 mgx
     for (let j = 0; j < 4; j++) {
-      sums[j] = P[28 + j];
-      sums[4 + j] = P[32 + j];
+      const sg = P[28 + j],
+        sgx = P[32 + j];
+      P[28 + j] = P[4 + j];
+      P[32 + j] = sg / B;
+      P[36 + j] = sgx / B;
     }
-    applyGroup(
-      s,
-      dh,
-      h,
-      B,
-      W,
-      w0,
-      (w) => mean[w],
-      (w) => 1 / Math.sqrt(variance[w] + eps),
-      (w) => 1 / Math.sqrt(variance[w] + eps),
-      (w) => sums[w - w0] / B,
-      (w) => sums[4 + w - w0] / B,
-    );
+    s.bnApply(dh.byteOffset + off, h.byteOffset + off, B, 4 * W, s.p);
   }
 }
 
@@ -343,7 +328,7 @@ export function simdColumnStats(
 ): void {
   for (let w0 = 0; w0 < W; w0 += 4) {
     s.colSums(h.byteOffset + 4 * w0, B, 4 * W, s.p, 1);
-    const F = new Float64Array(s.memory.buffer, s.p, 8);
+    const F = viewsOf(s).p64;
     for (let j = 0; j < 4; j++) {
       const m = F[j] / B;
       mean[w0 + j] = m;
@@ -356,7 +341,7 @@ export function simdColumnStats(
 export function simdColumnSum(s: BnSimd, a: Float32Array, R: number, C: number, o: Float32Array): void {
   for (let c0 = 0; c0 < C; c0 += 4) {
     s.colSums(a.byteOffset + 4 * c0, R, 4 * C, s.p, 0);
-    const F = new Float64Array(s.memory.buffer, s.p, 4);
+    const F = viewsOf(s).p64;
     for (let j = 0; j < 4; j++) o[c0 + j] = F[j];
   }
 }
