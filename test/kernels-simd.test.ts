@@ -62,7 +62,7 @@ describe('wasm SIMD batch-norm kernels vs the JS loops', () => {
   it('the SIMD path is taken on the wasm heap for widths that are multiples of 4, not otherwise', () => {
     const a = tf.zeros([8, 12]),
       b = tf.zeros([8, 6]);
-    fastOps.bnActTrain(a as tf.Tensor2D, 'relu', 0, 1e-5); // binds the module to this heap
+    fastOps.bnActTrain!(a as tf.Tensor2D, 'relu', 0, 1e-5); // binds the module to this heap
     expect(simdFor(12, readView(tf.backend(), a))).not.toBeNull();
     expect(simdFor(6, readView(tf.backend(), b))).toBeNull();
     expect(simdFor(12, new Float32Array(96))).toBeNull(); // not on the heap
