@@ -7,7 +7,8 @@
 //
 // Used when the views are on a bound heap, W is a multiple of 4 and the degree ≤ SIMD_MAX_DEGREE; the JS loops
 // (bernstein-math.ts, act-math.ts) stay for everything else (cpu backend, other widths, affine ReLU, …).
-// Arithmetic is float32 here (float64 in the JS loops): results differ by float32 rounding, run-to-run identical.
+// The activation passes are float32 here (float64 in the JS loops): results differ by float32 rounding and are
+// run-to-run identical; batch statistics and column sums add in float64 as the JS loops do (the same bits).
 import type { KernelBackend } from '@tensorflow/tfjs-core';
 import { BN_SIMD_UNROLLED_MAX, BN_SIMD_WASM_BASE64 } from './bn-simd.generated.js';
 
