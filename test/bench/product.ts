@@ -7,6 +7,7 @@ import { parseSpec } from '../../shared/spec.js';
 import type { Dataset } from '../../workers/data/types.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
 import { trainRun } from '../../workers/engine/train.js';
+import type { RankProfile } from '../../workers/engine/threads/group-memory.js';
 import type { NetSpec } from './nets.js';
 
 export interface ProductResult {
@@ -24,6 +25,8 @@ export interface ProductResult {
   waitShare?: number;
   barriersPerStep?: number;
   sleptShare?: number;
+  /** On several threads: every rank's per-phase profile over the run's steps. */
+  profiles?: RankProfile[];
 }
 
 function randomDataset(spec: NetSpec, rows: number): Dataset {
@@ -106,6 +109,7 @@ export async function timeProduct(
           waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
           barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
           sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
+          profiles: res.threadWaits.profiles,
         }
       : {}),
   };

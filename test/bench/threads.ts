@@ -4,6 +4,7 @@
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
+import { PHASES, type RankProfile } from '../../workers/engine/threads/group-memory.js';
 import { PEER_NETS, type NetSpec } from './nets.js';
 import { timeProduct, type ProductResult } from './product.js';
 
@@ -25,6 +26,8 @@ export interface ThreadsRow {
   waitShare: number;
   sleptShare: number;
   barriersPerStep: number;
+  /** The last N-thread run's per-rank phase profile (ms per step). */
+  profiles: RankProfile[];
 }
 
 function median(v: number[]): number {
@@ -73,7 +76,38 @@ export async function timeThreads(
     waitShare: median(many.map((r) => r.waitShare ?? 0)),
     sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
+    profiles: last.profiles ?? [],
   };
+}
+
+/** Per-rank breakdown of one N-thread run: ms per step in each phase, its share of the step, CPU vs wall. */
+export function profileTable(row: ThreadsRow): string {
+  const ranks = row.profiles;
+  if (ranks.length === 0) return '';
+  const per = (p: RankProfile, ms: number): number => ms / Math.max(1, p.steps);
+  const head = ['phase (ms/step)', ...ranks.map((p) => `rank ${p.rank}`)];
+  const rows: string[][] = [];
+  for (const ph of PHASES) {
+    if (ranks.every((p) => p.phases[ph] === 0)) continue;
+    rows.push([
+      ph,
+      ...ranks.map((p) => `${per(p, p.phases[ph]).toFixed(2)} (${((100 * p.phases[ph]) / p.wallMs).toFixed(1)} %)`),
+    ]);
+  }
+  const waits = (p: RankProfile): number =>
+    PHASES.filter((x) => x.endsWith('Wait')).reduce((s, x) => s + p.phases[x], 0);
+  rows.push(['all waits', ...ranks.map((p) => `${per(p, waits(p)).toFixed(2)} (${((100 * waits(p)) / p.wallMs).toFixed(1)} %)`)]);
+  rows.push(['step wall', ...ranks.map((p) => per(p, p.wallMs).toFixed(2))]);
+  rows.push(['thread CPU', ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs).toFixed(2)))]);
+  rows.push(['barriers/step (slept)', ...ranks.map((p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [
+    `${row.net}, ${row.threads} threads: per-rank profile over ${ranks[0].steps} steps`,
+    line(head),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 export function threadsTable(rows: ThreadsRow[]): string {
@@ -119,5 +153,8 @@ export async function threadsBench(argv: string[]): Promise<void> {
   for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase())))
     rows.push(await timeThreads(spec, threads, repeats, log));
   if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
-  else console.log(`\n${threadsTable(rows)}`);
+  else {
+    console.log(`\n${threadsTable(rows)}`);
+    for (const r of rows) console.log(`\n${profileTable(r)}`);
+  }
 }

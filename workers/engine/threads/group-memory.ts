@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // The shared memory of one data-parallel run (docs/threads.md): a barrier, the per-step command and batch, the
 // batch-norm partial sums and the gradients, as SharedArrayBuffers every replica thread maps. Every exchange is
 // "each replica writes its own slot, barrier, every replica sums the slots in rank order", so every replica
@@ -19,6 +20,61 @@ export const CMD_STOP = 3;
 
 /** Spin this many polls before sleeping in Atomics.wait: a barrier is ~every 0.2 ms in a deep net's step. */
 const SPIN = 2_000;
+
+/**
+ * Per-rank profile slots (milliseconds unless noted), accumulated over the training steps in shared memory so
+ * rank 0 can report every replica's breakdown (test/bench/threads.ts). Waits are wall time at barriers; the
+ * other phases are wall time with the waits taken out.
+ */
+export const PHASES = [
+  'post', // rank 0: batch assembly and copy into shared memory
+  'between', // rank 0: the trainer's loop between steps
+  'commandWait',
+  'setup', // slicing the shared batch into tensors
+  'forward',
+  'forwardWait', // batch-norm exchanges in the forward pass
+  'backward',
+  'backwardWait', // batch-norm exchanges in the backward pass
+  'readback', // loss, correct count, gradient views
+  'reduce', // gradient reduction (this replica's share)
+  'reduceWait',
+  'optimizer',
+  'paramSync', // copying the new weights into this replica's variables
+  'paramWait',
+  'stats', // running statistics, disposal
+  'other', // the step's remainder
+] as const;
+export type Phase = (typeof PHASES)[number];
+const PH = Object.fromEntries(PHASES.map((p, i) => [p, i])) as Record<Phase, number>;
+const P_STEPS = PHASES.length,
+  P_WALL = P_STEPS + 1,
+  P_CPU = P_STEPS + 2,
+  P_BARRIERS = P_STEPS + 3,
+  P_SLEPT = P_STEPS + 4,
+  PROF_N = P_STEPS + 5;
+
+/** One replica's profile: per-phase wall milliseconds, steps, its thread's CPU milliseconds, barriers met and slept at. */
+export interface RankProfile {
+  rank: number;
+  steps: number;
+  wallMs: number;
+  /** CPU time of the replica's thread over its steps (Linux /proc/thread-self; -1 where unavailable). */
+  cpuMs: number;
+  barriers: number;
+  slept: number;
+  phases: Record<Phase, number>;
+}
+
+/** This thread's CPU milliseconds (user + system), or -1 off Linux. Tick resolution (10 ms): read over many steps. */
+export function threadCpuMs(): number {
+  try {
+    const s = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return -1;
+  }
+}
 /** Sleep slices while waiting, to notice an abort; and how long rank 0 waits for a replica inside a step. */
 const WAIT_SLICE_MS = 250;
 const STEP_STALL_MS = 120_000;
@@ -41,6 +97,11 @@ export interface GroupBuffers {
   grads: SharedArrayBuffer;
   batchX: SharedArrayBuffer;
   batchY: SharedArrayBuffer;
+  prof: SharedArrayBuffer;
+  /** The flat parameter vector and the optimiser's moments, for a sharded update (each replica writes its range). */
+  params: SharedArrayBuffer;
+  moment1: SharedArrayBuffer;
+  moment2: SharedArrayBuffer;
 }
 
 export function allocateGroup(layout: GroupLayout): GroupBuffers {
@@ -53,6 +114,10 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     grads: new SharedArrayBuffer(layout.size * layout.params * 4),
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
+    prof: new SharedArrayBuffer(layout.size * PROF_N * 8),
+    params: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
+    moment1: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
+    moment2: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
   };
 }
 
@@ -64,6 +129,10 @@ export class GroupMemory {
   readonly ctl: Int32Array;
   readonly batchX: Float32Array;
   readonly batchY: Float32Array;
+  /** The sharded update's flat parameters and moments (see GroupBuffers). */
+  readonly params: Float32Array;
+  readonly moment1: Float32Array;
+  readonly moment2: Float32Array;
   private readonly err: Uint8Array;
   private readonly reduce: Float64Array;
   private readonly grads: Float32Array;
@@ -76,6 +145,13 @@ export class GroupMemory {
   waitedMs = 0;
   slept = 0;
   barriers = 0;
+  /** Every replica's profile slots; this replica writes only its own. */
+  private readonly prof: Float64Array;
+  private readonly profBase: number;
+  /** The profile slot barrier waits are added to (the phase the replica is in). */
+  waitSlot: number = PH.other;
+  /** The thread's CPU clock at its first step (-2: not yet read). */
+  private cpu0 = -2;
 
   constructor(
     readonly buffers: GroupBuffers,
@@ -92,6 +168,50 @@ export class GroupMemory {
     this.batchY = new Float32Array(buffers.batchY);
     this.sum = new Float64Array(this.cap);
     this.gradSum = new Float32Array(layout.params);
+    this.params = new Float32Array(buffers.params, 0, layout.params);
+    this.moment1 = new Float32Array(buffers.moment1, 0, layout.params);
+    this.moment2 = new Float32Array(buffers.moment2, 0, layout.params);
+    this.prof = new Float64Array(buffers.prof);
+    this.profBase = rank * PROF_N;
+  }
+
+  /** Adds wall milliseconds to a phase of this replica's profile. */
+  addTime(phase: Phase, ms: number): void {
+    this.prof[this.profBase + PH[phase]] += ms;
+  }
+
+  setWaitPhase(phase: Phase): void {
+    this.waitSlot = PH[phase];
+  }
+
+  /** A finished step of `wallMs`: counts it and samples the thread's CPU clock. */
+  endStep(wallMs: number): void {
+    const p = this.prof,
+      b = this.profBase;
+    p[b + P_STEPS]++;
+    p[b + P_WALL] += wallMs;
+    const cpu = threadCpuMs();
+    if (this.cpu0 === -2) this.cpu0 = cpu;
+    p[b + P_CPU] = cpu < 0 || this.cpu0 < 0 ? -1 : cpu - this.cpu0;
+    p[b + P_BARRIERS] = this.barriers;
+    p[b + P_SLEPT] = this.slept;
+  }
+
+  /** Every replica's profile (rank 0 reads them between steps). */
+  profiles(): RankProfile[] {
+    return Array.from({ length: this.size }, (_, rank) => {
+      const b = rank * PROF_N,
+        p = this.prof;
+      return {
+        rank,
+        steps: p[b + P_STEPS],
+        wallMs: p[b + P_WALL],
+        cpuMs: p[b + P_CPU],
+        barriers: p[b + P_BARRIERS],
+        slept: p[b + P_SLEPT],
+        phases: Object.fromEntries(PHASES.map((name, i) => [name, p[b + i]])) as Record<Phase, number>,
+      };
+    });
   }
 
   get command(): number {
@@ -134,40 +254,60 @@ export class GroupMemory {
           this.checkAbort();
         }
       }
-      if (!patient) this.waitedMs += performance.now() - w0;
+      const waited = performance.now() - w0;
+      if (!patient) {
+        this.waitedMs += waited;
+        this.prof[this.profBase + this.waitSlot] += waited;
+      }
     }
     this.phase++;
     if (!patient) this.barriers++;
     this.checkAbort();
   }
 
-  /** Σ over replicas of local[0..len) in rank order; `ghost` (an empty slice) contributes zeros. */
-  allReduce(local: Float64Array, len: number, ghost: boolean): Float64Array {
+  /**
+   * Σ over replicas of local[0..sumLen) in rank order, and the maximum over replicas of local[sumLen..len) (exact:
+   * any order gives the same bits); `ghost` (an empty slice) contributes zeros and −∞.
+   */
+  allReduce(local: Float64Array, len: number, ghost: boolean, sumLen = len): Float64Array {
     if (len > this.cap) throw new Error(`group exchange of ${len} values exceeds its ${this.cap}`);
     const half = (this.phase & 1) * this.size * this.cap;
     const mine = this.reduce.subarray(half + this.rank * this.cap, half + this.rank * this.cap + len);
-    if (ghost) mine.fill(0);
-    else mine.set(local.subarray(0, len));
+    if (ghost) {
+      mine.fill(0, 0, sumLen);
+      mine.fill(-Infinity, sumLen, len);
+    } else mine.set(local.subarray(0, len));
     this.barrier();
-    const out = this.sum;
-    out.set(this.reduce.subarray(half, half + len));
+    const out = this.sum,
+      red = this.reduce;
+    out.set(red.subarray(half, half + len));
     for (let r = 1; r < this.size; r++) {
       const o = half + r * this.cap;
-      for (let j = 0; j < len; j++) out[j] += this.reduce[o + j];
+      for (let j = 0; j < sumLen; j++) out[j] += red[o + j];
+      for (let j = sumLen; j < len; j++) {
+        const x = red[o + j];
+        if (x > out[j] || x !== x) out[j] = x; // NaN wins, as in a one-thread max
+      }
     }
     return out;
   }
 
   /**
    * The end of a step: this replica's gradients (views in parameter order, or null for a ghost) and scalars go
-   * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once).
+   * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once): of the
+   * whole vector, or with `range` only of [from, to) (a sharded update: the rest of the result is stale).
+   * Scalars [sumLen, len) are max-reduced (see allReduce).
    */
   exchange(
     grads: readonly Float32Array[] | null,
     scalars: Float64Array,
     len: number,
+    range: { from: number; to: number } | null = null,
+    sumLen = len,
   ): { grads: Float32Array; scalars: Float64Array } {
     const P = this.gradSum.length;
+    const from = range ? range.from : 0,
+      to = range ? range.to : P;
     const base = this.rank * P;
     if (grads === null) this.grads.fill(0, base, base + P);
     else {
@@ -178,14 +318,14 @@ export class GroupMemory {
       }
       if (off !== base + P) throw new Error(`gradients hold ${off - base} values, the group expects ${P}`);
     }
-    const sums = this.allReduce(scalars, len, grads === null);
+    const sums = this.allReduce(scalars, len, grads === null, sumLen);
     const out = this.gradSum,
       src = this.grads,
       n = this.size;
     if (n === 2) {
-      for (let j = 0; j < P; j++) out[j] = src[j] + src[P + j];
+      for (let j = from; j < to; j++) out[j] = src[j] + src[P + j];
     } else {
-      for (let j = 0; j < P; j++) {
+      for (let j = from; j < to; j++) {
         let s = src[j];
         for (let r = 1; r < n; r++) s += src[r * P + j];
         out[j] = s;

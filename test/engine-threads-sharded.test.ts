@@ -1,0 +1,185 @@
+// Data-parallel training with the sharded optimiser (docs/threads.md "One update"): each replica reduces and
+// Adam-updates its own range of the flat parameter vector in shared memory. The checkpoint still holds the whole
+// Adam state, runs are bit-identical run to run and across a resume, thread counts agree within float32
+// reduction error, and adaptive Bernstein bounds (their per-batch min/max reduced over the replicas) train on
+// several threads. Real worker threads (compiled from source through tsx); small nets, few steps.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseSpec, type NetworkSpecInput } from '../shared/spec.js';
+import type { EpochReport } from '../shared/metrics.js';
+import { loadDataset } from '../workers/data/registry.js';
+import type { Dataset } from '../workers/data/types.js';
+import { initBackend } from '../workers/engine/backend.js';
+import { fastOps } from '../workers/engine/kernels/index.js';
+import { loadState } from '../workers/engine/state.js';
+import { trainRun, type ThreadsInfo, type TrainResult } from '../workers/engine/train.js';
+
+interface Trained {
+  result: TrainResult;
+  epochs: EpochReport[];
+  info: ThreadsInfo;
+  checkpoints: Uint8Array[];
+}
+
+let dataset: Dataset;
+
+function spec(over: Partial<NetworkSpecInput> = {}) {
+  return parseSpec({
+    dataset: 'synthetic-higgs',
+    rows: 400,
+    depth: 3,
+    width: 8,
+    epochs: 2,
+    batchSize: 32,
+    activation: 'bernstein',
+    optimizer: 'adam',
+    lr: 0.01,
+    batchNorm: true,
+    evalBatch: 64,
+    ...over,
+  });
+}
+
+async function train(threads: number, over: Partial<NetworkSpecInput> = {}, resumeFrom?: Uint8Array): Promise<Trained> {
+  const epochs: EpochReport[] = [];
+  const checkpoints: Uint8Array[] = [];
+  let info: ThreadsInfo = { threads: 0 };
+  const result = await trainRun(spec(over), dataset, {
+    ops: fastOps,
+    threads,
+    resumeFrom,
+    onStart: (_p, t) => void (info = t),
+    onEpoch: (r, c) => {
+      epochs.push(r);
+      checkpoints.push(c);
+    },
+  });
+  expect(result.status, result.error).toBe('finished');
+  return { result, epochs, info, checkpoints };
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/** Largest |a − b| / max(1, |a|) over the tensors whose names match, and where. */
+function maxRelDiff(a: Uint8Array, b: Uint8Array, match: RegExp = /./): { diff: number; name: string } {
+  const ta = loadState(a).tensors,
+    tb = loadState(b).tensors;
+  expect(tb.map((t) => t.name)).toEqual(ta.map((t) => t.name));
+  let diff = 0,
+    name = '';
+  ta.forEach((t, i) => {
+    if (!match.test(t.name)) return;
+    for (let j = 0; j < t.data.length; j++) {
+      const d = Math.abs(t.data[j] - tb[i].data[j]) / Math.max(1, Math.abs(t.data[j]));
+      if (d > diff) [diff, name] = [d, t.name];
+    }
+  });
+  return { diff, name };
+}
+
+/** Largest |a − b| / max|a| per Adam moment tensor (moments are small: scale by the tensor's own size). */
+function momentDiff(a: Uint8Array, b: Uint8Array): { diff: number; name: string } {
+  const ta = loadState(a).tensors,
+    tb = loadState(b).tensors;
+  let diff = 0,
+    name = '';
+  ta.forEach((t, i) => {
+    if (!t.name.startsWith('adam/')) return;
+    const scale = Math.max(...Array.from(t.data, Math.abs));
+    expect(scale, `${t.name} is all zeros`).toBeGreaterThan(0);
+    for (let j = 0; j < t.data.length; j++) {
+      const d = Math.abs(t.data[j] - tb[i].data[j]) / scale;
+      if (d > diff) [diff, name] = [d, t.name];
+    }
+  });
+  return { diff, name };
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  dataset = await loadDataset({ id: 'synthetic-higgs', rows: 400, testFraction: 0.2, seed: 0 });
+});
+
+describe('the sharded optimiser on several threads', () => {
+  it('is bit-identical run to run on 3 threads, and its checkpoint holds every replica’s Adam moments', async () => {
+    const a = await train(3);
+    const b = await train(3);
+    expect(a.info).toEqual({ threads: 3 });
+    expect(same(b.result.finalState, a.result.finalState)).toBe(true);
+    // Every moment tensor (the peers' ranges too: the last layers and the output layer are rank 2's) is live:
+    // a checkpoint with only rank 0's range would hold the zeros of a fresh optimiser there.
+    const st = loadState(a.result.finalState);
+    expect(st.optimizer.step).toBe(2 * Math.ceil(dataset.nTrain / 32));
+    for (const t of st.tensors.filter((x) => x.name.startsWith('adam/v/')))
+      expect(Math.max(...Array.from(t.data)), t.name).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('one Adam step on 1, 2 and 3 threads: the same weights and moments within float32 reduction error', async () => {
+    const one = { rows: 40, batchSize: 32, epochs: 1, lr: 1e-3 } as Partial<NetworkSpecInput>;
+    const t1 = await train(1, one);
+    for (const n of [2, 3]) {
+      const tn = await train(n, one);
+      expect(tn.info.threads).toBe(n);
+      const m = momentDiff(t1.result.finalState, tn.result.finalState);
+      expect(m.diff, `${m.name} on ${n} threads`).toBeLessThan(1e-5);
+      // Adam's first step is ≈ lr·sign(g): a float32 reduction-order difference moves a weight by ≪ lr.
+      const p = maxRelDiff(t1.result.finalState, tn.result.finalState, /^(?!adam\/)/);
+      expect(p.diff, `${p.name} on ${n} threads`).toBeLessThan(1e-6);
+    }
+  }, 180_000);
+
+  it('over epochs of Adam, 1, 2 and 3 threads train alike (loss within 1e-4)', async () => {
+    const t1 = await train(1, { epochs: 3 });
+    for (const n of [2, 3]) {
+      const tn = await train(n, { epochs: 3 });
+      t1.epochs.forEach((e, i) => {
+        const [a, b] = [e.metrics.train_loss as number, tn.epochs[i].metrics.train_loss as number];
+        expect(Math.abs(a - b), `epoch ${i + 1} on ${n} threads`).toBeLessThan(1e-4 * Math.max(1, a));
+      });
+    }
+  }, 180_000);
+
+  it('a 3-thread checkpoint resumes to the same bits as the uninterrupted run, on 3 threads and from a 2-thread one', async () => {
+    const straight = await train(3, { epochs: 3 });
+    const resumed = await train(3, { epochs: 3 }, straight.checkpoints[0]);
+    expect(same(resumed.result.finalState, straight.result.finalState)).toBe(true);
+    expect(resumed.epochs.map((e) => e.metrics.train_loss)).toEqual(
+      straight.epochs.slice(1).map((e) => e.metrics.train_loss),
+    );
+    // The full Adam state travels through the checkpoint: a 2-thread run's epoch-1 checkpoint resumed on 3 threads
+    // is the 3-thread continuation of exactly that state (the moments scattered over three ranges), which
+    // resuming it on 3 threads twice reproduces bit for bit.
+    const two = await train(2, { epochs: 1 });
+    const r1 = await train(3, { epochs: 2 }, two.checkpoints[0]);
+    const r2 = await train(3, { epochs: 2 }, two.checkpoints[0]);
+    expect(same(r1.result.finalState, r2.result.finalState)).toBe(true);
+    expect(loadState(r1.result.finalState).optimizer.step).toBe(2 * Math.ceil(dataset.nTrain / 32));
+  }, 240_000);
+});
+
+describe('adaptive Bernstein bounds on several threads', () => {
+  const adaptive = { boundsMode: 'adaptive', epochs: 1 } as Partial<NetworkSpecInput>;
+
+  it('train on 2 threads, bit-identical run to run', async () => {
+    const a = await train(2, adaptive);
+    const b = await train(2, adaptive);
+    expect(a.info).toEqual({ threads: 2 });
+    expect(same(a.result.finalState, b.result.finalState)).toBe(true);
+  }, 180_000);
+
+  it('one step on 1, 2 and 3 threads: the whole batch’s min/max move the bounds alike', async () => {
+    // One batch, plain SGD: the bounds after the step are μ·l + (1 − μ)·min z (and max), z normalised with the
+    // whole batch's statistics; a replica that used its own slice's min/max would move them differently.
+    const one = { ...adaptive, rows: 40, batchSize: 32, optimizer: 'sgd', lr: 0.1 } as Partial<NetworkSpecInput>;
+    const t1 = await train(1, one);
+    const lo1 = loadState(t1.result.finalState).tensors.find((t) => t.name === 'L0/lo');
+    expect(lo1?.data.some((v) => v !== -5)).toBe(true); // the bounds did move
+    for (const n of [2, 3]) {
+      const tn = await train(n, one);
+      expect(tn.info.threads).toBe(n);
+      const d = maxRelDiff(t1.result.finalState, tn.result.finalState);
+      expect(d.diff, `${d.name} on ${n} threads`).toBeLessThan(1e-6);
+    }
+  }, 180_000);
+});
