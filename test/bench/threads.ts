@@ -96,10 +96,18 @@ export function profileTable(row: ThreadsRow): string {
   }
   const waits = (p: RankProfile): number =>
     PHASES.filter((x) => x.endsWith('Wait')).reduce((s, x) => s + p.phases[x], 0);
-  rows.push(['all waits', ...ranks.map((p) => `${per(p, waits(p)).toFixed(2)} (${((100 * waits(p)) / p.wallMs).toFixed(1)} %)`)]);
+  rows.push([
+    'all waits',
+    ...ranks.map((p) => `${per(p, waits(p)).toFixed(2)} (${((100 * waits(p)) / p.wallMs).toFixed(1)} %)`),
+  ]);
   rows.push(['step wall', ...ranks.map((p) => per(p, p.wallMs).toFixed(2))]);
   rows.push(['thread CPU', ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs).toFixed(2)))]);
-  rows.push(['barriers/step (slept)', ...ranks.map((p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`)]);
+  rows.push([
+    'barriers/step (slept)',
+    ...ranks.map(
+      (p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`,
+    ),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [

@@ -69,6 +69,10 @@ export class Replica {
     }
   }
 
+  get sharded(): boolean {
+    return this.flat !== null;
+  }
+
   /** The step rank 0 posted (mem.rows rows in mem.batchX / batchY). With a tally, its counts become the whole batch's. */
   step(tally?: DeadTally): ReplicaStepResult {
     const { mem, model, optimizer, params, flat } = this;

@@ -53,6 +53,8 @@ export interface ThreadWaits {
   barriers: number;
   waitedMs: number;
   slept: number;
+  /** Whether the optimiser update is sharded over the replicas (a flat optimiser: FusedAdam). */
+  sharded: boolean;
   /** Per-rank phase breakdown over the run's steps (read between steps: the peers' last step is complete). */
   profiles: RankProfile[];
 }
@@ -168,6 +170,7 @@ export class ThreadGroup {
       barriers: this.mem.barriers,
       waitedMs: this.mem.waitedMs,
       slept: this.mem.slept,
+      sharded: this.replica.sharded,
       profiles: this.mem.profiles(),
     };
   }
