@@ -26,6 +26,8 @@ export interface ThreadsRow {
   waitShare: number;
   sleptShare: number;
   barriersPerStep: number;
+  /** The one-thread runs' CPU ms per step (median; its thread, epoch-end probes included). */
+  oneCpuMsPerStep: number;
   /** The last N-thread run's per-rank phase profile (ms per step). */
   profiles: RankProfile[];
 }
@@ -76,6 +78,7 @@ export async function timeThreads(
     waitShare: median(many.map((r) => r.waitShare ?? 0)),
     sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
+    oneCpuMsPerStep: median(one.map((r) => r.cpuMsPerStep)),
     profiles: last.profiles ?? [],
   };
 }
@@ -103,6 +106,10 @@ export function profileTable(row: ThreadsRow): string {
   rows.push(['step wall', ...ranks.map((p) => per(p, p.wallMs).toFixed(2))]);
   rows.push(['thread CPU', ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs).toFixed(2)))]);
   rows.push([
+    'thread CPU − spinning',
+    ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs - p.spunMs).toFixed(2))),
+  ]);
+  rows.push([
     'barriers/step (slept)',
     ...ranks.map(
       (p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`,
@@ -111,7 +118,8 @@ export function profileTable(row: ThreadsRow): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [
-    `${row.net}, ${row.threads} threads: per-rank profile over ${ranks[0].steps} steps`,
+    `${row.net}, ${row.threads} threads: per-rank profile over ${ranks[0].steps} steps (wall ms per step, waits ` +
+      `separate; one thread: ${row.oneCpuMsPerStep.toFixed(1)} CPU ms per step incl. epoch-end probes)`,
     line(head),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...rows.map(line),

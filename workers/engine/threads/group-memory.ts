@@ -18,8 +18,16 @@ export const CMD_STEP = 1;
 export const CMD_STEP_DEAD = 2;
 export const CMD_STOP = 3;
 
-/** Spin this many polls before sleeping in Atomics.wait: a barrier is ~every 0.2 ms in a deep net's step. */
-const SPIN = 2_000;
+/**
+ * How long a replica spins at a barrier before it sleeps in Atomics.wait, adapted per replica between these
+ * bounds: a deep batch-norm net meets a barrier every ~0.5 ms, and waking a sleeper costs far more than the
+ * imbalance it waited for (a futex wake, on a VM an inter-processor interrupt to an idle vCPU: ~50–200 µs,
+ * during which the waker runs ahead and then waits itself). A wait that outlasts the budget halves it (the
+ * peer is descheduled: a machine busy with other work, where spinning would take the core it needs); one
+ * that ends while spinning grows it again.
+ */
+const SPIN_MIN_MS = 0.02;
+const SPIN_MAX_MS = 2;
 
 /**
  * Per-rank profile slots (milliseconds unless noted), accumulated over the training steps in shared memory so
@@ -51,17 +59,20 @@ const P_STEPS = PHASES.length,
   P_CPU = P_STEPS + 2,
   P_BARRIERS = P_STEPS + 3,
   P_SLEPT = P_STEPS + 4,
-  PROF_N = P_STEPS + 5;
+  P_SPUN = P_STEPS + 5,
+  PROF_N = P_STEPS + 6;
 
 /** One replica's profile: per-phase wall milliseconds, steps, its thread's CPU milliseconds, barriers met and slept at. */
 export interface RankProfile {
   rank: number;
   steps: number;
   wallMs: number;
-  /** CPU time of the replica's thread over its steps (Linux /proc/thread-self; -1 where unavailable). */
+  /** CPU time of the replica's thread in its steps (Linux /proc/thread-self, 10 ms ticks; -1 where unavailable). */
   cpuMs: number;
   barriers: number;
   slept: number;
+  /** Milliseconds of the waits spent spinning (CPU time that did no work). */
+  spunMs: number;
   phases: Record<Phase, number>;
 }
 
@@ -150,8 +161,10 @@ export class GroupMemory {
   private readonly profBase: number;
   /** The profile slot barrier waits are added to (the phase the replica is in). */
   waitSlot: number = PH.other;
-  /** The thread's CPU clock at its first step (-2: not yet read). */
-  private cpu0 = -2;
+  /** The current spin budget (ms), see SPIN_MAX_MS. */
+  private spinMs = SPIN_MAX_MS;
+  /** The thread's CPU clock when its current step began. */
+  private cpu0 = -1;
 
   constructor(
     readonly buffers: GroupBuffers,
@@ -184,15 +197,20 @@ export class GroupMemory {
     this.waitSlot = PH[phase];
   }
 
-  /** A finished step of `wallMs`: counts it and samples the thread's CPU clock. */
+  /** A step begins: samples the thread's CPU clock (steps only: rank 0's epoch-end evaluation is not a step). */
+  beginStep(): void {
+    this.cpu0 = threadCpuMs();
+  }
+
+  /** A finished step of `wallMs`: counts it and adds the CPU time since beginStep. */
   endStep(wallMs: number): void {
     const p = this.prof,
       b = this.profBase;
     p[b + P_STEPS]++;
     p[b + P_WALL] += wallMs;
     const cpu = threadCpuMs();
-    if (this.cpu0 === -2) this.cpu0 = cpu;
-    p[b + P_CPU] = cpu < 0 || this.cpu0 < 0 ? -1 : cpu - this.cpu0;
+    if (cpu < 0 || this.cpu0 < 0) p[b + P_CPU] = -1;
+    else if (p[b + P_CPU] >= 0) p[b + P_CPU] += cpu - this.cpu0;
     p[b + P_BARRIERS] = this.barriers;
     p[b + P_SLEPT] = this.slept;
   }
@@ -209,6 +227,7 @@ export class GroupMemory {
         cpuMs: p[b + P_CPU],
         barriers: p[b + P_BARRIERS],
         slept: p[b + P_SLEPT],
+        spunMs: p[b + P_SPUN],
         phases: Object.fromEntries(PHASES.map((name, i) => [name, p[b + i]])) as Record<Phase, number>,
       };
     });
@@ -242,10 +261,17 @@ export class GroupMemory {
       Atomics.notify(ctl, GEN);
     } else {
       const w0 = performance.now();
-      let spins = 0;
-      while (Atomics.load(ctl, GEN) === gen && spins < SPIN) spins++;
+      const until = w0 + this.spinMs;
+      spin: for (;;) {
+        for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) break spin;
+        if (performance.now() > until) break;
+      }
+      if (!patient) this.prof[this.profBase + P_SPUN] += performance.now() - w0;
       const t0 = Date.now();
-      if (Atomics.load(ctl, GEN) === gen) this.slept++;
+      if (Atomics.load(ctl, GEN) === gen) {
+        this.slept++;
+        this.spinMs = Math.max(SPIN_MIN_MS, this.spinMs / 2);
+      } else this.spinMs = Math.min(SPIN_MAX_MS, this.spinMs * 1.25);
       while (Atomics.load(ctl, GEN) === gen) {
         Atomics.wait(ctl, GEN, gen, WAIT_SLICE_MS);
         this.checkAbort();

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       const cmd = mem.command;
       if (cmd === CMD_STOP) break;
       const t0 = performance.now();
+      mem.beginStep();
       replica.step(cmd === CMD_STEP_DEAD ? tally : undefined);
       mem.endStep(performance.now() - t0);
     }

@@ -141,6 +141,7 @@ export class ThreadGroup {
     try {
       this.steps++;
       const t0 = performance.now();
+      mem.beginStep();
       if (this.lastEnd >= 0) mem.addTime('between', t0 - this.lastEnd);
       fill(mem.batchX, mem.batchY);
       mem.post(tally ? CMD_STEP_DEAD : CMD_STEP, rows);
