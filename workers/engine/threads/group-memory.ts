@@ -252,6 +252,14 @@ export class GroupMemory {
    * while it evaluates an epoch); otherwise a replica that has not arrived after STEP_STALL_MS aborts the group.
    */
   barrier(patient = false): void {
+    this.await(this.arrive(), patient);
+  }
+
+  /**
+   * The first half of a barrier: this replica has arrived (the others may pass once all have) and may do work
+   * that no one waits for before `await`ing the rest with the returned token.
+   */
+  arrive(): number {
     const ctl = this.ctl;
     this.checkAbort();
     const gen = Atomics.load(ctl, GEN);
@@ -259,7 +267,16 @@ export class GroupMemory {
       Atomics.store(ctl, COUNT, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
-    } else {
+      return -1; // the last to arrive: the barrier is already open
+    }
+    return gen;
+  }
+
+  /** The second half of a barrier: waits until every replica has arrived (see barrier for `patient`). */
+  await(gen: number, patient = false): void {
+    const ctl = this.ctl;
+    if (gen !== -1 && Atomics.load(ctl, GEN) !== gen) gen = -1;
+    if (gen !== -1) {
       const w0 = performance.now();
       const until = w0 + this.spinMs;
       spin: for (;;) {

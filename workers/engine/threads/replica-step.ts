@@ -189,7 +189,12 @@ export class Replica {
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
       if (Number.isFinite(loss)) {
-        if (flat) this.shardedUpdate(flat, sum.grads, lap);
+        // Running batch-norm statistics serve evaluation, which rank 0 alone runs; adaptive bounds shape every
+        // replica's forward pass.
+        const applyStats = (): void => {
+          if (stats) model.applyStats({ ...stats, bn: mem.rank === 0 ? stats.bn : [], batchSize: rows });
+        };
+        if (flat) this.shardedUpdate(flat, sum.grads, lap, applyStats);
         else {
           const copy = tf.getBackend() !== 'wasm'; // the cpu backend keeps the array it is given
           let off = 0;
@@ -202,10 +207,8 @@ export class Replica {
           optimizer.apply(reduced);
           for (const r of reduced) r.dispose();
           lap('optimizer', 'other');
+          applyStats();
         }
-        // Running batch-norm statistics serve evaluation, which rank 0 alone runs; adaptive bounds shape every
-        // replica's forward pass.
-        if (stats) model.applyStats({ ...stats, bn: mem.rank === 0 ? stats.bn : [], batchSize: rows });
       }
       lap('stats', 'other');
       return { loss, right };
@@ -220,12 +223,24 @@ export class Replica {
     }
   }
 
-  /** This replica's range of the update into the shared vector, one barrier, then every weight from it. */
-  private shardedUpdate(flat: FlatOptimizer, grads: Float32Array, lap: (p: Phase, next: Phase) => void): void {
+  /**
+   * This replica's range of the update into the shared vector, one barrier, then every weight from it. `meanwhile`
+   * (the running statistics: rank 0's extra work) runs between arriving at the barrier and waiting at it, so the
+   * others need not wait for it.
+   */
+  private shardedUpdate(
+    flat: FlatOptimizer,
+    grads: Float32Array,
+    lap: (p: Phase, next: Phase) => void,
+    meanwhile: () => void,
+  ): void {
     const { mem, params } = this;
     flat.stepRange(grads, mem.params, this.shard.from, this.shard.to);
     lap('optimizer', 'paramWait');
-    mem.barrier();
+    const token = mem.arrive();
+    meanwhile();
+    lap('stats', 'paramWait');
+    mem.await(token);
     const copy = tf.getBackend() !== 'wasm'; // wasm copies a tensor's values into its heap; cpu keeps the array
     let off = 0;
     for (const p of params) {
