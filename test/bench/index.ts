@@ -78,8 +78,8 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** Target ratio ours/torch from the issue: Bernstein ≥ 2×, ReLU ≥ 0.5×. */
-const target = (s: NetSpec): number => (s.act === 'bern' ? 2 : 0.5);
+/** Target ratio ours/torch from issue #16: Bernstein ≥ 4×, ReLU ≥ 0.6× (both sides free to use every core). */
+const target = (s: NetSpec): number => (s.act === 'bern' ? 4 : 0.6);
 
 interface Row {
   net: string;
@@ -91,8 +91,12 @@ interface Row {
   minimal: number;
   minimalRuns: number[];
   torch: number | null;
+  /** ours (one thread) / torch. */
   ratio: number | null;
+  /** ours on every core (--threads N, the multi column) / torch; null without --threads. */
+  ratioAllCores: number | null;
   target: number;
+  /** The better of the two ratios against the target: a run may use every core, as PyTorch's does. */
   met: boolean | null;
   tensorsBefore?: number;
   tensorsAfter?: number;
@@ -153,6 +157,7 @@ function timeNet(spec: NetSpec, o: Options, log: (s: string) => void): Row {
     minimalRuns: runs,
     torch: null,
     ratio: null,
+    ratioAllCores: null,
     target: target(spec),
     met: null,
   };
@@ -255,7 +260,8 @@ function table(rows: Row[]): string {
     'ours steps/s',
     'minimal step',
     'torch steps/s',
-    'ratio',
+    'ratio 1 thread',
+    'ratio all cores',
     'target',
     'met?',
   ];
@@ -266,6 +272,7 @@ function table(rows: Row[]): string {
     fmt(r.minimal),
     fmt(r.torch),
     fmt(r.ratio),
+    fmt(r.ratioAllCores),
     `≥ ${r.target}×`,
     r.met === null ? '—' : r.met ? 'yes' : 'NO',
   ]);
@@ -308,7 +315,9 @@ async function main(): Promise<void> {
   log(
     `backend ${info.tfBackend} (one thread), ops ${o.ops}; best of ${o.repeats} repeats (the machine is shared: noisy)`,
   );
-  log('ratio = ours (product trainer) / torch; "minimal step" = the same ops without the trainer\'s overhead');
+  log(
+    'ratio = ours (product trainer, 1 thread; "all cores": --threads N) / torch (its default threads); "minimal step" = the same ops without the trainer\'s overhead',
+  );
   const rows = nets.map((spec) => timeNet(spec, o, log));
   if (o.product) for (const [i, spec] of nets.entries()) await timeProductNet(spec, rows[i], o, log);
   let torchVersion: string | null = null;
@@ -334,7 +343,8 @@ async function main(): Promise<void> {
       row.torch = best;
       row.torchParams = runs[0].params;
       row.ratio = (row.ours ?? row.minimal) / best;
-      row.met = row.ratio >= row.target;
+      row.ratioAllCores = row.multi ? row.multi.stepsPerSec / best : null;
+      row.met = Math.max(row.ratio, row.ratioAllCores ?? 0) >= row.target;
       log(`  ${spec.name}: ${runs.map((p) => p.stepsPerSec.toFixed(2)).join(', ')} steps/s`);
     });
   } else if (o.torch) {
