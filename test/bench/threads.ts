@@ -1,6 +1,9 @@
 // `npm run bench -- threads`: one run of the product trainer on 1 thread and on every core (docs/threads.md):
 // steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
-// steps and the RSS sampled at epoch ends. Runs alternate 1 / N threads so a change in machine load hits both.
+// steps and the RSS sampled at epoch ends, the CPU scaling (one thread's CPU per step over rank 0's: how far the
+// work splits, whatever the load) and every rank's per-phase profile (forward, backward, their batch-norm exchange
+// waits, gradient reduction, optimizer, weight copy, rank 0's own work; wall vs CPU). Runs alternate 1 / N
+// threads so a change in machine load hits both.
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
@@ -28,6 +31,12 @@ export interface ThreadsRow {
   barriersPerStep: number;
   /** The one-thread runs' CPU ms per step (median; its thread, epoch-end probes included). */
   oneCpuMsPerStep: number;
+  /**
+   * Load-independent scaling: one thread's CPU per step over rank 0's (its thread, the same epoch-end probes
+   * included, its barrier spinning taken out), i.e. how far the work itself splits; the wall-clock ratio adds
+   * the barrier waits, which other processes' load inflates.
+   */
+  cpuScaling: number;
   /** The last N-thread run's per-rank phase profile (ms per step). */
   profiles: RankProfile[];
 }
@@ -35,6 +44,12 @@ export interface ThreadsRow {
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Rank 0's CPU per step (epoch-end probes included, as one thread's) without its spinning at barriers. */
+function rankZeroWorkCpu(r: ProductResult): number {
+  const p = r.profiles?.[0];
+  return p ? r.cpuMsPerStep - p.spunMs / Math.max(1, p.steps) : r.cpuMsPerStep;
 }
 
 /** A run's rate: the median of its epochs after the first. */
@@ -79,6 +94,7 @@ export async function timeThreads(
     sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
     oneCpuMsPerStep: median(one.map((r) => r.cpuMsPerStep)),
+    cpuScaling: median(one.map((r) => r.cpuMsPerStep)) / median(many.map(rankZeroWorkCpu)),
     profiles: last.profiles ?? [],
   };
 }
@@ -133,6 +149,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     'steps/s N threads',
     'N',
     'scaling',
+    'CPU scaling',
     'barrier wait (rank 0)',
     'tensors (over steps)',
     'RSS MB 1 / N',
@@ -143,6 +160,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     r.many.toFixed(2),
     String(r.threads),
     `${r.scaling.toFixed(2)}×`,
+    `${r.cpuScaling.toFixed(2)}×`,
     `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
     `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`,
     `${r.rssOneMB} / ${r.rssManyMB}`,
