@@ -225,4 +225,16 @@ describe('adaptive Bernstein bounds on several threads', () => {
       expect(d.diff, `${d.name} on ${n} threads`).toBeLessThan(1e-6);
     }
   }, 180_000);
+
+  it('an empty slice (a batch smaller than the thread count) leaves the whole batch’s min/max alone', async () => {
+    // 66 training rows in batches of 32: the last batch has 2 rows, so on 3 threads one replica has none; its
+    // stand-in zero row must not count towards the bounds (nor the gradients).
+    const over = { ...adaptive, rows: 83, optimizer: 'sgd', lr: 0.05 } as Partial<NetworkSpecInput>;
+    expect((await data(83)).nTrain % 32).toBe(2);
+    const t1 = await train(1, over);
+    const t3 = await train(3, over);
+    expect(t3.info.threads).toBe(3);
+    const d = maxRelDiff(t1.result.finalState, t3.result.finalState);
+    expect(d.diff, d.name).toBeLessThan(1e-5);
+  }, 180_000);
 });
