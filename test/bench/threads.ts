@@ -1,7 +1,7 @@
 // `npm run bench -- threads`: one run of the product trainer on 1 thread and on every core (docs/threads.md):
 // steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
-// steps and the RSS sampled at epoch ends, the CPU scaling (one thread's CPU per step over rank 0's: how far the
-// work splits, whatever the load) and every rank's per-phase profile (forward, backward, their batch-norm exchange
+// steps and the RSS sampled at epoch ends, the CPU scaling (one thread's CPU per step over rank 0's, steps only:
+// how far the work splits, whatever the load) and every rank's per-phase profile (forward, backward, their batch-norm exchange
 // waits, gradient reduction, optimizer, weight copy, rank 0's own work; wall vs CPU). Runs alternate 1 / N
 // threads so a change in machine load hits both.
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
@@ -32,9 +32,9 @@ export interface ThreadsRow {
   /** The one-thread runs' CPU ms per step (median; its thread, epoch-end probes included). */
   oneCpuMsPerStep: number;
   /**
-   * Load-independent scaling: one thread's CPU per step over rank 0's (its thread, the same epoch-end probes
-   * included, its barrier spinning taken out), i.e. how far the work itself splits; the wall-clock ratio adds
-   * the barrier waits, which other processes' load inflates.
+   * Load-independent scaling: one thread's CPU per step over rank 0's, steps only, its barrier spinning taken out
+   * (see cpuScaling): how far the work itself splits; the wall-clock ratio adds the barrier waits, which other
+   * processes' load inflates.
    */
   cpuScaling: number;
   /** The last N-thread run's per-rank phase profile (ms per step). */
@@ -46,10 +46,17 @@ function median(v: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Rank 0's CPU per step (epoch-end probes included, as one thread's) without its spinning at barriers. */
-function rankZeroWorkCpu(r: ProductResult): number {
-  const p = r.profiles?.[0];
-  return p ? r.cpuMsPerStep - p.spunMs / Math.max(1, p.steps) : r.cpuMsPerStep;
+/**
+ * The work's own scaling in CPU time, steps only (as steps/s count them): rank 0's step CPU without its barrier
+ * spinning, against one thread's CPU per step less the epoch-end probes and checkpoints, which rank 0 runs alike
+ * (measured as rank 0's CPU around the steps). Null without a profile.
+ */
+function cpuScaling(one: ProductResult, many: ProductResult): number {
+  const p = many.profiles?.[0];
+  if (!p || p.cpuMs < 0 || one.cpuMsPerStep < 0) return NaN;
+  const steps = Math.max(1, p.steps);
+  const epochEnds = many.cpuMsPerStep - p.cpuMs / steps;
+  return (one.cpuMsPerStep - epochEnds) / ((p.cpuMs - p.spunMs) / steps);
 }
 
 /** A run's rate: the median of its epochs after the first. */
@@ -94,7 +101,7 @@ export async function timeThreads(
     sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
     oneCpuMsPerStep: median(one.map((r) => r.cpuMsPerStep)),
-    cpuScaling: median(one.map((r) => r.cpuMsPerStep)) / median(many.map(rankZeroWorkCpu)),
+    cpuScaling: median(one.map((r, i) => cpuScaling(r, many[i]))),
     profiles: last.profiles ?? [],
   };
 }
