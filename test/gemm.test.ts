@@ -1,12 +1,18 @@
 // Our wasm SIMD GEMM (workers/engine/gemm/) against tfjs's matMul: every transpose combination on random shapes
-// (edges of the 4×8 blocking included), the dense layer's three products, and training with it gives the same
-// losses as with XNNPACK. Also: the committed .wat and generated .ts are what scripts/build-gemm.mjs produces.
+// (edges of the 4×8 blocking included), bit-exact fixed-order float32 sums on block edges (so: deterministic), the
+// dense layer's three products, and training with it gives the same losses as with XNNPACK. Also: the committed .wat and generated .ts are what scripts/build-gemm.mjs produces.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
-import { gemmUsable, gemmWasm } from '../workers/engine/gemm/gemm.js';
+import {
+  gemmUsable,
+  gemmVariant,
+  gemmWasm,
+  relaxedSimdAvailable,
+  setGemmVariant,
+} from '../workers/engine/gemm/gemm.js';
 import {
   denseFast,
   denseGemm,
@@ -21,7 +27,10 @@ import { parseSpec } from '../shared/spec.js';
 import { loadDataset } from '../workers/data/registry.js';
 
 const initial = denseGemm();
-afterAll(() => setDenseGemm(initial));
+afterAll(() => {
+  setDenseGemm(initial);
+  setGemmVariant('auto');
+});
 
 function ours(a: tf.Tensor2D, ta: boolean, b: tf.Tensor2D, tb: boolean, bias?: tf.Tensor1D): tf.Tensor2D {
   return tf.engine().makeTensorFromTensorInfo(gemmWasm(tf.backend(), a, ta, b, tb, bias)) as tf.Tensor2D;
@@ -84,6 +93,88 @@ describe('wasm SIMD GEMM', () => {
     });
   });
 
+  it('every output is the fixed-order float32 sum (bias, then k = 0 … K−1), bit for bit, on block edges', async () => {
+    // Edges of the 4-row panels and 8/4-wide column panels, K = 1, N = 1, every transpose combination, with and
+    // without a bias: the result must equal a float32 emulation of one sequential sum per output (so it is the
+    // same bits on every run, thread and machine) and lie within float32 rounding of the float64 product. The
+    // SIMD128 build: the relaxed one fuses each multiply-add (test/gemm-relaxed.test.ts).
+    await initBackend('wasm');
+    setGemmVariant('simd128');
+    const rng = seedrandom('gemm-edges');
+    const sizes = [1, 3, 4, 5, 8, 9, 12, 13];
+    let cases = 0;
+    for (const [M, N, K] of [
+      ...sizes.flatMap((m) => sizes.map((n): [number, number, number] => [m, n, 1 + ((m * 7 + n) % 13)])),
+      [6, 13, 784],
+      [257, 1, 3],
+      [1, 100, 256],
+      [5, 2, 100],
+    ] as [number, number, number][]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const withBias = (M + N + K + Number(ta) + Number(tb)) % 2 === 0;
+        const av = Float32Array.from({ length: M * K }, () => rng() * 2 - 1);
+        const bv = Float32Array.from({ length: K * N }, () => rng() * 2 - 1);
+        const biasv = Float32Array.from({ length: N }, () => rng() * 2 - 1);
+        // a stored [M, K] (or [K, M] when transposed), b [K, N] (or [N, K])
+        const aAt = (i: number, k: number): number => (ta ? av[k * M + i] : av[i * K + k]);
+        const bAt = (k: number, j: number): number => (tb ? bv[j * K + k] : bv[k * N + j]);
+        const got = tf.tidy(() =>
+          ours(
+            tf.tensor2d(av, ta ? [K, M] : [M, K]),
+            ta,
+            tf.tensor2d(bv, tb ? [N, K] : [K, N]),
+            tb,
+            withBias ? tf.tensor1d(biasv) : undefined,
+          ).dataSync(),
+        );
+        const label = `M=${M} N=${N} K=${K} ta=${ta} tb=${tb} bias=${withBias}`;
+        expect(got.length, label).toBe(M * N);
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let f32 = withBias ? biasv[j] : 0,
+              f64 = f32,
+              scale = Math.abs(f32);
+            for (let k = 0; k < K; k++) {
+              const p = aAt(i, k) * bAt(k, j);
+              f32 = Math.fround(f32 + Math.fround(p));
+              f64 += p;
+              scale += Math.abs(p);
+            }
+            const g = got[i * N + j];
+            if (g !== f32) expect(g, `${label} at (${i}, ${j})`).toBe(f32);
+            if (!(Math.abs(g - f64) <= (K + 1) * 2 ** -24 * scale))
+              expect(Math.abs(g - f64), `${label} at (${i}, ${j}) vs float64`).toBeLessThanOrEqual(
+                (K + 1) * 2 ** -24 * scale,
+              );
+          }
+        cases++;
+      }
+    }
+    expect(cases).toBe(4 * (sizes.length ** 2 + 4));
+  });
+
+  it('the same inputs give the same bits call after call (scratch reused and regrown in between)', async () => {
+    await initBackend('wasm');
+    tf.tidy(() => {
+      const a = tf.randomNormal([100, 256], 0, 1, 'float32', 11) as tf.Tensor2D;
+      const b = tf.randomNormal([100, 37], 0, 1, 'float32', 12) as tf.Tensor2D;
+      const bias = tf.randomNormal([37], 0, 1, 'float32', 13) as tf.Tensor1D;
+      const first = ours(a, true, b, false, bias).dataSync();
+      // a larger call in between grows the scratch; a smaller one leaves stale panels behind
+      ours(tf.randomNormal([64, 784]) as tf.Tensor2D, false, tf.randomNormal([784, 100]) as tf.Tensor2D, false);
+      ours(tf.randomNormal([3, 5]) as tf.Tensor2D, false, tf.randomNormal([2, 5]) as tf.Tensor2D, true);
+      const again = ours(a, true, b, false, bias).dataSync();
+      expect(Buffer.from(again.buffer, again.byteOffset, again.byteLength)).toEqual(
+        Buffer.from(first.buffer, first.byteOffset, first.byteLength),
+      );
+    });
+  });
+
   it('rejects mismatched shapes and the cpu backend with a clear error', async () => {
     await initBackend('wasm');
     tf.tidy(() => {
@@ -104,6 +195,20 @@ describe('wasm SIMD GEMM', () => {
     const threaded = { wasm: { asm: { memory }, _malloc: () => 0, _free: () => {} }, getMemoryOffset: () => 0 };
     expect(gemmUsable(threaded as unknown as tf.KernelBackend)).toBe(false);
     expect(gemmUsable(tf.backend())).toBe(true);
+  });
+
+  it('picks the relaxed-SIMD build only where the engine has it; asking for it elsewhere is a clear error', async () => {
+    // (test/gemm-relaxed.test.ts runs that build with the engine flag set.)
+    await initBackend('wasm');
+    setGemmVariant('auto');
+    const has = relaxedSimdAvailable();
+    expect(gemmVariant()).toBe(has ? 'relaxed' : 'simd128');
+    setGemmVariant('simd128');
+    expect(gemmVariant()).toBe('simd128');
+    setGemmVariant('relaxed');
+    if (has) expect(gemmVariant()).toBe('relaxed');
+    else expect(() => gemmVariant()).toThrow(/no relaxed SIMD/);
+    setGemmVariant('simd128');
   });
 
   it("the dense layer's three products agree between XNNPACK and ours", async () => {
@@ -170,14 +275,15 @@ describe('wasm SIMD GEMM', () => {
     }
   });
 
-  it('the committed gemm.wat and its compiled module are what scripts/build-gemm.mjs generates', async () => {
+  it('the committed gemm.wat, gemm-relaxed.wat and their compiled modules are what scripts/build-gemm.mjs generates', async () => {
     // @ts-expect-error -- a plain .mjs build script without types
     const { generated } = (await import('../scripts/build-gemm.mjs')) as {
-      generated(): Promise<{ wat: string; ts: string }>;
+      generated(): Promise<{ wat: string; watRelaxed: string; ts: string }>;
     };
     const want = await generated();
     const dir = new URL('../workers/engine/gemm/', import.meta.url);
     expect(readFileSync(new URL('gemm.wat', dir), 'utf8')).toBe(want.wat);
+    expect(readFileSync(new URL('gemm-relaxed.wat', dir), 'utf8')).toBe(want.watRelaxed);
     expect(readFileSync(new URL('gemm-wasm.generated.ts', dir), 'utf8')).toBe(want.ts);
   });
 });
