@@ -246,6 +246,7 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
         // Let aborts and other tasks in this thread get a turn without costing a timer per batch.
         if ((b & 15) === 15) await new Promise<void>((r) => setImmediate(r));
       }
+      group?.pause();
       const metrics: Partial<Record<EpochMetric, number>> = { train_loss: lossSum / batches, lr: spec.lr };
       if (dims.task === 'classification') metrics.train_acc = correct / seen;
       if (dataset.nTest > 0) {
