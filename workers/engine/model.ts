@@ -251,13 +251,15 @@ export class DeepBernModel {
    * The tensors returned are the caller's (stats included). Two equivalent paths: the tfjs tape over
    * forwardTrain, or (canBackprop) the chain's own backward — the same kernels the tape would run, in reverse
    * layer order, without the tape's bookkeeping and its copies of every saved tensor. `lossScale` multiplies
-   * the loss before differentiating (a data-parallel slice's share).
+   * the loss before differentiating (a data-parallel slice's share); `afterForward` runs between the forward
+   * and the backward pass (the replicas' per-phase profile).
    */
   gradients(
     x: tf.Tensor2D,
     y: BatchTargets,
     dead?: DeadTally,
     lossScale = 1,
+    afterForward?: () => void,
   ): { loss: tf.Scalar; correct?: tf.Scalar; grads: tf.Tensor[]; stats: BufferStats } {
     const params = this.trainables();
     if (!this.canBackprop()) {
@@ -273,7 +275,9 @@ export class DeepBernModel {
           for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
           const lc = this.lossAndCorrect(r.out, y);
           if (lc.correct) correct = tf.keep(lc.correct);
-          return lossScale === 1 ? lc.loss : (tf.mul(lc.loss, lossScale) as tf.Scalar);
+          const scaled = lossScale === 1 ? lc.loss : (tf.mul(lc.loss, lossScale) as tf.Scalar);
+          afterForward?.();
+          return scaled;
         },
         params.map((p) => p.variable),
       );
@@ -298,6 +302,7 @@ export class DeepBernModel {
         return lossScale === 1 ? lc.loss : (tf.mul(lc.loss, lossScale) as tf.Scalar);
       });
       const { value, grad } = head(r.out);
+      afterForward?.();
       return [value, ...this.backprop(record, r.last, grad as tf.Tensor2D)];
     });
     return { loss: loss as tf.Scalar, correct, grads, stats: stats! };

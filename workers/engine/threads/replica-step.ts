@@ -112,21 +112,18 @@ export class Replica {
     setCollective({ batchRows: rows, allReduce: (local, len) => mem.allReduce(local, len, ghost) });
     try {
       lap('setup', 'forwardWait');
-      const { value, grads } = tf.variableGrads(
-        () => {
-          const r = model.forwardTrain(x, tally);
-          stats = r.stats;
-          for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
-          for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-          const lc = model.lossAndCorrect(r.out, targets);
-          if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
-          // This slice's share of the whole batch's mean loss: the gradients then sum over replicas.
-          const share = tf.mul(lc.loss, scale) as tf.Scalar;
-          lap('forward', 'backwardWait');
-          return share;
-        },
-        params.map((p) => p.variable),
-      );
+      // The model's own backward where it has one (else the tape), on this slice's share of the whole batch's mean
+      // loss (the gradients then sum over replicas); the batch-norm kernels exchange their sums either way.
+      const {
+        loss: value,
+        correct,
+        grads,
+        stats: st,
+      } = model.gradients(x, targets, tally, scale, () => lap('forward', 'backwardWait'));
+      stats = st;
+      for (const s of st.bn) if (s) kept.push(s.mean, s.variance);
+      for (const s of st.range) if (s) kept.push(s.min, s.max);
+      if (correct) kept.push((correctT = correct));
       lap('backward', 'other');
       const backend = tf.backend();
       const sc = this.scalars;
@@ -155,7 +152,7 @@ export class Replica {
           }
         }
       }
-      const views = ghost ? null : params.map((p) => readView(backend, grads[p.variable.name]));
+      const views = ghost ? null : grads.map((g) => readView(backend, g));
       lap('readback', 'reduceWait');
       const sum = mem.exchange(views, sc, sc.length, flat ? this.shard : null, sumLen);
       lap('reduce', 'other');
@@ -187,7 +184,7 @@ export class Replica {
         });
       }
       value.dispose();
-      for (const g of Object.values(grads)) g.dispose();
+      for (const g of grads) g.dispose();
       if (Number.isFinite(loss)) {
         // Running batch-norm statistics serve evaluation, which rank 0 alone runs; adaptive bounds shape every
         // replica's forward pass.
