@@ -98,6 +98,11 @@ export function buildNet(spec: NetSpec, ops: EngineOps): BenchNet {
             })();
         stats.push({ mean: r.mean, variance: r.variance });
         h = r.y;
+      } else if (ops.bnActTrain) {
+        // the fused batch norm → ReLU the product trains with
+        const r = ops.bnActTrain(z, 'relu', 0, BN_EPS);
+        stats.push({ mean: r.mean, variance: r.variance });
+        h = r.y;
       } else {
         const bn = ops.batchNormTrain(z, BN_EPS);
         stats.push({ mean: bn.mean, variance: bn.variance });

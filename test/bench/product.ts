@@ -7,6 +7,7 @@ import { parseSpec } from '../../shared/spec.js';
 import type { Dataset } from '../../workers/data/types.js';
 import { pickOps } from '../../workers/engine/kernels/index.js';
 import { trainRun } from '../../workers/engine/train.js';
+import { threadCpuMs, type RankProfile } from '../../workers/engine/threads/group-memory.js';
 import type { NetSpec } from './nets.js';
 
 export interface ProductResult {
@@ -24,6 +25,10 @@ export interface ProductResult {
   waitShare?: number;
   barriersPerStep?: number;
   sleptShare?: number;
+  /** CPU milliseconds of the run's own thread per step after epoch 1 (epoch-end probes and checkpoints included). */
+  cpuMsPerStep: number;
+  /** On several threads: every rank's per-phase profile over the run's steps. */
+  profiles?: RankProfile[];
 }
 
 function randomDataset(spec: NetSpec, rows: number): Dataset {
@@ -76,6 +81,7 @@ export async function timeProduct(
   let usedThreads = 1;
   let rss = 0;
   let epochSeconds = 0;
+  const cpuAt: number[] = [];
   const res = await trainRun(net, randomDataset(spec, batchesPerEpoch * spec.batch), {
     ops: pickOps(tf.getBackend()),
     threads,
@@ -88,6 +94,7 @@ export async function timeProduct(
       if (t !== undefined) rates.push(batchesPerEpoch / t);
       epochSeconds += t ?? 0;
       counts.push(tf.memory().numTensors);
+      cpuAt.push(threadCpuMs());
       rss = Math.max(rss, process.memoryUsage().rss);
     },
   });
@@ -101,11 +108,13 @@ export async function timeProduct(
     stepsBetween: (counts.length - 1) * batchesPerEpoch,
     threads: usedThreads,
     rssMB: Math.round(rss / 2 ** 20),
+    cpuMsPerStep: cpuAt[0] < 0 ? -1 : (cpuAt[cpuAt.length - 1] - cpuAt[0]) / ((cpuAt.length - 1) * batchesPerEpoch),
     ...(res.threadWaits
       ? {
           waitShare: res.threadWaits.waitedMs / 1000 / epochSeconds,
           barriersPerStep: res.threadWaits.barriers / res.threadWaits.steps,
           sleptShare: res.threadWaits.slept / res.threadWaits.barriers,
+          profiles: res.threadWaits.profiles,
         }
       : {}),
   };

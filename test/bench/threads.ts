@@ -1,9 +1,13 @@
 // `npm run bench -- threads`: one run of the product trainer on 1 thread and on every core (docs/threads.md):
 // steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
-// steps and the RSS sampled at epoch ends. Runs alternate 1 / N threads so a change in machine load hits both.
+// steps and the RSS sampled at epoch ends, the CPU scaling (one thread's CPU per step over rank 0's, steps only:
+// how far the work splits, whatever the load) and every rank's per-phase profile (forward, backward, their batch-norm exchange
+// waits, gradient reduction, optimizer, weight copy, rank 0's own work; wall vs CPU). Runs alternate 1 / N
+// threads so a change in machine load hits both.
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
+import { PHASES, type RankProfile } from '../../workers/engine/threads/group-memory.js';
 import { PEER_NETS, type NetSpec } from './nets.js';
 import { timeProduct, type ProductResult } from './product.js';
 
@@ -25,11 +29,34 @@ export interface ThreadsRow {
   waitShare: number;
   sleptShare: number;
   barriersPerStep: number;
+  /** The one-thread runs' CPU ms per step (median; its thread, epoch-end probes included). */
+  oneCpuMsPerStep: number;
+  /**
+   * Load-independent scaling: one thread's CPU per step over rank 0's, steps only, its barrier spinning taken out
+   * (see cpuScaling): how far the work itself splits; the wall-clock ratio adds the barrier waits, which other
+   * processes' load inflates.
+   */
+  cpuScaling: number;
+  /** The last N-thread run's per-rank phase profile (ms per step). */
+  profiles: RankProfile[];
 }
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The work's own scaling in CPU time, steps only (as steps/s count them): rank 0's step CPU without its barrier
+ * spinning, against one thread's CPU per step less the epoch-end probes and checkpoints, which rank 0 runs alike
+ * (measured as rank 0's CPU around the steps). Null without a profile.
+ */
+function cpuScaling(one: ProductResult, many: ProductResult): number {
+  const p = many.profiles?.[0];
+  if (!p || p.cpuMs < 0 || one.cpuMsPerStep < 0) return NaN;
+  const steps = Math.max(1, p.steps);
+  const epochEnds = many.cpuMsPerStep - p.cpuMs / steps;
+  return (one.cpuMsPerStep - epochEnds) / ((p.cpuMs - p.spunMs) / steps);
 }
 
 /** A run's rate: the median of its epochs after the first. */
@@ -73,7 +100,53 @@ export async function timeThreads(
     waitShare: median(many.map((r) => r.waitShare ?? 0)),
     sleptShare: median(many.map((r) => r.sleptShare ?? 0)),
     barriersPerStep: last.barriersPerStep ?? 0,
+    oneCpuMsPerStep: median(one.map((r) => r.cpuMsPerStep)),
+    cpuScaling: median(one.map((r, i) => cpuScaling(r, many[i]))),
+    profiles: last.profiles ?? [],
   };
+}
+
+/** Per-rank breakdown of one N-thread run: ms per step in each phase, its share of the step, CPU vs wall. */
+export function profileTable(row: ThreadsRow): string {
+  const ranks = row.profiles;
+  if (ranks.length === 0) return '';
+  const per = (p: RankProfile, ms: number): number => ms / Math.max(1, p.steps);
+  const head = ['phase (ms/step)', ...ranks.map((p) => `rank ${p.rank}`)];
+  const rows: string[][] = [];
+  for (const ph of PHASES) {
+    if (ranks.every((p) => p.phases[ph] === 0)) continue;
+    rows.push([
+      ph,
+      ...ranks.map((p) => `${per(p, p.phases[ph]).toFixed(2)} (${((100 * p.phases[ph]) / p.wallMs).toFixed(1)} %)`),
+    ]);
+  }
+  const waits = (p: RankProfile): number =>
+    PHASES.filter((x) => x.endsWith('Wait')).reduce((s, x) => s + p.phases[x], 0);
+  rows.push([
+    'all waits',
+    ...ranks.map((p) => `${per(p, waits(p)).toFixed(2)} (${((100 * waits(p)) / p.wallMs).toFixed(1)} %)`),
+  ]);
+  rows.push(['step wall', ...ranks.map((p) => per(p, p.wallMs).toFixed(2))]);
+  rows.push(['thread CPU', ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs).toFixed(2)))]);
+  rows.push([
+    'thread CPU − spinning',
+    ...ranks.map((p) => (p.cpuMs < 0 ? 'n/a' : per(p, p.cpuMs - p.spunMs).toFixed(2))),
+  ]);
+  rows.push([
+    'barriers/step (slept)',
+    ...ranks.map(
+      (p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`,
+    ),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((b) => b[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [
+    `${row.net}, ${row.threads} threads: per-rank profile over ${ranks[0].steps} steps (wall ms per step, waits ` +
+      `separate; one thread: ${row.oneCpuMsPerStep.toFixed(1)} CPU ms per step incl. epoch-end probes)`,
+    line(head),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 export function threadsTable(rows: ThreadsRow[]): string {
@@ -83,6 +156,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     'steps/s N threads',
     'N',
     'scaling',
+    'CPU scaling',
     'barrier wait (rank 0)',
     'tensors (over steps)',
     'RSS MB 1 / N',
@@ -93,6 +167,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     r.many.toFixed(2),
     String(r.threads),
     `${r.scaling.toFixed(2)}×`,
+    `${r.cpuScaling.toFixed(2)}×`,
     `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
     `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`,
     `${r.rssOneMB} / ${r.rssManyMB}`,
@@ -119,5 +194,8 @@ export async function threadsBench(argv: string[]): Promise<void> {
   for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase())))
     rows.push(await timeThreads(spec, threads, repeats, log));
   if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
-  else console.log(`\n${threadsTable(rows)}`);
+  else {
+    console.log(`\n${threadsTable(rows)}`);
+    for (const r of rows) console.log(`\n${profileTable(r)}`);
+  }
 }

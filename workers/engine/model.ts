@@ -2,7 +2,7 @@
 // All dense / batch-norm / Bernstein arithmetic goes through an EngineOps object so fused kernels can replace it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
-import { applyActivation } from './activations.js';
+import { applyActivation, type FixedActivation } from './activations.js';
 import { effectiveCoefficientsT, type Bound } from './bernstein-reference.js';
 import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
@@ -56,6 +56,15 @@ export interface DeadTally {
   seconds: number;
   /** One [W] mask per hidden layer (caller-allocated): 1 where the unit is alive on this batch (data-parallel runs combine slices). */
   alive?: Uint8Array[];
+}
+
+/** What the fused backward needs of one hidden layer's forward. */
+export interface LayerRecord {
+  input: tf.Tensor2D;
+  pre: tf.Tensor2D;
+  coeffs?: tf.Tensor2D;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
 }
 
 export interface EvalOptions {
@@ -173,8 +182,16 @@ export class DeepBernModel {
       : applyActivation(kind, z, this.spec.alpha);
   }
 
-  /** Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then. */
-  forwardTrain(x: tf.Tensor2D, dead?: DeadTally): { out: tf.Tensor2D; stats: BufferStats } {
+  /**
+   * Training-mode forward (batch statistics). Call inside a gradient scope; `stats` must be tf.keep'd by then.
+   * With `record` (the fused path of gradients(), no gradient scope), each hidden layer's input, pre-activation,
+   * coefficients and batch statistics are pushed for the backward pass.
+   */
+  forwardTrain(
+    x: tf.Tensor2D,
+    dead?: DeadTally,
+    record?: LayerRecord[],
+  ): { out: tf.Tensor2D; stats: BufferStats; last: tf.Tensor2D } {
     const stats: BufferStats = { bn: [], range: [], batchSize: x.shape[0] };
     const adaptive = this.spec.activation === 'bernstein' && this.spec.boundsMode === 'adaptive';
     let h = x;
@@ -188,14 +205,17 @@ export class DeepBernModel {
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r, c);
+        record?.push({ input: h, pre, coeffs: c, mean: r.mean, variance: r.variance });
         y = r.y;
       } else if (this.spec.batchNorm && this.ops.bnActTrain && this.spec.activation !== 'bernstein') {
         const r = this.ops.bnActTrain(pre, this.spec.activation, this.spec.alpha, BN_EPS, this.affine(L));
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r);
+        record?.push({ input: h, pre, mean: r.mean, variance: r.variance });
         y = r.y;
       } else {
+        if (record) throw new Error('forwardTrain: this network has no fused backward (see canBackprop)');
         let z = pre;
         if (this.spec.batchNorm) {
           const r = this.ops.batchNormTrain(pre, BN_EPS);
@@ -210,7 +230,119 @@ export class DeepBernModel {
       }
       h = L.skip ? tf.add(y, h) : y;
     }
-    return { out: this.ops.dense(h, this.outW, this.outB), stats };
+    return { out: this.ops.dense(h, this.outW, this.outB), stats, last: h };
+  }
+
+  /**
+   * Whether gradients() runs the model's own backward pass: the ops have their backward kernels, every hidden
+   * layer is one fused batch norm → activation kernel (batch norm on; Bernstein with fixed bounds and the fused
+   * coefficient op). Otherwise gradients() uses the tfjs tape.
+   */
+  canBackprop(): boolean {
+    const { spec, ops } = this;
+    if (!ops.backward || !spec.batchNorm) return false;
+    if (spec.activation === 'bernstein')
+      return !!ops.bnBernsteinTrain && !!ops.coefficients && spec.boundsMode !== 'adaptive';
+    return !!ops.bnActTrain;
+  }
+
+  /**
+   * One training step's loss, correct count and gradients (trainables() order) with the batch statistics.
+   * The tensors returned are the caller's (stats included). Two equivalent paths: the tfjs tape over
+   * forwardTrain, or (canBackprop) the chain's own backward — the same kernels the tape would run, in reverse
+   * layer order, without the tape's bookkeeping and its copies of every saved tensor. `lossScale` multiplies
+   * the loss before differentiating (a data-parallel slice's share); `afterForward` runs between the forward
+   * and the backward pass (the replicas' per-phase profile).
+   */
+  gradients(
+    x: tf.Tensor2D,
+    y: BatchTargets,
+    dead?: DeadTally,
+    lossScale = 1,
+    afterForward?: () => void,
+  ): { loss: tf.Scalar; correct?: tf.Scalar; grads: tf.Tensor[]; stats: BufferStats } {
+    const params = this.trainables();
+    if (!this.canBackprop()) {
+      const kept: tf.Tensor[] = [];
+      let stats: BufferStats | undefined;
+      let correct: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(
+        () => {
+          const r = this.forwardTrain(x, dead);
+          stats = r.stats;
+          // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
+          for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
+          for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
+          const lc = this.lossAndCorrect(r.out, y);
+          if (lc.correct) correct = tf.keep(lc.correct);
+          const scaled = lossScale === 1 ? lc.loss : (tf.mul(lc.loss, lossScale) as tf.Scalar);
+          afterForward?.();
+          return scaled;
+        },
+        params.map((p) => p.variable),
+      );
+      return { loss: value, correct, grads: params.map((p) => grads[p.variable.name]), stats: stats! };
+    }
+    let stats: BufferStats | undefined;
+    let correct: tf.Scalar | undefined;
+    const [loss, ...grads] = tf.tidy(() => {
+      const record: LayerRecord[] = [];
+      const r = this.forwardTrain(x, dead, record);
+      stats = r.stats;
+      for (const s of r.stats.bn) {
+        if (s) {
+          tf.keep(s.mean);
+          tf.keep(s.variance);
+        }
+      }
+      // The head (loss of the logits) through the tape: a few ops, and any loss the model defines.
+      const head = tf.valueAndGrad((out: tf.Tensor2D) => {
+        const lc = this.lossAndCorrect(out, y);
+        if (lc.correct) correct = tf.keep(lc.correct);
+        return lossScale === 1 ? lc.loss : (tf.mul(lc.loss, lossScale) as tf.Scalar);
+      });
+      const { value, grad } = head(r.out);
+      afterForward?.();
+      return [value, ...this.backprop(record, r.last, grad as tf.Tensor2D)];
+    });
+    return { loss: loss as tf.Scalar, correct, grads, stats: stats! };
+  }
+
+  /** ∂L/∂(every trainable) from ∂L/∂logits, back through the recorded chain (trainables() order). */
+  private backprop(record: LayerRecord[], last: tf.Tensor2D, dOut: tf.Tensor2D): tf.Tensor[] {
+    const bw = this.ops.backward!;
+    const eps = this.spec.eps;
+    const byLayer: tf.Tensor[][] = [];
+    const outGrads = [bw.denseWeight(last, dOut), bw.denseBias(dOut)];
+    let dh = bw.denseInput(dOut, this.outW);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const L = this.layers[i],
+        rec = record[i];
+      const affine = this.affine(L);
+      const st = { mean: rec.mean, variance: rec.variance };
+      let dpre: tf.Tensor2D;
+      const g: tf.Tensor[] = [];
+      let coeffGrads: tf.Tensor[] = [];
+      if (rec.coeffs) {
+        const { l, u } = this.bounds(L);
+        const r = bw.bnBernstein(dh, rec.pre, rec.coeffs, l as number, u as number, BN_EPS, st, affine);
+        dpre = r.dh;
+        const c = bw.coefficients(r.dcoeffs, L.theta!, eps);
+        coeffGrads = [c.da, c.dtheta];
+        if (affine) g.push(r.dgamma!, r.dbeta!);
+      } else {
+        const r = bw.bnAct(dh, rec.pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, st, affine);
+        dpre = r.dh;
+        if (affine) g.push(r.dgamma!, r.dbeta!);
+      }
+      byLayer[i] = [bw.denseWeight(rec.input, dpre), bw.denseBias(dpre), ...g, ...coeffGrads];
+      // The first layer's input is the data: its gradient is never needed.
+      if (i > 0) {
+        const dIn = bw.denseInput(dpre, L.w);
+        dh = L.skip ? (tf.add(dIn, dh) as tf.Tensor2D) : dIn;
+      }
+    }
+    return [...byLayer.flat(), ...outGrads];
   }
 
   /**

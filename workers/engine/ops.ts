@@ -72,6 +72,43 @@ export interface EngineOps {
   coefficients?(a: tf.Tensor1D, theta: tf.Tensor2D, eps: number): tf.Tensor2D;
   /** Optional fused Adam over all parameters (same maths and checkpoint slots as the trainer's Optimizer). */
   createAdam?(params: readonly Param[], lr: number): TrainerOptimizer;
+  /**
+   * Optional: the backward kernels of the fused ops above, called directly. With them (and the fused batch-norm
+   * ops) the model computes a training step's gradients by its own backward pass over the layer chain instead
+   * of the tfjs tape (DeepBernModel.gradients): the same kernels the registered gradients run, so the same bits.
+   */
+  backward?: FusedBackward;
+}
+
+/** The backward halves of the fused ops (each the exact kernel the op's registered gradient runs). */
+export interface FusedBackward {
+  /** ∂L/∂x = dY·Wᵀ, ∂L/∂W = Xᵀ·dY and ∂L/∂b = Σ_rows dY of dense(x, w, b). */
+  denseInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
+  denseWeight(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D;
+  denseBias(dy: tf.Tensor2D): tf.Tensor1D;
+  /** Of bnBernsteinTrain with scalar bounds: ∂L/∂h, ∂L/∂coeffs and (affine) ∂L/∂γ, ∂L/∂β. */
+  bnBernstein(
+    dy: tf.Tensor2D,
+    h: tf.Tensor2D,
+    coeffs: tf.Tensor2D,
+    l: number,
+    u: number,
+    eps: number,
+    stats: { mean: tf.Tensor1D; variance: tf.Tensor1D },
+    affine?: BnAffine,
+  ): { dh: tf.Tensor2D; dcoeffs: tf.Tensor2D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D };
+  /** Of bnActTrain: ∂L/∂h and (affine) ∂L/∂γ, ∂L/∂β. */
+  bnAct(
+    dy: tf.Tensor2D,
+    h: tf.Tensor2D,
+    kind: FixedActivation,
+    alpha: number,
+    eps: number,
+    stats: { mean: tf.Tensor1D; variance: tf.Tensor1D },
+    affine?: BnAffine,
+  ): { dh: tf.Tensor2D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D };
+  /** Of coefficients(a, θ, eps): ∂L/∂a, ∂L/∂θ from ∂L/∂c. */
+  coefficients(dc: tf.Tensor2D, theta: tf.Tensor2D, eps: number): { da: tf.Tensor1D; dtheta: tf.Tensor2D };
 }
 
 export const referenceOps: EngineOps = {

@@ -16,9 +16,24 @@ export interface Param {
   variable: tf.Variable;
 }
 
+/**
+ * An optimiser's flat form (its state as flat arrays over the parameters in the trainer's order), which a
+ * data-parallel run shards: each replica updates one range of the vector (workers/engine/threads/).
+ */
+export interface FlatOptimizer {
+  /** Parameters in the flat vector. */
+  readonly size: number;
+  /** Keeps the first and second moments in these arrays from now on; `copy` carries the current values over. */
+  attachMoments(m: Float32Array, v: Float32Array, copy: boolean): void;
+  /** One step (it counts as one) on [from, to): grads and params flat, params updated in place. */
+  stepRange(grads: Float32Array, params: Float32Array, from: number, to: number): void;
+}
+
 /** What the trainer needs of an optimiser; fast backends supply a fused one (EngineOps.createAdam). */
 export interface TrainerOptimizer {
   readonly step: number;
+  /** Present when the optimiser can be sharded over replicas. */
+  readonly flat?: FlatOptimizer;
   /** One update; grads in the same order as the params. Does not dispose grads. */
   apply(grads: tf.Tensor[]): void;
   exportSlots(): NamedArray[];

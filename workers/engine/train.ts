@@ -246,6 +246,7 @@ export async function trainRun(spec: NetworkSpec, dataset: Dataset, opts: TrainO
         // Let aborts and other tasks in this thread get a turn without costing a timer per batch.
         if ((b & 15) === 15) await new Promise<void>((r) => setImmediate(r));
       }
+      group?.pause();
       const metrics: Partial<Record<EpochMetric, number>> = { train_loss: lossSum / batches, lr: spec.lr };
       if (dims.task === 'classification') metrics.train_acc = correct / seen;
       if (dataset.nTest > 0) {
@@ -302,32 +303,17 @@ export function trainStep(
   y: BatchTargets,
   dead?: DeadTally,
 ): { loss: number; right: number } {
-  const params = model.trainables();
-  let kept: tf.Tensor[] = [];
-  let stats: ReturnType<DeepBernModel['forwardTrain']>['stats'] | undefined;
-  let correctT: tf.Scalar | undefined;
-  const { value, grads } = tf.variableGrads(
-    () => {
-      const r = model.forwardTrain(x, dead);
-      stats = r.stats;
-      // These leave the gradient scope: batch stats for the running buffers, the correct count for accuracy.
-      for (const s of r.stats.bn) if (s) kept.push(tf.keep(s.mean), tf.keep(s.variance));
-      for (const s of r.stats.range) if (s) kept.push(tf.keep(s.min), tf.keep(s.max));
-      const lc = model.lossAndCorrect(r.out, y);
-      if (lc.correct) kept.push((correctT = tf.keep(lc.correct)));
-      return lc.loss;
-    },
-    params.map((p) => p.variable),
-  );
+  const { loss: value, correct, grads, stats } = model.gradients(x, y, dead);
   const loss = value.dataSync()[0];
-  const right = correctT ? correctT.dataSync()[0] : 0;
+  const right = correct ? correct.dataSync()[0] : 0;
   if (Number.isFinite(loss)) {
-    optimizer.apply(params.map((p) => grads[p.variable.name]));
-    if (stats) model.applyStats(stats);
+    optimizer.apply(grads);
+    model.applyStats(stats);
   }
   value.dispose();
-  for (const g of Object.values(grads)) g.dispose();
-  for (const t of kept) t.dispose();
-  kept = [];
+  correct?.dispose();
+  for (const g of grads) g.dispose();
+  for (const s of stats.bn) if (s) tf.dispose([s.mean, s.variance]);
+  for (const s of stats.range) if (s) tf.dispose([s.min, s.max]);
   return { loss, right };
 }

@@ -10,6 +10,7 @@ import { FIXED_ACTIVATIONS, type FixedActivation } from '../../../shared/activat
 import { ENGINE_ACTIVATIONS, type EngineActivation } from '../activations.js';
 import { columnStats, type Affine } from './bernstein-math.js';
 import { activeCollective, type Collective } from './collective.js';
+import { simdBnReluBackward, simdBnReluForward, simdFor } from './bn-simd.js';
 
 /** The kernels' integer attribute for each fixed activation (its index in the shared table). */
 export const ACT_CODES = Object.fromEntries(FIXED_ACTIVATIONS.map((k, i) => [k, i])) as Record<FixedActivation, number>;
@@ -91,6 +92,8 @@ export function bnActForward(
   const { act } = kernelOf(code);
   const N = B * W;
   columnStats(h, B, W, mean, variance);
+  const simd = code === RELU && affine === null ? simdFor(W, h, y) : null;
+  if (simd) return simdBnReluForward(simd, h, B, W, eps, mean, variance, y);
   for (let w = 0; w < W; w++) {
     // Normalise with the stored (float32) statistics, exactly as the backward pass recomputes x̂ from them;
     // x̂ = 0 exactly iff h = mean, as in the reference, so the kinks (relu′(0) = 0, leaky′(0) = α) agree.
@@ -153,6 +156,8 @@ export function bnActBackward(
   const N = B * W;
   const group = activeCollective();
   if (group) return bnActBackwardSlice(group, dy, h, B, W, eps, code, alpha, mean, variance, dh, affine, grads);
+  const simd = code === RELU && affine === null ? simdFor(W, dy, h, dh) : null;
+  if (simd) return simdBnReluBackward(simd, dy, h, B, W, eps, mean, variance, dh);
   for (let w = 0; w < W; w++) {
     const m = mean[w],
       sc = 1 / Math.sqrt(variance[w] + eps);

@@ -6,6 +6,7 @@ import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-cor
 import type { FixedActivation } from '../activations.js';
 import type { BatchNormOut, BnAffine } from '../ops.js';
 import { runOnViews } from './backend-io.js';
+import { prepareBnSimd } from './bn-simd.js';
 import { ACT_CODES, actBackward, actForward, bnActBackward, bnActForward } from './act-math.js';
 import { FAST_BACKENDS } from './register.js';
 
@@ -35,6 +36,7 @@ function affineInfos(inputs: Args['inputs']): TensorInfo[] {
 }
 
 const bnActFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
+  prepareBnSimd(backend);
   const h = need(inputs, 'h');
   const [B, W] = h.shape;
   const ai = affineInfos(inputs);
@@ -55,6 +57,7 @@ const bnActFwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
 };
 
 const bnActBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
+  prepareBnSimd(backend);
   const dy = need(inputs, 'dy'),
     h = need(inputs, 'h'),
     mean = need(inputs, 'mean'),
@@ -94,7 +97,7 @@ const actBwd = ({ inputs, backend, attrs }: Args): TensorInfo[] => {
   );
 };
 
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>): tf.Tensor[] =>
+export const runActKernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>): tf.Tensor[] =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
 
 let registered = false;
@@ -121,7 +124,7 @@ export function registerActKernels(): void {
     outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(
+      const g = runActKernel(
         ACT_K.bnActGrad,
         { dy: dyMain, h: saved[0], mean: saved[1], variance: saved[2] },
         attrs as Record<string, number>,
@@ -135,7 +138,7 @@ export function registerActKernels(): void {
     outputsToSave: [false, true, true],
     gradFunc: (dy, saved, attrs) => {
       const dyMain = Array.isArray(dy) ? dy[0] : dy;
-      const g = run(
+      const g = runActKernel(
         ACT_K.bnActGrad,
         {
           dy: dyMain,
@@ -154,12 +157,12 @@ export function registerActKernels(): void {
     kernelName: ACT_K.act,
     inputsToSave: ['z'],
     gradFunc: (dy, saved, attrs) => ({
-      z: () => run(ACT_K.actGrad, { dy: dy as tf.Tensor, z: saved[0] }, attrs as Record<string, number>)[0],
+      z: () => runActKernel(ACT_K.actGrad, { dy: dy as tf.Tensor, z: saved[0] }, attrs as Record<string, number>)[0],
     }),
   });
 }
 
-function actAttrs(kind: FixedActivation, alpha: number): { act: number; alpha: number } {
+export function actAttrs(kind: FixedActivation, alpha: number): { act: number; alpha: number } {
   return { act: ACT_CODES[kind], alpha: kind === 'leaky_relu' ? alpha : 0 };
 }
 
@@ -173,12 +176,12 @@ export function bnActTrainFast(
 ): BatchNormOut {
   registerActKernels();
   const r = affine
-    ? run(ACT_K.bnActAffine, { h, gamma: affine.gamma, beta: affine.beta }, { eps, ...actAttrs(kind, alpha) })
-    : run(ACT_K.bnAct, { h }, { eps, ...actAttrs(kind, alpha) });
+    ? runActKernel(ACT_K.bnActAffine, { h, gamma: affine.gamma, beta: affine.beta }, { eps, ...actAttrs(kind, alpha) })
+    : runActKernel(ACT_K.bnAct, { h }, { eps, ...actAttrs(kind, alpha) });
   return { y: r[0] as tf.Tensor2D, mean: r[1] as tf.Tensor1D, variance: r[2] as tf.Tensor1D };
 }
 
 export function activationFast(z: tf.Tensor2D, kind: FixedActivation, alpha: number): tf.Tensor2D {
   registerActKernels();
-  return run(ACT_K.act, { z }, actAttrs(kind, alpha))[0] as tf.Tensor2D;
+  return runActKernel(ACT_K.act, { z }, actAttrs(kind, alpha))[0] as tf.Tensor2D;
 }

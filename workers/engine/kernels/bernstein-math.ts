@@ -25,6 +25,14 @@ export interface Affine {
 
 import { columnBackward, columnForward } from './bernstein-codegen.js';
 import { activeCollective } from './collective.js';
+import {
+  SIMD_MAX_DEGREE,
+  simdBernsteinBackward,
+  simdBernsteinForward,
+  simdBnApply,
+  simdColumnStats,
+  simdFor,
+} from './bn-simd.js';
 
 // Scratch reused across calls (one JS thread per worker, kernels do not re-enter).
 const scratchBufs = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
@@ -75,6 +83,8 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
     }
     return;
   }
+  const simd = simdFor(W, h);
+  if (simd) return simdColumnStats(simd, h, B, W, mean, variance);
   for (let w = 0; w < W; w++) {
     let s1 = 0,
       s2 = 0;
@@ -179,6 +189,12 @@ export function bernsteinForward(
   affine: Affine | null = null,
 ): void {
   const n1 = n + 1;
+  const simd = n <= SIMD_MAX_DEGREE ? simdFor(W, src, y) : null;
+  if (simd) {
+    const col = { shift, scale, gamma: affine?.gamma ?? null, beta: affine?.beta ?? null, lo, hi };
+    simdBernsteinForward(simd, src, B, W, coeffs, n, binomials(n), col, y);
+    return;
+  }
   const ls = lo.length === 1 ? 0 : 1,
     hs = hi.length === 1 ? 0 : 1;
   const gen = columnForward(n);
@@ -276,6 +292,12 @@ export function bernsteinBackward(
   const { gx, gc, gl, gh } = out;
   if (gl) gl.fill(0);
   if (gh) gh.fill(0);
+  const simd = n <= SIMD_MAX_DEGREE ? simdFor(W, dy, src, gx) : null;
+  if (simd) {
+    const col = { shift, scale, gamma: affine?.gamma ?? null, beta: affine?.beta ?? null, lo, hi };
+    simdBernsteinBackward(simd, dy, src, B, W, coeffs, n, binomials(n), binom1, col, gx, gc, gl, gh, out.sums ?? null);
+    return;
+  }
   const gen = columnBackward(n);
   if (gen) {
     const a = scratch(n + 5, 0);
@@ -451,34 +473,46 @@ export function bnBernsteinBackward(
     tot = group.allReduce(sums, 2 * W);
   }
   const R = group ? group.batchRows : B;
-  // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
-  for (let w = 0; w < W; w++) {
-    const mu = stats.mean[w],
-      sc = istd[w];
-    let sg = sums[w],
-      sgx = sums[W + w];
-    if (tot) {
-      sg = tot[w];
-      sgx = tot[W + w];
-    } else {
-      if (Number.isNaN(sg)) {
+  // The whole batch's Σg, Σg·x̂ per unit (and, one thread, ∂L/∂γ, ∂L/∂β from them).
+  if (tot) {
+    for (let w = 0; w < W; w++) {
+      sums[w] = tot[w];
+      sums[W + w] = tot[W + w];
+    }
+  } else {
+    for (let w = 0; w < W; w++) {
+      if (Number.isNaN(sums[w])) {
         // the generic path does not fill the sums
-        sg = 0;
-        sgx = 0;
+        const mu = stats.mean[w],
+          sc = istd[w];
+        let sg = 0,
+          sgx = 0;
         for (let idx = w; idx < B * W; idx += W) {
           const gv = g[idx];
           sg += gv;
           sgx += gv * (h[idx] - mu) * sc;
         }
+        sums[w] = sg;
+        sums[W + w] = sgx;
       }
       if (affineGrads) {
-        affineGrads.gamma[w] = sgx;
-        affineGrads.beta[w] = sg;
+        affineGrads.gamma[w] = sums[W + w];
+        affineGrads.beta[w] = sums[w];
       }
     }
-    // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
-    const mg = sg / R,
-      mgx = sgx / R,
+  }
+  // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
+  // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
+  const simd = simdFor(W, g, h);
+  if (simd) {
+    simdBnApply(simd, g, h, B, W, R, stats.mean, istd, affine === null ? null : affine.gamma, sums);
+    return;
+  }
+  for (let w = 0; w < W; w++) {
+    const mu = stats.mean[w],
+      sc = istd[w];
+    const mg = sums[w] / R,
+      mgx = sums[W + w] / R,
       k = affine === null ? sc : sc * affine.gamma[w];
     for (let idx = w; idx < B * W; idx += W) g[idx] = k * (g[idx] - mg - (h[idx] - mu) * sc * mgx);
   }

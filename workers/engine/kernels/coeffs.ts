@@ -7,7 +7,7 @@ import { runOnViews } from './backend-io.js';
 import { FAST_BACKENDS } from './register.js';
 
 export const COEFFS_KERNEL = 'DeepBernCoefficients';
-const COEFFS_GRAD_KERNEL = 'DeepBernCoefficientsGrad';
+export const COEFFS_GRAD_KERNEL = 'DeepBernCoefficientsGrad';
 
 interface Args {
   inputs: Record<string, TensorInfo>;

@@ -1,12 +1,19 @@
 // The fast EngineOps: fused JS kernels for batch norm and the Bernstein activation, dense layers with
 // explicit-transpose gradients. Same semantics as referenceOps (tested against it in test/kernels-*.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { referenceOps, type BatchNormOut, type BnAffine, type Bound, type EngineOps } from '../ops.js';
-import { denseFast, registerDenseKernel } from './dense.js';
+import {
+  referenceOps,
+  type BatchNormOut,
+  type BnAffine,
+  type Bound,
+  type EngineOps,
+  type FusedBackward,
+} from '../ops.js';
+import { denseBiasGrad, denseFast, denseInputGrad, denseWeightGrad, registerDenseKernel } from './dense.js';
 import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel, variantSuffix } from './register.js';
-import { effectiveCoefficientsFast } from './coeffs.js';
+import { COEFFS_GRAD_KERNEL, effectiveCoefficientsFast } from './coeffs.js';
 import { fusedTrainerAdam } from './fused-adam.js';
-import { activationFast, bnActTrainFast } from './act.js';
+import { ACT_K, actAttrs, activationFast, bnActTrainFast, runActKernel } from './act.js';
 import { softmaxCrossEntropyFast } from './loss.js';
 import { runningStatsFast } from './running-stats.js';
 
@@ -18,6 +25,40 @@ function ensureRegistered(): void {
 function asBnOut(r: tf.Tensor[]): BatchNormOut {
   return { y: r[0] as tf.Tensor2D, mean: r[1] as tf.Tensor1D, variance: r[2] as tf.Tensor1D };
 }
+
+/** The kernels the fused ops' registered gradients run, with the same inputs and attrs (register.ts, act.ts). */
+const fastBackward: FusedBackward = {
+  denseInput: (dy, w) => denseInputGrad(dy, w),
+  denseWeight: (x, dy) => denseWeightGrad(x, dy),
+  denseBias: (dy) => denseBiasGrad(dy),
+  bnBernstein(dy, h, coeffs, l, u, eps, stats, affine) {
+    const inputs: tf.NamedTensorMap = { dy, h, coeffs };
+    if (affine) Object.assign(inputs, { gamma: affine.gamma, beta: affine.beta });
+    Object.assign(inputs, { mean: stats.mean, variance: stats.variance });
+    const g = runKernel(K.bnBernGrad, inputs, { l, u, eps });
+    return affine
+      ? {
+          dh: g[0] as tf.Tensor2D,
+          dcoeffs: g[1] as tf.Tensor2D,
+          dgamma: g[2] as tf.Tensor1D,
+          dbeta: g[3] as tf.Tensor1D,
+        }
+      : { dh: g[0] as tf.Tensor2D, dcoeffs: g[1] as tf.Tensor2D };
+  },
+  bnAct(dy, h, kind, alpha, eps, stats, affine) {
+    const inputs: tf.NamedTensorMap = { dy, h };
+    if (affine) Object.assign(inputs, { gamma: affine.gamma, beta: affine.beta });
+    Object.assign(inputs, { mean: stats.mean, variance: stats.variance });
+    const g = runActKernel(ACT_K.bnActGrad, inputs, { eps, ...actAttrs(kind, alpha) });
+    return affine
+      ? { dh: g[0] as tf.Tensor2D, dgamma: g[1] as tf.Tensor1D, dbeta: g[2] as tf.Tensor1D }
+      : { dh: g[0] as tf.Tensor2D };
+  },
+  coefficients(dc, theta, eps) {
+    const g = tf.engine().runKernel(COEFFS_GRAD_KERNEL, { dc, theta }, { eps }) as tf.Tensor[];
+    return { da: g[0] as tf.Tensor1D, dtheta: g[1] as tf.Tensor2D };
+  },
+};
 
 export const fastOps: EngineOps = {
   name: 'fast',
@@ -48,6 +89,7 @@ export const fastOps: EngineOps = {
   runningStats: (updates, momentum, unbiased) => runningStatsFast(updates, momentum, unbiased),
   coefficients: (a, theta, eps) => effectiveCoefficientsFast(a, theta, eps),
   createAdam: (params, lr) => fusedTrainerAdam(params, lr),
+  backward: fastBackward,
 };
 
 /** fastOps where its kernels exist (wasm, cpu); the composed reference elsewhere (e.g. tfjs-node). */

@@ -3,7 +3,7 @@
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  p ← p − lr·(m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε).
 // Parameters are updated in place when their storage is unshared (wasm heap / cpu array), otherwise assigned.
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainerOptimizer } from '../optimizer.js';
+import type { FlatOptimizer, TrainerOptimizer } from '../optimizer.js';
 import { exclusiveView, readView } from './backend-io.js';
 
 export interface AdamConfig {
@@ -34,8 +34,8 @@ export class FusedAdam {
   readonly epsilon: number;
   private stepCount = 0;
   private readonly slots = new Map<string, Slot>();
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+  private m: Float32Array;
+  private v: Float32Array;
 
   constructor(variables: readonly tf.Variable[], config: AdamConfig) {
     this.learningRate = config.learningRate;
@@ -98,6 +98,50 @@ export class FusedAdam {
     }
   }
 
+  /** Parameters in the flat vector (the variables in order). */
+  get size(): number {
+    return this.m.length;
+  }
+
+  /**
+   * Keeps the moments in caller-owned flat arrays from now on (a data-parallel run's shared memory, where each
+   * replica updates its own range); `copy` carries the current values over.
+   */
+  attachMoments(m: Float32Array, v: Float32Array, copy: boolean): void {
+    if (m.length !== this.m.length || v.length !== this.v.length)
+      throw new Error(`FusedAdam: moments of ${m.length} values for ${this.m.length} parameters`);
+    if (copy) {
+      m.set(this.m);
+      v.set(this.v);
+    }
+    this.m = m;
+    this.v = v;
+  }
+
+  /**
+   * One Adam step on the range [from, to) of the flat parameter vector (the variables in order): `g` the
+   * gradients and `p` the parameters, both flat, `p` updated in place. The same arithmetic as applyGradients,
+   * so a sharded run (every replica one range) computes the bits the whole update would.
+   */
+  stepRange(g: Float32Array, p: Float32Array, from: number, to: number): void {
+    this.stepCount++;
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const c1 = 1 - Math.pow(b1, this.stepCount),
+      c2 = 1 - Math.pow(b2, this.stepCount);
+    const stepSize = this.learningRate / c1,
+      rc2 = 1 / Math.sqrt(c2);
+    const m = this.m,
+      v = this.v;
+    for (let j = from; j < to; j++) {
+      const gi = g[j];
+      const mi = b1 * m[j] + (1 - b1) * gi;
+      const vi = b2 * v[j] + (1 - b2) * gi * gi;
+      m[j] = mi;
+      v[j] = vi;
+      p[j] = p[j] - (stepSize * mi) / (Math.sqrt(vi) * rc2 + eps);
+    }
+  }
+
   getState(): AdamState {
     const m: Record<string, Float32Array> = {},
       v: Record<string, Float32Array> = {};
@@ -135,10 +179,16 @@ export function fusedTrainerAdam(
     { learningRate: lr, epsilon },
   );
   const vname = new Map(params.map((p) => [p.name, p.variable.name]));
+  const flat: FlatOptimizer = {
+    size: adam.size,
+    attachMoments: (m, v, copy) => adam.attachMoments(m, v, copy),
+    stepRange: (g, p, from, to) => adam.stepRange(g, p, from, to),
+  };
   return {
     get step() {
       return adam.step;
     },
+    flat,
     apply(grads) {
       adam.applyGradients(Object.fromEntries(params.map((p, i) => [p.variable.name, grads[i]])));
     },

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
+import { prepareBnSimd } from './bn-simd.js';
 import {
   batchNormBackward,
   batchNormForward,
@@ -48,6 +49,7 @@ function boundInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
 }
 
 const bernFwd = (args: KernelArgs): TensorInfo[] => {
+  prepareBnSimd(args.backend);
   const z = need(args.inputs, 'z'),
     c = need(args.inputs, 'coeffs');
   const [B, W] = z.shape,
@@ -59,6 +61,7 @@ const bernFwd = (args: KernelArgs): TensorInfo[] => {
 };
 
 const bernBwd = (args: KernelArgs): TensorInfo[] => {
+  prepareBnSimd(args.backend);
   const dy = need(args.inputs, 'dy'),
     z = need(args.inputs, 'z'),
     c = need(args.inputs, 'coeffs');
@@ -82,6 +85,7 @@ function affineInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
 }
 
 const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
+  prepareBnSimd(args.backend);
   const h = need(args.inputs, 'h'),
     c = need(args.inputs, 'coeffs');
   const [B, W] = h.shape,
@@ -97,6 +101,7 @@ const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
 };
 
 const bnBernBwd = (args: KernelArgs): TensorInfo[] => {
+  prepareBnSimd(args.backend);
   const dy = need(args.inputs, 'dy'),
     h = need(args.inputs, 'h'),
     c = need(args.inputs, 'coeffs');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // The shared memory of one data-parallel run (docs/threads.md): a barrier, the per-step command and batch, the
 // batch-norm partial sums and the gradients, as SharedArrayBuffers every replica thread maps. Every exchange is
 // "each replica writes its own slot, barrier, every replica sums the slots in rank order", so every replica
@@ -17,8 +18,74 @@ export const CMD_STEP = 1;
 export const CMD_STEP_DEAD = 2;
 export const CMD_STOP = 3;
 
-/** Spin this many polls before sleeping in Atomics.wait: a barrier is ~every 0.2 ms in a deep net's step. */
-const SPIN = 2_000;
+/**
+ * How long a replica spins at a barrier before it sleeps in Atomics.wait, adapted per replica between these
+ * bounds: a deep batch-norm net meets a barrier every ~0.5 ms, and waking a sleeper costs far more than the
+ * imbalance it waited for (a futex wake, on a VM an inter-processor interrupt to an idle vCPU: ~50–200 µs,
+ * during which the waker runs ahead and then waits itself). A wait that outlasts the budget halves it (the
+ * peer is descheduled: a machine busy with other work, where spinning would take the core it needs); one
+ * that ends while spinning grows it again.
+ */
+const SPIN_MIN_MS = 0.02;
+const SPIN_MAX_MS = 2;
+
+/**
+ * Per-rank profile slots (milliseconds unless noted), accumulated over the training steps in shared memory so
+ * rank 0 can report every replica's breakdown (test/bench/threads.ts). Waits are wall time at barriers; the
+ * other phases are wall time with the waits taken out.
+ */
+export const PHASES = [
+  'post', // rank 0: batch assembly and copy into shared memory
+  'between', // rank 0: the trainer's loop between steps
+  'commandWait',
+  'setup', // slicing the shared batch into tensors
+  'forward',
+  'forwardWait', // batch-norm exchanges in the forward pass
+  'backward',
+  'backwardWait', // batch-norm exchanges in the backward pass
+  'readback', // loss, correct count, gradient views
+  'reduce', // gradient reduction (this replica's share)
+  'reduceWait',
+  'optimizer',
+  'paramSync', // copying the new weights into this replica's variables
+  'paramWait',
+  'stats', // running statistics, disposal
+  'other', // the step's remainder
+] as const;
+export type Phase = (typeof PHASES)[number];
+const PH = Object.fromEntries(PHASES.map((p, i) => [p, i])) as Record<Phase, number>;
+const P_STEPS = PHASES.length,
+  P_WALL = P_STEPS + 1,
+  P_CPU = P_STEPS + 2,
+  P_BARRIERS = P_STEPS + 3,
+  P_SLEPT = P_STEPS + 4,
+  P_SPUN = P_STEPS + 5,
+  PROF_N = P_STEPS + 6;
+
+/** One replica's profile: per-phase wall milliseconds, steps, its thread's CPU milliseconds, barriers met and slept at. */
+export interface RankProfile {
+  rank: number;
+  steps: number;
+  wallMs: number;
+  /** CPU time of the replica's thread in its steps (Linux /proc/thread-self, 10 ms ticks; -1 where unavailable). */
+  cpuMs: number;
+  barriers: number;
+  slept: number;
+  /** Milliseconds of the waits spent spinning (CPU time that did no work). */
+  spunMs: number;
+  phases: Record<Phase, number>;
+}
+
+/** This thread's CPU milliseconds (user + system), or -1 off Linux. Tick resolution (10 ms): read over many steps. */
+export function threadCpuMs(): number {
+  try {
+    const s = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return -1;
+  }
+}
 /** Sleep slices while waiting, to notice an abort; and how long rank 0 waits for a replica inside a step. */
 const WAIT_SLICE_MS = 250;
 const STEP_STALL_MS = 120_000;
@@ -41,6 +108,11 @@ export interface GroupBuffers {
   grads: SharedArrayBuffer;
   batchX: SharedArrayBuffer;
   batchY: SharedArrayBuffer;
+  prof: SharedArrayBuffer;
+  /** The flat parameter vector and the optimiser's moments, for a sharded update (each replica writes its range). */
+  params: SharedArrayBuffer;
+  moment1: SharedArrayBuffer;
+  moment2: SharedArrayBuffer;
 }
 
 export function allocateGroup(layout: GroupLayout): GroupBuffers {
@@ -53,6 +125,10 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     grads: new SharedArrayBuffer(layout.size * layout.params * 4),
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
+    prof: new SharedArrayBuffer(layout.size * PROF_N * 8),
+    params: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
+    moment1: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
+    moment2: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
   };
 }
 
@@ -64,6 +140,10 @@ export class GroupMemory {
   readonly ctl: Int32Array;
   readonly batchX: Float32Array;
   readonly batchY: Float32Array;
+  /** The sharded update's flat parameters and moments (see GroupBuffers). */
+  readonly params: Float32Array;
+  readonly moment1: Float32Array;
+  readonly moment2: Float32Array;
   private readonly err: Uint8Array;
   private readonly reduce: Float64Array;
   private readonly grads: Float32Array;
@@ -76,6 +156,15 @@ export class GroupMemory {
   waitedMs = 0;
   slept = 0;
   barriers = 0;
+  /** Every replica's profile slots; this replica writes only its own. */
+  private readonly prof: Float64Array;
+  private readonly profBase: number;
+  /** The profile slot barrier waits are added to (the phase the replica is in). */
+  waitSlot: number = PH.other;
+  /** The current spin budget (ms), see SPIN_MAX_MS. */
+  private spinMs = SPIN_MAX_MS;
+  /** The thread's CPU clock when its current step began. */
+  private cpu0 = -1;
 
   constructor(
     readonly buffers: GroupBuffers,
@@ -92,6 +181,56 @@ export class GroupMemory {
     this.batchY = new Float32Array(buffers.batchY);
     this.sum = new Float64Array(this.cap);
     this.gradSum = new Float32Array(layout.params);
+    this.params = new Float32Array(buffers.params, 0, layout.params);
+    this.moment1 = new Float32Array(buffers.moment1, 0, layout.params);
+    this.moment2 = new Float32Array(buffers.moment2, 0, layout.params);
+    this.prof = new Float64Array(buffers.prof);
+    this.profBase = rank * PROF_N;
+  }
+
+  /** Adds wall milliseconds to a phase of this replica's profile. */
+  addTime(phase: Phase, ms: number): void {
+    this.prof[this.profBase + PH[phase]] += ms;
+  }
+
+  setWaitPhase(phase: Phase): void {
+    this.waitSlot = PH[phase];
+  }
+
+  /** A step begins: samples the thread's CPU clock (steps only: rank 0's epoch-end evaluation is not a step). */
+  beginStep(): void {
+    this.cpu0 = threadCpuMs();
+  }
+
+  /** A finished step of `wallMs`: counts it and adds the CPU time since beginStep. */
+  endStep(wallMs: number): void {
+    const p = this.prof,
+      b = this.profBase;
+    p[b + P_STEPS]++;
+    p[b + P_WALL] += wallMs;
+    const cpu = threadCpuMs();
+    if (cpu < 0 || this.cpu0 < 0) p[b + P_CPU] = -1;
+    else if (p[b + P_CPU] >= 0) p[b + P_CPU] += cpu - this.cpu0;
+    p[b + P_BARRIERS] = this.barriers;
+    p[b + P_SLEPT] = this.slept;
+  }
+
+  /** Every replica's profile (rank 0 reads them between steps). */
+  profiles(): RankProfile[] {
+    return Array.from({ length: this.size }, (_, rank) => {
+      const b = rank * PROF_N,
+        p = this.prof;
+      return {
+        rank,
+        steps: p[b + P_STEPS],
+        wallMs: p[b + P_WALL],
+        cpuMs: p[b + P_CPU],
+        barriers: p[b + P_BARRIERS],
+        slept: p[b + P_SLEPT],
+        spunMs: p[b + P_SPUN],
+        phases: Object.fromEntries(PHASES.map((name, i) => [name, p[b + i]])) as Record<Phase, number>,
+      };
+    });
   }
 
   get command(): number {
@@ -113,6 +252,14 @@ export class GroupMemory {
    * while it evaluates an epoch); otherwise a replica that has not arrived after STEP_STALL_MS aborts the group.
    */
   barrier(patient = false): void {
+    this.await(this.arrive(), patient);
+  }
+
+  /**
+   * The first half of a barrier: this replica has arrived (the others may pass once all have) and may do work
+   * that no one waits for before `await`ing the rest with the returned token.
+   */
+  arrive(): number {
     const ctl = this.ctl;
     this.checkAbort();
     const gen = Atomics.load(ctl, GEN);
@@ -120,12 +267,28 @@ export class GroupMemory {
       Atomics.store(ctl, COUNT, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
-    } else {
+      return -1; // the last to arrive: the barrier is already open
+    }
+    return gen;
+  }
+
+  /** The second half of a barrier: waits until every replica has arrived (see barrier for `patient`). */
+  await(gen: number, patient = false): void {
+    const ctl = this.ctl;
+    if (gen !== -1 && Atomics.load(ctl, GEN) !== gen) gen = -1;
+    if (gen !== -1) {
       const w0 = performance.now();
-      let spins = 0;
-      while (Atomics.load(ctl, GEN) === gen && spins < SPIN) spins++;
+      const until = w0 + this.spinMs;
+      spin: for (;;) {
+        for (let i = 0; i < 64; i++) if (Atomics.load(ctl, GEN) !== gen) break spin;
+        if (performance.now() > until) break;
+      }
+      if (!patient) this.prof[this.profBase + P_SPUN] += performance.now() - w0;
       const t0 = Date.now();
-      if (Atomics.load(ctl, GEN) === gen) this.slept++;
+      if (Atomics.load(ctl, GEN) === gen) {
+        this.slept++;
+        this.spinMs = Math.max(SPIN_MIN_MS, this.spinMs / 2);
+      } else this.spinMs = Math.min(SPIN_MAX_MS, this.spinMs * 1.25);
       while (Atomics.load(ctl, GEN) === gen) {
         Atomics.wait(ctl, GEN, gen, WAIT_SLICE_MS);
         this.checkAbort();
@@ -134,40 +297,60 @@ export class GroupMemory {
           this.checkAbort();
         }
       }
-      if (!patient) this.waitedMs += performance.now() - w0;
+      const waited = performance.now() - w0;
+      if (!patient) {
+        this.waitedMs += waited;
+        this.prof[this.profBase + this.waitSlot] += waited;
+      }
     }
     this.phase++;
     if (!patient) this.barriers++;
     this.checkAbort();
   }
 
-  /** Σ over replicas of local[0..len) in rank order; `ghost` (an empty slice) contributes zeros. */
-  allReduce(local: Float64Array, len: number, ghost: boolean): Float64Array {
+  /**
+   * Σ over replicas of local[0..sumLen) in rank order, and the maximum over replicas of local[sumLen..len) (exact:
+   * any order gives the same bits); `ghost` (an empty slice) contributes zeros and −∞.
+   */
+  allReduce(local: Float64Array, len: number, ghost: boolean, sumLen = len): Float64Array {
     if (len > this.cap) throw new Error(`group exchange of ${len} values exceeds its ${this.cap}`);
     const half = (this.phase & 1) * this.size * this.cap;
     const mine = this.reduce.subarray(half + this.rank * this.cap, half + this.rank * this.cap + len);
-    if (ghost) mine.fill(0);
-    else mine.set(local.subarray(0, len));
+    if (ghost) {
+      mine.fill(0, 0, sumLen);
+      mine.fill(-Infinity, sumLen, len);
+    } else mine.set(local.subarray(0, len));
     this.barrier();
-    const out = this.sum;
-    out.set(this.reduce.subarray(half, half + len));
+    const out = this.sum,
+      red = this.reduce;
+    out.set(red.subarray(half, half + len));
     for (let r = 1; r < this.size; r++) {
       const o = half + r * this.cap;
-      for (let j = 0; j < len; j++) out[j] += this.reduce[o + j];
+      for (let j = 0; j < sumLen; j++) out[j] += red[o + j];
+      for (let j = sumLen; j < len; j++) {
+        const x = red[o + j];
+        if (x > out[j] || x !== x) out[j] = x; // NaN wins, as in a one-thread max
+      }
     }
     return out;
   }
 
   /**
    * The end of a step: this replica's gradients (views in parameter order, or null for a ghost) and scalars go
-   * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once).
+   * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once): of the
+   * whole vector, or with `range` only of [from, to) (a sharded update: the rest of the result is stale).
+   * Scalars [sumLen, len) are max-reduced (see allReduce).
    */
   exchange(
     grads: readonly Float32Array[] | null,
     scalars: Float64Array,
     len: number,
+    range: { from: number; to: number } | null = null,
+    sumLen = len,
   ): { grads: Float32Array; scalars: Float64Array } {
     const P = this.gradSum.length;
+    const from = range ? range.from : 0,
+      to = range ? range.to : P;
     const base = this.rank * P;
     if (grads === null) this.grads.fill(0, base, base + P);
     else {
@@ -178,14 +361,14 @@ export class GroupMemory {
       }
       if (off !== base + P) throw new Error(`gradients hold ${off - base} values, the group expects ${P}`);
     }
-    const sums = this.allReduce(scalars, len, grads === null);
+    const sums = this.allReduce(scalars, len, grads === null, sumLen);
     const out = this.gradSum,
       src = this.grads,
       n = this.size;
     if (n === 2) {
-      for (let j = 0; j < P; j++) out[j] = src[j] + src[P + j];
+      for (let j = from; j < to; j++) out[j] = src[j] + src[P + j];
     } else {
-      for (let j = 0; j < P; j++) {
+      for (let j = from; j < to; j++) {
         let s = src[j];
         for (let r = 1; r < n; r++) s += src[r * P + j];
         out[j] = s;

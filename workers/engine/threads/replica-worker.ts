@@ -43,7 +43,10 @@ async function main(): Promise<void> {
       mem.barrier(true); // rank 0 posts the next command (it may be evaluating an epoch meanwhile)
       const cmd = mem.command;
       if (cmd === CMD_STOP) break;
+      const t0 = performance.now();
+      mem.beginStep();
       replica.step(cmd === CMD_STEP_DEAD ? tally : undefined);
+      mem.endStep(performance.now() - t0);
     }
     optimizer.dispose();
     parentPort?.postMessage({ type: 'done' });

@@ -10,7 +10,15 @@ import type { DeadTally, DeepBernModel } from '../model.js';
 import type { EngineOps } from '../ops.js';
 import type { TrainerOptimizer } from '../optimizer.js';
 import type { ModelDims } from '../state.js';
-import { allocateGroup, CMD_STEP, CMD_STEP_DEAD, CMD_STOP, GroupAborted, GroupMemory } from './group-memory.js';
+import {
+  allocateGroup,
+  CMD_STEP,
+  CMD_STEP_DEAD,
+  CMD_STOP,
+  GroupAborted,
+  GroupMemory,
+  type RankProfile,
+} from './group-memory.js';
 import { Replica, stepScalars, type ReplicaStepResult } from './replica-step.js';
 import type { ReplicaWorkerData } from './replica-worker.js';
 
@@ -21,8 +29,6 @@ export const MAX_THREADS = MAX_RUN_THREADS;
 export function threadsUnsupported(spec: NetworkSpec, ops: EngineOps, backend: string): string | null {
   if (backend !== 'wasm' && backend !== 'cpu') return `the ${backend} backend trains on one thread per run`;
   if (ops.name !== 'fast') return `the ${ops.name} ops have no batch-norm exchange between threads`;
-  if (spec.activation === 'bernstein' && spec.boundsMode === 'adaptive')
-    return 'adaptive Bernstein bounds are not yet reduced across threads';
   return null;
 }
 
@@ -47,6 +53,10 @@ export interface ThreadWaits {
   barriers: number;
   waitedMs: number;
   slept: number;
+  /** Whether the optimiser update is sharded over the replicas (a flat optimiser: FusedAdam). */
+  sharded: boolean;
+  /** Per-rank phase breakdown over the run's steps (read between steps: the peers' last step is complete). */
+  profiles: RankProfile[];
 }
 
 export interface ThreadGroupOptions {
@@ -62,6 +72,8 @@ export interface ThreadGroupOptions {
 export class ThreadGroup {
   private stopped = false;
   private steps = 0;
+  /** When rank 0's last step ended (the trainer's own work between steps is profiled as 'between'). */
+  private lastEnd = -1;
 
   private constructor(
     private readonly mem: GroupMemory,
@@ -79,7 +91,10 @@ export class ThreadGroup {
     const params = o.model.trainables().reduce((s, p) => s + p.variable.size, 0);
     const buffers = allocateGroup({
       size,
-      reduceCap: Math.max(2 * o.spec.width, stepScalars(o.spec.depth, o.spec.width)),
+      reduceCap: Math.max(
+        2 * o.spec.width,
+        stepScalars(o.spec.depth, o.spec.width, o.spec.activation === 'bernstein' && o.spec.boundsMode === 'adaptive'),
+      ),
       params,
       batchRows: o.spec.batchSize,
       inputDim: o.dims.inputDim,
@@ -125,10 +140,18 @@ export class ThreadGroup {
     const mem = this.mem;
     try {
       this.steps++;
+      const t0 = performance.now();
+      mem.beginStep();
+      if (this.lastEnd >= 0) mem.addTime('between', t0 - this.lastEnd);
       fill(mem.batchX, mem.batchY);
       mem.post(tally ? CMD_STEP_DEAD : CMD_STEP, rows);
+      mem.addTime('post', performance.now() - t0);
+      mem.setWaitPhase('commandWait');
       mem.barrier();
-      return this.replica.step(tally);
+      const result = this.replica.step(tally);
+      this.lastEnd = performance.now();
+      mem.endStep(this.lastEnd - t0);
+      return result;
     } catch (e) {
       if (!(e instanceof GroupAborted)) mem.abort(`rank 0: ${message(e)}`);
       this.stopped = true;
@@ -136,9 +159,21 @@ export class ThreadGroup {
     }
   }
 
-  /** Rank 0's barrier waits so far: the cost of synchronisation (benchmarks report it). */
+  /** The trainer leaves the step loop (an epoch's end): the gap to the next step is not profiled as 'between'. */
+  pause(): void {
+    this.lastEnd = -1;
+  }
+
+  /** Rank 0's barrier waits so far: the cost of synchronisation (benchmarks report it), and every rank's profile. */
   get waits(): ThreadWaits {
-    return { steps: this.steps, barriers: this.mem.barriers, waitedMs: this.mem.waitedMs, slept: this.mem.slept };
+    return {
+      steps: this.steps,
+      barriers: this.mem.barriers,
+      waitedMs: this.mem.waitedMs,
+      slept: this.mem.slept,
+      sharded: this.replica.sharded,
+      profiles: this.mem.profiles(),
+    };
   }
 
   /** Stops the peers (they dispose their models and exit); idempotent. */
