@@ -141,8 +141,10 @@ describe('the workbench as W&B users expect it (Chromium, web mode)', () => {
     expect(await hash()).toBe(`#/designer?design=${saved[0]!.id}`);
     await tid('design-name').fill('renamed, not saved');
     await page.reload(); // a bookmark of the design opens it as saved
-    await expect.poll(() => tid('design-name').inputValue(), { timeout: 30_000 }).toBe(saved[0]!.name);
-    expect(await tid('design-save').textContent()).toBe('Save');
+    // The name alone can match before the bookmark loads (an unrenamed design keeps the default name): wait for
+    // the design itself (its Save button names it saved) as well.
+    await expect.poll(() => tid('design-save').textContent(), { timeout: 30_000 }).toBe('Save');
+    expect(await tid('design-name').inputValue()).toBe(saved[0]!.name);
     // the Sweep builder's starting design
     await at(`#/sweeps?design=${saved[0]!.id}`);
     await expect.poll(() => tid('sweep-design').inputValue(), { timeout: 30_000 }).toBe(saved[0]!.id);
