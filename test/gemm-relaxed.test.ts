@@ -9,6 +9,7 @@ import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
 import { gemmVariant, gemmWasm, relaxedSimdAvailable, setGemmVariant } from '../workers/engine/gemm/gemm.js';
+import { walkGemmCases } from './support/gemm-cases.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 afterAll(() => setGemmVariant('auto'));
@@ -38,51 +39,28 @@ describe('wasm GEMM, relaxed-SIMD build', () => {
     setGemmVariant('relaxed');
     const rng = seedrandom('gemm-relaxed');
     const sizes = [1, 3, 4, 5, 8, 9, 12, 13];
-    let cases = 0;
-    for (const [M, N, K] of [
+    const shapes: [number, number, number][] = [
       ...sizes.flatMap((m) => sizes.map((n): [number, number, number] => [m, n, 1 + ((m * 5 + n) % 11)])),
       [6, 13, 784],
       [256, 100, 100],
-    ] as [number, number, number][]) {
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ]) {
-        const withBias = (M + N + K + Number(ta)) % 2 === 0;
-        const av = Float32Array.from({ length: M * K }, () => rng() * 2 - 1);
-        const bv = Float32Array.from({ length: K * N }, () => rng() * 2 - 1);
-        const biasv = Float32Array.from({ length: N }, () => rng() * 2 - 1);
-        const aAt = (i: number, k: number): number => (ta ? av[k * M + i] : av[i * K + k]);
-        const bAt = (k: number, j: number): number => (tb ? bv[j * K + k] : bv[k * N + j]);
-        const got = tf.tidy(() =>
-          ours(
-            tf.tensor2d(av, ta ? [K, M] : [M, K]),
-            ta,
-            tf.tensor2d(bv, tb ? [N, K] : [K, N]),
-            tb,
-            withBias ? tf.tensor1d(biasv) : undefined,
-          ),
-        );
-        const label = `M=${M} N=${N} K=${K} ta=${ta} tb=${tb} bias=${withBias}`;
-        expect(got.length, label).toBe(M * N);
-        for (let i = 0; i < M; i++)
-          for (let j = 0; j < N; j++) {
-            let f64 = withBias ? biasv[j] : 0,
-              scale = Math.abs(f64);
-            for (let k = 0; k < K; k++) {
-              const p = aAt(i, k) * bAt(k, j);
-              f64 += p;
-              scale += Math.abs(p);
-            }
-            const err = Math.abs(got[i * N + j] - f64);
-            if (!(err <= (K + 1) * 2 ** -24 * scale))
-              expect(err, `${label} at (${i}, ${j})`).toBeLessThanOrEqual((K + 1) * 2 ** -24 * scale);
+    ];
+    const biasFor = (M: number, N: number, K: number, ta: boolean): boolean => (M + N + K + Number(ta)) % 2 === 0;
+    const cases = walkGemmCases(rng, shapes, biasFor, ({ M, N, K, withBias, label, got, biasv, aAt, bAt }) => {
+      expect(got.length, label).toBe(M * N);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let f64 = withBias ? biasv[j] : 0,
+            scale = Math.abs(f64);
+          for (let k = 0; k < K; k++) {
+            const p = aAt(i, k) * bAt(k, j);
+            f64 += p;
+            scale += Math.abs(p);
           }
-        cases++;
-      }
-    }
+          const err = Math.abs(got[i * N + j] - f64);
+          if (!(err <= (K + 1) * 2 ** -24 * scale))
+            expect(err, `${label} at (${i}, ${j})`).toBeLessThanOrEqual((K + 1) * 2 ** -24 * scale);
+        }
+    });
     expect(cases).toBe(4 * (sizes.length ** 2 + 2));
   });
 

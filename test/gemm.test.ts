@@ -13,6 +13,7 @@ import {
   relaxedSimdAvailable,
   setGemmVariant,
 } from '../workers/engine/gemm/gemm.js';
+import { walkGemmCases } from './support/gemm-cases.js';
 import {
   denseFast,
   denseGemm,
@@ -102,59 +103,36 @@ describe('wasm SIMD GEMM', () => {
     setGemmVariant('simd128');
     const rng = seedrandom('gemm-edges');
     const sizes = [1, 3, 4, 5, 8, 9, 12, 13];
-    let cases = 0;
-    for (const [M, N, K] of [
+    const shapes: [number, number, number][] = [
       ...sizes.flatMap((m) => sizes.map((n): [number, number, number] => [m, n, 1 + ((m * 7 + n) % 13)])),
       [6, 13, 784],
       [257, 1, 3],
       [1, 100, 256],
       [5, 2, 100],
-    ] as [number, number, number][]) {
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ]) {
-        const withBias = (M + N + K + Number(ta) + Number(tb)) % 2 === 0;
-        const av = Float32Array.from({ length: M * K }, () => rng() * 2 - 1);
-        const bv = Float32Array.from({ length: K * N }, () => rng() * 2 - 1);
-        const biasv = Float32Array.from({ length: N }, () => rng() * 2 - 1);
-        // a stored [M, K] (or [K, M] when transposed), b [K, N] (or [N, K])
-        const aAt = (i: number, k: number): number => (ta ? av[k * M + i] : av[i * K + k]);
-        const bAt = (k: number, j: number): number => (tb ? bv[j * K + k] : bv[k * N + j]);
-        const got = tf.tidy(() =>
-          ours(
-            tf.tensor2d(av, ta ? [K, M] : [M, K]),
-            ta,
-            tf.tensor2d(bv, tb ? [N, K] : [K, N]),
-            tb,
-            withBias ? tf.tensor1d(biasv) : undefined,
-          ).dataSync(),
-        );
-        const label = `M=${M} N=${N} K=${K} ta=${ta} tb=${tb} bias=${withBias}`;
-        expect(got.length, label).toBe(M * N);
-        for (let i = 0; i < M; i++)
-          for (let j = 0; j < N; j++) {
-            let f32 = withBias ? biasv[j] : 0,
-              f64 = f32,
-              scale = Math.abs(f32);
-            for (let k = 0; k < K; k++) {
-              const p = aAt(i, k) * bAt(k, j);
-              f32 = Math.fround(f32 + Math.fround(p));
-              f64 += p;
-              scale += Math.abs(p);
-            }
-            const g = got[i * N + j];
-            if (g !== f32) expect(g, `${label} at (${i}, ${j})`).toBe(f32);
-            if (!(Math.abs(g - f64) <= (K + 1) * 2 ** -24 * scale))
-              expect(Math.abs(g - f64), `${label} at (${i}, ${j}) vs float64`).toBeLessThanOrEqual(
-                (K + 1) * 2 ** -24 * scale,
-              );
+    ];
+    const biasFor = (M: number, N: number, K: number, ta: boolean, tb: boolean): boolean =>
+      (M + N + K + Number(ta) + Number(tb)) % 2 === 0;
+    const cases = walkGemmCases(rng, shapes, biasFor, ({ M, N, K, withBias, label, got, biasv, aAt, bAt }) => {
+      expect(got.length, label).toBe(M * N);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let f32 = withBias ? biasv[j] : 0,
+            f64 = f32,
+            scale = Math.abs(f32);
+          for (let k = 0; k < K; k++) {
+            const p = aAt(i, k) * bAt(k, j);
+            f32 = Math.fround(f32 + Math.fround(p));
+            f64 += p;
+            scale += Math.abs(p);
           }
-        cases++;
-      }
-    }
+          const g = got[i * N + j];
+          if (g !== f32) expect(g, `${label} at (${i}, ${j})`).toBe(f32);
+          if (!(Math.abs(g - f64) <= (K + 1) * 2 ** -24 * scale))
+            expect(Math.abs(g - f64), `${label} at (${i}, ${j}) vs float64`).toBeLessThanOrEqual(
+              (K + 1) * 2 ** -24 * scale,
+            );
+        }
+    });
     expect(cases).toBe(4 * (sizes.length ** 2 + 4));
   });
 

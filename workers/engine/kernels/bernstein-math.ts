@@ -445,62 +445,32 @@ export function bnBernsteinBackward(
   const sums = scratch(2 * W, 2).fill(NaN, 0, 2 * W);
   bernsteinBackward(dy, h, B, W, coeffs, n, lo, hi, stats.mean, istd, { ...out, sums }, affine);
   const g = out.gx;
+  // Σg, Σg·x̂ per unit over this batch (or replica slice): the SIMD body fills them, the generic path does not.
+  for (let w = 0; w < W; w++) {
+    if (!Number.isNaN(sums[w])) continue;
+    const mu = stats.mean[w],
+      sc = istd[w];
+    let sg = 0,
+      sgx = 0;
+    for (let idx = w; idx < B * W; idx += W) {
+      const gv = g[idx];
+      sg += gv;
+      sgx += gv * (h[idx] - mu) * sc;
+    }
+    sums[w] = sg;
+    sums[W + w] = sgx;
+  }
+  // ∂L/∂γ, ∂L/∂β from the local sums (a replica's are summed afterwards like every other parameter's gradient).
+  if (affineGrads) {
+    for (let w = 0; w < W; w++) {
+      affineGrads.gamma[w] = sums[W + w];
+      affineGrads.beta[w] = sums[w];
+    }
+  }
+  // A replica's slice: one exchange turns them into the whole batch's sums.
   const group = activeCollective();
-  let tot: Float64Array | null = null;
-  if (group) {
-    // A replica's slice: every unit's local sums first, then one exchange for the whole batch's sums. γ, β get
-    // the local sums (the replicas' gradients are summed afterwards like every other parameter's).
-    for (let w = 0; w < W; w++) {
-      if (!Number.isNaN(sums[w])) continue;
-      const mu = stats.mean[w],
-        sc = istd[w];
-      let sg = 0,
-        sgx = 0;
-      for (let idx = w; idx < B * W; idx += W) {
-        const gv = g[idx];
-        sg += gv;
-        sgx += gv * (h[idx] - mu) * sc;
-      }
-      sums[w] = sg;
-      sums[W + w] = sgx;
-    }
-    if (affineGrads) {
-      for (let w = 0; w < W; w++) {
-        affineGrads.gamma[w] = sums[W + w];
-        affineGrads.beta[w] = sums[w];
-      }
-    }
-    tot = group.allReduce(sums, 2 * W);
-  }
+  if (group) sums.set(group.allReduce(sums, 2 * W).subarray(0, 2 * W));
   const R = group ? group.batchRows : B;
-  // The whole batch's Σg, Σg·x̂ per unit (and, one thread, ∂L/∂γ, ∂L/∂β from them).
-  if (tot) {
-    for (let w = 0; w < W; w++) {
-      sums[w] = tot[w];
-      sums[W + w] = tot[W + w];
-    }
-  } else {
-    for (let w = 0; w < W; w++) {
-      if (Number.isNaN(sums[w])) {
-        // the generic path does not fill the sums
-        const mu = stats.mean[w],
-          sc = istd[w];
-        let sg = 0,
-          sgx = 0;
-        for (let idx = w; idx < B * W; idx += W) {
-          const gv = g[idx];
-          sg += gv;
-          sgx += gv * (h[idx] - mu) * sc;
-        }
-        sums[w] = sg;
-        sums[W + w] = sgx;
-      }
-      if (affineGrads) {
-        affineGrads.gamma[w] = sums[W + w];
-        affineGrads.beta[w] = sums[w];
-      }
-    }
-  }
   // Batch-norm backward on g = ∂L/∂x̂, column by column (x̂ recomputed: cheaper than storing it).
   // ∂L/∂x̂ = γ·g, so the batch-norm backward below scales by γ.
   const simd = simdFor(W, g, h);
