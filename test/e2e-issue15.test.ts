@@ -1,15 +1,15 @@
 // End to end for issue 15 in real Chromium (web mode, real service, real worker pool): the Paper screen opened
 // before any sweep fills in live; undo/redo in the Designer; 2 designs × 2 seeds grouped into mean + band in
 // Compare; a saved view reopened from its URL. Screenshots go to test-results/e2e-i15-*.png.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRendererSite, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
+import { startWebWorkbench, stopWebWorkbench } from './support/e2e-workbench.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -31,20 +31,12 @@ let consoleErrors: string[] = [];
 let sweepId = '';
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-i15-'));
-  const site = buildRendererSite(dir);
-  service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
-  web = await startWebServer({ service, staticDir: site });
+  ({ dir, service, web } = await startWebWorkbench('deepbern-e2e-i15-'));
   await mkdir(SHOTS, { recursive: true });
   ({ context, page, consoleErrors } = await launchBrowser(dir));
 }, 240_000);
 
-afterAll(async () => {
-  await context?.close();
-  await web?.close();
-  await service?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopWebWorkbench({ context, web, service, dir }));
 
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-i15-${name}.png`), fullPage: false });

@@ -2,16 +2,16 @@
 // Paper screen shows its figures, final table and certificates; a run's drawer shows the gradient certificate;
 // the report HTML downloads; a tiny approximation lab runs from the Approximation lab form; Settings shows a
 // clear error for an unreachable Redis. Screenshots go to test-results/e2e-paper-*.png.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { buildRendererSite, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
+import { startWebWorkbench, stopWebWorkbench } from './support/e2e-workbench.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkbenchEvent } from '../shared/api.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -68,10 +68,7 @@ let initSweepId = '';
 let consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-paper-'));
-  const site = buildRendererSite(dir);
-  service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
-  web = await startWebServer({ service, staticDir: site });
+  ({ dir, service, web } = await startWebWorkbench('deepbern-e2e-paper-'));
   // The sweep runs to the end before the browser opens: the Paper screen is judged on a finished sweep.
   const ended = new Set<string>();
   const done = new Promise<void>((resolve) => {
@@ -90,12 +87,7 @@ beforeAll(async () => {
   ({ context, page, consoleErrors } = await launchBrowser(dir, { acceptDownloads: true }));
 }, 600_000);
 
-afterAll(async () => {
-  await context?.close();
-  await web?.close();
-  await service?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopWebWorkbench({ context, web, service, dir }));
 
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-paper-${name}.png`), fullPage: false });

@@ -3,16 +3,16 @@
 // names; the column chooser hides a column and remembers it across a reload; the drawer shows the run's own
 // curves, a per-layer heatmap, the dataset by its title and a labelled certificate chart, and downloads the
 // run's CSV and its model file. Screenshots go to test-results/e2e-runs-*.png.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRendererSite, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
+import { startWebWorkbench, stopWebWorkbench } from './support/e2e-workbench.js';
 import { parseModelFile } from '../shared/model-file.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -34,10 +34,7 @@ let consoleErrors: string[] = [];
 let bernId = '';
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-runs-'));
-  const site = buildRendererSite(dir);
-  service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
-  web = await startWebServer({ service, staticDir: site });
+  ({ dir, service, web } = await startWebWorkbench('deepbern-e2e-runs-'));
   await mkdir(SHOTS, { recursive: true });
   ({ context, page, consoleErrors } = await launchBrowser(dir, { acceptDownloads: true }));
   const sweep = await service['sweeps.launch'](SWEEP);
@@ -49,12 +46,7 @@ beforeAll(async () => {
   bernId = rows.find((r) => r.activation === 'bernstein')!.id;
 }, 420_000);
 
-afterAll(async () => {
-  await context?.close();
-  await web?.close();
-  await service?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopWebWorkbench({ context, web, service, dir }));
 
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-runs-${name}.png`), fullPage: false });

@@ -4,19 +4,19 @@
 // HTML report, the Paper final table's init column, Settings → Database → Compact, and Compare with 50 runs.
 // Screenshots: test-results/e2e-nav-*.png.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRendererSite, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
+import { startWebWorkbench, stopWebWorkbench } from './support/e2e-workbench.js';
 import { API_ARGS } from '../shared/api.js';
 import { addRuns } from './bench/ui.js';
 import { insertRows } from '../src-main/store/batch.js';
 import type { SqlValue } from '../src-main/store/db.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -46,11 +46,7 @@ let oneId = '';
 let fifty: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-nav-'));
-  const site = buildRendererSite(dir);
-  dbPath = join(dir, 'w.db');
-  service = await WorkbenchService.start({ dbPath, transport: 'web', workers: 2, backend: 'wasm' });
-  web = await startWebServer({ service, staticDir: site });
+  ({ dir, dbPath, service, web } = await startWebWorkbench('deepbern-e2e-nav-'));
   await mkdir(SHOTS, { recursive: true });
   ({ context, page, consoleErrors } = await launchBrowser(dir));
   // Two real sweeps (2 designs × 2 seeds, and one tiny run), trained by the pool.
@@ -74,12 +70,7 @@ beforeAll(async () => {
   }
 }, 420_000);
 
-afterAll(async () => {
-  await context?.close();
-  await web?.close();
-  await service?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopWebWorkbench({ context, web, service, dir }));
 
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-nav-${name}.png`), fullPage: false });

@@ -1,15 +1,15 @@
 // End to end in a real browser: the renderer build served by web mode (real service, fresh SQLite file, real
 // worker pool), driven in Debian Chromium through playwright-core. Design a Bernstein stack by drag and drop,
 // save it, launch a 2-run sweep, watch it finish live, compare the runs. Screenshots go to test-results/.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { buildRendererSite, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
+import { startWebWorkbench, stopWebWorkbench } from './support/e2e-workbench.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
-import { startWebServer, type WebServer } from '../src-main/transports/http.js';
+import { type WebServer } from '../src-main/transports/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -22,20 +22,12 @@ let page: Page;
 let consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'deepbern-e2e-'));
-  const site = buildRendererSite(dir);
-  service = await WorkbenchService.start({ dbPath: join(dir, 'w.db'), transport: 'web', workers: 2, backend: 'wasm' });
-  web = await startWebServer({ service, staticDir: site });
+  ({ dir, service, web } = await startWebWorkbench('deepbern-e2e-'));
   await mkdir(SHOTS, { recursive: true });
   ({ context, page, consoleErrors } = await launchBrowser(dir));
 }, 240_000);
 
-afterAll(async () => {
-  await context?.close();
-  await web?.close();
-  await service?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopWebWorkbench({ context, web, service, dir }));
 
 const tid = (id: string) => page.getByTestId(id);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `e2e-${name}.png`), fullPage: false });
