@@ -12,24 +12,11 @@ import { WorkbenchService } from '../src-main/service/workbench-service.js';
 import { lockPathFor } from '../src-main/store/db-lock.js';
 import { BIN, cliAsync, tempDir } from './support/cli.js';
 import { query } from './support/sqlite-query.js';
+import { until, useFastLeases } from './support/wait.js';
 
 const tmp = tempDir('deepbern-app-start-');
 afterAll(() => tmp.cleanup());
-/** Fast leases, so a wrongly dead owner would show within the test. */
-const LEASE_ENV = { DEEPBERN_LEASE_MS: '1500', DEEPBERN_HEARTBEAT_MS: '300' };
-process.env.DEEPBERN_LEASE_MS = LEASE_ENV.DEEPBERN_LEASE_MS;
-process.env.DEEPBERN_HEARTBEAT_MS = LEASE_ENV.DEEPBERN_HEARTBEAT_MS;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const LEASE_ENV = useFastLeases();
 
 /** The service exactly as the app starts it (transport, command, resume), small. */
 const appService = (dbPath: string) => () =>

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliAsync, tempDir } from './support/cli.js';
 import { query } from './support/sqlite-query.js';
+import { FAST_LEASE_ENV } from './support/wait.js';
 
 const TRIALS = Number(process.env.DEEPBERN_FAULT_TRIALS ?? 3);
 const LEASE_TRIALS = Number(process.env.DEEPBERN_LEASE_TRIALS ?? 1);
 const OWNER_TRIALS = Number(process.env.DEEPBERN_OWNER_TRIALS ?? 1);
 /** Short leases so an expiry happens within a trial (the CLI children inherit them). */
-const LEASES = { DEEPBERN_LEASE_MS: '1500', DEEPBERN_HEARTBEAT_MS: '300' };
+const LEASES = FAST_LEASE_ENV;
 const tmp = tempDir('deepbern-faults-');
 afterAll(() => tmp.cleanup());
 

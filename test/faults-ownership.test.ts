@@ -8,26 +8,12 @@ import sqlite3 from 'sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliAsync, tempDir } from './support/cli.js';
 import { query } from './support/sqlite-query.js';
+import { sleep, until, useFastLeases } from './support/wait.js';
 import { WorkbenchService } from '../src-main/service/workbench-service.js';
 
 const tmp = tempDir('deepbern-owners-');
 afterAll(() => tmp.cleanup());
-/** Fast leases so expiry happens within a test. */
-const LEASE_ENV = { DEEPBERN_LEASE_MS: '1500', DEEPBERN_HEARTBEAT_MS: '300' };
-process.env.DEEPBERN_LEASE_MS = LEASE_ENV.DEEPBERN_LEASE_MS;
-process.env.DEEPBERN_HEARTBEAT_MS = LEASE_ENV.DEEPBERN_HEARTBEAT_MS;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const LEASE_ENV = useFastLeases();
 
 const epochsStored = async (db: string) =>
   (await query<{ n: number }>(db, "SELECT count(*) AS n FROM epoch_metrics WHERE metric = 'train_loss'"))[0]!.n;
