@@ -30,7 +30,7 @@ import {
   simdBernsteinBackward,
   simdBernsteinForward,
   simdBnApply,
-  simdColumnStats,
+  simdColumnSums,
   simdFor,
 } from './bn-simd.js';
 
@@ -59,10 +59,10 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
   // One pass of Σh and Σh² in float64 (accumulators in locals, column by column): float32 inputs leave ~29
   // spare bits, so the cancellation in E[h²] − E[h]² only matters for |mean|/std beyond ~10⁴.
   const N = B * W;
-  const group = activeCollective();
-  if (group) {
-    // A replica's slice: the per-unit sums over every slice (in rank order), divided by the whole batch's rows.
-    const part = scratch(2 * W, 2);
+  const part = scratch(2 * W, 2);
+  const simd = simdFor(W, h);
+  if (simd) simdColumnSums(simd, h, B, W, part);
+  else {
     for (let w = 0; w < W; w++) {
       let s1 = 0,
         s2 = 0;
@@ -74,28 +74,15 @@ export function columnStats(h: Float32Array, B: number, W: number, mean: Float32
       part[w] = s1;
       part[W + w] = s2;
     }
-    const tot = group.allReduce(part, 2 * W),
-      R = group.batchRows;
-    for (let w = 0; w < W; w++) {
-      const m = tot[w] / R;
-      mean[w] = m;
-      variance[w] = Math.max(tot[W + w] / R - m * m, 0);
-    }
-    return;
   }
-  const simd = simdFor(W, h);
-  if (simd) return simdColumnStats(simd, h, B, W, mean, variance);
+  // A replica's slice: the per-unit sums over every slice (in rank order), divided by the whole batch's rows.
+  const group = activeCollective();
+  const tot = group ? group.allReduce(part, 2 * W) : part,
+    R = group ? group.batchRows : B;
   for (let w = 0; w < W; w++) {
-    let s1 = 0,
-      s2 = 0;
-    for (let idx = w; idx < N; idx += W) {
-      const v = h[idx];
-      s1 += v;
-      s2 += v * v;
-    }
-    const m = s1 / B;
+    const m = tot[w] / R;
     mean[w] = m;
-    variance[w] = Math.max(s2 / B - m * m, 0);
+    variance[w] = Math.max(tot[W + w] / R - m * m, 0);
   }
 }
 

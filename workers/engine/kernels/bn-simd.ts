@@ -287,7 +287,13 @@ export function simdBnReluForward(
   }
 }
 
-/** Batch norm → ReLU backward (one thread, no affine): dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)), g = dy·[x̂ > 0]. */
+let reluSums = new Float64Array(64);
+
+/**
+ * Batch norm → ReLU backward (no affine): dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)), g = dy·[x̂ > 0]. A
+ * replica's slice passes `exchange` (the collective's all-reduce of [Σg per unit, Σg·x̂ per unit]) and the whole
+ * batch's rows R; one thread passes neither.
+ */
 export function simdBnReluBackward(
   s: BnSimd,
   dy: Float32Array,
@@ -298,7 +304,11 @@ export function simdBnReluBackward(
   mean: Float32Array,
   variance: Float32Array,
   dh: Float32Array,
+  exchange: ((sums: Float64Array, len: number) => Float64Array) | null = null,
+  R = B,
 ): void {
+  if (reluSums.length < 2 * W) reluSums = new Float64Array(2 * W);
+  const sums = reluSums;
   for (let w0 = 0; w0 < W; w0 += 4) {
     const P = slotsAt(s, s.p);
     for (let j = 0; j < 4; j++) {
@@ -307,34 +317,39 @@ export function simdBnReluBackward(
     }
     const off = 4 * w0;
     s.bnReluBwd(dy.byteOffset + off, h.byteOffset + off, dh.byteOffset + off, B, 4 * W, s.p);
-    // the sums came back in slots 7, 8; the update takes 7 k, 8 mg, 9 mgx
+    // the sums came back in slots 7, 8
     for (let j = 0; j < 4; j++) {
-      const sg = P[28 + j],
-        sgx = P[32 + j];
-      P[28 + j] = P[4 + j];
-      P[32 + j] = sg / B;
-      P[36 + j] = sgx / B;
+      sums[w0 + j] = P[28 + j];
+      sums[W + w0 + j] = P[32 + j];
     }
-    s.bnApply(dh.byteOffset + off, h.byteOffset + off, B, 4 * W, s.p);
+  }
+  const tot = exchange ? exchange(sums, 2 * W) : sums;
+  for (let w0 = 0; w0 < W; w0 += 4) {
+    const P = slotsAt(s, s.p);
+    // the update takes 0 mu, 1 sc, 7 k, 8 mg, 9 mgx
+    for (let j = 0; j < 4; j++) {
+      const w = w0 + j;
+      P[j] = mean[w];
+      P[4 + j] = 1 / Math.sqrt(variance[w] + eps);
+      P[28 + j] = P[4 + j];
+      P[32 + j] = tot[w] / R;
+      P[36 + j] = tot[W + w] / R;
+    }
+    s.bnApply(dh.byteOffset + 4 * w0, h.byteOffset + 4 * w0, B, 4 * W, s.p);
   }
 }
 
-/** columnStats (bernstein-math.ts) on the heap: the same float64 sums in the same order, so the same bits. */
-export function simdColumnStats(
-  s: BnSimd,
-  h: Float32Array,
-  B: number,
-  W: number,
-  mean: Float32Array,
-  variance: Float32Array,
-): void {
+/**
+ * columnStats' raw sums (a replica's slice, before the exchange): sums[w] = Σ h, sums[W + w] = Σ h² per unit,
+ * float64 in row order, the bits of the JS loop.
+ */
+export function simdColumnSums(s: BnSimd, h: Float32Array, B: number, W: number, sums: Float64Array): void {
   for (let w0 = 0; w0 < W; w0 += 4) {
     s.colSums(h.byteOffset + 4 * w0, B, 4 * W, s.p, 1);
     const F = viewsOf(s).p64;
     for (let j = 0; j < 4; j++) {
-      const m = F[j] / B;
-      mean[w0 + j] = m;
-      variance[w0 + j] = Math.max(F[4 + j] / B - m * m, 0);
+      sums[w0 + j] = F[j];
+      sums[W + w0 + j] = F[4 + j];
     }
   }
 }
