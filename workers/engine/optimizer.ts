@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkSpec } from '../../shared/spec.js';
 import type { EngineOps } from './ops.js';
 import type { NamedArray } from './state.js';
+import type { WasmMemory } from './wasm/heap.js';
 
 /** PyTorch's Adam defaults (the speed/accuracy comparisons run against PyTorch). */
 export const ADAM_BETA1 = 0.9;
@@ -27,6 +28,27 @@ export interface FlatOptimizer {
   attachMoments(m: Float32Array, v: Float32Array, copy: boolean): void;
   /** One step (it counts as one) on [from, to): grads and params flat, params updated in place. */
   stepRange(grads: Float32Array, params: Float32Array, from: number, to: number): void;
+  /**
+   * Where the optimiser can run the sharded update inside the group's shared update arena (the moments attached
+   * there): a step on [from, to) that sums every replica's gradients itself, in rank order, as the exchange would.
+   * Null where it cannot (then the exchange sums and stepRange updates).
+   */
+  arenaStep?(arena: UpdateArena): ((from: number, to: number) => void) | null;
+}
+
+/**
+ * A data-parallel group's update vectors in one shared wasm memory (byte addresses): every replica's gradients
+ * (`size` × P floats, rank r's at grads + 4·r·P), their sum, the flat weights and the two moments (P floats each).
+ */
+export interface UpdateArena {
+  memory: WasmMemory;
+  size: number;
+  P: number;
+  grads: number;
+  sum: number;
+  params: number;
+  moment1: number;
+  moment2: number;
 }
 
 /** What the trainer needs of an optimiser; fast backends supply a fused one (EngineOps.createAdam). */

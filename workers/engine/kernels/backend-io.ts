@@ -84,3 +84,17 @@ export function readView(
   }
   return t.dataSync() as Float32Array;
 }
+
+/**
+ * On wasm, a new float32 tensor's storage on the heap and a view of it to fill, so an update writes its result
+ * where the tensor will live (no JS array per step, no copy into the heap); null elsewhere. Allocate it before
+ * taking any other view: allocation may grow the heap and detach them.
+ */
+export function heapOutput(
+  backend: KernelBackend,
+  shape: readonly number[],
+): { info: TensorInfo; view: Float32Array } | null {
+  if (!isWasm(backend)) return null;
+  const info = backend.makeOutput(shape.slice(), 'float32');
+  return { info, view: backend.typedArrayFromHeap(info) };
+}

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
 // The shared memory of one data-parallel run (docs/threads.md): a barrier, the per-step command and batch, the
 // batch-norm partial sums and the gradients, as SharedArrayBuffers every replica thread maps. Every exchange is
 // "each replica writes its own slot, barrier, every replica sums the slots in rank order", so every replica
 // computes the same bits and the result does not depend on which thread arrives first.
+import { readFileSync } from 'node:fs';
+import type { UpdateArena } from '../optimizer.js';
+import { sharedMemory, type WasmMemory } from '../wasm/heap.js';
 
 /** Control words (Int32). */
 const COUNT = 0,
@@ -105,30 +107,49 @@ export interface GroupBuffers {
   ctl: SharedArrayBuffer;
   err: SharedArrayBuffer;
   reduce: SharedArrayBuffer;
-  grads: SharedArrayBuffer;
   batchX: SharedArrayBuffer;
   batchY: SharedArrayBuffer;
   prof: SharedArrayBuffer;
-  /** The flat parameter vector and the optimiser's moments, for a sharded update (each replica writes its range). */
-  params: SharedArrayBuffer;
-  moment1: SharedArrayBuffer;
-  moment2: SharedArrayBuffer;
+  /**
+   * The update's vectors at updateOffsets: every replica's gradients, their sum, the flat parameter vector and the
+   * optimiser's moments (a sharded update: each replica writes its range). One shared wasm memory (`arena`), so the
+   * sharded Adam runs there in wasm; where none can be made (or it would pass wasm32's 4 GiB), a plain buffer.
+   */
+  update: SharedArrayBuffer;
+  arena: WasmMemory | null;
+}
+
+/** Byte offsets of the update vectors (16-aligned): gradients (size × P floats), sum, params, moments (P each). */
+export function updateOffsets(layout: GroupLayout): {
+  grads: number;
+  sum: number;
+  params: number;
+  moment1: number;
+  moment2: number;
+  bytes: number;
+} {
+  const vec = 16 * Math.ceil((Math.max(1, layout.params) * 4) / 16);
+  const grads = 0,
+    sum = layout.size * vec,
+    params = sum + vec,
+    moment1 = params + vec,
+    moment2 = moment1 + vec;
+  return { grads, sum, params, moment1, moment2, bytes: moment2 + vec };
 }
 
 export function allocateGroup(layout: GroupLayout): GroupBuffers {
+  const arena = sharedMemory(updateOffsets(layout).bytes);
   return {
     layout,
     ctl: new SharedArrayBuffer(CTL_WORDS * 4),
     err: new SharedArrayBuffer(ERR_BYTES),
     // Two halves, alternated per barrier, so a fast replica's next write never meets a slow one's read.
     reduce: new SharedArrayBuffer(2 * layout.size * layout.reduceCap * 8),
-    grads: new SharedArrayBuffer(layout.size * layout.params * 4),
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
     prof: new SharedArrayBuffer(layout.size * PROF_N * 8),
-    params: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
-    moment1: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
-    moment2: new SharedArrayBuffer(Math.max(1, layout.params) * 4),
+    update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(updateOffsets(layout).bytes),
+    arena,
   };
 }
 
@@ -140,6 +161,8 @@ export class GroupMemory {
   readonly ctl: Int32Array;
   readonly batchX: Float32Array;
   readonly batchY: Float32Array;
+  /** The update arena (see GroupBuffers), for an optimiser that runs the sharded update inside it; null: none. */
+  readonly arena: UpdateArena | null;
   /** The sharded update's flat parameters and moments (see GroupBuffers). */
   readonly params: Float32Array;
   readonly moment1: Float32Array;
@@ -176,14 +199,31 @@ export class GroupMemory {
     this.ctl = new Int32Array(buffers.ctl);
     this.err = new Uint8Array(buffers.err);
     this.reduce = new Float64Array(buffers.reduce);
-    this.grads = new Float32Array(buffers.grads);
     this.batchX = new Float32Array(buffers.batchX);
     this.batchY = new Float32Array(buffers.batchY);
     this.sum = new Float64Array(this.cap);
-    this.gradSum = new Float32Array(layout.params);
-    this.params = new Float32Array(buffers.params, 0, layout.params);
-    this.moment1 = new Float32Array(buffers.moment1, 0, layout.params);
-    this.moment2 = new Float32Array(buffers.moment2, 0, layout.params);
+    // Views of the arena's own buffer where there is one (a worker receives the memory and the buffer as two
+    // objects over one block: the optimiser recognises the arena by its buffer).
+    const update = (buffers.arena?.buffer as SharedArrayBuffer | undefined) ?? buffers.update;
+    const at = updateOffsets(layout),
+      P = layout.params;
+    this.grads = new Float32Array(update, at.grads, layout.size * P);
+    this.gradSum = new Float32Array(update, at.sum, P);
+    this.params = new Float32Array(update, at.params, P);
+    this.moment1 = new Float32Array(update, at.moment1, P);
+    this.moment2 = new Float32Array(update, at.moment2, P);
+    this.arena = buffers.arena
+      ? {
+          memory: buffers.arena,
+          size: layout.size,
+          P,
+          grads: at.grads,
+          sum: at.sum,
+          params: at.params,
+          moment1: at.moment1,
+          moment2: at.moment2,
+        }
+      : null;
     this.prof = new Float64Array(buffers.prof);
     this.profBase = rank * PROF_N;
   }
@@ -339,7 +379,8 @@ export class GroupMemory {
    * The end of a step: this replica's gradients (views in parameter order, or null for a ghost) and scalars go
    * in, the sums over replicas come out (gradients summed in float64, in rank order, rounded once): of the
    * whole vector, or with `range` only of [from, to) (a sharded update: the rest of the result is stale).
-   * Scalars [sumLen, len) are max-reduced (see allReduce).
+   * Scalars [sumLen, len) are max-reduced (see allReduce). `sumGrads` false: the gradients go in but are not
+   * summed here (an arena step sums them).
    */
   exchange(
     grads: readonly Float32Array[] | null,
@@ -347,6 +388,7 @@ export class GroupMemory {
     len: number,
     range: { from: number; to: number } | null = null,
     sumLen = len,
+    sumGrads = true,
   ): { grads: Float32Array; scalars: Float64Array } {
     const P = this.gradSum.length;
     const from = range ? range.from : 0,
@@ -365,7 +407,9 @@ export class GroupMemory {
     const out = this.gradSum,
       src = this.grads,
       n = this.size;
-    if (n === 2) {
+    if (!sumGrads) {
+      // the optimiser sums them itself, in the arena (FlatOptimizer.arenaStep)
+    } else if (n === 2) {
       for (let j = from; j < to; j++) out[j] = src[j] + src[P + j];
     } else {
       for (let j = from; j < to; j++) {

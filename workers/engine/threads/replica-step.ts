@@ -40,6 +40,8 @@ export class Replica {
   /** The sharded update's optimiser and this replica's range of the flat parameter vector; null: unsharded. */
   private readonly flat: FlatOptimizer | null;
   private readonly shard: { from: number; to: number };
+  /** The sharded update inside the group's arena (gradient sum and Adam in wasm), where the optimiser can. */
+  private readonly arenaStep: ((from: number, to: number) => void) | null;
 
   constructor(
     readonly mem: GroupMemory,
@@ -67,6 +69,7 @@ export class Replica {
       }
       this.flat.attachMoments(mem.moment1, mem.moment2, mem.rank === 0);
     }
+    this.arenaStep = this.flat && mem.arena ? (this.flat.arenaStep?.(mem.arena) ?? null) : null;
   }
 
   get sharded(): boolean {
@@ -154,7 +157,7 @@ export class Replica {
       }
       const views = ghost ? null : grads.map((g) => readView(backend, g));
       lap('readback', 'reduceWait');
-      const sum = mem.exchange(views, sc, sc.length, flat ? this.shard : null, sumLen);
+      const sum = mem.exchange(views, sc, sc.length, flat ? this.shard : null, sumLen, !this.arenaStep);
       lap('reduce', 'other');
       const loss = sum.scalars[0],
         right = sum.scalars[1];
@@ -232,7 +235,8 @@ export class Replica {
     meanwhile: () => void,
   ): void {
     const { mem, params } = this;
-    flat.stepRange(grads, mem.params, this.shard.from, this.shard.to);
+    if (this.arenaStep) this.arenaStep(this.shard.from, this.shard.to);
+    else flat.stepRange(grads, mem.params, this.shard.from, this.shard.to);
     lap('optimizer', 'paramWait');
     const token = mem.arrive();
     meanwhile();
