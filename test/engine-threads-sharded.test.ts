@@ -9,6 +9,7 @@ import type { EpochReport } from '../shared/metrics.js';
 import { loadDataset } from '../workers/data/registry.js';
 import type { Dataset } from '../workers/data/types.js';
 import { initBackend } from '../workers/engine/backend.js';
+import { setAdamWasm } from '../workers/engine/kernels/adam-wasm.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
 import { loadState } from '../workers/engine/state.js';
 import { trainRun, type ThreadsInfo, type TrainResult } from '../workers/engine/train.js';
@@ -152,6 +153,25 @@ describe('the sharded optimiser on several threads', () => {
     expect(st.optimizer.step).toBe(2 * Math.ceil((await data(400)).nTrain / 32));
     for (const t of st.tensors.filter((x) => x.name.startsWith('adam/v/')))
       expect(Math.max(...Array.from(t.data)), t.name).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('the update in wasm (one thread: on the heap; 3 threads: in the group’s arena) gives the JS update’s bits', async () => {
+    const wasm1 = await train(1),
+      wasm3 = await train(3);
+    process.env.DEEPBERN_ADAM_WASM = '0'; // the replica threads read it as they load
+    setAdamWasm(false); // this thread's module is loaded already
+    try {
+      const js1 = await train(1),
+        js3 = await train(3);
+      expect(wasm3.result.threadWaits?.inArena).toBe(true);
+      expect(js3.result.threadWaits?.inArena).toBe(false);
+      expect(same(js1.result.finalState, wasm1.result.finalState)).toBe(true);
+      expect(same(js3.result.finalState, wasm3.result.finalState)).toBe(true);
+      expect(same(js3.result.finalState, wasm1.result.finalState)).toBe(false); // 3 threads sum in another order
+    } finally {
+      delete process.env.DEEPBERN_ADAM_WASM;
+      setAdamWasm(true);
+    }
   }, 180_000);
 
   it('one Adam step on 1, 2 and 3 threads: the same weights and moments within float32 reduction error', async () => {

@@ -8,7 +8,8 @@ import { ADAM_SHARED_WASM_BASE64, ADAM_WASM_BASE64 } from './adam.generated.js';
 /** Byte addresses (g, src, dst, m, v), the count n, then β1, 1 − β1, β2, 1 − β2, step size, rc2, ε. */
 export type AdamFn = (...args: number[]) => void;
 
-let enabled = true;
+// DEEPBERN_ADAM_WASM=0 turns the builds off in every thread a run starts (read as each thread loads this module).
+let enabled = process.env.DEEPBERN_ADAM_WASM !== '0';
 
 /** Whether FusedAdam may use the wasm builds (default on; off to compare with the JS loops: tests, benchmarks). */
 export function setAdamWasm(on: boolean): void {

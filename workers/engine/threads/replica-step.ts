@@ -76,6 +76,10 @@ export class Replica {
     return this.flat !== null;
   }
 
+  get inArena(): boolean {
+    return this.arenaStep !== null;
+  }
+
   /** The step rank 0 posted (mem.rows rows in mem.batchX / batchY). With a tally, its counts become the whole batch's. */
   step(tally?: DeadTally): ReplicaStepResult {
     const { mem, model, optimizer, params, flat } = this;

@@ -55,6 +55,8 @@ export interface ThreadWaits {
   slept: number;
   /** Whether the optimiser update is sharded over the replicas (a flat optimiser: FusedAdam). */
   sharded: boolean;
+  /** Whether that update runs in wasm inside the group's shared update arena (else in JS loops). */
+  inArena: boolean;
   /** Per-rank phase breakdown over the run's steps (read between steps: the peers' last step is complete). */
   profiles: RankProfile[];
 }
@@ -172,6 +174,7 @@ export class ThreadGroup {
       waitedMs: this.mem.waitedMs,
       slept: this.mem.slept,
       sharded: this.replica.sharded,
+      inArena: this.replica.inArena,
       profiles: this.mem.profiles(),
     };
   }
