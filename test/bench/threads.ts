@@ -1,6 +1,6 @@
 // `npm run bench -- threads`: one run of the product trainer on 1 thread and on every core (docs/threads.md):
 // steps/s per epoch (epoch 1 = warm-up; median of the rest), the scaling ratio, tf.memory() tensors over ≥ 200
-// steps and the RSS sampled at epoch ends, the CPU scaling (one thread's CPU per step over rank 0's, steps only:
+// steps and the RSS sampled at epoch ends, the scaling (median over repeats of each repeat's N/1 ratio), the CPU scaling (one thread's CPU per step over rank 0's, steps only:
 // how far the work splits, whatever the load) and every rank's per-phase profile (forward, backward, their batch-norm exchange
 // waits, gradient reduction, optimizer, weight copy, rank 0's own work; wall vs CPU). Runs alternate 1 / N
 // threads so a change in machine load hits both.
@@ -17,7 +17,9 @@ export interface ThreadsRow {
   /** Median over repeats of each run's median later-epoch rate. */
   one: number;
   many: number;
+  /** Median over repeats of each repeat's N-thread rate over its 1-thread rate (pairScalings). */
   scaling: number;
+  pairScalings: number[];
   oneRuns: number[];
   manyRuns: number[];
   tensorsBefore: number;
@@ -59,8 +61,15 @@ function cpuScaling(one: ProductResult, many: ProductResult): number {
   return (one.cpuMsPerStep - epochEnds) / ((p.cpuMs - p.spunMs) / steps);
 }
 
-/** A run's rate: the median of its epochs after the first. */
-const rate = (r: ProductResult): number => median(r.epochRates.slice(1));
+/**
+ * Epochs left out of a run's rate: the first two. A replica thread's isolate compiles its JS anew, with both cores
+ * busy: measured, 2-thread epochs ran 11 → 12–13 → 15–16 steps/s before they settled, 1-thread ones from the
+ * second epoch on. Both sides skip the same count.
+ */
+const WARMUP_EPOCHS = 2;
+
+/** A run's rate: the median of its epochs after the warm-up. */
+const rate = (r: ProductResult): number => median(r.epochRates.slice(WARMUP_EPOCHS));
 
 /** One net, 1 vs N threads, alternating; ≥ 200 steps after warm-up per run (the tensor-count window). */
 export async function timeThreads(
@@ -71,7 +80,7 @@ export async function timeThreads(
 ): Promise<ThreadsRow> {
   const probe = await timeProduct(spec, 4, 2, 1);
   const perEpoch = Math.max(8, Math.round(probe.epochRates[1] * 2.5));
-  const epochs = 1 + Math.max(3, Math.ceil(200 / perEpoch));
+  const epochs = WARMUP_EPOCHS + Math.max(3, Math.ceil(200 / perEpoch));
   const one: ProductResult[] = [],
     many: ProductResult[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -84,12 +93,16 @@ export async function timeThreads(
   const a = median(one.map(rate)),
     b = median(many.map(rate));
   const last = many[many.length - 1];
+  // Each repeat's 1- and N-thread runs are adjacent in time: their ratio cancels the drift of a shared host's
+  // speed between repeats (measured here: ±20 % over minutes), which the ratio of two medians would keep.
+  const pairs = one.map((r, i) => rate(many[i]) / rate(r));
   return {
     net: spec.name,
     threads: last.threads,
     one: a,
     many: b,
-    scaling: b / a,
+    scaling: median(pairs),
+    pairScalings: pairs,
     oneRuns: one.map(rate),
     manyRuns: many.map(rate),
     tensorsBefore: last.tensorsBefore,
@@ -155,7 +168,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     'steps/s 1 thread',
     'steps/s N threads',
     'N',
-    'scaling',
+    'scaling (per repeat)',
     'CPU scaling',
     'barrier wait (rank 0)',
     'tensors (over steps)',
@@ -166,7 +179,7 @@ export function threadsTable(rows: ThreadsRow[]): string {
     r.one.toFixed(2),
     r.many.toFixed(2),
     String(r.threads),
-    `${r.scaling.toFixed(2)}×`,
+    `${r.scaling.toFixed(2)}× (${r.pairScalings.map((x) => x.toFixed(2)).join(', ')})`,
     `${r.cpuScaling.toFixed(2)}×`,
     `${(100 * r.waitShare).toFixed(0)} % of time, ${r.barriersPerStep.toFixed(0)}/step, ${(100 * r.sleptShare).toFixed(0)} % slept`,
     `${r.tensorsBefore} → ${r.tensorsAfter} (${r.tensorSteps})`,

@@ -6,14 +6,17 @@ import { readFileSync } from 'node:fs';
 import type { UpdateArena } from '../optimizer.js';
 import { sharedMemory, type WasmMemory } from '../wasm/heap.js';
 
-/** Control words (Int32). */
+/**
+ * Control words (Int32). The arrival count has a cache line of its own: every arrival writes it, and a waiter
+ * spinning on the generation word in the same line would fight the writer for that line at every barrier.
+ */
 const COUNT = 0,
-  GEN = 1,
-  ABORT = 2,
-  CMD = 3,
-  ROWS = 4,
-  ERR_LEN = 5,
-  CTL_WORDS = 8;
+  GEN = 16,
+  ABORT = 17,
+  CMD = 18,
+  ROWS = 19,
+  ERR_LEN = 20,
+  CTL_WORDS = 32;
 const ERR_BYTES = 4096;
 
 export const CMD_STEP = 1;
@@ -62,7 +65,9 @@ const P_STEPS = PHASES.length,
   P_BARRIERS = P_STEPS + 3,
   P_SLEPT = P_STEPS + 4,
   P_SPUN = P_STEPS + 5,
-  PROF_N = P_STEPS + 6;
+  PROF_N = P_STEPS + 6,
+  /** Each rank's profile slots start on a cache line of their own (written at every barrier: no false sharing). */
+  PROF_STRIDE = 8 * Math.ceil(PROF_N / 8);
 
 /** One replica's profile: per-phase wall milliseconds, steps, its thread's CPU milliseconds, barriers met and slept at. */
 export interface RankProfile {
@@ -147,7 +152,7 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     reduce: new SharedArrayBuffer(2 * layout.size * layout.reduceCap * 8),
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
-    prof: new SharedArrayBuffer(layout.size * PROF_N * 8),
+    prof: new SharedArrayBuffer(layout.size * PROF_STRIDE * 8),
     update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(updateOffsets(layout).bytes),
     arena,
   };
@@ -225,7 +230,7 @@ export class GroupMemory {
         }
       : null;
     this.prof = new Float64Array(buffers.prof);
-    this.profBase = rank * PROF_N;
+    this.profBase = rank * PROF_STRIDE;
   }
 
   /** Adds wall milliseconds to a phase of this replica's profile. */
@@ -258,7 +263,7 @@ export class GroupMemory {
   /** Every replica's profile (rank 0 reads them between steps). */
   profiles(): RankProfile[] {
     return Array.from({ length: this.size }, (_, rank) => {
-      const b = rank * PROF_N,
+      const b = rank * PROF_STRIDE,
         p = this.prof;
       return {
         rank,
