@@ -7,6 +7,7 @@
 // Flags: --json, --only <substring>, --threads N (default: the machine's cores), --repeats R (default 2).
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
+import { barrierProbe, probeLine } from './barrier-probe.js';
 import { PHASES, type RankProfile } from '../../workers/engine/threads/group-memory.js';
 import { PEER_NETS, type NetSpec } from './nets.js';
 import { timeProduct, type ProductResult } from './product.js';
@@ -203,10 +204,12 @@ export async function threadsBench(argv: string[]): Promise<void> {
   log(
     `one run, 1 vs ${threads} threads (product trainer, wasm); medians; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
   );
+  const probe = [await barrierProbe(threads, 'arithmetic'), await barrierProbe(threads, 'streaming')];
+  for (const p of probe) log(probeLine(p));
   const rows: ThreadsRow[] = [];
   for (const spec of PEER_NETS.filter((n) => n.name.toLowerCase().includes(only.toLowerCase())))
     rows.push(await timeThreads(spec, threads, repeats, log));
-  if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], rows }, null, 2));
+  if (json) console.log(JSON.stringify({ threads, load: loadavg()[0], probe, rows }, null, 2));
   else {
     console.log(`\n${threadsTable(rows)}`);
     for (const r of rows) console.log(`\n${profileTable(r)}`);
