@@ -9,6 +9,8 @@ export interface BarrierProbe {
   threads: number;
   kind: ProbeWork;
   segmentUs: number;
+  /** The other threads' own segment time, measured alone the same way (the work is identical: these should match). */
+  peerSegmentUs: number[];
   /** Wall µs per segment with the barrier, against segmentUs measured alone. */
   wallUs: number;
   /** Rank 0's waits: share of the wall clock, and quantiles (µs). */
@@ -63,6 +65,19 @@ function run(
   return { waits, sink };
 }
 
+/** µs per segment of `n` iterations on this thread, median of 25 (run alone, before the barriers start). */
+function soloSegmentUs(n: number, buf: Float32Array | null): number {
+  const times: number[] = [];
+  for (let i = 0; i < 25; i++) {
+    const t = performance.now();
+    work(n, buf);
+    times.push((performance.now() - t) * 1000);
+  }
+  return times.sort((a, b) => a - b)[12];
+}
+
+const WARM_MS = 400;
+
 function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
@@ -78,16 +93,13 @@ export async function barrierProbe(
   iters = 4000,
 ): Promise<BarrierProbe> {
   const buf = kind === 'streaming' ? new Float32Array(STREAM_FLOATS).fill(1) : null;
-  // Calibrate: iterations per segment on this thread, after a warm-up.
+  // Warm up for 0.4 s (every thread, so each runs optimised code), then calibrate iterations per segment.
   let n = 10_000;
-  for (let i = 0; i < 200; i++) work(n, buf);
+  for (const t0 = performance.now(); performance.now() - t0 < WARM_MS;) work(n, buf);
   const t = performance.now();
   for (let i = 0; i < 50; i++) work(n, buf);
   n = Math.max(1000, Math.round((n * segmentUs) / (((performance.now() - t) / 50) * 1000)));
-  for (let i = 0; i < 50; i++) work(n, buf);
-  const soloStart = performance.now();
-  for (let i = 0; i < 100; i++) work(n, buf);
-  const soloUs = ((performance.now() - soloStart) / 100) * 1000;
+  const soloUs = soloSegmentUs(n, buf);
   const sab = new SharedArrayBuffer(128);
   const workers = Array.from(
     { length: threads - 1 },
@@ -95,14 +107,14 @@ export async function barrierProbe(
       new Worker(
         `${work.toString()}\n${run.toString()}\nconst { workerData: d, parentPort } = require('node:worker_threads');
          const buf = d.stream ? new Float32Array(d.stream).fill(1) : null;
-         for (let i = 0; i < 400; i++) work(d.n, buf);
-         parentPort.postMessage('ready');
+         for (const t0 = performance.now(); performance.now() - t0 < d.warm; ) work(d.n, buf);
+         parentPort.postMessage((${soloSegmentUs.toString()})(d.n, buf));
          run(d.sab, d.size, d.n, d.iters, buf);`,
-        { eval: true, workerData: { sab, size: threads, n, iters, stream: buf ? STREAM_FLOATS : 0 } },
+        { eval: true, workerData: { sab, size: threads, n, iters, stream: buf ? STREAM_FLOATS : 0, warm: WARM_MS } },
       ),
   );
   try {
-    await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
+    const peers = await Promise.all(workers.map((w) => new Promise<number>((ok) => w.once('message', ok))));
     const start = performance.now();
     const { waits } = run(sab, threads, n, iters, buf);
     const wallMs = performance.now() - start;
@@ -112,6 +124,7 @@ export async function barrierProbe(
       threads,
       kind,
       segmentUs: soloUs,
+      peerSegmentUs: peers,
       wallUs: (wallMs / iters) * 1000,
       waitShare: total / wallMs,
       p50Us: quantile(sorted, 0.5) * 1000,
@@ -125,7 +138,7 @@ export async function barrierProbe(
 
 export function probeLine(p: BarrierProbe): string {
   return (
-    `machine barrier probe (${p.kind}): ${p.threads} threads of identical work (${p.segmentUs.toFixed(0)} µs alone) ` +
+    `machine barrier probe (${p.kind}): ${p.threads} threads of identical work (${[p.segmentUs, ...p.peerSegmentUs].map((u) => u.toFixed(0)).join(' / ')} µs alone) ` +
     `meeting after every segment: ${p.wallUs.toFixed(0)} µs per segment, rank 0 waits ${(100 * p.waitShare).toFixed(1)} % ` +
     `of the time (p50 ${p.p50Us.toFixed(0)} µs, p90 ${p.p90Us.toFixed(0)} µs, p99 ${p.p99Us.toFixed(0)} µs per barrier)`
   );
