@@ -3,18 +3,8 @@
 // straight into a tfjs output tensor — no copies of tfjs's; a transposed operand is only swapped strides, read once
 // while the module packs it into its panels (scratch on the same heap).
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import { instantiate, isWasmMemory, validates, type WasmMemory } from '../wasm/heap.js';
 import { GEMM_RELAXED_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-wasm.generated.js';
-
-// The Node typings (lib ES2022, no DOM) do not declare WebAssembly; the little we use, typed here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-declare const WebAssembly: {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  validate(bytes: Uint8Array): boolean;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (structural, so we need not import the package). */
 interface WasmBackendLike {
@@ -58,15 +48,13 @@ export const GEMM_VARIANTS = ['simd128', 'relaxed'] as const;
 export type GemmVariant = (typeof GEMM_VARIANTS)[number];
 type VariantPick = GemmVariant | 'auto';
 
-const decode = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 const SOURCES: Record<GemmVariant, string> = { simd128: GEMM_WASM_BASE64, relaxed: GEMM_RELAXED_WASM_BASE64 };
-const modules: Partial<Record<GemmVariant, object>> = {};
 let relaxedOk: boolean | undefined;
 let variantPick: VariantPick | undefined;
 
 /** Whether this engine accepts relaxed SIMD (checked once; setGemmVariant checks again). */
 export function relaxedSimdAvailable(): boolean {
-  return (relaxedOk ??= WebAssembly.validate(decode(GEMM_RELAXED_WASM_BASE64)));
+  return (relaxedOk ??= validates(GEMM_RELAXED_WASM_BASE64));
 }
 
 function parsePick(raw: string, from: string): VariantPick {
@@ -102,10 +90,7 @@ const instances = new WeakMap<object, Bound>();
 
 export function isWasmBackend(b: KernelBackend): b is KernelBackend & WasmBackendLike {
   const w = (b as Partial<WasmBackendLike>).wasm;
-  return (
-    typeof (b as Partial<WasmBackendLike>).getMemoryOffset === 'function' &&
-    w?.asm?.memory instanceof WebAssembly.Memory
-  );
+  return typeof (b as Partial<WasmBackendLike>).getMemoryOffset === 'function' && isWasmMemory(w?.asm?.memory);
 }
 
 function bind(backend: WasmBackendLike, variant: GemmVariant): GemmFn {
@@ -117,9 +102,7 @@ function bind(backend: WasmBackendLike, variant: GemmVariant): GemmFn {
   let fn = inst.fns[variant];
   if (!fn) {
     // ~3 KB, compiled synchronously: fine in Node and worker threads (only a browser main thread caps sync size).
-    const module = (modules[variant] ??= new WebAssembly.Module(decode(SOURCES[variant])));
-    const instance = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } });
-    fn = inst.fns[variant] = instance.exports.gemm as GemmFn;
+    fn = inst.fns[variant] = instantiate(SOURCES[variant], backend.wasm.asm.memory).gemm as GemmFn;
   }
   return fn;
 }

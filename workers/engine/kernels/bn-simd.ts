@@ -10,20 +10,8 @@
 // The activation passes are float32 here (float64 in the JS loops): results differ by float32 rounding and are
 // run-to-run identical; batch statistics and column sums add in float64 as the JS loops do (the same bits).
 import type { KernelBackend } from '@tensorflow/tfjs-core';
+import { instantiate, isWasmHeapBackend, type WasmMemory } from '../wasm/heap.js';
 import { BN_SIMD_UNROLLED_MAX, BN_SIMD_WASM_BASE64 } from './bn-simd.generated.js';
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-declare const WebAssembly: {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
-
-interface WasmBackendLike {
-  wasm: { asm: { memory: WasmMemory }; _malloc(n: number): number };
-}
 
 type Fn = (...args: number[]) => void;
 
@@ -51,22 +39,16 @@ export interface BnSimd {
 const bound: BnSimd[] = [];
 const refused = new WeakSet<object>();
 
-function isWasmBackend(b: KernelBackend): b is KernelBackend & WasmBackendLike {
-  const w = (b as Partial<WasmBackendLike>).wasm;
-  return typeof w?._malloc === 'function' && w.asm?.memory instanceof WebAssembly.Memory;
-}
-
 /**
  * Binds the module to a wasm backend's heap (once per backend). Call before taking any view in a kernel: the
  * first call allocates scratch, which may grow the heap and detach views.
  */
 export function prepareBnSimd(backend: KernelBackend): void {
-  if (!isWasmBackend(backend) || refused.has(backend)) return;
+  if (!isWasmHeapBackend(backend) || refused.has(backend)) return;
   const memory = backend.wasm.asm.memory;
   if (bound.some((b) => b.memory === memory)) return;
   try {
-    const bytes = Uint8Array.from(atob(BN_SIMD_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+    const ex = instantiate(BN_SIMD_WASM_BASE64, memory);
     const raw = backend.wasm._malloc(SCRATCH_BYTES) >>> 0;
     if (!raw) throw new Error('no scratch');
     const p = (raw + 15) & ~15;
@@ -107,7 +89,7 @@ export function simdFor(W: number, ...views: Float32Array[]): BnSimd | null {
 }
 
 interface Views {
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
   p32: Float32Array;
   p64: Float64Array;
   acc32: Float32Array;

@@ -32,9 +32,15 @@ export function isWasmMemory(m: unknown): m is WasmMemory {
 
 export const decodeBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 
+/** Whether this engine accepts the module (e.g. relaxed SIMD), without compiling it. */
+export const validates = (base64: string): boolean => WebAssembly.validate(decodeBase64(base64));
+
 const compiled = new Map<string, object>();
 
-/** The module's exports, instantiated on `memory` (compiled once per source; ~KBs, synchronously). */
+/**
+ * The module's exports, instantiated on `memory` (compiled once per source and thread; a few KB, synchronously:
+ * fine in Node and worker threads, only a browser's main thread caps synchronous compiles).
+ */
 export function instantiate(base64: string, memory: WasmMemory): Record<string, unknown> {
   let module = compiled.get(base64);
   if (!module) compiled.set(base64, (module = new WebAssembly.Module(decodeBase64(base64))));
