@@ -156,10 +156,7 @@ export function bnActBackward(
   const N = B * W;
   const group = activeCollective();
   const simd = code === RELU && affine === null ? simdFor(W, dy, h, dh) : null;
-  if (simd)
-    return group
-      ? simdBnReluBackward(simd, dy, h, B, W, eps, mean, variance, dh, (p, n) => group.allReduce(p, n), group.batchRows)
-      : simdBnReluBackward(simd, dy, h, B, W, eps, mean, variance, dh);
+  if (simd) return simdBnReluBackward(simd, dy, h, B, W, eps, mean, variance, dh, group);
   if (group) return bnActBackwardSlice(group, dy, h, B, W, eps, code, alpha, mean, variance, dh, affine, grads);
   for (let w = 0; w < W; w++) {
     const m = mean[w],

@@ -11,6 +11,7 @@
 // run-to-run identical; batch statistics and column sums add in float64 as the JS loops do (the same bits).
 import type { KernelBackend } from '@tensorflow/tfjs-core';
 import { instantiate, isWasmHeapBackend, type WasmMemory } from '../wasm/heap.js';
+import type { Collective } from './collective.js';
 import { BN_SIMD_UNROLLED_MAX, BN_SIMD_WASM_BASE64 } from './bn-simd.generated.js';
 
 type Fn = (...args: number[]) => void;
@@ -248,6 +249,23 @@ export function simdBnApply(
   }
 }
 
+let istdScratch = new Float64Array(64);
+
+/** 1/√(var + eps) per unit, float64 (the same values the JS loops compute), in a reused buffer. */
+function inverseStdOf(variance: Float32Array, W: number, eps: number): Float64Array {
+  if (istdScratch.length < W) istdScratch = new Float64Array(W);
+  for (let w = 0; w < W; w++) istdScratch[w] = 1 / Math.sqrt(variance[w] + eps);
+  return istdScratch;
+}
+
+/** Slots 0 (mu) and 1 (sc = istd) for units w0 … w0+3. */
+function fillMeanScale(P: Float32Array, w0: number, mean: Float32Array, istd: Float64Array): void {
+  for (let j = 0; j < 4; j++) {
+    P[j] = mean[w0 + j];
+    P[4 + j] = istd[w0 + j];
+  }
+}
+
 /** Batch norm → ReLU forward with the statistics already in mean/variance. */
 export function simdBnReluForward(
   s: BnSimd,
@@ -259,12 +277,9 @@ export function simdBnReluForward(
   variance: Float32Array,
   y: Float32Array,
 ): void {
+  const istd = inverseStdOf(variance, W, eps);
   for (let w0 = 0; w0 < W; w0 += 4) {
-    const P = slotsAt(s, s.p);
-    for (let j = 0; j < 4; j++) {
-      P[j] = mean[w0 + j];
-      P[4 + j] = 1 / Math.sqrt(variance[w0 + j] + eps);
-    }
+    fillMeanScale(slotsAt(s, s.p), w0, mean, istd);
     s.bnReluFwd(h.byteOffset + 4 * w0, y.byteOffset + 4 * w0, B, 4 * W, s.p);
   }
 }
@@ -273,8 +288,8 @@ let reluSums = new Float64Array(64);
 
 /**
  * Batch norm → ReLU backward (no affine): dh = istd·(g − mean_b g − x̂·mean_b(g·x̂)), g = dy·[x̂ > 0]. A
- * replica's slice passes `exchange` (the collective's all-reduce of [Σg per unit, Σg·x̂ per unit]) and the whole
- * batch's rows R; one thread passes neither.
+ * replica's slice passes its collective: the per-unit [Σg, Σg·x̂] are summed over the whole batch between the
+ * two passes.
  */
 export function simdBnReluBackward(
   s: BnSimd,
@@ -286,17 +301,14 @@ export function simdBnReluBackward(
   mean: Float32Array,
   variance: Float32Array,
   dh: Float32Array,
-  exchange: ((sums: Float64Array, len: number) => Float64Array) | null = null,
-  R = B,
+  group: Collective | null = null,
 ): void {
   if (reluSums.length < 2 * W) reluSums = new Float64Array(2 * W);
   const sums = reluSums;
+  const istd = inverseStdOf(variance, W, eps);
   for (let w0 = 0; w0 < W; w0 += 4) {
     const P = slotsAt(s, s.p);
-    for (let j = 0; j < 4; j++) {
-      P[j] = mean[w0 + j];
-      P[4 + j] = 1 / Math.sqrt(variance[w0 + j] + eps);
-    }
+    fillMeanScale(P, w0, mean, istd);
     const off = 4 * w0;
     s.bnReluBwd(dy.byteOffset + off, h.byteOffset + off, dh.byteOffset + off, B, 4 * W, s.p);
     // the sums came back in slots 7, 8
@@ -305,20 +317,8 @@ export function simdBnReluBackward(
       sums[W + w0 + j] = P[32 + j];
     }
   }
-  const tot = exchange ? exchange(sums, 2 * W) : sums;
-  for (let w0 = 0; w0 < W; w0 += 4) {
-    const P = slotsAt(s, s.p);
-    // the update takes 0 mu, 1 sc, 7 k, 8 mg, 9 mgx
-    for (let j = 0; j < 4; j++) {
-      const w = w0 + j;
-      P[j] = mean[w];
-      P[4 + j] = 1 / Math.sqrt(variance[w] + eps);
-      P[28 + j] = P[4 + j];
-      P[32 + j] = tot[w] / R;
-      P[36 + j] = tot[W + w] / R;
-    }
-    s.bnApply(dh.byteOffset + 4 * w0, h.byteOffset + 4 * w0, B, 4 * W, s.p);
-  }
+  const tot = group ? group.allReduce(sums, 2 * W) : sums;
+  simdBnApply(s, dh, h, B, W, group ? group.batchRows : B, mean, istd, null, tot);
 }
 
 /**

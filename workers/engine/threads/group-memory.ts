@@ -143,7 +143,8 @@ export function updateOffsets(layout: GroupLayout): {
 }
 
 export function allocateGroup(layout: GroupLayout): GroupBuffers {
-  const arena = sharedMemory(updateOffsets(layout).bytes);
+  const { bytes } = updateOffsets(layout);
+  const arena = sharedMemory(bytes);
   return {
     layout,
     ctl: new SharedArrayBuffer(CTL_WORDS * 4),
@@ -153,7 +154,7 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
     prof: new SharedArrayBuffer(layout.size * PROF_STRIDE * 8),
-    update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(updateOffsets(layout).bytes),
+    update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(bytes),
     arena,
   };
 }
