@@ -4,85 +4,14 @@
 // reduction error, and adaptive Bernstein bounds (their per-batch min/max reduced over the replicas) train on
 // several threads. Real worker threads (compiled from source through tsx); small nets, few steps.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec, type NetworkSpecInput } from '../shared/spec.js';
-import type { EpochReport } from '../shared/metrics.js';
-import { loadDataset } from '../workers/data/registry.js';
-import type { Dataset } from '../workers/data/types.js';
+import type { NetworkSpecInput } from '../shared/spec.js';
 import { initBackend } from '../workers/engine/backend.js';
 import { setAdamWasm } from '../workers/engine/kernels/adam-wasm.js';
-import { fastOps } from '../workers/engine/kernels/index.js';
 import { loadState } from '../workers/engine/state.js';
-import { trainRun, type ThreadsInfo, type TrainResult } from '../workers/engine/train.js';
-
-interface Trained {
-  result: TrainResult;
-  epochs: EpochReport[];
-  info: ThreadsInfo;
-  checkpoints: Uint8Array[];
-}
-
-const datasets = new Map<number, Dataset>();
-async function data(rows: number): Promise<Dataset> {
-  if (!datasets.has(rows))
-    datasets.set(rows, await loadDataset({ id: 'synthetic-higgs', rows, testFraction: 0.2, seed: 0 }));
-  return datasets.get(rows) as Dataset;
-}
-
-function spec(over: Partial<NetworkSpecInput> = {}) {
-  return parseSpec({
-    dataset: 'synthetic-higgs',
-    rows: 400,
-    depth: 3,
-    width: 8,
-    epochs: 2,
-    batchSize: 32,
-    activation: 'bernstein',
-    optimizer: 'adam',
-    lr: 0.01,
-    batchNorm: true,
-    evalBatch: 64,
-    ...over,
-  });
-}
-
-async function train(threads: number, over: Partial<NetworkSpecInput> = {}, resumeFrom?: Uint8Array): Promise<Trained> {
-  const epochs: EpochReport[] = [];
-  const checkpoints: Uint8Array[] = [];
-  let info: ThreadsInfo = { threads: 0 };
-  const s = spec(over);
-  const result = await trainRun(s, await data(s.rows as number), {
-    ops: fastOps,
-    threads,
-    resumeFrom,
-    onStart: (_p, t) => void (info = t),
-    onEpoch: (r, c) => {
-      epochs.push(r);
-      checkpoints.push(c);
-    },
-  });
-  expect(result.status, result.error).toBe('finished');
-  return { result, epochs, info, checkpoints };
-}
+import { maxRelDiff, threadsData as data, trainOnThreads as train } from './support/threads-run.js';
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
-}
-
-/** Largest |a − b| / max(1, |a|) over the tensors whose names match, and where. */
-function maxRelDiff(a: Uint8Array, b: Uint8Array, match: RegExp = /./): { diff: number; name: string } {
-  const ta = loadState(a).tensors,
-    tb = loadState(b).tensors;
-  expect(tb.map((t) => t.name)).toEqual(ta.map((t) => t.name));
-  let diff = 0,
-    name = '';
-  ta.forEach((t, i) => {
-    if (!match.test(t.name)) return;
-    for (let j = 0; j < t.data.length; j++) {
-      const d = Math.abs(t.data[j] - tb[i].data[j]) / Math.max(1, Math.abs(t.data[j]));
-      if (d > diff) [diff, name] = [d, t.name];
-    }
-  });
-  return { diff, name };
 }
 
 /**

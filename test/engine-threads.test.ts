@@ -3,77 +3,20 @@
 // identically. Small nets and few steps; the replica threads compile from source through tsx.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec, type NetworkSpecInput } from '../shared/spec.js';
+import type { NetworkSpecInput } from '../shared/spec.js';
 import type { EpochReport } from '../shared/metrics.js';
-import { loadDataset } from '../workers/data/registry.js';
-import type { Dataset } from '../workers/data/types.js';
 import { initBackend } from '../workers/engine/backend.js';
 import { fastOps } from '../workers/engine/kernels/index.js';
 import { referenceOps } from '../workers/engine/ops.js';
 import { loadState } from '../workers/engine/state.js';
-import { trainRun, type ThreadsInfo, type TrainResult } from '../workers/engine/train.js';
-
-interface Trained {
-  result: TrainResult;
-  epochs: EpochReport[];
-  info: ThreadsInfo;
-}
-
-const datasets = new Map<string, Dataset>();
-async function data(rows: number): Promise<Dataset> {
-  const key = String(rows);
-  if (!datasets.has(key))
-    datasets.set(key, await loadDataset({ id: 'synthetic-higgs', rows, testFraction: 0.2, seed: 0 }));
-  return datasets.get(key) as Dataset;
-}
-
-function spec(over: Partial<NetworkSpecInput> = {}) {
-  return parseSpec({
-    dataset: 'synthetic-higgs',
-    rows: 400,
-    depth: 3,
-    width: 8,
-    epochs: 2,
-    batchSize: 32,
-    activation: 'bernstein',
-    lr: 0.01,
-    batchNorm: true,
-    evalBatch: 64,
-    ...over,
-  });
-}
-
-async function train(threads: number, over: Partial<NetworkSpecInput> = {}, resumeFrom?: Uint8Array): Promise<Trained> {
-  const s = spec(over);
-  const ds = await data(s.rows as number);
-  const epochs: EpochReport[] = [];
-  let info: ThreadsInfo = { threads: 0 };
-  const result = await trainRun(s, ds, {
-    ops: fastOps,
-    threads,
-    resumeFrom,
-    onStart: (_p, t) => void (info = t),
-    onEpoch: (r) => void epochs.push(r),
-  });
-  expect(result.status, result.error).toBe('finished');
-  return { result, epochs, info };
-}
-
-/** Largest |a − b| / max(1, |a|) over every tensor of two checkpoints, and the tensor it is in. */
-function maxRelDiff(a: Uint8Array, b: Uint8Array): { diff: number; name: string } {
-  const ta = loadState(a).tensors,
-    tb = loadState(b).tensors;
-  expect(tb.map((t) => t.name)).toEqual(ta.map((t) => t.name));
-  let diff = 0,
-    name = '';
-  ta.forEach((t, i) => {
-    for (let j = 0; j < t.data.length; j++) {
-      const d = Math.abs(t.data[j] - tb[i].data[j]) / Math.max(1, Math.abs(t.data[j]));
-      if (d > diff) [diff, name] = [d, t.name];
-    }
-  });
-  return { diff, name };
-}
+import { trainRun, type ThreadsInfo } from '../workers/engine/train.js';
+import {
+  maxRelDiff,
+  threadsData as data,
+  threadsSpec as spec,
+  trainOnThreads as train,
+  type ThreadsTrained as Trained,
+} from './support/threads-run.js';
 
 function tensor(state: Uint8Array, name: string): Float32Array {
   const t = loadState(state).tensors.find((x) => x.name === name);
