@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../workers/engine/backend.js';
-import { fastOps } from '../workers/engine/kernels/index.js';
+import { effectiveCoefficientsFast, fastOps } from '../workers/engine/kernels/index.js';
 import { setBnSimd, simdFor } from '../workers/engine/kernels/bn-simd.js';
 import { readView } from '../workers/engine/kernels/backend-io.js';
 import type { BnAffine } from '../workers/engine/ops.js';
@@ -151,6 +151,68 @@ describe('wasm SIMD batch-norm kernels vs the JS loops', () => {
     simd.forEach((t, i) => expect(Array.from(t.dataSync()), `output ${i}`).toEqual(Array.from(js[i].dataSync())));
     tf.dispose([...simd, ...js, h]);
   });
+
+  /** θ over softplus's whole range, its branch points and the float32 exp's underflow edge. */
+  const EDGE_THETA = [0, 1e-8, -1e-8, 0.3466, -0.3466, 1, -1, 15, -15, 20, -20, 20.5, -20.5, 40, -40];
+  const EDGE_THETA_LOW = [-87, -87.3, -87.4, -88, -89, -100, -1e4, 88, 89, 1e4];
+
+  function softplus64(x: number): number {
+    return x > 20 ? x : Math.log1p(Math.exp(x));
+  }
+
+  it('coefficients: softplus and sigmoid are within 2 float32 ulp of float64 over their whole range', () => {
+    const rng = seedrandom('softplus');
+    const th = [...EDGE_THETA, ...EDGE_THETA_LOW, ...Array.from({ length: 4000 }, () => (rng() * 2 - 1) * 30)];
+    const W = th.length;
+    // n = 1, a = 0, ε = 0: c_1 = softplus(θ); ∂L/∂c = (0, 1): ∂L/∂θ = sigmoid(θ)
+    const a = tf.zeros([W]) as tf.Tensor1D,
+      theta = tf.tensor2d(Float32Array.from(th), [W, 1]);
+    const dc = tf.tensor2d(
+      Float32Array.from({ length: 2 * W }, (_, i) => i % 2),
+      [W, 2],
+    );
+    setBnSimd(true);
+    const [c, gTheta] = tf.tidy(() => {
+      const f = (t: tf.Tensor) => effectiveCoefficientsFast(a, t as tf.Tensor2D, 0);
+      return [f(theta), tf.grad(f)(theta, dc)];
+    });
+    const cv = c.dataSync(),
+      gv = gTheta.dataSync(),
+      thf = theta.dataSync();
+    const ulp2 = 2 * 2 ** -23;
+    for (let w = 0; w < W; w++) {
+      const x = thf[w];
+      const sp = softplus64(x),
+        sig = 1 / (1 + Math.exp(-x));
+      expect(Math.abs(cv[2 * w + 1] - sp), `softplus(${x})`).toBeLessThanOrEqual(ulp2 * sp + 1e-37);
+      expect(Math.abs(gv[w] - sig), `sigmoid(${x})`).toBeLessThanOrEqual(ulp2 * sig + 1e-37);
+    }
+    tf.dispose([a, theta, dc, c, gTheta]);
+  });
+
+  for (const [W, n, eps] of [
+    [100, 9, 0.01],
+    [7, 1, 0.01],
+    [13, 14, 0],
+    [3, 2, 0.5],
+  ] as const) {
+    it(`coefficients, W = ${W}, n = ${n}, ε = ${eps}: SIMD values and gradients agree with the JS loops`, () => {
+      const rng = seedrandom(`coeffs-${W}-${n}`);
+      const a = rand([W], rng, 2) as tf.Tensor1D;
+      const th = Float32Array.from({ length: W * n }, (_, i) =>
+        i < EDGE_THETA.length ? EDGE_THETA[i] : (rng() * 2 - 1) * 25,
+      );
+      const theta = tf.tensor2d(th, [W, n]);
+      const pass: Pass = (dc) => {
+        const f = (aa: tf.Tensor, tt: tf.Tensor) =>
+          effectiveCoefficientsFast(aa as tf.Tensor1D, tt as tf.Tensor2D, eps);
+        return [f(a, theta), ...tf.grads(f)([a, theta], dc)];
+      };
+      const { simd, js } = bothWays(pass, rand([W, n + 1], rng) as tf.Tensor2D);
+      simd.forEach((t, i) => expect(relDiff(t, js[i]), `output ${i}`).toBeLessThan(5e-7));
+      tf.dispose([...simd, ...js, a, theta]);
+    });
+  }
 
   it('the committed module is what scripts/build-bn-simd.mjs compiles from bn-simd.wat', async () => {
     // @ts-expect-error -- a plain .mjs build script without types

@@ -234,4 +234,146 @@
     (v128.store offset=16 (local.get $out) (local.get $s1b))
     (v128.store offset=32 (local.get $out) (local.get $s2a))
     (v128.store offset=48 (local.get $out) (local.get $s2b)))
+
+  ;; The effective coefficients (coeffs.ts): c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε, and their backward.
+  ;; softplus and sigmoid are float32 here, 4 lanes (≤ 2 ulp of the float64 JS loop's values, tested); the running
+  ;; sums stay float64 as in the JS loop. exp: Cephes expf (range reduction by ln 2, degree-5 minimax); log1p:
+  ;; Cephes logf on u = 1 + y with the rounding of u corrected, y ∈ [0, 1].
+
+  ;; exp(x) for x ≤ 0; 0 below −87.3 (where 2^k would leave the normal range).
+  (func $exp_nonpos (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $p v128) (local $z v128)
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $z (f32x4.mul (local.get $r) (local.get $r)))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    ;; × 2^k: k + 127 into the exponent field
+    (local.set $p (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    (v128.and (local.get $p) (f32x4.ge (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))))
+
+  ;; log1p(y) for y ∈ [0, 1]: u = 1 + y = 2^e·m, m ∈ [√½, √2), log u = e·ln 2 + log m, plus (y − (u − 1))/u.
+  (func $log1p_unit (param $y v128) (result v128)
+    (local $u v128) (local $big v128) (local $f v128) (local $e v128) (local $z v128) (local $p v128)
+    (local.set $u (f32x4.add (local.get $y) (v128.const f32x4 1 1 1 1)))
+    (local.set $big (f32x4.gt (local.get $u) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
+    ;; f = m − 1, exact (Sterbenz): u − 1 on [1, √2], u/2 − 1 above
+    (local.set $f (f32x4.sub
+      (v128.bitselect (f32x4.mul (local.get $u) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $u) (local.get $big))
+      (v128.const f32x4 1 1 1 1)))
+    (local.set $e (v128.and (local.get $big) (v128.const f32x4 1 1 1 1)))
+    (local.set $z (f32x4.mul (local.get $f) (local.get $f)))
+    (local.set $p (v128.const f32x4 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1)))
+    (local.set $p (f32x4.mul (f32x4.mul (local.get $p) (local.get $f)) (local.get $z)))
+    (local.set $p (f32x4.add (local.get $p) (f32x4.mul (local.get $e) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (f32x4.sub (local.get $p) (f32x4.mul (local.get $z) (v128.const f32x4 0.5 0.5 0.5 0.5))))
+    (local.set $p (f32x4.add (f32x4.add (local.get $f) (local.get $p)) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (f32x4.add (local.get $p)
+      (f32x4.div (f32x4.sub (local.get $y) (f32x4.sub (local.get $u) (v128.const f32x4 1 1 1 1))) (local.get $u))))
+
+  ;; softplus(x) = max(x, 0) + log1p(exp(−|x|))
+  (func $softplus4 (param $x v128) (result v128)
+    (f32x4.add (f32x4.max (local.get $x) (v128.const f32x4 0 0 0 0))
+      (call $log1p_unit (call $exp_nonpos (f32x4.neg (f32x4.abs (local.get $x)))))))
+
+  ;; sigmoid(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) below, e = exp(−|x|); NaN stays NaN
+  (func $sigmoid4 (param $x v128) (result v128)
+    (local $e v128) (local $s v128)
+    (local.set $e (call $exp_nonpos (f32x4.neg (f32x4.abs (local.get $x)))))
+    (local.set $s (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (local.get $e) (v128.const f32x4 1 1 1 1))))
+    (local.set $s (v128.bitselect (local.get $s) (f32x4.mul (local.get $e) (local.get $s))
+      (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
+    ;; the comparisons above would turn NaN into a number
+    (v128.bitselect (local.get $x) (local.get $s) (f32x4.ne (local.get $x) (local.get $x))))
+
+  ;; dst[i] = f(src[i]) for i < count, f = softplus ($which 0) or sigmoid (1).
+  (func $map (param $src i32) (param $dst i32) (param $count i32) (param $which i32)
+    (local $i i32) (local $v v128)
+    (block $done
+      (loop $quads
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $count)))
+        (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (if (result v128) (local.get $which) (then (call $sigmoid4 (local.get $v))) (else (call $softplus4 (local.get $v)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $quads)))
+    (block $end
+      (loop $tail
+        (br_if $end (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $v (f32x4.splat (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))))
+        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.extract_lane 0
+            (if (result v128) (local.get $which) (then (call $sigmoid4 (local.get $v))) (else (call $softplus4 (local.get $v))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; a [W], θ [W, n] → c [W, n+1]. The softplus values go first into c's last W·n slots; unit w's sums then
+  ;; overwrite only slots at or below the one being read (w + 1 ≤ W), so nothing unread is overwritten.
+  (func (export "coeffs_fwd") (param $a i32) (param $th i32) (param $c i32) (param $W i32) (param $n i32) (param $eps f64)
+    (local $w i32) (local $k i32) (local $acc f64) (local $sp i32)
+    (local.set $sp (i32.add (local.get $c) (i32.shl (local.get $W) (i32.const 2))))
+    (call $map (local.get $th) (local.get $sp) (i32.mul (local.get $W) (local.get $n)) (i32.const 0))
+    (block $done
+      (loop $units
+        (br_if $done (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $acc (f64.promote_f32 (f32.load (local.get $a))))
+        (f32.store (local.get $c) (f32.demote_f64 (local.get $acc)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $ks
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $acc (f64.add (local.get $acc)
+              (f64.add (f64.promote_f32 (f32.load (local.get $sp))) (local.get $eps))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (f32.store (local.get $c) (f32.demote_f64 (local.get $acc)))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ks)))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $units))))
+
+  ;; dc [W, n+1], θ [W, n] → da [W], dθ [W, n]: dθ_j = sigmoid(θ_j)·Σ_{k ≥ j} dc_k (float64 sums), da = Σ_k dc_k.
+  ;; The sigmoids go first into dθ, which the sums then overwrite one by one.
+  (func (export "coeffs_bwd") (param $g i32) (param $th i32) (param $ga i32) (param $gt i32) (param $W i32) (param $n i32)
+    (local $w i32) (local $k i32) (local $tail f64) (local $gw i32) (local $tw i32)
+    (call $map (local.get $th) (local.get $gt) (i32.mul (local.get $W) (local.get $n)) (i32.const 1))
+    (block $done
+      (loop $units
+        (br_if $done (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $tail (f64.const 0))
+        ;; gw → dc_0 of unit w, tw → its dθ_1
+        (local.set $gw (i32.add (local.get $g) (i32.shl (i32.mul (local.get $w) (i32.add (local.get $n) (i32.const 1))) (i32.const 2))))
+        (local.set $tw (i32.add (local.get $gt) (i32.shl (i32.mul (local.get $w) (local.get $n)) (i32.const 2))))
+        (local.set $k (local.get $n))
+        (block $kdone
+          (loop $ks
+            (br_if $kdone (i32.eqz (local.get $k)))
+            (local.set $tail (f64.add (local.get $tail)
+              (f64.promote_f32 (f32.load (i32.add (local.get $gw) (i32.shl (local.get $k) (i32.const 2)))))))
+            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+            (f32.store (i32.add (local.get $tw) (i32.shl (local.get $k) (i32.const 2)))
+              (f32.demote_f64 (f64.mul (local.get $tail)
+                (f64.promote_f32 (f32.load (i32.add (local.get $tw) (i32.shl (local.get $k) (i32.const 2))))))))
+            (br $ks)))
+        (f32.store (i32.add (local.get $ga) (i32.shl (local.get $w) (i32.const 2)))
+          (f32.demote_f64 (f64.add (local.get $tail) (f64.promote_f32 (f32.load (local.get $gw))))))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $units))))
 )
