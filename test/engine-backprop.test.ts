@@ -87,6 +87,44 @@ for (const backend of ['wasm', 'cpu'] as const) {
       }
     }
 
+    it('the one-kernel dense backward gives the bits of its three kernels (and one call per layer)', () => {
+      const { ds, x, y } = batch('classification');
+      const spec = tinySpec({ depth: 3 });
+      const dims = { inputDim: ds.inputDim, outputDim: ds.outputDim, task: ds.task };
+      const threeOps: EngineOps = { ...fastOps, name: 'fast-3', backward: { ...fastOps.backward!, dense: undefined } };
+      const one = new DeepBernModel(spec, dims, fastOps);
+      const three = new DeepBernModel(spec, dims, threeOps);
+      const calls = { one: 0, three: 0 };
+      const eng = tf.engine();
+      const run = eng.runKernel.bind(eng);
+      const counting = (k: keyof typeof calls) => () => {
+        eng.runKernel = ((name: string, ...rest: unknown[]) => {
+          if (name === 'DeepBernDenseGrad' || name === 'DeepBernGemm' || name === 'DeepBernColumnSum') calls[k]++;
+          return (run as (...a: unknown[]) => unknown)(name, ...rest);
+        }) as typeof eng.runKernel;
+      };
+      counting('one')();
+      const a = one.gradients(x, y);
+      counting('three')();
+      const b = three.gradients(x, y);
+      eng.runKernel = run;
+      // 3 hidden layers + the output layer; the first layer has no input gradient (cpu: matMul + column sums)
+      expect(calls).toEqual(backend === 'wasm' ? { one: 4, three: 11 } : { one: 4, three: 4 });
+      one
+        .trainables()
+        .forEach((p, i) =>
+          expect(Array.from(a.grads[i].dataSync()), p.name).toEqual(Array.from(b.grads[i].dataSync())),
+        );
+      for (const r of [a, b]) {
+        tf.dispose([r.loss, ...(r.correct ? [r.correct] : []), ...r.grads]);
+        for (const s of r.stats.bn) if (s) tf.dispose([s.mean, s.variance]);
+      }
+      one.dispose();
+      three.dispose();
+      x.dispose();
+      disposeTargets(y);
+    });
+
     it('training steps on the own backward follow the tape step for step (Adam, running stats)', () => {
       const { ds, x, y } = batch('classification');
       const spec = tinySpec({ bnAffine: true });

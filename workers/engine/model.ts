@@ -8,7 +8,7 @@ import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
 import { readView } from './kernels/backend-io.js';
 import { drawLayer, identityTheta, initStream } from './init.js';
-import { applyAffine, referenceOps, type BnAffine, type EngineOps } from './ops.js';
+import { applyAffine, referenceOps, type BnAffine, type DenseGrads, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
 
 export const BN_EPS = 1e-5;
@@ -313,8 +313,13 @@ export class DeepBernModel {
     const bw = this.ops.backward!;
     const eps = this.spec.eps;
     const byLayer: tf.Tensor[][] = [];
-    const outGrads = [bw.denseWeight(last, dOut), bw.denseBias(dOut)];
-    let dh = bw.denseInput(dOut, this.outW);
+    const dense = (x: tf.Tensor2D, dy: tf.Tensor2D, w: tf.Tensor2D, input: boolean): DenseGrads =>
+      bw.dense
+        ? bw.dense(x, dy, w, input)
+        : { dw: bw.denseWeight(x, dy), db: bw.denseBias(dy), dx: input ? bw.denseInput(dy, w) : undefined };
+    const out = dense(last, dOut, this.outW, true);
+    const outGrads = [out.dw, out.db];
+    let dh = out.dx!;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const L = this.layers[i],
         rec = record[i];
@@ -335,12 +340,10 @@ export class DeepBernModel {
         dpre = r.dh;
         if (affine) g.push(r.dgamma!, r.dbeta!);
       }
-      byLayer[i] = [bw.denseWeight(rec.input, dpre), bw.denseBias(dpre), ...g, ...coeffGrads];
       // The first layer's input is the data: its gradient is never needed.
-      if (i > 0) {
-        const dIn = bw.denseInput(dpre, L.w);
-        dh = L.skip ? (tf.add(dIn, dh) as tf.Tensor2D) : dIn;
-      }
+      const d = dense(rec.input, dpre, L.w, i > 0);
+      byLayer[i] = [d.dw, d.db, ...g, ...coeffGrads];
+      if (d.dx) dh = L.skip ? (tf.add(d.dx, dh) as tf.Tensor2D) : d.dx;
     }
     return [...byLayer.flat(), ...outGrads];
   }

@@ -80,12 +80,20 @@ export interface EngineOps {
   backward?: FusedBackward;
 }
 
+export interface DenseGrads {
+  dw: tf.Tensor2D;
+  db: tf.Tensor1D;
+  dx?: tf.Tensor2D;
+}
+
 /** The backward halves of the fused ops (each the exact kernel the op's registered gradient runs). */
 export interface FusedBackward {
   /** ∂L/∂x = dY·Wᵀ, ∂L/∂W = Xᵀ·dY and ∂L/∂b = Σ_rows dY of dense(x, w, b). */
   denseInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
   denseWeight(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D;
   denseBias(dy: tf.Tensor2D): tf.Tensor1D;
+  /** Optional: the three above at once (∂L/∂x only when `input`), the same values in fewer kernel calls. */
+  dense?(x: tf.Tensor2D, dy: tf.Tensor2D, w: tf.Tensor2D, input: boolean): DenseGrads;
   /** Of bnBernsteinTrain with scalar bounds: ∂L/∂h, ∂L/∂coeffs and (affine) ∂L/∂γ, ∂L/∂β. */
   bnBernstein(
     dy: tf.Tensor2D,

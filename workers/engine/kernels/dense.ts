@@ -144,6 +144,22 @@ interface GemmArgs {
 const gemmKernel = ({ inputs: { a, b }, backend, attrs }: GemmArgs): TensorInfo =>
   gemmWasm(backend, a, attrs.transposeA, b, attrs.transposeB);
 
+// A dense layer's whole backward as one kernel (our GEMM only): ∂L/∂W, ∂L/∂b and, when asked, ∂L/∂x — the same
+// three computations as the separate kernels, in their order, so the same bits with a third of the dispatches.
+const DENSE_GRAD_KERNEL = 'DeepBernDenseGrad';
+
+interface DenseGradArgs {
+  inputs: { x: TensorInfo; dy: TensorInfo; w: TensorInfo };
+  backend: KernelBackend;
+  attrs: { input: boolean };
+}
+
+const denseGradKernel = ({ inputs: { x, dy, w }, backend, attrs }: DenseGradArgs): TensorInfo[] => {
+  const dw = gemmWasm(backend, x, true, dy, false);
+  const [db] = columnSum({ inputs: { x: dy }, backend });
+  return attrs.input ? [dw, db, gemmWasm(backend, dy, false, w, true)] : [dw, db];
+};
+
 function gemm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
   return tf.engine().runKernel(GEMM_KERNEL, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
 }
@@ -165,6 +181,24 @@ export function denseBiasGrad(dy: tf.Tensor2D): tf.Tensor1D {
   return unary(COLSUM_KERNEL, dy) as tf.Tensor1D;
 }
 
+/** ∂L/∂W, ∂L/∂b and (input) ∂L/∂x of dense(x, w, b) from dY: one kernel on our GEMM, else the three above. */
+export function denseGrads(
+  x: tf.Tensor2D,
+  dy: tf.Tensor2D,
+  w: tf.Tensor2D,
+  input: boolean,
+): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
+  if (!oursOn(tf.backend())) {
+    const dw = denseWeightGrad(x, dy),
+      db = denseBiasGrad(dy);
+    return input ? { dw, db, dx: denseInputGrad(dy, w) } : { dw, db };
+  }
+  const g = tf.engine().runKernel(DENSE_GRAD_KERNEL, { x, dy, w }, { input }) as tf.Tensor[];
+  return input
+    ? { dw: g[0] as tf.Tensor2D, db: g[1] as tf.Tensor1D, dx: g[2] as tf.Tensor2D }
+    : { dw: g[0] as tf.Tensor2D, db: g[1] as tf.Tensor1D };
+}
+
 let registered = false;
 
 export function registerDenseKernel(): void {
@@ -183,12 +217,12 @@ export function registerDenseKernel(): void {
         tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as KernelFunc });
     }
   }
-  if (!tf.getKernel(GEMM_KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: GEMM_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: gemmKernel as unknown as KernelFunc,
-    });
+  for (const [kernelName, f] of [
+    [GEMM_KERNEL, gemmKernel],
+    [DENSE_GRAD_KERNEL, denseGradKernel],
+  ] as const) {
+    if (!tf.getKernel(kernelName, 'wasm'))
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as unknown as KernelFunc });
   }
   tf.registerGradient({
     kernelName: DENSE_KERNEL,

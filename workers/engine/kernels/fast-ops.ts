@@ -9,7 +9,7 @@ import {
   type EngineOps,
   type FusedBackward,
 } from '../ops.js';
-import { denseBiasGrad, denseFast, denseInputGrad, denseWeightGrad, registerDenseKernel } from './dense.js';
+import { denseBiasGrad, denseFast, denseGrads, denseInputGrad, denseWeightGrad, registerDenseKernel } from './dense.js';
 import { boundArgs, FAST_BACKENDS, K, registerFastKernels, runKernel, variantSuffix } from './register.js';
 import { COEFFS_GRAD_KERNEL, effectiveCoefficientsFast } from './coeffs.js';
 import { fusedTrainerAdam } from './fused-adam.js';
@@ -31,6 +31,7 @@ const fastBackward: FusedBackward = {
   denseInput: (dy, w) => denseInputGrad(dy, w),
   denseWeight: (x, dy) => denseWeightGrad(x, dy),
   denseBias: (dy) => denseBiasGrad(dy),
+  dense: (x, dy, w, input) => denseGrads(x, dy, w, input),
   bnBernstein(dy, h, coeffs, l, u, eps, stats, affine) {
     const inputs: tf.NamedTensorMap = { dy, h, coeffs };
     if (affine) Object.assign(inputs, { gamma: affine.gamma, beta: affine.beta });
