@@ -87,43 +87,56 @@ for (const backend of ['wasm', 'cpu'] as const) {
       }
     }
 
-    it('the one-kernel dense backward gives the bits of its three kernels (and one call per layer)', () => {
-      const { ds, x, y } = batch('classification');
-      const spec = tinySpec({ depth: 3 });
-      const dims = { inputDim: ds.inputDim, outputDim: ds.outputDim, task: ds.task };
-      const threeOps: EngineOps = { ...fastOps, name: 'fast-3', backward: { ...fastOps.backward!, dense: undefined } };
-      const one = new DeepBernModel(spec, dims, fastOps);
-      const three = new DeepBernModel(spec, dims, threeOps);
-      const calls = { one: 0, three: 0 };
-      const eng = tf.engine();
-      const run = eng.runKernel.bind(eng);
-      const counting = (k: keyof typeof calls) => () => {
-        eng.runKernel = ((name: string, ...rest: unknown[]) => {
-          if (name === 'DeepBernDenseGrad' || name === 'DeepBernGemm' || name === 'DeepBernColumnSum') calls[k]++;
-          return (run as (...a: unknown[]) => unknown)(name, ...rest);
-        }) as typeof eng.runKernel;
-      };
-      counting('one')();
-      const a = one.gradients(x, y);
-      counting('three')();
-      const b = three.gradients(x, y);
-      eng.runKernel = run;
-      // 3 hidden layers + the output layer; the first layer has no input gradient (cpu: matMul + column sums)
-      expect(calls).toEqual(backend === 'wasm' ? { one: 4, three: 11 } : { one: 4, three: 4 });
-      one
-        .trainables()
-        .forEach((p, i) =>
-          expect(Array.from(a.grads[i].dataSync()), p.name).toEqual(Array.from(b.grads[i].dataSync())),
-        );
-      for (const r of [a, b]) {
-        tf.dispose([r.loss, ...(r.correct ? [r.correct] : []), ...r.grads]);
-        for (const s of r.stats.bn) if (s) tf.dispose([s.mean, s.variance]);
-      }
-      one.dispose();
-      three.dispose();
-      x.dispose();
-      disposeTargets(y);
-    });
+    for (const affine of [false, true]) {
+      it(`folded kernels give the bits of the separate ones (dense backward; coefficients in the batch-norm backward${affine ? ', affine' : ''})`, () => {
+        const { ds, x, y } = batch('classification');
+        const spec = tinySpec({ depth: 3, bnAffine: affine });
+        const dims = { inputDim: ds.inputDim, outputDim: ds.outputDim, task: ds.task };
+        const bw = fastOps.backward!;
+        const separate: EngineOps = {
+          ...fastOps,
+          name: 'fast-separate',
+          backward: {
+            ...bw,
+            dense: undefined,
+            bnBernstein: (dy, h, c, l, u, eps, st, af) => bw.bnBernstein(dy, h, c, l, u, eps, st, af),
+          },
+        };
+        const folded = new DeepBernModel(spec, dims, fastOps);
+        const apart = new DeepBernModel(spec, dims, separate);
+        const counted = ['DeepBernDenseGrad', 'DeepBernGemm', 'DeepBernColumnSum', 'DeepBernCoefficientsGrad'];
+        const calls = { folded: 0, apart: 0 };
+        const eng = tf.engine();
+        const run = eng.runKernel.bind(eng);
+        const counting = (k: keyof typeof calls) => {
+          eng.runKernel = ((name: string, ...rest: unknown[]) => {
+            if (counted.includes(name)) calls[k]++;
+            return (run as (...args: unknown[]) => unknown)(name, ...rest);
+          }) as typeof eng.runKernel;
+        };
+        counting('folded');
+        const a = folded.gradients(x, y);
+        counting('apart');
+        const b = apart.gradients(x, y);
+        eng.runKernel = run;
+        // 3 hidden layers + the output layer, the first layer without an input gradient: 4 dense backward calls
+        // against 4 ∂W + 4 ∂b + 3 ∂x (cpu: matMul and 4 column sums both ways); 3 coefficient backward calls apart.
+        expect(calls).toEqual(backend === 'wasm' ? { folded: 4, apart: 14 } : { folded: 4, apart: 7 });
+        folded
+          .trainables()
+          .forEach((p, i) =>
+            expect(Array.from(a.grads[i].dataSync()), p.name).toEqual(Array.from(b.grads[i].dataSync())),
+          );
+        for (const r of [a, b]) {
+          tf.dispose([r.loss, ...(r.correct ? [r.correct] : []), ...r.grads]);
+          for (const st of r.stats.bn) if (st) tf.dispose([st.mean, st.variance]);
+        }
+        folded.dispose();
+        apart.dispose();
+        x.dispose();
+        disposeTargets(y);
+      });
+    }
 
     it('training steps on the own backward follow the tape step for step (Adam, running stats)', () => {
       const { ds, x, y } = batch('classification');

@@ -330,10 +330,13 @@ export class DeepBernModel {
       let coeffGrads: tf.Tensor[] = [];
       if (rec.coeffs) {
         const { l, u } = this.bounds(L);
-        const r = bw.bnBernstein(dh, rec.pre, rec.coeffs, l as number, u as number, BN_EPS, st, affine);
+        const r = bw.bnBernstein(dh, rec.pre, rec.coeffs, l as number, u as number, BN_EPS, st, affine, L.theta);
         dpre = r.dh;
-        const c = bw.coefficients(r.dcoeffs, L.theta!, eps);
-        coeffGrads = [c.da, c.dtheta];
+        if (r.da && r.dtheta) coeffGrads = [r.da, r.dtheta];
+        else {
+          const c = bw.coefficients(r.dcoeffs!, L.theta!, eps);
+          coeffGrads = [c.da, c.dtheta];
+        }
         if (affine) g.push(r.dgamma!, r.dbeta!);
       } else {
         const r = bw.bnAct(dh, rec.pre, this.spec.activation as FixedActivation, this.spec.alpha, BN_EPS, st, affine);

@@ -94,7 +94,10 @@ export interface FusedBackward {
   denseBias(dy: tf.Tensor2D): tf.Tensor1D;
   /** Optional: the three above at once (∂L/∂x only when `input`), the same values in fewer kernel calls. */
   dense?(x: tf.Tensor2D, dy: tf.Tensor2D, w: tf.Tensor2D, input: boolean): DenseGrads;
-  /** Of bnBernsteinTrain with scalar bounds: ∂L/∂h, ∂L/∂coeffs and (affine) ∂L/∂γ, ∂L/∂β. */
+  /**
+   * Of bnBernsteinTrain with scalar bounds: ∂L/∂h, ∂L/∂coeffs and (affine) ∂L/∂γ, ∂L/∂β. With `theta` (the
+   * coefficients' θ) it may instead return ∂L/∂a, ∂L/∂θ: coefficients() below folded into the same call.
+   */
   bnBernstein(
     dy: tf.Tensor2D,
     h: tf.Tensor2D,
@@ -104,7 +107,15 @@ export interface FusedBackward {
     eps: number,
     stats: { mean: tf.Tensor1D; variance: tf.Tensor1D },
     affine?: BnAffine,
-  ): { dh: tf.Tensor2D; dcoeffs: tf.Tensor2D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D };
+    theta?: tf.Tensor2D,
+  ): {
+    dh: tf.Tensor2D;
+    dcoeffs?: tf.Tensor2D;
+    da?: tf.Tensor1D;
+    dtheta?: tf.Tensor2D;
+    dgamma?: tf.Tensor1D;
+    dbeta?: tf.Tensor1D;
+  };
   /** Of bnActTrain: ∂L/∂h and (affine) ∂L/∂γ, ∂L/∂β. */
   bnAct(
     dy: tf.Tensor2D,

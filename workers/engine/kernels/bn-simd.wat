@@ -235,7 +235,7 @@
     (v128.store offset=32 (local.get $out) (local.get $s2a))
     (v128.store offset=48 (local.get $out) (local.get $s2b)))
 
-  ;; The effective coefficients (coeffs.ts): c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε, and their backward.
+  ;; The effective coefficients (coeffs.ts): c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε, and the sigmoids of their backward.
   ;; softplus and sigmoid are float32 here, 4 lanes (≤ 2 ulp of the float64 JS loop's values, tested); the running
   ;; sums stay float64 as in the JS loop. exp: Cephes expf (range reduction by ln 2, degree-5 minimax); log1p:
   ;; Cephes logf on u = 1 + y with the rounding of u corrected, y ∈ [0, 1].
@@ -349,31 +349,7 @@
         (local.set $w (i32.add (local.get $w) (i32.const 1)))
         (br $units))))
 
-  ;; dc [W, n+1], θ [W, n] → da [W], dθ [W, n]: dθ_j = sigmoid(θ_j)·Σ_{k ≥ j} dc_k (float64 sums), da = Σ_k dc_k.
-  ;; The sigmoids go first into dθ, which the sums then overwrite one by one.
-  (func (export "coeffs_bwd") (param $g i32) (param $th i32) (param $ga i32) (param $gt i32) (param $W i32) (param $n i32)
-    (local $w i32) (local $k i32) (local $tail f64) (local $gw i32) (local $tw i32)
-    (call $map (local.get $th) (local.get $gt) (i32.mul (local.get $W) (local.get $n)) (i32.const 1))
-    (block $done
-      (loop $units
-        (br_if $done (i32.ge_u (local.get $w) (local.get $W)))
-        (local.set $tail (f64.const 0))
-        ;; gw → dc_0 of unit w, tw → its dθ_1
-        (local.set $gw (i32.add (local.get $g) (i32.shl (i32.mul (local.get $w) (i32.add (local.get $n) (i32.const 1))) (i32.const 2))))
-        (local.set $tw (i32.add (local.get $gt) (i32.shl (i32.mul (local.get $w) (local.get $n)) (i32.const 2))))
-        (local.set $k (local.get $n))
-        (block $kdone
-          (loop $ks
-            (br_if $kdone (i32.eqz (local.get $k)))
-            (local.set $tail (f64.add (local.get $tail)
-              (f64.promote_f32 (f32.load (i32.add (local.get $gw) (i32.shl (local.get $k) (i32.const 2)))))))
-            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-            (f32.store (i32.add (local.get $tw) (i32.shl (local.get $k) (i32.const 2)))
-              (f32.demote_f64 (f64.mul (local.get $tail)
-                (f64.promote_f32 (f32.load (i32.add (local.get $tw) (i32.shl (local.get $k) (i32.const 2))))))))
-            (br $ks)))
-        (f32.store (i32.add (local.get $ga) (i32.shl (local.get $w) (i32.const 2)))
-          (f32.demote_f64 (f64.add (local.get $tail) (f64.promote_f32 (f32.load (local.get $gw))))))
-        (local.set $w (i32.add (local.get $w) (i32.const 1)))
-        (br $units))))
+  ;; dst[i] = sigmoid(src[i]) for i < count: the coefficients' backward (coeffs.ts) multiplies them by its sums.
+  (func (export "sigmoid_map") (param $src i32) (param $dst i32) (param $count i32)
+    (call $map (local.get $src) (local.get $dst) (local.get $count) (i32.const 1)))
 )

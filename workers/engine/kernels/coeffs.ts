@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
-import { prepareBnSimd, simdCoefficients, simdCoefficientsGrad } from './bn-simd.js';
+import { prepareBnSimd, simdCoefficients } from './bn-simd.js';
+import { coefficientsBackward, forwardLoop } from './coeffs-math.js';
 import { FAST_BACKENDS } from './register.js';
 
 export const COEFFS_KERNEL = 'DeepBernCoefficients';
@@ -14,40 +15,6 @@ interface Args {
   inputs: Record<string, TensorInfo>;
   backend: KernelBackend;
   attrs: { eps: number };
-}
-
-function softplus(x: number): number {
-  return x > 20 ? x : Math.log1p(Math.exp(x));
-}
-
-// Loops in top-level functions with explicit arguments (V8 optimises them better than fresh closures).
-function forwardLoop(av: Float32Array, th: Float32Array, c: Float32Array, W: number, n: number, eps: number): void {
-  for (let w = 0; w < W; w++) {
-    let acc = av[w];
-    c[w * (n + 1)] = acc;
-    for (let k = 0; k < n; k++) {
-      acc += softplus(th[w * n + k]) + eps;
-      c[w * (n + 1) + k + 1] = acc;
-    }
-  }
-}
-
-function backwardLoop(
-  g: Float32Array,
-  th: Float32Array,
-  ga: Float32Array,
-  gt: Float32Array,
-  W: number,
-  n: number,
-): void {
-  for (let w = 0; w < W; w++) {
-    let tail = 0; // Σ_{k ≥ j} ∂L/∂c_k, built from the end
-    for (let k = n; k >= 1; k--) {
-      tail += g[w * (n + 1) + k];
-      gt[w * n + k - 1] = tail / (1 + Math.exp(-th[w * n + k - 1]));
-    }
-    ga[w] = tail + g[w * (n + 1)];
-  }
 }
 
 // On tfjs-wasm the module in bn-simd.wat runs them (float32 softplus and sigmoid, 4 lanes: the JS loops' ~45 000
@@ -63,9 +30,9 @@ const forward = ({ inputs: { a, theta }, backend, attrs: { eps } }: Args): Tenso
 const backward = ({ inputs: { dc, theta }, backend }: Args): TensorInfo[] => {
   const [W, n] = theta.shape;
   prepareBnSimd(backend);
-  return runOnViews(backend, [dc, theta], [[W], [W, n]], ([g, th], [ga, gt]) => {
-    if (!simdCoefficientsGrad(g, th, ga, gt, W, n)) backwardLoop(g, th, ga, gt, W, n);
-  });
+  return runOnViews(backend, [dc, theta], [[W], [W, n]], ([g, th], [ga, gt]) =>
+    coefficientsBackward(g, th, ga, gt, W, n),
+  );
 };
 
 let registered = false;

@@ -32,19 +32,19 @@ const fastBackward: FusedBackward = {
   denseWeight: (x, dy) => denseWeightGrad(x, dy),
   denseBias: (dy) => denseBiasGrad(dy),
   dense: (x, dy, w, input) => denseGrads(x, dy, w, input),
-  bnBernstein(dy, h, coeffs, l, u, eps, stats, affine) {
+  bnBernstein(dy, h, coeffs, l, u, eps, stats, affine, theta) {
     const inputs: tf.NamedTensorMap = { dy, h, coeffs };
     if (affine) Object.assign(inputs, { gamma: affine.gamma, beta: affine.beta });
     Object.assign(inputs, { mean: stats.mean, variance: stats.variance });
+    if (theta) inputs.theta = theta;
     const g = runKernel(K.bnBernGrad, inputs, { l, u, eps });
+    const coeffGrads = theta
+      ? { da: g[1] as tf.Tensor1D, dtheta: g[2] as tf.Tensor2D }
+      : { dcoeffs: g[1] as tf.Tensor2D };
+    const at = theta ? 3 : 2;
     return affine
-      ? {
-          dh: g[0] as tf.Tensor2D,
-          dcoeffs: g[1] as tf.Tensor2D,
-          dgamma: g[2] as tf.Tensor1D,
-          dbeta: g[3] as tf.Tensor1D,
-        }
-      : { dh: g[0] as tf.Tensor2D, dcoeffs: g[1] as tf.Tensor2D };
+      ? { dh: g[0] as tf.Tensor2D, ...coeffGrads, dgamma: g[at] as tf.Tensor1D, dbeta: g[at + 1] as tf.Tensor1D }
+      : { dh: g[0] as tf.Tensor2D, ...coeffGrads };
   },
   bnAct(dy, h, kind, alpha, eps, stats, affine) {
     const inputs: tf.NamedTensorMap = { dy, h };

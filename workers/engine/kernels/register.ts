@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
 import { prepareBnSimd } from './bn-simd.js';
+import { coefficientsBackward } from './coeffs-math.js';
 import {
   batchNormBackward,
   batchNormForward,
@@ -111,13 +112,20 @@ const bnBernBwd = (args: KernelArgs): TensorInfo[] => {
     n = c.shape[1] - 1;
   const bi = boundInfos(args.inputs),
     ai = affineInfos(args.inputs);
-  const shapes = [[B, W], c.shape, ...bi.map((t) => t.shape), ...ai.map(() => [W])];
-  return runOnViews(args.backend, [dy, h, c, mean, variance, ...bi, ...ai], shapes, (i, o) => {
+  // With θ (the model's own backward): ∂L/∂a, ∂L/∂θ in place of ∂L/∂c, which stays in a scratch array — the
+  // coefficients' backward kernel's work in this call (coeffs.ts, the same bits).
+  const theta = args.inputs.theta;
+  const coeffShapes = theta ? [[W], theta.shape] : [c.shape];
+  const shapes = [[B, W], ...coeffShapes, ...bi.map((t) => t.shape), ...ai.map(() => [W])];
+  const ins = [dy, h, c, mean, variance, ...bi, ...ai, ...(theta ? [theta] : [])];
+  return runOnViews(args.backend, ins, shapes, (i, o) => {
     const { lo, hi } = boundsOf(args, i, 5);
     const at = 5 + bi.length,
-      ot = 2 + bi.length;
+      ot = coeffShapes.length + 1 + bi.length;
     const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
     const affineGrads = ai.length ? { gamma: o[ot], beta: o[ot + 1] } : null;
+    const gc = theta ? gcScratch(W * (n + 1)) : o[1];
+    const bo = coeffShapes.length + 1;
     bnBernsteinBackward(
       i[0],
       i[1],
@@ -129,12 +137,19 @@ const bnBernBwd = (args: KernelArgs): TensorInfo[] => {
       hi,
       args.attrs.eps,
       { mean: i[3], variance: i[4] },
-      { gx: o[0], gc: o[1], gl: bi.length ? o[2] : null, gh: bi.length ? o[3] : null },
+      { gx: o[0], gc, gl: bi.length ? o[bo] : null, gh: bi.length ? o[bo + 1] : null },
       affine,
       affineGrads,
     );
+    if (theta) coefficientsBackward(gc, i[i.length - 1], o[1], o[2], W, n);
   });
 };
+
+let gcBuffer = new Float32Array(0);
+function gcScratch(size: number): Float32Array {
+  if (gcBuffer.length < size) gcBuffer = new Float32Array(size);
+  return gcBuffer.subarray(0, size);
+}
 
 const bnFwd = (args: KernelArgs): TensorInfo[] => {
   const h = need(args.inputs, 'h');
