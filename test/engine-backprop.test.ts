@@ -88,7 +88,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     }
 
     for (const affine of [false, true]) {
-      it(`folded kernels give the bits of the separate ones (dense backward; coefficients in the batch-norm backward${affine ? ', affine' : ''})`, () => {
+      it(`folded kernels give the bits of the separate ones (dense backward; coefficients in batch norm → Bernstein${affine ? ', affine' : ''})`, () => {
         const { ds, x, y } = batch('classification');
         const spec = tinySpec({ depth: 3, bnAffine: affine });
         const dims = { inputDim: ds.inputDim, outputDim: ds.outputDim, task: ds.task };
@@ -96,6 +96,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const separate: EngineOps = {
           ...fastOps,
           name: 'fast-separate',
+          bnBernsteinTrainTheta: undefined,
           backward: {
             ...bw,
             dense: undefined,
@@ -104,7 +105,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
         };
         const folded = new DeepBernModel(spec, dims, fastOps);
         const apart = new DeepBernModel(spec, dims, separate);
-        const counted = ['DeepBernDenseGrad', 'DeepBernGemm', 'DeepBernColumnSum', 'DeepBernCoefficientsGrad'];
+        const counted = [
+          'DeepBernDenseGrad',
+          'DeepBernGemm',
+          'DeepBernColumnSum',
+          'DeepBernCoefficientsGrad',
+          'DeepBernCoefficients',
+        ];
         const calls = { folded: 0, apart: 0 };
         const eng = tf.engine();
         const run = eng.runKernel.bind(eng);
@@ -120,8 +127,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const b = apart.gradients(x, y);
         eng.runKernel = run;
         // 3 hidden layers + the output layer, the first layer without an input gradient: 4 dense backward calls
-        // against 4 ∂W + 4 ∂b + 3 ∂x (cpu: matMul and 4 column sums both ways); 3 coefficient backward calls apart.
-        expect(calls).toEqual(backend === 'wasm' ? { folded: 4, apart: 14 } : { folded: 4, apart: 7 });
+        // against 4 ∂W + 4 ∂b + 3 ∂x (cpu: matMul and 4 column sums both ways); 3 coefficient forward and 3 backward
+        // calls apart.
+        expect(calls).toEqual(backend === 'wasm' ? { folded: 4, apart: 17 } : { folded: 4, apart: 10 });
+        expect(a.loss.dataSync()[0]).toBe(b.loss.dataSync()[0]);
+        a.stats.bn.forEach((st, i) =>
+          expect(Array.from(st!.variance.dataSync())).toEqual(Array.from(b.stats.bn[i]!.variance.dataSync())),
+        );
         folded
           .trainables()
           .forEach((p, i) =>

@@ -8,7 +8,7 @@ import { deadUnitsBernstein, deadUnitsFixed } from './dead-units.js';
 import { ACT_CODES } from './kernels/act-math.js';
 import { readView } from './kernels/backend-io.js';
 import { drawLayer, identityTheta, initStream } from './init.js';
-import { applyAffine, referenceOps, type BnAffine, type DenseGrads, type EngineOps } from './ops.js';
+import { applyAffine, referenceOps, type BatchNormOut, type BnAffine, type DenseGrads, type EngineOps } from './ops.js';
 import type { ModelDims, NamedArray } from './state.js';
 
 export const BN_EPS = 1e-5;
@@ -200,8 +200,16 @@ export class DeepBernModel {
       let y: tf.Tensor2D;
       if (this.spec.batchNorm && this.ops.bnBernsteinTrain && this.spec.activation === 'bernstein' && !adaptive) {
         const { l, u } = this.bounds(L);
-        const c = this.coefficients(L);
-        const r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS, this.affine(L));
+        let r: BatchNormOut, c: tf.Tensor2D;
+        // The own backward (record, no tape) takes the one-call form: coefficients and batch norm → Bernstein.
+        if (record && this.ops.bnBernsteinTrainTheta && L.a && L.theta) {
+          const o = this.ops.bnBernsteinTrainTheta(pre, L.a, L.theta, this.spec.eps, l, u, BN_EPS, this.affine(L));
+          r = o;
+          c = o.coeffs;
+        } else {
+          c = this.coefficients(L);
+          r = this.ops.bnBernsteinTrain(pre, c, l, u, BN_EPS, this.affine(L));
+        }
         stats.bn.push({ mean: r.mean, variance: r.variance });
         stats.range.push(null);
         if (dead) this.countDead(dead, L, pre, r, c);

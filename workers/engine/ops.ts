@@ -54,6 +54,20 @@ export interface EngineOps {
     eps: number,
     affine?: BnAffine,
   ): BatchNormOut;
+  /**
+   * Optional: coefficients(a, θ, coeffEps) then bnBernsteinTrain with them, in one call; returns the coefficients
+   * too. Not differentiable (the model's own backward pass uses it, with no tape).
+   */
+  bnBernsteinTrainTheta?(
+    h: tf.Tensor2D,
+    a: tf.Tensor1D,
+    theta: tf.Tensor2D,
+    coeffEps: number,
+    l: Bound,
+    u: Bound,
+    eps: number,
+    affine?: BnAffine,
+  ): BatchNormOut & { coeffs: tf.Tensor2D };
   /** Optional fused batchNormTrain → (applyAffine) → fixed activation (α for leaky_relu), same semantics. */
   bnActTrain?(h: tf.Tensor2D, kind: FixedActivation, alpha: number, eps: number, affine?: BnAffine): BatchNormOut;
   /** Optional fused fixed activation (same values and autodiff subgradients as activations.ts applyActivation). */

@@ -1,21 +1,14 @@
 // The effective coefficients' loops (coeffs.ts runs them as kernels; the fused batch-norm → Bernstein backward in
 // register.ts runs the backward too): c_0 = a, c_k = c_{k−1} + softplus(θ_k) + ε and
 //   ∂L/∂a = Σ_k ∂L/∂c_k,   ∂L/∂θ_j = sigmoid(θ_j) · Σ_{k ≥ j} ∂L/∂c_k.
-import { simdSigmoid } from './bn-simd.js';
+import { simdCoefficients, simdSigmoid } from './bn-simd.js';
 
 function softplus(x: number): number {
   return x > 20 ? x : Math.log1p(Math.exp(x));
 }
 
 // Loops in top-level functions with explicit arguments (V8 optimises them better than fresh closures).
-export function forwardLoop(
-  av: Float32Array,
-  th: Float32Array,
-  c: Float32Array,
-  W: number,
-  n: number,
-  eps: number,
-): void {
+function forwardLoop(av: Float32Array, th: Float32Array, c: Float32Array, W: number, n: number, eps: number): void {
   for (let w = 0; w < W; w++) {
     let acc = av[w];
     c[w * (n + 1)] = acc;
@@ -71,4 +64,16 @@ export function coefficientsBackward(
 ): void {
   if (simdSigmoid(th, gt, W * n)) tailLoop(g, ga, gt, W, n);
   else backwardLoop(g, th, ga, gt, W, n);
+}
+
+/** c from a and θ: in wasm when the views are on a bound heap (prepareBnSimd), else the JS loop. */
+export function coefficientsForward(
+  av: Float32Array,
+  th: Float32Array,
+  c: Float32Array,
+  W: number,
+  n: number,
+  eps: number,
+): void {
+  if (!simdCoefficients(av, th, c, W, n, eps)) forwardLoop(av, th, c, W, n, eps);
 }

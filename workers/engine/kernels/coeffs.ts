@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
-import { prepareBnSimd, simdCoefficients } from './bn-simd.js';
-import { coefficientsBackward, forwardLoop } from './coeffs-math.js';
+import { prepareBnSimd } from './bn-simd.js';
+import { coefficientsBackward, coefficientsForward } from './coeffs-math.js';
 import { FAST_BACKENDS } from './register.js';
 
 export const COEFFS_KERNEL = 'DeepBernCoefficients';
@@ -22,9 +22,7 @@ interface Args {
 const forward = ({ inputs: { a, theta }, backend, attrs: { eps } }: Args): TensorInfo[] => {
   const [W, n] = theta.shape;
   prepareBnSimd(backend);
-  return runOnViews(backend, [a, theta], [[W, n + 1]], ([av, th], [c]) => {
-    if (!simdCoefficients(av, th, c, W, n, eps)) forwardLoop(av, th, c, W, n, eps);
-  });
+  return runOnViews(backend, [a, theta], [[W, n + 1]], ([av, th], [c]) => coefficientsForward(av, th, c, W, n, eps));
 };
 
 const backward = ({ inputs: { dc, theta }, backend }: Args): TensorInfo[] => {

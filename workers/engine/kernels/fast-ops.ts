@@ -84,6 +84,13 @@ export const fastOps: EngineOps = {
     const ab: tf.NamedTensorMap = affine ? { gamma: affine.gamma, beta: affine.beta } : {};
     return asBnOut(runKernel(name, { h, coeffs, ...a.inputs, ...ab }, { ...a.attrs, eps }));
   },
+  bnBernsteinTrainTheta(h, a, theta, coeffEps, l: Bound, u: Bound, eps, affine?: BnAffine) {
+    ensureRegistered();
+    const b = boundArgs(l, u);
+    const ab: tf.NamedTensorMap = affine ? { gamma: affine.gamma, beta: affine.beta } : {};
+    const r = runKernel(K.bnBernTheta, { h, a, theta, ...b.inputs, ...ab }, { ...b.attrs, eps, coeffEps });
+    return { ...asBnOut(r), coeffs: r[3] as tf.Tensor2D };
+  },
   bnActTrain: (h, kind, alpha, eps, affine) => bnActTrainFast(h, kind, alpha, eps, affine),
   activation: (z, kind, alpha) => activationFast(z, kind, alpha),
   softmaxCrossEntropy: (logits, target) => softmaxCrossEntropyFast(logits, target),

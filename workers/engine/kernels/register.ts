@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { runOnViews } from './backend-io.js';
 import { prepareBnSimd } from './bn-simd.js';
-import { coefficientsBackward } from './coeffs-math.js';
+import { coefficientsBackward, coefficientsForward } from './coeffs-math.js';
 import {
   batchNormBackward,
   batchNormForward,
@@ -23,6 +23,8 @@ export const K = {
   bernGrad: 'DeepBernBernsteinGrad',
   bnBern: 'DeepBernBnBernstein',
   bnBernGrad: 'DeepBernBnBernsteinGrad',
+  /** bnBern with the coefficients made from a, θ in the same call (an extra output); no gradient. */
+  bnBernTheta: 'DeepBernBnBernsteinTheta',
   bn: 'DeepBernBatchNorm',
   bnGrad: 'DeepBernBatchNormGrad',
 } as const;
@@ -98,6 +100,24 @@ const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
     const at = 2 + bi.length;
     const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
     bnBernsteinForward(i[0], B, W, i[1], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
+  });
+};
+
+const bnBernThetaFwd = (args: KernelArgs): TensorInfo[] => {
+  prepareBnSimd(args.backend);
+  const h = need(args.inputs, 'h'),
+    a = need(args.inputs, 'a'),
+    theta = need(args.inputs, 'theta');
+  const [B, W] = h.shape,
+    n = theta.shape[1];
+  const bi = boundInfos(args.inputs),
+    ai = affineInfos(args.inputs);
+  return runOnViews(args.backend, [h, a, theta, ...bi, ...ai], [[B, W], [W], [W], [W, n + 1]], (i, o) => {
+    const { lo, hi } = boundsOf(args, i, 3);
+    const at = 3 + bi.length;
+    const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
+    coefficientsForward(i[1], i[2], o[3], W, n, args.attrs.coeffEps);
+    bnBernsteinForward(i[0], B, W, o[3], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
   });
 };
 
@@ -218,6 +238,7 @@ export function registerFastKernels(): void {
     [K.bernGrad, bernBwd],
     [K.bnBern, bnBernFwd],
     [K.bnBernGrad, bnBernBwd],
+    [K.bnBernTheta, bnBernThetaFwd],
     [K.bn, bnFwd],
     [K.bnGrad, bnBwd],
   ];
