@@ -141,6 +141,29 @@ for (const backend of ['cpu', 'wasm'] as const) {
       tf.dispose([...g, ...vars]);
     });
 
+    it('inPlaceOnWasm (the trainer: only our kernels read its weights) writes into the storage, with the same bits', () => {
+      const a = makeVars('inplace'),
+        b = makeVars('inplace');
+      const inPlace = new FusedAdam(a, { learningRate: 0.01, inPlaceOnWasm: true });
+      const fresh = new FusedAdam(b, { learningRate: 0.01 });
+      const step = (opt: FusedAdam, vars: tf.Variable[], k: number) => {
+        const g = gradsFor(vars, k);
+        opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, g[i]])));
+        tf.dispose(g);
+      };
+      step(inPlace, a, 0);
+      step(fresh, b, 0);
+      const ids = a.map((v) => v.dataId);
+      for (let k = 1; k < 4; k++) {
+        step(inPlace, a, k);
+        step(fresh, b, k);
+      }
+      // wasm with our GEMM and cpu: in place after the first step (each variable then owns its storage)
+      a.forEach((v, i) => expect(v.dataId).toBe(ids[i]));
+      a.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(b[i].dataSync())));
+      tf.dispose([...a, ...b]);
+    });
+
     it('a matMul after an update sees the new weights (no stale packed-weight cache)', () => {
       const w = tf.variable(
         tf.tensor2d([

@@ -56,17 +56,23 @@ export function runOnViews(
 }
 
 /**
- * A writable view of a tensor's storage when nothing else shares it (refCount 1), for in-place optimiser
- * updates (cpu only); null when shared or elsewhere, so the caller falls back to a copy + assign.
+ * A writable view of a tensor's storage when nothing else shares it (refCount 1), for in-place updates; null
+ * when shared or elsewhere, so the caller falls back to a fresh tensor + assign. On wasm only with `heapOk`:
+ * tfjs-wasm's XNNPACK matMul caches operators with the weights packed, keyed by the weight tensor's id, assuming
+ * tensors are immutable, so an in-place update would leave its forward pass on stale weights (measured: the loss
+ * never moved). Callers pass heapOk where our GEMM runs the dense layers, which caches nothing (dense.ts
+ * weightsUncached).
  */
-export function exclusiveView(backend: KernelBackend, dataId: DataId): Float32Array | null {
-  if (backend.refCount(dataId) !== 1) return null;
-  // Never on wasm: its matMul caches XNNPACK operators with the weights packed, keyed by the weight tensor's
-  // id, assuming tensors are immutable. An in-place update would leave the forward pass on stale weights
-  // (measured: the loss never moved). A fresh tensor per step gets a fresh id and a fresh operator.
-  if (isWasm(backend)) return null;
+export function exclusiveView(
+  backend: KernelBackend,
+  t: { dataId: DataId; shape: number[] },
+  heapOk = false,
+): Float32Array | null {
+  if (backend.refCount(t.dataId) !== 1) return null;
+  if (isWasm(backend))
+    return heapOk ? backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' }) : null;
   if (isCpu(backend)) {
-    const v = backend.readSync(dataId);
+    const v = backend.readSync(t.dataId);
     return v instanceof Float32Array ? v : null;
   }
   return null;

@@ -46,6 +46,14 @@ export function denseGemm(): DenseGemm {
   return (gemmPick ??= envGemm());
 }
 
+/**
+ * Whether the dense layers' weights may be updated in place on this backend: our GEMM runs them (it packs the
+ * weights afresh in every call), not XNNPACK (which caches them packed by tensor id); cpu keeps no cache.
+ */
+export function weightsUncached(backend: KernelBackend): boolean {
+  return oursOn(backend);
+}
+
 /** Our GEMM runs here: the pick is 'ours' and the backend is tfjs-wasm with a heap our module can use. */
 function oursOn(backend: KernelBackend): boolean {
   return denseGemm() === 'ours' && gemmUsable(backend);

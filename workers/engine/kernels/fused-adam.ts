@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FlatOptimizer, TrainerOptimizer, UpdateArena } from '../optimizer.js';
 import { heapAdam, sharedSumAdam, type HeapAdam } from './adam-wasm.js';
 import { exclusiveView, heapOutput, readView } from './backend-io.js';
+import { weightsUncached } from './dense.js';
 
 export interface AdamConfig {
   learningRate: number;
@@ -14,6 +15,12 @@ export interface AdamConfig {
   beta2?: number;
   /** tf.train.adam's default is the backend epsilon (1e-7 in float32); PyTorch uses 1e-8. */
   epsilon?: number;
+  /**
+   * Update the variables' storage in place on wasm too, where our GEMM runs the dense layers (dense.ts
+   * weightsUncached): only for variables that nothing but our kernels read (the trainer's model on fastOps), since
+   * tfjs's own matMul caches weights by tensor id (backend-io.ts exclusiveView). Default: in place on cpu only.
+   */
+  inPlaceOnWasm?: boolean;
 }
 
 /** Checkpointable optimiser state, keyed by variable name. */
@@ -45,11 +52,14 @@ export class FusedAdam {
   /** Whether the moments are the caller's (attachMoments). */
   private attached = false;
 
+  private readonly inPlaceOnWasm: boolean;
+
   constructor(variables: readonly tf.Variable[], config: AdamConfig) {
     this.learningRate = config.learningRate;
     this.beta1 = config.beta1 ?? 0.9;
     this.beta2 = config.beta2 ?? 0.999;
     this.epsilon = config.epsilon ?? 1e-7;
+    this.inPlaceOnWasm = config.inPlaceOnWasm ?? false;
     let offset = 0;
     for (const variable of variables) {
       if (variable.dtype !== 'float32') throw new Error(`FusedAdam: ${variable.name} is ${variable.dtype}`);
@@ -125,19 +135,20 @@ export class FusedAdam {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const backend = tf.backend();
     const heap = this.onHeap(backend);
+    const uncached = this.inPlaceOnWasm && weightsUncached(backend);
     for (const [name, g] of Object.entries(grads)) {
       const slot = this.slots.get(name);
       if (!slot) continue; // not ours (e.g. a frozen variable)
       const { variable, offset, size } = slot;
       if (g.size !== size) throw new Error(`FusedAdam: gradient for ${name} has ${g.size} elements, not ${size}`);
-      const inPlace = exclusiveView(backend, variable.dataId);
+      const inPlace = exclusiveView(backend, variable, uncached);
       // Not in place: a fresh tensor (on wasm its storage is allocated first, before any view is taken), the old
       // values read through a view.
       const out = inPlace ? null : heapOutput(backend, variable.shape);
       const gv = readView(backend, g);
       const src = inPlace ?? readView(backend, variable);
       const p = inPlace ?? out?.view ?? new Float32Array(size);
-      if (heap && out) {
+      if (heap && (out || (uncached && inPlace))) {
         const at = heap.ptr + 4 * offset;
         heap.bound.adam(
           gv.byteOffset,
@@ -264,7 +275,7 @@ export function fusedTrainerAdam(
 ): TrainerOptimizer {
   const adam = new FusedAdam(
     params.map((p) => p.variable),
-    { learningRate: lr, epsilon },
+    { learningRate: lr, epsilon, inPlaceOnWasm: true }, // the trainer's model: only our kernels read it
   );
   const vname = new Map(params.map((p) => [p.name, p.variable.name]));
   const flat: FlatOptimizer = {

@@ -7,7 +7,8 @@
 // replica copies the whole vector into its variables, so the copies are bit-identical by construction.
 // Otherwise (SGD) every replica sums everything and applies the same update to its own copy.
 import * as tf from '@tensorflow/tfjs-core';
-import { readView } from '../kernels/backend-io.js';
+import { exclusiveView, readView } from '../kernels/backend-io.js';
+import { weightsUncached } from '../kernels/dense.js';
 import { setCollective } from '../kernels/collective.js';
 import { disposeTargets, makeTargets, type BufferStats, type DeadTally, type DeepBernModel } from '../model.js';
 import type { FlatOptimizer, TrainerOptimizer } from '../optimizer.js';
@@ -247,12 +248,19 @@ export class Replica {
     lap('stats', 'paramWait');
     mem.await(token);
     const copy = tf.getBackend() !== 'wasm'; // wasm copies a tensor's values into its heap; cpu keeps the array
+    const backend = tf.backend();
+    const uncached = weightsUncached(backend);
     let off = 0;
     for (const p of params) {
       const size = p.variable.size;
       const data = mem.params.subarray(off, off + size);
       off += size;
-      // A fresh tensor per step (not an in-place write): wasm's matMul caches packed weights by tensor id.
+      // In place where nothing caches by tensor id (our GEMM, backend-io.ts exclusiveView), else a fresh tensor.
+      const inPlace = exclusiveView(backend, p.variable, uncached);
+      if (inPlace) {
+        inPlace.set(data);
+        continue;
+      }
       const next = tf.tensor(copy ? data.slice() : data, p.variable.shape, 'float32');
       p.variable.assign(next);
       next.dispose();
