@@ -19,39 +19,40 @@ function forwardLoop(av: Float32Array, th: Float32Array, c: Float32Array, W: num
   }
 }
 
-function backwardLoop(
+/**
+ * The backward's sums: Σ_{k ≥ j} ∂L/∂c_k from the end (float64) times sig[j] (sigmoid(θ_j)) into gt; sig may be
+ * gt itself.
+ */
+function tailLoop(
   g: Float32Array,
-  th: Float32Array,
+  sig: Float32Array | Float64Array,
   ga: Float32Array,
   gt: Float32Array,
   W: number,
   n: number,
 ): void {
   for (let w = 0; w < W; w++) {
-    let tail = 0; // Σ_{k ≥ j} ∂L/∂c_k, built from the end
+    let tail = 0;
     for (let k = n; k >= 1; k--) {
       tail += g[w * (n + 1) + k];
-      gt[w * n + k - 1] = tail / (1 + Math.exp(-th[w * n + k - 1]));
+      gt[w * n + k - 1] = tail * sig[w * n + k - 1];
     }
     ga[w] = tail + g[w * (n + 1)];
   }
 }
 
-/** backwardLoop with gt already holding sigmoid(θ): the same float64 sums, times it. */
-function tailLoop(g: Float32Array, ga: Float32Array, gt: Float32Array, W: number, n: number): void {
-  for (let w = 0; w < W; w++) {
-    let tail = 0;
-    for (let k = n; k >= 1; k--) {
-      tail += g[w * (n + 1) + k];
-      gt[w * n + k - 1] *= tail;
-    }
-    ga[w] = tail + g[w * (n + 1)];
-  }
+let sigScratch = new Float64Array(0);
+
+/** sigmoid(θ) in float64 (the JS path), in a reused buffer. */
+function sigmoids(th: Float32Array, count: number): Float64Array {
+  if (sigScratch.length < count) sigScratch = new Float64Array(count);
+  for (let i = 0; i < count; i++) sigScratch[i] = 1 / (1 + Math.exp(-th[i]));
+  return sigScratch;
 }
 
 /**
  * ∂L/∂a [W], ∂L/∂θ [W, n] from ∂L/∂c (g, [W, n+1]; anywhere): the sigmoids in wasm when θ and gt are on a bound
- * heap (prepareBnSimd), else the JS loop. The kernel below and the fused batch-norm → Bernstein backward
+ * heap (prepareBnSimd), else in JS. The coefficients' backward kernel (coeffs.ts) and the fused batch-norm → Bernstein backward
  * (register.ts) both run this, so they give the same bits.
  */
 export function coefficientsBackward(
@@ -62,8 +63,7 @@ export function coefficientsBackward(
   W: number,
   n: number,
 ): void {
-  if (simdSigmoid(th, gt, W * n)) tailLoop(g, ga, gt, W, n);
-  else backwardLoop(g, th, ga, gt, W, n);
+  tailLoop(g, simdSigmoid(th, gt, W * n) ? gt : sigmoids(th, W * n), ga, gt, W, n);
 }
 
 /** c from a and θ: in wasm when the views are on a bound heap (prepareBnSimd), else the JS loop. */

@@ -148,7 +148,8 @@ export class FusedAdam {
       const gv = readView(backend, g);
       const src = inPlace ?? readView(backend, variable);
       const p = inPlace ?? out?.view ?? new Float32Array(size);
-      if (heap && (out || (uncached && inPlace))) {
+      if (heap) {
+        // on the heap's backend: p is a heap view (in place or a fresh tensor's storage)
         const at = heap.ptr + 4 * offset;
         heap.bound.adam(
           gv.byteOffset,

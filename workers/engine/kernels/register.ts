@@ -87,37 +87,25 @@ function affineInfos(inputs: KernelArgs['inputs']): TensorInfo[] {
   return inputs.gamma ? [need(inputs, 'gamma'), need(inputs, 'beta')] : [];
 }
 
+// Coefficients as an input, or (K.bnBernTheta, the model's own backward) made here from a and θ into an extra
+// output by the coefficients kernel's code (coeffs-math.ts, the same bits).
 const bnBernFwd = (args: KernelArgs): TensorInfo[] => {
   prepareBnSimd(args.backend);
   const h = need(args.inputs, 'h'),
-    c = need(args.inputs, 'coeffs');
+    theta = args.inputs.theta;
+  const coeffIns = theta ? [need(args.inputs, 'a'), theta] : [need(args.inputs, 'coeffs')];
   const [B, W] = h.shape,
-    n = c.shape[1] - 1;
+    n = theta ? theta.shape[1] : coeffIns[0].shape[1] - 1;
   const bi = boundInfos(args.inputs),
     ai = affineInfos(args.inputs);
-  return runOnViews(args.backend, [h, c, ...bi, ...ai], [[B, W], [W], [W]], (i, o) => {
-    const { lo, hi } = boundsOf(args, i, 2);
-    const at = 2 + bi.length;
+  const shapes = [[B, W], [W], [W], ...(theta ? [[W, n + 1]] : [])];
+  return runOnViews(args.backend, [h, ...coeffIns, ...bi, ...ai], shapes, (i, o) => {
+    const { lo, hi } = boundsOf(args, i, 1 + coeffIns.length);
+    const at = 1 + coeffIns.length + bi.length;
     const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
-    bnBernsteinForward(i[0], B, W, i[1], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
-  });
-};
-
-const bnBernThetaFwd = (args: KernelArgs): TensorInfo[] => {
-  prepareBnSimd(args.backend);
-  const h = need(args.inputs, 'h'),
-    a = need(args.inputs, 'a'),
-    theta = need(args.inputs, 'theta');
-  const [B, W] = h.shape,
-    n = theta.shape[1];
-  const bi = boundInfos(args.inputs),
-    ai = affineInfos(args.inputs);
-  return runOnViews(args.backend, [h, a, theta, ...bi, ...ai], [[B, W], [W], [W], [W, n + 1]], (i, o) => {
-    const { lo, hi } = boundsOf(args, i, 3);
-    const at = 3 + bi.length;
-    const affine = ai.length ? { gamma: i[at], beta: i[at + 1] } : null;
-    coefficientsForward(i[1], i[2], o[3], W, n, args.attrs.coeffEps);
-    bnBernsteinForward(i[0], B, W, o[3], n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
+    if (theta) coefficientsForward(i[1], i[2], o[3], W, n, args.attrs.coeffEps);
+    const c = theta ? o[3] : i[1];
+    bnBernsteinForward(i[0], B, W, c, n, lo, hi, args.attrs.eps, o[0], { mean: o[1], variance: o[2] }, affine);
   });
 };
 
@@ -238,7 +226,7 @@ export function registerFastKernels(): void {
     [K.bernGrad, bernBwd],
     [K.bnBern, bnBernFwd],
     [K.bnBernGrad, bnBernBwd],
-    [K.bnBernTheta, bnBernThetaFwd],
+    [K.bnBernTheta, bnBernFwd],
     [K.bn, bnFwd],
     [K.bnGrad, bnBwd],
   ];
