@@ -8,7 +8,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../workers/engine/backend.js';
 import { barrierProbe, probeLine } from './barrier-probe.js';
-import { PHASES, type RankProfile } from '../../workers/engine/threads/group-memory.js';
+import { LONG_LAG_MS, PHASES, type RankProfile } from '../../workers/engine/threads/group-memory.js';
 import { PEER_NETS, type NetSpec } from './nets.js';
 import { timeProduct, type ProductResult } from './product.js';
 
@@ -152,6 +152,16 @@ export function profileTable(row: ThreadsRow): string {
       (p) => `${per(p, p.barriers).toFixed(1)} (${((100 * p.slept) / Math.max(1, p.barriers)).toFixed(0)} %)`,
     ),
   ]);
+  // Where the waits come from: each rank's lateness (the others' wait it caused) and its time off the CPU.
+  rows.push([
+    'arrived last: barriers (lag)',
+    ...ranks.map((p) => `${((100 * p.late) / Math.max(1, p.barriers)).toFixed(0)} % (${per(p, p.lagMs).toFixed(2)})`),
+  ]);
+  rows.push([
+    `of those > ${LONG_LAG_MS} ms: n (lag)`,
+    ...ranks.map((p) => `${per(p, p.longLate).toFixed(2)} (${per(p, p.longLagMs).toFixed(2)})`),
+  ]);
+  rows.push(['run-queue wait', ...ranks.map((p) => (p.queueMs < 0 ? 'n/a' : per(p, p.queueMs).toFixed(2)))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((b) => b[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [

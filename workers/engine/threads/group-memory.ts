@@ -65,7 +65,12 @@ const P_STEPS = PHASES.length,
   P_BARRIERS = P_STEPS + 3,
   P_SLEPT = P_STEPS + 4,
   P_SPUN = P_STEPS + 5,
-  PROF_N = P_STEPS + 6,
+  P_LATE = P_STEPS + 6,
+  P_LAG = P_STEPS + 7,
+  P_LONG = P_STEPS + 8,
+  P_LONG_LAG = P_STEPS + 9,
+  P_QUEUE = P_STEPS + 10,
+  PROF_N = P_STEPS + 11,
   /** Each rank's profile slots start on a cache line of their own (written at every barrier: no false sharing). */
   PROF_STRIDE = 8 * Math.ceil(PROF_N / 8);
 
@@ -80,8 +85,25 @@ export interface RankProfile {
   slept: number;
   /** Milliseconds of the waits spent spinning (CPU time that did no work). */
   spunMs: number;
+  /**
+   * Where the others' waits come from: the in-step barriers this replica arrived at last, by how much in total
+   * (its arrival less the first replica's: the others' wait it caused, ms), and of those the lags over
+   * LONG_LAG_MS (count, ms) — a thread that did not run (descheduled, a GC pause) rather than uneven work.
+   */
+  late: number;
+  lagMs: number;
+  longLate: number;
+  longLagMs: number;
+  /**
+   * Milliseconds the thread was runnable but not running during its steps (Linux schedstat: the OS gave its core
+   * to another thread; -1 where unavailable). A VM's host can still deschedule the vCPU unseen.
+   */
+  queueMs: number;
   phases: Record<Phase, number>;
 }
+
+/** A barrier lag counted as long: well above uneven work between barriers (~0.5 ms apart in a deep net). */
+export const LONG_LAG_MS = 1;
 
 /** This thread's CPU milliseconds (user + system), or -1 off Linux. Tick resolution (10 ms): read over many steps. */
 export function threadCpuMs(): number {
@@ -89,6 +111,19 @@ export function threadCpuMs(): number {
     const s = readFileSync('/proc/thread-self/stat', 'latin1');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return -1;
+  }
+}
+/**
+ * Milliseconds this thread has waited runnable on the run queue (Linux /proc/thread-self/schedstat, nanoseconds),
+ * or -1 where unavailable.
+ */
+export function threadQueueMs(): number {
+  try {
+    const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+    const ns = Number(f[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : -1;
   } catch {
     return -1;
   }
@@ -115,6 +150,8 @@ export interface GroupBuffers {
   batchX: SharedArrayBuffer;
   batchY: SharedArrayBuffer;
   prof: SharedArrayBuffer;
+  /** Each replica's arrival time (epoch ms) at the current barrier, two halves by barrier parity (lag accounting). */
+  arrivals: SharedArrayBuffer;
   /**
    * The update's vectors at updateOffsets: every replica's gradients, their sum, the flat parameter vector and the
    * optimiser's moments (a sharded update: each replica writes its range). One shared wasm memory (`arena`), so the
@@ -154,6 +191,7 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
     prof: new SharedArrayBuffer(layout.size * PROF_STRIDE * 8),
+    arrivals: new SharedArrayBuffer(2 * layout.size * 8),
     update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(bytes),
     arena,
   };
@@ -192,8 +230,10 @@ export class GroupMemory {
   waitSlot: number = PH.other;
   /** The current spin budget (ms), see SPIN_MAX_MS. */
   private spinMs = SPIN_MAX_MS;
-  /** The thread's CPU clock when its current step began. */
+  /** The thread's CPU clock and run-queue wait when its current step began. */
   private cpu0 = -1;
+  private queue0 = -1;
+  private readonly arrivals: Float64Array;
 
   constructor(
     readonly buffers: GroupBuffers,
@@ -232,6 +272,7 @@ export class GroupMemory {
       : null;
     this.prof = new Float64Array(buffers.prof);
     this.profBase = rank * PROF_STRIDE;
+    this.arrivals = new Float64Array(buffers.arrivals);
   }
 
   /** Adds wall milliseconds to a phase of this replica's profile. */
@@ -246,6 +287,7 @@ export class GroupMemory {
   /** A step begins: samples the thread's CPU clock (steps only: rank 0's epoch-end evaluation is not a step). */
   beginStep(): void {
     this.cpu0 = threadCpuMs();
+    this.queue0 = threadQueueMs();
   }
 
   /** A finished step of `wallMs`: counts it and adds the CPU time since beginStep. */
@@ -257,6 +299,9 @@ export class GroupMemory {
     const cpu = threadCpuMs();
     if (cpu < 0 || this.cpu0 < 0) p[b + P_CPU] = -1;
     else if (p[b + P_CPU] >= 0) p[b + P_CPU] += cpu - this.cpu0;
+    const queue = threadQueueMs();
+    if (queue < 0 || this.queue0 < 0) p[b + P_QUEUE] = -1;
+    else if (p[b + P_QUEUE] >= 0) p[b + P_QUEUE] += queue - this.queue0;
     p[b + P_BARRIERS] = this.barriers;
     p[b + P_SLEPT] = this.slept;
   }
@@ -274,6 +319,11 @@ export class GroupMemory {
         barriers: p[b + P_BARRIERS],
         slept: p[b + P_SLEPT],
         spunMs: p[b + P_SPUN],
+        late: p[b + P_LATE],
+        lagMs: p[b + P_LAG],
+        longLate: p[b + P_LONG],
+        longLagMs: p[b + P_LONG_LAG],
+        queueMs: p[b + P_QUEUE],
         phases: Object.fromEntries(PHASES.map((name, i) => [name, p[b + i]])) as Record<Phase, number>,
       };
     });
@@ -296,26 +346,48 @@ export class GroupMemory {
   /**
    * Waits until every replica has arrived. `patient`: no stall limit (replicas waiting for rank 0's next command
    * while it evaluates an epoch); otherwise a replica that has not arrived after STEP_STALL_MS aborts the group.
+   * `lagged`: the one to arrive last counts its lateness (in-step barriers; not the command barrier, where the
+   * replicas wait for rank 0's epoch-end evaluation by design).
    */
-  barrier(patient = false): void {
-    this.await(this.arrive(), patient);
+  barrier(patient = false, lagged = !patient): void {
+    this.await(this.arrive(lagged), patient);
   }
 
   /**
    * The first half of a barrier: this replica has arrived (the others may pass once all have) and may do work
-   * that no one waits for before `await`ing the rest with the returned token.
+   * that no one waits for before `await`ing the rest with the returned token. `lagged`: see barrier.
    */
-  arrive(): number {
+  arrive(lagged = true): number {
     const ctl = this.ctl;
     this.checkAbort();
     const gen = Atomics.load(ctl, GEN);
+    // Stored before the count: the last to arrive reads every earlier arrival (the atomic add orders them).
+    const half = (this.phase & 1) * this.size;
+    const now = performance.timeOrigin + performance.now();
+    this.arrivals[half + this.rank] = now;
     if (Atomics.add(ctl, COUNT, 1) === this.size - 1) {
+      if (lagged) this.countLag(half, now);
       Atomics.store(ctl, COUNT, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
       return -1; // the last to arrive: the barrier is already open
     }
     return gen;
+  }
+
+  /** This replica arrived last at an in-step barrier: the others waited from the first arrival until now. */
+  private countLag(half: number, now: number): void {
+    let first = now;
+    for (let r = 0; r < this.size; r++) if (r !== this.rank) first = Math.min(first, this.arrivals[half + r]);
+    const lag = now - first,
+      p = this.prof,
+      b = this.profBase;
+    p[b + P_LATE]++;
+    p[b + P_LAG] += lag;
+    if (lag > LONG_LAG_MS) {
+      p[b + P_LONG]++;
+      p[b + P_LONG_LAG] += lag;
+    }
   }
 
   /** The second half of a barrier: waits until every replica has arrived (see barrier for `patient`). */

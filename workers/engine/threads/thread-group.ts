@@ -149,7 +149,7 @@ export class ThreadGroup {
       mem.post(tally ? CMD_STEP_DEAD : CMD_STEP, rows);
       mem.addTime('post', performance.now() - t0);
       mem.setWaitPhase('commandWait');
-      mem.barrier();
+      mem.barrier(false, false); // rank 0 is last here by design: the replicas waited for this command
       const result = this.replica.step(tally);
       this.lastEnd = performance.now();
       mem.endStep(this.lastEnd - t0);
@@ -185,7 +185,7 @@ export class ThreadGroup {
       this.stopped = true;
       try {
         this.mem.post(CMD_STOP, 0);
-        this.mem.barrier();
+        this.mem.barrier(false, false);
       } catch {
         // a peer already gave up: terminate below
       }
