@@ -3,7 +3,7 @@
 // rank 0 by design, counts nothing. Two ranks over one set of shared buffers, driven from this thread through
 // the barrier's two halves (arrive, then await), so the order of arrival is the test's.
 import { describe, expect, it } from 'vitest';
-import { allocateGroup, GroupMemory, LONG_LAG_MS, threadQueueMs } from '../workers/engine/threads/group-memory.js';
+import { allocateGroup, GroupMemory, LONG_LAG_MS, threadClock } from '../workers/engine/threads/group-memory.js';
 
 function group(): [GroupMemory, GroupMemory] {
   const buffers = allocateGroup({ size: 2, reduceCap: 4, params: 4, batchRows: 2, inputDim: 1 });
@@ -59,7 +59,7 @@ describe('barrier lag accounting', () => {
   });
 
   it("reads the thread's run-queue wait where Linux reports it", () => {
-    const q = threadQueueMs();
+    const q = threadClock().queueMs;
     if (process.platform === 'linux') expect(q).toBeGreaterThanOrEqual(0);
     else expect(q).toBe(-1);
   });

@@ -7,6 +7,7 @@
 // which nobody needs, is never computed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { DenseGrads } from '../ops.js';
 import { runOnViews } from './backend-io.js';
 import { prepareBnSimd, simdColumnSum, simdFor } from './bn-simd.js';
 import { FAST_BACKENDS } from './register.js';
@@ -190,12 +191,7 @@ export function denseBiasGrad(dy: tf.Tensor2D): tf.Tensor1D {
 }
 
 /** ∂L/∂W, ∂L/∂b and (input) ∂L/∂x of dense(x, w, b) from dY: one kernel on our GEMM, else the three above. */
-export function denseGrads(
-  x: tf.Tensor2D,
-  dy: tf.Tensor2D,
-  w: tf.Tensor2D,
-  input: boolean,
-): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
+export function denseGrads(x: tf.Tensor2D, dy: tf.Tensor2D, w: tf.Tensor2D, input: boolean): DenseGrads {
   if (!oursOn(tf.backend())) {
     const dw = denseWeightGrad(x, dy),
       db = denseBiasGrad(dy);

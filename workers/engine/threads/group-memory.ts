@@ -79,7 +79,7 @@ export interface RankProfile {
   rank: number;
   steps: number;
   wallMs: number;
-  /** CPU time of the replica's thread in its steps (Linux /proc/thread-self, 10 ms ticks; -1 where unavailable). */
+  /** CPU time of the replica's thread in its steps (Linux /proc/thread-self, see threadClock; -1 where unavailable). */
   cpuMs: number;
   barriers: number;
   slept: number;
@@ -105,28 +105,30 @@ export interface RankProfile {
 /** A barrier lag counted as long: well above uneven work between barriers (~0.5 ms apart in a deep net). */
 export const LONG_LAG_MS = 1;
 
-/** This thread's CPU milliseconds (user + system), or -1 off Linux. Tick resolution (10 ms): read over many steps. */
-export function threadCpuMs(): number {
+/**
+ * This thread's clocks in milliseconds, from one read of Linux's /proc/thread-self/schedstat (nanoseconds): CPU
+ * time, and time spent runnable on the run queue while the OS ran something else. Without schedstat the CPU time
+ * comes from /proc/thread-self/stat (10 ms ticks: read over many steps) and the queue is -1; off Linux both are -1.
+ */
+export function threadClock(): { cpuMs: number; queueMs: number } {
+  try {
+    const [run, queue] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').map(Number);
+    if (Number.isFinite(run) && Number.isFinite(queue)) return { cpuMs: run / 1e6, queueMs: queue / 1e6 };
+  } catch {
+    // no schedstat: the tick counters below
+  }
   try {
     const s = readFileSync('/proc/thread-self/stat', 'latin1');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / 100, queueMs: -1 };
   } catch {
-    return -1;
+    return { cpuMs: -1, queueMs: -1 };
   }
 }
-/**
- * Milliseconds this thread has waited runnable on the run queue (Linux /proc/thread-self/schedstat, nanoseconds),
- * or -1 where unavailable.
- */
-export function threadQueueMs(): number {
-  try {
-    const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
-    const ns = Number(f[1]);
-    return Number.isFinite(ns) ? ns / 1e6 : -1;
-  } catch {
-    return -1;
-  }
+
+/** This thread's CPU milliseconds (user + system), or -1 off Linux (threadClock). */
+export function threadCpuMs(): number {
+  return threadClock().cpuMs;
 }
 /** Sleep slices while waiting, to notice an abort; and how long rank 0 waits for a replica inside a step. */
 const WAIT_SLICE_MS = 250;
@@ -150,7 +152,7 @@ export interface GroupBuffers {
   batchX: SharedArrayBuffer;
   batchY: SharedArrayBuffer;
   prof: SharedArrayBuffer;
-  /** Each replica's arrival time (epoch ms) at the current barrier, two halves by barrier parity (lag accounting). */
+  /** Each replica's arrival time (epoch ms) at the current barrier (lag accounting). */
   arrivals: SharedArrayBuffer;
   /**
    * The update's vectors at updateOffsets: every replica's gradients, their sum, the flat parameter vector and the
@@ -191,7 +193,7 @@ export function allocateGroup(layout: GroupLayout): GroupBuffers {
     batchX: new SharedArrayBuffer(Math.max(1, layout.batchRows * layout.inputDim) * 4),
     batchY: new SharedArrayBuffer(Math.max(1, layout.batchRows) * 4),
     prof: new SharedArrayBuffer(layout.size * PROF_STRIDE * 8),
-    arrivals: new SharedArrayBuffer(2 * layout.size * 8),
+    arrivals: new SharedArrayBuffer(layout.size * 8),
     update: (arena?.buffer as SharedArrayBuffer | undefined) ?? new SharedArrayBuffer(bytes),
     arena,
   };
@@ -230,9 +232,8 @@ export class GroupMemory {
   waitSlot: number = PH.other;
   /** The current spin budget (ms), see SPIN_MAX_MS. */
   private spinMs = SPIN_MAX_MS;
-  /** The thread's CPU clock and run-queue wait when its current step began. */
-  private cpu0 = -1;
-  private queue0 = -1;
+  /** The thread's clocks when its current step began. */
+  private clock0 = { cpuMs: -1, queueMs: -1 };
   private readonly arrivals: Float64Array;
 
   constructor(
@@ -286,8 +287,7 @@ export class GroupMemory {
 
   /** A step begins: samples the thread's CPU clock (steps only: rank 0's epoch-end evaluation is not a step). */
   beginStep(): void {
-    this.cpu0 = threadCpuMs();
-    this.queue0 = threadQueueMs();
+    this.clock0 = threadClock();
   }
 
   /** A finished step of `wallMs`: counts it and adds the CPU time since beginStep. */
@@ -296,12 +296,16 @@ export class GroupMemory {
       b = this.profBase;
     p[b + P_STEPS]++;
     p[b + P_WALL] += wallMs;
-    const cpu = threadCpuMs();
-    if (cpu < 0 || this.cpu0 < 0) p[b + P_CPU] = -1;
-    else if (p[b + P_CPU] >= 0) p[b + P_CPU] += cpu - this.cpu0;
-    const queue = threadQueueMs();
-    if (queue < 0 || this.queue0 < 0) p[b + P_QUEUE] = -1;
-    else if (p[b + P_QUEUE] >= 0) p[b + P_QUEUE] += queue - this.queue0;
+    const now = threadClock(),
+      was = this.clock0;
+    // A slot that was ever unavailable stays -1 (n/a), not a partial sum.
+    for (const [slot, a, z] of [
+      [P_CPU, was.cpuMs, now.cpuMs],
+      [P_QUEUE, was.queueMs, now.queueMs],
+    ]) {
+      if (a < 0 || z < 0) p[b + slot] = -1;
+      else if (p[b + slot] >= 0) p[b + slot] += z - a;
+    }
     p[b + P_BARRIERS] = this.barriers;
     p[b + P_SLEPT] = this.slept;
   }
@@ -361,12 +365,12 @@ export class GroupMemory {
     const ctl = this.ctl;
     this.checkAbort();
     const gen = Atomics.load(ctl, GEN);
-    // Stored before the count: the last to arrive reads every earlier arrival (the atomic add orders them).
-    const half = (this.phase & 1) * this.size;
+    // Stored before the count: the last to arrive reads every earlier arrival (the atomic add orders them), before
+    // it opens the barrier, so no replica can have stored its next arrival yet.
     const now = performance.timeOrigin + performance.now();
-    this.arrivals[half + this.rank] = now;
+    this.arrivals[this.rank] = now;
     if (Atomics.add(ctl, COUNT, 1) === this.size - 1) {
-      if (lagged) this.countLag(half, now);
+      if (lagged) this.countLag(now);
       Atomics.store(ctl, COUNT, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
@@ -376,9 +380,9 @@ export class GroupMemory {
   }
 
   /** This replica arrived last at an in-step barrier: the others waited from the first arrival until now. */
-  private countLag(half: number, now: number): void {
+  private countLag(now: number): void {
     let first = now;
-    for (let r = 0; r < this.size; r++) if (r !== this.rank) first = Math.min(first, this.arrivals[half + r]);
+    for (let r = 0; r < this.size; r++) if (r !== this.rank) first = Math.min(first, this.arrivals[r]);
     const lag = now - first,
       p = this.prof,
       b = this.profBase;
